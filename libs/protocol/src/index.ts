@@ -1,1 +1,5 @@
+/** Bumped whenever a message or schema changes incompatibly; sent in every handshake. */
 export const PROTOCOL_VERSION = 1;
+export * from './errors';
+export * from './run-config';
+export * from './run-result';

@@ -1,0 +1,20 @@
+export { DATASET_NAMES, featureSize } from './types';
+export type { Dataset, DatasetName, LoadOptions, Split } from './types';
+export { DatasetError, isDatasetError } from './errors';
+export type { DatasetErrorCode } from './errors';
+export { parseIdx, readIdx } from './idx';
+export type { IdxArray } from './idx';
+export {
+  parseDigitsCsv,
+  parseSignMnistCsv,
+  readDigitsCsv,
+  readSignMnistCsv,
+  SIGN_MNIST_CLASS_NAMES,
+} from './csv';
+export { createRng, memberSeed, permutation } from './rng';
+export type { Rng } from './rng';
+export { limitSplit, splitValidation, subsetSplit } from './split';
+export { planShards, SHARDING_STRATEGIES } from './sharding';
+export type { MemberPlan, ShardingStrategy, ShardOptions, ShardPlan } from './sharding';
+export { listDatasets, loadDataset, HOW_TO_GET } from './registry';
+export type { DatasetListing } from './registry';

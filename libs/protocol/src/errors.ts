@@ -1,0 +1,45 @@
+/** The kinds of failure every Chorus surface (CLI, HTTP, socket acks) reports. */
+export const ERROR_CODES = [
+  'invalid-input',
+  'not-found',
+  'unauthorized',
+  'forbidden',
+  'conflict',
+  'unavailable',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** One error type with a code and a message a user can act on. */
+export class ChorusError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ChorusError';
+  }
+}
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  'invalid-input': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** The one mapping from error codes to HTTP statuses. */
+export function httpStatusFor(code: ErrorCode): number {
+  return HTTP_STATUS[code];
+}
+
+/** Any thrown value as a ChorusError (unknown errors become `internal`). */
+export function toChorusError(error: unknown): ChorusError {
+  if (error instanceof ChorusError) return error;
+  if (error instanceof Error) return new ChorusError('internal', error.message, { cause: error });
+  return new ChorusError('internal', String(error));
+}

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/**
+ * The run config: what `chorus train --config run.json` reads and what the coordinator's
+ * `POST /api/runs` accepts. The enums are the contract; libs/data and libs/models test that
+ * their own name lists equal them.
+ */
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'digits', 'sign-mnist', 'synthetic'] as const;
+export const MODEL_NAMES = ['mlp', 'fashion-dnn', 'fashion-small', 'sign-cnn', 'lenet5', 'small-cnn'] as const;
+export const SHARDING_STRATEGIES = ['round-robin', 'disjoint', 'bootstrap', 'full'] as const;
+export const OPTIMIZERS = ['adam', 'sgd'] as const;
+export const ACTIVATIONS = ['relu', 'sigmoid', 'tanh'] as const;
+
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+export const MemberOverrideSchema = z
+  .object({
+    member: z.number().int().min(0).describe('index of the member this override applies to'),
+    seed: z.number().int().min(0).optional(),
+    activation: z.enum(ACTIVATIONS).optional(),
+    dropout: z.number().min(0).max(0.95).optional(),
+    width: z.number().int().min(1).max(8192).optional(),
+    optimizer: z.enum(OPTIMIZERS).optional(),
+    learningRate: z.number().positive().max(10).optional(),
+  })
+  .strict();
+
+export const RunConfigSchema = z
+  .object({
+    name: z.string().trim().min(1).max(120).optional(),
+    dataset: z.enum(DATASET_NAMES).default('mnist'),
+    datasetPath: z.string().min(1).optional().describe('directory or file of the dataset when not at its default place'),
+    model: z.enum(MODEL_NAMES).default('mlp'),
+    members: positiveInt(64).default(5),
+    sharding: z.enum(SHARDING_STRATEGIES).default('round-robin'),
+    epochs: positiveInt(1000).default(2),
+    batchSize: positiveInt(8192).default(64),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    trainLimit: z.number().int().min(1).optional().describe('use at most this many training samples'),
+    validationFraction: z.number().gt(0).max(0.5).default(0.1),
+    learningRate: z.number().positive().max(10).optional(),
+    optimizer: z.enum(OPTIMIZERS).optional(),
+    memberOverrides: z.array(MemberOverrideSchema).max(64).default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<number>();
+    cfg.memberOverrides.forEach((o, i) => {
+      if (o.member >= cfg.members) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['memberOverrides', i, 'member'],
+          message: `member ${o.member} does not exist: the run has ${cfg.members} members (0–${cfg.members - 1})`,
+        });
+      }
+      if (seen.has(o.member)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['memberOverrides', i, 'member'],
+          message: `member ${o.member} has more than one override`,
+        });
+      }
+      seen.add(o.member);
+    });
+  });
+
+/** A run config as written by a user (defaults optional). */
+export type RunConfigInput = z.input<typeof RunConfigSchema>;
+/** A validated run config with every default filled in. */
+export type RunConfig = z.output<typeof RunConfigSchema>;
+export type MemberOverride = z.output<typeof MemberOverrideSchema>;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+export type ModelName = (typeof MODEL_NAMES)[number];
+export type ShardingStrategyName = (typeof SHARDING_STRATEGIES)[number];
+
+/** Formats zod issues as `path: message` lines a user can act on. */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(config)'}: ${issue.message}`)
+    .join('\n');
+}
+
+export class RunConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: readonly z.core.$ZodIssue[],
+  ) {
+    super(message);
+    this.name = 'RunConfigError';
+  }
+}
+
+/** Validates a run config; throws RunConfigError listing every problem. */
+export function parseRunConfig(input: unknown): RunConfig {
+  const result = RunConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new RunConfigError(`invalid run config:\n${formatIssues(result.error)}`, result.error.issues);
+  }
+  return result.data;
+}
+
+/** The overrides of one member, or an empty object. */
+export function overridesFor(cfg: RunConfig, member: number): Omit<MemberOverride, 'member'> {
+  const found = cfg.memberOverrides.find((o) => o.member === member);
+  if (!found) return {};
+  const { member: _member, ...rest } = found;
+  return rest;
+}
