@@ -20,6 +20,7 @@ export default tseslint.config(
           allow: [],
           depConstraints: [
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
             { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:ensemble', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:data', onlyDependOnLibsWithTags: [] },

@@ -3,3 +3,4 @@ export const PROTOCOL_VERSION = 1;
 export * from './errors';
 export * from './run-config';
 export * from './run-result';
+export * from './sockets';

@@ -1,0 +1,136 @@
+import { diversity, type DiversityReport } from './diversity';
+import { EnsembleInputError } from './errors';
+import { accuracyOf, argmaxLabels } from './labels';
+import { assertBins, DEFAULT_ECE_BINS, scoreValidated, type ProbabilityScores } from './scoring';
+import { assertNumClasses, assertTruth, validateMembers } from './validate';
+import {
+  accuracyWeights,
+  assertStrategy,
+  combineValidated,
+  VOTING_STRATEGIES,
+  type VotingStrategy,
+} from './voting';
+
+/** One split's member probabilities (same member order in every split) and true labels. */
+export interface EnsembleSplit {
+  members: readonly Float32Array[];
+  truth: Int32Array;
+}
+
+export interface EvaluateEnsembleInput<S extends VotingStrategy = VotingStrategy> {
+  numClasses: number;
+  validation: EnsembleSplit;
+  test: EnsembleSplit;
+  /** Default: every strategy in VOTING_STRATEGIES. */
+  strategies?: readonly S[];
+  /** ECE bins; default 15. */
+  bins?: number;
+}
+
+export interface StrategyScores extends ProbabilityScores {
+  /** Ensemble accuracy − the best member's accuracy on the same split. */
+  gainOverBest: number;
+  /** Ensemble accuracy − the members' mean accuracy on the same split. */
+  gainOverMean: number;
+}
+
+export interface MemberEvaluation {
+  index: number;
+  valAccuracy: number;
+  testAccuracy: number;
+  test: ProbabilityScores;
+}
+
+export interface EnsembleEvaluation<S extends VotingStrategy = VotingStrategy> {
+  members: MemberEvaluation[];
+  /** accuracyWeights(validation accuracies): used by the weighted strategies on both splits. */
+  weights: number[];
+  /** Test split. */
+  strategies: Record<S, StrategyScores>;
+  /** Validation split (the weighted strategies' weights were fitted here, so it flatters them). */
+  validation: Record<S, StrategyScores>;
+  /** Diversity of the members' argmax labels on the test split. */
+  diversity: DiversityReport;
+}
+
+/**
+ * Everything the coordinator stores for one evaluation round: member scores, the weights (from
+ * validation accuracies only), every requested strategy on both splits, and test-split diversity.
+ */
+export function evaluateEnsemble<S extends VotingStrategy = VotingStrategy>(
+  input: EvaluateEnsembleInput<S>,
+): EnsembleEvaluation<S> {
+  const { numClasses, validation, test } = input;
+  const bins = input.bins ?? DEFAULT_ECE_BINS;
+  assertNumClasses(numClasses);
+  assertBins(bins);
+  const strategies = uniqueStrategies(input.strategies ?? (VOTING_STRATEGIES as readonly S[]));
+  const valRows = validateSplit(validation, numClasses, 'validation');
+  const testRows = validateSplit(test, numClasses, 'test');
+  if (validation.members.length !== test.members.length) {
+    throw new EnsembleInputError(
+      `validation has ${validation.members.length} members but test has ${test.members.length}`,
+    );
+  }
+
+  const valLabels = validation.members.map((p) => argmaxLabels(p, numClasses));
+  const testLabels = test.members.map((p) => argmaxLabels(p, numClasses));
+  const valAccuracies = valLabels.map((labels) => accuracyOf(labels, validation.truth));
+  const testAccuracies = testLabels.map((labels) => accuracyOf(labels, test.truth));
+  const weights = accuracyWeights(valAccuracies);
+  const weightArray = Float64Array.from(weights);
+
+  const members = test.members.map((probs, index) => ({
+    index,
+    valAccuracy: valAccuracies[index] as number,
+    testAccuracy: testAccuracies[index] as number,
+    test: scoreValidated(probs, test.truth, numClasses, bins, testLabels[index]),
+  }));
+
+  const scoreSplit = (
+    split: EnsembleSplit,
+    rows: number,
+    memberLabels: Int32Array[],
+    memberAccuracies: number[],
+  ): Record<S, StrategyScores> => {
+    const best = Math.max(...memberAccuracies);
+    const mean = memberAccuracies.reduce((a, b) => a + b, 0) / memberAccuracies.length;
+    const record = {} as Record<S, StrategyScores>;
+    for (const strategy of strategies) {
+      const { scores, labels } = combineValidated(
+        strategy,
+        split.members,
+        rows,
+        numClasses,
+        weightArray,
+        memberLabels,
+      );
+      const s = scoreValidated(scores, split.truth, numClasses, bins, labels);
+      record[strategy] = { ...s, gainOverBest: s.accuracy - best, gainOverMean: s.accuracy - mean };
+    }
+    return record;
+  };
+
+  return {
+    members,
+    weights,
+    strategies: scoreSplit(test, testRows, testLabels, testAccuracies),
+    validation: scoreSplit(validation, valRows, valLabels, valAccuracies),
+    diversity: diversity(testLabels, test.truth),
+  };
+}
+
+function validateSplit(split: EnsembleSplit, numClasses: number, name: string): number {
+  if (split === null || typeof split !== 'object') throw new EnsembleInputError(`${name}: missing split`);
+  assertTruth(split.truth, numClasses, `${name} truth`);
+  if (split.truth.length === 0) throw new EnsembleInputError(`${name}: no samples`);
+  return validateMembers(split.members, numClasses, name, split.truth.length);
+}
+
+function uniqueStrategies<S extends VotingStrategy>(strategies: readonly S[]): S[] {
+  if (!Array.isArray(strategies) || strategies.length === 0) {
+    throw new EnsembleInputError('strategies: give at least one voting strategy (or leave it out for all)');
+  }
+  strategies.forEach((s) => assertStrategy(s));
+  return [...new Set(strategies)];
+}

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import { RunConfigSchema } from './run-config';
+
+/**
+ * The socket.io contract between workers, the coordinator and dashboards. Every payload is a
+ * zod schema; the TypeScript event maps below are inferred from them and typed into
+ * `Server<…>` / `Socket<…>` on both ends. Everything that arrives is parsed with these schemas.
+ *
+ * Binary payloads (probabilities, index plans, weights) travel as socket.io binary attachments:
+ * send a Uint8Array view of the typed array; Node receives a Buffer (a Uint8Array).
+ */
+
+export const WORKERS_NAMESPACE = '/workers';
+export const DASHBOARD_NAMESPACE = '/dashboard';
+export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export const SPLITS = ['validation', 'test'] as const;
+export type SplitName = (typeof SPLITS)[number];
+
+const bytes = z.instanceof(Uint8Array, { message: 'expected binary data' });
+const id = z.string().min(1).max(64);
+const count = z.number().int().min(0);
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+
+/** `io(url + '/workers', { auth })`: checked before the connection is accepted. */
+export const WorkerHandshakeSchema = z
+  .object({
+    token: z.string().min(1),
+    protocolVersion: z.number().int(),
+    /** Stable id of this worker process across reconnects (to reconcile its leases). */
+    workerId: z.string().uuid(),
+    name: z.string().min(1).max(120),
+    host: z.string().min(1).max(255),
+    backend: z.enum(BACKENDS),
+    device: z.string().min(1).max(255),
+    slots: z.number().int().min(1).max(64),
+    /** Members this worker still trains (after a reconnect). */
+    activeMembers: z.array(id).max(64).default([]),
+  })
+  .strict();
+
+/** What a worker needs to train one member. */
+export const AssignmentSchema = z.object({
+  runId: id,
+  memberId: id,
+  memberIndex: count,
+  /** Incremented every time the member is handed out; stale messages of earlier attempts are refused. */
+  attempt: z.number().int().min(1),
+  config: RunConfigSchema,
+  /** The model config of this member: overrides merged, seed derived. */
+  model: z.object({
+    name: z.string(),
+    seed: z.number().int(),
+    activation: z.string().optional(),
+    dropout: z.number().optional(),
+    width: z.number().int().optional(),
+    optimizer: z.string().optional(),
+    learningRate: z.number().optional(),
+  }),
+  dataset: z.object({
+    name: z.string(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    /** Relative URL of the bundle: GET it with the worker token when the local cache lacks it. */
+    url: z.string(),
+    bytes: count,
+  }),
+  totalBatches: count,
+  /** Where training resumes: 0 for a fresh member, else the checkpoint's plan offset. */
+  planOffset: count,
+  epoch: count,
+  /** Present when the member resumes: the checkpoint to load (GET with the worker token). */
+  checkpoint: z.object({ epoch: count, step: count, planOffset: count, url: z.string() }).nullable(),
+});
+
+export const LeaseRefSchema = z.object({ memberId: id, attempt: z.number().int().min(1) });
+
+export const PlanRequestSchema = LeaseRefSchema.extend({ offset: count, count: z.number().int().min(1).max(4096) });
+/** `indices` holds the batches back to back; `sizes[i]` is the length of batch offset + i. */
+export const PlanChunkSchema = z.object({ offset: count, sizes: z.array(count), indices: bytes });
+
+export const MetricPointSchema = z.object({
+  step: count,
+  epoch: count,
+  loss: finite,
+  accuracy: finite,
+  samplesPerSecond: z.number().min(0),
+});
+export const MetricsMessageSchema = LeaseRefSchema.extend({ points: z.array(MetricPointSchema).min(1).max(1000) });
+
+/** Softmax probabilities of one member on one split after evaluation round `round` (= epoch). */
+export const PredictionsMessageSchema = LeaseRefSchema.extend({
+  round: count,
+  split: z.enum(SPLITS),
+  rows: z.number().int().min(1),
+  numClasses: z.number().int().min(2),
+  /** rows × numClasses float32, little-endian. */
+  probabilities: bytes,
+});
+
+export const CheckpointMessageSchema = LeaseRefSchema.extend({
+  epoch: count,
+  step: count,
+  planOffset: count,
+  weights: bytes,
+});
+
+export const MemberDoneSchema = LeaseRefSchema.extend({ samples: count, seconds: z.number().min(0) });
+export const MemberFailedSchema = LeaseRefSchema.extend({ error: z.string().max(4000) });
+export const HeartbeatSchema = z.object({ members: z.array(LeaseRefSchema).max(64) });
+
+export const AckErrorSchema = z.object({ ok: z.literal(false), code: z.string(), message: z.string() });
+export type AckError = z.infer<typeof AckErrorSchema>;
+export type Ack<T = object> = ({ ok: true } & T) | AckError;
+
+export type WorkerHandshake = z.input<typeof WorkerHandshakeSchema>;
+export type Assignment = z.infer<typeof AssignmentSchema>;
+export type LeaseRef = z.infer<typeof LeaseRefSchema>;
+export type PlanRequest = z.infer<typeof PlanRequestSchema>;
+export type PlanChunk = z.infer<typeof PlanChunkSchema>;
+export type MetricsMessage = z.infer<typeof MetricsMessageSchema>;
+export type PredictionsMessage = z.infer<typeof PredictionsMessageSchema>;
+export type CheckpointMessage = z.infer<typeof CheckpointMessageSchema>;
+export type MemberDone = z.infer<typeof MemberDoneSchema>;
+export type MemberFailed = z.infer<typeof MemberFailedSchema>;
+export type Heartbeat = z.infer<typeof HeartbeatSchema>;
+
+/** Worker → coordinator. Every event is acknowledged; a refused message gets `{ ok: false, code, message }`. */
+export interface WorkerToCoordinatorEvents {
+  'member:request': (payload: Record<string, never>, ack: (r: Ack<{ assignment: Assignment | null }>) => void) => void;
+  'plan:next': (payload: PlanRequest, ack: (r: Ack<{ chunk: PlanChunk }>) => void) => void;
+  metrics: (payload: MetricsMessage, ack: (r: Ack) => void) => void;
+  predictions: (payload: PredictionsMessage, ack: (r: Ack) => void) => void;
+  checkpoint: (payload: CheckpointMessage, ack: (r: Ack) => void) => void;
+  'member:done': (payload: MemberDone, ack: (r: Ack) => void) => void;
+  'member:failed': (payload: MemberFailed, ack: (r: Ack) => void) => void;
+  heartbeat: (payload: Heartbeat, ack: (r: Ack<{ revoked: LeaseRef[] }>) => void) => void;
+}
+
+/** Coordinator → worker. */
+export interface CoordinatorToWorkerEvents {
+  /** Work is queued: ask with `member:request` if a slot is free. */
+  'work:available': () => void;
+  /** Stop training this member (run cancelled, or the lease moved elsewhere). */
+  'member:revoke': (payload: LeaseRef & { reason: string }) => void;
+}
+
+export const DashboardJoinSchema = z.object({ runId: id });
+
+/** Dashboard → coordinator: read-only; joining a run's room `run:<id>`. */
+export interface DashboardToCoordinatorEvents {
+  'run:join': (payload: { runId: string }, ack: (r: Ack) => void) => void;
+  'run:leave': (payload: { runId: string }) => void;
+}
+
+export const RunNotificationSchema = z.object({
+  runId: id,
+  kind: z.enum(['status', 'member', 'metrics', 'evaluation']),
+  /** Small inline data for live charts; the database stays the source of truth. */
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+export type RunNotification = z.infer<typeof RunNotificationSchema>;
+
+/** Coordinator → dashboards: notifications only; a client refetches from the API on reconnect. */
+export interface CoordinatorToDashboardEvents {
+  'run:changed': (payload: RunNotification) => void;
+  'runs:changed': () => void;
+  'workers:changed': () => void;
+}
+
+/** Room of a run on the dashboard namespace. */
+export const runRoom = (runId: string): string => `run:${runId}`;
