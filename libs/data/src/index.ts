@@ -17,4 +17,5 @@ export { limitSplit, splitValidation, subsetSplit } from './split';
 export { planShards, SHARDING_STRATEGIES } from './sharding';
 export type { MemberPlan, ShardingStrategy, ShardOptions, ShardPlan } from './sharding';
 export { listDatasets, loadDataset, HOW_TO_GET } from './registry';
+export { bundleSha256, decodeDatasetBundle, encodeDatasetBundle } from './bundle';
 export type { DatasetListing } from './registry';
