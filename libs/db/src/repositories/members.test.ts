@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPrismaClient, type PrismaClient } from '../client';
+import { withTestDatabase } from '../testing';
+import {
+  createMemberRepository,
+  createRunRepository,
+  createWorkerRepository,
+  type MemberRepository,
+} from './index';
+
+const db = withTestDatabase();
+let now = new Date('2026-03-01T12:00:00.000Z');
+const clock = () => now;
+const advance = (ms: number) => {
+  now = new Date(now.getTime() + ms);
+};
+
+/** A second client with its own pool: a second coordinator connection claiming at the same time. */
+let otherPrisma: PrismaClient;
+let members: MemberRepository;
+let otherMembers: MemberRepository;
+beforeAll(async () => {
+  const workers = createWorkerRepository(db.prisma, { clock });
+  for (const id of ['w', 'w1', 'w2', 'w3', 'w4', 'w5', 'w0', 'slow', 'fast', 'gone', 'left']) {
+    await workers.register({ id, name: id, host: 'test', backend: 'cpu', device: 'cpu', slots: 1 });
+  }
+  otherPrisma = createPrismaClient({ connectionString: db.connectionString, maxConnections: 4 });
+  members = createMemberRepository(db.prisma, { clock });
+  otherMembers = createMemberRepository(otherPrisma, { clock });
+});
+afterAll(() => otherPrisma?.$disconnect());
+
+async function newRun(count: number, name = 'lease test') {
+  now = new Date(now.getTime() + 1); // distinct createdAt, so runs have an age order
+  return createRunRepository(db.prisma, { clock }).create({
+    name,
+    config: {},
+    seed: 1,
+    datasetName: 'digits',
+    numClasses: 10,
+    members: Array.from({ length: count }, () => ({})),
+  });
+}
+
+describe('member leases', () => {
+  it('concurrent claimers never get the same member', async () => {
+    const run = await newRun(24);
+    const runIds = [run.id];
+    const claimed: string[] = [];
+    const claimer = async (repo: MemberRepository, worker: string) => {
+      for (;;) {
+        const member = await repo.claimNext({ workerId: worker, leaseMs: 60_000, runIds });
+        if (!member) return;
+        expect(member).toMatchObject({ status: 'leased', workerId: worker, attempt: 1 });
+        claimed.push(member.id);
+      }
+    };
+    await Promise.all([
+      claimer(members, 'w1'),
+      claimer(otherMembers, 'w2'),
+      claimer(members, 'w3'),
+      claimer(otherMembers, 'w4'),
+    ]);
+    expect(claimed).toHaveLength(24);
+    expect(new Set(claimed).size).toBe(24);
+    expect((await db.prisma.run.findUniqueOrThrow({ where: { id: run.id } })).status).toBe('running');
+  });
+
+  it('an expired lease returns the member to the queue, and the old worker loses it', async () => {
+    const run = await newRun(1);
+    const runIds = [run.id];
+    const first = await members.claimNext({ workerId: 'slow', leaseMs: 10_000, runIds });
+    expect(first?.index).toBe(0);
+    expect(await otherMembers.claimNext({ workerId: 'fast', leaseMs: 10_000, runIds })).toBeNull();
+
+    advance(5_000);
+    expect(await members.renewLease({ memberId: first!.id, workerId: 'slow', leaseMs: 10_000 })).toBe(true);
+    advance(9_000); // renewed at +5 s for 10 s: still held
+    expect(await otherMembers.claimNext({ workerId: 'fast', leaseMs: 10_000, runIds })).toBeNull();
+    expect(
+      await members.recordProgress({
+        memberId: first!.id,
+        workerId: 'slow',
+        step: 50,
+        epoch: 1,
+        planOffset: 3200,
+        samples: 3200,
+      }),
+    ).toBe(true);
+
+    advance(2_000); // lease ran out
+    const taken = await otherMembers.claimNext({ workerId: 'fast', leaseMs: 10_000, runIds });
+    expect(taken).toMatchObject({ id: first!.id, workerId: 'fast', attempt: 2, step: 50, planOffset: 3200 });
+    expect(await members.renewLease({ memberId: first!.id, workerId: 'slow', leaseMs: 10_000 })).toBe(false);
+    expect(
+      await members.recordProgress({
+        memberId: first!.id,
+        workerId: 'slow',
+        step: 60,
+        epoch: 1,
+        planOffset: 3840,
+        samples: 3840,
+      }),
+    ).toBe(false);
+    expect(await members.complete({ memberId: first!.id, workerId: 'slow' })).toBe(false);
+    expect(await otherMembers.complete({ memberId: first!.id, workerId: 'fast', testAccuracy: 0.9 })).toBe(
+      true,
+    );
+    expect(await otherMembers.complete({ memberId: first!.id, workerId: 'fast' })).toBe(true); // retried
+    expect(await members.get(first!.id)).toMatchObject({
+      status: 'completed',
+      testAccuracy: 0.9,
+      leaseExpiresAt: null,
+    });
+  });
+
+  it('the sweeper expires leases and a departed worker’s members are released', async () => {
+    const run = await newRun(3);
+    const runIds = [run.id];
+    const a = await members.claimNext({ workerId: 'gone', leaseMs: 1_000, runIds });
+    const b = await members.claimNext({ workerId: 'gone', leaseMs: 1_000, runIds });
+    const c = await members.claimNext({ workerId: 'left', leaseMs: 60_000, runIds });
+    advance(1_001);
+    const expired = await members.expireLeases();
+    expect(expired.map((m) => m.id).sort()).toEqual([a!.id, b!.id].sort());
+    expect(expired.every((m) => m.status === 'pending' && m.workerId === null)).toBe(true);
+    expect((await members.releaseWorker('left')).map((m) => m.id)).toEqual([c!.id]);
+    expect((await members.listByRun(run.id)).map((m) => m.status)).toEqual(['pending', 'pending', 'pending']);
+  });
+
+  it('progress never goes backwards', async () => {
+    const run = await newRun(1);
+    const m = await members.claimNext({ workerId: 'w', leaseMs: 60_000, runIds: [run.id] });
+    const lease = { memberId: m!.id, workerId: 'w' };
+    expect(
+      await members.recordProgress({
+        ...lease,
+        step: 20,
+        epoch: 0,
+        planOffset: 1280,
+        samples: 1280,
+        samplesPerSecond: 500,
+      }),
+    ).toBe(true);
+    expect(
+      await members.recordProgress({ ...lease, step: 10, epoch: 0, planOffset: 640, samples: 640 }),
+    ).toBe(false);
+    expect(
+      await members.recordProgress({ ...lease, step: 20, epoch: 0, planOffset: 1280, samples: 1280 }),
+    ).toBe(true); // duplicate
+    expect(await members.get(m!.id)).toMatchObject({
+      status: 'running',
+      step: 20,
+      planOffset: 1280,
+      samplesPerSecond: 500,
+    });
+  });
+
+  it('shares workers fairly across runs, oldest run first on ties', async () => {
+    const older = await newRun(3, 'older');
+    const newer = await newRun(3, 'newer');
+    const runIds = [older.id, newer.id];
+    const order: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const m = await members.claimNext({ workerId: `w${i}`, leaseMs: 60_000, runIds });
+      order.push(m!.runId === older.id ? `older#${m!.index}` : `newer#${m!.index}`);
+    }
+    expect(order).toEqual(['older#0', 'newer#0', 'older#1', 'newer#1', 'older#2', 'newer#2']);
+  });
+
+  it('refuses a worker that never registered', async () => {
+    const run = await newRun(1);
+    await expect(
+      members.claimNext({ workerId: 'stranger', leaseMs: 1_000, runIds: [run.id] }),
+    ).rejects.toThrow(/worker stranger is not registered/);
+  });
+
+  it('does not lease members of finished or cancelled runs', async () => {
+    const run = await newRun(2);
+    await createRunRepository(db.prisma, { clock }).setStatus(run.id, 'cancelled');
+    expect(await members.claimNext({ workerId: 'w', leaseMs: 1_000, runIds: [run.id] })).toBeNull();
+  });
+});

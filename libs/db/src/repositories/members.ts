@@ -1,0 +1,210 @@
+import type { PrismaClient } from '../client';
+import type { Member, MemberStatus } from '../generated/prisma/client';
+import { systemClock, type RepositoryOptions } from './types';
+
+const HELD: MemberStatus[] = ['leased', 'running'];
+
+export interface ClaimRequest {
+  workerId: string;
+  /** How long the lease lasts unless renewed by the worker's heartbeat. */
+  leaseMs: number;
+  /** Only claim members of these runs (default: any run that is pending or running). */
+  runIds?: string[];
+}
+
+export interface LeaseRef {
+  memberId: string;
+  workerId: string;
+}
+
+export interface MemberProgress extends LeaseRef {
+  step: number;
+  epoch: number;
+  planOffset: number;
+  samples: number;
+  samplesPerSecond?: number | null;
+}
+
+/**
+ * Members and their leases. A member is claimable when it is `pending`, or `leased`/`running`
+ * with a lease that has expired (its worker stopped heartbeating): it then resumes from its last
+ * checkpoint elsewhere. Every lease operation names the worker, so a worker whose lease was taken
+ * over cannot write to the member any more.
+ */
+export function createMemberRepository(prisma: PrismaClient, options: RepositoryOptions = {}) {
+  const clock = options.clock ?? systemClock;
+
+  return {
+    /**
+     * Atomically leases the next claimable member to `workerId`, fairly across runs: the run with
+     * the fewest members currently held goes first, then the oldest run, then the lowest index.
+     * One UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) statement, so concurrent claimers
+     * (several coordinator connections) never get the same member and never wait on each other.
+     * Marks the member's run `running` on its first lease. Returns null when nothing is claimable.
+     */
+    async claimNext(request: ClaimRequest): Promise<Member | null> {
+      const now = clock();
+      const expiresAt = new Date(now.getTime() + request.leaseMs);
+      const runFilter = request.runIds;
+      const rows = await prisma.$queryRaw<Array<{ id: string; runId: string }>>`
+        UPDATE "Member" AS m
+           SET "status" = 'leased',
+               "workerId" = ${request.workerId},
+               "leaseExpiresAt" = ${expiresAt}::timestamp(3),
+               "attempt" = m."attempt" + 1
+         WHERE m."id" = (
+                 SELECT c."id"
+                   FROM "Member" AS c
+                   JOIN "Run" AS r ON r."id" = c."runId"
+                  WHERE r."status" IN ('pending', 'running')
+                    AND (${runFilter === undefined}::boolean OR c."runId" = ANY(${runFilter ?? []}::text[]))
+                    AND (c."status" = 'pending'
+                         OR (c."status" IN ('leased', 'running') AND c."leaseExpiresAt" < ${now}::timestamp(3)))
+                  ORDER BY (SELECT count(*) FROM "Member" AS h
+                             WHERE h."runId" = c."runId"
+                               AND h."status" IN ('leased', 'running')
+                               AND h."leaseExpiresAt" >= ${now}::timestamp(3)) ASC,
+                           r."createdAt" ASC, r."id" ASC, c."index" ASC
+                  LIMIT 1
+                    FOR UPDATE OF c SKIP LOCKED
+               )
+        RETURNING m."id", m."runId"`.catch((error: unknown) => {
+        if (error instanceof Error && error.message.includes('Member_workerId_fkey')) {
+          throw new Error(
+            `worker ${request.workerId} is not registered: register it before it claims members`,
+            {
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      });
+      const claimed = rows[0];
+      if (!claimed) return null;
+      await prisma.run.updateMany({
+        where: { id: claimed.runId, status: 'pending' },
+        data: { status: 'running', startedAt: now },
+      });
+      return prisma.member.findUnique({ where: { id: claimed.id } });
+    },
+
+    /** Extends the lease while the worker still holds it; false when the lease was lost. */
+    async renewLease(lease: LeaseRef & { leaseMs: number }): Promise<boolean> {
+      const expiresAt = new Date(clock().getTime() + lease.leaseMs);
+      const { count } = await prisma.member.updateMany({
+        where: { id: lease.memberId, workerId: lease.workerId, status: { in: HELD } },
+        data: { leaseExpiresAt: expiresAt },
+      });
+      return count === 1;
+    },
+
+    /** Extends every lease a worker holds (its heartbeat); returns how many. */
+    async renewWorkerLeases(workerId: string, leaseMs: number): Promise<number> {
+      const expiresAt = new Date(clock().getTime() + leaseMs);
+      const { count } = await prisma.member.updateMany({
+        where: { workerId, status: { in: HELD } },
+        data: { leaseExpiresAt: expiresAt },
+      });
+      return count;
+    },
+
+    /** Returns members whose lease has expired to the queue (`pending`); returns them. */
+    expireLeases(): Promise<Member[]> {
+      return prisma.member.updateManyAndReturn({
+        where: { status: { in: HELD }, leaseExpiresAt: { lt: clock() } },
+        data: { status: 'pending', workerId: null, leaseExpiresAt: null },
+      });
+    },
+
+    /** A worker left (disconnect, shutdown): its members go back to the queue at once. */
+    releaseWorker(workerId: string): Promise<Member[]> {
+      return prisma.member.updateManyAndReturn({
+        where: { workerId, status: { in: HELD } },
+        data: { status: 'pending', workerId: null, leaseExpiresAt: null },
+      });
+    },
+
+    /**
+     * Records training progress (and `running`) while the worker holds the lease. Progress never
+     * goes backwards: a stale or duplicated message (step lower than stored) changes nothing.
+     * Returns false when the lease was lost or the message was stale.
+     */
+    async recordProgress(progress: MemberProgress): Promise<boolean> {
+      const { count } = await prisma.member.updateMany({
+        where: {
+          id: progress.memberId,
+          workerId: progress.workerId,
+          status: { in: HELD },
+          step: { lte: progress.step },
+        },
+        data: {
+          status: 'running',
+          step: progress.step,
+          epoch: progress.epoch,
+          planOffset: progress.planOffset,
+          samples: progress.samples,
+          ...(progress.samplesPerSecond !== undefined && { samplesPerSecond: progress.samplesPerSecond }),
+        },
+      });
+      return count === 1;
+    },
+
+    /** Latest evaluation accuracies of a member (any status). */
+    async setAccuracy(
+      memberId: string,
+      accuracy: { valAccuracy?: number; testAccuracy?: number },
+    ): Promise<void> {
+      await prisma.member.update({ where: { id: memberId }, data: accuracy });
+    },
+
+    /** The worker finished the member. Idempotent: completing it again reports true. */
+    async complete(lease: LeaseRef & { valAccuracy?: number; testAccuracy?: number }): Promise<boolean> {
+      const { count } = await prisma.member.updateMany({
+        where: { id: lease.memberId, workerId: lease.workerId, status: { in: [...HELD, 'completed'] } },
+        data: {
+          status: 'completed',
+          leaseExpiresAt: null,
+          ...(lease.valAccuracy !== undefined && { valAccuracy: lease.valAccuracy }),
+          ...(lease.testAccuracy !== undefined && { testAccuracy: lease.testAccuracy }),
+        },
+      });
+      return count === 1;
+    },
+
+    /** The member cannot be trained (e.g. its model does not build): it leaves the queue. */
+    async fail(lease: LeaseRef & { error: string }): Promise<boolean> {
+      const { count } = await prisma.member.updateMany({
+        where: { id: lease.memberId, workerId: lease.workerId, status: { in: [...HELD, 'failed'] } },
+        data: { status: 'failed', leaseExpiresAt: null, error: lease.error },
+      });
+      return count === 1;
+    },
+
+    /** The worker hands the member back without finishing it: it returns to the queue. */
+    async release(lease: LeaseRef): Promise<boolean> {
+      const { count } = await prisma.member.updateMany({
+        where: { id: lease.memberId, workerId: lease.workerId, status: { in: HELD } },
+        data: { status: 'pending', workerId: null, leaseExpiresAt: null },
+      });
+      return count === 1;
+    },
+
+    get(id: string): Promise<Member | null> {
+      return prisma.member.findUnique({ where: { id } });
+    },
+
+    getByIndex(runId: string, index: number): Promise<Member | null> {
+      return prisma.member.findUnique({ where: { runId_index: { runId, index } } });
+    },
+
+    listByRun(runId: string): Promise<Member[]> {
+      return prisma.member.findMany({ where: { runId }, orderBy: { index: 'asc' } });
+    },
+
+    listByWorker(workerId: string): Promise<Member[]> {
+      return prisma.member.findMany({ where: { workerId, status: { in: HELD } }, orderBy: { id: 'asc' } });
+    },
+  };
+}
+
+export type MemberRepository = ReturnType<typeof createMemberRepository>;

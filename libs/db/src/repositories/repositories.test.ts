@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { withTestDatabase } from '../testing';
+import { LIVE_ROUND, createRepositories, type Repositories } from './index';
+
+const db = withTestDatabase();
+let repos: Repositories;
+beforeAll(() => {
+  repos = createRepositories(db.prisma);
+});
+
+async function newRun(members = 2) {
+  return repos.runs.create({
+    name: 'test run',
+    config: { dataset: 'digits', members },
+    seed: 7,
+    datasetName: 'digits',
+    datasetSha256: 'f'.repeat(64),
+    numClasses: 3,
+    members: Array.from({ length: members }, (_, i) => ({ overrides: { seed: 100 + i } })),
+  });
+}
+
+describe('runs', () => {
+  it('creates a run with its members, pending and indexed', async () => {
+    const run = await newRun(3);
+    expect(run.status).toBe('pending');
+    expect(run.members.map((m) => [m.index, m.status, m.overrides])).toEqual([
+      [0, 'pending', { seed: 100 }],
+      [1, 'pending', { seed: 101 }],
+      [2, 'pending', { seed: 102 }],
+    ]);
+    expect((await repos.runs.get(run.id))?.members).toHaveLength(3);
+    expect((await repos.runs.list({ limit: 500 })).some((r) => r.id === run.id)).toBe(true);
+  });
+
+  it('creating the same run id twice stores it once', async () => {
+    const id = `run-${randomUUID()}`;
+    const input = {
+      id,
+      name: 'retried',
+      config: {},
+      seed: 1,
+      datasetName: 'mnist',
+      numClasses: 10,
+      members: [{}, {}],
+    };
+    const [a, b] = await Promise.all([repos.runs.create(input), repos.runs.create(input)]);
+    expect(a.id).toBe(id);
+    expect(b.id).toBe(id);
+    expect(await db.prisma.member.count({ where: { runId: id } })).toBe(2);
+  });
+
+  it('stamps startedAt and finishedAt and refuses to leave a terminal status', async () => {
+    const run = await newRun();
+    const running = await repos.runs.setStatus(run.id, 'running');
+    expect(running?.startedAt).toBeInstanceOf(Date);
+    const done = await repos.runs.setStatus(run.id, 'completed', { result: { accuracy: 0.93 } });
+    expect(done).toMatchObject({ status: 'completed', result: { accuracy: 0.93 } });
+    expect(done?.finishedAt).toBeInstanceOf(Date);
+    expect(await repos.runs.setStatus(run.id, 'completed')).not.toBeNull(); // a retried finish is fine
+    expect(await repos.runs.setStatus(run.id, 'running')).toBeNull();
+    expect(await repos.runs.setStatus(run.id, 'failed', { error: 'late' })).toBeNull();
+    expect((await repos.runs.get(run.id))?.status).toBe('completed');
+    expect(await repos.runs.setStatus('no-such-run', 'running')).toBeNull();
+  });
+});
+
+describe('workers', () => {
+  it('registers idempotently on the worker id and tracks liveness', async () => {
+    const id = `worker-${randomUUID()}`;
+    const registration = { id, name: 'gpu0', host: 'box', backend: 'tensorflow', device: 'GPU 0', slots: 1 };
+    await repos.workers.register(registration);
+    await repos.workers.register({ ...registration, backend: 'wasm', slots: 2 });
+    expect(await db.prisma.worker.count({ where: { id } })).toBe(1);
+    expect(await repos.workers.get(id)).toMatchObject({ backend: 'wasm', slots: 2, status: 'online' });
+    expect(await repos.workers.touch(id)).toBe(true);
+    const silent = await repos.workers.markSilentOffline(new Date(Date.now() + 60_000));
+    expect(silent.map((w) => w.id)).toContain(id);
+    expect((await repos.workers.get(id))?.status).toBe('offline');
+    expect(await repos.workers.touch('unknown-worker')).toBe(false);
+  });
+});
+
+describe('idempotent writes', () => {
+  it('stores a metric point once however often it is sent', async () => {
+    const run = await newRun(1);
+    const memberId = run.members[0]!.id;
+    const point = { memberId, step: 5, epoch: 0, loss: 1.5, accuracy: 0.4, samplesPerSecond: 900 };
+    expect(await repos.metrics.insert([point, { ...point, step: 6 }])).toBe(2);
+    expect(await repos.metrics.insert([point, { ...point, step: 6, loss: 99 }, { ...point, step: 7 }])).toBe(
+      1,
+    );
+    const stored = await repos.metrics.listForMember(memberId);
+    expect(stored.map((p) => [p.step, p.loss])).toEqual([
+      [5, 1.5],
+      [6, 1.5],
+      [7, 1.5],
+    ]);
+    expect((await repos.metrics.listForMember(memberId, { afterStep: 5 })).map((p) => p.step)).toEqual([
+      6, 7,
+    ]);
+    expect((await repos.metrics.listForRun(run.id)).map((p) => [p.memberIndex, p.step])).toEqual([
+      [0, 5],
+      [0, 6],
+      [0, 7],
+    ]);
+  });
+
+  it('stores a prediction once per member, split and round; a resend replaces it', async () => {
+    const run = await newRun(1);
+    const memberId = run.members[0]!.id;
+    const key = { memberId, split: 'validation' as const, round: 0 };
+    await repos.predictions.save({ ...key, numClasses: 2, probabilities: new Float32Array([0.25, 0.75]) });
+    await Promise.all([
+      repos.predictions.save({ ...key, numClasses: 2, probabilities: new Float32Array([0.5, 0.5, 1, 0]) }),
+      repos.predictions.save({ ...key, numClasses: 2, probabilities: new Float32Array([0.5, 0.5, 1, 0]) }),
+    ]);
+    expect(await db.prisma.prediction.count({ where: { memberId } })).toBe(1);
+    const stored = await repos.predictions.get(key);
+    expect(stored).toMatchObject({ rows: 2, numClasses: 2, memberIndex: 0 });
+    expect(Array.from(stored!.probabilities)).toEqual([0.5, 0.5, 1, 0]);
+  });
+
+  it('stores ensemble and diversity evals once per key; a recomputation replaces them', async () => {
+    const run = await newRun(2);
+    const score = {
+      runId: run.id,
+      round: LIVE_ROUND,
+      split: 'test' as const,
+      accuracy: 0.8,
+      nll: 0.5,
+      brier: 0.2,
+      ece: 0.05,
+    };
+    const evals = ['hard', 'soft', 'weighted-soft'].map((strategy) => ({
+      ...score,
+      strategy,
+      gainOverBest: 0.01,
+      gainOverMean: 0.03,
+      memberCount: 2,
+    }));
+    await repos.evals.saveEnsembleEvals(evals);
+    await repos.evals.saveEnsembleEvals(evals.map((e) => ({ ...e, accuracy: 0.85 })));
+    const stored = await repos.evals.listEnsembleEvals(run.id, { round: LIVE_ROUND });
+    expect(stored.map((e) => [e.strategy, e.accuracy])).toEqual([
+      ['hard', 0.85],
+      ['soft', 0.85],
+      ['weighted-soft', 0.85],
+    ]);
+
+    const diversity = { runId: run.id, round: 0, split: 'validation' as const, memberCount: 2 };
+    await repos.evals.saveDiversityEval({
+      ...diversity,
+      pairwise: {
+        q: [
+          [1, 0.2],
+          [0.2, 1],
+        ],
+      },
+      summary: { entropy: 0.1 },
+    });
+    await repos.evals.saveDiversityEval({
+      ...diversity,
+      pairwise: {
+        q: [
+          [1, 0.3],
+          [0.3, 1],
+        ],
+      },
+      summary: { entropy: 0.2 },
+    });
+    const div = await repos.evals.listDiversityEvals(run.id);
+    expect(div).toHaveLength(1);
+    expect(div[0]).toMatchObject({
+      pairwise: {
+        q: [
+          [1, 0.3],
+          [0.3, 1],
+        ],
+      },
+      summary: { entropy: 0.2 },
+    });
+  });
+
+  it('keeps one checkpoint per member and epoch and returns the latest', async () => {
+    const run = await newRun(1);
+    const memberId = run.members[0]!.id;
+    const weights = (n: number) => new Uint8Array(1000).fill(n);
+    await repos.checkpoints.save({ memberId, epoch: 0, step: 10, planOffset: 640, weights: weights(1) });
+    await repos.checkpoints.save({ memberId, epoch: 1, step: 20, planOffset: 1280, weights: weights(2) });
+    await repos.checkpoints.save({
+      memberId,
+      epoch: 1,
+      step: 20,
+      planOffset: 1280,
+      weights: weights(3),
+      weightSpecs: [{ name: 'w' }],
+    });
+    expect(await db.prisma.checkpoint.count({ where: { memberId } })).toBe(2);
+    const latest = await repos.checkpoints.latest(memberId);
+    expect(latest).toMatchObject({ epoch: 1, step: 20, planOffset: 1280, weightSpecs: [{ name: 'w' }] });
+    expect(latest!.weights.every((b) => b === 3)).toBe(true);
+    expect(await repos.checkpoints.prune(memberId, 1)).toBe(1);
+    expect(await db.prisma.checkpoint.count({ where: { memberId } })).toBe(1);
+  });
+});
+
+describe('predictions', () => {
+  it('round-trip as Float32Array bit for bit', async () => {
+    const run = await newRun(1);
+    const memberId = run.members[0]!.id;
+    const bits = new Uint32Array(10 * 4096);
+    let state = 0x9e3779b9;
+    for (let i = 0; i < bits.length; i++) {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      bits[i] = state >>> 0;
+    }
+    // Edge cases up front: -0, the smallest subnormal, the largest float, NaN with a payload, ±Infinity.
+    bits.set([0x80000000, 0x00000001, 0x7f7fffff, 0x7fc12345, 0x7f800000, 0xff800000]);
+    const probabilities = new Float32Array(bits.buffer);
+    await repos.predictions.save({ memberId, split: 'test', round: 3, numClasses: 10, probabilities });
+    const stored = await repos.predictions.get({ memberId, split: 'test', round: 3 });
+    expect(stored?.rows).toBe(4096);
+    expect(
+      Buffer.from(new Uint32Array(stored!.probabilities.buffer).buffer).equals(Buffer.from(bits.buffer)),
+    ).toBe(true);
+  });
+
+  it('lists a round, and each member’s latest round, by member index', async () => {
+    const run = await newRun(3);
+    const [m0, m1, m2] = run.members;
+    const p = (v: number) => new Float32Array([v, 1 - v]);
+    await repos.predictions.save({
+      memberId: m2!.id,
+      split: 'validation',
+      round: 0,
+      numClasses: 2,
+      probabilities: p(0.2),
+    });
+    await repos.predictions.save({
+      memberId: m0!.id,
+      split: 'validation',
+      round: 0,
+      numClasses: 2,
+      probabilities: p(0.0),
+    });
+    await repos.predictions.save({
+      memberId: m0!.id,
+      split: 'validation',
+      round: 1,
+      numClasses: 2,
+      probabilities: p(0.5),
+    });
+    await repos.predictions.save({
+      memberId: m1!.id,
+      split: 'test',
+      round: 4,
+      numClasses: 2,
+      probabilities: p(0.75),
+    });
+    const round0 = await repos.predictions.listRound(run.id, 'validation', 0);
+    expect(round0.map((r) => [r.memberIndex, r.probabilities[0]])).toEqual([
+      [0, 0],
+      [2, expect.closeTo(0.2, 6)],
+    ]);
+    const latest = await repos.predictions.listLatest(run.id, 'validation');
+    expect(latest.map((r) => [r.memberIndex, r.round])).toEqual([
+      [0, 1],
+      [2, 0],
+    ]);
+    expect(await repos.predictions.listLatest(run.id, 'test')).toHaveLength(1);
+  });
+
+  it('rejects probabilities that are not whole rows', async () => {
+    const run = await newRun(1);
+    await expect(
+      repos.predictions.save({
+        memberId: run.members[0]!.id,
+        split: 'test',
+        round: 0,
+        numClasses: 3,
+        probabilities: new Float32Array(4),
+      }),
+    ).rejects.toThrow(/not rows of 3 classes/);
+  });
+});
