@@ -11,9 +11,9 @@ export {
   readSignMnistCsv,
   SIGN_MNIST_CLASS_NAMES,
 } from './csv';
-export { createRng, memberSeed, permutation } from './rng';
+export { createRng, permutation } from './rng';
 export type { Rng } from './rng';
-export { limitSplit, splitValidation, subsetSplit } from './split';
+export { limitSplit, prepareRunData, splitValidation, subsetSplit } from './split';
 export { planShards, SHARDING_STRATEGIES } from './sharding';
 export type { MemberPlan, ShardingStrategy, ShardOptions, ShardPlan } from './sharding';
 export { listDatasets, loadDataset, HOW_TO_GET } from './registry';

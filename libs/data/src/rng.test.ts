@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createRng, memberSeed, permutation } from './rng';
+import { createRng, permutation } from './rng';
 
 const draw = (seed: number[], n = 20): number[] => {
   const r = createRng(...seed);
@@ -59,12 +59,3 @@ describe('createRng', () => {
   });
 });
 
-describe('memberSeed', () => {
-  it('is deterministic, differs between members and runs, and fits a 31-bit seed', () => {
-    const seeds = [0, 1, 2, 3, 4].map((m) => memberSeed(1, m));
-    expect(new Set(seeds).size).toBe(5);
-    expect(seeds).toEqual([0, 1, 2, 3, 4].map((m) => memberSeed(1, m)));
-    expect(memberSeed(2, 0)).not.toBe(memberSeed(1, 0));
-    for (const s of seeds) expect(s >= 0 && s < 2 ** 31 && Number.isInteger(s)).toBe(true);
-  });
-});

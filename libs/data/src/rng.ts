@@ -63,10 +63,3 @@ export function permutation(n: number, rng: Rng): Int32Array {
   return p;
 }
 
-/**
- * The weight-initialisation seed of member `member` of a run: derived from the run seed, so a
- * member rebuilt on another worker starts from the same weights. A 31-bit integer (tfjs seeds).
- */
-export function memberSeed(runSeed: number, member: number): number {
-  return createRng(runSeed, member, 0x5eed).nextInt(2 ** 31 - 1);
-}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { limitSplit, splitValidation, subsetSplit } from './split';
+import { limitSplit, prepareRunData, splitValidation, subsetSplit } from './split';
 import type { Split } from './types';
 
 /** A split whose row i has label i and features [i, i + 0.5] (so rows can be traced). */
@@ -73,5 +73,22 @@ describe('limitSplit and subsetSplit', () => {
     consistent(sub);
     expect(Array.from(sub.y)).toEqual([4, 0, 4]);
     expect(() => subsetSplit(traced(5), [5])).toThrow('row index 5');
+  });
+});
+
+describe('prepareRunData', () => {
+  it('limits, then holds out validation rows, and leaves the test split alone', () => {
+    const train = { x: Float32Array.from({ length: 200 }, (_, i) => i), y: Int32Array.from({ length: 100 }, (_, i) => i), count: 100 };
+    const test = { x: new Float32Array(4), y: new Int32Array(2), count: 2 };
+    const a = prepareRunData({ train, test }, { seed: 3, validationFraction: 0.25, trainLimit: 40 });
+    expect(a.train.count + a.validation.count).toBe(40);
+    expect(a.validation.count).toBe(10);
+    expect(a.test).toBe(test);
+    const seen = new Set([...a.train.y, ...a.validation.y]);
+    expect(seen.size).toBe(40);
+    const b = prepareRunData({ train, test }, { seed: 3, validationFraction: 0.25, trainLimit: 40 });
+    expect(b.validation.y).toEqual(a.validation.y);
+    const full = prepareRunData({ train, test }, { seed: 3, validationFraction: 0.1 });
+    expect(full.train.count).toBe(90);
   });
 });

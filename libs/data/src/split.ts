@@ -66,3 +66,17 @@ export function limitSplit(split: Split, limit: number, seed?: number): Split {
   }
   return subsetSplit(split, chooseRows(split.count, limit, seed).chosen);
 }
+
+/**
+ * The splits one run trains and evaluates on, derived from the dataset and the run's settings only:
+ * at most `trainLimit` training rows, a `validationFraction` of them held out, the test split as is.
+ * `chorus train`, the coordinator and every worker call this, so they all see the same rows.
+ */
+export function prepareRunData(
+  dataset: { train: Split; test: Split },
+  run: { seed: number; validationFraction: number; trainLimit?: number | undefined },
+): { train: Split; validation: Split; test: Split } {
+  const pool = run.trainLimit ? limitSplit(dataset.train, run.trainLimit, run.seed) : dataset.train;
+  const { train, validation } = splitValidation(pool, run.validationFraction, run.seed);
+  return { train, validation, test: dataset.test };
+}

@@ -2,5 +2,6 @@
 export const PROTOCOL_VERSION = 1;
 export * from './errors';
 export * from './run-config';
+export * from './member-model';
 export * from './run-result';
 export * from './sockets';
