@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import Table from 'cli-table3';
+import { describeModels, selectBackend } from '@chorus/models';
+
+export function registerModelsCommand(program: Command): void {
+  program
+    .command('models')
+    .description('list the models with their parameter counts at their reference shapes')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      // Counting parameters builds each model once; the cpu backend is always present.
+      await selectBackend('cpu');
+      const models = describeModels();
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(models)}\n`);
+        return;
+      }
+      const table = new Table({ head: ['model', 'params', 'trainable', 'reference shape', 'description'] });
+      for (const m of models) {
+        table.push([
+          m.name,
+          m.params.toLocaleString('en-US'),
+          m.trainableParams.toLocaleString('en-US'),
+          `${m.referenceInputShape.join('×')} → ${m.referenceClasses}`,
+          m.description,
+        ]);
+      }
+      process.stdout.write(`${table.toString()}\n`);
+    });
+}

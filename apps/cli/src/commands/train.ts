@@ -1,0 +1,52 @@
+import { Option, type Command } from 'commander';
+import { addRunConfigOptions, runConfigFromFlags } from '../run-config-options';
+import { trainEnsembleLocally } from '../local-train';
+import { createProgressView } from '../progress';
+import { formatRunReport } from '../report';
+
+export function registerTrainCommand(program: Command): void {
+  const command = program
+    .command('train')
+    .description('train a whole ensemble in this process (no server) and compare the voting strategies');
+  addRunConfigOptions(command)
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+    )
+    .option('--json', 'print the result as one JSON object on the last stdout line')
+    .action(async (flags: Record<string, string | undefined> & { json?: boolean; backend: 'auto' }) => {
+      const cfg = await runConfigFromFlags(flags);
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const view = createProgressView(Boolean(process.stderr.isTTY) && !flags.json, log);
+      const abort = new AbortController();
+      const onSignal = () => abort.abort(new Error('interrupted'));
+      process.once('SIGINT', onSignal);
+      try {
+        const outcome = await trainEnsembleLocally(cfg, {
+          backend: flags.backend,
+          signal: abort.signal,
+          onStart: ({ backend, device, dataset, totals }) => {
+            log(
+              `chorus train: ${cfg.members} × ${cfg.model} on ${dataset.name} ` +
+                `(${dataset.train.count} train / ${dataset.test.count} test, sha256 ${dataset.sha256.slice(0, 12)}…), ` +
+                `${cfg.sharding} sharding, ${cfg.epochs} epochs, batch ${cfg.batchSize}, seed ${cfg.seed}; ` +
+                `backend ${backend} on ${device}`,
+            );
+            view.start(totals);
+          },
+          onProgress: (p) => view.update(p),
+        });
+        view.stop();
+        if (flags.json) {
+          process.stdout.write(
+            `${JSON.stringify({ ...outcome.result, backend: outcome.backend, device: outcome.device, seconds: outcome.seconds })}\n`,
+          );
+        } else {
+          process.stdout.write(`${formatRunReport(outcome.result)}\n`);
+          log(`done in ${outcome.seconds.toFixed(1)} s on ${outcome.backend} (${outcome.device})`);
+        }
+      } finally {
+        view.stop();
+        process.off('SIGINT', onSignal);
+      }
+    });
+}

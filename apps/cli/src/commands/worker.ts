@@ -1,0 +1,35 @@
+import { Option, type Command } from 'commander';
+import { LOG_LEVELS, runWorkerMain, WORKER_BACKENDS, type WorkerFlags } from '@chorus/worker';
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('train ensemble members for a coordinator (one process per GPU)')
+    .option('--coordinator <url>', 'coordinator URL, e.g. http://host:4000 (env CHORUS_COORDINATOR_URL)')
+    .option('--token <token>', 'worker token of the coordinator (env CHORUS_WORKER_TOKEN)')
+    .addOption(
+      new Option('--backend <name>', 'TensorFlow.js backend (env CHORUS_BACKEND; default auto)').choices(WORKER_BACKENDS),
+    )
+    .option('--gpu <n>', 'GPU index for the tensorflow backend (env CHORUS_GPU)')
+    .option('--slots <n>', 'members trained side by side (env CHORUS_SLOTS; default 1)')
+    .option('--name <name>', 'name shown on the dashboard (env CHORUS_WORKER_NAME; default the host name)')
+    .option('--cache-dir <dir>', 'dataset cache (env CHORUS_CACHE_DIR; default .chorus/cache)')
+    .addOption(new Option('--log-level <level>', 'log level (env LOG_LEVEL; default info)').choices(LOG_LEVELS))
+    .addHelpText(
+      'after',
+      `
+A machine with several GPUs runs one worker process per GPU (libtensorflow uses one GPU per
+process), each pinned with --gpu:
+  npx chorus worker --coordinator http://host:4000 --backend tensorflow --gpu 0 &
+  npx chorus worker --coordinator http://host:4000 --backend tensorflow --gpu 1 &
+Without a GPU, run one worker per few CPU cores (the wasm backend uses one thread).
+
+Ctrl-C (SIGINT) or SIGTERM stops taking work, finishes the step in progress and disconnects;
+the coordinator hands the member to another worker, which resumes from its last checkpoint.`,
+    )
+    .action(async (flags: WorkerFlags) => {
+      const code = await runWorkerMain(flags);
+      // Exit now rather than wait for idle keep-alive sockets and timers of libraries to drain.
+      process.exit(code);
+    });
+}

@@ -1,0 +1,140 @@
+import { loadDataset, planShards, prepareRunData, type Dataset } from '@chorus/data';
+import { evaluateEnsemble, runResultOf } from '@chorus/ensemble';
+import {
+  buildModel,
+  predictProbabilities,
+  selectBackend,
+  trainOnBatches,
+  type BackendName,
+} from '@chorus/models';
+import { memberModelSpec, type RunConfig, type RunResult } from '@chorus/protocol';
+
+export interface MemberProgress {
+  member: number;
+  epoch: number;
+  /** Mini-batches done over the whole run, and their total. */
+  step: number;
+  totalSteps: number;
+  loss: number;
+  accuracy: number;
+  samplesPerSecond: number;
+}
+
+export interface LocalTrainOptions {
+  backend: 'auto' | BackendName;
+  onStart?: (info: { backend: string; device: string; dataset: Dataset; totals: number[] }) => void;
+  onProgress?: (p: MemberProgress) => void;
+  onEpoch?: (epoch: number, epochs: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface LocalTrainResult {
+  result: RunResult;
+  backend: string;
+  device: string;
+  datasetSha256: string;
+  seconds: number;
+}
+
+/**
+ * Trains a whole ensemble in this process: the same data split, shard plan and member seeds
+ * that the coordinator would hand out, members trained epoch by epoch side by side, then every
+ * voting strategy and the diversity measures on the test split.
+ */
+export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOptions): Promise<LocalTrainResult> {
+  const started = performance.now();
+  const backend = await selectBackend(options.backend);
+  const dataset = await loadDataset(cfg.dataset, {
+    ...(cfg.datasetPath ? { path: cfg.datasetPath } : {}),
+    seed: cfg.seed,
+  });
+  const { train, validation } = prepareRunData(dataset, cfg);
+  const plan = planShards({
+    strategy: cfg.sharding,
+    numSamples: train.count,
+    members: cfg.members,
+    batchSize: cfg.batchSize,
+    epochs: cfg.epochs,
+    seed: cfg.seed,
+  });
+
+  const members = Array.from({ length: cfg.members }, (_, m) => {
+    const model = buildModel({
+      ...memberModelSpec(cfg, m),
+      inputShape: dataset.inputShape,
+      numClasses: dataset.numClasses,
+    });
+    return { index: m, model, plan: plan.member(m), samples: 0, seconds: 0, step: 0 };
+  });
+  options.onStart?.({
+    backend: backend.backend,
+    device: backend.device,
+    dataset,
+    totals: members.map((m) => m.plan.totalBatches),
+  });
+
+  const data = { x: train.x, y: train.y, inputShape: dataset.inputShape, numClasses: dataset.numClasses };
+  try {
+    for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+      for (const member of members) {
+        const first = member.plan.firstBatchOfEpoch(epoch);
+        const count = member.plan.batchesInEpoch(epoch);
+        const stats = await trainOnBatches({
+          model: member.model,
+          data,
+          batches: batchesOf(member.plan, first, count),
+          metricsEvery: 20,
+          ...(options.signal ? { signal: options.signal } : {}),
+          onBatch: (m) => {
+            member.step = m.step; // counts every step this model has trained
+            options.onProgress?.({
+              member: member.index,
+              epoch,
+              step: member.step,
+              totalSteps: member.plan.totalBatches,
+              loss: m.loss,
+              accuracy: m.accuracy,
+              samplesPerSecond: m.samplesPerSecond,
+            });
+          },
+        });
+        member.step += stats.steps;
+        member.samples += stats.samples;
+        member.seconds += stats.seconds;
+      }
+      options.onEpoch?.(epoch + 1, cfg.epochs);
+    }
+
+    const predictions = members.map((member) => ({
+      validation: predictProbabilities(member.model, validation.x, dataset.inputShape),
+      test: predictProbabilities(member.model, dataset.test.x, dataset.inputShape),
+    }));
+    const evaluation = evaluateEnsemble({
+      numClasses: dataset.numClasses,
+      validation: { members: predictions.map((p) => p.validation), truth: validation.y },
+      test: { members: predictions.map((p) => p.test), truth: dataset.test.y },
+    });
+    const result = runResultOf(
+      evaluation,
+      members.map((m) => (m.seconds > 0 ? m.samples / m.seconds : 0)),
+    );
+    return {
+      result,
+      backend: backend.backend,
+      device: backend.device,
+      datasetSha256: dataset.sha256,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    for (const member of members) member.model.dispose();
+  }
+}
+
+/** Yields a member's mini-batches lazily, so a long epoch never holds every index list at once. */
+function* batchesOf(
+  plan: { batch(k: number): Int32Array },
+  first: number,
+  count: number,
+): Generator<Int32Array> {
+  for (let k = first; k < first + count; k++) yield plan.batch(k);
+}

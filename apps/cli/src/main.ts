@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import { ChorusError, RunConfigError } from '@chorus/protocol';
+import { registerDatasetsCommand } from './commands/datasets';
+import { registerModelsCommand } from './commands/models';
+import { registerTrainCommand } from './commands/train';
+import { registerWorkerCommand } from './commands/worker';
+
+const program = new Command()
+  .name('chorus')
+  .description('Distributed ensemble training with live voting and diversity')
+  .showHelpAfterError()
+  .configureOutput({ outputError: (text, write) => write(text) });
+
+registerModelsCommand(program);
+registerDatasetsCommand(program);
+registerTrainCommand(program);
+registerWorkerCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  // Errors we raise carry a message a user can act on; anything else gets its stack.
+  if (error instanceof ChorusError || error instanceof RunConfigError || isUserError(error)) {
+    process.stderr.write(`chorus: ${(error as Error).message}\n`);
+  } else {
+    process.stderr.write(`chorus: unexpected error\n${error instanceof Error ? error.stack : String(error)}\n`);
+  }
+  process.exitCode = 1;
+}
+
+function isUserError(error: unknown): boolean {
+  return error instanceof Error && ['DatasetError', 'ModelConfigError', 'BackendError'].includes(error.name);
+}

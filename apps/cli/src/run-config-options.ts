@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import {
+  ChorusError,
+  DATASET_NAMES,
+  MODEL_NAMES,
+  OPTIMIZERS,
+  parseRunConfig,
+  SHARDING_STRATEGIES,
+  type RunConfig,
+} from '@chorus/protocol';
+
+/** The flags of a run config, shared by `chorus train` and `chorus run`. Defaults come from the schema. */
+export function addRunConfigOptions(command: Command): Command {
+  return command
+    .option('--config <file>', 'run config JSON (camelCase fields); flags given here override it')
+    .addOption(new Option('--dataset <name>', 'dataset (default mnist)').choices(DATASET_NAMES))
+    .option('--dataset-path <path>', 'where the dataset lives when not at its default place')
+    .addOption(new Option('--model <name>', 'model (default mlp)').choices(MODEL_NAMES))
+    .option('--members <n>', 'ensemble members (default 5)')
+    .addOption(
+      new Option('--sharding <strategy>', 'how mini-batches are shared (default round-robin)').choices(
+        SHARDING_STRATEGIES,
+      ),
+    )
+    .option('--epochs <n>', 'epochs (default 2)')
+    .option('--batch-size <n>', 'mini-batch size (default 64)')
+    .option('--seed <n>', 'run seed: data split, shard plan and member seeds (default 1)')
+    .option('--train-limit <n>', 'use at most this many training samples')
+    .option('--validation-fraction <f>', 'share of the training data held out for validation (default 0.1)')
+    .option('--learning-rate <lr>', "learning rate (default: the model's)")
+    .addOption(new Option('--optimizer <name>', "optimizer (default: the model's)").choices(OPTIMIZERS));
+}
+
+interface RunConfigFlags {
+  config?: string;
+  dataset?: string;
+  datasetPath?: string;
+  model?: string;
+  members?: string;
+  sharding?: string;
+  epochs?: string;
+  batchSize?: string;
+  seed?: string;
+  trainLimit?: string;
+  validationFraction?: string;
+  learningRate?: string;
+  optimizer?: string;
+}
+
+const NUMERIC = ['members', 'epochs', 'batchSize', 'seed', 'trainLimit', 'validationFraction', 'learningRate'] as const;
+
+/** Merges `--config` with the flags and validates the result with the run-config schema. */
+export async function runConfigFromFlags(flags: RunConfigFlags): Promise<RunConfig> {
+  let base: Record<string, unknown> = {};
+  if (flags.config) {
+    let text: string;
+    try {
+      text = await readFile(flags.config, 'utf8');
+    } catch (error) {
+      throw new ChorusError('invalid-input', `cannot read --config ${flags.config}: ${(error as Error).message}`);
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      base = parsed as Record<string, unknown>;
+    } catch (error) {
+      throw new ChorusError('invalid-input', `--config ${flags.config} is not a JSON object: ${(error as Error).message}`);
+    }
+  }
+  const merged: Record<string, unknown> = { ...base };
+  for (const key of ['dataset', 'datasetPath', 'model', 'sharding', 'optimizer'] as const) {
+    if (flags[key] !== undefined) merged[key] = flags[key];
+  }
+  for (const key of NUMERIC) {
+    const raw = flags[key];
+    if (raw === undefined) continue;
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(value)) {
+      throw new ChorusError('invalid-input', `--${kebab(key)} must be a number, got "${raw}"`);
+    }
+    merged[key] = value;
+  }
+  return parseRunConfig(merged);
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
