@@ -1,0 +1,170 @@
+/**
+ * Chooses and initialises the tfjs backend of this process (tfjs has one engine per process).
+ * - tensorflow: `@tensorflow/tfjs-node-gpu`, else `@tensorflow/tfjs-node` (optional dependencies;
+ *   their install script downloads libtensorflow, so they are often absent);
+ * - wasm: `@tensorflow/tfjs-backend-wasm` (SIMD, one thread in Node) plus Chorus' own kernels for the
+ *   gradients it lacks (wasm-kernels/);
+ * - cpu: `@tensorflow/tfjs-backend-cpu` (pure JS, always present, slow).
+ * 'auto' takes the first that initialises, in that order.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { ModelError } from '../errors';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+export const BACKEND_NAMES: readonly BackendName[] = Object.freeze(['tensorflow', 'wasm', 'cpu'] as const);
+
+export interface BackendSelection {
+  backend: BackendName;
+  /** What runs the kernels, e.g. "GPU 0 (CUDA)" or "CPU (wasm SIMD, 1 thread)". */
+  device: string;
+  /** Packages and versions, and why faster backends were passed over. */
+  detail: string;
+}
+
+export interface SelectBackendOptions {
+  /** GPU index for the tensorflow backend (sets CUDA_VISIBLE_DEVICES before libtensorflow loads). */
+  gpu?: number;
+}
+
+type Attempt = { ok: true; device: string; detail: string } | { ok: false; reason: string };
+
+const message = (e: unknown): string =>
+  e instanceof Error ? (e.message.split('\n')[0] ?? e.message) : String(e);
+
+/** The package that provided the 'tensorflow' backend in this process, and the GPU it was pinned to. */
+let tensorflowLoaded: { pkg: string; gpu: number | undefined } | null = null;
+
+async function loadTensorflow(gpu: number | undefined): Promise<Attempt> {
+  if (gpu !== undefined && !(Number.isInteger(gpu) && gpu >= 0)) {
+    return { ok: false, reason: `gpu must be a non-negative integer, got ${gpu}` };
+  }
+  if (tensorflowLoaded === null) {
+    if (gpu !== undefined) {
+      // libtensorflow uses one GPU per process and reads its choice from the environment when it
+      // loads; there is no tf.device. This is the only place Chorus writes the environment.
+      // eslint-disable-next-line no-restricted-properties
+      process.env['CUDA_VISIBLE_DEVICES'] = String(gpu);
+    }
+    const failures: string[] = [];
+    for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      try {
+        await import(/* @vite-ignore */ pkg);
+        tensorflowLoaded = { pkg, gpu };
+        break;
+      } catch (e) {
+        failures.push(`${pkg}: ${message(e)}`);
+      }
+    }
+    if (tensorflowLoaded === null) {
+      return {
+        ok: false,
+        reason:
+          `neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node loads (${failures.join('; ')}). ` +
+          'Install one: `npm install @tensorflow/tfjs-node-gpu` (CUDA 11.2 + cuDNN 8.1) or ' +
+          '`npm install @tensorflow/tfjs-node` (CPU); their install script downloads libtensorflow ' +
+          'from storage.googleapis.com, so it needs internet access.',
+      };
+    }
+  } else if (gpu !== undefined && tensorflowLoaded.gpu !== gpu) {
+    return {
+      ok: false,
+      reason: `libtensorflow is already loaded for GPU ${tensorflowLoaded.gpu ?? 'default'}; one process can use one GPU — start another process for GPU ${gpu}`,
+    };
+  }
+  if (!(await tf.setBackend('tensorflow'))) {
+    return { ok: false, reason: `${tensorflowLoaded.pkg} loaded but its backend failed to initialise` };
+  }
+  const { pkg } = tensorflowLoaded;
+  const usingGpu = (tf.backend() as { isUsingGpuDevice?: unknown }).isUsingGpuDevice === true;
+  const device =
+    pkg === '@tensorflow/tfjs-node-gpu' && usingGpu
+      ? `GPU ${tensorflowLoaded.gpu ?? 0} (CUDA)`
+      : pkg === '@tensorflow/tfjs-node-gpu'
+        ? 'CPU (libtensorflow; no CUDA device found)'
+        : 'CPU (libtensorflow)';
+  return { ok: true, device, detail: `${pkg} (tfjs-core ${tf.version_core})` };
+}
+
+let wasmPathsSet = false;
+
+async function loadWasm(): Promise<Attempt> {
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (!wasmPathsSet && tf.findBackend('wasm') === null) {
+      const require = createRequire(import.meta.url);
+      const dist = path.join(
+        path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')),
+        'dist',
+      );
+      wasm.setWasmPaths(dist + path.sep);
+      wasmPathsSet = true;
+    }
+    const { registerChorusWasmKernels } = await import('../wasm-kernels/index');
+    registerChorusWasmKernels();
+    if (!(await tf.setBackend('wasm')))
+      return { ok: false, reason: 'tfjs-backend-wasm failed to initialise' };
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const threads = wasm.getThreadsCount();
+    const device = `CPU (wasm${simd === true ? ' SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'})`;
+    return {
+      ok: true,
+      device,
+      detail: `@tensorflow/tfjs-backend-wasm ${wasm.version_wasm} with Chorus kernels`,
+    };
+  } catch (e) {
+    return { ok: false, reason: `@tensorflow/tfjs-backend-wasm failed: ${message(e)}` };
+  }
+}
+
+async function loadCpu(): Promise<Attempt> {
+  if (!(await tf.setBackend('cpu'))) return { ok: false, reason: 'the cpu backend failed to initialise' };
+  return { ok: true, device: 'CPU (JavaScript)', detail: `@tensorflow/tfjs-backend-cpu ${tf.version_core}` };
+}
+
+function attempt(name: BackendName, options: SelectBackendOptions): Promise<Attempt> {
+  switch (name) {
+    case 'tensorflow':
+      return loadTensorflow(options.gpu);
+    case 'wasm':
+      return loadWasm();
+    case 'cpu':
+      return loadCpu();
+  }
+}
+
+/**
+ * Initialises the requested backend (or, for 'auto', the fastest present: tensorflow > wasm > cpu)
+ * and makes it tfjs' current backend. A requested backend that cannot load is a
+ * 'backend-unavailable' error explaining why and what to install.
+ */
+export async function selectBackend(
+  preference: 'auto' | BackendName,
+  options: SelectBackendOptions = {},
+): Promise<BackendSelection> {
+  if (preference !== 'auto' && !BACKEND_NAMES.includes(preference)) {
+    throw new ModelError(
+      'invalid-config',
+      `unknown backend '${String(preference)}'; expected auto, ${BACKEND_NAMES.join(', ')}`,
+    );
+  }
+  const order = preference === 'auto' ? BACKEND_NAMES : [preference];
+  const skipped: string[] = [];
+  for (const name of order) {
+    const result = await attempt(name, options);
+    if (result.ok) {
+      const detail = skipped.length === 0 ? result.detail : `${result.detail}; skipped ${skipped.join('; ')}`;
+      return { backend: name, device: result.device, detail };
+    }
+    skipped.push(`${name}: ${result.reason}`);
+  }
+  throw new ModelError(
+    'backend-unavailable',
+    preference === 'auto'
+      ? `no tfjs backend could start: ${skipped.join('; ')}`
+      : `backend '${preference}' is not available: ${skipped.join('; ')}`,
+  );
+}
