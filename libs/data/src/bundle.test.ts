@@ -32,13 +32,16 @@ describe('dataset bundles', () => {
       name: 'synthetic',
       inputShape: [2],
       numClasses: 2,
-      train: { x: new Float32Array([0, 1, 0.5, 0.25]), y: new Int32Array([0, 1]), count: 2 },
+      train: { x: new Float32Array([0, 1, 0.1, 0.25]), y: new Int32Array([0, 1]), count: 2 },
       test: { x: new Float32Array([1, 0]), y: new Int32Array([1]), count: 1 },
       sha256: 'f'.repeat(64),
       source: 'test',
     };
     const bundle = encodeDatasetBundle(tiny);
     expect(decodeDatasetBundle(bundle).train.x).toEqual(tiny.train.x);
+    // As read from disk: a Node Buffer at an odd offset of a larger pool.
+    const pooled = Buffer.concat([Buffer.from([7]), Buffer.from(bundle)]).subarray(1);
+    expect(decodeDatasetBundle(pooled).train.x).toEqual(tiny.train.x);
     expect(() => decodeDatasetBundle(bundle.subarray(0, bundle.length - 1), 'x.bundle')).toThrow(/x\.bundle: truncated/);
     const longer = new Uint8Array(bundle.length + 2);
     longer.set(bundle);

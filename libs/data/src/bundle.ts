@@ -81,7 +81,8 @@ export function decodeDatasetBundle(bytes: Uint8Array, nameForErrors = 'dataset 
   let at = 16 + headerLength;
   const take = (n: number): Uint8Array => {
     if (at + n > bytes.length) fail(`truncated: needs ${at + n} bytes, has ${bytes.length}`);
-    const slice = bytes.slice(at, at + n); // copy: aligned and independent of the input buffer
+    // A copy (a Buffer's slice would share memory): aligned for Float32Array, independent of the input.
+    const slice = new Uint8Array(bytes.subarray(at, at + n));
     at += n;
     return slice;
   };

@@ -1,0 +1,164 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import {
+  applyMigrations,
+  createPrismaClient,
+  createRepositories,
+  resolveDatabase,
+  systemClock,
+  type PrismaClient,
+  type ResolvedDatabase,
+} from '@chorus/db';
+import { ChorusError } from '@chorus/protocol';
+import { createServer, type ChorusServer } from './server';
+import { resolveTokens } from './tokens';
+
+export interface CoordinatorOptions {
+  /** Interface to bind (default 127.0.0.1: loopback only unless told otherwise). */
+  host?: string;
+  /** Port (default 4000; 0 = a free one). */
+  port?: number;
+  /** Where tokens.json, dataset bundles and the embedded database live (default `.chorus`). */
+  dataDir?: string;
+  /** A Postgres server; without it the embedded PGlite under `<dataDir>/pgdata`. */
+  databaseUrl?: string | undefined;
+  /** Without them, the tokens of `<dataDir>/tokens.json` (generated on first start). */
+  workerToken?: string | undefined;
+  adminToken?: string | undefined;
+  /** How long a member's lease lasts without a heartbeat (default 30 s). */
+  leaseMs?: number;
+  logger?: Logger;
+  clock?: () => Date;
+  /** How often expired leases are looked for (default leaseMs / 4, at most 5 s). */
+  sweepIntervalMs?: number;
+  /** How often buffered metrics are written (default 500 ms). */
+  metricsFlushMs?: number;
+}
+
+export interface RunningCoordinator {
+  /** Base URL, e.g. http://127.0.0.1:4000 (workers connect to `${url}/workers`). */
+  url: string;
+  port: number;
+  workerToken: string;
+  adminToken: string;
+  /** Where the tokens are stored, when they were not all given. */
+  tokensFile?: string;
+  /** Stops accepting, flushes metrics, closes sockets, Prisma and the embedded database. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_LEASE_MS = 30_000;
+
+export async function startCoordinator(options: CoordinatorOptions = {}): Promise<RunningCoordinator> {
+  const logger = options.logger ?? pino({ name: 'chorus-coordinator' });
+  const clock = options.clock ?? systemClock;
+  const host = options.host ?? '127.0.0.1';
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const dataDir = resolve(options.dataDir ?? '.chorus');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+
+  const tokens = resolveTokens({ dataDir, workerToken: options.workerToken, adminToken: options.adminToken });
+  if (tokens.tokensFile !== undefined) {
+    logger.info(
+      { tokensFile: tokens.tokensFile },
+      tokens.generated
+        ? `generated tokens, stored in ${tokens.tokensFile}`
+        : `tokens read from ${tokens.tokensFile}`,
+    );
+  }
+
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanup = async (): Promise<void> => {
+    for (const step of cleanups.splice(0).reverse()) {
+      await step().catch((error: unknown) => logger.error({ err: error }, 'shutdown step failed'));
+    }
+  };
+
+  try {
+    const database: ResolvedDatabase = await resolveDatabase({
+      databaseUrl: options.databaseUrl,
+      dataDir: join(dataDir, 'pgdata'),
+    });
+    cleanups.push(() => database.close());
+    logger.info(
+      { database: database.kind },
+      database.kind === 'embedded'
+        ? `embedded database under ${join(dataDir, 'pgdata')}`
+        : 'using DATABASE_URL',
+    );
+    const migrations = await applyMigrations(database.connectionString, { log: (line) => logger.info(line) });
+    if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'migrations applied');
+
+    const prisma: PrismaClient = createPrismaClient({
+      connectionString: database.connectionString,
+      onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; reconnecting'),
+    });
+    cleanups.push(() => prisma.$disconnect());
+    const repos = createRepositories(prisma, { clock });
+    // Nobody is connected yet: whoever was online before a restart is offline until it reconnects.
+    await repos.workers.markSilentOffline(new Date(clock().getTime() + 1));
+
+    const server: ChorusServer = await createServer({
+      repos,
+      logger,
+      clock,
+      dataDir,
+      leaseMs,
+      workerToken: tokens.workerToken,
+      adminToken: tokens.adminToken,
+      ...(options.metricsFlushMs !== undefined && { metricsFlushMs: options.metricsFlushMs }),
+    });
+    cleanups.push(() => server.close());
+    await server.app.listen({ host, port: options.port ?? 4000 }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE' && error.code !== 'EADDRNOTAVAIL') throw error;
+      throw new ChorusError(
+        'unavailable',
+        error.code === 'EADDRINUSE'
+          ? `port ${options.port ?? 4000} on ${host} is already in use: stop the other process or pick another with --port`
+          : `cannot bind ${host}: it is not an address of this machine (--host)`,
+        { cause: error },
+      );
+    });
+    const port = (server.app.server.address() as AddressInfo).port;
+
+    // Leases of workers that vanished (also those from before a restart) return to the queue.
+    let sweeping: Promise<unknown> | undefined;
+    const sweepIntervalMs =
+      options.sweepIntervalMs ?? Math.min(5_000, Math.max(100, Math.floor(leaseMs / 4)));
+    const timer = setInterval(() => {
+      sweeping ??= server.scheduler
+        .sweep()
+        .catch((error: unknown) => logger.error({ err: error }, 'lease sweep failed'))
+        .finally(() => (sweeping = undefined));
+    }, sweepIntervalMs);
+    timer.unref();
+    cleanups.push(async () => {
+      clearInterval(timer);
+      await sweeping;
+    });
+
+    const url = `http://${urlHost(host)}:${port}`;
+    logger.info({ url, leaseMs }, `coordinator listening on ${url}`);
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      workerToken: tokens.workerToken,
+      adminToken: tokens.adminToken,
+      ...(tokens.tokensFile !== undefined && { tokensFile: tokens.tokensFile }),
+      close: () => (closing ??= cleanup().then(() => logger.info('coordinator stopped'))),
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/** The host part of a URL clients on this machine can use. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { parseEnv } from './env';
+
+const token = (c: string) => c.repeat(20);
+
+describe('parseEnv', () => {
+  it('gives safe defaults: loopback, port 4000, .chorus, 30 s leases, no tokens (generated later)', () => {
+    expect(parseEnv({})).toEqual({
+      databaseUrl: undefined,
+      workerToken: undefined,
+      adminToken: undefined,
+      host: '127.0.0.1',
+      port: 4000,
+      dataDir: '.chorus',
+      leaseMs: 30_000,
+      logLevel: 'info',
+    });
+  });
+
+  it('coerces numbers and reads every variable', () => {
+    expect(
+      parseEnv({
+        DATABASE_URL: 'postgresql://chorus@db:5432/chorus',
+        CHORUS_WORKER_TOKEN: token('w'),
+        CHORUS_ADMIN_TOKEN: token('a'),
+        CHORUS_HOST: '0.0.0.0',
+        CHORUS_PORT: '0',
+        CHORUS_DATA_DIR: '/var/lib/chorus',
+        CHORUS_LEASE_MS: '5000',
+        LOG_LEVEL: 'debug',
+      }),
+    ).toEqual({
+      databaseUrl: 'postgresql://chorus@db:5432/chorus',
+      workerToken: token('w'),
+      adminToken: token('a'),
+      host: '0.0.0.0',
+      port: 0,
+      dataDir: '/var/lib/chorus',
+      leaseMs: 5000,
+      logLevel: 'debug',
+    });
+  });
+
+  it('treats blank values as unset', () => {
+    expect(
+      parseEnv({ DATABASE_URL: ' ', CHORUS_WORKER_TOKEN: '', CHORUS_PORT: '', LOG_LEVEL: '' }),
+    ).toMatchObject({
+      databaseUrl: undefined,
+      workerToken: undefined,
+      port: 4000,
+      logLevel: 'info',
+    });
+  });
+
+  it('lists every bad variable', () => {
+    const parse = () =>
+      parseEnv({
+        DATABASE_URL: 'mysql://x@y/z',
+        CHORUS_PORT: '70000',
+        CHORUS_LEASE_MS: 'soon',
+        CHORUS_WORKER_TOKEN: 'short',
+        LOG_LEVEL: 'loud',
+      });
+    expect(parse).toThrow(/DATABASE_URL: must be a postgresql/);
+    expect(parse).toThrow(/CHORUS_PORT/);
+    expect(parse).toThrow(/CHORUS_LEASE_MS/);
+    expect(parse).toThrow(/CHORUS_WORKER_TOKEN must be at least 16 characters/);
+    expect(parse).toThrow(/LOG_LEVEL/);
+  });
+
+  it('refuses the same token for workers and admins', () => {
+    expect(() => parseEnv({ CHORUS_WORKER_TOKEN: token('x'), CHORUS_ADMIN_TOKEN: token('x') })).toThrow(
+      /CHORUS_ADMIN_TOKEN: must differ from CHORUS_WORKER_TOKEN/,
+    );
+  });
+});

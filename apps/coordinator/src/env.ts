@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { formatIssues } from '@chorus/protocol';
+
+/** Shortest token accepted from the environment: anything shorter is guessable. */
+export const MIN_TOKEN_LENGTH = 16;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Blank values count as unset, so `FOO=` in a .env file does not become an empty secret. */
+const optionalString = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  z.string().trim().optional(),
+);
+const withDefault = <T extends z.ZodType>(schema: T, fallback: z.input<T>) =>
+  z.preprocess((v) => (v === undefined || (typeof v === 'string' && v.trim() === '') ? fallback : v), schema);
+
+const token = (name: string) =>
+  optionalString.refine((v) => v === undefined || v.length >= MIN_TOKEN_LENGTH, {
+    message: `${name} must be at least ${MIN_TOKEN_LENGTH} characters (leave it unset to generate one)`,
+  });
+
+const EnvSchema = z
+  .object({
+    DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+      message: 'must be a postgresql:// connection string (leave it unset for the embedded database)',
+    }),
+    CHORUS_WORKER_TOKEN: token('CHORUS_WORKER_TOKEN'),
+    CHORUS_ADMIN_TOKEN: token('CHORUS_ADMIN_TOKEN'),
+    CHORUS_HOST: withDefault(z.string().trim().min(1), '127.0.0.1'),
+    CHORUS_PORT: withDefault(z.coerce.number().int().min(0).max(65_535), 4000),
+    CHORUS_DATA_DIR: withDefault(z.string().trim().min(1), '.chorus'),
+    CHORUS_LEASE_MS: withDefault(z.coerce.number().int().min(1_000).max(3_600_000), 30_000),
+    LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), 'info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.CHORUS_WORKER_TOKEN !== undefined && env.CHORUS_WORKER_TOKEN === env.CHORUS_ADMIN_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CHORUS_ADMIN_TOKEN'],
+        message: 'must differ from CHORUS_WORKER_TOKEN: workers must not be able to launch or cancel runs',
+      });
+    }
+  });
+
+export interface CoordinatorEnv {
+  databaseUrl: string | undefined;
+  workerToken: string | undefined;
+  adminToken: string | undefined;
+  host: string;
+  port: number;
+  dataDir: string;
+  leaseMs: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export class EnvError extends Error {
+  override readonly name = 'EnvError';
+}
+
+/** Parses the coordinator's environment; throws an EnvError listing every bad variable. */
+export function parseEnv(source: Record<string, string | undefined>): CoordinatorEnv {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    throw new EnvError(`invalid coordinator environment:\n${formatIssues(result.error)}`);
+  }
+  const env = result.data;
+  return {
+    databaseUrl: env.DATABASE_URL,
+    workerToken: env.CHORUS_WORKER_TOKEN,
+    adminToken: env.CHORUS_ADMIN_TOKEN,
+    host: env.CHORUS_HOST,
+    port: env.CHORUS_PORT,
+    dataDir: env.CHORUS_DATA_DIR,
+    leaseMs: env.CHORUS_LEASE_MS,
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+/** The process environment (the one place the coordinator reads it). */
+export function processEnv(): Record<string, string | undefined> {
+  return process.env;
+}

@@ -1,0 +1,12 @@
+// @chorus/coordinator — HTTP + socket.io service: runs, leases, sharding, voting, persistence.
+export {
+  startCoordinator,
+  DEFAULT_LEASE_MS,
+  type CoordinatorOptions,
+  type RunningCoordinator,
+} from './coordinator';
+export { main, type CoordinatorFlags, type MainOptions } from './main';
+export { parseEnv, EnvError, MIN_TOKEN_LENGTH, type CoordinatorEnv } from './env';
+export { TOKENS_FILE, tokenMatches } from './tokens';
+export { MAX_ATTEMPTS } from './services/scheduler.service';
+export { MAX_SOCKET_MESSAGE_BYTES } from './server';

@@ -1,0 +1,127 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadDataset, prepareRunData } from '@chorus/data';
+import { parseRunConfig, SPLITS, type Assignment } from '@chorus/protocol';
+import type { RunningCoordinator } from './coordinator';
+import { main } from './main';
+import { api, bytesOf, connectWorker, expectEventually, handshake, softmaxRows } from './testing/harness';
+
+const root = mkdtempSync(join(tmpdir(), 'chorus-main-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('chorus coordinator (main)', () => {
+  it('runs on the embedded database with generated tokens, and a run goes on after a restart', async () => {
+    const dataDir = join(root, 'data');
+    const lines: string[] = [];
+    const start = () =>
+      main({
+        argv: ['--port', '0', '--data-dir', dataDir, '--host', '127.0.0.1'],
+        env: { LOG_LEVEL: 'silent', CHORUS_LEASE_MS: '60000' },
+        print: (line) => lines.push(line),
+        handleSignals: false,
+      });
+    const runConfig = {
+      dataset: 'synthetic',
+      members: 1,
+      epochs: 2,
+      batchSize: 64,
+      trainLimit: 300,
+      seed: 9,
+    };
+    const cfg = parseRunConfig(runConfig);
+    const { validation, test } = prepareRunData(await loadDataset('synthetic', { seed: cfg.seed }), cfg);
+    const rows = { validation: validation.count, test: test.count };
+
+    let coordinator: RunningCoordinator = await start();
+    try {
+      const tokensFile = join(dataDir, 'tokens.json');
+      expect(lines.join('\n')).toContain(tokensFile);
+      expect(lines.join('\n')).toContain(coordinator.url);
+      expect(statSync(tokensFile).mode & 0o777).toBe(0o600);
+      const tokens = JSON.parse(readFileSync(tokensFile, 'utf8')) as {
+        workerToken: string;
+        adminToken: string;
+      };
+      expect(coordinator).toMatchObject(tokens);
+
+      const created = await api<{ id: string }>(coordinator, 'POST', '/api/runs', {
+        token: tokens.adminToken,
+        body: runConfig,
+      });
+      expect(created.status).toBe(201);
+      const runId = created.body.id;
+      const auth = handshake({ token: tokens.workerToken });
+      let worker = await connectWorker(coordinator, auth);
+      const answer = await worker.emitWithAck('member:request', {});
+      const a = (answer.ok && answer.assignment) as Assignment;
+      const lease = { memberId: a.memberId, attempt: a.attempt };
+      const predict = async (round: number) => {
+        for (const split of SPLITS) {
+          const probabilities = bytesOf(softmaxRows(rows[split], 4, round * 2 + SPLITS.indexOf(split)));
+          expect(
+            await worker.emitWithAck('predictions', {
+              ...lease,
+              round,
+              split,
+              rows: rows[split],
+              numClasses: 4,
+              probabilities,
+            }),
+          ).toEqual({ ok: true });
+        }
+      };
+      const half = a.totalBatches / 2;
+      expect(
+        await worker.emitWithAck('checkpoint', {
+          ...lease,
+          epoch: 0,
+          step: half,
+          planOffset: half,
+          weights: new Uint8Array(8),
+        }),
+      ).toEqual({ ok: true });
+      await predict(0);
+
+      // Restart: same data dir, same tokens, the run and its lease are still there.
+      await coordinator.close();
+      worker.close();
+      coordinator = await start();
+      expect(coordinator).toMatchObject(tokens);
+      expect(await api(coordinator, 'GET', `/api/runs/${runId}`)).toMatchObject({
+        status: 200,
+        body: { status: 'running' },
+      });
+      worker = await connectWorker(coordinator, { ...auth, activeMembers: [a.memberId] });
+      expect(await worker.emitWithAck('heartbeat', { members: [lease] })).toEqual({ ok: true, revoked: [] });
+      const plan = await worker.emitWithAck('plan:next', { ...lease, offset: half, count: half });
+      if (!plan.ok) throw new Error(plan.message);
+      expect(plan.chunk.sizes.length).toBe(half);
+      await predict(1);
+      expect(await worker.emitWithAck('member:done', { ...lease, samples: 240, seconds: 1 })).toEqual({
+        ok: true,
+      });
+      const detail = await expectEventually(async () => {
+        const response = await api<{ status: string; result: { members: unknown[] } }>(
+          coordinator,
+          'GET',
+          `/api/runs/${runId}`,
+        );
+        expect(response.body.status).toBe('completed');
+        return response.body;
+      });
+      expect(detail.result.members).toEqual([expect.objectContaining({ index: 0, samplesPerSecond: 240 })]);
+      worker.close();
+    } finally {
+      await coordinator.close();
+    }
+  });
+
+  it('refuses a bad environment before starting anything', async () => {
+    await expect(main({ argv: ['--port', 'abc'], env: {}, handleSignals: false })).rejects.toThrow(
+      /CHORUS_PORT/,
+    );
+    await expect(main({ argv: ['--bogus'], env: {}, handleSignals: false })).rejects.toThrow(/bogus/);
+  });
+});

@@ -1,0 +1,97 @@
+import { parseArgs } from 'node:util';
+import { pino, type Logger } from 'pino';
+import { startCoordinator, type RunningCoordinator } from './coordinator';
+import { parseEnv, processEnv } from './env';
+
+export interface CoordinatorFlags {
+  host?: string | undefined;
+  port?: string | number | undefined;
+  dataDir?: string | undefined;
+}
+
+export interface MainOptions {
+  /** Command-line flags (`--host`, `--port`, `--data-dir`), as strings to parse or already parsed; they win over the environment. */
+  argv?: readonly string[] | CoordinatorFlags;
+  /** The environment (default: the process's). */
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+  /** Where the human-readable start-up lines go (default stderr). */
+  print?: (line: string) => void;
+  /** Stop on SIGINT/SIGTERM (default true). */
+  handleSignals?: boolean;
+}
+
+/**
+ * `chorus coordinator`: parses flags and environment (env.ts), starts the coordinator, says where
+ * it listens and where its tokens are, and shuts down cleanly on SIGINT/SIGTERM.
+ */
+export async function main(options: MainOptions = {}): Promise<RunningCoordinator> {
+  const flags = Array.isArray(options.argv)
+    ? parseFlags(options.argv)
+    : ((options.argv as CoordinatorFlags | undefined) ?? {});
+  const source = { ...(options.env ?? processEnv()) };
+  if (flags.host !== undefined) source.CHORUS_HOST = flags.host;
+  if (flags.port !== undefined) source.CHORUS_PORT = String(flags.port);
+  if (flags.dataDir !== undefined) source.CHORUS_DATA_DIR = flags.dataDir;
+  const env = parseEnv(source);
+  const logger = options.logger ?? pino({ name: 'chorus-coordinator', level: env.logLevel });
+  const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
+
+  const coordinator = await startCoordinator({
+    host: env.host,
+    port: env.port,
+    dataDir: env.dataDir,
+    databaseUrl: env.databaseUrl,
+    workerToken: env.workerToken,
+    adminToken: env.adminToken,
+    leaseMs: env.leaseMs,
+    logger,
+  });
+  print(`Chorus coordinator listening on ${coordinator.url} (workers: ${coordinator.url}/workers)`);
+  if (coordinator.tokensFile !== undefined) {
+    print(
+      `worker and admin tokens: ${coordinator.tokensFile} (keep it private; set CHORUS_WORKER_TOKEN/CHORUS_ADMIN_TOKEN to choose them)`,
+    );
+  }
+
+  if (options.handleSignals === false) return coordinator;
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      print(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    print(`${signal}: shutting down (flushing metrics, closing connections)…`);
+    coordinator.close().then(
+      () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    ...coordinator,
+    close: async () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await coordinator.close();
+    },
+  };
+}
+
+function parseFlags(argv: readonly string[]): CoordinatorFlags {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' } },
+    strict: true,
+    allowPositionals: false,
+  });
+  return { host: values.host, port: values.port, dataDir: values['data-dir'] };
+}

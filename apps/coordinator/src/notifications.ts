@@ -1,0 +1,24 @@
+import type { LeaseRef, RunNotification } from '@chorus/protocol';
+
+/**
+ * What the services tell connected clients. Sockets only notify (DESIGN.md): the database holds
+ * the state, and a client that missed a notification refetches it.
+ */
+export interface WorkerNotifier {
+  /** Work was queued: every connected worker may ask with `member:request`. */
+  workAvailable(): void;
+  /** Tells a worker (all its connections) to stop training a member. */
+  revoke(workerId: string, lease: LeaseRef, reason: string): void;
+}
+
+export interface DashboardNotifier {
+  runsChanged(): void;
+  workersChanged(): void;
+  /** To the room `run:<id>` of the dashboard namespace. */
+  runChanged(notification: RunNotification): void;
+}
+
+export interface Notifiers {
+  workers: WorkerNotifier;
+  dashboards: DashboardNotifier;
+}

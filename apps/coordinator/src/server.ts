@@ -1,0 +1,133 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import type { Repositories } from '@chorus/db';
+import { ChorusError, DASHBOARD_NAMESPACE, WORKERS_NAMESPACE } from '@chorus/protocol';
+import { createDatasetStore } from './dataset-store';
+import { sendHttpError } from './errors';
+import { registerRunRoutes } from './http/runs.routes';
+import { registerSystemRoutes } from './http/system.routes';
+import { createMetricsBuffer } from './metrics-buffer';
+import type { Notifiers } from './notifications';
+import { createGatherService } from './services/gather.service';
+import { createPlanService } from './services/plan.service';
+import { createRunService } from './services/run.service';
+import { createScheduler, type Scheduler } from './services/scheduler.service';
+import { createTaskQueue } from './services/task-queue';
+import {
+  createDashboardNotifier,
+  registerDashboardNamespace,
+  type DashboardNamespace,
+} from './sockets/dashboard-namespace';
+import {
+  createWorkerNotifier,
+  registerWorkersNamespace,
+  type WorkersNamespace,
+} from './sockets/workers-namespace';
+
+/** Checkpoints travel as socket.io binary attachments: allow large ones. */
+export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export interface ServerDeps {
+  repos: Repositories;
+  logger: Logger;
+  clock: () => Date;
+  dataDir: string;
+  leaseMs: number;
+  workerToken: string;
+  adminToken: string;
+  metricsFlushMs?: number;
+}
+
+export interface ChorusServer {
+  app: FastifyInstance;
+  io: Server;
+  scheduler: Scheduler;
+  /** Stops accepting, disconnects every socket, waits for handlers, flushes metrics, finishes evaluations. */
+  close(): Promise<void>;
+}
+
+/** Fastify (HTTP API) and socket.io (workers, dashboards) on one HTTP server, wired to the services. */
+export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
+  const { repos, logger } = deps;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // Errors are logged by errors.ts; a line per request would drown the log.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+  });
+  const io = new Server(app.server, {
+    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    serveClient: false,
+    // Browsers may connect from the dashboard's origin; /workers is guarded by its token, /dashboard is read-only.
+    cors: { origin: true },
+  });
+  io.use((_socket, next) =>
+    next(new Error(`connect to ${WORKERS_NAMESPACE} (workers) or ${DASHBOARD_NAMESPACE} (dashboards)`)),
+  );
+  const workersNs = io.of(WORKERS_NAMESPACE) as unknown as WorkersNamespace;
+  const dashboardNs = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace;
+  const notify: Notifiers = {
+    workers: createWorkerNotifier(workersNs),
+    dashboards: createDashboardNotifier(dashboardNs),
+  };
+
+  const queue = createTaskQueue();
+  const store = createDatasetStore(deps.dataDir);
+  const plans = createPlanService({ repos, store, logger });
+  const runs = createRunService({ repos, store, plans, notify, logger });
+  const scheduler = createScheduler({ repos, plans, store, runs, notify, leaseMs: deps.leaseMs, logger });
+  const gather = createGatherService({ repos, plans, runs, queue, notify, logger });
+  const metrics = createMetricsBuffer({
+    repos,
+    plans,
+    notify,
+    logger,
+    clock: deps.clock,
+    ...(deps.metricsFlushMs !== undefined && { flushMs: deps.metricsFlushMs }),
+  });
+
+  registerWorkersNamespace(workersNs, {
+    workerToken: deps.workerToken,
+    repos,
+    scheduler,
+    plans,
+    gather,
+    metrics,
+    queue,
+    logger: logger.child({ component: 'workers' }),
+  });
+  registerDashboardNamespace(dashboardNs, { repos, queue, logger: logger.child({ component: 'dashboard' }) });
+
+  app.setErrorHandler((error, _request, reply) => sendHttpError(reply, error, logger));
+  app.setNotFoundHandler((request, reply) =>
+    sendHttpError(
+      reply,
+      new ChorusError('not-found', `no route ${request.method} ${request.url.split('?')[0]}`),
+      logger,
+    ),
+  );
+  registerSystemRoutes(app, {
+    workerToken: deps.workerToken,
+    repos,
+    store,
+    clock: deps.clock,
+    leaseMs: deps.leaseMs,
+  });
+  registerRunRoutes(app, { adminToken: deps.adminToken, repos, runs, plans });
+  await app.ready();
+
+  return {
+    app,
+    io,
+    scheduler,
+    async close() {
+      // Sockets first: an open websocket would keep the HTTP server from closing.
+      await io.close();
+      await app.close();
+      await queue.idle();
+      await metrics.close();
+      await queue.idle();
+    },
+  };
+}

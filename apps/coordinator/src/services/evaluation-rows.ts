@@ -1,0 +1,51 @@
+import type { DiversityEvalInput, EnsembleEvalInput, Prisma } from '@chorus/db';
+import type { DiversityReport, EnsembleEvaluation, StrategyScores } from '@chorus/ensemble';
+import type { SplitName } from '@chorus/protocol';
+
+/**
+ * The rows one evaluation becomes: an EnsembleEval per strategy and split, a DiversityEval per
+ * split (`summary` = the pairwise means plus entropy, kwVariance and interraterKappa, the shape
+ * of RunResult's `diversity`; `pairwise` = the M×M matrices).
+ */
+export function evaluationRows(input: {
+  runId: string;
+  round: number;
+  memberCount: number;
+  evaluation: EnsembleEvaluation;
+  /** Diversity of the members' labels on the validation split (evaluateEnsemble's is on test). */
+  validationDiversity: DiversityReport;
+}): { ensemble: EnsembleEvalInput[]; diversity: DiversityEvalInput[] } {
+  const { runId, round, memberCount, evaluation } = input;
+  const scoresOf = (split: SplitName, record: Record<string, StrategyScores>): EnsembleEvalInput[] =>
+    Object.entries(record).map(([strategy, s]) => ({
+      runId,
+      round,
+      split,
+      strategy,
+      accuracy: s.accuracy,
+      nll: s.nll,
+      brier: s.brier,
+      ece: s.ece,
+      gainOverBest: s.gainOverBest,
+      gainOverMean: s.gainOverMean,
+      memberCount,
+    }));
+  const diversityOf = (split: SplitName, report: DiversityReport): DiversityEvalInput => {
+    const { pairwise, mean, ...nonPairwise } = report;
+    return {
+      runId,
+      round,
+      split,
+      pairwise: pairwise as unknown as Prisma.InputJsonValue,
+      summary: { ...mean, ...nonPairwise },
+      memberCount,
+    };
+  };
+  return {
+    ensemble: [...scoresOf('validation', evaluation.validation), ...scoresOf('test', evaluation.strategies)],
+    diversity: [
+      diversityOf('validation', input.validationDiversity),
+      diversityOf('test', evaluation.diversity),
+    ],
+  };
+}

@@ -1,0 +1,231 @@
+import type { Logger } from 'pino';
+import { LIVE_ROUND, type Member, type Prisma, type Repositories, type StoredPrediction } from '@chorus/db';
+import {
+  argmaxLabels,
+  diversity,
+  evaluateEnsemble,
+  runResultOf,
+  validateProbabilities,
+  type EnsembleEvaluation,
+} from '@chorus/ensemble';
+import { ChorusError, RunResultSchema, type MemberDone, type PredictionsMessage } from '@chorus/protocol';
+import type { Notifiers } from '../notifications';
+import type { PlanService, RunData } from './plan.service';
+import type { RunService } from './run.service';
+import type { TaskQueue } from './task-queue';
+import { evaluationRows } from './evaluation-rows';
+
+/**
+ * Gathers the members' predictions and turns them into ensemble evaluations (DESIGN.md, step 5):
+ * every stored probability array is validated first; evaluations of one run run one at a time.
+ */
+export interface GatherService {
+  /** Validates and stores one member's probabilities; schedules the evaluations they complete. */
+  savePredictions(member: Member, message: PredictionsMessage): Promise<void>;
+  /** The member finished: records its throughput; once every member has, the run's result. */
+  memberDone(member: Member, workerId: string, message: MemberDone): Promise<void>;
+}
+
+type Pair = { memberIndex: number; round: number; validation: StoredPrediction; test: StoredPrediction };
+
+export function createGatherService(deps: {
+  repos: Repositories;
+  plans: PlanService;
+  runs: RunService;
+  queue: TaskQueue;
+  notify: Notifiers;
+  logger: Logger;
+}): GatherService {
+  const { repos, notify, logger } = deps;
+
+  /** Evaluates the members' predictions of `pairs` and stores the rows under `round`. */
+  const evaluateAndStore = async (
+    data: RunData,
+    round: number,
+    pairs: Pair[],
+  ): Promise<EnsembleEvaluation> => {
+    const validation = pairs.map((p) => p.validation.probabilities);
+    const evaluation = evaluateEnsemble({
+      numClasses: data.numClasses,
+      validation: { members: validation, truth: data.validationTruth },
+      test: { members: pairs.map((p) => p.test.probabilities), truth: data.testTruth },
+    });
+    const validationDiversity = diversity(
+      validation.map((p) => argmaxLabels(p, data.numClasses)),
+      data.validationTruth,
+    );
+    const rows = evaluationRows({
+      runId: data.runId,
+      round,
+      memberCount: pairs.length,
+      evaluation,
+      validationDiversity,
+    });
+    await repos.evals.saveEnsembleEvals(rows.ensemble);
+    for (const row of rows.diversity) await repos.evals.saveDiversityEval(row);
+    return evaluation;
+  };
+
+  /** Each member's latest round for which both splits are stored. */
+  const latestPairs = async (runId: string): Promise<Pair[]> => {
+    const [validation, test] = await Promise.all([
+      repos.predictions.listLatest(runId, 'validation'),
+      repos.predictions.listLatest(runId, 'test'),
+    ]);
+    const pairs: Pair[] = [];
+    for (const v of validation) {
+      const t = test.find((p) => p.memberId === v.memberId);
+      if (!t) continue;
+      const round = Math.min(v.round, t.round);
+      const val =
+        v.round === round
+          ? v
+          : await repos.predictions.get({ memberId: v.memberId, split: 'validation', round });
+      const tst =
+        t.round === round ? t : await repos.predictions.get({ memberId: v.memberId, split: 'test', round });
+      if (val && tst) pairs.push({ memberIndex: v.memberIndex, round, validation: val, test: tst });
+    }
+    return pairs.sort((a, b) => a.memberIndex - b.memberIndex);
+  };
+
+  /** A member completed both splits of `round`: the live view, and the round once every member reached it. */
+  const evaluateRound = async (runId: string, round: number): Promise<void> => {
+    const data = await deps.plans.forRun(runId);
+    const live = await latestPairs(runId);
+    if (live.length > 0) {
+      const evaluation = await evaluateAndStore(data, LIVE_ROUND, live);
+      // A member's accuracies are those of its latest round.
+      for (const [i, pair] of live.entries()) {
+        const scores = evaluation.members[i];
+        if (scores) {
+          await repos.members.setAccuracy(pair.validation.memberId, {
+            valAccuracy: scores.valAccuracy,
+            testAccuracy: scores.testAccuracy,
+          });
+        }
+      }
+    }
+    const [validation, test] = await Promise.all([
+      repos.predictions.listRound(runId, 'validation', round),
+      repos.predictions.listRound(runId, 'test', round),
+    ]);
+    const complete = validation.length === data.config.members && test.length === data.config.members;
+    if (complete) {
+      const pairs = validation.map((v, i) => ({
+        memberIndex: v.memberIndex,
+        round,
+        validation: v,
+        test: test[i] as StoredPrediction,
+      }));
+      await evaluateAndStore(data, round, pairs);
+    }
+    notify.dashboards.runChanged({
+      runId,
+      kind: 'evaluation',
+      data: { round, complete, liveMembers: live.length },
+    });
+  };
+
+  /** Every member is done: the final table from each member's last round becomes the run's result. */
+  const finalize = async (runId: string): Promise<void> => {
+    const run = await repos.runs.get(runId);
+    if (!run || run.status !== 'running') return;
+    if (run.members.some((m) => m.status !== 'completed')) return;
+    const data = await deps.plans.forRun(runId);
+    const pairs = await latestPairs(runId);
+    if (pairs.length !== run.members.length) {
+      const missing = run.members
+        .filter((m) => !pairs.some((p) => p.memberIndex === m.index))
+        .map((m) => m.index);
+      await deps.runs.finish(runId, 'failed', {
+        error: `members ${missing.join(', ')} finished without sending predictions for both splits`,
+      });
+      return;
+    }
+    const evaluation = await evaluateAndStore(data, LIVE_ROUND, pairs);
+    const result = RunResultSchema.parse(
+      runResultOf(
+        evaluation,
+        run.members.map((m) => m.samplesPerSecond ?? 0),
+      ),
+    );
+    await deps.runs.finish(runId, 'completed', { result: result as unknown as Prisma.InputJsonValue });
+  };
+
+  const schedule = (runId: string, what: string, task: () => Promise<void>): void => {
+    deps.queue
+      .enqueue(runId, task)
+      .catch((error: unknown) => logger.error({ err: error, runId }, `${what} failed`));
+  };
+
+  return {
+    async savePredictions(member, message) {
+      const data = await deps.plans.forRun(member.runId);
+      const rows = message.split === 'validation' ? data.validationTruth.length : data.testTruth.length;
+      if (message.numClasses !== data.numClasses) {
+        throw new ChorusError(
+          'invalid-input',
+          `this run's dataset has ${data.numClasses} classes, got numClasses ${message.numClasses}`,
+        );
+      }
+      if (message.rows !== rows) {
+        throw new ChorusError(
+          'invalid-input',
+          `the ${message.split} split of this run has ${rows} rows, got rows ${message.rows}`,
+        );
+      }
+      const expectedBytes = rows * data.numClasses * 4;
+      if (message.probabilities.byteLength !== expectedBytes) {
+        throw new ChorusError(
+          'invalid-input',
+          `probabilities must be ${rows} × ${data.numClasses} float32 values (${expectedBytes} bytes), got ${message.probabilities.byteLength} bytes`,
+        );
+      }
+      // Copy into an aligned buffer: the received Buffer may start at any offset.
+      const probabilities = new Float32Array(new Uint8Array(message.probabilities).buffer);
+      validateProbabilities(probabilities, rows, data.numClasses);
+      await repos.predictions.save({
+        memberId: member.id,
+        split: message.split,
+        round: message.round,
+        probabilities,
+        numClasses: data.numClasses,
+      });
+      const other = message.split === 'validation' ? 'test' : 'validation';
+      const pairComplete = await repos.predictions.get({
+        memberId: member.id,
+        split: other,
+        round: message.round,
+      });
+      if (pairComplete)
+        schedule(member.runId, `evaluation of round ${message.round}`, () =>
+          evaluateRound(member.runId, message.round),
+        );
+    },
+
+    async memberDone(member, workerId, message) {
+      if (member.status !== 'completed') {
+        const data = await deps.plans.forRun(member.runId);
+        const samplesPerSecond = message.seconds > 0 ? message.samples / message.seconds : 0;
+        const totalBatches = data.plan.member(member.index).totalBatches;
+        await repos.members.recordProgress({
+          memberId: member.id,
+          workerId,
+          step: Math.max(member.step, totalBatches),
+          epoch: member.epoch,
+          planOffset: totalBatches,
+          samples: Math.max(member.samples, message.samples),
+          samplesPerSecond,
+        });
+        await repos.members.complete({ memberId: member.id, workerId });
+        logger.info({ runId: member.runId, member: member.index, samplesPerSecond }, 'member completed');
+        notify.dashboards.runChanged({
+          runId: member.runId,
+          kind: 'member',
+          data: { index: member.index, status: 'completed' },
+        });
+      }
+      schedule(member.runId, 'final evaluation', () => finalize(member.runId));
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import type { Logger } from 'pino';
+import { encodeDatasetBundle } from '@chorus/data';
+import { TERMINAL_RUN_STATUSES, type Prisma, type Repositories, type Run, type RunStatus } from '@chorus/db';
+import { ChorusError, overridesFor, parseRunConfig, type RunConfig } from '@chorus/protocol';
+import type { DatasetStore } from '../dataset-store';
+import type { Notifiers } from '../notifications';
+import { deriveRunData, loadRunDataset, type PlanService } from './plan.service';
+
+export interface RunService {
+  /** Validates a run config, stores its dataset bundle, creates the Run and its Members. */
+  create(input: unknown): Promise<{ id: string }>;
+  /** Cancels a run: its members are revoked from their workers. */
+  cancel(id: string): Promise<Run>;
+  /**
+   * Ends a run (completed, failed, cancelled), revokes members still held and notifies. Returns
+   * null when the run had already ended with another status.
+   */
+  finish(
+    id: string,
+    status: Extract<RunStatus, 'completed' | 'failed' | 'cancelled'>,
+    details?: { error?: string; result?: Prisma.InputJsonValue },
+  ): Promise<Run | null>;
+}
+
+export function createRunService(deps: {
+  repos: Repositories;
+  store: DatasetStore;
+  plans: PlanService;
+  notify: Notifiers;
+  logger: Logger;
+}): RunService {
+  const { repos, notify, logger } = deps;
+
+  const finish: RunService['finish'] = async (id, status, details = {}) => {
+    const run = await repos.runs.setStatus(id, status, details);
+    if (!run) return null;
+    // Members still out on workers stop now; they go back to `pending` in a run that is over.
+    const reason = status === 'cancelled' ? 'run cancelled' : `run ${status}`;
+    for (const member of await repos.members.listByRun(id)) {
+      if ((member.status === 'leased' || member.status === 'running') && member.workerId !== null) {
+        notify.workers.revoke(member.workerId, { memberId: member.id, attempt: member.attempt }, reason);
+        await repos.members.release({ memberId: member.id, workerId: member.workerId });
+      }
+    }
+    if (status !== 'completed') deps.plans.forget(id);
+    logger.info(
+      { runId: id, status, ...(details.error !== undefined && { error: details.error }) },
+      `run ${status}`,
+    );
+    notify.dashboards.runsChanged();
+    notify.dashboards.runChanged({ runId: id, kind: 'status', data: { status } });
+    return run;
+  };
+
+  return {
+    async create(input) {
+      const config: RunConfig = parseRunConfig(input);
+      const dataset = await loadRunDataset(config);
+      // Derive the split and the shard plan now: a config that cannot work fails here, not on a worker.
+      const derived = deriveRunData(config, dataset);
+      const stored = await deps.store.put(encodeDatasetBundle(dataset));
+      const run = await repos.runs.create({
+        name: config.name ?? `${config.members} × ${config.model} on ${config.dataset}`,
+        config: config as unknown as Prisma.InputJsonValue,
+        seed: config.seed,
+        datasetName: config.dataset,
+        datasetSha256: stored.sha256,
+        numClasses: dataset.numClasses,
+        members: Array.from({ length: config.members }, (_, m) => ({
+          overrides: overridesFor(config, m) as Prisma.InputJsonValue,
+        })),
+      });
+      deps.plans.remember({ runId: run.id, datasetSha256: stored.sha256, ...derived });
+      logger.info(
+        { runId: run.id, dataset: config.dataset, members: config.members, bundle: stored.sha256 },
+        'run created',
+      );
+      notify.dashboards.runsChanged();
+      notify.workers.workAvailable();
+      return { id: run.id };
+    },
+
+    async cancel(id) {
+      const run = await repos.runs.get(id);
+      if (!run) throw new ChorusError('not-found', `run ${id} does not exist`);
+      if (run.status === 'cancelled') return run;
+      if (TERMINAL_RUN_STATUSES.includes(run.status)) {
+        throw new ChorusError(
+          'conflict',
+          `run ${id} has already ${run.status === 'completed' ? 'completed' : 'failed'}: it cannot be cancelled`,
+        );
+      }
+      const cancelled = await finish(id, 'cancelled', { error: 'cancelled by an administrator' });
+      if (!cancelled) {
+        const now = await repos.runs.get(id);
+        throw new ChorusError(
+          'conflict',
+          `run ${id} ended (${now?.status ?? 'deleted'}) before it could be cancelled`,
+        );
+      }
+      return cancelled;
+    },
+
+    finish,
+  };
+}

@@ -1,0 +1,241 @@
+import type { Logger } from 'pino';
+import { isDatasetError } from '@chorus/data';
+import type { Member, Repositories } from '@chorus/db';
+import {
+  ChorusError,
+  memberModelSpec,
+  type Assignment,
+  type LeaseRef,
+  type WorkerHandshake,
+} from '@chorus/protocol';
+import type { DatasetStore } from '../dataset-store';
+import type { Notifiers } from '../notifications';
+import type { PlanService } from './plan.service';
+import type { RunService } from './run.service';
+
+/** A member that failed on this many leases fails its run. */
+export const MAX_ATTEMPTS = 3;
+
+export type RegisteredWorker = Pick<
+  WorkerHandshake,
+  'workerId' | 'name' | 'host' | 'backend' | 'device' | 'slots'
+>;
+
+export interface Scheduler {
+  register(worker: RegisteredWorker): Promise<void>;
+  /**
+   * A worker (re)connected saying which members it still trains: those it still holds keep their
+   * lease (renewed); members leased to it that it no longer has go back to the queue; members it
+   * claims but lost are revoked.
+   */
+  reconcile(workerId: string, activeMembers: readonly string[]): Promise<void>;
+  /** Leases the next member (fairly across runs) to the worker: its Assignment, or null. */
+  claim(workerId: string, slots: number): Promise<Assignment | null>;
+  /** The member, when this worker holds it under this attempt; else a `forbidden` error. */
+  requireLease(workerId: string, lease: LeaseRef, options?: { allowCompleted?: boolean }): Promise<Member>;
+  /** Renews the listed leases; returns those the worker no longer holds. */
+  heartbeat(workerId: string, leases: readonly LeaseRef[]): Promise<LeaseRef[]>;
+  /** The worker gave up on a member: re-queued, or after MAX_ATTEMPTS the run fails. */
+  memberFailed(workerId: string, member: Member, error: string): Promise<{ requeued: boolean }>;
+  disconnected(workerId: string): Promise<void>;
+  /** Returns expired leases to the queue; nudges workers when there were any. */
+  sweep(): Promise<number>;
+}
+
+export function createScheduler(deps: {
+  repos: Repositories;
+  plans: PlanService;
+  store: DatasetStore;
+  runs: RunService;
+  notify: Notifiers;
+  leaseMs: number;
+  logger: Logger;
+}): Scheduler {
+  const { repos, notify, leaseMs, logger } = deps;
+
+  const buildAssignment = async (member: Member): Promise<Assignment> => {
+    const data = await deps.plans.forRun(member.runId);
+    const bytes = await deps.store.size(data.datasetSha256);
+    if (bytes === undefined)
+      throw new ChorusError('unavailable', `dataset bundle ${data.datasetSha256} is missing`);
+    const checkpoint = await repos.checkpoints.latest(member.id);
+    const plan = data.plan.member(member.index);
+    return {
+      runId: member.runId,
+      memberId: member.id,
+      memberIndex: member.index,
+      attempt: member.attempt,
+      config: data.config,
+      model: memberModelSpec(data.config, member.index),
+      dataset: {
+        name: data.config.dataset,
+        sha256: data.datasetSha256,
+        url: `/api/datasets/${data.datasetSha256}`,
+        bytes,
+      },
+      totalBatches: plan.totalBatches,
+      planOffset: checkpoint?.planOffset ?? 0,
+      epoch: checkpoint?.epoch ?? 0,
+      checkpoint: checkpoint
+        ? {
+            epoch: checkpoint.epoch,
+            step: checkpoint.step,
+            planOffset: checkpoint.planOffset,
+            url: `/api/checkpoints/${member.id}/${checkpoint.epoch}`,
+          }
+        : null,
+    };
+  };
+
+  return {
+    async register(worker) {
+      await repos.workers.register({
+        id: worker.workerId,
+        name: worker.name,
+        host: worker.host,
+        backend: worker.backend,
+        device: worker.device,
+        slots: worker.slots,
+      });
+      notify.dashboards.workersChanged();
+    },
+
+    async reconcile(workerId, activeMembers) {
+      const active = new Set(activeMembers);
+      const held = await repos.members.listByWorker(workerId);
+      let requeued = 0;
+      for (const member of held) {
+        if (active.has(member.id)) {
+          await repos.members.renewLease({ memberId: member.id, workerId, leaseMs });
+        } else if (await repos.members.release({ memberId: member.id, workerId })) {
+          requeued++;
+        }
+      }
+      const heldIds = new Set(held.map((m) => m.id));
+      for (const memberId of active) {
+        if (heldIds.has(memberId)) continue;
+        const member = await repos.members.get(memberId);
+        notify.workers.revoke(
+          workerId,
+          { memberId, attempt: Math.max(member?.attempt ?? 1, 1) },
+          'lease lost while disconnected',
+        );
+      }
+      if (requeued > 0) {
+        logger.info({ workerId, requeued }, 'members of a reconnected worker re-queued');
+        notify.workers.workAvailable();
+      }
+    },
+
+    async claim(workerId, slots) {
+      // A worker never holds more members than it announced slots.
+      if ((await repos.members.listByWorker(workerId)).length >= slots) return null;
+      const member = await repos.members.claimNext({ workerId, leaseMs });
+      if (!member) return null;
+      try {
+        const assignment = await buildAssignment(member);
+        logger.info(
+          {
+            runId: member.runId,
+            member: member.index,
+            workerId,
+            attempt: member.attempt,
+            planOffset: assignment.planOffset,
+          },
+          'member leased',
+        );
+        notify.dashboards.runsChanged();
+        notify.dashboards.runChanged({
+          runId: member.runId,
+          kind: 'member',
+          data: { index: member.index, status: 'leased', workerId },
+        });
+        return assignment;
+      } catch (error) {
+        await repos.members.release({ memberId: member.id, workerId });
+        // A run that cannot be served (its dataset is gone or changed) fails rather than being
+        // handed out forever; anything else (the database hiccuped) is just refused this time.
+        const unservable =
+          isDatasetError(error) || (error instanceof ChorusError && error.code === 'unavailable');
+        if (unservable) {
+          await deps.runs.finish(member.runId, 'failed', { error: `cannot serve the run: ${error.message}` });
+        }
+        throw error;
+      }
+    },
+
+    async requireLease(workerId, lease, options = {}) {
+      const member = await repos.members.get(lease.memberId);
+      const held = member?.status === 'leased' || member?.status === 'running';
+      const done = options.allowCompleted === true && member?.status === 'completed';
+      if (!member || member.workerId !== workerId || member.attempt !== lease.attempt || !(held || done)) {
+        throw new ChorusError(
+          'forbidden',
+          `member ${lease.memberId} is not leased to this worker under attempt ${lease.attempt}: stop training it`,
+        );
+      }
+      return member;
+    },
+
+    async heartbeat(workerId, leases) {
+      await repos.workers.touch(workerId);
+      const held = new Map((await repos.members.listByWorker(workerId)).map((m) => [m.id, m]));
+      const revoked: LeaseRef[] = [];
+      for (const lease of leases) {
+        const member = held.get(lease.memberId);
+        const renewed =
+          member !== undefined &&
+          member.attempt === lease.attempt &&
+          (await repos.members.renewLease({ memberId: lease.memberId, workerId, leaseMs }));
+        if (!renewed) revoked.push({ memberId: lease.memberId, attempt: lease.attempt });
+      }
+      return revoked;
+    },
+
+    async memberFailed(workerId, member, error) {
+      if (member.attempt < MAX_ATTEMPTS) {
+        await repos.members.release({ memberId: member.id, workerId });
+        logger.warn(
+          { runId: member.runId, member: member.index, attempt: member.attempt, error },
+          'member failed: re-queued',
+        );
+        notify.dashboards.runChanged({
+          runId: member.runId,
+          kind: 'member',
+          data: { index: member.index, status: 'pending', error },
+        });
+        notify.workers.workAvailable();
+        return { requeued: true };
+      }
+      await repos.members.fail({ memberId: member.id, workerId, error });
+      await deps.runs.finish(member.runId, 'failed', {
+        error: `member ${member.index} failed ${member.attempt} times; last error: ${error}`,
+      });
+      return { requeued: false };
+    },
+
+    async disconnected(workerId) {
+      // Its leases stay: the worker may come back (with activeMembers) before they expire.
+      await repos.workers.markOffline(workerId);
+      notify.dashboards.workersChanged();
+    },
+
+    async sweep() {
+      const expired = await repos.members.expireLeases();
+      if (expired.length === 0) return 0;
+      logger.info(
+        { members: expired.map((m) => ({ runId: m.runId, index: m.index })) },
+        'expired leases re-queued',
+      );
+      for (const runId of new Set(expired.map((m) => m.runId))) {
+        notify.dashboards.runChanged({
+          runId,
+          kind: 'member',
+          data: { requeued: expired.filter((m) => m.runId === runId).map((m) => m.index) },
+        });
+      }
+      notify.workers.workAvailable();
+      return expired.length;
+    },
+  };
+}

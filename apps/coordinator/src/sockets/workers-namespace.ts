@@ -1,0 +1,194 @@
+import type { Logger } from 'pino';
+import type { Namespace } from 'socket.io';
+import { z } from 'zod';
+import type { Repositories } from '@chorus/db';
+import {
+  CheckpointMessageSchema,
+  formatIssues,
+  HeartbeatSchema,
+  MemberDoneSchema,
+  MemberFailedSchema,
+  MetricsMessageSchema,
+  PlanRequestSchema,
+  PredictionsMessageSchema,
+  PROTOCOL_VERSION,
+  WorkerHandshakeSchema,
+  type CoordinatorToWorkerEvents,
+  type ErrorCode,
+  type WorkerToCoordinatorEvents,
+} from '@chorus/protocol';
+import type { MetricsBuffer } from '../metrics-buffer';
+import type { WorkerNotifier } from '../notifications';
+import type { GatherService } from '../services/gather.service';
+import type { PlanService } from '../services/plan.service';
+import type { Scheduler } from '../services/scheduler.service';
+import type { TaskQueue } from '../services/task-queue';
+import { tokenMatches } from '../tokens';
+import { acknowledged } from './acks';
+
+export interface WorkerSocketData {
+  workerId: string;
+  name: string;
+  slots: number;
+  activeMembers: string[];
+}
+
+export type WorkersNamespace = Namespace<
+  WorkerToCoordinatorEvents,
+  CoordinatorToWorkerEvents,
+  Record<string, never>,
+  WorkerSocketData
+>;
+
+/** Checkpoints kept per member: the latest is what a resumed member loads; one more in reserve. */
+const CHECKPOINTS_KEPT = 2;
+
+const workerRoom = (workerId: string): string => `worker:${workerId}`;
+
+/** A refused connection: the client's `connect_error` has this message and `data.code`. */
+function refusal(code: ErrorCode, message: string): Error & { data: { code: ErrorCode } } {
+  return Object.assign(new Error(message), { data: { code } });
+}
+
+export function createWorkerNotifier(ns: WorkersNamespace): WorkerNotifier {
+  return {
+    workAvailable: () => ns.emit('work:available'),
+    revoke: (workerId, lease, reason) =>
+      ns.to(workerRoom(workerId)).emit('member:revoke', { ...lease, reason }),
+  };
+}
+
+/** The `/workers` namespace: authentication, then one handler per event of the protocol. */
+export function registerWorkersNamespace(
+  ns: WorkersNamespace,
+  deps: {
+    workerToken: string;
+    repos: Repositories;
+    scheduler: Scheduler;
+    plans: PlanService;
+    gather: GatherService;
+    metrics: MetricsBuffer;
+    queue: TaskQueue;
+    logger: Logger;
+  },
+): void {
+  const { scheduler, logger } = deps;
+
+  ns.use((socket, next) => {
+    const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
+    if (!tokenMatches(deps.workerToken, auth.token)) {
+      logger.warn({ address: socket.handshake.address }, 'worker refused: bad token');
+      return next(
+        refusal(
+          'unauthorized',
+          "invalid worker token: pass the coordinator's worker token as auth.token (CHORUS_WORKER_TOKEN, or workerToken in the coordinator's tokens.json)",
+        ),
+      );
+    }
+    if (auth.protocolVersion !== PROTOCOL_VERSION) {
+      return next(
+        refusal(
+          'invalid-input',
+          `protocol version ${String(auth.protocolVersion)} is not supported: this coordinator speaks version ${PROTOCOL_VERSION}; run a matching worker`,
+        ),
+      );
+    }
+    const parsed = WorkerHandshakeSchema.safeParse(auth);
+    if (!parsed.success)
+      return next(refusal('invalid-input', `invalid worker handshake:\n${formatIssues(parsed.error)}`));
+    const handshake = parsed.data;
+    socket.data = {
+      workerId: handshake.workerId,
+      name: handshake.name,
+      slots: handshake.slots,
+      activeMembers: handshake.activeMembers,
+    };
+    deps.queue.track(scheduler.register(handshake)).then(
+      () => next(),
+      (error: unknown) => {
+        logger.error({ err: error }, 'registering a worker failed');
+        next(refusal('unavailable', 'the coordinator cannot register workers right now; retry shortly'));
+      },
+    );
+  });
+
+  ns.on('connection', (socket) => {
+    const { workerId, name, slots } = socket.data;
+    const log = logger.child({ workerId, worker: name });
+    log.info('worker connected');
+    void socket.join(workerRoom(workerId));
+    deps.queue
+      .track(scheduler.reconcile(workerId, socket.data.activeMembers))
+      .catch((error: unknown) =>
+        log.error({ err: error }, 'reconciling the leases of a reconnected worker failed'),
+      );
+
+    const on = <S extends z.ZodType, T extends object>(
+      event: keyof WorkerToCoordinatorEvents,
+      schema: S,
+      handler: (payload: z.output<S>) => Promise<T>,
+    ) => socket.on(event, acknowledged({ event, schema, logger: log, queue: deps.queue }, handler));
+
+    on('member:request', z.object({}), async () => ({ assignment: await scheduler.claim(workerId, slots) }));
+
+    on('plan:next', PlanRequestSchema, async (request) => {
+      const member = await scheduler.requireLease(workerId, request);
+      const data = await deps.plans.forRun(member.runId);
+      return { chunk: deps.plans.chunk(data, member.index, request.offset, request.count) };
+    });
+
+    on('metrics', MetricsMessageSchema, async (message) => {
+      const member = await scheduler.requireLease(workerId, message);
+      deps.metrics.add(member, workerId, message.points);
+      return {};
+    });
+
+    on('predictions', PredictionsMessageSchema, async (message) => {
+      const member = await scheduler.requireLease(workerId, message);
+      await deps.gather.savePredictions(member, message);
+      return {};
+    });
+
+    on('checkpoint', CheckpointMessageSchema, async (message) => {
+      const member = await scheduler.requireLease(workerId, message);
+      await deps.repos.checkpoints.save({
+        memberId: member.id,
+        epoch: message.epoch,
+        step: message.step,
+        planOffset: message.planOffset,
+        weights: message.weights,
+      });
+      await deps.repos.checkpoints.prune(member.id, CHECKPOINTS_KEPT);
+      return {};
+    });
+
+    on('member:done', MemberDoneSchema, async (message) => {
+      // A retried `member:done` (the first ack was lost) is acknowledged again.
+      const member = await scheduler.requireLease(workerId, message, { allowCompleted: true });
+      await deps.metrics.flush(); // its last points before the member is closed
+      await deps.gather.memberDone(member, workerId, message);
+      return {};
+    });
+
+    on('member:failed', MemberFailedSchema, async (message) => {
+      const member = await scheduler.requireLease(workerId, message);
+      return scheduler.memberFailed(workerId, member, message.error);
+    });
+
+    on('heartbeat', HeartbeatSchema, async (message) => ({
+      revoked: await scheduler.heartbeat(workerId, message.members),
+    }));
+
+    socket.on('disconnect', (reason) => {
+      log.info({ reason }, 'worker disconnected');
+      const work = (async () => {
+        // Still connected through another socket (a reconnect overtook this disconnect)?
+        if ((await ns.in(workerRoom(workerId)).fetchSockets()).length > 0) return;
+        await scheduler.disconnected(workerId);
+      })();
+      deps.queue
+        .track(work)
+        .catch((error: unknown) => log.error({ err: error }, 'marking a worker offline failed'));
+    });
+  });
+}

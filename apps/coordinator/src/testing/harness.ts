@@ -1,0 +1,198 @@
+/**
+ * Test fixtures: a real coordinator on a real Postgres database (libs/db testing), real HTTP and
+ * real socket.io clients acting as light, scripted workers. Nothing of ours is mocked.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll } from 'vitest';
+import { createRng } from '@chorus/data';
+import { createRepositories, type PrismaClient, type Repositories } from '@chorus/db';
+import { withTestDatabase } from '@chorus/db/testing';
+import {
+  PROTOCOL_VERSION,
+  WORKERS_NAMESPACE,
+  type CoordinatorToWorkerEvents,
+  type WorkerHandshake,
+  type WorkerToCoordinatorEvents,
+} from '@chorus/protocol';
+import { startCoordinator, type CoordinatorOptions, type RunningCoordinator } from '../coordinator';
+
+export const WORKER_TOKEN = 'worker-token-for-tests-0123456789';
+export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
+
+export type WorkerSocket = Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents>;
+
+export interface FakeClock {
+  now: () => Date;
+  advance(ms: number): void;
+}
+
+/** A clock the test moves by hand (leases, heartbeats). */
+export function createFakeClock(start = Date.now()): FakeClock {
+  let t = start;
+  return { now: () => new Date(t), advance: (ms) => void (t += ms) };
+}
+
+export interface CoordinatorFixture {
+  readonly coordinator: RunningCoordinator;
+  readonly repos: Repositories;
+  readonly dataDir: string;
+  readonly connectionString: string;
+  /** For counting rows in assertions. */
+  readonly prisma: PrismaClient;
+}
+
+/** A coordinator on a fresh migrated database for the tests of one file. */
+export function withCoordinator(options: Partial<CoordinatorOptions> = {}): CoordinatorFixture {
+  const db = withTestDatabase();
+  let coordinator: RunningCoordinator | undefined;
+  let repos: Repositories | undefined;
+  let dataDir: string | undefined;
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'chorus-coordinator-'));
+    coordinator = await startCoordinator({
+      port: 0,
+      dataDir,
+      databaseUrl: db.connectionString,
+      workerToken: WORKER_TOKEN,
+      adminToken: ADMIN_TOKEN,
+      logger: pino({ level: 'silent' }),
+      metricsFlushMs: 30,
+      sweepIntervalMs: 30,
+      ...options,
+    });
+    repos = createRepositories(db.prisma, options.clock ? { clock: options.clock } : {});
+  });
+  afterAll(async () => {
+    await coordinator?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the coordinator starts in beforeAll');
+    return value;
+  };
+  return {
+    get coordinator() {
+      return ready(coordinator);
+    },
+    get repos() {
+      return ready(repos);
+    },
+    get dataDir() {
+      return ready(dataDir);
+    },
+    get connectionString() {
+      return db.connectionString;
+    },
+    get prisma() {
+      return db.prisma;
+    },
+  };
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** One HTTP request to the coordinator; JSON in, JSON (or bytes) out. */
+export async function api<T = Record<string, unknown>>(
+  coordinator: RunningCoordinator,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; raw?: boolean } = {},
+): Promise<ApiResponse<T>> {
+  const response = await fetch(`${coordinator.url}${path}`, {
+    method,
+    headers: {
+      ...(options.token !== undefined && { authorization: `Bearer ${options.token}` }),
+      ...(options.body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
+  });
+  const body = options.raw
+    ? (new Uint8Array(await response.arrayBuffer()) as unknown as T)
+    : ((await response.json()) as T);
+  return { status: response.status, body, headers: response.headers };
+}
+
+export function handshake(overrides: Partial<WorkerHandshake> = {}): WorkerHandshake {
+  return {
+    token: WORKER_TOKEN,
+    protocolVersion: PROTOCOL_VERSION,
+    workerId: randomUUID(),
+    name: 'scripted-worker',
+    host: 'test-host',
+    backend: 'cpu',
+    device: 'test',
+    slots: 8,
+    activeMembers: [],
+    ...overrides,
+  };
+}
+
+/** Connects a scripted worker; rejects with the coordinator's `connect_error`. */
+export async function connectWorker(
+  coordinator: RunningCoordinator,
+  auth: Record<string, unknown> = handshake(),
+): Promise<WorkerSocket> {
+  const socket: WorkerSocket = io(`${coordinator.url}${WORKERS_NAMESPACE}`, {
+    auth,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+  return socket;
+}
+
+/** Polls `check` until it stops throwing (or returns true), or fails at the deadline. */
+export async function expectEventually<T>(check: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== false) return value;
+      last = new Error('condition is still false');
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw last;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Valid softmax probabilities (random logits, seeded): rows × numClasses float32. */
+export function softmaxRows(rows: number, numClasses: number, seed: number): Float32Array<ArrayBuffer> {
+  const rng = createRng(seed, 0x50f7);
+  const out = new Float32Array(rows * numClasses);
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let c = 0; c < numClasses; c++) {
+      const v = Math.exp(3 * rng.next());
+      out[r * numClasses + c] = v;
+      sum += v;
+    }
+    for (let c = 0; c < numClasses; c++) out[r * numClasses + c] = (out[r * numClasses + c] as number) / sum;
+  }
+  return out;
+}
+
+/** The bytes of a typed array (what travels as a socket.io binary attachment). */
+export function bytesOf(
+  values: Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+}
