@@ -2,6 +2,7 @@ import { loadDataset, planShards, prepareRunData, type Dataset } from '@chorus/d
 import { evaluateEnsemble, runResultOf } from '@chorus/ensemble';
 import {
   buildModel,
+  disposeModel,
   predictProbabilities,
   selectBackend,
   trainOnBatches,
@@ -15,8 +16,9 @@ export interface MemberProgress {
   /** Mini-batches done over the whole run, and their total. */
   step: number;
   totalSteps: number;
-  loss: number;
-  accuracy: number;
+  /** Unknown while following a run over HTTP. */
+  loss?: number;
+  accuracy?: number;
   samplesPerSecond: number;
 }
 
@@ -126,7 +128,7 @@ export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOp
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    for (const member of members) member.model.dispose();
+    for (const member of members) disposeModel(member.model);
   }
 }
 

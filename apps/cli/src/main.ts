@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import { ChorusError, RunConfigError } from '@chorus/protocol';
+import { registerCoordinatorCommand } from './commands/coordinator';
 import { registerDatasetsCommand } from './commands/datasets';
+import { registerDemoCommand } from './commands/demo';
 import { registerModelsCommand } from './commands/models';
+import { registerRunCommand } from './commands/run';
 import { registerTrainCommand } from './commands/train';
 import { registerWorkerCommand } from './commands/worker';
 
@@ -14,7 +17,10 @@ const program = new Command()
 registerModelsCommand(program);
 registerDatasetsCommand(program);
 registerTrainCommand(program);
+registerCoordinatorCommand(program);
 registerWorkerCommand(program);
+registerRunCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

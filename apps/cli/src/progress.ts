@@ -38,8 +38,8 @@ function barView(): ProgressView {
       bars[p.member]?.update(p.step, {
         member: p.member,
         epoch: p.epoch + 1,
-        loss: p.loss.toFixed(4),
-        acc: p.accuracy.toFixed(3),
+        loss: p.loss?.toFixed(4) ?? '-',
+        acc: p.accuracy?.toFixed(3) ?? '-',
         speed: Math.round(p.samplesPerSecond),
       });
     },
@@ -51,17 +51,22 @@ function barView(): ProgressView {
 
 function lineView(log: (line: string) => void): ProgressView {
   const lastPrinted = new Map<number, number>();
+  const lastStep = new Map<number, string>();
   return {
     start() {},
     update(p) {
       const now = Date.now();
       const done = p.step >= p.totalSteps;
+      const key = `${p.member}:${p.step}`;
+      if (lastStep.get(p.member) === key) return; // nothing new (polling)
       if (!done && now - (lastPrinted.get(p.member) ?? 0) < 2000) return;
+      lastStep.set(p.member, key);
       lastPrinted.set(p.member, now);
       const pct = ((100 * p.step) / p.totalSteps).toFixed(0);
       log(
         `member ${p.member}: ${pct}% (step ${p.step}/${p.totalSteps}, epoch ${p.epoch + 1}) ` +
-          `loss ${p.loss.toFixed(4)} acc ${p.accuracy.toFixed(3)} ${Math.round(p.samplesPerSecond)} samples/s`,
+          `${p.loss !== undefined ? `loss ${p.loss.toFixed(4)} ` : ''}${p.accuracy !== undefined ? `acc ${p.accuracy.toFixed(3)} ` : ''}` +
+          `${Math.round(p.samplesPerSecond)} samples/s`,
       );
     },
     stop() {},

@@ -32,7 +32,7 @@ export function addRunConfigOptions(command: Command): Command {
     .addOption(new Option('--optimizer <name>', "optimizer (default: the model's)").choices(OPTIMIZERS));
 }
 
-interface RunConfigFlags {
+export interface RunConfigFlags {
   config?: string;
   dataset?: string;
   datasetPath?: string;

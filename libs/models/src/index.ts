@@ -21,3 +21,4 @@ export { trainOnBatches } from './training/train';
 export type { BatchMetrics, TrainingData, TrainOptions, TrainResult } from './training/train';
 export { predictProbabilities } from './predict';
 export { loadWeights, saveWeights } from './weights';
+export { disposeModel } from './dispose';

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { addRunConfigOptions, runConfigFromFlags } from '../run-config-options';
+import { addRunConfigOptions, runConfigFromFlags, type RunConfigFlags } from '../run-config-options';
 import { trainEnsembleLocally } from '../local-train';
 import { createProgressView } from '../progress';
 import { formatRunReport } from '../report';
@@ -13,7 +13,7 @@ export function registerTrainCommand(program: Command): void {
       new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     )
     .option('--json', 'print the result as one JSON object on the last stdout line')
-    .action(async (flags: Record<string, string | undefined> & { json?: boolean; backend: 'auto' }) => {
+    .action(async (flags: RunConfigFlags & { json?: boolean; backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }) => {
       const cfg = await runConfigFromFlags(flags);
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const view = createProgressView(Boolean(process.stderr.isTTY) && !flags.json, log);

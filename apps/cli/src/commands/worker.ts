@@ -8,13 +8,17 @@ export function registerWorkerCommand(program: Command): void {
     .option('--coordinator <url>', 'coordinator URL, e.g. http://host:4000 (env CHORUS_COORDINATOR_URL)')
     .option('--token <token>', 'worker token of the coordinator (env CHORUS_WORKER_TOKEN)')
     .addOption(
-      new Option('--backend <name>', 'TensorFlow.js backend (env CHORUS_BACKEND; default auto)').choices(WORKER_BACKENDS),
+      new Option('--backend <name>', 'TensorFlow.js backend (env CHORUS_BACKEND; default auto)').choices(
+        WORKER_BACKENDS,
+      ),
     )
     .option('--gpu <n>', 'GPU index for the tensorflow backend (env CHORUS_GPU)')
     .option('--slots <n>', 'members trained side by side (env CHORUS_SLOTS; default 1)')
     .option('--name <name>', 'name shown on the dashboard (env CHORUS_WORKER_NAME; default the host name)')
     .option('--cache-dir <dir>', 'dataset cache (env CHORUS_CACHE_DIR; default .chorus/cache)')
-    .addOption(new Option('--log-level <level>', 'log level (env LOG_LEVEL; default info)').choices(LOG_LEVELS))
+    .addOption(
+      new Option('--log-level <level>', 'log level (env LOG_LEVEL; default info)').choices(LOG_LEVELS),
+    )
     .addHelpText(
       'after',
       `

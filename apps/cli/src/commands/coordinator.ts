@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { ChorusError } from '@chorus/protocol';
+
+interface CoordinatorCommandFlags {
+  host?: string;
+  port?: string;
+  dataDir?: string;
+}
+
+/**
+ * `chorus coordinator`: the HTTP API and socket.io server that hands members to workers and
+ * gathers their predictions. Flags win over the environment (CHORUS_HOST, CHORUS_PORT,
+ * CHORUS_DATA_DIR; DATABASE_URL, CHORUS_WORKER_TOKEN, CHORUS_ADMIN_TOKEN, CHORUS_LEASE_MS, LOG_LEVEL).
+ */
+export function registerCoordinatorCommand(program: Command): void {
+  program
+    .command('coordinator')
+    .description(
+      'start the coordinator (HTTP API + socket.io for workers and dashboards); Postgres from DATABASE_URL, else an embedded one under --data-dir',
+    )
+    .option('--host <host>', 'interface to bind (default 127.0.0.1; env CHORUS_HOST)')
+    .option('--port <port>', 'port to listen on, 0 for any free one (default 4000; env CHORUS_PORT)')
+    .option(
+      '--data-dir <dir>',
+      'tokens.json, dataset bundles and the embedded database (default .chorus; env CHORUS_DATA_DIR)',
+    )
+    .action(async (flags: CoordinatorCommandFlags) => {
+      // Loaded on demand: the other commands need neither fastify nor Prisma.
+      const { main, EnvError } = await import('@chorus/coordinator');
+      try {
+        await main({ argv: { host: flags.host, port: flags.port, dataDir: flags.dataDir } });
+      } catch (error) {
+        if (error instanceof EnvError) throw new ChorusError('invalid-input', error.message);
+        throw error;
+      }
+    });
+}

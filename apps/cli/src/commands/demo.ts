@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { ChorusError } from '@chorus/protocol';
+import { CoordinatorClient, followRun } from '../coordinator-client';
+import { childProcessEnv, parseEnv } from '../env';
+import { createProgressView } from '../progress';
+import { formatRunReport } from '../report';
+import { runConfigFromFlags } from '../run-config-options';
+
+interface DemoFlags {
+  port: string;
+  dashboardPort?: string;
+  workers?: string;
+  dataDir?: string;
+  config?: string;
+  exitWhenDone?: boolean;
+  json?: boolean;
+}
+
+const CLI_ENTRY = fileURLToPath(new URL('../../../../bin/chorus.mjs', import.meta.url));
+
+/**
+ * `chorus demo` (= `npm start`): the whole stack on one machine — the coordinator on the embedded
+ * Postgres (or DATABASE_URL), one local worker process per core, and a default MNIST run
+ * (5 `mlp` members, round-robin mini-batches) — with the run's progress and final table.
+ */
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('start the coordinator, local workers and a default MNIST run (5 mlp members, round-robin)')
+    .option('--port <port>', 'coordinator port', '4000')
+    .option('--dashboard-port <port>', 'dashboard port (the dashboard is not built yet; accepted for forward compatibility)')
+    .option('--workers <n>', 'local worker processes (default: one per core)')
+    .option('--data-dir <dir>', 'tokens, dataset bundles and the embedded database (default .chorus)')
+    .option('--config <file>', 'run config JSON instead of the default MNIST run')
+    .option('--exit-when-done', 'stop everything once the run has finished')
+    .option('--json', 'print the result as JSON (with "runId") instead of tables')
+    .action(async (flags: DemoFlags) => {
+      const env = parseEnv();
+      const workers = flags.workers ? Number(flags.workers) : availableParallelism();
+      if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+        throw new ChorusError('invalid-input', `--workers must be an integer from 1 to 64, got ${flags.workers}`);
+      }
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new ChorusError('invalid-input', `--port must be a port number, got ${flags.port}`);
+      }
+      const cfg = await runConfigFromFlags(flags.config ? { config: flags.config } : {});
+      const log = (line: string) => process.stderr.write(`${line}\n`);
+      const dataDir = flags.dataDir ?? env.CHORUS_DATA_DIR ?? '.chorus';
+
+      const { startCoordinator } = await import('@chorus/coordinator');
+      const { default: pino } = await import('pino');
+      const coordinator = await startCoordinator({
+        host: '127.0.0.1',
+        port,
+        dataDir,
+        ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
+        // The demo's own output is the progress view; the service logs only what goes wrong.
+        logger: pino({ level: 'warn' }, process.stderr),
+      });
+      log(`chorus demo: coordinator on ${coordinator.url} (${env.DATABASE_URL ? 'DATABASE_URL' : `embedded Postgres in ${dataDir}`})`);
+      log(`chorus demo: the dashboard is not built yet; the API is at ${coordinator.url}/api/runs`);
+
+      const children: ChildProcess[] = [];
+      const stopAll = async () => {
+        for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+        await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+        await coordinator.close();
+      };
+      let stopping = false;
+      const onSignal = () => {
+        if (stopping) return;
+        stopping = true;
+        log('chorus demo: stopping workers and coordinator…');
+        void stopAll().then(() => process.exit(130));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+
+      for (let i = 0; i < workers; i++) {
+        // The token travels in the environment, not argv, so other users' `ps` cannot read it.
+        const child = spawn(
+          process.execPath,
+          [CLI_ENTRY, 'worker', '--coordinator', coordinator.url, '--name', `local-${i}`, '--log-level', 'warn'],
+          { stdio: ['ignore', 'ignore', 'inherit'], env: childProcessEnv({ CHORUS_WORKER_TOKEN: coordinator.workerToken }) },
+        );
+        children.push(child);
+      }
+      log(`chorus demo: ${workers} local worker process(es) started`);
+
+      const client = new CoordinatorClient(coordinator.url, coordinator.adminToken);
+      const runId = await client.launch(cfg);
+      log(
+        `chorus demo: run ${runId}: ${cfg.members} × ${cfg.model} on ${cfg.dataset}, ${cfg.sharding} sharding, ` +
+          `${cfg.epochs} epochs — ${coordinator.url}/api/runs/${runId}`,
+      );
+      const view = createProgressView(Boolean(process.stderr.isTTY) && !flags.json, log);
+      try {
+        const result = await followRun(client, runId, {
+          onStart: (totals) => view.start(totals),
+          onProgress: (p) => view.update(p),
+        });
+        view.stop();
+        process.stdout.write(flags.json ? `${JSON.stringify({ ...result, runId })}\n` : `${formatRunReport(result)}\n`);
+      } finally {
+        view.stop();
+      }
+      if (flags.exitWhenDone) {
+        await stopAll();
+        process.exit(0);
+      }
+      log(`chorus demo: run finished; coordinator still serving on ${coordinator.url} — Ctrl-C to stop`);
+    });
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+/** The CLI's environment: fallbacks for flags that carry secrets or addresses. */
+const EnvSchema = z.object({
+  CHORUS_COORDINATOR_URL: z.string().url().optional(),
+  CHORUS_ADMIN_TOKEN: z.string().min(1).optional(),
+  CHORUS_DATA_DIR: z.string().min(1).optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+});
+export type CliEnv = z.infer<typeof EnvSchema>;
+
+export function parseEnv(source: Record<string, string | undefined> = process.env): CliEnv {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    throw new Error(`invalid environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return result.data;
+}
+
+/** The environment for a child process: this one's, plus `extra` (e.g. a token that must not go in argv). */
+export function childProcessEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...extra };
+}

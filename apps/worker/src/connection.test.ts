@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChorusError, MetricsMessageSchema, PROTOCOL_VERSION } from '@chorus/protocol';
+import { Connection } from './connection';
+import { startTestServer, type TestServer } from './test-server';
+
+const TOKEN = 'conn-token';
+const logger = pino({ level: 'silent' });
+const workerId = randomUUID();
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+const connect = (server: { url: string }, token = TOKEN) => {
+  const connection = new Connection({
+    url: server.url,
+    logger,
+    ackTimeoutMs: 2_000,
+    handshake: () => ({
+      token,
+      protocolVersion: PROTOCOL_VERSION,
+      workerId,
+      name: 'test',
+      host: 'localhost',
+      backend: 'cpu',
+      device: 'CPU',
+      slots: 1,
+      activeMembers: ['m1'],
+    }),
+  });
+  cleanup.push(() => connection.close());
+  return connection;
+};
+
+const serve = async (
+  onMetrics: (server: TestServer) => (payload: unknown, ack: (r: { ok: true }) => void) => void,
+  port?: number,
+) => {
+  const holder: { server?: TestServer } = {};
+  const server = await startTestServer({
+    token: TOKEN,
+    ...(port !== undefined ? { port } : {}),
+    onConnection: (socket) =>
+      socket.on('metrics', (payload, ack) => onMetrics(holder.server as TestServer)(payload, ack)),
+  });
+  holder.server = server;
+  cleanup.push(() => server.close());
+  return server;
+};
+
+const point = { step: 1, epoch: 0, loss: 1, accuracy: 0.5, samplesPerSecond: 10 };
+
+describe('Connection', () => {
+  it('sends the handshake and gets acknowledgements', async () => {
+    const got: unknown[] = [];
+    const server = await serve(() => (payload, ack) => {
+      got.push(MetricsMessageSchema.parse(payload));
+      ack({ ok: true });
+    });
+    const connection = connect(server);
+    await connection.open();
+    expect(server.handshakes[0]).toMatchObject({ workerId, backend: 'cpu', slots: 1, activeMembers: ['m1'] });
+    await expect(
+      connection.request('metrics', { memberId: 'm1', attempt: 1, points: [point] }),
+    ).resolves.toEqual({ ok: true });
+    expect(got).toHaveLength(1);
+  });
+
+  it('turns a refusal into a ChorusError with its code', async () => {
+    const server = await startTestServer({
+      token: TOKEN,
+      onConnection: (socket) =>
+        socket.on('metrics', (_p, ack) =>
+          ack({ ok: false, code: 'conflict', message: 'attempt 1 is stale' }),
+        ),
+    });
+    cleanup.push(() => server.close());
+    const connection = connect(server);
+    await connection.open();
+    const error = await connection
+      .request('metrics', { memberId: 'm1', attempt: 1, points: [point] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChorusError);
+    expect(error).toMatchObject({ code: 'conflict', message: 'metrics refused: attempt 1 is stale' });
+  });
+
+  it('gives up at once, clearly, when the token is refused', async () => {
+    const server = await serve(() => () => undefined);
+    const connection = connect(server, 'wrong-token');
+    const error = await connection.open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChorusError);
+    expect((error as ChorusError).code).toBe('unauthorized');
+    expect((error as ChorusError).message).toMatch(/refused this worker: unauthorized.*--token/);
+    await expect(connection.fatal).rejects.toThrow(/refused/);
+    expect(connection.socket.active).toBe(false);
+    // No retrying forever: a little later, still the one attempt.
+    await new Promise((r) => setTimeout(r, 800));
+    expect(server.attempts()).toBe(1);
+  });
+
+  it('waits for a coordinator that is not up yet', async () => {
+    const probe = await serve(() => () => undefined);
+    const port = probe.port;
+    await probe.close();
+    const connection = connect({ url: `http://127.0.0.1:${port}` });
+    const opened = connection.open();
+    await new Promise((r) => setTimeout(r, 300));
+    await serve(() => (_p, ack) => ack({ ok: true }), port);
+    await opened;
+    expect(connection.connected).toBe(true);
+  });
+
+  it('reconnects after a coordinator restart and re-sends what was not acknowledged', async () => {
+    const first = await serve((self) => () => {
+      // Receive, never acknowledge, and go down (a crash between receiving and answering).
+      void self.close();
+    });
+    const received: unknown[] = [];
+    const connection = connect(first);
+    await connection.open();
+    const sent = connection.request('metrics', { memberId: 'm1', attempt: 1, points: [point] });
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await serve(
+      () => (payload, ack) => {
+        received.push(payload);
+        ack({ ok: true });
+      },
+      first.port,
+    );
+    await expect(sent).resolves.toEqual({ ok: true });
+    expect(received).toHaveLength(1);
+    expect(second.handshakes.map((h) => h.workerId)).toEqual([workerId]);
+  });
+});

@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import {
+  bundleSha256,
+  decodeDatasetBundle,
+  encodeDatasetBundle,
+  loadDataset,
+  prepareRunData,
+  type Dataset,
+  type DatasetName,
+  type Split,
+} from '@chorus/data';
+import { ChorusError, DATASET_NAMES, type Assignment, type RunConfig } from '@chorus/protocol';
+import { downloadBytes } from './download';
+
+/**
+ * Datasets on the worker's disk, content-addressed: `<cacheDir>/datasets/<sha256>.bundle`. A
+ * cached bundle is hashed on every use (a corrupt one is replaced); a missing one is first built
+ * from a local copy of the dataset (used only when its hash matches), else downloaded from the
+ * coordinator with the worker token. Files are written atomically (temporary file + rename), so
+ * a crash or a concurrent worker never leaves a half-written bundle under the final name.
+ */
+
+export interface DatasetRef {
+  name: string;
+  sha256: string;
+  /** Where to GET it, relative to the coordinator URL. */
+  url: string;
+  bytes: number;
+}
+
+export interface DatasetCacheOptions {
+  cacheDir: string;
+  coordinatorUrl: string;
+  token: string;
+  logger: Logger;
+  /** Try to build the bundle from a local copy before downloading (default true). */
+  localLoad?: boolean;
+}
+
+export type BundleSource = 'cache' | 'local' | 'download';
+
+export class DatasetCache {
+  /** Bundles being obtained right now, so concurrent slots share one download. */
+  private pending = new Map<string, Promise<{ bundle: Uint8Array; source: BundleSource }>>();
+
+  constructor(private readonly options: DatasetCacheOptions) {}
+
+  pathOf(sha256: string): string {
+    return join(this.options.cacheDir, 'datasets', `${sha256}.bundle`);
+  }
+
+  /**
+   * The verified bundle bytes of `ref`. `load` holds the options a local copy is loaded with (the
+   * run's datasetPath and seed, as the coordinator loads it). Concurrent calls for one hash share
+   * one job, which is not cancellable: an abandoned download still completes into the cache.
+   */
+  obtain(
+    ref: DatasetRef,
+    load: { path?: string; seed?: number } = {},
+  ): Promise<{ bundle: Uint8Array; source: BundleSource }> {
+    if (!/^[0-9a-f]{64}$/.test(ref.sha256)) {
+      return Promise.reject(new ChorusError('invalid-input', `dataset hash "${ref.sha256}" is not a sha256`));
+    }
+    let job = this.pending.get(ref.sha256);
+    if (!job) {
+      job = this.obtainUncached(ref, load).finally(() => this.pending.delete(ref.sha256));
+      this.pending.set(ref.sha256, job);
+    }
+    return job;
+  }
+
+  private async obtainUncached(
+    ref: DatasetRef,
+    load: { path?: string; seed?: number },
+  ): Promise<{ bundle: Uint8Array; source: BundleSource }> {
+    const { logger } = this.options;
+    const file = this.pathOf(ref.sha256);
+    const cached = await readFile(file).catch(() => null);
+    if (cached !== null) {
+      if (bundleSha256(cached) === ref.sha256) return { bundle: cached, source: 'cache' };
+      logger.warn({ file, dataset: ref.name }, 'cached dataset bundle does not match its hash; replacing it');
+      await rm(file, { force: true });
+    }
+
+    if (this.options.localLoad !== false) {
+      const local = await this.buildLocally(ref, load);
+      if (local !== null) {
+        await writeAtomically(file, local);
+        return { bundle: local, source: 'local' };
+      }
+    }
+
+    const url = new URL(ref.url, `${this.options.coordinatorUrl}/`).toString();
+    logger.info({ dataset: ref.name, bytes: ref.bytes, url }, 'downloading dataset');
+    let lastLogged = 0;
+    const bundle = await downloadBytes(url, {
+      token: this.options.token,
+      onProgress: (received, total) => {
+        const now = Date.now();
+        if (now - lastLogged < 1_000) return;
+        lastLogged = now;
+        const of = total ?? ref.bytes;
+        logger.info(
+          {
+            dataset: ref.name,
+            received,
+            total: of,
+            percent: of > 0 ? Math.round((100 * received) / of) : null,
+          },
+          'downloading dataset',
+        );
+      },
+    });
+    const got = bundleSha256(bundle);
+    if (got !== ref.sha256) {
+      throw new ChorusError(
+        'internal',
+        `the downloaded ${ref.name} bundle (${bundle.length} bytes) has sha256 ${got}, expected ${ref.sha256}`,
+      );
+    }
+    await writeAtomically(file, bundle);
+    logger.info({ dataset: ref.name, bytes: bundle.length, file }, 'dataset downloaded and cached');
+    return { bundle, source: 'download' };
+  }
+
+  /** The bundle of a local copy of the dataset, when there is one and its hash matches. */
+  private async buildLocally(
+    ref: DatasetRef,
+    load: { path?: string; seed?: number },
+  ): Promise<Uint8Array | null> {
+    if (!(DATASET_NAMES as readonly string[]).includes(ref.name)) return null;
+    try {
+      const dataset = await loadDataset(ref.name as DatasetName, load);
+      const bundle = encodeDatasetBundle(dataset);
+      if (bundleSha256(bundle) === ref.sha256) return bundle;
+      this.options.logger.debug(
+        { dataset: ref.name },
+        'local copy of the dataset differs from the run’s; downloading',
+      );
+    } catch (error) {
+      this.options.logger.debug(
+        { dataset: ref.name, err: String(error) },
+        'no usable local copy of the dataset',
+      );
+    }
+    return null;
+  }
+}
+
+/** Writes `bytes` to `file` via a temporary file in the same directory and a rename. */
+export async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
+
+/** The splits a member trains and is evaluated on, and the shape of the data. */
+export interface RunData {
+  dataset: Pick<Dataset, 'name' | 'inputShape' | 'numClasses'>;
+  train: Split;
+  validation: Split;
+  test: Split;
+}
+
+/**
+ * Prepared run data by (dataset hash, split settings): members of one run that follow each other
+ * on this worker (or run side by side in its slots) share one decoded copy. Holds the latest only.
+ */
+export class RunDataProvider {
+  private latest: { key: string; data: Promise<RunData> } | null = null;
+
+  constructor(private readonly cache: DatasetCache) {}
+
+  get(assignment: Pick<Assignment, 'dataset' | 'config'>): Promise<RunData> {
+    const { dataset: ref, config } = assignment;
+    const key = JSON.stringify([
+      ref.sha256,
+      config.seed,
+      config.validationFraction,
+      config.trainLimit ?? null,
+    ]);
+    if (this.latest?.key !== key) {
+      const data = this.prepare(ref, config);
+      data.catch(() => {
+        if (this.latest?.data === data) this.latest = null;
+      });
+      this.latest = { key, data };
+    }
+    return this.latest.data;
+  }
+
+  private async prepare(ref: DatasetRef, config: RunConfig): Promise<RunData> {
+    const { bundle } = await this.cache.obtain(ref, {
+      ...(config.datasetPath ? { path: config.datasetPath } : {}),
+      seed: config.seed,
+    });
+    const dataset = decodeDatasetBundle(bundle, `dataset ${ref.name} (${ref.sha256.slice(0, 12)}…)`);
+    const { train, validation, test } = prepareRunData(dataset, config);
+    return {
+      dataset: { name: dataset.name, inputShape: dataset.inputShape, numClasses: dataset.numClasses },
+      train,
+      validation,
+      test,
+    };
+  }
+}

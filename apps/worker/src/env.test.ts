@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { ChorusError } from '@chorus/protocol';
+import { parseEnv, resolveWorkerSettings } from './env';
+
+describe('parseEnv', () => {
+  it('reads every variable, coercing numbers', () => {
+    expect(
+      parseEnv({
+        CHORUS_COORDINATOR_URL: 'http://gpu-box:4000',
+        CHORUS_WORKER_TOKEN: 's3cret',
+        CHORUS_BACKEND: 'tensorflow',
+        CHORUS_GPU: '1',
+        CHORUS_SLOTS: '2',
+        CHORUS_WORKER_NAME: 'box-1',
+        CHORUS_CACHE_DIR: '/var/cache/chorus',
+        LOG_LEVEL: 'debug',
+        UNRELATED: 'x',
+      }),
+    ).toEqual({
+      coordinatorUrl: 'http://gpu-box:4000',
+      token: 's3cret',
+      backend: 'tensorflow',
+      gpu: 1,
+      slots: 2,
+      name: 'box-1',
+      cacheDir: '/var/cache/chorus',
+      logLevel: 'debug',
+    });
+  });
+
+  it('treats blank values as unset', () => {
+    expect(parseEnv({ CHORUS_GPU: '', CHORUS_WORKER_TOKEN: '  ', CHORUS_SLOTS: '' })).toEqual({});
+  });
+
+  it('names every bad variable', () => {
+    const parse = () =>
+      parseEnv({
+        CHORUS_GPU: '-1',
+        CHORUS_SLOTS: '1.5',
+        CHORUS_BACKEND: 'cuda',
+        CHORUS_COORDINATOR_URL: 'host:4000',
+      });
+    expect(parse).toThrow(ChorusError);
+    expect(parse).toThrow(/CHORUS_GPU[\s\S]*CHORUS_SLOTS|CHORUS_SLOTS[\s\S]*CHORUS_GPU/);
+    expect(parse).toThrow(/CHORUS_BACKEND/);
+    expect(parse).toThrow(/CHORUS_COORDINATOR_URL: must be a URL/);
+  });
+});
+
+describe('resolveWorkerSettings', () => {
+  const env = parseEnv({
+    CHORUS_COORDINATOR_URL: 'http://env-host:4000/',
+    CHORUS_WORKER_TOKEN: 'env-token',
+    CHORUS_BACKEND: 'wasm',
+    CHORUS_SLOTS: '3',
+  });
+
+  it('lets flags win over the environment', () => {
+    const s = resolveWorkerSettings(
+      {
+        coordinator: 'http://flag-host:4000',
+        token: 'flag-token',
+        backend: 'cpu',
+        slots: '1',
+        cacheDir: 'c',
+      },
+      env,
+    );
+    expect(s).toMatchObject({
+      coordinatorUrl: 'http://flag-host:4000',
+      token: 'flag-token',
+      backend: 'cpu',
+      slots: 1,
+      cacheDir: 'c',
+    });
+  });
+
+  it('falls back to the environment, then to defaults', () => {
+    expect(resolveWorkerSettings({}, env)).toEqual({
+      coordinatorUrl: 'http://env-host:4000',
+      token: 'env-token',
+      backend: 'wasm',
+      slots: 3,
+      cacheDir: '.chorus/cache',
+      logLevel: 'info',
+    });
+    expect(resolveWorkerSettings({ coordinator: 'http://h:1', token: 't' }, {})).toMatchObject({
+      backend: 'auto',
+      slots: 1,
+    });
+  });
+
+  it('makes a missing token a clear error', () => {
+    expect(() => resolveWorkerSettings({ coordinator: 'http://h:4000' }, {})).toThrow(
+      /no worker token: pass --token or set CHORUS_WORKER_TOKEN/,
+    );
+  });
+
+  it('requires a coordinator URL', () => {
+    expect(() => resolveWorkerSettings({ token: 't' }, {})).toThrow(/--coordinator .*CHORUS_COORDINATOR_URL/);
+  });
+
+  it('rejects bad flags by their flag name', () => {
+    expect(() => resolveWorkerSettings({ slots: '0' }, env)).toThrow(/--slots: must be ≥ 1/);
+    expect(() => resolveWorkerSettings({ cacheDir: '' }, env)).not.toThrow(); // blank = not given
+  });
+
+  it('refuses --gpu with a backend that has no GPU', () => {
+    expect(() => resolveWorkerSettings({ gpu: '0', backend: 'wasm' }, env)).toThrow(/tensorflow backend/);
+    expect(resolveWorkerSettings({ gpu: '1', backend: 'tensorflow' }, env).gpu).toBe(1);
+    expect(resolveWorkerSettings({ gpu: '0', backend: 'auto' }, env).gpu).toBe(0);
+  });
+});

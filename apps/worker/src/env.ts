@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { ChorusError, formatIssues } from '@chorus/protocol';
+
+/**
+ * The worker's settings: from the environment (parseEnv) and from command-line flags, flags
+ * winning (resolveWorkerSettings). The only file of the worker that reads `process.env`.
+ */
+
+export const WORKER_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type WorkerBackendPreference = (typeof WORKER_BACKENDS)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Blank values count as unset: `CHORUS_GPU= npx chorus worker` must not mean GPU 0. */
+const blankIsUnset = (value: unknown): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankIsUnset, schema.optional());
+
+const url = z
+  .string()
+  .trim()
+  .refine((u) => /^https?:\/\/[^/]/i.test(u) && URL.canParse(u), 'must be a URL such as http://host:4000');
+const backend = z.enum(WORKER_BACKENDS);
+const gpu = z.coerce.number().int('must be a whole number').min(0, 'must be ≥ 0');
+const slots = z.coerce.number().int('must be a whole number').min(1, 'must be ≥ 1').max(64, 'must be ≤ 64');
+const name = z.string().trim().min(1).max(120);
+
+const EnvSchema = z.object({
+  CHORUS_COORDINATOR_URL: optional(url),
+  CHORUS_WORKER_TOKEN: optional(z.string().min(1)),
+  CHORUS_BACKEND: optional(backend),
+  CHORUS_GPU: optional(gpu),
+  CHORUS_SLOTS: optional(slots),
+  CHORUS_WORKER_NAME: optional(name),
+  CHORUS_CACHE_DIR: optional(z.string().min(1)),
+  LOG_LEVEL: optional(z.enum(LOG_LEVELS)),
+});
+
+export interface WorkerEnv {
+  coordinatorUrl?: string;
+  token?: string;
+  backend?: WorkerBackendPreference;
+  gpu?: number;
+  slots?: number;
+  name?: string;
+  cacheDir?: string;
+  logLevel?: LogLevel;
+}
+
+/** Parses the worker's environment variables; throws a ChorusError naming every bad variable. */
+export function parseEnv(source: Record<string, string | undefined>): WorkerEnv {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    throw new ChorusError('invalid-input', `invalid worker environment:\n${formatIssues(result.error)}`);
+  }
+  const e = result.data;
+  return dropUndefined({
+    coordinatorUrl: e.CHORUS_COORDINATOR_URL,
+    token: e.CHORUS_WORKER_TOKEN,
+    backend: e.CHORUS_BACKEND,
+    gpu: e.CHORUS_GPU,
+    slots: e.CHORUS_SLOTS,
+    name: e.CHORUS_WORKER_NAME,
+    cacheDir: e.CHORUS_CACHE_DIR,
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+/** This process's environment. */
+export function readEnv(): WorkerEnv {
+  return parseEnv(process.env);
+}
+
+/** Flags as commander hands them over (strings; undefined when not given). */
+export interface WorkerFlags {
+  coordinator?: string;
+  token?: string;
+  backend?: string;
+  gpu?: string;
+  slots?: string;
+  name?: string;
+  cacheDir?: string;
+  logLevel?: string;
+}
+
+export interface WorkerSettings {
+  coordinatorUrl: string;
+  token: string;
+  backend: WorkerBackendPreference;
+  gpu?: number;
+  slots: number;
+  name?: string;
+  cacheDir: string;
+  logLevel: LogLevel;
+}
+
+export const DEFAULT_CACHE_DIR = '.chorus/cache';
+
+const FlagsSchema = z.object({
+  coordinator: optional(url),
+  token: optional(z.string().min(1)),
+  backend: optional(backend),
+  gpu: optional(gpu),
+  slots: optional(slots),
+  name: optional(name),
+  cacheDir: optional(z.string().min(1)),
+  logLevel: optional(z.enum(LOG_LEVELS)),
+});
+
+/**
+ * The settings of one worker process: each flag wins over its environment variable; the
+ * coordinator URL and the token are required (no silent default for a secret).
+ */
+export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): WorkerSettings {
+  const parsed = FlagsSchema.safeParse(flags);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `--${kebab(String(i.path[0] ?? '?'))}: ${i.message}`);
+    throw new ChorusError('invalid-input', `invalid worker options:\n${lines.join('\n')}`);
+  }
+  const f = parsed.data;
+  const coordinatorUrl = f.coordinator ?? env.coordinatorUrl;
+  if (coordinatorUrl === undefined) {
+    throw new ChorusError(
+      'invalid-input',
+      'no coordinator: pass --coordinator http://host:4000 or set CHORUS_COORDINATOR_URL',
+    );
+  }
+  const token = f.token ?? env.token;
+  if (token === undefined) {
+    throw new ChorusError(
+      'invalid-input',
+      'no worker token: pass --token or set CHORUS_WORKER_TOKEN to the worker token the coordinator ' +
+        'was started with (it prints it at startup)',
+    );
+  }
+  const preference = f.backend ?? env.backend ?? 'auto';
+  const gpuIndex = f.gpu ?? env.gpu;
+  if (gpuIndex !== undefined && preference !== 'auto' && preference !== 'tensorflow') {
+    throw new ChorusError(
+      'invalid-input',
+      `--gpu (CHORUS_GPU) pins a GPU of the tensorflow backend; it makes no sense with --backend ${preference}`,
+    );
+  }
+  const workerName = f.name ?? env.name;
+  return {
+    coordinatorUrl: coordinatorUrl.replace(/\/+$/, ''),
+    token,
+    backend: preference,
+    ...(gpuIndex !== undefined ? { gpu: gpuIndex } : {}),
+    slots: f.slots ?? env.slots ?? 1,
+    ...(workerName !== undefined ? { name: workerName } : {}),
+    cacheDir: f.cacheDir ?? env.cacheDir ?? DEFAULT_CACHE_DIR,
+    logLevel: f.logLevel ?? env.logLevel ?? 'info',
+  };
+}
+
+function kebab(key: string): string {
+  return key === 'coordinator' ? key : key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,12 @@
+/**
+ * @chorus/worker — trains ensemble members for a Chorus coordinator: one process per GPU (or per
+ * group of CPU cores), `slots` members at a time.
+ */
+export { startWorker } from './worker';
+export type { WorkerHandle, WorkerOptions } from './worker';
+export { runWorkerMain } from './main';
+export { parseEnv, resolveWorkerSettings, DEFAULT_CACHE_DIR, LOG_LEVELS, WORKER_BACKENDS } from './env';
+export type { LogLevel, WorkerBackendPreference, WorkerEnv, WorkerFlags, WorkerSettings } from './env';
+export { DatasetCache, RunDataProvider, writeAtomically } from './dataset-cache';
+export type { BundleSource, DatasetRef, RunData } from './dataset-cache';
+export { PlanStream, packChunk, unpackChunk } from './plan-stream';

@@ -1,0 +1,289 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import {
+  buildModel,
+  disposeModel,
+  loadWeights,
+  MODEL_NAMES,
+  predictProbabilities,
+  saveWeights,
+  trainOnBatches,
+  type HiddenActivation,
+  type ModelName,
+  type OptimizerName,
+} from '@chorus/models';
+import { ACTIVATIONS, ChorusError, OPTIMIZERS, type Assignment, type SplitName } from '@chorus/protocol';
+import { abortable, type AckValue, type Connection, type PayloadOf, type RequestEvent } from './connection';
+import type { RunData, RunDataProvider } from './dataset-cache';
+import { downloadBytes } from './download';
+import { MetricsSender } from './metrics-sender';
+import { PlanStream } from './plan-stream';
+
+/**
+ * Trains one leased member, epoch by epoch, as `chorus train` trains each member locally, but with
+ * its mini-batches pulled from the coordinator and its progress sent back: throttled metrics while
+ * training; at the end of every epoch (= evaluation round `epoch`, 0-based) the softmax
+ * probabilities on the validation and test splits, then a checkpoint (weights, epoch, step, and the
+ * plan offset of the next batch to train); after the last epoch `member:done`.
+ *
+ * `signal` aborts the member (lease revoked, worker shutting down): training stops after the step in
+ * progress and nothing more is sent for it. A refusal meaning the lease is gone does the same. Any
+ * other error is reported with `member:failed`.
+ */
+
+export interface MemberContext {
+  assignment: Assignment;
+  connection: Connection;
+  data: RunDataProvider;
+  coordinatorUrl: string;
+  token: string;
+  logger: Logger;
+  signal: AbortSignal;
+  /** Minimum time between two `metrics` messages (default 500 ms). */
+  metricsIntervalMs?: number;
+  /** Batches per `plan:next` request (default 64). */
+  planChunkSize?: number;
+}
+
+export type MemberOutcome = 'done' | 'stopped' | 'failed';
+
+/** Refusals saying the lease now belongs to another attempt, or the member or run is gone. */
+const LEASE_LOST = new Set(['conflict', 'forbidden', 'not-found']);
+/** Metric report period in steps (trainOnBatches averages loss/accuracy over it). */
+const METRICS_EVERY = 10;
+/** Rows per predictProbabilities call; the event loop (heartbeats) gets a turn in between. */
+const PREDICT_ROWS = 1024;
+
+type Model = ReturnType<typeof buildModel>;
+
+export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
+  const a = ctx.assignment;
+  const lease = { memberId: a.memberId, attempt: a.attempt };
+  const log = ctx.logger.child({
+    runId: a.runId,
+    member: a.memberIndex,
+    memberId: a.memberId,
+    attempt: a.attempt,
+  });
+  const lost = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, lost.signal]);
+
+  const send = async <E extends RequestEvent>(event: E, payload: PayloadOf<E>): Promise<AckValue<E>> => {
+    signal.throwIfAborted();
+    try {
+      return await ctx.connection.request(event, payload, { signal });
+    } catch (error) {
+      if (error instanceof ChorusError && LEASE_LOST.has(error.code)) {
+        lost.abort(new ChorusError(error.code, `lease lost: ${error.message}`));
+      }
+      throw error;
+    }
+  };
+
+  let model: Model | undefined;
+  const metrics = new MetricsSender(
+    async (points) => {
+      await send('metrics', { ...lease, points });
+    },
+    ctx.metricsIntervalMs ?? 500,
+    (error) => log.warn({ err: String(error) }, 'metrics not delivered'),
+  );
+  try {
+    const data = await abortable(ctx.data.get(a), signal);
+    const { inputShape, numClasses } = data.dataset;
+    model = buildModel({ ...modelConfig(a), inputShape, numClasses });
+
+    const start = await resumePoint(ctx, model, log, signal);
+    const { epochs } = a.config;
+    if (a.totalBatches % epochs !== 0) {
+      throw new ChorusError(
+        'internal',
+        `the member's ${a.totalBatches} batches do not divide into ${epochs} epochs`,
+      );
+    }
+    const perEpoch = a.totalBatches / epochs;
+    const plan = new PlanStream({
+      offset: start.planOffset,
+      total: a.totalBatches,
+      chunkSize: ctx.planChunkSize ?? 64,
+      fetchChunk: async (offset, count) => (await send('plan:next', { ...lease, offset, count })).chunk,
+    });
+    log.info(
+      { dataset: data.dataset.name, model: a.model.name, from: start.planOffset, total: a.totalBatches },
+      start.planOffset > 0 ? 'resuming member from its checkpoint' : 'training member',
+    );
+
+    let step = start.step;
+    let samples = 0;
+    let seconds = 0;
+    const trainData = { x: data.train.x, y: data.train.y, inputShape, numClasses };
+    for (let epoch = Math.floor(start.planOffset / perEpoch); epoch < epochs; epoch++) {
+      const stats = await trainOnBatches({
+        model,
+        data: trainData,
+        batches: plan.take((epoch + 1) * perEpoch - plan.offset),
+        metricsEvery: METRICS_EVERY,
+        signal,
+        onBatch: (m) =>
+          metrics.push({
+            // m.step counts this model's steps in this process; the model was built (or resumed) here.
+            step: start.step + m.step,
+            epoch,
+            loss: m.loss,
+            accuracy: m.accuracy,
+            samplesPerSecond: m.samplesPerSecond,
+          }),
+      });
+      step += stats.steps;
+      samples += stats.samples;
+      seconds += stats.seconds;
+      await metrics.flush();
+      signal.throwIfAborted();
+
+      for (const split of ['validation', 'test'] as const) {
+        const probabilities = await predictSplit(model, data, split, signal);
+        await send('predictions', {
+          ...lease,
+          round: epoch,
+          split,
+          rows: probabilities.length / numClasses,
+          numClasses,
+          probabilities: new Uint8Array(
+            probabilities.buffer,
+            probabilities.byteOffset,
+            probabilities.byteLength,
+          ),
+        });
+      }
+      const weights = await saveWeights(model);
+      // An exact-length copy on its own ArrayBuffer: what goes on the wire is exactly the weights.
+      await send('checkpoint', {
+        ...lease,
+        epoch,
+        step,
+        planOffset: plan.offset,
+        weights: new Uint8Array(weights),
+      });
+      log.info(
+        { epoch, step, loss: stats.loss, accuracy: stats.accuracy, samplesPerSecond: rate(stats) },
+        'epoch done',
+      );
+    }
+    await send('member:done', { ...lease, samples, seconds });
+    log.info({ samples, seconds: Math.round(seconds * 10) / 10 }, 'member done');
+    return 'done';
+  } catch (error) {
+    if (signal.aborted) {
+      log.info({ reason: reasonOf(signal.reason) }, 'stopped training the member');
+      return 'stopped';
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    log.error({ err: error }, 'member failed');
+    try {
+      await ctx.connection.request(
+        'member:failed',
+        { ...lease, error: message.slice(0, 4000) },
+        { signal: ctx.signal },
+      );
+    } catch (reportError) {
+      log.warn({ err: String(reportError) }, 'could not report the failure to the coordinator');
+    }
+    return 'failed';
+  } finally {
+    metrics.stop();
+    if (model) disposeModel(model);
+  }
+}
+
+function modelConfig(a: Assignment): {
+  name: ModelName;
+  seed: number;
+  activation?: HiddenActivation;
+  dropout?: number;
+  width?: number;
+  optimizer?: OptimizerName;
+  learningRate?: number;
+} {
+  const { name, seed, activation, dropout, width, optimizer, learningRate } = a.model;
+  if (!(MODEL_NAMES as readonly string[]).includes(name)) {
+    throw new ChorusError(
+      'invalid-input',
+      `this worker does not know model "${name}" (it knows ${MODEL_NAMES.join(', ')})`,
+    );
+  }
+  if (activation !== undefined && !(ACTIVATIONS as readonly string[]).includes(activation)) {
+    throw new ChorusError('invalid-input', `unknown activation "${activation}"`);
+  }
+  if (optimizer !== undefined && !(OPTIMIZERS as readonly string[]).includes(optimizer)) {
+    throw new ChorusError('invalid-input', `unknown optimizer "${optimizer}"`);
+  }
+  return {
+    name: name as ModelName,
+    seed,
+    ...(activation !== undefined ? { activation: activation as HiddenActivation } : {}),
+    ...(dropout !== undefined ? { dropout } : {}),
+    ...(width !== undefined ? { width } : {}),
+    ...(optimizer !== undefined ? { optimizer: optimizer as OptimizerName } : {}),
+    ...(learningRate !== undefined ? { learningRate } : {}),
+  };
+}
+
+/**
+ * Where training starts: batch 0 with fresh weights, or the checkpoint's weights at its plan
+ * offset and step. Weights and offset always come together: without a checkpoint the member
+ * starts over, whatever progress the coordinator remembers.
+ */
+async function resumePoint(
+  ctx: MemberContext,
+  model: Model,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<{ planOffset: number; step: number }> {
+  const { checkpoint, planOffset } = ctx.assignment;
+  if (checkpoint === null) {
+    if (planOffset !== 0) log.warn({ planOffset }, 'no checkpoint to resume from: starting the member over');
+    return { planOffset: 0, step: 0 };
+  }
+  const url = new URL(checkpoint.url, `${ctx.coordinatorUrl}/`).toString();
+  const weights = await downloadBytes(url, { token: ctx.token, signal });
+  await loadWeights(model, weights);
+  if (checkpoint.planOffset > ctx.assignment.totalBatches) {
+    throw new ChorusError(
+      'invalid-input',
+      `checkpoint plan offset ${checkpoint.planOffset} is past the member's ${ctx.assignment.totalBatches} batches`,
+    );
+  }
+  return { planOffset: checkpoint.planOffset, step: checkpoint.step };
+}
+
+/** Softmax rows of a split, computed in slices so heartbeats keep flowing on slow backends. */
+async function predictSplit(
+  model: Model,
+  data: RunData,
+  split: SplitName,
+  signal: AbortSignal,
+): Promise<Float32Array<ArrayBuffer>> {
+  const { inputShape, numClasses } = data.dataset;
+  const x = data[split].x;
+  const features = inputShape.reduce((p, d) => p * d, 1);
+  const rows = x.length / features;
+  const out = new Float32Array(rows * numClasses);
+  for (let start = 0; start < rows; start += PREDICT_ROWS) {
+    signal.throwIfAborted();
+    const n = Math.min(PREDICT_ROWS, rows - start);
+    out.set(
+      predictProbabilities(model, x.subarray(start * features, (start + n) * features), inputShape),
+      start * numClasses,
+    );
+    await yieldToEventLoop();
+  }
+  return out;
+}
+
+function rate(stats: { samples: number; seconds: number }): number {
+  return stats.seconds > 0 ? Math.round(stats.samples / stats.seconds) : 0;
+}
+
+function reasonOf(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
+}

@@ -1,0 +1,105 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCoordinator, type RunningCoordinator } from '@chorus/coordinator';
+import { createTestDatabase, type TestDatabase } from '@chorus/db/testing';
+import { expectEventually } from './test-server';
+import { startWorker, type WorkerHandle } from './worker';
+
+/**
+ * The worker in-process against a real coordinator on a real Postgres database: a tiny synthetic
+ * run from POST /api/runs to a completed run with its result.
+ */
+
+const WORKER_TOKEN = 'worker-token-for-worker-tests-0123456789';
+const ADMIN_TOKEN = 'admin-token-for-worker-tests-0123456789';
+const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+
+let database: TestDatabase;
+let coordinator: RunningCoordinator;
+let worker: WorkerHandle | undefined;
+let dataDir: string;
+let cacheDir: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  dataDir = await mkdtemp(join(tmpdir(), 'chorus-worker-coord-'));
+  cacheDir = await mkdtemp(join(tmpdir(), 'chorus-worker-cache-'));
+  coordinator = await startCoordinator({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    databaseUrl: database.connectionString,
+    workerToken: WORKER_TOKEN,
+    adminToken: ADMIN_TOKEN,
+    leaseMs: 10_000,
+    logger: logger.child({ app: 'coordinator' }),
+  });
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await coordinator?.close();
+  await database?.drop();
+  await rm(dataDir, { recursive: true, force: true });
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(`${coordinator.url}${path}`, init);
+  const body = (await response.json()) as T;
+  if (!response.ok)
+    throw new Error(`${init.method ?? 'GET'} ${path}: ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+interface RunView {
+  status: string;
+  error: string | null;
+  result: { members?: unknown[] } | null;
+  members: Array<{ status: string; attempt: number; testAccuracy: number | null }>;
+}
+
+describe('worker with a real coordinator', () => {
+  it('completes a tiny synthetic run', async () => {
+    worker = await startWorker({
+      coordinatorUrl: coordinator.url,
+      token: WORKER_TOKEN,
+      backend: 'cpu',
+      slots: 2,
+      name: 'test-worker',
+      cacheDir,
+      logger: logger.child({ app: 'worker' }),
+      heartbeatMs: 1_000,
+    });
+    const { id } = await api<{ id: string }>('/api/runs', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        dataset: 'synthetic',
+        model: 'mlp',
+        members: 2,
+        epochs: 2,
+        batchSize: 16,
+        trainLimit: 400,
+        seed: 4,
+      }),
+    });
+
+    let run: RunView | undefined;
+    await expectEventually(async () => {
+      run = await api<RunView>(`/api/runs/${id}`);
+      expect(['completed', 'failed', 'cancelled']).toContain(run.status);
+    }, 120_000);
+    expect(run?.status, run?.error ?? undefined).toBe('completed');
+    expect(run?.result).not.toBeNull();
+    expect(run?.members.map((m) => m.status)).toEqual(['completed', 'completed']);
+    expect(run?.members.every((m) => m.attempt === 1 && typeof m.testAccuracy === 'number')).toBe(true);
+    // The dataset bundle is in the worker's cache, under its content address.
+    expect(await readdir(join(cacheDir, 'datasets'))).toEqual([
+      expect.stringMatching(/^[0-9a-f]{64}\.bundle$/),
+    ]);
+  });
+});

@@ -1,0 +1,381 @@
+import { createServer } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { pino } from 'pino';
+import { Server } from 'socket.io';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleSha256, encodeDatasetBundle, loadDataset, planShards, prepareRunData } from '@chorus/data';
+import {
+  CheckpointMessageSchema,
+  HeartbeatSchema,
+  MemberDoneSchema,
+  MemberFailedSchema,
+  memberModelSpec,
+  MetricsMessageSchema,
+  parseRunConfig,
+  PlanRequestSchema,
+  PredictionsMessageSchema,
+  WORKERS_NAMESPACE,
+  type Assignment,
+  type CheckpointMessage,
+  type CoordinatorToWorkerEvents,
+  type PredictionsMessage,
+  type RunConfig,
+  type WorkerToCoordinatorEvents,
+} from '@chorus/protocol';
+import { expectEventually } from './test-server';
+import { startWorker, type WorkerHandle } from './worker';
+
+/**
+ * The worker against a scripted coordinator: a real socket.io + HTTP server that implements the
+ * coordinator's side of every worker event from the protocol schemas, hands out the assignments a
+ * test queues, and records everything the worker sends.
+ */
+
+const TOKEN = 'worker-test-token';
+const HEARTBEAT_MS = 100;
+const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+
+interface Received {
+  at: number;
+  event: keyof WorkerToCoordinatorEvents;
+  payload: Record<string, unknown>;
+}
+
+const queue: Assignment[] = [];
+const received: Received[] = [];
+const checkpoints = new Map<string, CheckpointMessage>();
+let revokeOnHeartbeat: Array<{ memberId: string; attempt: number }> = [];
+let url: string;
+let io: Server<WorkerToCoordinatorEvents, CoordinatorToWorkerEvents>;
+let bundle: Uint8Array;
+let cacheDir: string;
+let worker: WorkerHandle;
+
+const config: RunConfig = parseRunConfig({
+  dataset: 'synthetic',
+  model: 'mlp',
+  members: 2,
+  epochs: 3,
+  batchSize: 8,
+  trainLimit: 1000,
+  seed: 3,
+  sharding: 'round-robin',
+  // Stateless optimizer and no dropout: a resumed member must then continue exactly.
+  optimizer: 'sgd',
+  learningRate: 0.05,
+});
+let trainCount = 0;
+let validationRows = 0;
+let testRows = 0;
+
+const of = (event: Received['event'], memberId?: string) =>
+  received.filter((r) => r.event === event && (memberId === undefined || r.payload['memberId'] === memberId));
+
+function assignment(memberIndex: number, memberId: string, extra: Partial<Assignment> = {}): Assignment {
+  const plan = planShards({
+    strategy: config.sharding,
+    numSamples: trainCount,
+    members: config.members,
+    batchSize: config.batchSize,
+    epochs: config.epochs,
+    seed: config.seed,
+  });
+  return {
+    runId: 'run-1',
+    memberId,
+    memberIndex,
+    attempt: 1,
+    config,
+    model: memberModelSpec(config, memberIndex),
+    dataset: {
+      name: 'synthetic',
+      sha256: bundleSha256(bundle),
+      url: `/api/datasets/${bundleSha256(bundle)}`,
+      bytes: bundle.length,
+    },
+    totalBatches: plan.member(memberIndex).totalBatches,
+    planOffset: 0,
+    epoch: 0,
+    checkpoint: null,
+    ...extra,
+  };
+}
+
+function offer(a: Assignment): void {
+  queue.push(a);
+  io.of(WORKERS_NAMESPACE).emit('work:available');
+}
+
+beforeAll(async () => {
+  const dataset = await loadDataset('synthetic', { seed: config.seed });
+  bundle = encodeDatasetBundle(dataset);
+  const prepared = prepareRunData(dataset, config);
+  trainCount = prepared.train.count;
+  validationRows = prepared.validation.count;
+  testRows = prepared.test.count;
+  const plan = planShards({
+    strategy: config.sharding,
+    numSamples: trainCount,
+    members: config.members,
+    batchSize: config.batchSize,
+    epochs: config.epochs,
+    seed: config.seed,
+  });
+
+  const http = createServer((req, res) => {
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) return void res.writeHead(401).end();
+    if (req.url === `/api/datasets/${bundleSha256(bundle)}`) return void res.writeHead(200).end(bundle);
+    const m = /^\/api\/checkpoints\/([^/]+)\/(\d+)$/.exec(req.url ?? '');
+    const c = m ? checkpoints.get(`${m[1]}/${m[2]}`) : undefined;
+    if (c) return void res.writeHead(200).end(c.weights);
+    res.writeHead(404).end();
+  });
+  io = new Server(http);
+  const nsp = io.of(WORKERS_NAMESPACE);
+  nsp.use((socket, next) =>
+    socket.handshake.auth['token'] === TOKEN ? next() : next(new Error('unauthorized')),
+  );
+  nsp.on('connection', (socket) => {
+    const record = (event: Received['event'], payload: unknown) =>
+      received.push({ at: performance.now(), event, payload: payload as Record<string, unknown> });
+    socket.on('member:request', (_p, ack) => {
+      record('member:request', {});
+      ack({ ok: true, assignment: queue.shift() ?? null });
+    });
+    socket.on('plan:next', (payload, ack) => {
+      const r = PlanRequestSchema.parse(payload);
+      record('plan:next', r);
+      const index = r.memberId.endsWith('-1') ? 1 : 0;
+      const batches = plan.member(index).batches(r.offset, r.count);
+      const all = new Int32Array(batches.reduce((n, b) => n + b.length, 0));
+      let at = 0;
+      for (const b of batches) {
+        all.set(b, at);
+        at += b.length;
+      }
+      ack({
+        ok: true,
+        chunk: { offset: r.offset, sizes: batches.map((b) => b.length), indices: new Uint8Array(all.buffer) },
+      });
+    });
+    socket.on('metrics', (payload, ack) => {
+      record('metrics', MetricsMessageSchema.parse(payload));
+      ack({ ok: true });
+    });
+    socket.on('predictions', (payload, ack) => {
+      record('predictions', PredictionsMessageSchema.parse(payload));
+      ack({ ok: true });
+    });
+    socket.on('checkpoint', (payload, ack) => {
+      const c = CheckpointMessageSchema.parse(payload);
+      checkpoints.set(`${c.memberId}/${c.epoch}`, { ...c, weights: new Uint8Array(c.weights) });
+      record('checkpoint', { ...c, weights: c.weights.length });
+      ack({ ok: true });
+    });
+    socket.on('member:done', (payload, ack) => {
+      record('member:done', MemberDoneSchema.parse(payload));
+      ack({ ok: true });
+    });
+    socket.on('member:failed', (payload, ack) => {
+      record('member:failed', MemberFailedSchema.parse(payload));
+      ack({ ok: true });
+    });
+    socket.on('heartbeat', (payload, ack) => {
+      record('heartbeat', HeartbeatSchema.parse(payload));
+      const held = HeartbeatSchema.parse(payload).members;
+      ack({
+        ok: true,
+        revoked: revokeOnHeartbeat.filter((r) => held.some((h) => h.memberId === r.memberId)),
+      });
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const address = http.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  url = `http://127.0.0.1:${address.port}`;
+
+  cacheDir = await mkdtemp(join(tmpdir(), 'chorus-worker-test-'));
+  worker = await startWorker({
+    coordinatorUrl: url,
+    token: TOKEN,
+    backend: 'cpu',
+    cacheDir,
+    logger,
+    heartbeatMs: HEARTBEAT_MS,
+    pollMs: 60_000,
+    metricsIntervalMs: 50,
+    planChunkSize: 16,
+  });
+});
+
+afterAll(async () => {
+  await worker?.close();
+  await io?.close();
+  await rm(cacheDir, { recursive: true, force: true });
+});
+
+const probabilities = (p: Record<string, unknown>) => {
+  const bytes = p['probabilities'] as Uint8Array;
+  return new Float32Array(new Uint8Array(bytes).buffer);
+};
+
+describe('worker', () => {
+  it('connects with its backend and trains a member to the end, keeping heartbeats flowing', async () => {
+    expect(worker.backend).toBe('cpu');
+    const tensorsBefore = tf.memory().numTensors;
+    const a = assignment(0, 'member-0');
+    offer(a);
+    await expectEventually(() => expect(of('member:done', 'member-0')).toHaveLength(1), 60_000);
+    const perEpoch = a.totalBatches / config.epochs;
+
+    // Predictions: every round, both splits, softmax rows.
+    const predictions = of('predictions', 'member-0').map((r) => r.payload as unknown as PredictionsMessage);
+    expect(predictions.map((p) => `${p.round}:${p.split}`)).toEqual([
+      '0:validation',
+      '0:test',
+      '1:validation',
+      '1:test',
+      '2:validation',
+      '2:test',
+    ]);
+    for (const p of predictions) {
+      expect(p.rows).toBe(p.split === 'validation' ? validationRows : testRows);
+      const values = probabilities(p as unknown as Record<string, unknown>);
+      expect(values).toHaveLength(p.rows * p.numClasses);
+      for (let r = 0; r < p.rows; r += 37) {
+        const sum = values.subarray(r * p.numClasses, (r + 1) * p.numClasses).reduce((s, v) => s + v, 0);
+        expect(sum).toBeCloseTo(1, 4);
+      }
+    }
+    // A checkpoint after every epoch, at the next batch to train.
+    expect(
+      of('checkpoint', 'member-0').map((r) => [
+        r.payload['epoch'],
+        r.payload['step'],
+        r.payload['planOffset'],
+      ]),
+    ).toEqual([0, 1, 2].map((e) => [e, (e + 1) * perEpoch, (e + 1) * perEpoch]));
+    // Metrics: throttled, batched, steps increasing within the plan, epochs in order.
+    const points = of('metrics', 'member-0').flatMap(
+      (r) => r.payload['points'] as Array<{ step: number; epoch: number }>,
+    );
+    expect(points.length).toBeGreaterThan(3);
+    expect(of('metrics', 'member-0').length).toBeLessThan(points.length);
+    expect(points.map((p) => p.step)).toEqual([...points.map((p) => p.step)].sort((x, y) => x - y));
+    expect(points.at(-1)?.step).toBe(a.totalBatches);
+    expect(points.every((p) => p.epoch === Math.floor((p.step - 1) / perEpoch))).toBe(true);
+    expect(of('member:done', 'member-0')[0]?.payload).toMatchObject({
+      memberId: 'member-0',
+      attempt: 1,
+      samples: expect.any(Number),
+    });
+
+    // Heartbeats kept flowing while the member trained (the training loop yields to the event loop).
+    const start = of('plan:next', 'member-0')[0]?.at as number;
+    const end = of('member:done', 'member-0')[0]?.at as number;
+    const beats = of('heartbeat')
+      .map((r) => r.at)
+      .filter((t) => t >= start - HEARTBEAT_MS && t <= end + HEARTBEAT_MS);
+    const gaps = beats.slice(1).map((t, i) => t - (beats[i] as number));
+    expect(beats.length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...gaps)).toBeLessThan(8 * HEARTBEAT_MS);
+    expect(of('heartbeat').some((r) => (r.payload['members'] as unknown[]).length === 1)).toBe(true);
+
+    // Every tensor of the member is gone.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+
+  it('resumes from a checkpoint at its plan offset, not from step 0', async () => {
+    const first = checkpoints.get('member-0/0') as CheckpointMessage;
+    const a = assignment(0, 'member-0b', {
+      attempt: 2,
+      planOffset: first.planOffset,
+      epoch: 1,
+      checkpoint: {
+        epoch: 0,
+        step: first.step,
+        planOffset: first.planOffset,
+        url: '/api/checkpoints/member-0/0',
+      },
+    });
+    offer(a);
+    await expectEventually(() => expect(of('member:done', 'member-0b')).toHaveLength(1), 60_000);
+    expect(of('plan:next', 'member-0b')[0]?.payload).toMatchObject({ offset: first.planOffset, attempt: 2 });
+    expect(of('predictions', 'member-0b').map((r) => r.payload['round'])).toEqual([1, 1, 2, 2]);
+    const points = of('metrics', 'member-0b').flatMap((r) => r.payload['points'] as Array<{ step: number }>);
+    expect(Math.min(...points.map((p) => p.step))).toBeGreaterThan(first.step);
+    expect(of('checkpoint', 'member-0b').map((r) => r.payload['epoch'])).toEqual([1, 2]);
+    // Same weights, same batches, a stateless optimizer: the resumed epoch 1 predicts as the original did.
+    const original = probabilities(
+      of('predictions', 'member-0').find((r) => r.payload['round'] === 1)?.payload ?? {},
+    );
+    const resumed = probabilities(
+      of('predictions', 'member-0b').find((r) => r.payload['round'] === 1)?.payload ?? {},
+    );
+    let maxDiff = 0;
+    for (let i = 0; i < original.length; i++)
+      maxDiff = Math.max(maxDiff, Math.abs((original[i] as number) - (resumed[i] as number)));
+    expect(maxDiff).toBeLessThan(1e-5);
+  });
+
+  it('stops a revoked member without sending more for it, then asks for more work', async () => {
+    const a = assignment(1, 'member-1', {
+      config: { ...config, epochs: 40 },
+      totalBatches: (assignment(1, 'x').totalBatches / config.epochs) * 40,
+    });
+    offer(a);
+    await expectEventually(() => expect(of('metrics', 'member-1').length).toBeGreaterThan(0), 30_000);
+    const requestsBefore = of('member:request').length;
+    io.of(WORKERS_NAMESPACE).emit('member:revoke', {
+      memberId: 'member-1',
+      attempt: 1,
+      reason: 'run cancelled',
+    });
+    await expectEventually(() => expect(of('member:request').length).toBeGreaterThan(requestsBefore), 30_000);
+    const count = received.filter((r) => r.payload['memberId'] === 'member-1').length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received.filter((r) => r.payload['memberId'] === 'member-1').length).toBe(count);
+    expect(of('member:done', 'member-1')).toHaveLength(0);
+    expect(of('member:failed', 'member-1')).toHaveLength(0);
+  });
+
+  it('stops a member whose lease a heartbeat answer revokes', async () => {
+    const a = assignment(1, 'member-1c', {
+      config: { ...config, epochs: 40 },
+      totalBatches: (assignment(1, 'x').totalBatches / config.epochs) * 40,
+    });
+    offer(a);
+    await expectEventually(() => expect(of('metrics', 'member-1c').length).toBeGreaterThan(0), 30_000);
+    const requestsBefore = of('member:request').length;
+    revokeOnHeartbeat = [{ memberId: 'member-1c', attempt: 1 }];
+    await expectEventually(() => expect(of('member:request').length).toBeGreaterThan(requestsBefore), 30_000);
+    revokeOnHeartbeat = [];
+    expect(of('member:done', 'member-1c')).toHaveLength(0);
+    expect(of('member:failed', 'member-1c')).toHaveLength(0);
+  });
+
+  it('reports a member it cannot train with member:failed', async () => {
+    offer(assignment(0, 'member-bad', { model: { name: 'no-such-model', seed: 1 } }));
+    await expectEventually(() => expect(of('member:failed', 'member-bad')).toHaveLength(1), 30_000);
+    expect(of('member:failed', 'member-bad')[0]?.payload['error']).toMatch(
+      /does not know model "no-such-model"/,
+    );
+  });
+
+  it('on close, stops after the current step and disconnects', async () => {
+    const a = assignment(1, 'member-1d', {
+      config: { ...config, epochs: 40 },
+      totalBatches: (assignment(1, 'x').totalBatches / config.epochs) * 40,
+    });
+    offer(a);
+    await expectEventually(() => expect(of('metrics', 'member-1d').length).toBeGreaterThan(0), 30_000);
+    await worker.close();
+    await worker.finished;
+    await expectEventually(() => expect(io.of(WORKERS_NAMESPACE).sockets.size).toBe(0));
+    expect(of('member:done', 'member-1d')).toHaveLength(0);
+    expect(of('member:failed', 'member-1d')).toHaveLength(0);
+  });
+});

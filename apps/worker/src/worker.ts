@@ -1,0 +1,246 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { pino, type Logger } from 'pino';
+import { selectBackend, type BackendName } from '@chorus/models';
+import {
+  AssignmentSchema,
+  ChorusError,
+  formatIssues,
+  LeaseRefSchema,
+  PROTOCOL_VERSION,
+  type Assignment,
+  type LeaseRef,
+} from '@chorus/protocol';
+import { Connection, delay } from './connection';
+import { DatasetCache, RunDataProvider } from './dataset-cache';
+import { DEFAULT_CACHE_DIR, type WorkerBackendPreference } from './env';
+import { Heartbeat } from './heartbeat';
+import { runMember } from './member-runner';
+
+export interface WorkerOptions {
+  coordinatorUrl: string;
+  token: string;
+  backend?: WorkerBackendPreference;
+  /** GPU index for the tensorflow backend; one worker process per GPU. */
+  gpu?: number;
+  /** Members trained side by side (default 1). */
+  slots?: number;
+  name?: string;
+  /** Where dataset bundles are cached (default .chorus/cache). */
+  cacheDir?: string;
+  logger?: Logger;
+  /** Lease renewal period (default 5 s; keep it well under the coordinator's lease time). */
+  heartbeatMs?: number;
+  /** How often an idle slot asks for work without a `work:available` (default 30 s). */
+  pollMs?: number;
+  /** Minimum time between two `metrics` messages of a member (default 500 ms). */
+  metricsIntervalMs?: number;
+  /** Batches per `plan:next` request (default 64). */
+  planChunkSize?: number;
+}
+
+export interface WorkerHandle {
+  workerId: string;
+  backend: BackendName;
+  device: string;
+  /**
+   * Settles when the worker stops: resolves after close(), rejects with a ChorusError when the
+   * coordinator refuses this worker for good (bad token, incompatible protocol).
+   */
+  finished: Promise<void>;
+  /** Stops taking work, stops the members after their current step, disconnects. */
+  close(): Promise<void>;
+}
+
+interface ActiveMember {
+  attempt: number;
+  controller: AbortController;
+}
+
+/**
+ * Starts a worker: picks the tfjs backend, connects to the coordinator's `/workers` namespace, and
+ * keeps `slots` members training. Resolves once connected; rejects when the coordinator refuses
+ * the handshake for good. While the coordinator is unreachable it keeps retrying.
+ */
+export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
+  const logger = options.logger ?? pino({ name: 'chorus-worker' });
+  const slots = options.slots ?? 1;
+  if (!Number.isInteger(slots) || slots < 1 || slots > 64) {
+    throw new ChorusError('invalid-input', `slots must be a whole number from 1 to 64, got ${slots}`);
+  }
+  const coordinatorUrl = options.coordinatorUrl.replace(/\/+$/, '');
+  const selection = await selectBackend(options.backend ?? 'auto', {
+    ...(options.gpu !== undefined ? { gpu: options.gpu } : {}),
+  });
+  const workerId = randomUUID();
+  const host = hostname();
+  const name = options.name ?? `${host}${options.gpu !== undefined ? `-gpu${options.gpu}` : ''}`;
+  const log = logger.child({ workerId });
+  log.info(
+    { backend: selection.backend, device: selection.device, detail: selection.detail, slots },
+    'tfjs backend ready',
+  );
+
+  const active = new Map<string, ActiveMember>();
+  const leases = (): LeaseRef[] => [...active].map(([memberId, m]) => ({ memberId, attempt: m.attempt }));
+  const connection = new Connection({
+    url: coordinatorUrl,
+    logger: log,
+    handshake: () => ({
+      token: options.token,
+      protocolVersion: PROTOCOL_VERSION,
+      workerId,
+      name,
+      host,
+      backend: selection.backend,
+      device: selection.device,
+      slots,
+      activeMembers: [...active.keys()],
+    }),
+  });
+
+  const revoke = (lease: LeaseRef, reason: string): void => {
+    const member = active.get(lease.memberId);
+    // A revoke of a later attempt also ends this one: the member was handed out again meanwhile.
+    if (member === undefined || lease.attempt < member.attempt) return;
+    log.info({ memberId: lease.memberId, attempt: lease.attempt, reason }, 'lease revoked');
+    member.controller.abort(new ChorusError('conflict', `lease revoked: ${reason}`));
+  };
+  const heartbeat = new Heartbeat({
+    connection,
+    intervalMs: options.heartbeatMs ?? 5_000,
+    leases,
+    onRevoked: (lease) => revoke(lease, 'the coordinator no longer honours it'),
+    logger: log,
+  });
+
+  // Idle slots sleep until `work:available`, a reconnection, the poll timer, or shutdown.
+  const stopping = new AbortController();
+  let wakeIdle: () => void = () => undefined;
+  let idle = new Promise<void>((resolve) => (wakeIdle = resolve));
+  // Counts wake-ups, so a slot whose request crossed a `work:available` asks again at once.
+  let wakeups = 0;
+  const wake = (): void => {
+    wakeups++;
+    const resolve = wakeIdle;
+    idle = new Promise<void>((r) => (wakeIdle = r));
+    resolve();
+  };
+  connection.socket.on('work:available', wake);
+  connection.socket.on('connect', wake);
+  connection.socket.on('member:revoke', (payload) => {
+    const parsed = LeaseRefSchema.safeParse(payload);
+    if (!parsed.success) return log.warn({ payload }, 'ignoring a malformed member:revoke');
+    revoke(parsed.data, typeof payload.reason === 'string' ? payload.reason : 'revoked');
+  });
+
+  const data = new RunDataProvider(
+    new DatasetCache({
+      cacheDir: options.cacheDir ?? DEFAULT_CACHE_DIR,
+      coordinatorUrl,
+      token: options.token,
+      logger: log,
+    }),
+  );
+
+  const waitForWork = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stopping.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      stopping.signal.addEventListener('abort', done, { once: true });
+      void idle.then(done);
+    });
+
+  const nextAssignment = async (): Promise<Assignment | null> => {
+    const answer = await connection.request('member:request', {}, { signal: stopping.signal });
+    if (answer.assignment === null || answer.assignment === undefined) return null;
+    const parsed = AssignmentSchema.safeParse(answer.assignment);
+    if (parsed.success) return parsed.data;
+    const ref = LeaseRefSchema.safeParse(answer.assignment);
+    const error = `the worker cannot read its assignment:\n${formatIssues(parsed.error)}`;
+    log.error({ error }, 'malformed assignment');
+    if (ref.success)
+      await connection.request('member:failed', { ...ref.data, error }, { signal: stopping.signal });
+    return null;
+  };
+
+  const train = async (assignment: Assignment): Promise<void> => {
+    const controller = new AbortController();
+    const onStop = () => controller.abort(stopping.signal.reason);
+    if (stopping.signal.aborted) onStop();
+    else stopping.signal.addEventListener('abort', onStop, { once: true });
+    active.set(assignment.memberId, { attempt: assignment.attempt, controller });
+    try {
+      await runMember({
+        assignment,
+        connection,
+        data,
+        coordinatorUrl,
+        token: options.token,
+        logger: log,
+        signal: controller.signal,
+        ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
+        ...(options.planChunkSize !== undefined ? { planChunkSize: options.planChunkSize } : {}),
+      });
+    } finally {
+      stopping.signal.removeEventListener('abort', onStop);
+      if (active.get(assignment.memberId)?.controller === controller) active.delete(assignment.memberId);
+    }
+  };
+
+  const slotLoop = async (slot: number): Promise<void> => {
+    let failures = 0;
+    while (!stopping.signal.aborted) {
+      try {
+        const seen = wakeups;
+        const assignment = await nextAssignment();
+        failures = 0;
+        if (stopping.signal.aborted) break;
+        if (assignment === null) {
+          if (wakeups === seen) await waitForWork(options.pollMs ?? 30_000);
+          continue;
+        }
+        log.info({ slot, runId: assignment.runId, member: assignment.memberIndex }, 'got a member');
+        await train(assignment);
+      } catch (error) {
+        if (stopping.signal.aborted) break;
+        failures++;
+        log.warn({ slot, err: String(error) }, 'asking for work failed; retrying');
+        await delay(Math.min(30_000, 1_000 * 2 ** Math.min(failures, 5)), stopping.signal).catch(
+          () => undefined,
+        );
+      }
+    }
+  };
+
+  await connection.open();
+  heartbeat.start();
+  const loops = Array.from({ length: slots }, (_, slot) => slotLoop(slot));
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      log.info({ active: active.size }, 'worker stopping');
+      stopping.abort(new ChorusError('unavailable', 'the worker is shutting down'));
+      wake();
+      await Promise.allSettled(loops);
+      heartbeat.stop();
+      connection.close();
+      log.info('worker stopped');
+    })());
+
+  const finished = new Promise<void>((resolve, reject) => {
+    connection.fatal.catch(async (error: unknown) => {
+      await close();
+      reject(error as Error);
+    });
+    void Promise.allSettled(loops).then(() => closing?.then(resolve));
+  });
+  finished.catch(() => undefined);
+
+  return { workerId, backend: selection.backend, device: selection.device, finished, close };
+}
