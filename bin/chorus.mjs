@@ -3,4 +3,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// The process entry point, not a library import: it loads the CLI app's main module by path.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 await import('../apps/cli/src/main.ts');

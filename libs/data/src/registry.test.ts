@@ -160,7 +160,7 @@ describe('loadDataset: missing datasets say how to get them', () => {
     ['fashion-mnist', { path: empty }, 'apt-get install dataset-fashion-mnist'],
     ['digits', { path: join(empty, 'digits.csv.gz') }, 'apt-get install python3-sklearn'],
     ['sign-mnist', {}, 'https://www.kaggle.com/datasets/datamunge/sign-language-mnist'],
-    ['sign-mnist', { path: empty }, 'pass `path` as the directory holding both'],
+    ['sign-mnist', { path: empty }, 'pass `path` (`--dataset-path`) as the directory holding both'],
   ] as const)('%s %j', async (name, options, hint) => {
     const e = await missingError(loadDataset(name, options));
     expect(e.message).toContain(hint);

