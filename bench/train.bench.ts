@@ -43,10 +43,11 @@ async function measureBackend(backend: BackendName): Promise<void> {
     const data = { x, y, inputShape: [28, 28, 1], numClasses };
     const batches = (steps: number) =>
       Array.from({ length: steps }, (_, s) => Int32Array.from({ length: BATCH }, (_, i) => (s * BATCH + i) % count));
-    // Warm-up (kernel compilation, first allocations), then size the timed run to ~`seconds`.
-    const warm = await trainOnBatches({ model, data, batches: batches(3) });
-    const perStep = Math.max(warm.seconds / 3, 1e-4);
-    const steps = Math.max(5, Math.min(5000, Math.round(seconds / perStep)));
+    // Warm-up (kernel compilation, first allocations), then size the timed run to ~`seconds`
+    // (a single step where one takes longer: the cpu backend needs minutes per convnet batch).
+    const warm = await trainOnBatches({ model, data, batches: batches(1) });
+    const perStep = Math.max(warm.seconds, 1e-4);
+    const steps = Math.max(1, Math.min(5000, Math.round(seconds / perStep)));
     const cpu0 = process.cpuUsage();
     const r = await trainOnBatches({ model, data, batches: batches(steps), metricsEvery: 1_000_000 });
     const cpu = process.cpuUsage(cpu0);
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
     });
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('{'));
     if (r.status !== 0 || lines.length === 0) {
-      const why = (r.stderr.match(/(?:Error|error)[^\n]*/)?.[0] ?? `exit ${r.status}`).slice(0, 160);
+      const why = (r.stderr.match(/(?:Error|error)[:\s][^\n]*/)?.[0] ?? `exit ${r.status}`).slice(0, 200);
       console.log(`${backend}: not measured (${why})`);
       continue;
     }
