@@ -18,15 +18,33 @@ export interface HeartbeatOptions {
 
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
+  private intervalMs: number;
   private inFlight = false;
   private stopped = false;
   private readonly onConnect = () => void this.beat();
 
-  constructor(private readonly options: HeartbeatOptions) {}
+  constructor(private readonly options: HeartbeatOptions) {
+    this.intervalMs = options.intervalMs;
+  }
 
   start(): void {
-    this.timer = setInterval(() => void this.beat(), this.options.intervalMs);
+    this.timer = setInterval(() => void this.beat(), this.intervalMs);
     this.options.connection.socket.on('connect', this.onConnect);
+  }
+
+  /**
+   * Beats at least three times per lease: a coordinator configured with a short lease
+   * (CHORUS_LEASE_MS) must not see a healthy worker's leases expire between two beats.
+   */
+  fitLease(leaseMs: number): void {
+    const fitted = Math.max(250, Math.min(this.options.intervalMs, Math.floor(leaseMs / 3)));
+    if (fitted === this.intervalMs) return;
+    this.intervalMs = fitted;
+    if (this.timer !== undefined && !this.stopped) {
+      clearInterval(this.timer);
+      this.timer = setInterval(() => void this.beat(), this.intervalMs);
+    }
+    this.options.logger.info({ intervalMs: fitted, leaseMs }, 'heartbeat interval fitted to the lease');
   }
 
   stop(): void {
@@ -45,7 +63,7 @@ export class Heartbeat {
       const answer = await connection.request(
         'heartbeat',
         { members },
-        { retry: false, timeoutMs: Math.max(2_000, this.options.intervalMs * 2) },
+        { retry: false, timeoutMs: Math.max(2_000, this.intervalMs * 2) },
       );
       const revoked = Array.isArray(answer.revoked) ? answer.revoked : [];
       for (const raw of revoked) {

@@ -34,7 +34,8 @@ beforeAll(async () => {
     databaseUrl: database.connectionString,
     workerToken: WORKER_TOKEN,
     adminToken: ADMIN_TOKEN,
-    leaseMs: 10_000,
+    // Shorter than the worker's default heartbeat (5 s): the worker must fit its beats to the lease.
+    leaseMs: 1_500,
     logger: logger.child({ app: 'coordinator' }),
   });
 });
@@ -72,7 +73,6 @@ describe('worker with a real coordinator', () => {
       name: 'test-worker',
       cacheDir,
       logger: logger.child({ app: 'worker' }),
-      heartbeatMs: 1_000,
     });
     const { id } = await api<{ id: string }>('/api/runs', {
       method: 'POST',
@@ -81,8 +81,8 @@ describe('worker with a real coordinator', () => {
         dataset: 'synthetic',
         model: 'mlp',
         members: 2,
-        epochs: 2,
-        batchSize: 16,
+        epochs: 4,
+        batchSize: 4,
         trainLimit: 400,
         seed: 4,
       }),

@@ -114,6 +114,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     logger: log,
   });
 
+  // The coordinator's lease length decides how often to beat; ask on every (re)connection, since a
+  // restarted coordinator may have another. Best effort: the default interval stays otherwise.
+  connection.socket.on('connect', () => {
+    void fetchLeaseMs(coordinatorUrl).then((leaseMs) => {
+      if (leaseMs !== undefined) heartbeat.fitLease(leaseMs);
+    });
+  });
+
   // Idle slots sleep until `work:available`, a reconnection, the poll timer, or shutdown.
   const stopping = new AbortController();
   let wakeIdle: () => void = () => undefined;
@@ -243,4 +251,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   finished.catch(() => undefined);
 
   return { workerId, backend: selection.backend, device: selection.device, finished, close };
+}
+
+async function fetchLeaseMs(coordinatorUrl: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(new URL('/api/health', coordinatorUrl), { signal: AbortSignal.timeout(5_000) });
+    const body = (await res.json()) as { leaseMs?: unknown };
+    return typeof body.leaseMs === 'number' && body.leaseMs > 0 ? body.leaseMs : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,193 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { withTestDatabase } from '@chorus/db/testing';
+import { RunResultSchema } from '@chorus/protocol';
+import {
+  ADMIN_TOKEN,
+  getRun,
+  launchRun,
+  request,
+  spawnWorker,
+  startCoordinator,
+  startWorker,
+  tempDir,
+  waitForRunEnd,
+  WORKER_TOKEN,
+  type CoordinatorProcess,
+} from './support/cluster';
+import { within } from './support/eventually';
+import { ChorusProcess, dumpProcessOutput, killAll } from './support/processes';
+import { verifyCompletedRun } from './support/verify';
+
+/**
+ * One coordinator process on a fresh Postgres database and two worker processes, all started
+ * through `bin/chorus.mjs` as a user would; runs launched over HTTP and with `chorus run`.
+ */
+
+const db = withTestDatabase();
+let coordinator: CoordinatorProcess;
+let workers: ChorusProcess[] = [];
+const dirs: Array<{ remove: () => Promise<void> }> = [];
+const WORKER_NAMES = ['e2e-a', 'e2e-b'];
+
+beforeAll(async () => {
+  const dataDir = await tempDir('chorus-e2e-data-');
+  dirs.push(dataDir);
+  coordinator = await startCoordinator({ databaseUrl: db.connectionString, dataDir: dataDir.path });
+  workers = await Promise.all(
+    WORKER_NAMES.map(async (name) => {
+      const cache = await tempDir(`chorus-e2e-cache-${name}-`);
+      dirs.push(cache);
+      return startWorker({ coordinatorUrl: coordinator.url, name, cacheDir: cache.path });
+    }),
+  );
+});
+
+beforeEach((ctx) => {
+  ctx.onTestFailed(() => console.error(dumpProcessOutput()));
+});
+
+afterAll(async () => {
+  await killAll();
+  for (const dir of dirs) await dir.remove();
+});
+
+const small = { dataset: 'synthetic', model: 'mlp', epochs: 2, batchSize: 16, trainLimit: 600 } as const;
+
+describe('a cluster of real processes', () => {
+  it('completes a two-worker run whose stored predictions, metrics and result agree', async () => {
+    const runId = await launchRun(coordinator.url, {
+      ...small,
+      name: 'e2e two workers',
+      members: 3,
+      seed: 7,
+    });
+    const run = await waitForRunEnd(() => coordinator.url, runId, 100_000);
+    await verifyCompletedRun(db.prisma, run);
+
+    // Both worker processes trained members, each member on its first lease.
+    expect(run.members.map((m) => m.attempt)).toEqual([1, 1, 1]);
+    const trainedBy = await db.prisma.worker.findMany({
+      where: { id: { in: run.members.map((m) => m.workerId ?? '') } },
+      select: { name: true },
+    });
+    expect(trainedBy.map((w) => w.name).sort()).toEqual(WORKER_NAMES);
+  });
+
+  it('refuses a worker with a wrong token, which exits non-zero saying why, and the run goes on without it', async () => {
+    const runId = await launchRun(coordinator.url, { ...small, members: 2, seed: 8 });
+    const cache = await tempDir('chorus-e2e-cache-intruder-');
+    dirs.push(cache);
+    const intruder = spawnWorker({
+      coordinatorUrl: coordinator.url,
+      name: 'e2e-intruder',
+      cacheDir: cache.path,
+      token: 'not-the-worker-token-0123456789',
+    });
+    const exit = await within(intruder.exited, 60_000, 'the worker with a wrong token exits');
+    expect(exit).toEqual({ code: 1, signal: null });
+    const stderr = intruder.stderr.join('\n');
+    expect(stderr).toMatch(
+      /^chorus: the coordinator at http:\/\/127\.0\.0\.1:\d+ refused this worker: invalid worker token/m,
+    );
+    expect(stderr).toContain('CHORUS_WORKER_TOKEN');
+    expect(stderr).not.toContain('not-the-worker-token'); // the token itself is never echoed
+    expect(stderr).not.toMatch(/unexpected error|\n\s+at /); // a message, not a stack
+
+    const run = await waitForRunEnd(() => coordinator.url, runId, 100_000);
+    await verifyCompletedRun(db.prisma, run);
+    expect(run.members.map((m) => m.attempt)).toEqual([1, 1]);
+    // It never registered: no row, not listed, and the real workers are still up.
+    expect(await db.prisma.worker.count({ where: { name: 'e2e-intruder' } })).toBe(0);
+    const listed = await request<{ workers: Array<{ name: string; status: string }> }>(
+      coordinator.url,
+      'GET',
+      '/api/workers',
+    );
+    expect(listed.body.workers.map((w) => [w.name, w.status])).toEqual(
+      WORKER_NAMES.map((n) => [n, 'online']),
+    );
+    expect(workers.every((w) => w.running)).toBe(true);
+  });
+
+  it('answers 401 to admin and worker routes without the right token', async () => {
+    const before = await db.prisma.run.count();
+    const config = { ...small, members: 2 };
+    for (const token of [undefined, 'wrong-admin-token-0123456789', WORKER_TOKEN]) {
+      const res = await request<{ ok: boolean; code: string }>(coordinator.url, 'POST', '/api/runs', {
+        body: config,
+        ...(token !== undefined ? { token } : {}),
+      });
+      expect(res.status, `POST /api/runs with token ${token ?? '(none)'}`).toBe(401);
+      expect(res.body).toMatchObject({ ok: false, code: 'unauthorized' });
+    }
+    expect(await db.prisma.run.count()).toBe(before);
+
+    const [run] = await db.prisma.run.findMany({ where: { status: 'completed' }, take: 1 });
+    expect(run).toBeDefined();
+    const runId = run?.id ?? '';
+    for (const token of [undefined, WORKER_TOKEN]) {
+      const res = await request(coordinator.url, 'POST', `/api/runs/${runId}/cancel`, {
+        ...(token !== undefined ? { token } : {}),
+      });
+      expect(res.status, `cancel with token ${token ?? '(none)'}`).toBe(401);
+    }
+    expect((await getRun(coordinator.url, runId)).status).toBe('completed');
+    // With the admin token the same request gets past authentication (and is refused for its state).
+    expect(
+      (await request(coordinator.url, 'POST', `/api/runs/${runId}/cancel`, { token: ADMIN_TOKEN })).status,
+    ).toBe(409);
+
+    // Dataset bundles and checkpoints are for workers only.
+    const sha = run?.datasetSha256 ?? '';
+    for (const token of [undefined, ADMIN_TOKEN]) {
+      const res = await request(coordinator.url, 'GET', `/api/datasets/${sha}`, {
+        ...(token !== undefined ? { token } : {}),
+      });
+      expect(res.status, `dataset with token ${token ?? '(none)'}`).toBe(401);
+    }
+    expect(
+      (await request(coordinator.url, 'GET', `/api/datasets/${sha}`, { token: WORKER_TOKEN })).status,
+    ).toBe(200);
+    const checkpoint = await db.prisma.checkpoint.findFirst({ where: { member: { runId } } });
+    expect(checkpoint).not.toBeNull();
+    const checkpointPath = `/api/checkpoints/${checkpoint?.memberId}/${checkpoint?.epoch}`;
+    expect((await request(coordinator.url, 'GET', checkpointPath)).status).toBe(401);
+  });
+
+  it('`chorus run --wait --json` launches a run and prints its result with the runId', async () => {
+    const dir = await tempDir('chorus-e2e-config-');
+    dirs.push(dir);
+    const configFile = join(dir.path, 'run.json');
+    await writeFile(configFile, JSON.stringify({ ...small, name: 'e2e chorus run', members: 2, seed: 11 }));
+    const cli = new ChorusProcess(
+      'chorus run',
+      [
+        'run',
+        '--coordinator',
+        coordinator.url,
+        '--token',
+        ADMIN_TOKEN,
+        '--config',
+        configFile,
+        '--wait',
+        '--json',
+      ],
+      {},
+    );
+    const exit = await within(cli.exited, 100_000, '`chorus run --wait` exits');
+    expect(exit, cli.tail()).toEqual({ code: 0, signal: null });
+
+    const last = cli.stdout.filter((line) => line.trim() !== '').at(-1) ?? '';
+    const printed = JSON.parse(last) as Record<string, unknown>;
+    const { runId, ...result } = printed;
+    expect(runId).toEqual(expect.any(String));
+    expect(RunResultSchema.strict().parse(result)).toEqual(result);
+
+    const run = await getRun(coordinator.url, runId as string);
+    expect(run.config).toMatchObject({ name: 'e2e chorus run', members: 2, seed: 11, dataset: 'synthetic' });
+    expect(run.result).toEqual(result);
+    await verifyCompletedRun(db.prisma, run);
+  });
+});

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { withTestDatabase } from '@chorus/db/testing';
+import {
+  launchRun,
+  request,
+  startCoordinator,
+  startWorker,
+  tempDir,
+  waitForRunEnd,
+  type CoordinatorProcess,
+} from './support/cluster';
+import { expectEventually, within } from './support/eventually';
+import { dumpProcessOutput, killAll, type ChorusProcess } from './support/processes';
+import { verifyCompletedRun } from './support/verify';
+
+/**
+ * The coordinator is stopped (SIGTERM) in the middle of a run and a new coordinator process is
+ * started on the same database, data dir and port. The worker processes are left alone: they
+ * reconnect by themselves, and the run completes.
+ */
+
+const db = withTestDatabase();
+let coordinator: CoordinatorProcess;
+let dataDir: string;
+const workers: ChorusProcess[] = [];
+const WORKER_NAMES = ['e2e-restart-a', 'e2e-restart-b'];
+const dirs: Array<{ remove: () => Promise<void> }> = [];
+
+beforeAll(async () => {
+  const data = await tempDir('chorus-e2e-data-');
+  dirs.push(data);
+  dataDir = data.path;
+  coordinator = await startCoordinator({ databaseUrl: db.connectionString, dataDir });
+  for (const name of WORKER_NAMES) {
+    const cache = await tempDir(`chorus-e2e-cache-${name}-`);
+    dirs.push(cache);
+    workers.push(await startWorker({ coordinatorUrl: coordinator.url, name, cacheDir: cache.path }));
+  }
+});
+
+beforeEach((ctx) => {
+  ctx.onTestFailed(() => console.error(dumpProcessOutput()));
+});
+
+afterAll(async () => {
+  await killAll();
+  for (const dir of dirs) await dir.remove();
+});
+
+const connections = (worker: ChorusProcess) =>
+  worker.jsonLines().filter((l) => l.msg === 'connected to the coordinator').length;
+
+describe('the coordinator restarted mid-run', () => {
+  it('comes back on the same database and data dir; the workers reconnect and the run completes', async () => {
+    const runId = await launchRun(coordinator.url, {
+      name: 'e2e coordinator restart',
+      dataset: 'synthetic',
+      model: 'mlp',
+      members: 2,
+      sharding: 'full',
+      epochs: 3,
+      batchSize: 2,
+      seed: 9,
+    });
+
+    // Mid-run: both members are being trained and one has a checkpoint.
+    await expectEventually(
+      async () => {
+        const members = await db.prisma.member.findMany({
+          where: { runId },
+          include: { _count: { select: { checkpoints: true } } },
+        });
+        expect(members.map((m) => m.status)).toEqual(['running', 'running']);
+        expect(members.some((m) => m._count.checkpoints > 0)).toBe(true);
+      },
+      90_000,
+      { intervalMs: 50, what: 'both members training, one past its first checkpoint' },
+    );
+
+    const first = coordinator;
+    first.process.signal('SIGTERM');
+    const exit = await within(first.process.exited, 30_000, 'the coordinator exits after SIGTERM');
+    expect(exit, first.process.tail()).toEqual({ code: 0, signal: null });
+    expect(first.process.stderr.join('\n')).toContain('SIGTERM: shutting down');
+    const atRestart = await db.prisma.run.findUniqueOrThrow({
+      where: { id: runId },
+      include: { members: true },
+    });
+    expect(atRestart.status, 'the run was still going when the coordinator stopped').toBe('running');
+    expect(atRestart.members.every((m) => m.status !== 'completed')).toBe(true);
+
+    coordinator = await startCoordinator({
+      databaseUrl: db.connectionString,
+      dataDir,
+      port: first.port,
+      label: 'coordinator (restarted)',
+    });
+    expect(coordinator.url).toBe(first.url);
+
+    const run = await waitForRunEnd(() => coordinator.url, runId, 120_000);
+    await verifyCompletedRun(db.prisma, run);
+
+    // The same two worker processes finished it: still running, connected to both coordinators,
+    // and online again for the new one.
+    expect(workers.map((w) => w.running)).toEqual([true, true]);
+    for (const worker of workers) expect(connections(worker), worker.label).toBeGreaterThanOrEqual(2);
+    const listed = await request<{ workers: Array<{ name: string; status: string }> }>(
+      coordinator.url,
+      'GET',
+      '/api/workers',
+    );
+    expect(listed.body.workers.map((w) => [w.name, w.status])).toEqual(
+      WORKER_NAMES.map((n) => [n, 'online']),
+    );
+    const ids = (await db.prisma.worker.findMany({ select: { id: true } })).map((w) => w.id);
+    expect(run.members.every((m) => m.workerId !== null && ids.includes(m.workerId))).toBe(true);
+    // The new coordinator served the run from the bundle in the data dir (not rebuilt from the dataset).
+    expect(
+      coordinator.process.jsonLines().filter((l) => String(l.msg).startsWith('dataset bundle missing')),
+    ).toEqual([]);
+  });
+});

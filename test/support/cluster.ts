@@ -1,0 +1,201 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunConfigInput } from '@chorus/protocol';
+import { expectEventually } from './eventually';
+import { ChorusProcess } from './processes';
+
+/**
+ * A Chorus cluster made of real processes: `chorus coordinator` on a test database and
+ * `chorus worker`s connected to it, plus the HTTP calls the tests make.
+ */
+
+export const WORKER_TOKEN = 'e2e-worker-token-0123456789abcdef';
+export const ADMIN_TOKEN = 'e2e-admin-token-fedcba9876543210';
+
+/**
+ * Lease time of the test coordinators. The worker CLI renews its leases every 5 s (a fixed
+ * heartbeat it does not derive from the coordinator's leaseMs), so a lease must be comfortably
+ * longer than that, or healthy workers lose their members between two heartbeats.
+ */
+export const LEASE_MS = 10_000;
+
+export interface CoordinatorProcess {
+  process: ChorusProcess;
+  url: string;
+  port: number;
+}
+
+export interface CoordinatorSettings {
+  databaseUrl: string;
+  dataDir: string;
+  /** 0 (default) for any free port; the port of a previous coordinator to restart on it. */
+  port?: number;
+  leaseMs?: number;
+  label?: string;
+}
+
+/** Starts `chorus coordinator` and waits until it prints its URL and answers /api/health. */
+export async function startCoordinator(settings: CoordinatorSettings): Promise<CoordinatorProcess> {
+  const proc = new ChorusProcess(
+    settings.label ?? 'coordinator',
+    [
+      'coordinator',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(settings.port ?? 0),
+      '--data-dir',
+      settings.dataDir,
+    ],
+    {
+      DATABASE_URL: settings.databaseUrl,
+      CHORUS_WORKER_TOKEN: WORKER_TOKEN,
+      CHORUS_ADMIN_TOKEN: ADMIN_TOKEN,
+      CHORUS_LEASE_MS: String(settings.leaseMs ?? LEASE_MS),
+      LOG_LEVEL: 'info',
+    },
+  );
+  const match = await proc.waitForLine('stderr', /listening on (http:\/\/127\.0\.0\.1:(\d+))/, 60_000);
+  const url = match[1] as string;
+  const port = Number(match[2]);
+  await expectEventually(
+    async () => {
+      const health = (await (await fetch(`${url}/api/health`)).json()) as { ok: boolean; leaseMs: number };
+      if (!health.ok) throw new Error(`unhealthy: ${JSON.stringify(health)}`);
+    },
+    30_000,
+    { what: `${url}/api/health answers ok` },
+  );
+  return { process: proc, url, port };
+}
+
+export interface WorkerSettings {
+  coordinatorUrl: string;
+  name: string;
+  cacheDir: string;
+  token?: string;
+}
+
+/** Starts `chorus worker --backend cpu` (token in the environment, as documented). */
+export function spawnWorker(settings: WorkerSettings): ChorusProcess {
+  return new ChorusProcess(
+    `worker ${settings.name}`,
+    ['worker', '--coordinator', settings.coordinatorUrl, '--backend', 'cpu', '--name', settings.name],
+    {
+      CHORUS_WORKER_TOKEN: settings.token ?? WORKER_TOKEN,
+      CHORUS_CACHE_DIR: settings.cacheDir,
+      LOG_LEVEL: 'info',
+    },
+  );
+}
+
+/** Starts a worker and waits until it has connected (and so is registered with the coordinator). */
+export async function startWorker(settings: WorkerSettings): Promise<ChorusProcess> {
+  const proc = spawnWorker(settings);
+  await proc.waitForLine('stdout', /"msg":"connected to the coordinator"/, 60_000);
+  return proc;
+}
+
+export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+// --- HTTP -------------------------------------------------------------------------------------
+
+export interface ApiResponse<T> {
+  status: number;
+  body: T;
+}
+
+export async function request<T = Record<string, unknown>>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<ApiResponse<T>> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}),
+    },
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON (dataset bytes): keep the text
+  }
+  return { status: response.status, body: body as T };
+}
+
+export async function launchRun(baseUrl: string, config: RunConfigInput): Promise<string> {
+  const { status, body } = await request<{ id?: string }>(baseUrl, 'POST', '/api/runs', {
+    token: ADMIN_TOKEN,
+    body: config,
+  });
+  if (status !== 201 || typeof body.id !== 'string') {
+    throw new Error(`POST /api/runs: ${status} ${JSON.stringify(body)}`);
+  }
+  return body.id;
+}
+
+export interface MemberView {
+  id: string;
+  index: number;
+  status: string;
+  workerId: string | null;
+  attempt: number;
+  step: number;
+  epoch: number;
+  planOffset: number;
+  totalBatches: number;
+  samplesPerSecond: number | null;
+  valAccuracy: number | null;
+  testAccuracy: number | null;
+  error: string | null;
+}
+
+export interface RunView {
+  id: string;
+  status: 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+  error: string | null;
+  config: Record<string, unknown>;
+  datasetSha256: string | null;
+  numClasses: number;
+  members: MemberView[];
+  result: unknown;
+}
+
+export async function getRun(baseUrl: string, runId: string): Promise<RunView> {
+  const { status, body } = await request<RunView>(baseUrl, 'GET', `/api/runs/${runId}`);
+  if (status !== 200) throw new Error(`GET /api/runs/${runId}: ${status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Waits until the run is completed, failed or cancelled; returns its final view. */
+export async function waitForRunEnd(
+  baseUrl: () => string,
+  runId: string,
+  timeoutMs: number,
+): Promise<RunView> {
+  return expectEventually(
+    async () => {
+      const run = await getRun(baseUrl(), runId);
+      if (!['completed', 'failed', 'cancelled'].includes(run.status)) {
+        throw new Error(
+          `run ${runId} is ${run.status}: ${run.members
+            .map((m) => `#${m.index} ${m.status} attempt ${m.attempt} step ${m.step}/${m.totalBatches}`)
+            .join(', ')}`,
+        );
+      }
+      return run;
+    },
+    timeoutMs,
+    { intervalMs: 250, what: `run ${runId} ends` },
+  );
+}
