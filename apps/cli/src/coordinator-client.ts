@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChorusError, RunResultSchema, type ErrorCode, type RunConfig, type RunResult } from '@chorus/protocol';
 import type { MemberProgress } from './local-train';
+import { createProgressView } from './progress';
+import { formatRunReport } from './report';
 
 /** The subset of `GET /api/runs/:id` the CLI reads. */
 export interface RunView {
@@ -110,5 +112,28 @@ export async function followRun(
       throw new ChorusError('conflict', `run ${runId} ${run.status}${run.error ? `: ${run.error}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 1000));
+  }
+}
+
+/**
+ * Follows a run with progress on stderr (bars on a terminal), then prints its result on stdout:
+ * the tables, or with `json` the result object plus `runId` as one line.
+ */
+export async function followAndPrintRun(
+  client: CoordinatorClient,
+  runId: string,
+  options: { json: boolean; log: (line: string) => void },
+): Promise<RunResult> {
+  const view = createProgressView(Boolean(process.stderr.isTTY) && !options.json, options.log);
+  try {
+    const result = await followRun(client, runId, {
+      onStart: (totals) => view.start(totals),
+      onProgress: (p) => view.update(p),
+    });
+    view.stop();
+    process.stdout.write(options.json ? `${JSON.stringify({ ...result, runId })}\n` : `${formatRunReport(result)}\n`);
+    return result;
+  } finally {
+    view.stop();
   }
 }

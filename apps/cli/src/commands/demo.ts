@@ -3,10 +3,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { ChorusError } from '@chorus/protocol';
-import { CoordinatorClient, followRun } from '../coordinator-client';
+import { CoordinatorClient, followAndPrintRun } from '../coordinator-client';
 import { childProcessEnv, parseEnv } from '../env';
-import { createProgressView } from '../progress';
-import { formatRunReport } from '../report';
 import { runConfigFromFlags } from '../run-config-options';
 
 interface DemoFlags {
@@ -97,17 +95,7 @@ export function registerDemoCommand(program: Command): void {
         `chorus demo: run ${runId}: ${cfg.members} × ${cfg.model} on ${cfg.dataset}, ${cfg.sharding} sharding, ` +
           `${cfg.epochs} epochs — ${coordinator.url}/api/runs/${runId}`,
       );
-      const view = createProgressView(Boolean(process.stderr.isTTY) && !flags.json, log);
-      try {
-        const result = await followRun(client, runId, {
-          onStart: (totals) => view.start(totals),
-          onProgress: (p) => view.update(p),
-        });
-        view.stop();
-        process.stdout.write(flags.json ? `${JSON.stringify({ ...result, runId })}\n` : `${formatRunReport(result)}\n`);
-      } finally {
-        view.stop();
-      }
+      await followAndPrintRun(client, runId, { json: Boolean(flags.json), log });
       if (flags.exitWhenDone) {
         await stopAll();
         process.exit(0);

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { adminTokenFromDataDir, CoordinatorClient, followRun } from '../coordinator-client';
+import { adminTokenFromDataDir, CoordinatorClient, followAndPrintRun } from '../coordinator-client';
 import { parseEnv } from '../env';
-import { createProgressView } from '../progress';
-import { formatRunReport } from '../report';
 import { addRunConfigOptions, runConfigFromFlags, type RunConfigFlags } from '../run-config-options';
 
 interface RunFlags extends RunConfigFlags {
@@ -37,16 +35,6 @@ export function registerRunCommand(program: Command): void {
         process.stdout.write(flags.json ? `${JSON.stringify({ runId })}\n` : `${runId}\n`);
         return;
       }
-      const view = createProgressView(Boolean(process.stderr.isTTY) && !flags.json, log);
-      try {
-        const result = await followRun(client, runId, {
-          onStart: (totals) => view.start(totals),
-          onProgress: (p) => view.update(p),
-        });
-        view.stop();
-        process.stdout.write(flags.json ? `${JSON.stringify({ ...result, runId })}\n` : `${formatRunReport(result)}\n`);
-      } finally {
-        view.stop();
-      }
+      await followAndPrintRun(client, runId, { json: Boolean(flags.json), log });
     });
 }
