@@ -106,8 +106,7 @@ describe('chorus CLI', () => {
     const local = await chorus(['train', '--config', config, '--json']);
     const { runId: _runId, ...distributed } = out as Record<string, unknown>;
     const single = JSON.parse(lastLine(local.stdout)) as Record<string, unknown>;
-    expect((distributed.ensemble as Record<string, { accuracy: number }>).soft.accuracy).toBe(
-      (single.ensemble as Record<string, { accuracy: number }>).soft.accuracy,
-    );
+    const soft = (r: Record<string, unknown>) => (r.ensemble as { soft: { accuracy: number } }).soft.accuracy;
+    expect(soft(distributed)).toBe(soft(single));
   }, 300_000);
 });
