@@ -1,0 +1,412 @@
+/**
+ * The cluster bench: what the coordinator costs and what extra workers buy.
+ *
+ *  1. One ensemble (default: mnist, 4 × mlp, round-robin, 1 epoch, batch 64, trainLimit 12000,
+ *     seed 1) trained (a) by `chorus train --json` in a child process, (b) by a coordinator with
+ *     one `chorus worker` process, (c) with two. Overhead = b / a, speed-up = b / c, and whether the
+ *     three give the same accuracies (the runs are deterministic, so they must).
+ *  2. A load test: K simulated workers (socket.io clients, no training) against one coordinator,
+ *     each with one member of a K-member run, sending metrics, predictions and heartbeats at fixed
+ *     rates for a fixed time: acknowledged messages/s, acknowledgement latency, drops, error acks.
+ *
+ *   npm run bench:cluster [-- --repeats 3] [-- --workers 1,2] [-- --clients 8,32,64] [-- --seconds 10]
+ *     [-- --dataset mnist --model mlp --members 4 --sharding round-robin --epochs 1 --batch-size 64
+ *         --train-limit 12000 --seed 1 --backend auto]
+ *     [-- --metrics-hz 2 --points 10 --round-every 5 --heartbeat-every 5] [-- --skip-train | --skip-load]
+ *     [-- --database embedded|postgres|env] [-- --timeline]
+ *
+ * The coordinator is one child process (`chorus coordinator --port 0`, loopback) on its embedded
+ * PGlite in a temporary directory (`--database embedded`, the default without DATABASE_URL), on
+ * DATABASE_URL (`--database env`, the default with it: the bench's runs stay in that database), or
+ * on a throwaway PostgreSQL server from the installed binaries (`--database postgres`); its
+ * start-up is not timed.
+ * Prints figures; asserts nothing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { RunConfigInput, RunResult } from '@chorus/protocol';
+import { latencySummary, runLoadTest, type LoadReport } from './support/load';
+import {
+  cpuSecondsOf,
+  launchAndWait,
+  LogTap,
+  runTrainChild,
+  RunWatcher,
+  spawnWorkers,
+  startCoordinatorProcess,
+  stopChild,
+  type CoordinatorProcess,
+} from './support/processes';
+import { compareAccuracies, fmt, loadLine, median } from './support/stats';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
+};
+const num = (name: string, fallback: number): number => {
+  const value = Number(arg(name, String(fallback)));
+  if (!Number.isFinite(value)) throw new Error(`--${name} must be a number`);
+  return value;
+};
+const list = (name: string, fallback: string): number[] => arg(name, fallback).split(',').map(Number);
+const flag = (name: string): boolean => args.includes(`--${name}`);
+
+const cfg: RunConfigInput = {
+  dataset: arg('dataset', 'mnist') as RunConfigInput['dataset'],
+  model: arg('model', 'mlp') as RunConfigInput['model'],
+  members: num('members', 4),
+  sharding: arg('sharding', 'round-robin') as RunConfigInput['sharding'],
+  epochs: num('epochs', 1),
+  batchSize: num('batch-size', 64),
+  trainLimit: num('train-limit', 12_000),
+  seed: num('seed', 1),
+  ...(args.includes('--dataset-path') ? { datasetPath: arg('dataset-path', '') } : {}),
+};
+const backend = arg('backend', 'auto');
+const repeats = num('repeats', 3);
+const workerCounts = list('workers', '1,2');
+const clientCounts = list('clients', '8,32,64');
+const load = {
+  seconds: num('seconds', 10),
+  metricsHz: num('metrics-hz', 2),
+  pointsPerMessage: num('points', 10),
+  roundEverySeconds: num('round-every', 5),
+  heartbeatEverySeconds: num('heartbeat-every', 5),
+  drainTimeoutMs: 15_000,
+  evaluationTimeoutMs: 30_000,
+};
+
+const RUN_TIMEOUT_MS = 5 * 60_000;
+const now = (): number => performance.now();
+const log = (line = ''): void => console.log(line);
+
+interface ClusterTiming {
+  cold: number;
+  warm: number;
+  /** CPU seconds of the workers and the coordinator during each run (workers' start-up in cold). */
+  coldCpu: number;
+  warmCpu: number;
+  /** POST /api/runs of the warm run (nothing else running). */
+  warmPost: number;
+  firstLease: number;
+  result: RunResult;
+  warmResult: RunResult;
+}
+
+/** Spawns N workers and launches the run at the same moment; then the same run again, warm. */
+async function clusterRun(
+  coordinator: CoordinatorProcess,
+  watcher: RunWatcher,
+  workers: number,
+  cacheDir: string,
+  logs: LogTap,
+): Promise<ClusterTiming> {
+  const children: ChildProcess[] = [];
+  try {
+    const cpu = () =>
+      cpuSecondsOf(coordinator.pid) + children.reduce((sum, c) => sum + cpuSecondsOf(c.pid ?? -1), 0);
+    const cpu0 = cpuSecondsOf(coordinator.pid);
+    const t0 = now();
+    children.push(
+      ...spawnWorkers(coordinator, workers, { cacheDir, backend, namePrefix: `bench-${workers}w` }, logs),
+    );
+    const cold = await launchAndWait(
+      coordinator,
+      watcher,
+      { ...cfg, name: `cluster bench, ${workers} worker(s)` },
+      RUN_TIMEOUT_MS,
+    );
+    const cpu1 = cpu();
+    const t2 = now();
+    const warm = await launchAndWait(
+      coordinator,
+      watcher,
+      { ...cfg, name: `cluster bench, ${workers} worker(s), warm` },
+      RUN_TIMEOUT_MS,
+    );
+    const cpu2 = cpu();
+    if (flag('timeline')) {
+      for (const [label, run, from] of [
+        ['cold', cold, t0],
+        ['warm', warm, t2],
+      ] as const) {
+        log(`  timeline, ${workers} worker(s), ${label} (s from launch):`);
+        for (const e of run.events) log(`    ${fmt((e.at - from) / 1000).padStart(6)}  ${e.text}`);
+      }
+    }
+    return {
+      cold: (cold.doneAt - t0) / 1000,
+      warm: (warm.doneAt - t2) / 1000,
+      warmPost: warm.postSeconds,
+      coldCpu: cpu1 - cpu0,
+      warmCpu: cpu2 - cpu1,
+      firstLease: cold.firstLeaseAt !== undefined ? (cold.firstLeaseAt - t0) / 1000 : Number.NaN,
+      result: cold.result,
+      warmResult: warm.result,
+    };
+  } finally {
+    await Promise.all(children.map((c) => stopChild(c)));
+  }
+}
+
+async function trainingComparison(
+  coordinator: CoordinatorProcess,
+  watcher: RunWatcher,
+  tmp: string,
+  logs: LogTap,
+) {
+  log(
+    `\n== 1. one ensemble, trained in-process vs by the coordinator ==\n` +
+      `${cfg.dataset}, ${cfg.members} × ${cfg.model}, ${cfg.sharding}, ${cfg.epochs} epoch(s), batch ${cfg.batchSize}, ` +
+      `trainLimit ${cfg.trainLimit}, seed ${cfg.seed}, backend ${backend}; ${repeats} repeat(s), interleaved a, b, c`,
+  );
+  const logMark = logs.lines.length;
+  const a: Awaited<ReturnType<typeof runTrainChild>>[] = [];
+  const byN = new Map<number, ClusterTiming[]>(workerCounts.map((n) => [n, []]));
+  const loads: string[] = [];
+  for (let rep = 0; rep < repeats; rep++) {
+    a.push(await runTrainChild(cfg, backend));
+    for (const n of workerCounts) {
+      byN.get(n)?.push(await clusterRun(coordinator, watcher, n, join(tmp, `cache-${rep}-${n}`), logs));
+    }
+    loads.push(loadLine());
+  }
+  const reference = a[0]?.result;
+
+  log(`backend of chorus train: ${a[0]?.backend ?? '?'}`);
+  log(
+    'timed, cold: (a) spawn of `node bin/chorus.mjs train --json` → its JSON result line;\n' +
+      '  (b)/(c) spawn of N `node bin/chorus.mjs worker` processes and POST /api/runs at the same moment → the\n' +
+      "  run's `completed` notification on /dashboard. Both count node + tsx start-up, tfjs backend set-up and\n" +
+      '  dataset loading (the workers start with an empty cache and download the bundle); the coordinator is\n' +
+      '  already up (its start-up is not counted), and the POST (bundle written, plan made) is counted.\n' +
+      'timed, warm: (a) the `seconds` the train command reports (trainEnsembleLocally: backend, dataset, training,\n' +
+      '  evaluation; no process start-up); (b)/(c) POST → completed with the N workers already connected and idle\n' +
+      '  (the same run again right after the cold one: bundle cached, tfjs warmed up).\n' +
+      'first work: (a) the "chorus train:" line (backend ready, dataset loaded); (b)/(c) the first member leased.',
+  );
+  const series = (values: number[]) =>
+    `${fmt(median(values)).padStart(6)} [${values.map((v) => fmt(v)).join(' ')}]`;
+  const row = (label: string, cells: number[][]) =>
+    log(`${label.padEnd(18)}${cells.map((c) => series(c).padEnd(27)).join('')}`);
+  log(
+    `\nmedian [each repeat], seconds\n${''.padEnd(18)}` +
+      ['cold wall', 'warm wall', 'first work', 'CPU, cold', 'CPU, warm']
+        .map((h) => h.padStart(6).padEnd(27))
+        .join(''),
+  );
+  const aCold = a.map((r) => r.wallSeconds);
+  const aWarm = a.map((r) => r.selfSeconds);
+  const aCpu = a.map((r) => r.cpuSeconds);
+  row('(a) chorus train', [aCold, aWarm, a.map((r) => r.readySeconds), aCpu, a.map(() => Number.NaN)]);
+  const labels = ['(b)', '(c)', '(d)', '(e)'];
+  workerCounts.forEach((n, i) => {
+    const t = byN.get(n) ?? [];
+    row(`${labels[i] ?? '( )'} ${n} worker${n === 1 ? '' : 's'}`, [
+      t.map((x) => x.cold),
+      t.map((x) => x.warm),
+      t.map((x) => x.firstLease),
+      t.map((x) => x.coldCpu),
+      t.map((x) => x.warmCpu),
+    ]);
+  });
+  const posts = [...byN.values()].flat().map((t) => t.warmPost);
+  log(
+    `POST /api/runs (the coordinator loads the dataset, encodes and hashes the bundle, plans the shards), warm runs: ` +
+      `median ${fmt(median(posts))} s [${posts.map((v) => fmt(v)).join(' ')}]`,
+  );
+  log(
+    'CPU: user + system seconds of the train process, or of the workers and the coordinator during the run\n' +
+      "  (cold includes the workers' start-up); wall time on a shared machine waits for other jobs, CPU time does not.",
+  );
+
+  const med = (n: number, key: 'cold' | 'warm') => median((byN.get(n) ?? []).map((x) => x[key]));
+  if (byN.has(1)) {
+    log(
+      `\noverhead at N = 1 (b / a): cold ${fmt(med(1, 'cold') / median(aCold))}×, warm ${fmt(med(1, 'warm') / median(aWarm))}× ` +
+        `(target ≤ 1.10×); CPU, cold: ${fmt(median((byN.get(1) ?? []).map((x) => x.coldCpu)) / median(aCpu))}×`,
+    );
+  }
+  if (byN.has(1) && byN.has(2)) {
+    log(
+      `speed-up 1 → 2 workers (b / c): cold ${fmt(med(1, 'cold') / med(2, 'cold'))}×, warm ${fmt(med(1, 'warm') / med(2, 'warm'))}× ` +
+        `(target ≥ 1.8× on 2 cores; this machine: ${availableParallelism()} CPUs)`,
+    );
+  }
+
+  // Determinism: every result (in-process, each cluster run, cold and warm) against the first.
+  const mismatches: string[] = [];
+  if (reference) {
+    a.forEach((r, i) => {
+      const d = compareAccuracies(reference, r.result);
+      if (d) mismatches.push(`(a) repeat ${i + 1}: ${d}`);
+    });
+    for (const [n, timings] of byN) {
+      timings.forEach((t, i) => {
+        for (const [kind, result] of [
+          ['cold', t.result],
+          ['warm', t.warmResult],
+        ] as const) {
+          const d = compareAccuracies(reference, result);
+          if (d) mismatches.push(`N = ${n} repeat ${i + 1} ${kind}: ${d}`);
+        }
+      });
+    }
+    const r = reference;
+    log(
+      `accuracies (members' val/test, every strategy's test) of (a), (b), (c), all repeats, cold and warm: ` +
+        `${mismatches.length === 0 ? 'identical' : `DIFFER in ${mismatches.length} run(s)`}` +
+        ` — members test ${r.members.map((m) => m.testAccuracy.toFixed(4)).join(' ')}, soft ${r.ensemble.soft.accuracy.toFixed(4)}, ` +
+        `hard ${r.ensemble.hard.accuracy.toFixed(4)}`,
+    );
+    for (const m of mismatches.slice(0, 10)) log(`  ${m}`);
+  }
+  log(`load average (1/5/15 min) after each repeat: ${loads.join('  |  ')}`);
+  const problems = logs.summary(logMark);
+  log(`warnings/errors logged by the coordinator and workers: ${problems.length === 0 ? 'none' : ''}`);
+  for (const p of problems.slice(0, 10)) log(`  ${p}`);
+}
+
+function loadRow(r: LoadReport): string {
+  const kinds = Object.values(r.byKind);
+  const sent = kinds.reduce((s, k) => s + k.sent, 0);
+  const acked = kinds.reduce((s, k) => s + k.acked, 0);
+  const errors = kinds.reduce((s, k) => s + k.errors, 0);
+  const l = latencySummary(kinds);
+  const evals = `${r.evaluationsSeen}/${r.evaluationsExpected} ${Number.isNaN(r.evaluationDrainSeconds) ? '(not all)' : `+${fmt(r.evaluationDrainSeconds, 1)} s`}`;
+  return (
+    `${String(r.clients).padStart(3)} ${`${r.claimed}/${r.clients}`.padStart(7)} ${fmt(r.connectSeconds).padStart(7)} ` +
+    `${String(sent).padStart(6)} ${fmt((acked - errors) / r.ackSpanSeconds, 0).padStart(8)} ` +
+    `${fmt(l.p50, 1).padStart(7)} ${fmt(l.p95, 1).padStart(7)} ${fmt(l.p99, 1).padStart(7)} ${fmt(l.max, 0).padStart(7)} ` +
+    `${String(sent - acked).padStart(7)} ${String(errors).padStart(6)}  ${evals.padEnd(18)} ${fmt(r.coordinatorCpuPercent, 0).padStart(5)}%`
+  );
+}
+
+async function loadTest(coordinator: CoordinatorProcess, watcher: RunWatcher, logs: LogTap) {
+  log(
+    `\n== 2. load test: K simulated workers against one coordinator ==\n` +
+      `each client: handshake, member:request (one member of a K-member synthetic run), then for ${load.seconds} s ` +
+      `(open loop): metrics ${load.metricsHz}/s (${load.pointsPerMessage} points each; a real worker sends at most 2/s), ` +
+      (load.roundEverySeconds > 0
+        ? `a round of predictions every ${load.roundEverySeconds} s (validation, then test once validation is acked), `
+        : 'no predictions, ') +
+      `a heartbeat every ${load.heartbeatEverySeconds} s (as the worker); then up to ${load.drainTimeoutMs / 1000} s for the last acks.`,
+  );
+  log(
+    'acked/s: ok acks ÷ (window start → last ack); latency: emit → ack, all kinds; unacked = sent − acked; ' +
+      'errors = acks with ok: false;\nevals: evaluation notifications seen / scheduled (one per acked test split), ' +
+      'and how long after the window the last came; CPU: coordinator process, connect → evals done.',
+  );
+  log(
+    `\n  K claimed connect   sent   acked/s  p50 ms  p95 ms  p99 ms  max ms unacked errors  evals (drain)      coord CPU   load avg`,
+  );
+  const logMark = logs.lines.length;
+  const reports: LoadReport[] = [];
+  for (const clients of clientCounts) {
+    const report = await runLoadTest(coordinator, watcher, { clients, ...load });
+    reports.push(report);
+    log(`${loadRow(report)}   ${loadLine()}`);
+    if (
+      report.evaluationsSeen < report.evaluationsExpected &&
+      clients !== clientCounts[clientCounts.length - 1]
+    ) {
+      log('    (evaluations still queued on the coordinator: the next K starts beside that backlog)');
+    }
+  }
+  for (const r of reports) {
+    const parts = (Object.entries(r.byKind) as [string, LoadReport['byKind']['metrics']][]).map(
+      ([kind, s]) => {
+        const l = latencySummary([s]);
+        return `${kind} ${s.acked}/${s.sent} acked, p95 ${fmt(l.p95, 1)} ms`;
+      },
+    );
+    const codes = [...r.errorCodes].map(([c, n]) => `${n} × ${c}`).join(', ');
+    log(
+      `  K = ${r.clients}: ${parts.join('; ')}${codes ? `; errors: ${codes}` : ''}; ` +
+        `${r.claimed} member:request answered in ${fmt(r.claimSeconds)} s; ` +
+        `${r.refusals.length} refused connection(s), ${r.disconnects} disconnect(s), ${r.revokes} revoke(s)`,
+    );
+    for (const refusal of [...new Set(r.refusals)].slice(0, 3)) log(`    refused: ${refusal}`);
+  }
+  const first = reports[0];
+  if (first)
+    log(
+      `  predictions: ${first.predictionBytes.validation} B (validation), ${first.predictionBytes.test} B (test) per message`,
+    );
+  const last = reports.find((r) => r.clients === 64);
+  if (last) {
+    const kinds = Object.values(last.byKind);
+    const dropped =
+      kinds.reduce((s, k) => s + k.sent - k.acked + k.errors, 0) +
+      (last.clients - last.claimed) +
+      last.disconnects;
+    const p95 = latencySummary(kinds).p95;
+    log(
+      `target at K = 64: nothing dropped (unacked + error acks + unclaimed + disconnects: ` +
+        `${dropped === 0 ? 'met' : `MISSED: ${dropped}`}), ` +
+        `p95 < 250 ms (${p95 < 250 ? 'met' : 'MISSED'}: ${fmt(p95, 1)} ms)`,
+    );
+  }
+  const problems = logs.summary(logMark);
+  log(`warnings/errors logged by the coordinator: ${problems.length === 0 ? 'none' : ''}`);
+  for (const p of problems.slice(0, 10)) log(`  ${p}`);
+}
+
+async function main(): Promise<void> {
+  const started = now();
+  log(
+    `cluster bench — node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), ` +
+      `load average at start ${loadLine()}`,
+  );
+  const tmp = mkdtempSync(join(tmpdir(), 'chorus-cluster-bench-'));
+  const logs = new LogTap();
+  let coordinator: CoordinatorProcess | undefined;
+  let watcher: RunWatcher | undefined;
+  let stopDatabase: () => Promise<void> = async () => undefined;
+  const onSignal = () => {
+    void coordinator?.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  try {
+    const database = arg('database', process.env.DATABASE_URL ? 'env' : 'embedded');
+    if (database === 'postgres') {
+      // A private server from the installed PostgreSQL binaries (libs/db), removed at the end.
+      const { startThrowawayPostgres } = await import('@chorus/db');
+      const server = await startThrowawayPostgres();
+      stopDatabase = () => server.close();
+      coordinator = await startCoordinatorProcess(join(tmp, 'coordinator'), logs, {
+        url: server.connectionString,
+        label: 'a throwaway PostgreSQL server (--database postgres)',
+      });
+    } else if (database === 'embedded' || database === 'env') {
+      coordinator = await startCoordinatorProcess(
+        join(tmp, 'coordinator'),
+        logs,
+        database === 'env' && process.env.DATABASE_URL
+          ? { url: process.env.DATABASE_URL, label: 'DATABASE_URL (Postgres server)' }
+          : undefined,
+      );
+    } else {
+      throw new Error(`--database must be embedded, postgres or env, got ${database}`);
+    }
+    log(
+      `coordinator: child process \`chorus coordinator --port 0\` on ${coordinator.url}, ${coordinator.database}; ` +
+        `started in ${fmt(coordinator.startupSeconds)} s (not counted below)`,
+    );
+    watcher = await RunWatcher.connect(coordinator);
+    if (!flag('skip-train')) await trainingComparison(coordinator, watcher, tmp, logs);
+    if (!flag('skip-load')) await loadTest(coordinator, watcher, logs);
+  } finally {
+    watcher?.close();
+    await coordinator?.stop();
+    await stopDatabase();
+    rmSync(tmp, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+  }
+  log(`\ntotal ${fmt((now() - started) / 1000, 0)} s; load average at the end ${loadLine()}`);
+}
+
+await main();
