@@ -115,9 +115,10 @@ describe('training on wasm with Chorus kernels', () => {
     const initial = probe.getWeights().map((w) => Float32Array.from(w.dataSync() as Float32Array));
     probe.dispose();
     // Adam's first step is lr·g/(|g|+ε): with tfjs' ε = 1e-7 a gradient of ~1e-7 (float32 noise
-    // on a near-zero gradient) can move a weight by anything up to lr on either backend. ε = 1e-4
-    // keeps the step a smooth function of g, so the comparison tests the gradients.
-    const adam = () => tf.train.adam(1e-3, 0.9, 0.999, 1e-4);
+    // on a near-zero gradient) can move a weight by anything up to lr on either backend. ε = 1e-2
+    // keeps the step a smooth function of g (|Δstep| ≤ lr·|Δg|/ε), so the comparison tests the
+    // gradients; with ε = 1e-4 float32 noise between backends still failed it now and then.
+    const adam = () => tf.train.adam(1e-3, 0.9, 0.999, 1e-2);
     const onCpu = await oneStep('cpu', 'small-cnn', initial, adam);
     const onWasm = await oneStep('wasm', 'small-cnn', initial, adam);
     onWasm.forEach((w, i) => expect(maxRelError(w, onCpu[i] as Float32Array, 1e-2)).toBeLessThan(1e-4));
