@@ -158,6 +158,20 @@ export function createGatherService(deps: {
       .catch((error: unknown) => logger.error({ err: error, runId }, `${what} failed`));
   };
 
+  // Evaluations waiting in a run's queue, by run and round. A round already waiting is not queued
+  // again: it reads the stored predictions when it starts, so it covers every pair that arrived
+  // before then. Without this, K members sending at once queue K full recomputations (load test).
+  const waiting = new Set<string>();
+  const scheduleRound = (runId: string, round: number): void => {
+    const key = `${runId}:${round}`;
+    if (waiting.has(key)) return;
+    waiting.add(key);
+    schedule(runId, `evaluation of round ${round}`, () => {
+      waiting.delete(key);
+      return evaluateRound(runId, round);
+    });
+  };
+
   return {
     async savePredictions(member, message) {
       const data = await deps.plans.forRun(member.runId);
@@ -197,10 +211,7 @@ export function createGatherService(deps: {
         split: other,
         round: message.round,
       });
-      if (pairComplete)
-        schedule(member.runId, `evaluation of round ${message.round}`, () =>
-          evaluateRound(member.runId, message.round),
-        );
+      if (pairComplete) scheduleRound(member.runId, message.round);
     },
 
     async memberDone(member, workerId, message) {
