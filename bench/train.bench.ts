@@ -45,8 +45,18 @@ async function measureBackend(backend: BackendName): Promise<void> {
       Array.from({ length: steps }, (_, s) => Int32Array.from({ length: BATCH }, (_, i) => (s * BATCH + i) % count));
     // Warm-up (kernel compilation, first allocations), then size the timed run to ~`seconds`
     // (a single step where one takes longer: the cpu backend needs minutes per convnet batch).
-    const warm = await trainOnBatches({ model, data, batches: batches(1) });
-    const perStep = Math.max(warm.seconds, 1e-4);
+    // Warm up for about a second (JIT, kernel compilation, allocations): a few hundred steps of a
+    // dense model, one step of a convnet on the cpu backend.
+    let warmSteps = 0;
+    let warmSeconds = 0;
+    let chunk = 1;
+    while (warmSeconds < 1 && warmSteps < 2000) {
+      const w = await trainOnBatches({ model, data, batches: batches(chunk), metricsEvery: 1_000_000 });
+      warmSteps += chunk;
+      warmSeconds += w.seconds;
+      chunk = Math.min(chunk * 2, 256);
+    }
+    const perStep = Math.max(warmSeconds / warmSteps, 1e-4);
     const steps = Math.max(1, Math.min(5000, Math.round(seconds / perStep)));
     const cpu0 = process.cpuUsage();
     const r = await trainOnBatches({ model, data, batches: batches(steps), metricsEvery: 1_000_000 });
