@@ -9,4 +9,4 @@ export { parseEnv, resolveWorkerSettings, DEFAULT_CACHE_DIR, LOG_LEVELS, WORKER_
 export type { LogLevel, WorkerBackendPreference, WorkerEnv, WorkerFlags, WorkerSettings } from './env';
 export { DatasetCache, RunDataProvider, writeAtomically } from './dataset-cache';
 export type { BundleSource, DatasetRef, RunData } from './dataset-cache';
-export { PlanStream, packChunk, unpackChunk } from './plan-stream';
+export { PlanStream, unpackChunk } from './plan-stream';

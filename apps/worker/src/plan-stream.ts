@@ -136,15 +136,3 @@ export function unpackChunk(raw: PlanChunk, offset: number, requested: number): 
   }
   return out;
 }
-
-/** A plan chunk for `batches` (the coordinator side of `plan:next`; used by tests and tools). */
-export function packChunk(offset: number, batches: readonly Int32Array[]): PlanChunk {
-  const total = batches.reduce((n, b) => n + b.length, 0);
-  const all = new Int32Array(total);
-  let at = 0;
-  for (const b of batches) {
-    all.set(b, at);
-    at += b.length;
-  }
-  return { offset, sizes: batches.map((b) => b.length), indices: new Uint8Array(all.buffer) };
-}

@@ -73,9 +73,25 @@ export const AssignmentSchema = z.object({
 
 export const LeaseRefSchema = z.object({ memberId: id, attempt: z.number().int().min(1) });
 
-export const PlanRequestSchema = LeaseRefSchema.extend({ offset: count, count: z.number().int().min(1).max(4096) });
+export const PlanRequestSchema = LeaseRefSchema.extend({
+  offset: count,
+  count: z.number().int().min(1).max(4096),
+});
 /** `indices` holds the batches back to back; `sizes[i]` is the length of batch offset + i. */
 export const PlanChunkSchema = z.object({ offset: count, sizes: z.array(count), indices: bytes });
+
+/** Packs mini-batches into a PlanChunk: the batches' indices back to back as little-endian Int32 bytes. */
+export function packPlanChunk(offset: number, batches: readonly Int32Array[]): PlanChunk {
+  const total = batches.reduce((n, b) => n + b.length, 0);
+  const all = new Int32Array(total);
+  let at = 0;
+  for (const b of batches) {
+    all.set(b, at);
+    at += b.length;
+  }
+  // Little-endian on every platform we run on (x86, arm64): the wire format of index plans.
+  return { offset, sizes: batches.map((b) => b.length), indices: new Uint8Array(all.buffer) };
+}
 
 export const MetricPointSchema = z.object({
   step: count,
@@ -84,7 +100,9 @@ export const MetricPointSchema = z.object({
   accuracy: finite,
   samplesPerSecond: z.number().min(0),
 });
-export const MetricsMessageSchema = LeaseRefSchema.extend({ points: z.array(MetricPointSchema).min(1).max(1000) });
+export const MetricsMessageSchema = LeaseRefSchema.extend({
+  points: z.array(MetricPointSchema).min(1).max(1000),
+});
 
 /** Softmax probabilities of one member on one split after evaluation round `round` (= epoch). */
 export const PredictionsMessageSchema = LeaseRefSchema.extend({
@@ -125,7 +143,10 @@ export type Heartbeat = z.infer<typeof HeartbeatSchema>;
 
 /** Worker → coordinator. Every event is acknowledged; a refused message gets `{ ok: false, code, message }`. */
 export interface WorkerToCoordinatorEvents {
-  'member:request': (payload: Record<string, never>, ack: (r: Ack<{ assignment: Assignment | null }>) => void) => void;
+  'member:request': (
+    payload: Record<string, never>,
+    ack: (r: Ack<{ assignment: Assignment | null }>) => void,
+  ) => void;
   'plan:next': (payload: PlanRequest, ack: (r: Ack<{ chunk: PlanChunk }>) => void) => void;
   metrics: (payload: MetricsMessage, ack: (r: Ack) => void) => void;
   predictions: (payload: PredictionsMessage, ack: (r: Ack) => void) => void;

@@ -10,7 +10,7 @@ import {
   type ShardPlan,
 } from '@chorus/data';
 import type { Repositories } from '@chorus/db';
-import { ChorusError, parseRunConfig, type PlanChunk, type RunConfig } from '@chorus/protocol';
+import { ChorusError, packPlanChunk, parseRunConfig, type PlanChunk, type RunConfig } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
 
 /**
@@ -131,16 +131,7 @@ export function createPlanService(deps: {
       return loading;
     },
     chunk(data, memberIndex, offset, count) {
-      const batches = data.plan.member(memberIndex).batches(offset, count);
-      const total = batches.reduce((n, b) => n + b.length, 0);
-      const indices = new Int32Array(total);
-      let at = 0;
-      for (const batch of batches) {
-        indices.set(batch, at);
-        at += batch.length;
-      }
-      // Little-endian on every platform we run on (x86, arm64): the wire format of index plans.
-      return { offset, sizes: batches.map((b) => b.length), indices: new Uint8Array(indices.buffer) };
+      return packPlanChunk(offset, data.plan.member(memberIndex).batches(offset, count));
     },
     samplesThrough(data, memberIndex, steps) {
       const plan = data.plan.member(memberIndex);
