@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { F32, I32, section, str, uleb, V128, vec } from '../wasm-encoder';
 import type { AdamSettings, Updater } from './optimizer';
 
 /** The parts of the Emscripten module of tfjs-backend-wasm this file uses. */
@@ -39,23 +40,6 @@ type AdamFn = (
   eps: number,
 ) => void;
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-};
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
 const get = (i: number): number[] => [0x20, ...uleb(i)];
 const set = (i: number): number[] => [0x21, ...uleb(i)];
 const simd = (op: number): number[] => [0xfd, ...uleb(op)];
@@ -107,9 +91,9 @@ export function adamModuleBytes(): Uint8Array {
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
     ...section(1, vec([[0x60, ...vec(params.map((t) => [t])), 0x00]])), // type: (params) → ()
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])), // import memory {min 1}
+    ...section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]])), // import memory {min 1}
     ...section(3, vec([[0x00]])), // function 0 has type 0
-    ...section(7, vec([[...name('adam'), 0x00, 0x00]])), // export "adam" = function 0
+    ...section(7, vec([[...str('adam'), 0x00, 0x00]])), // export "adam" = function 0
     ...section(10, vec([[...uleb(code.length), ...code]])),
   ]);
 }

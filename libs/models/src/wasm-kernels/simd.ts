@@ -7,41 +7,10 @@
  * under 1 ns. No toolchain is needed: the few instructions used are encoded below. Every kernel
  * has a JS fallback, used when the engine lacks wasm SIMD.
  */
+import { F32, I32, section, sleb, str, uleb, V128, vec } from '../wasm-encoder';
 import type { BackendWasm } from './backend-ops';
 
-// --- a minimal encoder ------------------------------------------------------------------------
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const F32 = 0x7d;
+// --- instructions (the encoder itself is ../wasm-encoder.ts) ----------------------------------
 
 /** Instruction helpers (each returns its bytes). */
 const op = {
