@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { io, type Socket } from 'socket.io-client';
-import { createRng, loadDataset, prepareRunData } from '@chorus/data';
+import { createRng, loadDataset, prepareRunData, softmaxRows } from '@chorus/data';
 import {
   parseRunConfig,
   PROTOCOL_VERSION,
@@ -75,22 +75,6 @@ export interface LoadReport {
 }
 
 const now = (): number => performance.now();
-
-/** Valid softmax rows (seeded): what a member would send for a split. */
-function softmaxRows(rows: number, numClasses: number, seed: number): Uint8Array<ArrayBuffer> {
-  const rng = createRng(seed, 0x10ad);
-  const out = new Float32Array(rows * numClasses);
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    for (let c = 0; c < numClasses; c++) {
-      const v = Math.exp(3 * rng.next());
-      out[r * numClasses + c] = v;
-      sum += v;
-    }
-    for (let c = 0; c < numClasses; c++) out[r * numClasses + c] = (out[r * numClasses + c] as number) / sum;
-  }
-  return new Uint8Array(out.buffer);
-}
 
 async function connectClient(coordinator: CoordinatorProcess, index: number): Promise<WorkerSocket> {
   const auth: WorkerHandshake = {
@@ -240,8 +224,8 @@ export async function runLoadTest(
   const claimSeconds = (now() - claimStart) / 1000;
 
   const payloads = {
-    validation: softmaxRows(rows.validation, numClasses, 1),
-    test: softmaxRows(rows.test, numClasses, 2),
+    validation: new Uint8Array(softmaxRows(rows.validation, numClasses, 1).buffer),
+    test: new Uint8Array(softmaxRows(rows.test, numClasses, 2).buffer),
   };
   const start = now() + 200;
   const end = start + options.seconds * 1000;

@@ -19,3 +19,4 @@ export type { MemberPlan, ShardingStrategy, ShardOptions, ShardPlan } from './sh
 export { listDatasets, loadDataset, HOW_TO_GET } from './registry';
 export { bundleSha256, decodeDatasetBundle, encodeDatasetBundle } from './bundle';
 export type { DatasetListing } from './registry';
+export { softmaxRows } from './synthetic';

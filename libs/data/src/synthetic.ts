@@ -71,3 +71,22 @@ function gaussian(rng: Rng): () => number {
     return r * Math.cos(2 * Math.PI * v);
   };
 }
+
+/**
+ * Valid softmax rows (seeded random logits): rows × numClasses float32 summing to 1 per row — what a
+ * member sends for a split, for tests and load benches that play a worker without training.
+ */
+export function softmaxRows(rows: number, numClasses: number, seed: number): Float32Array<ArrayBuffer> {
+  const rng = createRng(seed, 0x50f7);
+  const out = new Float32Array(rows * numClasses);
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let c = 0; c < numClasses; c++) {
+      const v = Math.exp(3 * rng.next());
+      out[r * numClasses + c] = v;
+      sum += v;
+    }
+    for (let c = 0; c < numClasses; c++) out[r * numClasses + c] = (out[r * numClasses + c] as number) / sum;
+  }
+  return out;
+}

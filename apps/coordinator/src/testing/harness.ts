@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll } from 'vitest';
-import { createRng } from '@chorus/data';
 import { createRepositories, type PrismaClient, type Repositories } from '@chorus/db';
 import { withTestDatabase } from '@chorus/db/testing';
 import {
@@ -175,20 +174,7 @@ export async function expectEventually<T>(check: () => Promise<T> | T, timeoutMs
 }
 
 /** Valid softmax probabilities (random logits, seeded): rows × numClasses float32. */
-export function softmaxRows(rows: number, numClasses: number, seed: number): Float32Array<ArrayBuffer> {
-  const rng = createRng(seed, 0x50f7);
-  const out = new Float32Array(rows * numClasses);
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    for (let c = 0; c < numClasses; c++) {
-      const v = Math.exp(3 * rng.next());
-      out[r * numClasses + c] = v;
-      sum += v;
-    }
-    for (let c = 0; c < numClasses; c++) out[r * numClasses + c] = (out[r * numClasses + c] as number) / sum;
-  }
-  return out;
-}
+export { softmaxRows } from '@chorus/data';
 
 /** The bytes of a typed array (what travels as a socket.io binary attachment). */
 export function bytesOf(
