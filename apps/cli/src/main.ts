@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { isDatasetError } from '@chorus/data';
+import { isModelError } from '@chorus/models';
 import { ChorusError, RunConfigError } from '@chorus/protocol';
 import { registerCoordinatorCommand } from './commands/coordinator';
 import { registerDatasetsCommand } from './commands/datasets';
@@ -34,6 +36,7 @@ try {
   process.exitCode = 1;
 }
 
+/** Errors of the libs that describe bad input or a missing dataset/backend, not a bug. */
 function isUserError(error: unknown): boolean {
-  return error instanceof Error && ['DatasetError', 'ModelConfigError', 'BackendError'].includes(error.name);
+  return isDatasetError(error) || isModelError(error);
 }
