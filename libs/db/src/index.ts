@@ -34,3 +34,4 @@ export {
 } from './throwaway-postgres';
 export { resolveDatabase, type ResolveDatabaseOptions, type ResolvedDatabase } from './resolve-database';
 export * from './repositories/index';
+export * from './run-views';

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Repositories } from '@chorus/db';
 import type { PlanService } from '../services/plan.service';
 import type { RunService } from '../services/run.service';
-import { runDetail, runEvaluations, runSummary } from '../services/run-view';
+import { runSummary } from '@chorus/db';
+import { runDetail, runEvaluations } from '../services/run-view';
 import { requireBearer } from './auth';
 import { RunListQuerySchema, RunParamsSchema } from './params';
 
@@ -25,7 +26,7 @@ export function registerRunRoutes(
 
   app.get('/api/runs/:id', async (request) => {
     const { id } = RunParamsSchema.parse(request.params);
-    return runDetail(deps, id);
+    return runDetail(deps.repos, id);
   });
 
   app.get('/api/runs/:id/evaluations', async (request) => {

@@ -84,6 +84,7 @@ export function createRunService(deps: {
         numClasses: dataset.numClasses,
         members: Array.from({ length: config.members }, (_, m) => ({
           overrides: overridesFor(config, m) as Prisma.InputJsonValue,
+          totalBatches: derived.plan.member(m).totalBatches,
         })),
       });
       deps.plans.remember({ runId: run.id, datasetSha256: sha256, ...derived });

@@ -12,8 +12,8 @@ export interface NewRun {
   datasetName: string;
   datasetSha256?: string | null;
   numClasses: number;
-  /** One entry per member, in index order: its overrides (or `{}`). */
-  members: Array<{ overrides?: Prisma.InputJsonValue }>;
+  /** One entry per member, in index order: its overrides (or `{}`) and the length of its shard plan. */
+  members: Array<{ overrides?: Prisma.InputJsonValue; totalBatches?: number }>;
 }
 
 export type RunWithMembers = Run & { members: Member[] };
@@ -41,7 +41,11 @@ export function createRunRepository(prisma: PrismaClient, options: RepositoryOpt
             createdAt: clock(),
             members: {
               createMany: {
-                data: input.members.map((m, index) => ({ index, overrides: m.overrides ?? {} })),
+                data: input.members.map((m, index) => ({
+                  index,
+                  overrides: m.overrides ?? {},
+                  totalBatches: m.totalBatches ?? 0,
+                })),
               },
             },
           },

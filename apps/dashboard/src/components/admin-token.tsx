@@ -1,0 +1,48 @@
+'use client';
+
+import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+
+/**
+ * The admin token, typed by the user, kept in this tab's sessionStorage only (gone when the tab
+ * closes) and sent with control actions. Read views never need it.
+ */
+interface AdminToken {
+  token: string;
+  setToken: (token: string) => void;
+}
+
+const STORAGE_KEY = 'chorus.adminToken';
+const Context = createContext<AdminToken>({ token: '', setToken: () => {} });
+
+export function AdminTokenProvider({ children }: { children: ReactNode }) {
+  const [token, setState] = useState('');
+  useEffect(() => setState(sessionStorage.getItem(STORAGE_KEY) ?? ''), []);
+  const setToken = useCallback((next: string) => {
+    setState(next);
+    if (next) sessionStorage.setItem(STORAGE_KEY, next);
+    else sessionStorage.removeItem(STORAGE_KEY);
+  }, []);
+  return <Context.Provider value={{ token, setToken }}>{children}</Context.Provider>;
+}
+
+export const useAdminToken = (): AdminToken => useContext(Context);
+
+/** A labelled password field for the admin token (where control actions need it). */
+export function AdminTokenField() {
+  const { token, setToken } = useAdminToken();
+  return (
+    <label className="field">
+      <span>Admin token</span>
+      <input
+        type="password"
+        name="admin-token"
+        autoComplete="off"
+        value={token}
+        onChange={(e) => setToken(e.target.value)}
+        placeholder="from .chorus/tokens.json or CHORUS_ADMIN_TOKEN"
+        aria-describedby="admin-token-help"
+      />
+      <small id="admin-token-help">Needed to launch and cancel runs; kept in this tab only.</small>
+    </label>
+  );
+}

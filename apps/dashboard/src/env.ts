@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/**
+ * The dashboard server's environment. It reads Postgres directly (server components) and talks
+ * to the coordinator for control actions; the browser gets the coordinator's URL for socket.io.
+ */
+const EnvSchema = z.object({
+  DATABASE_URL: z
+    .string({ message: 'DATABASE_URL is required: the Postgres the coordinator uses (chorus dashboard sets it)' })
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgresql:// URL'),
+  /** The coordinator as the dashboard server reaches it (control actions are forwarded there). */
+  CHORUS_COORDINATOR_URL: z.string().url().default('http://127.0.0.1:4000'),
+  /** The coordinator as browsers reach it (socket.io); defaults to CHORUS_COORDINATOR_URL. */
+  CHORUS_PUBLIC_COORDINATOR_URL: z.string().url().optional(),
+});
+
+export interface DashboardEnv {
+  databaseUrl: string;
+  coordinatorUrl: string;
+  publicCoordinatorUrl: string;
+}
+
+export function parseEnv(source: Record<string, string | undefined> = process.env): DashboardEnv {
+  const result = EnvSchema.safeParse(source);
+  if (!result.success) {
+    throw new Error(
+      `invalid dashboard environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  const coordinatorUrl = result.data.CHORUS_COORDINATOR_URL.replace(/\/+$/, '');
+  return {
+    databaseUrl: result.data.DATABASE_URL,
+    coordinatorUrl,
+    publicCoordinatorUrl: (result.data.CHORUS_PUBLIC_COORDINATOR_URL ?? coordinatorUrl).replace(/\/+$/, ''),
+  };
+}

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { formatDate, formatDuration, formatGain, formatNumber, formatPercent, formatRate } from './format';
+
+describe('format', () => {
+  it('formats fractions, gains and missing values', () => {
+    expect(formatPercent(0.98171)).toBe('98.17%');
+    expect(formatPercent(null)).toBe('—');
+    expect(formatPercent(Number.NaN)).toBe('—');
+    expect(formatNumber(0.123456, 3)).toBe('0.123');
+    expect(formatGain(0.0125)).toBe('+1.25 pp');
+    expect(formatGain(-0.003)).toBe('−0.30 pp');
+    expect(formatRate(51308.4)).toBe('51,308/s');
+  });
+
+  it('formats dates in UTC and durations', () => {
+    expect(formatDate('2026-11-29T20:00:01.500Z')).toBe('2026-11-29 20:00:01 UTC');
+    expect(formatDate('nonsense')).toBe('—');
+    expect(formatDuration('2026-11-29T20:00:00Z', '2026-11-29T20:00:42Z')).toBe('42 s');
+    expect(formatDuration('2026-11-29T20:00:00Z', '2026-11-29T21:02:00Z')).toBe('1 h 2 min');
+    expect(formatDuration(null, null)).toBe('—');
+  });
+});

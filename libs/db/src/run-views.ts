@@ -1,0 +1,118 @@
+import type { DiversityEval, EnsembleEval, Member, Run } from './generated/prisma/client';
+import { LIVE_ROUND } from './repositories/evals';
+import type { Repositories } from './repositories/index';
+
+/**
+ * The JSON shapes in which runs are shown: the coordinator's HTTP API returns them and the
+ * dashboard renders them (server components read them straight from the database). Dates are
+ * ISO strings once serialised.
+ */
+
+export type ScoresView = Pick<EnsembleEval, 'accuracy' | 'nll' | 'brier' | 'ece' | 'gainOverBest' | 'gainOverMean'>;
+
+export interface DiversityView {
+  summary: unknown;
+  pairwise: unknown;
+}
+
+export interface EvaluationView {
+  /** -1 = the live view (each member's latest round), else a round every member reached. */
+  round: number;
+  memberCount: number;
+  /** Strategy → scores, per split. */
+  ensemble: { validation: Record<string, ScoresView>; test: Record<string, ScoresView> };
+  /** Diversity per split: `summary` (pairwise means, entropy, kwVariance, interraterKappa) and `pairwise` matrices. */
+  diversity: { validation: DiversityView | null; test: DiversityView | null };
+}
+
+export function runSummary(run: Run) {
+  const config = run.config as { model?: string; members?: number; epochs?: number; sharding?: string };
+  return {
+    id: run.id,
+    name: run.name,
+    status: run.status,
+    datasetName: run.datasetName,
+    model: config.model ?? null,
+    members: config.members ?? null,
+    epochs: config.epochs ?? null,
+    sharding: config.sharding ?? null,
+    seed: run.seed,
+    error: run.error,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+  };
+}
+export type RunSummaryView = ReturnType<typeof runSummary>;
+
+export function memberView(member: Member) {
+  const totalBatches = member.totalBatches > 0 ? member.totalBatches : null;
+  const progress =
+    member.status === 'completed' ? 1 : totalBatches ? Math.min(1, member.step / totalBatches) : null;
+  return {
+    id: member.id,
+    index: member.index,
+    status: member.status,
+    workerId: member.workerId,
+    attempt: member.attempt,
+    leaseExpiresAt: member.leaseExpiresAt,
+    overrides: member.overrides,
+    step: member.step,
+    epoch: member.epoch,
+    planOffset: member.planOffset,
+    samples: member.samples,
+    totalBatches,
+    progress,
+    samplesPerSecond: member.samplesPerSecond,
+    valAccuracy: member.valAccuracy,
+    testAccuracy: member.testAccuracy,
+    error: member.error,
+  };
+}
+export type MemberView = ReturnType<typeof memberView>;
+
+export function evaluationView(
+  round: number,
+  ensemble: readonly EnsembleEval[],
+  diversity: readonly DiversityEval[],
+): EvaluationView | null {
+  const rows = ensemble.filter((e) => e.round === round);
+  if (rows.length === 0) return null;
+  const view: EvaluationView = {
+    round,
+    memberCount: rows[0]?.memberCount ?? 0,
+    ensemble: { validation: {}, test: {} },
+    diversity: { validation: null, test: null },
+  };
+  for (const row of rows) {
+    const { accuracy, nll, brier, ece, gainOverBest, gainOverMean } = row;
+    view.ensemble[row.split][row.strategy] = { accuracy, nll, brier, ece, gainOverBest, gainOverMean };
+  }
+  for (const row of diversity.filter((d) => d.round === round)) {
+    view.diversity[row.split] = { summary: row.summary, pairwise: row.pairwise };
+  }
+  return view;
+}
+
+/** A run, its members' progress, the live and latest complete evaluations and, once finished, its result; null if absent. */
+export async function loadRunDetail(repos: Repositories, id: string) {
+  const run = await repos.runs.get(id);
+  if (!run) return null;
+  const ensemble = await repos.evals.listEnsembleEvals(id);
+  const latestRound = ensemble.reduce((r, e) => Math.max(r, e.round), LIVE_ROUND);
+  const diversity = [
+    ...(await repos.evals.listDiversityEvals(id, { round: LIVE_ROUND })),
+    ...(latestRound > LIVE_ROUND ? await repos.evals.listDiversityEvals(id, { round: latestRound }) : []),
+  ];
+  return {
+    ...runSummary(run),
+    config: run.config,
+    datasetSha256: run.datasetSha256,
+    numClasses: run.numClasses,
+    members: run.members.map(memberView),
+    live: evaluationView(LIVE_ROUND, ensemble, diversity),
+    latestRound: latestRound > LIVE_ROUND ? evaluationView(latestRound, ensemble, diversity) : null,
+    result: run.result,
+  };
+}
+export type RunDetailView = NonNullable<Awaited<ReturnType<typeof loadRunDetail>>>;
