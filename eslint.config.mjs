@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/.next/**', '**/dist/**', '.nx/**', '.chorus/**', 'test-artifacts/**'] },
+  { ignores: ['**/node_modules/**', '**/.next/**', '**/.next-*/**', '**/dist/**', '.nx/**', '.chorus/**', 'test-artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
