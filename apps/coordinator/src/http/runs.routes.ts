@@ -4,6 +4,7 @@ import type { PlanService } from '../services/plan.service';
 import type { RunService } from '../services/run.service';
 import { runSummary } from '@chorus/db';
 import { runDetail, runEvaluations } from '../services/run-view';
+import { computeWhatIf, WhatIfQuerySchema } from '../services/what-if';
 import { requireBearer } from './auth';
 import { RunListQuerySchema, RunParamsSchema } from './params';
 
@@ -37,6 +38,13 @@ export function registerRunRoutes(
   app.get('/api/runs/:id/metrics', async (request) => {
     const { id } = RunParamsSchema.parse(request.params);
     return { points: await deps.repos.metrics.listForRun(id) };
+  });
+
+  // A sub-ensemble's scores from stored predictions (the dashboard's what-if panel): the true
+  // labels live in the run's dataset bundle, which only the coordinator holds.
+  app.get('/api/runs/:id/what-if', async (request) => {
+    const { id } = RunParamsSchema.parse(request.params);
+    return computeWhatIf(deps, id, WhatIfQuerySchema.parse(request.query));
   });
 
   app.post('/api/runs/:id/cancel', { preHandler: admin }, async (request) => {

@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { loadDataset, prepareRunData } from '@chorus/data';
+import { evaluateEnsemble } from '@chorus/ensemble';
+import { parseRunConfig, SPLITS, type Assignment } from '@chorus/protocol';
+import {
+  ADMIN_TOKEN,
+  api,
+  bytesOf,
+  connectWorker,
+  expectEventually,
+  softmaxRows,
+  withCoordinator,
+} from './testing/harness';
+import type { WhatIfResult } from './services/what-if';
+
+const fixture = withCoordinator();
+
+const input = { dataset: 'synthetic', members: 3, epochs: 2, batchSize: 64, trainLimit: 400, seed: 5 };
+
+describe('GET /api/runs/:id/what-if', () => {
+  it("scores a sub-ensemble from the stored predictions with the run's true labels", async () => {
+    const cfg = parseRunConfig(input);
+    const dataset = await loadDataset('synthetic', { seed: cfg.seed });
+    const { validation, test } = prepareRunData(dataset, cfg);
+    const truth = { validation: validation.y, test: test.y };
+    const created = await api<{ id: string }>(fixture.coordinator, 'POST', '/api/runs', {
+      token: ADMIN_TOKEN,
+      body: input,
+    });
+    const runId = created.body.id;
+    const whatIf = (query: string) =>
+      api<WhatIfResult & { message: string }>(
+        fixture.coordinator,
+        'GET',
+        `/api/runs/${runId}/what-if?${query}`,
+      );
+
+    // Before any prediction: nothing to vote with.
+    const early = await whatIf('members=0,1&strategy=soft');
+    expect(early.status).toBe(409);
+    expect(early.body.message).toMatch(/members 0, 1 have no predictions yet/);
+
+    const worker = await connectWorker(fixture.coordinator);
+    const assignments: Assignment[] = [];
+    for (let i = 0; i < cfg.members; i++) {
+      const r = await worker.emitWithAck('member:request', {});
+      if (!r.ok || !r.assignment) throw new Error('no assignment');
+      assignments.push(r.assignment);
+    }
+    const probs = (member: number, round: number, split: (typeof SPLITS)[number]) =>
+      softmaxRows(truth[split].length, dataset.numClasses, member * 100 + round * 10 + SPLITS.indexOf(split));
+    const send = async (a: Assignment, round: number) => {
+      for (const split of SPLITS) {
+        const probabilities = probs(a.memberIndex, round, split);
+        const ack = await worker.emitWithAck('predictions', {
+          memberId: a.memberId,
+          attempt: a.attempt,
+          round,
+          split,
+          rows: truth[split].length,
+          numClasses: dataset.numClasses,
+          probabilities: bytesOf(probabilities),
+        });
+        expect(ack).toEqual({ ok: true });
+      }
+    };
+    for (const a of assignments) await send(a, 0);
+    // Member 0 is one round ahead: by default the shared round of the chosen members is used.
+    const first = assignments.find((a) => a.memberIndex === 0)!;
+    await send(first, 1);
+
+    // All members, round 0: exactly the stored evaluation of that round.
+    await expectEventually(async () =>
+      expect(await fixture.repos.evals.listEnsembleEvals(runId, { round: 0, split: 'test' })).toHaveLength(5),
+    );
+    const all = await whatIf('members=2,0,1,0&strategy=weighted-soft');
+    expect(all.status).toBe(200);
+    expect(all.body.round).toBe(0);
+    expect(all.body.members.map((m) => m.index)).toEqual([0, 1, 2]);
+    const stored = (await fixture.repos.evals.listEnsembleEvals(runId, { round: 0, split: 'test' })).find(
+      (r) => r.strategy === 'weighted-soft',
+    )!;
+    expect(all.body.test).toEqual({
+      accuracy: stored.accuracy,
+      nll: stored.nll,
+      brier: stored.brier,
+      ece: stored.ece,
+      gainOverBest: stored.gainOverBest,
+      gainOverMean: stored.gainOverMean,
+    });
+
+    // A sub-ensemble: members 0 and 2 of round 0, as libs/ensemble scores them.
+    const pair = await whatIf('members=0,2&strategy=hard');
+    const expected = evaluateEnsemble({
+      numClasses: dataset.numClasses,
+      validation: {
+        members: [probs(0, 0, 'validation'), probs(2, 0, 'validation')],
+        truth: truth.validation,
+      },
+      test: { members: [probs(0, 0, 'test'), probs(2, 0, 'test')], truth: truth.test },
+      strategies: ['hard'],
+    });
+    expect(pair.body).toMatchObject({ strategy: 'hard', round: 0, test: expected.strategies.hard });
+    expect(pair.body.members.map((m) => m.weight)).toEqual(expected.weights);
+
+    // Member 0 alone is at round 1; one member's soft vote is its own accuracy, gains 0.
+    const alone = await whatIf('members=0&strategy=soft');
+    expect(alone.body.round).toBe(1);
+    expect(alone.body.test.accuracy).toBe(alone.body.members[0]!.testAccuracy);
+    expect(alone.body.test.gainOverBest).toBe(0);
+    // An explicit round member 1 has not reached.
+    const ahead = await whatIf('members=0,1&strategy=soft&round=1');
+    expect(ahead.status).toBe(409);
+    expect(ahead.body.message).toMatch(/member 1 has not sent round 1 yet/);
+    worker.close();
+  });
+
+  it('refuses bad input with a reason', async () => {
+    const created = await api<{ id: string }>(fixture.coordinator, 'POST', '/api/runs', {
+      token: ADMIN_TOKEN,
+      body: input,
+    });
+    const get = (query: string) =>
+      api<{ code: string; message: string }>(
+        fixture.coordinator,
+        'GET',
+        `/api/runs/${created.body.id}/what-if?${query}`,
+      );
+    expect((await get('members=0,3&strategy=soft')).body.message).toMatch(
+      /members 0–2; there is no member 3/,
+    );
+    expect((await get('members=&strategy=soft')).status).toBe(400);
+    expect((await get('members=0;1&strategy=soft')).body.message).toMatch(/comma-separated/);
+    expect((await get('members=0&strategy=median')).body.message).toMatch(
+      /strategy must be one of hard, soft/,
+    );
+    expect((await get('strategy=soft')).status).toBe(400);
+    expect(
+      (await api(fixture.coordinator, 'GET', '/api/runs/missing/what-if?members=0&strategy=soft')).status,
+    ).toBe(404);
+  });
+});
