@@ -156,6 +156,103 @@ describe('member leases', () => {
     });
   });
 
+  it("records many members' progress in one statement, under the same conditions", async () => {
+    const run = await newRun(4);
+    const runIds = [run.id];
+    const a = await members.claimNext({ workerId: 'w', leaseMs: 60_000, runIds });
+    const b = await members.claimNext({ workerId: 'w', leaseMs: 60_000, runIds });
+    const c = await members.claimNext({ workerId: 'w1', leaseMs: 60_000, runIds });
+    const d = await members.claimNext({ workerId: 'w', leaseMs: 60_000, runIds });
+    await members.recordProgress({
+      memberId: b!.id,
+      workerId: 'w',
+      step: 50,
+      epoch: 1,
+      planOffset: 50,
+      samples: 3200,
+    });
+    await members.release({ memberId: d!.id, workerId: 'w' });
+    const progress = (
+      memberId: string,
+      workerId: string,
+      step: number,
+      samplesPerSecond?: number | null,
+    ) => ({
+      memberId,
+      workerId,
+      step,
+      epoch: 0,
+      planOffset: step,
+      samples: step * 64,
+      ...(samplesPerSecond !== undefined && { samplesPerSecond }),
+    });
+    // a: applied; b: stale (step lower than stored); c: another worker's lease; d: released.
+    expect(
+      await members.recordProgressMany([
+        progress(a!.id, 'w', 10, 321.5),
+        progress(b!.id, 'w', 20, 1),
+        progress(c!.id, 'w', 30, 1),
+        progress(d!.id, 'w', 40, 1),
+      ]),
+    ).toBe(1);
+    expect(await members.get(a!.id)).toMatchObject({
+      status: 'running',
+      step: 10,
+      planOffset: 10,
+      samples: 640,
+      samplesPerSecond: 321.5,
+    });
+    expect(await members.get(b!.id)).toMatchObject({ step: 50, epoch: 1 });
+    expect(await members.get(c!.id)).toMatchObject({ status: 'leased', step: 0 });
+    expect(await members.get(d!.id)).toMatchObject({ status: 'pending', step: 0 });
+    // samplesPerSecond left out keeps the stored value; null clears it.
+    await members.recordProgressMany([progress(a!.id, 'w', 11)]);
+    expect(await members.get(a!.id)).toMatchObject({ step: 11, samplesPerSecond: 321.5 });
+    await members.recordProgressMany([progress(a!.id, 'w', 12, null)]);
+    expect(await members.get(a!.id)).toMatchObject({ step: 12, samplesPerSecond: null });
+    expect(await members.recordProgressMany([])).toBe(0);
+    await expect(
+      members.recordProgressMany([progress(a!.id, 'w', 13), progress(a!.id, 'w', 14)]),
+    ).rejects.toThrow(/listed twice/);
+  });
+
+  it('renews the listed leases a worker still holds under their attempt, in one statement', async () => {
+    const run = await newRun(3);
+    const runIds = [run.id];
+    const a = await members.claimNext({ workerId: 'w3', leaseMs: 1_000, runIds });
+    const b = await members.claimNext({ workerId: 'w3', leaseMs: 1_000, runIds });
+    const c = await members.claimNext({ workerId: 'w4', leaseMs: 1_000, runIds });
+    const renewed = await members.renewLeases(
+      'w3',
+      [
+        { memberId: a!.id, attempt: 1 },
+        { memberId: b!.id, attempt: 2 }, // stale attempt
+        { memberId: c!.id, attempt: 1 }, // not this worker's
+      ],
+      60_000,
+    );
+    expect(renewed).toEqual([
+      { id: a!.id, runId: run.id, index: a!.index, attempt: 1, workerId: 'w3', status: 'leased' },
+    ]);
+    advance(1_001);
+    expect((await members.expireLeases()).map((m) => m.id).sort()).toEqual([b!.id, c!.id].sort());
+    expect(await members.renewLeases('w3', [], 60_000)).toEqual([]);
+  });
+
+  it("sets several members' accuracies at once, keeping those not given", async () => {
+    const run = await newRun(2);
+    const [a, b] = await members.listByRun(run.id);
+    await members.setAccuracies([
+      { memberId: a!.id, valAccuracy: 0.5, testAccuracy: 0.25 },
+      { memberId: b!.id, valAccuracy: 0.75 },
+    ]);
+    await members.setAccuracies([{ memberId: a!.id, testAccuracy: 0.125 }]);
+    expect((await members.listByRun(run.id)).map((m) => [m.valAccuracy, m.testAccuracy])).toEqual([
+      [0.5, 0.125],
+      [0.75, null],
+    ]);
+  });
+
   it('shares workers fairly across runs, oldest run first on ties', async () => {
     const older = await newRun(3, 'older');
     const newer = await newRun(3, 'newer');

@@ -17,6 +17,16 @@ export interface LeaseRef {
   workerId: string;
 }
 
+/** A lease as the coordinator keeps it in memory (members.renewLeases). */
+export interface HeldLease {
+  id: string;
+  runId: string;
+  index: number;
+  attempt: number;
+  workerId: string;
+  status: 'leased' | 'running';
+}
+
 export interface MemberProgress extends LeaseRef {
   step: number;
   epoch: number;
@@ -147,6 +157,75 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
         },
       });
       return count === 1;
+    },
+
+    /**
+     * recordProgress for many members in one statement (the metrics buffer's flush): each entry
+     * is applied under the same conditions (the worker still holds the lease, progress never goes
+     * backwards). Entries must name distinct members. Returns how many members were updated.
+     */
+    async recordProgressMany(progress: readonly MemberProgress[]): Promise<number> {
+      if (progress.length === 0) return 0;
+      const ids = progress.map((p) => p.memberId);
+      if (new Set(ids).size !== ids.length)
+        throw new RangeError('recordProgressMany: a member is listed twice');
+      const sps = progress.map((p) => p.samplesPerSecond ?? null);
+      const hasSps = progress.map((p) => p.samplesPerSecond !== undefined);
+      return prisma.$executeRaw`
+        UPDATE "Member" AS m
+           SET "status" = 'running',
+               "step" = u.step,
+               "epoch" = u.epoch,
+               "planOffset" = u.plan_offset,
+               "samples" = u.samples,
+               "samplesPerSecond" = CASE WHEN u.has_sps THEN u.sps ELSE m."samplesPerSecond" END
+          FROM unnest(${ids}::text[], ${progress.map((p) => p.workerId)}::text[],
+                      ${progress.map((p) => p.step)}::int[], ${progress.map((p) => p.epoch)}::int[],
+                      ${progress.map((p) => p.planOffset)}::int[], ${progress.map((p) => p.samples)}::int[],
+                      ${sps}::float8[], ${hasSps}::boolean[])
+               AS u(id, worker_id, step, epoch, plan_offset, samples, sps, has_sps)
+         WHERE m."id" = u.id
+           AND m."workerId" = u.worker_id
+           AND m."status" IN ('leased', 'running')
+           AND m."step" <= u.step`;
+    },
+
+    /**
+     * Renews the listed leases of a worker (its heartbeat) in one statement: a lease is renewed
+     * when the worker still holds the member under that attempt. Returns the renewed members.
+     */
+    async renewLeases(
+      workerId: string,
+      leases: ReadonlyArray<{ memberId: string; attempt: number }>,
+      leaseMs: number,
+    ): Promise<HeldLease[]> {
+      if (leases.length === 0) return [];
+      const expiresAt = new Date(clock().getTime() + leaseMs);
+      return prisma.$queryRaw<HeldLease[]>`
+        UPDATE "Member" AS m
+           SET "leaseExpiresAt" = ${expiresAt}::timestamp(3)
+          FROM unnest(${leases.map((l) => l.memberId)}::text[], ${leases.map((l) => l.attempt)}::int[])
+               AS l(id, attempt)
+         WHERE m."id" = l.id
+           AND m."attempt" = l.attempt
+           AND m."workerId" = ${workerId}
+           AND m."status" IN ('leased', 'running')
+        RETURNING m."id", m."runId", m."index", m."attempt", m."workerId", m."status"::text AS "status"`;
+    },
+
+    /** Latest evaluation accuracies of several members in one statement (an undefined one is kept). */
+    async setAccuracies(
+      list: ReadonlyArray<{ memberId: string; valAccuracy?: number; testAccuracy?: number }>,
+    ): Promise<void> {
+      if (list.length === 0) return;
+      await prisma.$executeRaw`
+        UPDATE "Member" AS m
+           SET "valAccuracy" = COALESCE(u.val, m."valAccuracy"),
+               "testAccuracy" = COALESCE(u.test, m."testAccuracy")
+          FROM unnest(${list.map((a) => a.memberId)}::text[],
+                      ${list.map((a) => a.valAccuracy ?? null)}::float8[],
+                      ${list.map((a) => a.testAccuracy ?? null)}::float8[]) AS u(id, val, test)
+         WHERE m."id" = u.id`;
     },
 
     /** Latest evaluation accuracies of a member (any status). */

@@ -80,6 +80,28 @@ describe('workers', () => {
     expect((await repos.workers.get(id))?.status).toBe('offline');
     expect(await repos.workers.touch('unknown-worker')).toBe(false);
   });
+
+  it('a heartbeat marks the worker online and renews the listed leases it holds, in one statement', async () => {
+    const id = `hb-${randomUUID()}`;
+    await repos.workers.register({ id, name: 'hb', host: 'h', backend: 'cpu', device: 'cpu', slots: 2 });
+    await repos.workers.markOffline(id);
+    const run = await newRun(2);
+    const mine = await repos.members.claimNext({ workerId: id, leaseMs: 1_000, runIds: [run.id] });
+    const before = mine!.leaseExpiresAt!.getTime();
+    const renewed = await repos.workers.heartbeat(
+      id,
+      [
+        { memberId: mine!.id, attempt: 1 },
+        { memberId: mine!.id.replace(/.$/, 'x'), attempt: 1 }, // no such member
+        { memberId: run.members[1]!.id, attempt: 0 }, // not leased
+      ],
+      60_000,
+    );
+    expect(renewed.map((m) => [m.id, m.attempt, m.status])).toEqual([[mine!.id, 1, 'leased']]);
+    expect((await repos.members.get(mine!.id))!.leaseExpiresAt!.getTime()).toBeGreaterThan(before);
+    expect((await repos.workers.get(id))?.status).toBe('online');
+    expect(await repos.workers.heartbeat(id, [], 60_000)).toEqual([]);
+  });
 });
 
 describe('idempotent writes', () => {
@@ -120,6 +142,73 @@ describe('idempotent writes', () => {
     const stored = await repos.predictions.get(key);
     expect(stored).toMatchObject({ rows: 2, numClasses: 2, memberIndex: 0 });
     expect(Array.from(stored!.probabilities)).toEqual([0.5, 0.5, 1, 0]);
+  });
+
+  it('stores one evaluation (ensemble and diversity rows) in one statement, replacing a recomputation', async () => {
+    const run = await newRun(2);
+    const rows = (accuracy: number, entropy: number) => ({
+      ensemble: (['validation', 'test'] as const).flatMap((split) =>
+        ['hard', 'soft'].map((strategy) => ({
+          runId: run.id,
+          round: 0,
+          split,
+          strategy,
+          accuracy,
+          nll: 0.5,
+          brier: 0.2,
+          ece: 0.05,
+          gainOverBest: -0.01,
+          gainOverMean: 0.03,
+          memberCount: 2,
+        })),
+      ),
+      diversity: (['validation', 'test'] as const).map((split) => ({
+        runId: run.id,
+        round: 0,
+        split,
+        pairwise: {
+          disagreement: [
+            [0, 0.1],
+            [0.1, 0],
+          ],
+        },
+        summary: { entropy },
+        memberCount: 2,
+      })),
+    });
+    await repos.evals.saveEvaluation(rows(0.8, 0.1));
+    await repos.evals.saveEvaluation(rows(0.9, 0.2));
+    const ensemble = await repos.evals.listEnsembleEvals(run.id, { round: 0 });
+    expect(ensemble.map((e) => [e.split, e.strategy, e.accuracy, e.gainOverBest])).toEqual([
+      ['validation', 'hard', 0.9, -0.01],
+      ['validation', 'soft', 0.9, -0.01],
+      ['test', 'hard', 0.9, -0.01],
+      ['test', 'soft', 0.9, -0.01],
+    ]);
+    const diversity = await repos.evals.listDiversityEvals(run.id);
+    expect(diversity.map((d) => [d.split, d.summary, d.pairwise])).toEqual([
+      [
+        'validation',
+        { entropy: 0.2 },
+        {
+          disagreement: [
+            [0, 0.1],
+            [0.1, 0],
+          ],
+        },
+      ],
+      [
+        'test',
+        { entropy: 0.2 },
+        {
+          disagreement: [
+            [0, 0.1],
+            [0.1, 0],
+          ],
+        },
+      ],
+    ]);
+    expect(diversity.every((d) => d.updatedAt.getTime() >= d.createdAt.getTime())).toBe(true);
   });
 
   it('stores ensemble and diversity evals once per key; a recomputation replaces them', async () => {

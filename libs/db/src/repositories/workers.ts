@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../client';
 import type { Worker, WorkerStatus } from '../generated/prisma/client';
+import type { HeldLease } from './members';
 import { systemClock, type RepositoryOptions } from './types';
 
 export interface WorkerRegistration {
@@ -34,6 +35,36 @@ export function createWorkerRepository(prisma: PrismaClient, options: Repository
         data: { status: 'online', lastSeenAt: clock() },
       });
       return count === 1;
+    },
+
+    /**
+     * A heartbeat in one statement: the worker is marked online and seen now, and the listed
+     * leases it still holds under their attempt are renewed for `leaseMs`. Returns the renewed
+     * members (a listed lease missing from the answer is no longer held by this worker).
+     */
+    heartbeat(
+      workerId: string,
+      leases: ReadonlyArray<{ memberId: string; attempt: number }>,
+      leaseMs: number,
+    ): Promise<HeldLease[]> {
+      const now = clock();
+      const expiresAt = new Date(now.getTime() + leaseMs);
+      // A data-modifying WITH runs once, whether or not the main statement reads it.
+      return prisma.$queryRaw<HeldLease[]>`
+        WITH touched AS (
+          UPDATE "Worker" SET "status" = 'online', "lastSeenAt" = ${now}::timestamp(3)
+           WHERE "id" = ${workerId}
+          RETURNING "id"
+        )
+        UPDATE "Member" AS m
+           SET "leaseExpiresAt" = ${expiresAt}::timestamp(3)
+          FROM unnest(${leases.map((l) => l.memberId)}::text[], ${leases.map((l) => l.attempt)}::int[])
+               AS l(id, attempt)
+         WHERE m."id" = l.id
+           AND m."attempt" = l.attempt
+           AND m."workerId" = ${workerId}
+           AND m."status" IN ('leased', 'running')
+        RETURNING m."id", m."runId", m."index", m."attempt", m."workerId", m."status"::text AS "status"`;
     },
 
     async markOffline(id: string): Promise<void> {
