@@ -46,6 +46,16 @@ async function claim(worker: WorkerSocket): Promise<Assignment> {
 
 const leaseOf = (a: Assignment): LeaseRef => ({ memberId: a.memberId, attempt: a.attempt });
 
+/** One metrics message and one plan request about a lease (the messages checked in memory). */
+async function readOnlyAnswers(worker: WorkerSocket, lease: LeaseRef, step: number) {
+  const metrics = await worker.emitWithAck('metrics', {
+    ...lease,
+    points: [{ step, epoch: 0, loss: 1, accuracy: 0, samplesPerSecond: 1 }],
+  });
+  const plan = await worker.emitWithAck('plan:next', { ...lease, offset: 0, count: 1 });
+  return [metrics.ok ? 'ok' : metrics.code, plan.ok ? 'ok' : plan.code];
+}
+
 /** Each test ends its runs, so no member of one test is claimable in the next. */
 async function cancel(runId: string): Promise<void> {
   await api(fixture.coordinator, 'POST', `/api/runs/${runId}/cancel`, { token: ADMIN_TOKEN });
@@ -156,6 +166,7 @@ describe('leases', () => {
       ok: true,
       revoked: [],
     });
+    expect(await readOnlyAnswers(lost, leaseOf(first), 1)).toEqual(['ok', 'ok']);
 
     const other = await connectWorker(fixture.coordinator);
     const nudged = new Promise<void>((resolve) => other.once('work:available', () => resolve()));
@@ -192,6 +203,8 @@ describe('leases', () => {
     expect(
       await lost.emitWithAck('checkpoint', { ...leaseOf(first), epoch: 2, step: 9, planOffset: 9, weights }),
     ).toMatchObject({ ok: false, code: 'forbidden' });
+    expect(await readOnlyAnswers(lost, leaseOf(first), 2)).toEqual(['forbidden', 'forbidden']);
+    expect(await readOnlyAnswers(other, leaseOf(resumed), 8)).toEqual(['ok', 'ok']);
     expect(await other.emitWithAck('heartbeat', { members: [leaseOf(resumed)] })).toEqual({
       ok: true,
       revoked: [],
@@ -207,12 +220,14 @@ describe('leases', () => {
     for (let attempt = 1; attempt <= 3; attempt++) {
       const a = await claim(worker);
       expect(a.attempt).toBe(attempt);
+      expect(await readOnlyAnswers(worker, leaseOf(a), 1)).toEqual(['ok', 'ok']);
       expect(
         await worker.emitWithAck('member:failed', { ...leaseOf(a), error: `model exploded #${attempt}` }),
       ).toEqual({
         ok: true,
         requeued: attempt < 3,
       });
+      expect(await readOnlyAnswers(worker, leaseOf(a), 2)).toEqual(['forbidden', 'forbidden']);
     }
     const run = await fixture.repos.runs.get(runId);
     expect(run).toMatchObject({
@@ -228,9 +243,11 @@ describe('leases', () => {
     const runId = await launch(2);
     const worker = await connectWorker(fixture.coordinator);
     const a = await claim(worker);
+    expect(await readOnlyAnswers(worker, leaseOf(a), 1)).toEqual(['ok', 'ok']);
     const revoked = new Promise((resolve) => worker.once('member:revoke', resolve));
     await cancel(runId);
     expect(await revoked).toEqual({ ...leaseOf(a), reason: 'run cancelled' });
+    expect(await readOnlyAnswers(worker, leaseOf(a), 2)).toEqual(['forbidden', 'forbidden']);
     expect(await worker.emitWithAck('heartbeat', { members: [leaseOf(a)] })).toEqual({
       ok: true,
       revoked: [leaseOf(a)],
@@ -268,6 +285,8 @@ describe('leases', () => {
       ok: true,
       revoked: [leaseOf(dropped)],
     });
+    expect(await readOnlyAnswers(again, leaseOf(kept), 1)).toEqual(['ok', 'ok']);
+    expect(await readOnlyAnswers(again, leaseOf(dropped), 1)).toEqual(['forbidden', 'forbidden']);
     again.close();
     await cancel(runId);
   });

@@ -12,6 +12,7 @@ import type { Notifiers } from './notifications';
 import { createGatherService } from './services/gather.service';
 import { createPlanService } from './services/plan.service';
 import { createRunService } from './services/run.service';
+import { createLeaseTable } from './services/lease-table';
 import { createScheduler, type Scheduler } from './services/scheduler.service';
 import { createTaskQueue } from './services/task-queue';
 import {
@@ -67,8 +68,9 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   );
   const workersNs = io.of(WORKERS_NAMESPACE) as unknown as WorkersNamespace;
   const dashboardNs = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace;
+  const leases = createLeaseTable({ ttlMs: deps.leaseMs });
   const notify: Notifiers = {
-    workers: createWorkerNotifier(workersNs),
+    workers: createWorkerNotifier(workersNs, leases),
     dashboards: createDashboardNotifier(dashboardNs),
   };
 
@@ -76,7 +78,16 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   const store = createDatasetStore(deps.dataDir);
   const plans = createPlanService({ repos, store, logger });
   const runs = createRunService({ repos, store, plans, notify, logger });
-  const scheduler = createScheduler({ repos, plans, store, runs, notify, leaseMs: deps.leaseMs, logger });
+  const scheduler = createScheduler({
+    repos,
+    plans,
+    store,
+    runs,
+    notify,
+    leases,
+    leaseMs: deps.leaseMs,
+    logger,
+  });
   const gather = createGatherService({ repos, plans, runs, queue, notify, logger });
   const metrics = createMetricsBuffer({
     repos,

@@ -9,6 +9,7 @@ import {
   type WorkerHandshake,
 } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
+import type { KnownLease, LeaseTable } from './lease-table';
 import type { Notifiers } from '../notifications';
 import type { PlanService } from './plan.service';
 import type { RunService } from './run.service';
@@ -31,8 +32,15 @@ export interface Scheduler {
   reconcile(workerId: string, activeMembers: readonly string[]): Promise<void>;
   /** Leases the next member (fairly across runs) to the worker: its Assignment, or null. */
   claim(workerId: string, slots: number): Promise<Assignment | null>;
-  /** The member, when this worker holds it under this attempt; else a `forbidden` error. */
+  /** The member, when this worker holds it under this attempt; else a `forbidden` error (database check). */
   requireLease(workerId: string, lease: LeaseRef, options?: { allowCompleted?: boolean }): Promise<Member>;
+  /**
+   * The same check for read-only messages (metrics, plan chunks): answered from the coordinator's
+   * lease table when it knows the lease, else from the database.
+   */
+  requireKnownLease(workerId: string, lease: LeaseRef): Promise<KnownLease>;
+  /** The member completed: its lease is over (the table forgets it). */
+  completed(memberId: string): void;
   /** Renews the listed leases; returns those the worker no longer holds. */
   heartbeat(workerId: string, leases: readonly LeaseRef[]): Promise<LeaseRef[]>;
   /** The worker gave up on a member: re-queued, or after MAX_ATTEMPTS the run fails. */
@@ -48,10 +56,16 @@ export function createScheduler(deps: {
   store: DatasetStore;
   runs: RunService;
   notify: Notifiers;
+  leases: LeaseTable;
   leaseMs: number;
   logger: Logger;
 }): Scheduler {
-  const { repos, notify, leaseMs, logger } = deps;
+  const { repos, notify, leaseMs, logger, leases } = deps;
+  const forbidden = (lease: LeaseRef) =>
+    new ChorusError(
+      'forbidden',
+      `member ${lease.memberId} is not leased to this worker under attempt ${lease.attempt}: stop training it`,
+    );
 
   const buildAssignment = async (member: Member): Promise<Assignment> => {
     const data = await deps.plans.forRun(member.runId);
@@ -87,6 +101,20 @@ export function createScheduler(deps: {
     };
   };
 
+  const requireLease: Scheduler['requireLease'] = async (workerId, lease, options = {}) => {
+    const since = leases.mark();
+    const member = await repos.members.get(lease.memberId);
+    const held = member?.status === 'leased' || member?.status === 'running';
+    const done = options.allowCompleted === true && member?.status === 'completed';
+    if (!member || member.workerId !== workerId || member.attempt !== lease.attempt || !(held || done)) {
+      leases.forget(lease.memberId);
+      throw forbidden(lease);
+    }
+    if (held) leases.confirm({ ...member, workerId }, since);
+    else leases.forget(member.id);
+    return member;
+  };
+
   return {
     async register(worker) {
       await repos.workers.register({
@@ -102,18 +130,23 @@ export function createScheduler(deps: {
 
     async reconcile(workerId, activeMembers) {
       const active = new Set(activeMembers);
+      const since = leases.mark();
       const held = await repos.members.listByWorker(workerId);
       let requeued = 0;
       for (const member of held) {
         if (active.has(member.id)) {
-          await repos.members.renewLease({ memberId: member.id, workerId, leaseMs });
-        } else if (await repos.members.release({ memberId: member.id, workerId })) {
-          requeued++;
+          if (await repos.members.renewLease({ memberId: member.id, workerId, leaseMs })) {
+            leases.confirm({ ...member, workerId }, since);
+          } else leases.forget(member.id);
+        } else {
+          leases.forget(member.id);
+          if (await repos.members.release({ memberId: member.id, workerId })) requeued++;
         }
       }
       const heldIds = new Set(held.map((m) => m.id));
       for (const memberId of active) {
         if (heldIds.has(memberId)) continue;
+        leases.forget(memberId);
         const member = await repos.members.get(memberId);
         notify.workers.revoke(
           workerId,
@@ -130,10 +163,12 @@ export function createScheduler(deps: {
     async claim(workerId, slots) {
       // A worker never holds more members than it announced slots.
       if ((await repos.members.listByWorker(workerId)).length >= slots) return null;
+      const since = leases.mark();
       const member = await repos.members.claimNext({ workerId, leaseMs });
       if (!member) return null;
       try {
         const assignment = await buildAssignment(member);
+        leases.confirm({ ...member, workerId }, since);
         logger.info(
           {
             runId: member.runId,
@@ -152,6 +187,7 @@ export function createScheduler(deps: {
         });
         return assignment;
       } catch (error) {
+        leases.forget(member.id);
         await repos.members.release({ memberId: member.id, workerId });
         // A run that cannot be served (its dataset is gone or changed) fails rather than being
         // handed out forever; anything else (the database hiccuped) is just refused this time.
@@ -164,35 +200,39 @@ export function createScheduler(deps: {
       }
     },
 
-    async requireLease(workerId, lease, options = {}) {
-      const member = await repos.members.get(lease.memberId);
-      const held = member?.status === 'leased' || member?.status === 'running';
-      const done = options.allowCompleted === true && member?.status === 'completed';
-      if (!member || member.workerId !== workerId || member.attempt !== lease.attempt || !(held || done)) {
-        throw new ChorusError(
-          'forbidden',
-          `member ${lease.memberId} is not leased to this worker under attempt ${lease.attempt}: stop training it`,
-        );
-      }
-      return member;
+    requireLease,
+
+    async requireKnownLease(workerId, lease) {
+      const known = leases.lookup(workerId, lease.memberId, lease.attempt);
+      if (known) return known;
+      const { id, runId, index, attempt } = await requireLease(workerId, lease);
+      return { id, runId, index, attempt, workerId };
     },
 
-    async heartbeat(workerId, leases) {
-      await repos.workers.touch(workerId);
-      const held = new Map((await repos.members.listByWorker(workerId)).map((m) => [m.id, m]));
+    completed(memberId) {
+      leases.forget(memberId);
+    },
+
+    async heartbeat(workerId, listed) {
+      // One statement: the worker is seen, the listed leases it still holds are renewed.
+      const since = leases.mark();
+      const renewed = new Map(
+        (await repos.workers.heartbeat(workerId, listed, leaseMs)).map((m) => [m.id, m]),
+      );
       const revoked: LeaseRef[] = [];
-      for (const lease of leases) {
-        const member = held.get(lease.memberId);
-        const renewed =
-          member !== undefined &&
-          member.attempt === lease.attempt &&
-          (await repos.members.renewLease({ memberId: lease.memberId, workerId, leaseMs }));
-        if (!renewed) revoked.push({ memberId: lease.memberId, attempt: lease.attempt });
+      for (const lease of listed) {
+        const member = renewed.get(lease.memberId);
+        if (member) leases.confirm(member, since);
+        else {
+          leases.forget(lease.memberId);
+          revoked.push({ memberId: lease.memberId, attempt: lease.attempt });
+        }
       }
       return revoked;
     },
 
     async memberFailed(workerId, member, error) {
+      leases.forget(member.id);
       if (member.attempt < MAX_ATTEMPTS) {
         await repos.members.release({ memberId: member.id, workerId });
         logger.warn(
@@ -222,6 +262,7 @@ export function createScheduler(deps: {
 
     async sweep() {
       const expired = await repos.members.expireLeases();
+      for (const member of expired) leases.forget(member.id);
       if (expired.length === 0) return 0;
       logger.info(
         { members: expired.map((m) => ({ runId: m.runId, index: m.index })) },

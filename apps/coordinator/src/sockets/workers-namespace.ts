@@ -20,6 +20,7 @@ import {
 import type { MetricsBuffer } from '../metrics-buffer';
 import type { WorkerNotifier } from '../notifications';
 import type { GatherService } from '../services/gather.service';
+import type { LeaseTable } from '../services/lease-table';
 import type { PlanService } from '../services/plan.service';
 import type { Scheduler } from '../services/scheduler.service';
 import type { TaskQueue } from '../services/task-queue';
@@ -50,11 +51,14 @@ function refusal(code: ErrorCode, message: string): Error & { data: { code: Erro
   return Object.assign(new Error(message), { data: { code } });
 }
 
-export function createWorkerNotifier(ns: WorkersNamespace): WorkerNotifier {
+/** `leases`: a revoked lease is dropped from the coordinator's lease table at once. */
+export function createWorkerNotifier(ns: WorkersNamespace, leases?: LeaseTable): WorkerNotifier {
   return {
     workAvailable: () => ns.emit('work:available'),
-    revoke: (workerId, lease, reason) =>
-      ns.to(workerRoom(workerId)).emit('member:revoke', { ...lease, reason }),
+    revoke: (workerId, lease, reason) => {
+      leases?.forget(lease.memberId);
+      ns.to(workerRoom(workerId)).emit('member:revoke', { ...lease, reason });
+    },
   };
 }
 
@@ -131,14 +135,15 @@ export function registerWorkersNamespace(
 
     on('member:request', z.object({}), async () => ({ assignment: await scheduler.claim(workerId, slots) }));
 
+    // Read-only messages are checked against the lease table (the database when it does not know).
     on('plan:next', PlanRequestSchema, async (request) => {
-      const member = await scheduler.requireLease(workerId, request);
+      const member = await scheduler.requireKnownLease(workerId, request);
       const data = await deps.plans.forRun(member.runId);
       return { chunk: deps.plans.chunk(data, member.index, request.offset, request.count) };
     });
 
     on('metrics', MetricsMessageSchema, async (message) => {
-      const member = await scheduler.requireLease(workerId, message);
+      const member = await scheduler.requireKnownLease(workerId, message);
       deps.metrics.add(member, workerId, message.points);
       return {};
     });
@@ -167,6 +172,7 @@ export function registerWorkersNamespace(
       const member = await scheduler.requireLease(workerId, message, { allowCompleted: true });
       await deps.metrics.flush(); // its last points before the member is closed
       await deps.gather.memberDone(member, workerId, message);
+      scheduler.completed(member.id);
       return {};
     });
 
