@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Member, MetricPointInput, Repositories } from '@chorus/db';
+import type { Member, MemberProgress, MetricPointInput, Repositories } from '@chorus/db';
 import type { MetricsMessage } from '@chorus/protocol';
 import type { Notifiers } from './notifications';
 import type { PlanService } from './services/plan.service';
@@ -7,19 +7,22 @@ import type { PlanService } from './services/plan.service';
 /**
  * Training metrics arrive often and from every worker: they are acknowledged at once, kept here
  * and written in batches (one INSERT per flush, duplicates skipped by the database), together with
- * each member's progress; dashboards get one `metrics` notification per run and flush.
+ * the members' progress (one UPDATE per flush for all of them); dashboards get one `metrics` notification per run and flush.
  * A crash loses at most one flush interval of points (they are curves, not state).
  */
 export interface MetricsBuffer {
-  add(member: Member, workerId: string, points: MetricsMessage['points']): void;
+  add(member: BufferedMember, workerId: string, points: MetricsMessage['points']): void;
   /** Writes what is buffered now (flushes never overlap). */
   flush(): Promise<void>;
   /** Stops the timer and flushes. */
   close(): Promise<void>;
 }
 
+/** What the buffer needs of a member (the lease table's entry, or the Member row). */
+export type BufferedMember = Pick<Member, 'id' | 'runId' | 'index'>;
+
 interface Pending {
-  member: Member;
+  member: BufferedMember;
   workerId: string;
   points: MetricPointInput[];
 }
@@ -44,11 +47,13 @@ export function createMetricsBuffer(deps: {
     if (all.length === 0) return;
     await deps.repos.metrics.insert(all);
     const byRun = new Map<string, Array<Record<string, number>>>();
+    const progress: MemberProgress[] = [];
     for (const { member, workerId, points } of batch.values()) {
+      if (points.length === 0) continue;
       const last = points.reduce((a, b) => (b.step > a.step ? b : a));
       const data = await deps.plans.forRun(member.runId);
       // A step is one mini-batch of the member's plan, so its plan offset is its step.
-      await deps.repos.members.recordProgress({
+      progress.push({
         memberId: member.id,
         workerId,
         step: last.step,
@@ -68,6 +73,8 @@ export function createMetricsBuffer(deps: {
       });
       byRun.set(member.runId, list);
     }
+    // Still under the lease and never backwards (checked by the database, member by member).
+    await deps.repos.members.recordProgressMany(progress);
     for (const [runId, members] of byRun) {
       deps.notify.dashboards.runChanged({ runId, kind: 'metrics', data: { members } });
     }

@@ -61,8 +61,8 @@ export function createGatherService(deps: {
       evaluation,
       validationDiversity,
     });
-    await repos.evals.saveEnsembleEvals(rows.ensemble);
-    for (const row of rows.diversity) await repos.evals.saveDiversityEval(row);
+    // Every row of the evaluation in one statement: stored together or not at all.
+    await repos.evals.saveEvaluation(rows);
     return evaluation;
   };
 
@@ -94,16 +94,21 @@ export function createGatherService(deps: {
     const live = await latestPairs(runId);
     if (live.length > 0) {
       const evaluation = await evaluateAndStore(data, LIVE_ROUND, live);
-      // A member's accuracies are those of its latest round.
-      for (const [i, pair] of live.entries()) {
-        const scores = evaluation.members[i];
-        if (scores) {
-          await repos.members.setAccuracy(pair.validation.memberId, {
-            valAccuracy: scores.valAccuracy,
-            testAccuracy: scores.testAccuracy,
-          });
-        }
-      }
+      // A member's accuracies are those of its latest round (one statement for all of them).
+      await repos.members.setAccuracies(
+        live.flatMap((pair, i) => {
+          const scores = evaluation.members[i];
+          return scores
+            ? [
+                {
+                  memberId: pair.validation.memberId,
+                  valAccuracy: scores.valAccuracy,
+                  testAccuracy: scores.testAccuracy,
+                },
+              ]
+            : [];
+        }),
+      );
     }
     const [validation, test] = await Promise.all([
       repos.predictions.listRound(runId, 'validation', round),
