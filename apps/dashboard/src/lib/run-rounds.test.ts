@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { diversity } from '@chorus/ensemble';
+import { accuracyDiversityPoints, roundSummaries, type EnsembleRow } from './run-rounds';
+
+const row = (round: number, split: string, strategy: string, accuracy: number): EnsembleRow => ({
+  round,
+  split,
+  strategy,
+  accuracy,
+  // Best member 0.75, mean member 2/3 in every round of this example.
+  gainOverBest: accuracy - 0.75,
+  gainOverMean: accuracy - 2 / 3,
+});
+
+describe('round summaries', () => {
+  const truth = Int32Array.from([0, 0, 0, 0]);
+  const labels = [
+    Int32Array.from([0, 0, 0, 1]),
+    Int32Array.from([0, 1, 0, 1]),
+    Int32Array.from([1, 0, 0, 0]),
+  ];
+  const report = diversity(labels, truth);
+  const { pairwise, mean, ...rest } = JSON.parse(JSON.stringify(report)) as typeof report;
+  const diversityRows = [
+    { round: 0, split: 'test', summary: { ...mean, ...rest }, pairwise },
+    { round: 0, split: 'validation', summary: {}, pairwise: {} },
+    { round: -1, split: 'test', summary: { ...mean, ...rest }, pairwise },
+  ];
+  const ensembleRows = [
+    row(-1, 'test', 'soft', 0.99),
+    row(0, 'validation', 'soft', 0.5),
+    row(0, 'test', 'soft', 0.75),
+    row(0, 'test', 'hard', 1),
+    row(1, 'test', 'soft', 0.8),
+  ];
+
+  it('keeps complete test rounds with best and mean member and per-member accuracy and disagreement', () => {
+    const rounds = roundSummaries(ensembleRows, diversityRows);
+    expect(rounds.map((r) => r.round)).toEqual([0, 1]);
+    const [r0, r1] = rounds;
+    expect(r0?.strategies).toEqual({ soft: 0.75, hard: 1 });
+    expect(r0?.bestMember).toBeCloseTo(0.75, 12);
+    expect(r0?.meanMember).toBeCloseTo(2 / 3, 12);
+    expect(r0?.diversity?.disagreement).toBeCloseTo(0.5, 12); // (1/4 + 2/4 + 3/4) / 3
+    expect(r0?.memberDisagreement).toEqual([0.375, 0.5, 0.625]);
+    expect(r0?.memberAccuracy.map((a) => a?.toFixed(9))).toEqual([
+      '0.750000000',
+      '0.500000000',
+      '0.750000000',
+    ]);
+    expect(r1).toMatchObject({ diversity: null, memberAccuracy: [], memberDisagreement: [] });
+  });
+
+  it('turns rounds into scatter points: members where known, the ensemble of one strategy', () => {
+    const points = accuracyDiversityPoints(roundSummaries(ensembleRows, diversityRows), 'hard');
+    expect(points.members.map((p) => [p.member, p.disagreement, Number(p.accuracy.toFixed(9))])).toEqual([
+      [0, 0.375, 0.75],
+      [1, 0.5, 0.5],
+      [2, 0.625, 0.75],
+    ]);
+    expect(points.ensemble).toEqual([
+      { round: 0, member: null, disagreement: report.mean.disagreement, accuracy: 1 },
+    ]);
+  });
+});

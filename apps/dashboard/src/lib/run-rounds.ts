@@ -1,0 +1,115 @@
+import {
+  memberAccuraciesFromPairwise,
+  memberMeans,
+  parseDiversitySummary,
+  parsePairwise,
+  type DiversitySummary,
+} from './run-diversity';
+
+/**
+ * One complete evaluation round on the test split, condensed for the charts: each strategy's
+ * accuracy, the best and mean member (accuracy − the stored gains), the diversity summary, and
+ * per member its accuracy and mean pairwise disagreement (for the accuracy–diversity scatter).
+ */
+export interface RoundSummary {
+  round: number;
+  /** Strategy → test accuracy. */
+  strategies: Record<string, number>;
+  bestMember: number | null;
+  meanMember: number | null;
+  diversity: DiversitySummary | null;
+  /** By member index; null where the stored matrices cannot tell (fewer than three members). */
+  memberAccuracy: Array<number | null>;
+  memberDisagreement: Array<number | null>;
+}
+
+export interface EnsembleRow {
+  round: number;
+  split: string;
+  strategy: string;
+  accuracy: number;
+  gainOverBest: number;
+  gainOverMean: number;
+}
+export interface DiversityRow {
+  round: number;
+  split: string;
+  summary: unknown;
+  pairwise: unknown;
+}
+
+/** Complete rounds (≥ 0) of the test split, in round order; the live view (−1) is left out. */
+export function roundSummaries(
+  ensemble: readonly EnsembleRow[],
+  diversity: readonly DiversityRow[],
+): RoundSummary[] {
+  const rounds = new Map<number, RoundSummary>();
+  for (const row of ensemble) {
+    if (row.split !== 'test' || row.round < 0) continue;
+    let summary = rounds.get(row.round);
+    if (!summary) {
+      summary = {
+        round: row.round,
+        strategies: {},
+        bestMember: null,
+        meanMember: null,
+        diversity: null,
+        memberAccuracy: [],
+        memberDisagreement: [],
+      };
+      rounds.set(row.round, summary);
+    }
+    summary.strategies[row.strategy] = row.accuracy;
+    // Every strategy row of a round carries the same members: accuracy − gain = that member figure.
+    summary.bestMember ??= row.accuracy - row.gainOverBest;
+    summary.meanMember ??= row.accuracy - row.gainOverMean;
+  }
+  for (const row of diversity) {
+    const summary = rounds.get(row.round);
+    if (!summary || row.split !== 'test') continue;
+    summary.diversity = parseDiversitySummary(row.summary);
+    const pairwise = parsePairwise(row.pairwise);
+    if (pairwise) {
+      summary.memberDisagreement = memberMeans(pairwise.disagreement);
+      summary.memberAccuracy =
+        memberAccuraciesFromPairwise(pairwise) ?? pairwise.disagreement.map(() => null);
+    }
+  }
+  return [...rounds.values()].sort((a, b) => a.round - b.round);
+}
+
+export interface ScatterPoint {
+  round: number;
+  /** Null for the ensemble. */
+  member: number | null;
+  /** Mean pairwise disagreement (the member's with the others; the ensemble's over all pairs). */
+  disagreement: number;
+  accuracy: number;
+}
+
+/** Member points (where their accuracy is known) and the ensemble's (one strategy) per round. */
+export function accuracyDiversityPoints(
+  rounds: readonly RoundSummary[],
+  strategy: string,
+): { members: ScatterPoint[]; ensemble: ScatterPoint[] } {
+  const members: ScatterPoint[] = [];
+  const ensemble: ScatterPoint[] = [];
+  for (const r of rounds) {
+    r.memberAccuracy.forEach((accuracy, member) => {
+      const disagreement = r.memberDisagreement[member];
+      if (
+        accuracy !== null &&
+        accuracy !== undefined &&
+        disagreement !== null &&
+        disagreement !== undefined
+      ) {
+        members.push({ round: r.round, member, disagreement, accuracy });
+      }
+    });
+    const accuracy = r.strategies[strategy];
+    if (accuracy !== undefined && r.diversity) {
+      ensemble.push({ round: r.round, member: null, disagreement: r.diversity.disagreement, accuracy });
+    }
+  }
+  return { members, ensemble };
+}
