@@ -14,11 +14,25 @@ import {
 describe('config form fields', () => {
   it('has one field per schema key, with kinds, bounds and defaults read from the schema', () => {
     expect(FIELD_SPECS.map((s) => s.name)).toEqual(Object.keys(RunConfigSchema.shape));
-    expect(fieldSpec('dataset')).toMatchObject({ kind: 'select', options: DATASET_NAMES, defaultText: 'mnist' });
-    expect(fieldSpec('members')).toMatchObject({ kind: 'int', min: 1, max: 64, defaultText: '5', optional: false });
+    expect(fieldSpec('dataset')).toMatchObject({
+      kind: 'select',
+      options: DATASET_NAMES,
+      defaultText: 'mnist',
+    });
+    expect(fieldSpec('members')).toMatchObject({
+      kind: 'int',
+      min: 1,
+      max: 64,
+      defaultText: '5',
+      optional: false,
+    });
     expect(fieldSpec('validationFraction')).toMatchObject({ kind: 'number', max: 0.5, defaultText: '0.1' });
     expect(fieldSpec('learningRate')).toMatchObject({ kind: 'number', optional: true, defaultText: '' });
-    expect(fieldSpec('optimizer')).toMatchObject({ kind: 'select', optional: true, options: ['adam', 'sgd'] });
+    expect(fieldSpec('optimizer')).toMatchObject({
+      kind: 'select',
+      optional: true,
+      options: ['adam', 'sgd'],
+    });
     expect(fieldSpec('memberOverrides')).toMatchObject({ kind: 'json', defaultText: '[]', advanced: true });
     expect(fieldSpec('name')).toMatchObject({ kind: 'text', optional: true });
   });
@@ -104,14 +118,16 @@ describe('form ⇄ config', () => {
       epochs: ['Too small: expected number to be >=1'],
       batchSize: ['Invalid input: expected int, received number'],
       validationFraction: ['Too big: expected number to be <=0.5'],
-      memberOverrides: [
-        '[1].dropout: Too big: expected number to be <=0.95',
-      ],
+      memberOverrides: ['[1].dropout: Too big: expected number to be <=0.95'],
     });
   });
 
   it('reports the cross-field checks on overrides once the rest is valid', () => {
-    const result = validateForm({ ...DEFAULT_FORM, members: '2', memberOverrides: '[{"member": 3}, {"member": 3}]' });
+    const result = validateForm({
+      ...DEFAULT_FORM,
+      members: '2',
+      memberOverrides: '[{"member": 3}, {"member": 3}]',
+    });
     expect(result.errors).toEqual({
       memberOverrides: [
         '[0].member: member 3 does not exist: the run has 2 members (0–1)',

@@ -33,7 +33,10 @@ export interface FieldSpec {
 
 const TEXT: Record<FieldName, { label: string; help: string; advanced?: boolean }> = {
   name: { label: 'Name', help: 'Shown in the runs list; default "<members> × <model> on <dataset>".' },
-  dataset: { label: 'Dataset', help: 'Must be available on the coordinator (and it sends it to the workers).' },
+  dataset: {
+    label: 'Dataset',
+    help: 'Must be available on the coordinator (and it sends it to the workers).',
+  },
   datasetPath: {
     label: 'Dataset path',
     help: 'Directory or file of the dataset on the coordinator, when not at its default place.',
@@ -126,7 +129,9 @@ function valueToText(kind: FieldKind, value: unknown): string {
 }
 
 /** The form's fields in schema order. */
-export const FIELD_SPECS: readonly FieldSpec[] = (Object.keys(RunConfigSchema.shape) as FieldName[]).map(specOf);
+export const FIELD_SPECS: readonly FieldSpec[] = (Object.keys(RunConfigSchema.shape) as FieldName[]).map(
+  specOf,
+);
 const SPEC_BY_NAME = new Map(FIELD_SPECS.map((s) => [s.name, s]));
 
 export function fieldSpec(name: FieldName): FieldSpec {
@@ -195,9 +200,12 @@ export function issuesToFieldErrors(issues: readonly IssueLike[]): FieldErrors {
   const errors: FieldErrors = {};
   for (const issue of issues) {
     const [head, ...rest] = issue.path;
-    const field = typeof head === 'string' && SPEC_BY_NAME.has(head as FieldName) ? (head as FieldName) : '_form';
+    const field =
+      typeof head === 'string' && SPEC_BY_NAME.has(head as FieldName) ? (head as FieldName) : '_form';
     const where =
-      rest.length > 0 ? `${rest.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ` : '';
+      rest.length > 0
+        ? `${rest.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: `
+        : '';
     const message = `${where.replace(/^\./, '')}${issue.message}`;
     const list = (errors[field] ??= []);
     if (!list.includes(message)) list.push(message);
@@ -213,7 +221,8 @@ export type FormValidation =
 export function validateForm(form: FormState): FormValidation {
   const { input, errors } = formToInput(form);
   const parsed = RunConfigSchema.safeParse(input);
-  if (parsed.success && Object.keys(errors).length === 0) return { ok: true, config: parsed.data, errors: {} };
+  if (parsed.success && Object.keys(errors).length === 0)
+    return { ok: true, config: parsed.data, errors: {} };
   const schemaErrors = parsed.success ? {} : issuesToFieldErrors(parsed.error.issues);
   // A field whose text could not be read reports that, not the schema's view of its absence.
   const merged: FieldErrors = { ...schemaErrors, ...errors };
