@@ -1,3 +1,4 @@
+/* global process */
 /**
  * The dashboard imports the workspace libs as TypeScript source (no build step), so Next
  * transpiles them; the database drivers stay plain Node modules on the server.

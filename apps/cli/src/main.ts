@@ -3,6 +3,7 @@ import { isDatasetError } from '@chorus/data';
 import { isModelError } from '@chorus/models';
 import { ChorusError, RunConfigError } from '@chorus/protocol';
 import { registerCoordinatorCommand } from './commands/coordinator';
+import { registerDashboardCommand } from './commands/dashboard';
 import { registerDatasetsCommand } from './commands/datasets';
 import { registerDemoCommand } from './commands/demo';
 import { registerModelsCommand } from './commands/models';
@@ -23,6 +24,7 @@ registerCoordinatorCommand(program);
 registerWorkerCommand(program);
 registerRunCommand(program);
 registerDemoCommand(program);
+registerDashboardCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -45,11 +45,16 @@ export interface RunningCoordinator {
   adminToken: string;
   /** Where the tokens are stored, when they were not all given. */
   tokensFile?: string;
+  /** The Postgres it uses: DATABASE_URL, or the embedded server's loopback URL (for the dashboard). */
+  databaseUrl: string;
+  databaseKind: 'external' | 'embedded';
   /** Stops accepting, flushes metrics, closes sockets, Prisma and the embedded database. */
   close(): Promise<void>;
 }
 
 export const DEFAULT_LEASE_MS = 30_000;
+/** In the data dir while a coordinator on the embedded database runs: `{ connectionString, pid }`. */
+export const EMBEDDED_DATABASE_FILE = 'embedded-database.json';
 
 export async function startCoordinator(options: CoordinatorOptions = {}): Promise<RunningCoordinator> {
   const logger = options.logger ?? pino({ name: 'chorus-coordinator' });
@@ -88,6 +93,14 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
         ? `embedded database under ${join(dataDir, 'pgdata')}`
         : 'using DATABASE_URL',
     );
+    if (database.kind === 'embedded') {
+      // Lets `chorus dashboard --data-dir …` find the embedded server while this process runs.
+      const file = join(dataDir, EMBEDDED_DATABASE_FILE);
+      writeFileSync(file, JSON.stringify({ connectionString: database.connectionString, pid: process.pid }) + '\n', {
+        mode: 0o600,
+      });
+      cleanups.push(async () => rmSync(file, { force: true }));
+    }
     const migrations = await applyMigrations(database.connectionString, { log: (line) => logger.info(line) });
     if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'migrations applied');
 
@@ -148,6 +161,8 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       workerToken: tokens.workerToken,
       adminToken: tokens.adminToken,
       ...(tokens.tokensFile !== undefined && { tokensFile: tokens.tokensFile }),
+      databaseUrl: database.connectionString,
+      databaseKind: database.kind,
       close: () => (closing ??= cleanup().then(() => logger.info('coordinator stopped'))),
     };
   } catch (error) {

@@ -2,6 +2,7 @@
 export {
   startCoordinator,
   DEFAULT_LEASE_MS,
+  EMBEDDED_DATABASE_FILE,
   type CoordinatorOptions,
   type RunningCoordinator,
 } from './coordinator';

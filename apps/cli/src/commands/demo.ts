@@ -2,14 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import type { RunningDashboard } from '@chorus/dashboard';
 import { ChorusError } from '@chorus/protocol';
 import { CoordinatorClient, followAndPrintRun } from '../coordinator-client';
 import { childProcessEnv, parseEnv } from '../env';
 import { runConfigFromFlags } from '../run-config-options';
+import { parsePort } from './dashboard';
 
 interface DemoFlags {
   port: string;
-  dashboardPort?: string;
+  dashboardPort: string;
+  dashboard: boolean;
   workers?: string;
   dataDir?: string;
   config?: string;
@@ -29,7 +32,8 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .description('start the coordinator, local workers and a default MNIST run (5 mlp members, round-robin)')
     .option('--port <port>', 'coordinator port', '4000')
-    .option('--dashboard-port <port>', 'dashboard port (the dashboard is not built yet; accepted for forward compatibility)')
+    .option('--dashboard-port <port>', 'dashboard port (0 = any free one)', '3000')
+    .option('--no-dashboard', 'do not start the web dashboard')
     .option('--workers <n>', 'local worker processes (default: one per core)')
     .option('--data-dir <dir>', 'tokens, dataset bundles and the embedded database (default .chorus)')
     .option('--config <file>', 'run config JSON instead of the default MNIST run')
@@ -41,10 +45,8 @@ export function registerDemoCommand(program: Command): void {
       if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
         throw new ChorusError('invalid-input', `--workers must be an integer from 1 to 64, got ${flags.workers}`);
       }
-      const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new ChorusError('invalid-input', `--port must be a port number, got ${flags.port}`);
-      }
+      const port = parsePort(flags.port, '--port');
+      const dashboardPort = parsePort(flags.dashboardPort, '--dashboard-port');
       const cfg = await runConfigFromFlags(flags.config ? { config: flags.config } : {});
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const dataDir = flags.dataDir ?? env.CHORUS_DATA_DIR ?? '.chorus';
@@ -60,12 +62,13 @@ export function registerDemoCommand(program: Command): void {
         logger: pino({ level: 'warn' }, process.stderr),
       });
       log(`chorus demo: coordinator on ${coordinator.url} (${env.DATABASE_URL ? 'DATABASE_URL' : `embedded Postgres in ${dataDir}`})`);
-      log(`chorus demo: the dashboard is not built yet; the API is at ${coordinator.url}/api/runs`);
 
       const children: ChildProcess[] = [];
+      let dashboard: RunningDashboard | undefined;
       const stopAll = async () => {
         for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
         await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+        await dashboard?.close();
         await coordinator.close();
       };
       let stopping = false;
@@ -89,17 +92,40 @@ export function registerDemoCommand(program: Command): void {
       }
       log(`chorus demo: ${workers} local worker process(es) started`);
 
+      if (flags.dashboard) {
+        const { startDashboard } = await import('@chorus/dashboard');
+        try {
+          dashboard = await startDashboard({
+            databaseUrl: coordinator.databaseUrl,
+            coordinatorUrl: coordinator.url,
+            port: dashboardPort,
+            log: (line) => log(`chorus demo: ${line}`),
+          });
+        } catch (error) {
+          await stopAll();
+          throw error instanceof Error ? new ChorusError('unavailable', error.message, { cause: error }) : error;
+        }
+      }
+
       const client = new CoordinatorClient(coordinator.url, coordinator.adminToken);
       const runId = await client.launch(cfg);
       log(
         `chorus demo: run ${runId}: ${cfg.members} × ${cfg.model} on ${cfg.dataset}, ${cfg.sharding} sharding, ` +
-          `${cfg.epochs} epochs — ${coordinator.url}/api/runs/${runId}`,
+          `${cfg.epochs} epochs`,
+      );
+      log(
+        dashboard
+          ? `chorus demo: watch it live at ${dashboard.url}/runs/${runId}`
+          : `chorus demo: the API shows it at ${coordinator.url}/api/runs/${runId}`,
       );
       await followAndPrintRun(client, runId, { json: Boolean(flags.json), log });
       if (flags.exitWhenDone) {
         await stopAll();
         process.exit(0);
       }
-      log(`chorus demo: run finished; coordinator still serving on ${coordinator.url} — Ctrl-C to stop`);
+      log(
+        `chorus demo: run finished; still serving ${dashboard ? `the dashboard on ${dashboard.url} and ` : ''}` +
+          `the coordinator on ${coordinator.url} — Ctrl-C to stop`,
+      );
     });
 }

@@ -3,6 +3,9 @@ import Link from 'next/link';
 import { AdminTokenProvider } from '../components/admin-token';
 import './globals.css';
 
+// Every page reads the live database: nothing is rendered at build time.
+export const dynamic = 'force-dynamic';
+
 export const metadata = {
   title: { default: 'Chorus', template: '%s · Chorus' },
   description: 'Distributed ensemble training: live voting and diversity',

@@ -1,0 +1,78 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { ChorusError } from '@chorus/protocol';
+import { parseEnv } from '../env';
+
+interface DashboardFlags {
+  host: string;
+  port: string;
+  coordinator?: string;
+  publicCoordinator?: string;
+  dataDir?: string;
+}
+
+/**
+ * `chorus dashboard`: the Next.js dashboard on its own, pointed at a coordinator and at the
+ * Postgres it uses — DATABASE_URL, or the embedded database of a coordinator running on this
+ * machine with the same --data-dir.
+ */
+export function registerDashboardCommand(program: Command): void {
+  program
+    .command('dashboard')
+    .description('start the web dashboard (built on first start) for a coordinator and its database')
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '3000')
+    .option('--coordinator <url>', 'coordinator URL (env CHORUS_COORDINATOR_URL; default http://127.0.0.1:4000)')
+    .option('--public-coordinator <url>', 'coordinator URL as browsers reach it, if different (socket.io)')
+    .option('--data-dir <dir>', "a local coordinator's data dir, to find its embedded database (default .chorus)")
+    .action(async (flags: DashboardFlags) => {
+      const env = parseEnv();
+      const port = parsePort(flags.port, '--port');
+      const databaseUrl =
+        env.DATABASE_URL ?? (await embeddedDatabaseUrl(flags.dataDir ?? env.CHORUS_DATA_DIR ?? '.chorus'));
+      const coordinatorUrl = flags.coordinator ?? env.CHORUS_COORDINATOR_URL ?? 'http://127.0.0.1:4000';
+      const log = (line: string) => process.stderr.write(`chorus dashboard: ${line}\n`);
+      const { startDashboard, DashboardError } = await import('@chorus/dashboard');
+      const dashboard = await startDashboard({
+        databaseUrl,
+        coordinatorUrl,
+        ...(flags.publicCoordinator !== undefined && { publicCoordinatorUrl: flags.publicCoordinator }),
+        host: flags.host,
+        port,
+        log,
+      }).catch((error: unknown) => {
+        throw error instanceof DashboardError ? new ChorusError('unavailable', error.message) : error;
+      });
+      log(`serving on ${dashboard.url} (coordinator ${coordinatorUrl}) — Ctrl-C to stop`);
+      const stop = () => void dashboard.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+export function parsePort(value: string, flag: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ChorusError('invalid-input', `${flag} must be a port number, got ${value}`);
+  }
+  return port;
+}
+
+/** The embedded database of a coordinator running with this data dir (it writes the file while it runs). */
+async function embeddedDatabaseUrl(dataDir: string): Promise<string> {
+  const { EMBEDDED_DATABASE_FILE } = await import('@chorus/coordinator');
+  const file = join(dataDir, EMBEDDED_DATABASE_FILE);
+  const missing = new ChorusError(
+    'unavailable',
+    `no database: set DATABASE_URL to the coordinator's Postgres, or start \`chorus coordinator --data-dir ${dataDir}\` on this machine first (it writes ${file})`,
+  );
+  if (!existsSync(file)) throw missing;
+  const { connectionString, pid } = JSON.parse(readFileSync(file, 'utf8')) as { connectionString: string; pid: number };
+  try {
+    process.kill(pid, 0);
+  } catch {
+    throw missing;
+  }
+  return connectionString;
+}
