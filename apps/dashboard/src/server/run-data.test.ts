@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { createRepositories, LIVE_ROUND, type EnsembleEvalInput } from '@chorus/db/client';
+import { withTestDatabase } from '@chorus/db/testing';
+import { diversity } from '@chorus/ensemble';
+import { loadRunPage, loadRunState } from './run-data';
+
+const db = withTestDatabase();
+
+describe('run page data (real Postgres)', () => {
+  it('reads a run, its curves, rounds, diversity and final table from the database', async () => {
+    const repos = createRepositories(db.prisma);
+    expect(await loadRunState(repos, 'missing')).toBeNull();
+    const run = await repos.runs.create({
+      name: 'page test',
+      config: { dataset: 'synthetic', model: 'mlp', members: 3, epochs: 2, sharding: 'round-robin' },
+      seed: 7,
+      datasetName: 'synthetic',
+      numClasses: 2,
+      members: [{ totalBatches: 10 }, { totalBatches: 10 }, { totalBatches: 10 }],
+    });
+    const [m0, m1] = run.members;
+    await repos.metrics.insert([
+      ...Array.from({ length: 30 }, (_, i) => ({
+        memberId: m0!.id,
+        step: i + 1,
+        epoch: 0,
+        loss: 1 / (i + 1),
+        accuracy: i / 30,
+        samplesPerSecond: 10,
+      })),
+      { memberId: m1!.id, step: 1, epoch: 0, loss: 0.9, accuracy: 0.2, samplesPerSecond: 12 },
+    ]);
+
+    // Round 0 and the live view: soft 0.75, hard 1; best member 0.75, mean 2/3 (the same labels as lib/run-diversity.test.ts).
+    const truth = Int32Array.from([0, 0, 0, 0]);
+    const labels = [
+      Int32Array.from([0, 0, 0, 1]),
+      Int32Array.from([0, 1, 0, 1]),
+      Int32Array.from([1, 0, 0, 0]),
+    ];
+    const report = diversity(labels, truth);
+    for (const round of [LIVE_ROUND, 0]) {
+      const rows: EnsembleEvalInput[] = (['soft', 'hard'] as const).map((strategy) => {
+        const accuracy = strategy === 'soft' ? 0.75 : 1;
+        return {
+          runId: run.id,
+          round,
+          split: 'test',
+          strategy,
+          accuracy,
+          nll: 0.5,
+          brier: 0.2,
+          ece: strategy === 'soft' ? 0.1 : 0.05,
+          gainOverBest: accuracy - 0.75,
+          gainOverMean: accuracy - 2 / 3,
+          memberCount: 3,
+        };
+      });
+      await repos.evals.saveEnsembleEvals(rows);
+      const { pairwise, mean, ...rest } = report;
+      await repos.evals.saveDiversityEval({
+        runId: run.id,
+        round,
+        split: 'test',
+        memberCount: 3,
+        pairwise: JSON.parse(JSON.stringify(pairwise)),
+        summary: { ...mean, ...rest },
+      });
+    }
+
+    const page = await loadRunPage(repos, run.id, 10);
+    expect(page).not.toBeNull();
+    const { run: view, curves, rounds, diversity: panel, finalTable } = page!;
+    expect(view).toMatchObject({
+      id: run.id,
+      name: 'page test',
+      status: 'pending',
+      model: 'mlp',
+      members: expect.any(Array),
+    });
+    expect(typeof view.createdAt).toBe('string');
+    expect(view.members.map((m) => [m.index, m.totalBatches])).toEqual([
+      [0, 10],
+      [1, 10],
+      [2, 10],
+    ]);
+    // 30 points of member 0 downsampled to 10 (first and last kept); member 1's single point; member 2 has none.
+    expect(curves.map((c) => [c.index, c.loss.length])).toEqual([
+      [0, 10],
+      [1, 1],
+    ]);
+    expect(curves[0]?.loss[0]).toEqual([1, 1]);
+    expect(curves[0]?.loss.at(-1)).toEqual([30, 1 / 30]);
+    expect(rounds.map((r) => [r.round, r.strategies])).toEqual([[0, { hard: 1, soft: 0.75 }]]);
+    expect(panel).toMatchObject({ source: 'round', round: 0, memberCount: 3 });
+    expect(panel?.pairwise?.disagreement).toEqual(report.pairwise.disagreement);
+    expect(finalTable?.source).toBe('round');
+    expect(finalTable?.rows.map((r) => [r.key, r.values.ece])).toEqual([
+      ['hard', 0.05],
+      ['soft', 0.1],
+      ['0', undefined],
+      ['1', undefined],
+      ['2', undefined],
+    ]);
+  });
+});

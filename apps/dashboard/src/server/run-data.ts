@@ -1,0 +1,88 @@
+import { loadRunDetail, type Repositories } from '@chorus/db/client';
+import { curvesFromPoints, MAX_POINTS_PER_MEMBER, type MemberCurve } from '../lib/run-curves';
+import {
+  parseDiversitySummary,
+  parsePairwise,
+  type DiversitySummary,
+  type PairwiseMatrices,
+} from '../lib/run-diversity';
+import { finalTableOf, type FinalTable } from '../lib/run-final-table';
+import { roundSummaries, type RoundSummary } from '../lib/run-rounds';
+
+/**
+ * Everything the run page shows, read from the database (the source of truth: the page renders
+ * it on the server and the browser refetches it through app/api/runs/[id] after a reconnect or an
+ * evaluation). Plain JSON: dates are ISO strings, so the same object serves both paths.
+ */
+export type Jsonified<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Jsonified<U>[]
+    : T extends object
+      ? { [K in keyof T]: Jsonified<T[K]> }
+      : T;
+
+const toJson = <T>(value: T): Jsonified<T> => JSON.parse(JSON.stringify(value)) as Jsonified<T>;
+
+type RunDetail = NonNullable<Awaited<ReturnType<typeof loadRunDetail>>>;
+export type RunView = Jsonified<Omit<RunDetail, 'config' | 'result'>> & { config: unknown; result: unknown };
+export type RunMemberView = RunView['members'][number];
+
+/** The diversity heatmaps' round: the latest complete one, else the live view. */
+export interface DiversityPanelData {
+  source: 'round' | 'live';
+  round: number | null;
+  memberCount: number;
+  pairwise: PairwiseMatrices | null;
+  summary: DiversitySummary | null;
+}
+
+export interface RunState {
+  run: RunView;
+  rounds: RoundSummary[];
+  diversity: DiversityPanelData | null;
+  finalTable: FinalTable | null;
+}
+
+export interface RunPageData extends RunState {
+  curves: MemberCurve[];
+}
+
+/** The run's status, members, evaluations and tables (not its curves); null if there is no such run. */
+export async function loadRunState(repos: Repositories, id: string): Promise<RunState | null> {
+  const detail = await loadRunDetail(repos, id);
+  if (!detail) return null;
+  const [ensemble, diversity] = await Promise.all([
+    repos.evals.listEnsembleEvals(id, { split: 'test' }),
+    repos.evals.listDiversityEvals(id, { split: 'test' }),
+  ]);
+  const view = detail.latestRound ?? detail.live;
+  const test = view?.diversity.test ?? null;
+  return {
+    run: toJson(detail) as RunView,
+    rounds: roundSummaries(ensemble, diversity),
+    diversity:
+      view && test
+        ? {
+            source: detail.latestRound ? 'round' : 'live',
+            round: detail.latestRound ? detail.latestRound.round : null,
+            memberCount: view.memberCount,
+            pairwise: parsePairwise(test.pairwise),
+            summary: parseDiversitySummary(test.summary),
+          }
+        : null,
+    finalTable: finalTableOf(detail),
+  };
+}
+
+/** The whole page: the state plus every member's loss and accuracy curve, downsampled. */
+export async function loadRunPage(
+  repos: Repositories,
+  id: string,
+  maxPointsPerMember = MAX_POINTS_PER_MEMBER,
+): Promise<RunPageData | null> {
+  const state = await loadRunState(repos, id);
+  if (!state) return null;
+  const points = await repos.metrics.listForRun(id);
+  return { ...state, curves: curvesFromPoints(points, maxPointsPerMember) };
+}
