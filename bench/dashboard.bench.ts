@@ -82,7 +82,13 @@ async function main() {
 
   try {
     // A run of MEMBERS members on the synthetic dataset; ROUNDS epochs = evaluation rounds.
-    const config = parseRunConfig({ dataset: 'synthetic', model: 'mlp', members: MEMBERS, epochs: ROUNDS, seed: 5 });
+    const config = parseRunConfig({
+      dataset: 'synthetic',
+      model: 'mlp',
+      members: MEMBERS,
+      epochs: ROUNDS,
+      seed: 5,
+    });
     const created = await fetch(`${coordinator.url}/api/runs`, {
       method: 'POST',
       headers: { authorization: `Bearer ${coordinator.adminToken}`, 'content-type': 'application/json' },
@@ -115,7 +121,9 @@ async function main() {
         socket.once('connect', () => resolve());
         socket.once('connect_error', reject);
       });
-      const { assignment } = await call<{ assignment: Assignment | null }>((ack) => socket.emit('member:request', {}, ack));
+      const { assignment } = await call<{ assignment: Assignment | null }>((ack) =>
+        socket.emit('member:request', {}, ack),
+      );
       if (!assignment) throw new Error(`simulated worker ${i} got no member`);
       workers.push({ socket, assignment });
     }
@@ -155,7 +163,18 @@ async function main() {
         emitted.set(`${assignment.memberIndex}:${step}`, Date.now());
         socket.emit(
           'metrics',
-          { ...lease, points: [{ step, epoch: Math.floor((k / (METRICS_HZ * SECONDS)) * ROUNDS), loss: 1 / k, accuracy: 1 - 1 / (k + 1), samplesPerSecond: 1000 }] },
+          {
+            ...lease,
+            points: [
+              {
+                step,
+                epoch: Math.floor((k / (METRICS_HZ * SECONDS)) * ROUNDS),
+                loss: 1 / k,
+                accuracy: 1 - 1 / (k + 1),
+                samplesPerSecond: 1000,
+              },
+            ],
+          },
           () => {},
         );
       }
@@ -168,7 +187,11 @@ async function main() {
           const seed = 1 + round * 1000 + assignment.memberIndex * 7 + (split === 'test' ? 500 : 0);
           const probabilities = new Uint8Array(softmaxRows(rows[split], dataset.numClasses, seed).buffer);
           await call((ack) =>
-            socket.emit('predictions', { ...lease, round, split, rows: rows[split], numClasses: dataset.numClasses, probabilities }, ack),
+            socket.emit(
+              'predictions',
+              { ...lease, round, split, rows: rows[split], numClasses: dataset.numClasses, probabilities },
+              ack,
+            ),
           );
         }
       }
@@ -182,19 +205,37 @@ async function main() {
       if (shown !== undefined) latencies.push(shown - at);
     }
     console.log('\n1. worker metric → browser (run page, member step cells)');
-    console.log(`   ${MEMBERS} simulated workers × ${METRICS_HZ} metrics/s for ${SECONDS} s, ${ROUNDS} prediction rounds each meanwhile`);
-    console.log(`   emitted ${emitted.size}, shown ${latencies.length} (the page coalesces updates that arrive together)`);
-    console.log(`   p50 ${ms(median(latencies))}, p95 ${ms(quantile(latencies, 0.95))}, max ${ms(Math.max(...latencies))}  (target p95 < 1000 ms)`);
+    console.log(
+      `   ${MEMBERS} simulated workers × ${METRICS_HZ} metrics/s for ${SECONDS} s, ${ROUNDS} prediction rounds each meanwhile`,
+    );
+    console.log(
+      `   emitted ${emitted.size}, shown ${latencies.length} (the page coalesces updates that arrive together)`,
+    );
+    console.log(
+      `   p50 ${ms(median(latencies))}, p95 ${ms(quantile(latencies, 0.95))}, max ${ms(Math.max(...latencies))}  (target p95 < 1000 ms)`,
+    );
     await page.close();
 
     for (const { socket, assignment } of workers) {
-      await call((ack) => socket.emit('member:done', { memberId: assignment.memberId, attempt: assignment.attempt, samples: 0, seconds: SECONDS }, ack));
+      await call((ack) =>
+        socket.emit(
+          'member:done',
+          { memberId: assignment.memberId, attempt: assignment.attempt, samples: 0, seconds: SECONDS },
+          ack,
+        ),
+      );
     }
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const run = (await (await fetch(`${coordinator.url}/api/runs/${runId}`)).json()) as { status: string; latestRound: { round: number } | null };
+      const run = (await (await fetch(`${coordinator.url}/api/runs/${runId}`)).json()) as {
+        status: string;
+        latestRound: { round: number } | null;
+      };
       if (run.status === 'completed' && run.latestRound?.round === ROUNDS - 1) break;
-      if (Date.now() > deadline) throw new Error(`run not completed with ${ROUNDS} rounds: ${run.status}, latest ${run.latestRound?.round}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `run not completed with ${ROUNDS} rounds: ${run.status}, latest ${run.latestRound?.round}`,
+        );
       await sleep(250);
     }
 
@@ -205,17 +246,30 @@ async function main() {
       const t0 = performance.now();
       await p.goto(`${dashboard.url}/runs/${runId}`, { waitUntil: 'domcontentloaded' });
       const dom = performance.now() - t0;
-      await p.locator('table[data-testid="final-table"] tr[data-strategy="soft"]').waitFor({ timeout: 60_000 });
-      for (const chart of ['chart-member-loss', 'chart-strategy-accuracy', 'chart-disagreement', 'chart-accuracy-diversity']) {
+      await p
+        .locator('table[data-testid="final-table"] tr[data-strategy="soft"]')
+        .waitFor({ timeout: 60_000 });
+      for (const chart of [
+        'chart-member-loss',
+        'chart-strategy-accuracy',
+        'chart-disagreement',
+        'chart-accuracy-diversity',
+      ]) {
         await p.locator(`[data-testid="${chart}"] canvas`).waitFor({ timeout: 60_000 });
       }
       const ready = performance.now() - t0;
       if (i > 0) loads.push({ dom, ready }); // the first load warms the server's caches
       await p.close();
     }
-    console.log(`\n2. run page load, ${MEMBERS} members × ${ROUNDS} rounds stored (${LOADS} loads after one warm-up)`);
-    console.log(`   HTML (DOMContentLoaded): p50 ${ms(median(loads.map((l) => l.dom)))}, max ${ms(Math.max(...loads.map((l) => l.dom)))}`);
-    console.log(`   charts and final table drawn: p50 ${ms(median(loads.map((l) => l.ready)))}, max ${ms(Math.max(...loads.map((l) => l.ready)))}`);
+    console.log(
+      `\n2. run page load, ${MEMBERS} members × ${ROUNDS} rounds stored (${LOADS} loads after one warm-up)`,
+    );
+    console.log(
+      `   HTML (DOMContentLoaded): p50 ${ms(median(loads.map((l) => l.dom)))}, max ${ms(Math.max(...loads.map((l) => l.dom)))}`,
+    );
+    console.log(
+      `   charts and final table drawn: p50 ${ms(median(loads.map((l) => l.ready)))}, max ${ms(Math.max(...loads.map((l) => l.ready)))}`,
+    );
     console.log(`   load average after: ${loadLine()}`);
     for (const { socket } of workers) socket.close();
   } finally {

@@ -19,14 +19,32 @@ const STRATEGIES = ['hard', 'soft', 'weighted-soft', 'weighted-hard', 'geometric
 const METRICS = ['accuracy', 'nll', 'brier', 'ece', 'gainOverBest', 'gainOverMean'] as const;
 
 // Long enough to watch live (a few seconds per epoch per member on two busy cores).
-const RUN = { dataset: 'mnist', model: 'mlp', members: 2, epochs: 3, batchSize: 32, trainLimit: 20_000, seed: 7 };
-const SECOND_RUN = { dataset: 'digits', model: 'mlp', members: 3, epochs: 3, batchSize: 32, seed: 3, name: 'digits for compare' };
+const RUN = {
+  dataset: 'mnist',
+  model: 'mlp',
+  members: 2,
+  epochs: 3,
+  batchSize: 32,
+  trainLimit: 20_000,
+  seed: 7,
+};
+const SECOND_RUN = {
+  dataset: 'digits',
+  model: 'mlp',
+  members: 3,
+  epochs: 3,
+  batchSize: 32,
+  seed: 3,
+  name: 'digits for compare',
+};
 
 // In CI the browser is installed by .ci/run and must be there; elsewhere a machine without chromium skips, loudly.
 const requireBrowser = Boolean(process.env.CI);
 const haveBrowser = chromiumPath() !== undefined;
 if (!haveBrowser && !requireBrowser) {
-  console.warn('test/dashboard.test.ts skipped: no chromium (apt-get install chromium, or set CHROMIUM_PATH)');
+  console.warn(
+    'test/dashboard.test.ts skipped: no chromium (apt-get install chromium, or set CHROMIUM_PATH)',
+  );
 }
 
 describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus demo + chromium)', () => {
@@ -45,14 +63,34 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     await import('node:fs/promises').then((fs) => fs.writeFile(configPath, JSON.stringify(RUN)));
     demo = new ChorusProcess(
       'demo',
-      ['demo', '--port', '0', '--dashboard-port', '0', '--workers', '2', '--data-dir', dataDir.path, '--config', configPath],
+      [
+        'demo',
+        '--port',
+        '0',
+        '--dashboard-port',
+        '0',
+        '--workers',
+        '2',
+        '--data-dir',
+        dataDir.path,
+        '--config',
+        configPath,
+      ],
       { CHORUS_CACHE_DIR: join(dataDir.path, 'cache') },
     );
-    coordinatorUrl = (await demo.waitForLine('stderr', /coordinator on (http:\/\/127\.0\.0\.1:\d+)/, 120_000))[1]!;
-    const live = await demo.waitForLine('stderr', /watch it live at (http:\/\/127\.0\.0\.1:\d+)\/runs\/(\S+)/, 300_000);
+    coordinatorUrl = (
+      await demo.waitForLine('stderr', /coordinator on (http:\/\/127\.0\.0\.1:\d+)/, 120_000)
+    )[1]!;
+    const live = await demo.waitForLine(
+      'stderr',
+      /watch it live at (http:\/\/127\.0\.0\.1:\d+)\/runs\/(\S+)/,
+      300_000,
+    );
     dashboardUrl = live[1]!;
     runId = live[2]!;
-    adminToken = (JSON.parse(readFileSync(join(dataDir.path, 'tokens.json'), 'utf8')) as { adminToken: string }).adminToken;
+    adminToken = (
+      JSON.parse(readFileSync(join(dataDir.path, 'tokens.json'), 'utf8')) as { adminToken: string }
+    ).adminToken;
     browser = await launchBrowser();
   }, 420_000);
 
@@ -72,7 +110,8 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     (page as Page & { errors?: string[] }).errors = errors;
     return page;
   };
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const shot = (page: Page, name: string) =>
+    page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
   const dataValue = async (page: Page, selector: string): Promise<number> => {
     const raw = await page.locator(selector).first().getAttribute('data-value');
     if (raw === null) throw new Error(`${selector} has no data-value`);
@@ -82,38 +121,62 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
   it('shows the run live while it trains, then the final table equal to the API', async () => {
     try {
       const page = await open(`/runs/${runId}`);
-      await expectEventually(async () => expect(await page.getByTestId('connection-state').textContent()).toMatch(/live/i), 60_000, {
-        what: 'the run page joins the run over socket.io',
-      });
+      await expectEventually(
+        async () => expect(await page.getByTestId('connection-state').textContent()).toMatch(/live/i),
+        60_000,
+        {
+          what: 'the run page joins the run over socket.io',
+        },
+      );
 
       // Live: a member's step shown on the page changes without reloading the page.
       const running = await getRun(coordinatorUrl, runId);
       expect(['pending', 'running']).toContain(running.status);
-      const stepOf = async (i: number) => Number((await page.getByTestId(`member-step-${i}`).textContent())?.replace(/\D/g, '') || '0');
-      const first = await expectEventually(async () => {
-        const s = Math.max(await stepOf(0), await stepOf(1));
-        expect(s).toBeGreaterThan(0);
-        return s;
-      }, 120_000, { what: 'a member shows training steps' });
-      await expectEventually(async () => expect(Math.max(await stepOf(0), await stepOf(1))).toBeGreaterThan(first), 60_000, {
-        what: 'the steps shown change live',
-      });
+      const stepOf = async (i: number) =>
+        Number((await page.getByTestId(`member-step-${i}`).textContent())?.replace(/\D/g, '') || '0');
+      const first = await expectEventually(
+        async () => {
+          const s = Math.max(await stepOf(0), await stepOf(1));
+          expect(s).toBeGreaterThan(0);
+          return s;
+        },
+        120_000,
+        { what: 'a member shows training steps' },
+      );
+      await expectEventually(
+        async () => expect(Math.max(await stepOf(0), await stepOf(1))).toBeGreaterThan(first),
+        60_000,
+        {
+          what: 'the steps shown change live',
+        },
+      );
       await shot(page, 'run-live');
 
       const done = await waitForRunEnd(() => coordinatorUrl, runId, 300_000);
       expect(done.status).toBe('completed');
       const result = done.result as RunResult;
 
-      await expectEventually(async () => expect(await page.getByTestId('run-status').textContent()).toMatch(/completed/i), 30_000, {
-        what: 'the page shows the run completed',
-      });
+      await expectEventually(
+        async () => expect(await page.getByTestId('run-status').textContent()).toMatch(/completed/i),
+        30_000,
+        {
+          what: 'the page shows the run completed',
+        },
+      );
       const table = page.locator('table[data-testid="final-table"]');
-      await expectEventually(async () => expect(await table.getAttribute('data-source')).toBe('result'), 30_000, {
-        what: 'the final table shows the stored result',
-      });
+      await expectEventually(
+        async () => expect(await table.getAttribute('data-source')).toBe('result'),
+        30_000,
+        {
+          what: 'the final table shows the stored result',
+        },
+      );
       for (const strategy of STRATEGIES) {
         for (const metric of METRICS) {
-          const shown = await dataValue(page, `table[data-testid="final-table"] tr[data-strategy="${strategy}"] td[data-metric="${metric}"]`);
+          const shown = await dataValue(
+            page,
+            `table[data-testid="final-table"] tr[data-strategy="${strategy}"] td[data-metric="${metric}"]`,
+          );
           expect(shown, `${strategy} ${metric}`).toBeCloseTo(result.ensemble[strategy][metric], 12);
         }
       }
@@ -139,7 +202,11 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     await strategy.selectOption('soft');
     await compute();
     await expectEventually(
-      async () => expect(await dataValue(page, '[data-testid="what-if-accuracy"]')).toBeCloseTo(result.ensemble.soft.accuracy, 12),
+      async () =>
+        expect(await dataValue(page, '[data-testid="what-if-accuracy"]')).toBeCloseTo(
+          result.ensemble.soft.accuracy,
+          12,
+        ),
       30_000,
       { what: 'what-if with every member equals the soft vote' },
     );
@@ -149,7 +216,11 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     await compute();
     const member0 = result.members.find((m) => m.index === 0)!;
     await expectEventually(
-      async () => expect(await dataValue(page, '[data-testid="what-if-accuracy"]')).toBeCloseTo(member0.testAccuracy, 12),
+      async () =>
+        expect(await dataValue(page, '[data-testid="what-if-accuracy"]')).toBeCloseTo(
+          member0.testAccuracy,
+          12,
+        ),
       30_000,
       { what: 'what-if with member 0 alone equals its accuracy' },
     );
@@ -157,14 +228,21 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     // No member: refused with a message.
     await memberBox(0).uncheck();
     await compute();
-    await expectEventually(async () => expect(await page.getByRole('alert').first().textContent()).toMatch(/member/i), 10_000, {
-      what: 'an empty selection is refused',
-    });
+    await expectEventually(
+      async () => expect(await page.getByRole('alert').first().textContent()).toMatch(/member/i),
+      10_000,
+      {
+        what: 'an empty selection is refused',
+      },
+    );
     await page.close();
   }, 120_000);
 
   it('compares two runs side by side with the API numbers', async () => {
-    const launched = await request<{ id: string }>(coordinatorUrl, 'POST', '/api/runs', { token: adminToken, body: SECOND_RUN });
+    const launched = await request<{ id: string }>(coordinatorUrl, 'POST', '/api/runs', {
+      token: adminToken,
+      body: SECOND_RUN,
+    });
     expect(launched.status).toBe(201);
     const secondId = launched.body.id;
     const second = await waitForRunEnd(() => coordinatorUrl, secondId, 300_000);
@@ -172,9 +250,13 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     const first = await getRun(coordinatorUrl, runId);
 
     const page = await open(`/compare?runs=${runId},${secondId}`);
-    await expectEventually(async () => expect(await page.locator('table[data-testid="compare-table"]').count()).toBe(1), 30_000, {
-      what: 'the compare table renders',
-    });
+    await expectEventually(
+      async () => expect(await page.locator('table[data-testid="compare-table"]').count()).toBe(1),
+      30_000,
+      {
+        what: 'the compare table renders',
+      },
+    );
     for (const run of [first, second]) {
       const result = run.result as RunResult;
       for (const strategy of STRATEGIES) {
@@ -194,24 +276,36 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
 
   it('lists runs and workers, and refuses a launch with a wrong admin token', async () => {
     const runs = await open('/');
-    await expectEventually(async () => expect(await runs.getByTestId(`run-row-${runId}`).count()).toBe(1), 30_000, {
-      what: 'the runs page lists the run',
-    });
+    await expectEventually(
+      async () => expect(await runs.getByTestId(`run-row-${runId}`).count()).toBe(1),
+      30_000,
+      {
+        what: 'the runs page lists the run',
+      },
+    );
     expect(await runs.getByTestId(`run-status-${runId}`).textContent()).toMatch(/completed/i);
     await shot(runs, 'runs');
 
     const workers = await open('/workers');
-    await expectEventually(async () => expect(await workers.locator('tr[data-testid^="worker-row-"]').count()).toBe(2), 30_000, {
-      what: 'the workers page lists the two demo workers',
-    });
+    await expectEventually(
+      async () => expect(await workers.locator('tr[data-testid^="worker-row-"]').count()).toBe(2),
+      30_000,
+      {
+        what: 'the workers page lists the two demo workers',
+      },
+    );
     await shot(workers, 'workers');
 
     const form = await open('/runs/new');
     await form.getByLabel('Admin token').fill('not-the-admin-token');
     await form.getByRole('button', { name: 'Launch run' }).click();
-    await expectEventually(async () => expect(await form.getByRole('alert').first().textContent()).toMatch(/token|401|unauthori/i), 30_000, {
-      what: 'a wrong token is refused with a message',
-    });
+    await expectEventually(
+      async () => expect(await form.getByRole('alert').first().textContent()).toMatch(/token|401|unauthori/i),
+      30_000,
+      {
+        what: 'a wrong token is refused with a message',
+      },
+    );
     await shot(form, 'new-run');
     // Nothing was launched by the refused form.
     const listed = await request<{ runs: unknown[] }>(coordinatorUrl, 'GET', '/api/runs');

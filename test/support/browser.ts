@@ -16,7 +16,9 @@ export function chromiumPath(): string | undefined {
 export async function launchBrowser(): Promise<Browser> {
   const executablePath = chromiumPath();
   if (!executablePath) {
-    throw new Error('no chromium: install Debian\'s `chromium` (apt-get install chromium) or set CHROMIUM_PATH');
+    throw new Error(
+      "no chromium: install Debian's `chromium` (apt-get install chromium) or set CHROMIUM_PATH",
+    );
   }
   return chromium.launch({
     executablePath,

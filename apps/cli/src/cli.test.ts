@@ -93,7 +93,7 @@ describe('chorus CLI', () => {
     const config = join(dir, 'demo.json');
     await writeFile(config, JSON.stringify({ dataset: 'synthetic', members: 2, epochs: 2, trainLimit: 600 }));
     const r = await chorus(
-      ['demo', '--port', '0', '--workers', '2', '--data-dir', join(dir, 'demo-data'), '--config', config, '--exit-when-done', '--json'],
+      ['demo', '--port', '0', '--no-dashboard', '--workers', '2', '--data-dir', join(dir, 'demo-data'), '--config', config, '--exit-when-done', '--json'],
       240_000,
     );
     expect(r.code, r.stderr).toBe(0);

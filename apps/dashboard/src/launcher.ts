@@ -1,6 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
@@ -88,10 +98,28 @@ export async function ensureDashboardBuild(
   const distDir = options.distDir ?? '.next';
   const stampPath = join(DASHBOARD_DIR, distDir, BUILD_STAMP);
   const hash = dashboardSourceHash();
-  if (existsSync(join(DASHBOARD_DIR, distDir, 'BUILD_ID')) && existsSync(stampPath)) {
-    const stamp = JSON.parse(readFileSync(stampPath, 'utf8')) as { hash?: string };
-    if (stamp.hash === hash) return null;
+  const upToDate = () => {
+    if (!existsSync(join(DASHBOARD_DIR, distDir, 'BUILD_ID')) || !existsSync(stampPath)) return false;
+    return (JSON.parse(readFileSync(stampPath, 'utf8')) as { hash?: string }).hash === hash;
+  };
+  if (upToDate()) return null;
+  // Two starts at once (npm start and chorus dashboard, or two test files) must not build into one folder together.
+  const unlock = await lockBuild(join(DASHBOARD_DIR, `${distDir}.build.lock`), options.log);
+  try {
+    if (upToDate()) return null;
+    return await build(distDir, stampPath, hash, options.log);
+  } finally {
+    unlock();
   }
+}
+
+async function build(
+  distDir: string,
+  stampPath: string,
+  hash: string,
+  log: ((line: string) => void) | undefined,
+): Promise<{ seconds: number }> {
+  const options = { log };
   options.log?.('building the dashboard (first start, or its sources changed; about a minute)…');
   const started = performance.now();
   const output: string[] = [];
@@ -111,7 +139,9 @@ export async function ensureDashboardBuild(
     child.once('exit', resolvePromise);
   });
   if (code !== 0) {
-    throw new DashboardError(`building the dashboard failed (next build exited with ${code}):\n${output.join('').slice(-4000)}`);
+    throw new DashboardError(
+      `building the dashboard failed (next build exited with ${code}):\n${output.join('').slice(-4000)}`,
+    );
   }
   writeFileSync(stampPath, JSON.stringify({ hash, builtAt: new Date().toISOString() }) + '\n');
   const seconds = (performance.now() - started) / 1000;
@@ -119,12 +149,53 @@ export async function ensureDashboardBuild(
   return { seconds };
 }
 
+/** Takes the build lock (a file holding the builder's pid); waits while a live process holds it. */
+async function lockBuild(path: string, log: ((line: string) => void) | undefined): Promise<() => void> {
+  const deadline = Date.now() + 15 * 60_000;
+  let told = false;
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(readFileSync(path, 'utf8').trim());
+    if (!isAlive(holder)) {
+      rmSync(path, { force: true }); // left by a build that died
+      continue;
+    }
+    if (Date.now() > deadline)
+      throw new DashboardError(
+        `another process (pid ${holder}) has been building the dashboard for 15 minutes: ${path}`,
+      );
+    if (!told) log?.(`waiting for another process (pid ${holder}) that is building the dashboard…`);
+    told = true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Builds if needed, starts `next start`, and resolves once the dashboard answers its health check. */
 export async function startDashboard(options: DashboardOptions): Promise<RunningDashboard> {
   const host = options.host ?? '127.0.0.1';
   const distDir = options.distDir ?? '.next';
   const built = await ensureDashboardBuild({ distDir, ...(options.log && { log: options.log }) });
-  const port = options.port === 0 || options.port === undefined ? await freePort(host, options.port ?? 3000) : options.port;
+  const port =
+    options.port === 0 || options.port === undefined
+      ? await freePort(host, options.port ?? 3000)
+      : options.port;
   await assertPortFree(host, port);
 
   const output: string[] = [];
@@ -163,7 +234,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new DashboardError(`the dashboard server exited during start-up:\n${output.join('').slice(-4000)}`);
+      throw new DashboardError(
+        `the dashboard server exited during start-up:\n${output.join('').slice(-4000)}`,
+      );
     }
     const health = await fetch(`${url}/api/health`).then(
       (r) => r.status,

@@ -23,9 +23,15 @@ export function registerDashboardCommand(program: Command): void {
     .description('start the web dashboard (built on first start) for a coordinator and its database')
     .option('--host <host>', 'interface to bind', '127.0.0.1')
     .option('--port <port>', 'port to listen on', '3000')
-    .option('--coordinator <url>', 'coordinator URL (env CHORUS_COORDINATOR_URL; default http://127.0.0.1:4000)')
+    .option(
+      '--coordinator <url>',
+      'coordinator URL (env CHORUS_COORDINATOR_URL; default http://127.0.0.1:4000)',
+    )
     .option('--public-coordinator <url>', 'coordinator URL as browsers reach it, if different (socket.io)')
-    .option('--data-dir <dir>', "a local coordinator's data dir, to find its embedded database (default .chorus)")
+    .option(
+      '--data-dir <dir>',
+      "a local coordinator's data dir, to find its embedded database (default .chorus)",
+    )
     .action(async (flags: DashboardFlags) => {
       const env = parseEnv();
       const port = parsePort(flags.port, '--port');
@@ -68,7 +74,10 @@ async function embeddedDatabaseUrl(dataDir: string): Promise<string> {
     `no database: set DATABASE_URL to the coordinator's Postgres, or start \`chorus coordinator --data-dir ${dataDir}\` on this machine first (it writes ${file})`,
   );
   if (!existsSync(file)) throw missing;
-  const { connectionString, pid } = JSON.parse(readFileSync(file, 'utf8')) as { connectionString: string; pid: number };
+  const { connectionString, pid } = JSON.parse(readFileSync(file, 'utf8')) as {
+    connectionString: string;
+    pid: number;
+  };
   try {
     process.kill(pid, 0);
   } catch {

@@ -43,7 +43,10 @@ export function registerDemoCommand(program: Command): void {
       const env = parseEnv();
       const workers = flags.workers ? Number(flags.workers) : availableParallelism();
       if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
-        throw new ChorusError('invalid-input', `--workers must be an integer from 1 to 64, got ${flags.workers}`);
+        throw new ChorusError(
+          'invalid-input',
+          `--workers must be an integer from 1 to 64, got ${flags.workers}`,
+        );
       }
       const port = parsePort(flags.port, '--port');
       const dashboardPort = parsePort(flags.dashboardPort, '--dashboard-port');
@@ -61,13 +64,17 @@ export function registerDemoCommand(program: Command): void {
         // The demo's own output is the progress view; the service logs only what goes wrong.
         logger: pino({ level: 'warn' }, process.stderr),
       });
-      log(`chorus demo: coordinator on ${coordinator.url} (${env.DATABASE_URL ? 'DATABASE_URL' : `embedded Postgres in ${dataDir}`})`);
+      log(
+        `chorus demo: coordinator on ${coordinator.url} (${env.DATABASE_URL ? 'DATABASE_URL' : `embedded Postgres in ${dataDir}`})`,
+      );
 
       const children: ChildProcess[] = [];
       let dashboard: RunningDashboard | undefined;
       const stopAll = async () => {
         for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-        await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+        await Promise.all(
+          children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)),
+        );
         await dashboard?.close();
         await coordinator.close();
       };
@@ -85,8 +92,20 @@ export function registerDemoCommand(program: Command): void {
         // The token travels in the environment, not argv, so other users' `ps` cannot read it.
         const child = spawn(
           process.execPath,
-          [CLI_ENTRY, 'worker', '--coordinator', coordinator.url, '--name', `local-${i}`, '--log-level', 'warn'],
-          { stdio: ['ignore', 'ignore', 'inherit'], env: childProcessEnv({ CHORUS_WORKER_TOKEN: coordinator.workerToken }) },
+          [
+            CLI_ENTRY,
+            'worker',
+            '--coordinator',
+            coordinator.url,
+            '--name',
+            `local-${i}`,
+            '--log-level',
+            'warn',
+          ],
+          {
+            stdio: ['ignore', 'ignore', 'inherit'],
+            env: childProcessEnv({ CHORUS_WORKER_TOKEN: coordinator.workerToken }),
+          },
         );
         children.push(child);
       }
@@ -103,7 +122,9 @@ export function registerDemoCommand(program: Command): void {
           });
         } catch (error) {
           await stopAll();
-          throw error instanceof Error ? new ChorusError('unavailable', error.message, { cause: error }) : error;
+          throw error instanceof Error
+            ? new ChorusError('unavailable', error.message, { cause: error })
+            : error;
         }
       }
 
