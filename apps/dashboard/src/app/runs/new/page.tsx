@@ -1,0 +1,40 @@
+import { RunConfigSchema } from '@chorus/protocol';
+import { NewRunLauncher } from '../../../components/new-run/new-run-launcher';
+import { configToForm } from '../../../lib/config-form';
+import { repositories } from '../../../server/repositories';
+
+export const dynamic = 'force-dynamic';
+export const metadata = { title: 'New run' };
+
+/** `/runs/new`, or `/runs/new?from=<run id>` to start from a previous run's config. */
+export default async function NewRunPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ from?: string | string[] }>;
+}) {
+  const { from } = await searchParams;
+  const fromId = typeof from === 'string' && /^[\w-]{1,64}$/.test(from) ? from : null;
+  let initial;
+  let note: string | undefined;
+  if (fromId) {
+    const run = await repositories().runs.get(fromId);
+    const parsed = run ? RunConfigSchema.safeParse(run.config) : null;
+    if (run && parsed?.success) {
+      // A copy gets a new name (the coordinator's default unless the user types one).
+      initial = configToForm({ ...parsed.data, name: undefined });
+      note = `Starting from the config of “${run.name}”.`;
+    } else {
+      note = `Run ${fromId} was not found (or its config is no longer valid): starting from the defaults.`;
+    }
+  }
+  return (
+    <>
+      <h1>New run</h1>
+      <p className="muted">
+        The run config of <code>chorus train</code> / <code>chorus run</code>; checked here with the same
+        schema the coordinator uses. Free workers pick its members up as soon as it is launched.
+      </p>
+      <NewRunLauncher {...(initial && { initial })} {...(note && { note })} />
+    </>
+  );
+}

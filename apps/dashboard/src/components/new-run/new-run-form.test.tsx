@@ -1,0 +1,97 @@
+// @vitest-environment jsdom
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { AdminTokenProvider } from '../admin-token';
+import { NewRunForm, type LaunchResult } from './new-run-form';
+
+afterEach(() => {
+  cleanup();
+  sessionStorage.clear(); // the admin token is kept per tab
+});
+
+/** A stand-in for the coordinator round trip that records what the form sent. */
+function recorder(answer: LaunchResult) {
+  const calls: Array<{ token: string; config: unknown }> = [];
+  return {
+    calls,
+    launch: async (token: string, config: unknown) => {
+      calls.push({ token, config });
+      return answer;
+    },
+  };
+}
+
+function renderForm(answer: LaunchResult = { ok: true, id: 'run-1' }) {
+  const launched: string[] = [];
+  const rec = recorder(answer);
+  render(
+    <AdminTokenProvider>
+      <NewRunForm launch={rec.launch} onLaunched={(id) => launched.push(id)} />
+    </AdminTokenProvider>,
+  );
+  return { launched, calls: rec.calls };
+}
+
+describe('NewRunForm', () => {
+  it('shows a field’s error next to it, wired for assistive technology', () => {
+    renderForm();
+    const members = screen.getByLabelText('Members');
+    expect(members.getAttribute('aria-invalid')).toBe('false');
+    fireEvent.change(members, { target: { value: '0' } });
+    expect(members.getAttribute('aria-invalid')).toBe('true');
+    const error = screen.getByTestId('error-members');
+    expect(error.textContent).toBe('Too small: expected number to be >=1');
+    expect(members.getAttribute('aria-describedby')?.split(' ')).toContain(error.id);
+  });
+
+  it('does not launch an invalid config, and focuses the first invalid field', () => {
+    const { calls } = renderForm();
+    fireEvent.change(screen.getByLabelText('Per-member overrides (JSON)'), {
+      target: { value: '[{"member": 9}]' },
+    });
+    fireEvent.change(screen.getByLabelText('Epochs'), { target: { value: '' } });
+    fireEvent.submit(screen.getByTestId('new-run-form'));
+    expect(calls).toEqual([]);
+    expect(screen.getByTestId('error-memberOverrides').textContent).toContain('member 9 does not exist');
+    expect(document.activeElement?.id).toBe('run-memberOverrides');
+    expect(screen.getByTestId('form-error-summary').textContent).toMatch(/^1 problem/);
+  });
+
+  it('sends the validated config with the token and reports the launched id', async () => {
+    const { calls, launched } = renderForm({ ok: true, id: 'run-42' });
+    fireEvent.change(screen.getByLabelText('Dataset'), { target: { value: 'digits' } });
+    fireEvent.change(screen.getByLabelText('Members'), { target: { value: '3' } });
+    fireEvent.change(screen.getByLabelText(/^Admin token/), { target: { value: 'admin-token-0123456789' } });
+    expect(JSON.parse(screen.getByTestId('config-preview').textContent ?? '')).toMatchObject({
+      dataset: 'digits',
+      members: 3,
+      epochs: 2,
+    });
+    fireEvent.submit(screen.getByTestId('new-run-form'));
+    await waitFor(() => expect(launched).toEqual(['run-42']));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.token).toBe('admin-token-0123456789');
+    expect(calls[0]?.config).toMatchObject({
+      dataset: 'digits',
+      members: 3,
+      model: 'mlp',
+      memberOverrides: [],
+    });
+  });
+
+  it('shows the coordinator’s refusal in an alert', async () => {
+    const { launched } = renderForm({ ok: false, status: 401, message: 'invalid admin token' });
+    fireEvent.change(screen.getByLabelText(/^Admin token/), { target: { value: 'wrong-token-0123456789' } });
+    fireEvent.submit(screen.getByTestId('new-run-form'));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe('The coordinator refused the admin token. invalid admin token (HTTP 401)');
+    expect(launched).toEqual([]);
+  });
+
+  it('asks for the admin token before sending anything', () => {
+    const { calls } = renderForm();
+    fireEvent.submit(screen.getByTestId('new-run-form'));
+    expect(screen.getByRole('alert').textContent).toMatch(/^Enter the admin token first/);
+    expect(calls).toEqual([]);
+  });
+});

@@ -1,0 +1,210 @@
+'use client';
+
+import { useMemo, useRef, useState, useTransition, type FormEvent } from 'react';
+import { AdminTokenField, useAdminToken } from '../admin-token';
+import {
+  DEFAULT_FORM,
+  FIELD_SPECS,
+  countErrors,
+  validateForm,
+  type FieldName,
+  type FormState,
+} from '../../lib/config-form';
+import { ConfigField, fieldId } from './config-field';
+import styles from './new-run.module.css';
+
+export type LaunchResult = { ok: true; id: string } | { ok: false; status: number; message: string };
+
+export interface NewRunFormProps {
+  initial?: FormState;
+  /** Sends the config to the coordinator (the `launchRun` server action). */
+  launch: (token: string, config: unknown) => Promise<LaunchResult>;
+  /** Called with the new run's id (navigates to its page). */
+  onLaunched: (id: string) => void;
+  /** A note above the form, e.g. which run the values were copied from. */
+  note?: string;
+}
+
+const GROUPS: ReadonlyArray<{ title: string; fields: readonly FieldName[]; advanced?: boolean }> = [
+  { title: 'Ensemble', fields: ['name', 'members', 'model', 'sharding', 'seed'] },
+  { title: 'Data', fields: ['dataset', 'trainLimit', 'validationFraction'] },
+  { title: 'Training', fields: ['epochs', 'batchSize', 'learningRate', 'optimizer'] },
+  { title: 'Advanced', fields: ['memberOverrides', 'datasetPath'], advanced: true },
+];
+const GROUPED = new Set(GROUPS.flatMap((g) => g.fields));
+/** A schema field no group names still gets an input (in Advanced). */
+const UNGROUPED = FIELD_SPECS.filter((s) => !GROUPED.has(s.name)).map((s) => s.name);
+
+function statusHint(status: number): string {
+  if (status === 401 || status === 403) return 'The coordinator refused the admin token. ';
+  if (status === 503) return '';
+  if (status === 400) return 'The coordinator refused the config. ';
+  return '';
+}
+
+/**
+ * The run config as a form generated from RunConfigSchema: errors appear next to each field once
+ * it was edited (all of them after a launch attempt), the JSON preview shows exactly what will be
+ * sent, and the coordinator's refusal (wrong token, missing dataset, …) is shown in an alert.
+ */
+export function NewRunForm({ initial = DEFAULT_FORM, launch, onLaunched, note }: NewRunFormProps) {
+  const [form, setForm] = useState<FormState>(initial);
+  const [touched, setTouched] = useState<ReadonlySet<FieldName>>(new Set());
+  const [submitted, setSubmitted] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [pending, startTransition] = useTransition();
+  const { token } = useAdminToken();
+  const alertRef = useRef<HTMLDivElement>(null);
+
+  const validation = useMemo(() => validateForm(form), [form]);
+  const shown = (name: FieldName) => (submitted || touched.has(name) ? validation.errors[name] : undefined);
+  const total = countErrors(validation.errors);
+  const preview = JSON.stringify(validation.ok ? validation.config : validation.input, null, 2);
+
+  const set = (name: FieldName) => (value: string) => {
+    setForm((f) => ({ ...f, [name]: value }));
+    setTouched((t) => (t.has(name) ? t : new Set(t).add(name)));
+  };
+  const blur = (name: FieldName) => () => setTouched((t) => (t.has(name) ? t : new Set(t).add(name)));
+
+  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    setSubmitted(true);
+    setFailure(null);
+    if (!validation.ok) {
+      const first = FIELD_SPECS.find((s) => validation.errors[s.name]);
+      if (first) {
+        const el = document.getElementById(fieldId(first.name));
+        el?.closest('details')?.setAttribute('open', '');
+        el?.focus();
+      }
+      return;
+    }
+    if (token.trim() === '') {
+      setFailure(
+        'Enter the admin token first: it is adminToken in the coordinator’s tokens.json (or CHORUS_ADMIN_TOKEN).',
+      );
+      requestAnimationFrame(() => alertRef.current?.focus());
+      return;
+    }
+    const config = validation.config;
+    startTransition(async () => {
+      const result = await launch(token, config);
+      if (result.ok) {
+        onLaunched(result.id);
+      } else {
+        setFailure(`${statusHint(result.status)}${result.message} (HTTP ${result.status})`);
+        requestAnimationFrame(() => alertRef.current?.focus());
+      }
+    });
+  };
+
+  const renderField = (name: FieldName) => {
+    const spec = FIELD_SPECS.find((s) => s.name === name);
+    if (!spec) return null;
+    return (
+      <ConfigField
+        key={name}
+        spec={spec}
+        value={form[name]}
+        errors={shown(name)}
+        onChange={set(name)}
+        onBlur={blur(name)}
+      />
+    );
+  };
+
+  const formErrors = submitted ? validation.errors._form : undefined;
+
+  return (
+    <form
+      className={styles.layout}
+      onSubmit={onSubmit}
+      noValidate
+      aria-label="Run config"
+      data-testid="new-run-form"
+    >
+      <div className={styles.fields}>
+        {note && <p className="notice">{note}</p>}
+        {GROUPS.map((group) => {
+          const fields = group.advanced ? [...group.fields, ...UNGROUPED] : group.fields;
+          const body = <div className={styles.groupFields}>{fields.map(renderField)}</div>;
+          if (!group.advanced) {
+            return (
+              <fieldset key={group.title} className={styles.group}>
+                <legend>{group.title}</legend>
+                {body}
+              </fieldset>
+            );
+          }
+          const hasErrors = fields.some((f) => shown(f));
+          return (
+            <details key={group.title} className={styles.group} open={hasErrors || undefined}>
+              <summary>{group.title}: per-member overrides, dataset path</summary>
+              {body}
+            </details>
+          );
+        })}
+      </div>
+
+      <aside className={styles.side} aria-label="Launch">
+        <div className="panel">
+          <h2>Launch</h2>
+          <AdminTokenField />
+          {submitted && total > 0 && (
+            <p className="error-text" data-testid="form-error-summary">
+              {total === 1 ? '1 problem' : `${total} problems`} to fix before launching (marked next to the
+              fields).
+            </p>
+          )}
+          {formErrors && (
+            <ul className="error-text">
+              {formErrors.map((m) => (
+                <li key={m}>{m}</li>
+              ))}
+            </ul>
+          )}
+          {failure && (
+            <div
+              className="notice error"
+              role="alert"
+              tabIndex={-1}
+              ref={alertRef}
+              data-testid="launch-error"
+            >
+              {failure}
+            </div>
+          )}
+          <div className="toolbar">
+            <button type="submit" disabled={pending} data-testid="launch-run">
+              {pending ? 'Launching…' : 'Launch run'}
+            </button>
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => {
+                setForm(DEFAULT_FORM);
+                setTouched(new Set());
+                setSubmitted(false);
+                setFailure(null);
+              }}
+            >
+              Reset to defaults
+            </button>
+          </div>
+        </div>
+        <div className="panel">
+          <h2 id="config-preview-title">Config (JSON)</h2>
+          <p className="muted">
+            {validation.ok
+              ? 'Exactly what will be sent, with the defaults filled in.'
+              : 'Not valid yet: the fields that are empty take their defaults.'}
+          </p>
+          <pre className={styles.preview} aria-labelledby="config-preview-title" data-testid="config-preview">
+            {preview}
+          </pre>
+        </div>
+      </aside>
+    </form>
+  );
+}

@@ -1,0 +1,19 @@
+'use client';
+
+import { useRouter } from 'next/navigation';
+import { launchRun } from '../../server/coordinator-actions';
+import type { FormState } from '../../lib/config-form';
+import { NewRunForm } from './new-run-form';
+
+/** The form wired to the coordinator (server action) and the router (to the new run's page). */
+export function NewRunLauncher({ initial, note }: { initial?: FormState; note?: string }) {
+  const router = useRouter();
+  return (
+    <NewRunForm
+      {...(initial && { initial })}
+      {...(note && { note })}
+      launch={launchRun}
+      onLaunched={(id) => router.push(`/runs/${encodeURIComponent(id)}`)}
+    />
+  );
+}
