@@ -1,0 +1,177 @@
+import type { EChartsCoreOption } from 'echarts/core';
+import type { RunCurves } from './compare-curves';
+import { formatPercent } from './format';
+
+/**
+ * ECharts options of the Compare page (built in the browser: they hold formatter functions).
+ * One colour and one marker shape per run (palette.ts, colour-blind safe), so a run is never told
+ * apart by colour alone; the strategies are small multiples on one shared accuracy scale.
+ */
+
+export interface ChartRun {
+  id: string;
+  /** "A · name": the letter tells same-named runs apart. */
+  label: string;
+  color: string;
+}
+
+export interface RoundScore {
+  round: number;
+  strategy: string;
+  accuracy: number;
+}
+
+export const RUN_SYMBOLS = ['circle', 'rect', 'triangle', 'diamond'] as const;
+export const runSymbol = (i: number) => RUN_SYMBOLS[i % RUN_SYMBOLS.length] as string;
+
+const percentAxis = (v: number) => `${Math.round(v * 1000) / 10}%`;
+
+/** Bounds of a shared accuracy axis: the data's range widened to whole 5 % steps, within [0, 1]. */
+export function accuracyBounds(values: readonly number[]): { min: number; max: number } {
+  const finite = values.filter(Number.isFinite);
+  if (finite.length === 0) return { min: 0, max: 1 };
+  const min = Math.max(0, Math.floor(Math.min(...finite) * 20 + 1e-9) / 20);
+  const max = Math.min(1, Math.ceil(Math.max(...finite) * 20 - 1e-9) / 20);
+  return { min, max: max > min ? max : Math.min(1, min + 0.05) };
+}
+
+/** Ensemble test accuracy per strategy over the complete rounds: one small chart per strategy, one line per run. */
+export function strategyChartOption(
+  runs: ReadonlyArray<ChartRun & { rounds: readonly RoundScore[] }>,
+  strategies: readonly string[],
+): EChartsCoreOption {
+  const n = Math.max(1, strategies.length);
+  const slot = 96 / n;
+  const { min, max } = accuracyBounds(runs.flatMap((r) => r.rounds.map((s) => s.accuracy)));
+  const maxRound = Math.max(0, ...runs.flatMap((r) => r.rounds.map((s) => s.round)));
+  return {
+    color: runs.map((r) => r.color),
+    legend: { top: 0, data: runs.map((r) => r.label) },
+    tooltip: {
+      trigger: 'axis',
+      valueFormatter: (v: unknown) => formatPercent(typeof v === 'number' ? v : null),
+    },
+    title: strategies.map((s, i) => ({
+      text: s,
+      left: `${3 + i * slot + (slot - 4) / 2}%`,
+      top: 30,
+      textAlign: 'center',
+      textStyle: { fontSize: 13, fontWeight: 600 },
+    })),
+    grid: strategies.map((_, i) => ({
+      left: `${3 + i * slot}%`,
+      width: `${slot - 4}%`,
+      top: 62,
+      bottom: 44,
+      containLabel: true,
+    })),
+    xAxis: strategies.map((_, i) => ({
+      type: 'value',
+      gridIndex: i,
+      min: 0,
+      max: maxRound,
+      minInterval: 1,
+      name: 'round',
+      nameLocation: 'middle',
+      nameGap: 24,
+    })),
+    yAxis: strategies.map((_, i) => ({
+      type: 'value',
+      gridIndex: i,
+      min,
+      max,
+      axisLabel: { formatter: percentAxis, show: i === 0 },
+      ...(i === 0 && { name: 'test accuracy', nameLocation: 'middle', nameGap: 44 }),
+    })),
+    series: strategies.flatMap((strategy, i) =>
+      runs.map((run, j) => ({
+        type: 'line',
+        name: run.label,
+        xAxisIndex: i,
+        yAxisIndex: i,
+        symbol: runSymbol(j),
+        symbolSize: 7,
+        lineStyle: { color: run.color, width: 2 },
+        itemStyle: { color: run.color },
+        data: run.rounds
+          .filter((s) => s.strategy === strategy)
+          .sort((a, b) => a.round - b.round)
+          .map((s) => [s.round, s.accuracy]),
+      })),
+    ),
+  };
+}
+
+/**
+ * Members' training accuracy (left) and loss (right) over epochs: per run the members' mean
+ * (solid) and its best member by test accuracy (dashed), in the run's colour.
+ */
+export function membersChartOption(
+  runs: ReadonlyArray<ChartRun & { curves: RunCurves | null }>,
+): EChartsCoreOption {
+  const maxEpochs = Math.max(1, ...runs.map((r) => r.curves?.epochs ?? 1));
+  const series = runs.flatMap((run, j) => {
+    const c = run.curves;
+    if (!c) return [];
+    const line = (name: string, data: unknown, grid: number, dashed: boolean) => ({
+      type: 'line',
+      name,
+      xAxisIndex: grid,
+      yAxisIndex: grid,
+      showSymbol: false,
+      symbol: runSymbol(j),
+      lineStyle: { color: run.color, width: dashed ? 1.5 : 2.5, type: dashed ? 'dashed' : 'solid' },
+      itemStyle: { color: run.color },
+      data,
+    });
+    const mean = `${run.label}: members' mean`;
+    const best = c.best ? `${run.label}: best member (#${c.best.index})` : null;
+    return [
+      line(mean, c.mean.accuracy, 0, false),
+      line(mean, c.mean.loss, 1, false),
+      ...(c.best && best ? [line(best, c.best.accuracy, 0, true), line(best, c.best.loss, 1, true)] : []),
+    ];
+  });
+  const names = [...new Set(series.map((s) => s.name))];
+  return {
+    legend: { top: 0, data: names, type: 'scroll' },
+    tooltip: {
+      trigger: 'axis',
+      valueFormatter: (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : '—'),
+    },
+    title: [
+      {
+        text: 'training accuracy',
+        left: '25%',
+        top: 34,
+        textAlign: 'center',
+        textStyle: { fontSize: 13, fontWeight: 600 },
+      },
+      {
+        text: 'training loss',
+        left: '75%',
+        top: 34,
+        textAlign: 'center',
+        textStyle: { fontSize: 13, fontWeight: 600 },
+      },
+    ],
+    grid: [
+      { left: '3%', width: '44%', top: 64, bottom: 44, containLabel: true },
+      { left: '53%', width: '44%', top: 64, bottom: 44, containLabel: true },
+    ],
+    xAxis: [0, 1].map((i) => ({
+      type: 'value',
+      gridIndex: i,
+      min: 0,
+      max: maxEpochs,
+      name: 'epoch',
+      nameLocation: 'middle',
+      nameGap: 24,
+    })),
+    yAxis: [
+      { type: 'value', gridIndex: 0, axisLabel: { formatter: percentAxis }, scale: true },
+      { type: 'value', gridIndex: 1, scale: true },
+    ],
+    series,
+  };
+}
