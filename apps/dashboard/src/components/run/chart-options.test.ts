@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { PALETTE } from '../../lib/palette';
+import type { RoundSummary } from '../../lib/run-rounds';
+import {
+  accuracyDiversityOption,
+  curvesOverlayOption,
+  memberCurvesOption,
+  pairwiseHeatmapOption,
+  strategyAccuracyOption,
+} from './chart-options';
+
+type Series = {
+  name: string;
+  type: string;
+  data: unknown[];
+  showSymbol?: boolean;
+  sampling?: string;
+  lineStyle?: { type?: string };
+};
+const seriesOf = (option: Record<string, unknown>) => option.series as Series[];
+
+describe('run chart options', () => {
+  it('draws one symbol-less, LTTB-sampled line per member, dashed past eight colours', () => {
+    const curves = Array.from({ length: 9 }, (_, index) => ({
+      index,
+      loss: [[1, 2] as const, [2, 1] as const],
+      accuracy: [[1, 0.5] as const],
+    }));
+    const option = memberCurvesOption(curves, 'loss') as Record<string, unknown>;
+    const series = seriesOf(option);
+    expect(series.map((s) => s.name)).toEqual(curves.map((c) => `Member ${c.index}`));
+    expect(series.every((s) => s.type === 'line' && s.showSymbol === false && s.sampling === 'lttb')).toBe(
+      true,
+    );
+    expect(series[0]?.data).toEqual([
+      [1, 2],
+      [2, 1],
+    ]);
+    expect(series[7]?.lineStyle?.type).toBe('solid');
+    expect(series[8]?.lineStyle?.type).toBe('dashed');
+    expect((option.color as string[])[8]).toBe(PALETTE[0]);
+    const accuracy = memberCurvesOption(curves, 'accuracy') as {
+      yAxis: { max: number; axisLabel: { formatter: (v: number) => string } };
+    };
+    expect(accuracy.yAxis.max).toBe(1);
+    expect(accuracy.yAxis.axisLabel.formatter(0.8125)).toBe('81.3%');
+    expect(seriesOf(curvesOverlayOption([], { x: 'step', y: 'loss' }) as Record<string, unknown>)).toEqual(
+      [],
+    );
+  });
+
+  it('plots each strategy over rounds with the best and mean member as references', () => {
+    const rounds = [
+      { round: 0, strategies: { soft: 0.8, hard: 0.78 }, bestMember: 0.75, meanMember: 0.7 },
+      { round: 1, strategies: { soft: 0.85 }, bestMember: null, meanMember: 0.72 },
+    ] as unknown as RoundSummary[];
+    const series = seriesOf(strategyAccuracyOption(rounds, ['hard', 'soft']) as Record<string, unknown>);
+    expect(series.map((s) => [s.name, s.data])).toEqual([
+      ['hard', [[0, 0.78]]],
+      [
+        'soft',
+        [
+          [0, 0.8],
+          [1, 0.85],
+        ],
+      ],
+      ['best member', [[0, 0.75]]],
+      [
+        'mean member',
+        [
+          [0, 0.7],
+          [1, 0.72],
+        ],
+      ],
+    ]);
+  });
+
+  it('turns a matrix into heatmap cells [column, row, value] without the diagonal', () => {
+    const m = [
+      [0, 0.25, 0.5],
+      [0.25, 0, 0.75],
+      [0.5, 0.75, 0],
+    ];
+    const option = pairwiseHeatmapOption(m, 'disagreement') as {
+      series: Array<{ data: number[][] }>;
+      visualMap: { min: number; max: number };
+    };
+    expect(option.series[0]?.data).toEqual([
+      [1, 0, 0.25],
+      [2, 0, 0.5],
+      [0, 1, 0.25],
+      [2, 1, 0.75],
+      [0, 2, 0.5],
+      [1, 2, 0.75],
+    ]);
+    expect(option.visualMap).toMatchObject({ min: 0, max: 0.75 });
+    expect(
+      (pairwiseHeatmapOption(m, 'qStatistic') as { visualMap: { min: number; max: number } }).visualMap,
+    ).toMatchObject({ min: -1, max: 1 });
+  });
+
+  it('scatters members per round and the ensemble as its own series', () => {
+    const option = accuracyDiversityOption(
+      {
+        members: [
+          { round: 0, member: 1, disagreement: 0.3, accuracy: 0.7 },
+          { round: 1, member: 1, disagreement: 0.2, accuracy: 0.8 },
+          { round: 0, member: 0, disagreement: 0.4, accuracy: 0.6 },
+        ],
+        ensemble: [{ round: 0, member: null, disagreement: 0.35, accuracy: 0.9 }],
+      },
+      'Ensemble (soft)',
+    ) as Record<string, unknown>;
+    expect(seriesOf(option).map((s) => [s.name, s.data])).toEqual([
+      ['Member 0', [[0.4, 0.6, 0]]],
+      [
+        'Member 1',
+        [
+          [0.3, 0.7, 0],
+          [0.2, 0.8, 1],
+        ],
+      ],
+      ['Ensemble (soft)', [[0.35, 0.9, 0]]],
+    ]);
+  });
+});

@@ -1,0 +1,42 @@
+import { VOTING_STRATEGIES } from '@chorus/ensemble';
+import { formatPercent } from '../../lib/format';
+import styles from './run.module.css';
+
+/** The live view's test accuracy per strategy (each member's latest round), as small cards. */
+export function LiveAccuracies({
+  live,
+  memberCount,
+}: {
+  live: Record<string, { accuracy: number }> | null;
+  memberCount: number | null;
+}) {
+  if (!live || Object.keys(live).length === 0) {
+    return (
+      <p className={styles.empty}>No evaluation yet: members send their predictions after each epoch.</p>
+    );
+  }
+  return (
+    <>
+      <ul className={styles.cards} aria-label="Live ensemble test accuracy by strategy">
+        {VOTING_STRATEGIES.filter((s) => live[s]).map((strategy) => {
+          const accuracy = (live[strategy] as { accuracy: number }).accuracy;
+          return (
+            <li
+              key={strategy}
+              className={styles.card}
+              data-testid={`live-accuracy-${strategy}`}
+              data-value={String(accuracy)}
+            >
+              <span>{strategy}</span>
+              <strong>{formatPercent(accuracy)}</strong>
+            </li>
+          );
+        })}
+      </ul>
+      <p className={styles.explain}>
+        Test accuracy of each voting strategy over {memberCount ?? 'the'} member{memberCount === 1 ? '' : 's'}
+        , each at its latest evaluation round.
+      </p>
+    </>
+  );
+}

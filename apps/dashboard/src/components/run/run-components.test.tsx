@@ -1,0 +1,82 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { finalTableOf } from '../../lib/run-final-table';
+import type { RunMemberView } from '../../server/run-data';
+import { FinalTable } from './final-table';
+import { MembersTable } from './members-table';
+import { WhatIfPanel } from './what-if-panel';
+
+afterEach(cleanup);
+
+const scores = (accuracy: number, nll: number) => ({
+  accuracy,
+  nll,
+  brier: 0.2,
+  ece: 0.1,
+  gainOverBest: accuracy - 0.7,
+  gainOverMean: accuracy - 0.6,
+});
+
+describe('FinalTable', () => {
+  it('carries the raw numbers and marks the best value of each column', () => {
+    const table = finalTableOf({
+      result: null,
+      latestRound: null,
+      live: { ensemble: { test: { soft: scores(0.1 + 0.2, 0.5), hard: scores(0.25, 0.4) } } },
+      members: [{ index: 0, testAccuracy: 0.2 }],
+    })!;
+    const { container } = render(<FinalTable table={table} />);
+    const el = screen.getByTestId('final-table');
+    expect(el.dataset.source).toBe('live');
+    const soft = container.querySelector('tr[data-strategy="soft"]')!;
+    const accuracy = soft.querySelector('td[data-metric="accuracy"]') as HTMLElement;
+    expect(accuracy.dataset.value).toBe(String(0.1 + 0.2)); // full precision: 0.30000000000000004
+    expect(accuracy.className).toContain('best');
+    const hardNll = container.querySelector('tr[data-strategy="hard"] td[data-metric="nll"]') as HTMLElement;
+    expect(hardNll.className).toContain('best'); // lower is better
+    expect((soft.querySelector('td[data-metric="nll"]') as HTMLElement).className).not.toContain('best');
+    const member = container.querySelector('tr[data-member="0"]')!;
+    expect(within(member as HTMLElement).getByText('Member 0')).toBeTruthy();
+    expect((member.querySelector('td[data-metric="nll"]') as HTMLElement).dataset.value).toBeUndefined();
+  });
+});
+
+describe('MembersTable', () => {
+  it('shows step, epoch and progress per member', () => {
+    const member = {
+      id: 'm',
+      index: 2,
+      status: 'running',
+      workerId: 'abcdef0123',
+      attempt: 1,
+      leaseExpiresAt: null,
+      overrides: {},
+      step: 7,
+      epoch: 1,
+      planOffset: 7,
+      samples: 100,
+      totalBatches: 28,
+      progress: 0.25,
+      samplesPerSecond: 1234.4,
+      valAccuracy: 0.5,
+      testAccuracy: null,
+      error: null,
+    } as unknown as RunMemberView;
+    render(<MembersTable members={[member]} />);
+    expect(screen.getByTestId('member-row-2')).toBeTruthy();
+    expect(screen.getByTestId('member-step-2').textContent).toBe('7');
+    expect(screen.getByTestId('member-epoch-2').textContent).toBe('1');
+    expect(screen.getByRole('progressbar', { name: 'Member 2 progress' })).toBeTruthy();
+  });
+});
+
+describe('WhatIfPanel', () => {
+  it('has labelled controls and refuses an empty sub-ensemble before asking the server', () => {
+    render(<WhatIfPanel runId="r1" memberCount={3} />);
+    for (const i of [0, 1, 2]) fireEvent.click(screen.getByRole('checkbox', { name: `Member ${i}` }));
+    expect((screen.getByRole('combobox', { name: 'Strategy' }) as HTMLSelectElement).value).toBe('soft');
+    fireEvent.click(screen.getByRole('button', { name: 'Compute' }));
+    expect(screen.getByRole('alert').textContent).toBe('Choose at least one member.');
+  });
+});

@@ -1,0 +1,264 @@
+'use client';
+
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { VOTING_STRATEGIES } from '@chorus/ensemble';
+import type { RunNotification } from '@chorus/protocol';
+import { Chart } from '../chart';
+import { formatDate, formatDuration } from '../../lib/format';
+import { appendMetrics, applyMetricsToMembers, parseMetricsNotification } from '../../lib/run-curves';
+import { useCoordinatorEvents } from '../../lib/use-coordinator-events';
+import type { RunPageData, RunState } from '../../server/run-data';
+import { CancelRun } from './cancel-run';
+import { memberCurvesOption, strategyAccuracyOption } from './chart-options';
+import { AccuracyDiversity, DiversityPanel } from './diversity-panel';
+import { FinalTable } from './final-table';
+import { LiveAccuracies } from './live-accuracies';
+import { MembersTable } from './members-table';
+import { WhatIfPanel } from './what-if-panel';
+import styles from './run.module.css';
+
+/**
+ * The run page, live: rendered first from the server's database read, then kept current from the
+ * coordinator's notifications — metrics are appended in place; status, member and evaluation
+ * notifications refetch the run's state (app/api/runs/[id]/state, coalesced), and every (re)join
+ * refetches everything (app/api/runs/[id]) because notifications may have been missed meanwhile.
+ */
+export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coordinatorUrl: string }) {
+  const runId = initial.run.id;
+  const [state, setState] = useState<RunState>(initial);
+  const [curves, setCurves] = useState(initial.curves);
+  const [refreshError, setRefreshError] = useState<string | null>(null);
+  const { run } = state;
+
+  const fetchJson = useCallback(async <T,>(path: string): Promise<T | null> => {
+    try {
+      const response = await fetch(path, { cache: 'no-store' });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      setRefreshError(null);
+      return (await response.json()) as T;
+    } catch (e) {
+      setRefreshError(
+        `Could not refresh from the database (${(e as Error).message}); the page shows what it had. Reload to retry.`,
+      );
+      return null;
+    }
+  }, []);
+
+  // One refetch at a time; notifications arriving meanwhile ask for one more afterwards.
+  const pending = useRef({ running: false, again: false });
+  const refreshState = useCallback(async () => {
+    if (pending.current.running) {
+      pending.current.again = true;
+      return;
+    }
+    pending.current.running = true;
+    try {
+      do {
+        pending.current.again = false;
+        const next = await fetchJson<RunState>(`/api/runs/${encodeURIComponent(runId)}/state`);
+        if (next) setState(next);
+      } while (pending.current.again);
+    } finally {
+      pending.current.running = false;
+    }
+  }, [fetchJson, runId]);
+
+  const resync = useCallback(async () => {
+    const next = await fetchJson<RunPageData>(`/api/runs/${encodeURIComponent(runId)}`);
+    if (!next) return;
+    const { curves: fresh, ...rest } = next;
+    setState(rest);
+    setCurves(fresh);
+  }, [fetchJson, runId]);
+
+  const onRun = useCallback(
+    (n: RunNotification) => {
+      if (n.kind === 'metrics') {
+        const updates = parseMetricsNotification(n.data);
+        setCurves((c) => appendMetrics(c, updates));
+        setState((s) => ({
+          ...s,
+          run: { ...s.run, members: applyMetricsToMembers(s.run.members, updates) },
+        }));
+        return;
+      }
+      if (n.kind === 'status' && typeof n.data?.status === 'string') {
+        const status = n.data.status as RunState['run']['status'];
+        setState((s) => ({ ...s, run: { ...s.run, status } }));
+      }
+      void refreshState();
+    },
+    [refreshState],
+  );
+
+  const connection = useCoordinatorEvents(coordinatorUrl, runId, { onRun, onResync: () => void resync() });
+
+  const active = run.status === 'pending' || run.status === 'running';
+  const memberCount = run.members.length;
+  const strategies = useMemo(
+    () => VOTING_STRATEGIES.filter((s) => state.rounds.some((r) => r.strategies[s] !== undefined)),
+    [state.rounds],
+  );
+  const lossOption = useMemo(() => memberCurvesOption(curves, 'loss'), [curves]);
+  const accuracyOption = useMemo(() => memberCurvesOption(curves, 'accuracy'), [curves]);
+  const strategyOption = useMemo(
+    () => strategyAccuracyOption(state.rounds, strategies),
+    [state.rounds, strategies],
+  );
+
+  return (
+    <>
+      <header className={styles.header}>
+        <h1>{run.name}</h1>
+        <span className={`badge status-${run.status}`} data-testid="run-status">
+          {run.status}
+        </span>
+        <span className="muted">
+          coordinator:{' '}
+          <span
+            className={`badge status-${connection}`}
+            data-testid="connection-state"
+            title={coordinatorUrl}
+          >
+            {connection}
+          </span>
+        </span>
+      </header>
+      {connection === 'offline' && (
+        <p className="notice" role="status">
+          Not connected to the coordinator at {coordinatorUrl}: the page shows the database as of its last
+          read and reconnects on its own. Is the coordinator running?
+        </p>
+      )}
+      {run.error && (
+        <p className="notice error" role="alert">
+          <strong>Run failed:</strong> {run.error}
+        </p>
+      )}
+      {refreshError && (
+        <p className="notice error" role="alert">
+          {refreshError}
+        </p>
+      )}
+      <section className="panel" aria-label="Run details">
+        <dl className={styles.facts}>
+          <Fact label="Dataset" value={run.datasetName} />
+          <Fact label="Model" value={run.model ?? '—'} />
+          <Fact label="Members" value={String(run.members.length)} />
+          <Fact label="Sharding" value={run.sharding ?? '—'} />
+          <Fact label="Epochs" value={run.epochs === null ? '—' : String(run.epochs)} />
+          <Fact label="Seed" value={String(run.seed)} />
+          <Fact label="Started" value={formatDate(run.startedAt)} />
+          <Fact label="Finished" value={formatDate(run.finishedAt)} />
+          <div>
+            <dt>Duration</dt>
+            <dd>
+              <Duration start={run.startedAt} end={run.finishedAt} />
+            </dd>
+          </div>
+          <Fact label="Run id" value={run.id} mono />
+        </dl>
+        {active && <CancelRun runId={runId} onCancelled={() => void refreshState()} />}
+      </section>
+
+      <section className={styles.section} aria-labelledby="live-heading">
+        <h2 id="live-heading">Ensemble now</h2>
+        <LiveAccuracies live={run.live?.ensemble.test ?? null} memberCount={run.live?.memberCount ?? null} />
+      </section>
+
+      <section className={styles.section} aria-labelledby="members-heading">
+        <h2 id="members-heading">Members</h2>
+        <MembersTable members={run.members} />
+      </section>
+
+      <section className={styles.section} aria-labelledby="curves-heading">
+        <h2 id="curves-heading">Training</h2>
+        {curves.length === 0 && (
+          <p className={styles.empty}>
+            {active ? (
+              <>
+                Waiting for the first worker — start one with{' '}
+                <code>npx chorus worker --coordinator {coordinatorUrl} --token &lt;worker token&gt;</code>{' '}
+                (the token is in the coordinator’s <code>tokens.json</code>).
+              </>
+            ) : (
+              'This run recorded no training metrics.'
+            )}
+          </p>
+        )}
+        <div className={styles.charts} style={{ marginTop: 0 }}>
+          <div>
+            <h3>Loss per member</h3>
+            <Chart
+              option={lossOption}
+              height={300}
+              testId="chart-member-loss"
+              label="Training loss of each member over steps"
+            />
+          </div>
+          <div>
+            <h3>Accuracy per member</h3>
+            <Chart
+              option={accuracyOption}
+              height={300}
+              testId="chart-member-accuracy"
+              label="Training accuracy of each member over steps"
+            />
+          </div>
+        </div>
+      </section>
+
+      <section className={`panel ${styles.section}`} aria-labelledby="voting-heading">
+        <h2 id="voting-heading">Voting</h2>
+        <div className={styles.charts} style={{ marginTop: 0 }}>
+          <div>
+            <h3>Ensemble accuracy per strategy</h3>
+            {state.rounds.length === 0 && (
+              <p className={styles.empty}>Rounds appear once every member has finished an epoch.</p>
+            )}
+            <Chart
+              option={strategyOption}
+              replace
+              height={340}
+              testId="chart-strategy-accuracy"
+              label="Test accuracy of each voting strategy over the evaluation rounds, with the best and the mean member for reference"
+            />
+          </div>
+          <AccuracyDiversity rounds={state.rounds} memberCount={memberCount} />
+        </div>
+        <h3>Final comparison</h3>
+        {state.finalTable ? (
+          <div className={styles.tableScroll}>
+            <FinalTable table={state.finalTable} />
+          </div>
+        ) : (
+          <p className={styles.empty}>The comparison table appears after the first evaluation.</p>
+        )}
+      </section>
+
+      <DiversityPanel diversity={state.diversity} />
+      <WhatIfPanel runId={runId} memberCount={memberCount} />
+    </>
+  );
+}
+
+function Fact({ label, value, mono }: { label: string; value: string; mono?: boolean }) {
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd className={mono ? 'mono' : undefined}>{value}</dd>
+    </div>
+  );
+}
+
+/** A run's duration; while it runs, counted up every second (server and browser clocks differ: no hydration warning). */
+function Duration({ start, end }: { start: string | null; end: string | null }) {
+  const [, setTick] = useState(0);
+  const running = start !== null && end === null;
+  useEffect(() => {
+    if (!running) return;
+    const id = setInterval(() => setTick((t) => t + 1), 1000);
+    return () => clearInterval(id);
+  }, [running]);
+  return <span suppressHydrationWarning>{formatDuration(start, end)}</span>;
+}

@@ -1,0 +1,169 @@
+'use client';
+
+import { useState } from 'react';
+import { VOTING_STRATEGIES } from '@chorus/ensemble';
+import { formatGain, formatNumber, formatPercent } from '../../lib/format';
+import { parseWhatIfInput, whatIfSearch, WhatIfResultSchema, type WhatIfResult } from '../../lib/run-what-if';
+import styles from './run.module.css';
+
+type State =
+  | { kind: 'idle' }
+  | { kind: 'busy' }
+  | { kind: 'error'; message: string }
+  | { kind: 'done'; result: WhatIfResult };
+
+/**
+ * "What if only these members voted, this way?" — scored by the coordinator from the stored
+ * predictions of the latest round the chosen members share (app/api/runs/[id]/what-if).
+ */
+export function WhatIfPanel({ runId, memberCount }: { runId: string; memberCount: number }) {
+  const [chosen, setChosen] = useState<ReadonlySet<number>>(
+    () => new Set(Array.from({ length: memberCount }, (_, i) => i)),
+  );
+  const [strategy, setStrategy] = useState<string>('soft');
+  const [state, setState] = useState<State>({ kind: 'idle' });
+
+  const toggle = (index: number) =>
+    setChosen((prev) => {
+      const next = new Set(prev);
+      if (next.has(index)) next.delete(index);
+      else next.add(index);
+      return next;
+    });
+
+  const compute = async () => {
+    const input = parseWhatIfInput({ members: [...chosen], strategy }, memberCount);
+    if (!input.ok) return setState({ kind: 'error', message: input.message });
+    setState({ kind: 'busy' });
+    try {
+      const response = await fetch(
+        `/api/runs/${encodeURIComponent(runId)}/what-if?${whatIfSearch(input.value)}`,
+        {
+          cache: 'no-store',
+        },
+      );
+      const body = (await response.json().catch(() => ({}))) as { message?: unknown };
+      if (!response.ok) {
+        const message =
+          typeof body.message === 'string'
+            ? body.message
+            : `The dashboard server answered ${response.status}.`;
+        return setState({ kind: 'error', message });
+      }
+      const result = WhatIfResultSchema.safeParse(body);
+      setState(
+        result.success
+          ? { kind: 'done', result: result.data }
+          : {
+              kind: 'error',
+              message: 'The coordinator answered in an unexpected shape; is it the same Chorus version?',
+            },
+      );
+    } catch (e) {
+      setState({
+        kind: 'error',
+        message: `The dashboard server cannot be reached (${(e as Error).message}).`,
+      });
+    }
+  };
+
+  return (
+    <section className={`panel ${styles.section}`} aria-labelledby="what-if-heading">
+      <h2 id="what-if-heading">What if…</h2>
+      <p className={styles.explain} style={{ marginTop: 0, marginBottom: 10 }}>
+        Score a sub-ensemble on the test split from the stored predictions (weights for the weighted
+        strategies come from the validation split).
+      </p>
+      <div className={styles.whatIf}>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void compute();
+          }}
+        >
+          <fieldset className={styles.members}>
+            <legend>Members</legend>
+            {Array.from({ length: memberCount }, (_, i) => (
+              <label key={i}>
+                <input type="checkbox" checked={chosen.has(i)} onChange={() => toggle(i)} />
+                Member {i}
+              </label>
+            ))}
+          </fieldset>
+          <div className="toolbar">
+            <label className="field" style={{ marginBottom: 0 }}>
+              <span>Strategy</span>
+              <select value={strategy} onChange={(e) => setStrategy(e.target.value)}>
+                {VOTING_STRATEGIES.map((s) => (
+                  <option key={s} value={s}>
+                    {s}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button type="submit" disabled={state.kind === 'busy'} style={{ alignSelf: 'flex-end' }}>
+              Compute
+            </button>
+          </div>
+        </form>
+        <div aria-live="polite">
+          {state.kind === 'busy' && <p className="muted">Computing…</p>}
+          {state.kind === 'error' && (
+            <p role="alert" className="error-text">
+              {state.message}
+            </p>
+          )}
+          {state.kind === 'done' && <WhatIfResultView result={state.result} />}
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function WhatIfResultView({ result }: { result: WhatIfResult }) {
+  const t = result.test;
+  return (
+    <div>
+      <p style={{ margin: 0 }}>
+        {result.strategy} vote of member{result.members.length === 1 ? '' : 's'}{' '}
+        {result.members.map((m) => m.index).join(', ')} (round {result.round}), test accuracy
+      </p>
+      <p
+        className={styles.result}
+        data-testid="what-if-accuracy"
+        data-value={String(t.accuracy)}
+        style={{ margin: '4px 0' }}
+      >
+        {formatPercent(t.accuracy)}
+      </p>
+      <dl className={styles.facts}>
+        <div>
+          <dt>NLL</dt>
+          <dd data-testid="what-if-nll">{formatNumber(t.nll)}</dd>
+        </div>
+        <div>
+          <dt>Brier</dt>
+          <dd>{formatNumber(t.brier)}</dd>
+        </div>
+        <div>
+          <dt>ECE</dt>
+          <dd>{formatNumber(t.ece)}</dd>
+        </div>
+        <div>
+          <dt>Gain over its best member</dt>
+          <dd>{formatGain(t.gainOverBest)}</dd>
+        </div>
+        <div>
+          <dt>Gain over its mean member</dt>
+          <dd>{formatGain(t.gainOverMean)}</dd>
+        </div>
+      </dl>
+      <p className={styles.explain}>
+        Members’ test accuracy (weight):{' '}
+        {result.members
+          .map((m) => `#${m.index} ${formatPercent(m.testAccuracy, 1)} (${m.weight.toFixed(2)})`)
+          .join(' · ')}
+      </p>
+    </div>
+  );
+}
