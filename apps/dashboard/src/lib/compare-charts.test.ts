@@ -25,6 +25,7 @@ describe('strategyChartOption', () => {
         {
           id: 'a',
           label: 'A · first',
+          letter: 'A',
           color: '#0072B2',
           rounds: [
             { round: 1, strategy: 'soft', accuracy: 0.9 },
@@ -35,6 +36,7 @@ describe('strategyChartOption', () => {
         {
           id: 'b',
           label: 'B · second',
+          letter: 'B',
           color: '#E69F00',
           rounds: [{ round: 0, strategy: 'soft', accuracy: 0.85 }],
         },
@@ -76,6 +78,7 @@ describe('membersChartOption', () => {
       {
         id: 'a',
         label: 'A · x',
+        letter: 'A',
         color: '#0072B2',
         curves: {
           epochs: 2,
@@ -83,14 +86,14 @@ describe('membersChartOption', () => {
           best: { index: 3, accuracy: [[0.5, 0.6]], loss: [[0.5, 1]] },
         },
       },
-      { id: 'b', label: 'B · y', color: '#E69F00', curves: null },
+      { id: 'b', label: 'B · y', letter: 'B', color: '#E69F00', curves: null },
     ]) as { series: Series[]; legend: { data: string[] } };
     expect(option.series.map((s) => [s.name, s.xAxisIndex, s.lineStyle.type])).toEqual([
-      ["A · x: members' mean", 0, 'solid'],
-      ["A · x: members' mean", 1, 'solid'],
-      ['A · x: best member (#3)', 0, 'dashed'],
-      ['A · x: best member (#3)', 1, 'dashed'],
+      ["A: members' mean", 0, 'solid'],
+      ["A: members' mean", 1, 'solid'],
+      ['A: best member (#3)', 0, 'dashed'],
+      ['A: best member (#3)', 1, 'dashed'],
     ]);
-    expect(option.legend.data).toEqual(["A · x: members' mean", 'A · x: best member (#3)']);
+    expect(option.legend.data).toEqual(["A: members' mean", 'A: best member (#3)']);
   });
 });

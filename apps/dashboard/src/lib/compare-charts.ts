@@ -12,6 +12,8 @@ export interface ChartRun {
   id: string;
   /** "A · name": the letter tells same-named runs apart. */
   label: string;
+  /** "A": for legends with several entries per run. */
+  letter: string;
   color: string;
 }
 
@@ -124,8 +126,8 @@ export function membersChartOption(
       itemStyle: { color: run.color },
       data,
     });
-    const mean = `${run.label}: members' mean`;
-    const best = c.best ? `${run.label}: best member (#${c.best.index})` : null;
+    const mean = `${run.letter}: members' mean`;
+    const best = c.best ? `${run.letter}: best member (#${c.best.index})` : null;
     return [
       line(mean, c.mean.accuracy, 0, false),
       line(mean, c.mean.loss, 1, false),

@@ -24,6 +24,7 @@ describe('parseCompareQuery', () => {
     expect(parseCompareQuery({})).toEqual({
       ok: false,
       ids: [],
+      problem: 'none-picked',
       message: 'Pick two to four runs to compare.',
     });
     expect(parseCompareQuery({ runs: 'a1' })).toMatchObject({
@@ -35,6 +36,7 @@ describe('parseCompareQuery', () => {
     expect(parseCompareQuery({ runs: 'a,b,c,d,e' })).toMatchObject({
       ok: false,
       ids: ['a', 'b', 'c', 'd'],
+      problem: 'too-many',
       message: 'At most 4 runs can be compared at once.',
     });
     expect(parseCompareQuery({ runs: 'a1,../x' })).toMatchObject({

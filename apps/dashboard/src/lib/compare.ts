@@ -11,7 +11,9 @@ export const MIN_COMPARE = 2;
 export const MAX_COMPARE = 4;
 const RUN_ID = /^[\w-]{1,64}$/;
 
-export type CompareQuery = { ok: true; ids: string[] } | { ok: false; ids: string[]; message: string };
+export type CompareQueryProblem = 'none-picked' | 'not-an-id' | 'too-few' | 'too-many';
+export type CompareQuery =
+  { ok: true; ids: string[] } | { ok: false; ids: string[]; problem: CompareQueryProblem; message: string };
 
 /**
  * `?runs=a,b` (the Runs page's link) and/or `?run=a&run=b` (the picker form, which works without
@@ -29,17 +31,20 @@ export function parseCompareQuery(params: {
   const ids = [...new Set(raw)];
   const bad = ids.filter((id) => !RUN_ID.test(id));
   const good = ids.filter((id) => RUN_ID.test(id));
-  if (raw.length === 0) return { ok: false, ids: [], message: 'Pick two to four runs to compare.' };
+  if (raw.length === 0)
+    return { ok: false, ids: [], problem: 'none-picked', message: 'Pick two to four runs to compare.' };
   if (bad.length > 0)
     return {
       ok: false,
       ids: good,
+      problem: 'not-an-id',
       message: `Not a run id: ${bad.map((b) => JSON.stringify(b)).join(', ')}.`,
     };
   if (good.length < MIN_COMPARE)
     return {
       ok: false,
       ids: good,
+      problem: 'too-few',
       message:
         raw.length > good.length
           ? 'The same run was picked twice: pick two to four different runs.'
@@ -49,6 +54,7 @@ export function parseCompareQuery(params: {
     return {
       ok: false,
       ids: good.slice(0, MAX_COMPARE),
+      problem: 'too-many',
       message: `At most ${MAX_COMPARE} runs can be compared at once.`,
     };
   return { ok: true, ids: good };
