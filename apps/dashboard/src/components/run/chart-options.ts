@@ -161,6 +161,7 @@ export function pairwiseHeatmapOption(
       min: signed ? -1 : 0,
       max: signed ? 1 : Math.max(max, 0.01),
       calculable: true,
+      precision: 2,
       orient: 'horizontal',
       left: 'center',
       bottom: 4,

@@ -17,7 +17,7 @@ export function LiveAccuracies({
   }
   return (
     <>
-      <ul className={styles.cards} aria-label="Live ensemble test accuracy by strategy">
+      <ul className={styles.cards} aria-label="Live ensemble test accuracy per voting rule">
         {VOTING_STRATEGIES.filter((s) => live[s]).map((strategy) => {
           const accuracy = (live[strategy] as { accuracy: number }).accuracy;
           return (

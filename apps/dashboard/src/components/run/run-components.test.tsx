@@ -75,7 +75,8 @@ describe('WhatIfPanel', () => {
   it('has labelled controls and refuses an empty sub-ensemble before asking the server', () => {
     render(<WhatIfPanel runId="r1" memberCount={3} />);
     for (const i of [0, 1, 2]) fireEvent.click(screen.getByRole('checkbox', { name: `Member ${i}` }));
-    expect((screen.getByRole('combobox', { name: 'Strategy' }) as HTMLSelectElement).value).toBe('soft');
+    expect((screen.getByLabelText('Strategy') as HTMLSelectElement).value).toBe('soft');
+    expect(screen.getByRole('combobox', { name: 'Strategy' })).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Compute' }));
     expect(screen.getByRole('alert').textContent).toBe('Choose at least one member.');
   });

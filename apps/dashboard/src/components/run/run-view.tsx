@@ -221,7 +221,7 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
               replace
               height={340}
               testId="chart-strategy-accuracy"
-              label="Test accuracy of each voting strategy over the evaluation rounds, with the best and the mean member for reference"
+              label="Test accuracy of each voting rule over the evaluation rounds, with the best and the mean member for reference"
             />
           </div>
           <AccuracyDiversity rounds={state.rounds} memberCount={memberCount} />

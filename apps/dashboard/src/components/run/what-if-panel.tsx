@@ -1,6 +1,6 @@
 'use client';
 
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { VOTING_STRATEGIES } from '@chorus/ensemble';
 import { formatGain, formatNumber, formatPercent } from '../../lib/format';
 import { parseWhatIfInput, whatIfSearch, WhatIfResultSchema, type WhatIfResult } from '../../lib/run-what-if';
@@ -22,6 +22,7 @@ export function WhatIfPanel({ runId, memberCount }: { runId: string; memberCount
   );
   const [strategy, setStrategy] = useState<string>('soft');
   const [state, setState] = useState<State>({ kind: 'idle' });
+  const strategyId = useId();
 
   const toggle = (index: number) =>
     setChosen((prev) => {
@@ -91,16 +92,18 @@ export function WhatIfPanel({ runId, memberCount }: { runId: string; memberCount
             ))}
           </fieldset>
           <div className="toolbar">
-            <label className="field" style={{ marginBottom: 0 }}>
-              <span>Strategy</span>
-              <select value={strategy} onChange={(e) => setStrategy(e.target.value)}>
+            <div className="field" style={{ marginBottom: 0 }}>
+              <label htmlFor={strategyId} style={{ fontWeight: 600 }}>
+                Strategy
+              </label>
+              <select id={strategyId} value={strategy} onChange={(e) => setStrategy(e.target.value)}>
                 {VOTING_STRATEGIES.map((s) => (
                   <option key={s} value={s}>
                     {s}
                   </option>
                 ))}
               </select>
-            </label>
+            </div>
             <button type="submit" disabled={state.kind === 'busy'} style={{ alignSelf: 'flex-end' }}>
               Compute
             </button>
