@@ -14,6 +14,7 @@ import type { PlanService, RunData } from './plan.service';
 import type { RunService } from './run.service';
 import type { TaskQueue } from './task-queue';
 import { evaluationRows } from './evaluation-rows';
+import { createPredictionCache } from './prediction-cache';
 
 /**
  * Gathers the members' predictions and turns them into ensemble evaluations (DESIGN.md, step 5):
@@ -37,13 +38,10 @@ export function createGatherService(deps: {
   logger: Logger;
 }): GatherService {
   const { repos, notify, logger } = deps;
+  const predictions = createPredictionCache(repos);
 
-  /** Evaluates the members' predictions of `pairs` and stores the rows under `round`. */
-  const evaluateAndStore = async (
-    data: RunData,
-    round: number,
-    pairs: Pair[],
-  ): Promise<EnsembleEvaluation> => {
+  /** Evaluates the members' predictions of `pairs`: its rows under each of `rounds`, and the scores. */
+  const evaluate = (data: RunData, rounds: number[], pairs: Pair[]) => {
     const validation = pairs.map((p) => p.validation.probabilities);
     const evaluation = evaluateEnsemble({
       numClasses: data.numClasses,
@@ -54,14 +52,28 @@ export function createGatherService(deps: {
       validation.map((p) => argmaxLabels(p, data.numClasses)),
       data.validationTruth,
     );
-    const rows = evaluationRows({
-      runId: data.runId,
-      round,
-      memberCount: pairs.length,
+    const rows = rounds.map((round) =>
+      evaluationRows({
+        runId: data.runId,
+        round,
+        memberCount: pairs.length,
+        evaluation,
+        validationDiversity,
+      }),
+    );
+    return {
       evaluation,
-      validationDiversity,
-    });
-    // Every row of the evaluation in one statement: stored together or not at all.
+      rows: { ensemble: rows.flatMap((r) => r.ensemble), diversity: rows.flatMap((r) => r.diversity) },
+    };
+  };
+
+  /** Evaluates `pairs` and stores the rows under each of `rounds` (one statement). */
+  const evaluateAndStore = async (
+    data: RunData,
+    rounds: number[],
+    pairs: Pair[],
+  ): Promise<EnsembleEvaluation> => {
+    const { evaluation, rows } = evaluate(data, rounds, pairs);
     await repos.evals.saveEvaluation(rows);
     return evaluation;
   };
@@ -69,8 +81,8 @@ export function createGatherService(deps: {
   /** Each member's latest round for which both splits are stored. */
   const latestPairs = async (runId: string): Promise<Pair[]> => {
     const [validation, test] = await Promise.all([
-      repos.predictions.listLatest(runId, 'validation'),
-      repos.predictions.listLatest(runId, 'test'),
+      predictions.listLatest(runId, 'validation'),
+      predictions.listLatest(runId, 'test'),
     ]);
     const pairs: Pair[] = [];
     for (const v of validation) {
@@ -80,20 +92,39 @@ export function createGatherService(deps: {
       const val =
         v.round === round
           ? v
-          : await repos.predictions.get({ memberId: v.memberId, split: 'validation', round });
+          : await predictions.get(runId, { memberId: v.memberId, split: 'validation', round });
       const tst =
-        t.round === round ? t : await repos.predictions.get({ memberId: v.memberId, split: 'test', round });
+        t.round === round ? t : await predictions.get(runId, { memberId: v.memberId, split: 'test', round });
       if (val && tst) pairs.push({ memberIndex: v.memberIndex, round, validation: val, test: tst });
     }
     return pairs.sort((a, b) => a.memberIndex - b.memberIndex);
   };
 
+  const pairsKey = (pairs: Pair[]): string =>
+    pairs.map((p) => `${p.validation.memberId}:${p.round}`).join(',');
+
+  // The last live view computed per run, with the pairs it was computed from and the run's save
+  // count when they were read: the final evaluation reuses it when nothing was saved since.
+  const lastLive = new Map<string, { version: number; key: string; evaluation: EnsembleEvaluation }>();
+  const rememberLive = (
+    runId: string,
+    entry: { version: number; key: string; evaluation: EnsembleEvaluation },
+  ) => {
+    lastLive.delete(runId);
+    lastLive.set(runId, entry);
+    if (lastLive.size > 8) lastLive.delete(lastLive.keys().next().value as string);
+  };
+
   /** A member completed both splits of `round`: the live view, and the round once every member reached it. */
   const evaluateRound = async (runId: string, round: number): Promise<void> => {
     const data = await deps.plans.forRun(runId);
+    const version = predictions.version(runId);
     const live = await latestPairs(runId);
+    // Every member's latest pair is this round: the live view is the complete round, evaluated once.
+    const liveIsRound = live.length === data.config.members && live.every((p) => p.round === round);
     if (live.length > 0) {
-      const evaluation = await evaluateAndStore(data, LIVE_ROUND, live);
+      const evaluation = await evaluateAndStore(data, liveIsRound ? [LIVE_ROUND, round] : [LIVE_ROUND], live);
+      rememberLive(runId, { version, key: pairsKey(live), evaluation });
       // A member's accuracies are those of its latest round (one statement for all of them).
       await repos.members.setAccuracies(
         live.flatMap((pair, i) => {
@@ -110,19 +141,22 @@ export function createGatherService(deps: {
         }),
       );
     }
-    const [validation, test] = await Promise.all([
-      repos.predictions.listRound(runId, 'validation', round),
-      repos.predictions.listRound(runId, 'test', round),
-    ]);
-    const complete = validation.length === data.config.members && test.length === data.config.members;
-    if (complete) {
-      const pairs = validation.map((v, i) => ({
-        memberIndex: v.memberIndex,
-        round,
-        validation: v,
-        test: test[i] as StoredPrediction,
-      }));
-      await evaluateAndStore(data, round, pairs);
+    let complete = liveIsRound;
+    if (!liveIsRound) {
+      const [validation, test] = await Promise.all([
+        predictions.listRound(runId, 'validation', round),
+        predictions.listRound(runId, 'test', round),
+      ]);
+      complete = validation.length === data.config.members && test.length === data.config.members;
+      if (complete) {
+        const pairs = validation.map((v, i) => ({
+          memberIndex: v.memberIndex,
+          round,
+          validation: v,
+          test: test[i] as StoredPrediction,
+        }));
+        await evaluateAndStore(data, [round], pairs);
+      }
     }
     notify.dashboards.runChanged({
       runId,
@@ -137,6 +171,7 @@ export function createGatherService(deps: {
     if (!run || run.status !== 'running') return;
     if (run.members.some((m) => m.status !== 'completed')) return;
     const data = await deps.plans.forRun(runId);
+    const version = predictions.version(runId);
     const pairs = await latestPairs(runId);
     if (pairs.length !== run.members.length) {
       const missing = run.members
@@ -147,7 +182,12 @@ export function createGatherService(deps: {
       });
       return;
     }
-    const evaluation = await evaluateAndStore(data, LIVE_ROUND, pairs);
+    // The live view of these very pairs is usually stored already (the last round's evaluation).
+    const last = lastLive.get(runId);
+    const evaluation =
+      last && last.version === version && last.key === pairsKey(pairs)
+        ? last.evaluation
+        : await evaluateAndStore(data, [LIVE_ROUND], pairs);
     const result = RunResultSchema.parse(
       runResultOf(
         evaluation,
@@ -155,6 +195,8 @@ export function createGatherService(deps: {
       ),
     );
     await deps.runs.finish(runId, 'completed', { result: result as unknown as Prisma.InputJsonValue });
+    lastLive.delete(runId);
+    predictions.forget(runId);
   };
 
   const schedule = (runId: string, what: string, task: () => Promise<void>): void => {
@@ -210,8 +252,18 @@ export function createGatherService(deps: {
         probabilities,
         numClasses: data.numClasses,
       });
+      predictions.saved(member.runId, {
+        memberId: member.id,
+        memberIndex: member.index,
+        split: message.split,
+        round: message.round,
+        rows,
+        numClasses: data.numClasses,
+        probabilities,
+        updatedAt: new Date(),
+      });
       const other = message.split === 'validation' ? 'test' : 'validation';
-      const pairComplete = await repos.predictions.get({
+      const pairComplete = await predictions.get(member.runId, {
         memberId: member.id,
         split: other,
         round: message.round,
