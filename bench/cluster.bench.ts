@@ -13,7 +13,7 @@
  *     [-- --dataset mnist --model mlp --members 4 --sharding round-robin --epochs 1 --batch-size 64
  *         --train-limit 12000 --seed 1 --backend auto]
  *     [-- --metrics-hz 2 --points 10 --round-every 5 --heartbeat-every 5] [-- --skip-train | --skip-load]
- *     [-- --database embedded|postgres|env] [-- --timeline]
+ *     [-- --database embedded,postgres | embedded | postgres | env] [-- --timeline] [-- --coordinator-cpu-prof DIR]
  *
  * The coordinator is one child process (`chorus coordinator --port 0`, loopback) on its embedded
  * PGlite in a temporary directory (`--database embedded`, the default without DATABASE_URL), on
@@ -89,6 +89,11 @@ interface ClusterTiming {
   /** CPU seconds of the workers and the coordinator during each run (workers' start-up in cold). */
   coldCpu: number;
   warmCpu: number;
+  /** The coordinator's share of those CPU seconds (with N workers on 2 cores it competes with training). */
+  coordColdCpu: number;
+  coordWarmCpu: number;
+  /** Each worker's CPU seconds during the warm run. */
+  warmWorkerCpu: number[];
   /** POST /api/runs of the warm run (nothing else running). */
   warmPost: number;
   firstLease: number;
@@ -109,6 +114,7 @@ async function clusterRun(
     const cpu = () =>
       cpuSecondsOf(coordinator.pid) + children.reduce((sum, c) => sum + cpuSecondsOf(c.pid ?? -1), 0);
     const cpu0 = cpuSecondsOf(coordinator.pid);
+    const coord0 = cpu0;
     const t0 = now();
     children.push(
       ...spawnWorkers(coordinator, workers, { cacheDir, backend, namePrefix: `bench-${workers}w` }, logs),
@@ -120,6 +126,8 @@ async function clusterRun(
       RUN_TIMEOUT_MS,
     );
     const cpu1 = cpu();
+    const coord1 = cpuSecondsOf(coordinator.pid);
+    const perWorker1 = children.map((c) => cpuSecondsOf(c.pid ?? -1));
     const t2 = now();
     const warm = await launchAndWait(
       coordinator,
@@ -128,6 +136,8 @@ async function clusterRun(
       RUN_TIMEOUT_MS,
     );
     const cpu2 = cpu();
+    const coord2 = cpuSecondsOf(coordinator.pid);
+    const warmWorkerCpu = children.map((c, i) => cpuSecondsOf(c.pid ?? -1) - (perWorker1[i] ?? 0));
     if (flag('timeline')) {
       for (const [label, run, from] of [
         ['cold', cold, t0],
@@ -143,6 +153,9 @@ async function clusterRun(
       warmPost: warm.postSeconds,
       coldCpu: cpu1 - cpu0,
       warmCpu: cpu2 - cpu1,
+      coordColdCpu: coord1 - coord0,
+      coordWarmCpu: coord2 - coord1,
+      warmWorkerCpu,
       firstLease: cold.firstLeaseAt !== undefined ? (cold.firstLeaseAt - t0) / 1000 : Number.NaN,
       result: cold.result,
       warmResult: warm.result,
@@ -194,14 +207,30 @@ async function trainingComparison(
     log(`${label.padEnd(18)}${cells.map((c) => series(c).padEnd(27)).join('')}`);
   log(
     `\nmedian [each repeat], seconds\n${''.padEnd(18)}` +
-      ['cold wall', 'warm wall', 'first work', 'CPU, cold', 'CPU, warm']
+      [
+        'cold wall',
+        'warm wall',
+        'first work',
+        'CPU, cold',
+        'CPU, warm',
+        'coord. CPU, cold',
+        'coord. CPU, warm',
+      ]
         .map((h) => h.padStart(6).padEnd(27))
         .join(''),
   );
   const aCold = a.map((r) => r.wallSeconds);
   const aWarm = a.map((r) => r.selfSeconds);
   const aCpu = a.map((r) => r.cpuSeconds);
-  row('(a) chorus train', [aCold, aWarm, a.map((r) => r.readySeconds), aCpu, a.map(() => Number.NaN)]);
+  row('(a) chorus train', [
+    aCold,
+    aWarm,
+    a.map((r) => r.readySeconds),
+    aCpu,
+    a.map(() => Number.NaN),
+    a.map(() => Number.NaN),
+    a.map(() => Number.NaN),
+  ]);
   const labels = ['(b)', '(c)', '(d)', '(e)'];
   workerCounts.forEach((n, i) => {
     const t = byN.get(n) ?? [];
@@ -211,6 +240,8 @@ async function trainingComparison(
       t.map((x) => x.firstLease),
       t.map((x) => x.coldCpu),
       t.map((x) => x.warmCpu),
+      t.map((x) => x.coordColdCpu),
+      t.map((x) => x.coordWarmCpu),
     ]);
   });
   const posts = [...byN.values()].flat().map((t) => t.warmPost);
@@ -234,6 +265,29 @@ async function trainingComparison(
     log(
       `speed-up 1 → 2 workers (b / c): cold ${fmt(med(1, 'cold') / med(2, 'cold'))}×, warm ${fmt(med(1, 'warm') / med(2, 'warm'))}× ` +
         `(target ≥ 1.8× on 2 cores; this machine: ${availableParallelism()} CPUs)`,
+    );
+    // Wall time on a machine that other jobs share says little; CPU seconds are what each process
+    // needed. Estimate for an otherwise idle machine with `cores` cores: a run lasts at least as long
+    // as its busiest worker's CPU, and at least all CPU (workers + coordinator) spread over the cores.
+    const cores = availableParallelism();
+    const estimate = (t: ClusterTiming) =>
+      Math.max(
+        Math.max(...t.warmWorkerCpu),
+        (t.warmWorkerCpu.reduce((a, b) => a + b, 0) + t.coordWarmCpu) / cores,
+      );
+    const e1 = median((byN.get(1) ?? []).map(estimate));
+    const e2 = median((byN.get(2) ?? []).map(estimate));
+    const share = (n: number) =>
+      median(
+        (byN.get(n) ?? []).map(
+          (t) => t.coordWarmCpu / (t.coordWarmCpu + t.warmWorkerCpu.reduce((a, b) => a + b, 0)),
+        ),
+      );
+    log(
+      `  from CPU seconds (warm): workers ${(byN.get(2) ?? []).map((t) => `[${t.warmWorkerCpu.map((v) => fmt(v)).join(' ')}]`).join(' ')} ` +
+        `with 2, ${(byN.get(1) ?? []).map((t) => fmt(t.warmWorkerCpu[0] ?? Number.NaN)).join(' ')} with 1; ` +
+        `coordinator share of all CPU ${fmt(100 * share(1), 0)}% (1 worker), ${fmt(100 * share(2), 0)}% (2 workers); ` +
+        `speed-up estimated for an idle ${cores}-core machine: ${fmt(e1 / e2)}× (an estimate, not a measurement)`,
     );
   }
 
@@ -276,7 +330,7 @@ function loadRow(r: LoadReport): string {
   const acked = kinds.reduce((s, k) => s + k.acked, 0);
   const errors = kinds.reduce((s, k) => s + k.errors, 0);
   const l = latencySummary(kinds);
-  const evals = `${r.evaluationsSeen}/${r.evaluationsExpected} ${Number.isNaN(r.evaluationDrainSeconds) ? '(not all)' : `+${fmt(r.evaluationDrainSeconds, 1)} s`}`;
+  const evals = `${r.roundsSeen}/${r.roundsExpected} ${Number.isNaN(r.evaluationDrainSeconds) ? '(not all)' : `+${fmt(r.evaluationDrainSeconds, 1)} s`} [${r.evaluationsSeen}]`;
   return (
     `${String(r.clients).padStart(3)} ${`${r.claimed}/${r.clients}`.padStart(7)} ${fmt(r.connectSeconds).padStart(7)} ` +
     `${String(sent).padStart(6)} ${fmt((acked - errors) / r.ackSpanSeconds, 0).padStart(8)} ` +
@@ -285,9 +339,12 @@ function loadRow(r: LoadReport): string {
   );
 }
 
+/** The K = 64 verdict of one load test, also repeated in the closing summary. */
+const targetLines: string[] = [];
+
 async function loadTest(coordinator: CoordinatorProcess, watcher: RunWatcher, logs: LogTap) {
   log(
-    `\n== 2. load test: K simulated workers against one coordinator ==\n` +
+    `\n== 2. load test: K simulated workers against one coordinator — database: ${coordinator.database} ==\n` +
       `each client: handshake, member:request (one member of a K-member synthetic run), then for ${load.seconds} s ` +
       `(open loop): metrics ${load.metricsHz}/s (${load.pointsPerMessage} points each; a real worker sends at most 2/s), ` +
       (load.roundEverySeconds > 0
@@ -297,11 +354,11 @@ async function loadTest(coordinator: CoordinatorProcess, watcher: RunWatcher, lo
   );
   log(
     'acked/s: ok acks ÷ (window start → last ack); latency: emit → ack, all kinds; unacked = sent − acked; ' +
-      'errors = acks with ok: false;\nevals: evaluation notifications seen / scheduled (one per acked test split), ' +
-      'and how long after the window the last came; CPU: coordinator process, connect → evals done.',
+      'errors = acks with ok: false;\nevals: rounds reported complete / rounds every client completed, how long after the ' +
+      'window the last came, [evaluation notifications: test splits arriving together share one]; CPU: coordinator process, connect → evals done.',
   );
   log(
-    `\n  K claimed connect   sent   acked/s  p50 ms  p95 ms  p99 ms  max ms unacked errors  evals (drain)      coord CPU   load avg`,
+    `\n  K claimed connect   sent   acked/s  p50 ms  p95 ms  p99 ms  max ms unacked errors  evals (drain) [notes] coord CPU   load avg`,
   );
   const logMark = logs.lines.length;
   const reports: LoadReport[] = [];
@@ -309,10 +366,7 @@ async function loadTest(coordinator: CoordinatorProcess, watcher: RunWatcher, lo
     const report = await runLoadTest(coordinator, watcher, { clients, ...load });
     reports.push(report);
     log(`${loadRow(report)}   ${loadLine()}`);
-    if (
-      report.evaluationsSeen < report.evaluationsExpected &&
-      clients !== clientCounts[clientCounts.length - 1]
-    ) {
+    if (report.roundsSeen < report.roundsExpected && clients !== clientCounts[clientCounts.length - 1]) {
       log('    (evaluations still queued on the coordinator: the next K starts beside that backlog)');
     }
   }
@@ -344,16 +398,72 @@ async function loadTest(coordinator: CoordinatorProcess, watcher: RunWatcher, lo
       (last.clients - last.claimed) +
       last.disconnects;
     const p95 = latencySummary(kinds).p95;
-    log(
+    const line =
       `target at K = 64: nothing dropped (unacked + error acks + unclaimed + disconnects: ` +
-        `${dropped === 0 ? 'met' : `MISSED: ${dropped}`}), ` +
-        `p95 < 250 ms (${p95 < 250 ? 'met' : 'MISSED'}: ${fmt(p95, 1)} ms)`,
-    );
+      `${dropped === 0 ? 'met' : `MISSED: ${dropped}`}), ` +
+      `p95 < 250 ms (${p95 < 250 ? 'met' : 'MISSED'}: ${fmt(p95, 1)} ms)`;
+    log(line);
+    targetLines.push(`${coordinator.database}: ${line}`);
   }
   const problems = logs.summary(logMark);
   log(`warnings/errors logged by the coordinator: ${problems.length === 0 ? 'none' : ''}`);
   for (const p of problems.slice(0, 10)) log(`  ${p}`);
 }
+
+// --coordinator-cpu-prof <dir>: V8 CPU profiles of the coordinator process (written when it stops).
+const coordinatorNodeArgs = args.includes('--coordinator-cpu-prof')
+  ? ['--cpu-prof', '--cpu-prof-dir', arg('coordinator-cpu-prof', '.')]
+  : [];
+
+/** A coordinator child process on one kind of database, and how to stop both. */
+async function startOn(
+  database: string,
+  dataDir: string,
+  logs: LogTap,
+): Promise<{ coordinator: CoordinatorProcess; stop: () => Promise<void> }> {
+  if (database === 'postgres') {
+    // A private server from the installed PostgreSQL binaries (libs/db), removed at the end.
+    const { startThrowawayPostgres } = await import('@chorus/db');
+    const server = await startThrowawayPostgres();
+    const coordinator = await startCoordinatorProcess(
+      dataDir,
+      logs,
+      {
+        url: server.connectionString,
+        label: 'a throwaway PostgreSQL server from the installed binaries, fsync off (--database postgres)',
+      },
+      coordinatorNodeArgs,
+    ).catch(async (error: unknown) => {
+      await server.close();
+      throw error;
+    });
+    return {
+      coordinator,
+      stop: async () => {
+        await coordinator.stop();
+        await server.close();
+      },
+    };
+  }
+  if (database === 'env' && !process.env.DATABASE_URL) throw new Error('--database env needs DATABASE_URL');
+  if (database !== 'embedded' && database !== 'env')
+    throw new Error(`--database takes embedded, postgres or env (comma-separated), got ${database}`);
+  const coordinator = await startCoordinatorProcess(
+    dataDir,
+    logs,
+    database === 'env'
+      ? {
+          url: process.env.DATABASE_URL ?? '',
+          label: `DATABASE_URL, a PostgreSQL server (${redact(process.env.DATABASE_URL ?? '')})`,
+        }
+      : undefined,
+    coordinatorNodeArgs,
+  );
+  return { coordinator, stop: () => coordinator.stop() };
+}
+
+/** A connection string without its password. */
+const redact = (url: string): string => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 
 async function main(): Promise<void> {
   const started = now();
@@ -363,48 +473,39 @@ async function main(): Promise<void> {
   );
   const tmp = mkdtempSync(join(tmpdir(), 'chorus-cluster-bench-'));
   const logs = new LogTap();
-  let coordinator: CoordinatorProcess | undefined;
+  let current: { coordinator: CoordinatorProcess; stop: () => Promise<void> } | undefined;
   let watcher: RunWatcher | undefined;
-  let stopDatabase: () => Promise<void> = async () => undefined;
   const onSignal = () => {
-    void coordinator?.stop().finally(() => process.exit(130));
+    void current?.stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
+  // The training comparison runs on the first database; the load test on each of them.
+  const databases = arg('database', process.env.DATABASE_URL ? 'env' : 'embedded,postgres').split(',');
   try {
-    const database = arg('database', process.env.DATABASE_URL ? 'env' : 'embedded');
-    if (database === 'postgres') {
-      // A private server from the installed PostgreSQL binaries (libs/db), removed at the end.
-      const { startThrowawayPostgres } = await import('@chorus/db');
-      const server = await startThrowawayPostgres();
-      stopDatabase = () => server.close();
-      coordinator = await startCoordinatorProcess(join(tmp, 'coordinator'), logs, {
-        url: server.connectionString,
-        label: 'a throwaway PostgreSQL server (--database postgres)',
-      });
-    } else if (database === 'embedded' || database === 'env') {
-      coordinator = await startCoordinatorProcess(
-        join(tmp, 'coordinator'),
-        logs,
-        database === 'env' && process.env.DATABASE_URL
-          ? { url: process.env.DATABASE_URL, label: 'DATABASE_URL (Postgres server)' }
-          : undefined,
+    for (const [i, database] of databases.entries()) {
+      current = await startOn(database, join(tmp, `coordinator-${i}`), logs);
+      const { coordinator } = current;
+      log(
+        `\ncoordinator: child process \`chorus coordinator --port 0\` on ${coordinator.url}, database: ${coordinator.database}; ` +
+          `started in ${fmt(coordinator.startupSeconds)} s (not counted below)`,
       );
-    } else {
-      throw new Error(`--database must be embedded, postgres or env, got ${database}`);
+      watcher = await RunWatcher.connect(coordinator);
+      if (i === 0 && !flag('skip-train')) await trainingComparison(coordinator, watcher, tmp, logs);
+      if (!flag('skip-load')) await loadTest(coordinator, watcher, logs);
+      watcher.close();
+      watcher = undefined;
+      await current.stop();
+      current = undefined;
     }
-    log(
-      `coordinator: child process \`chorus coordinator --port 0\` on ${coordinator.url}, ${coordinator.database}; ` +
-        `started in ${fmt(coordinator.startupSeconds)} s (not counted below)`,
-    );
-    watcher = await RunWatcher.connect(coordinator);
-    if (!flag('skip-train')) await trainingComparison(coordinator, watcher, tmp, logs);
-    if (!flag('skip-load')) await loadTest(coordinator, watcher, logs);
   } finally {
     watcher?.close();
-    await coordinator?.stop();
-    await stopDatabase();
+    await current?.stop();
     rmSync(tmp, { recursive: true, force: true });
     process.off('SIGINT', onSignal);
+  }
+  if (targetLines.length > 1) {
+    log('\nload-test target at K = 64, by database:');
+    for (const line of targetLines) log(`  ${line}`);
   }
   log(`\ntotal ${fmt((now() - started) / 1000, 0)} s; load average at the end ${loadLine()}`);
 }

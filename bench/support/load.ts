@@ -67,9 +67,12 @@ export interface LoadReport {
   byKind: Record<MessageKind, KindStats>;
   errorCodes: Map<string, number>;
   predictionBytes: { validation: number; test: number };
-  evaluationsExpected: number;
+  /** Evaluation notifications seen (the coordinator coalesces the test splits that arrive together). */
   evaluationsSeen: number;
-  /** Window end → the last expected evaluation notification (NaN if they did not all come). */
+  /** Rounds every client completed (test split acked), and those the coordinator reported complete. */
+  roundsExpected: number;
+  roundsSeen: number;
+  /** Window end → every expected round reported complete (NaN if they did not all come). */
   evaluationDrainSeconds: number;
   coordinatorCpuPercent: number;
 }
@@ -155,7 +158,8 @@ export async function runLoadTest(
   const errorCodes = new Map<string, number>();
   let lastAckAt = 0;
   let outstanding = 0;
-  let expectedEvaluations = 0;
+  // Test splits acknowledged, by round: a round every client completed must be evaluated as complete.
+  const testAcked = new Map<number, number>();
   let settled: () => void = () => undefined;
 
   /** Sends one message; resolves with whether it was acknowledged with ok: true. */
@@ -270,7 +274,7 @@ export async function runLoadTest(
           if (!validated) return;
           // The test split completes the pair: the coordinator schedules one evaluation for it.
           if (await send(socket, 'predictions', (ack) => socket.emit('predictions', message('test'), ack))) {
-            expectedEvaluations++;
+            testAcked.set(round, (testAcked.get(round) ?? 0) + 1);
           }
         })();
         predictionChains.push(chain);
@@ -290,9 +294,11 @@ export async function runLoadTest(
   await Promise.race([Promise.all([drained, ...predictionChains]), sleep(options.drainTimeoutMs)]);
   const windowEnd = end;
 
+  const claimed = assignments.filter(Boolean).length;
+  const expectedRounds = [...testAcked].filter(([, n]) => n === claimed).map(([round]) => round);
   const seen = await watcher.until(
     runId,
-    (w) => w.evaluations >= expectedEvaluations,
+    (w) => expectedRounds.every((round) => w.completeRounds.has(round)),
     Math.max(0, options.evaluationTimeoutMs - Math.max(0, now() - windowEnd)),
   );
   const evaluationDrainSeconds = seen ? Math.max(0, now() - windowEnd) / 1000 : Number.NaN;
@@ -309,7 +315,7 @@ export async function runLoadTest(
     refusals,
     disconnects,
     revokes,
-    claimed: assignments.filter(Boolean).length,
+    claimed,
     connectSeconds,
     claimSeconds,
     windowSeconds: options.seconds,
@@ -317,8 +323,9 @@ export async function runLoadTest(
     byKind,
     errorCodes,
     predictionBytes: { validation: payloads.validation.byteLength, test: payloads.test.byteLength },
-    evaluationsExpected: expectedEvaluations,
     evaluationsSeen: watcher.state(runId).evaluations,
+    roundsExpected: expectedRounds.length,
+    roundsSeen: expectedRounds.filter((round) => watcher.state(runId).completeRounds.has(round)).length,
     evaluationDrainSeconds,
     coordinatorCpuPercent: cpuPercent,
   };

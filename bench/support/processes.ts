@@ -102,21 +102,27 @@ export async function startCoordinatorProcess(
   database: { url: string; label: string } | undefined = process.env.DATABASE_URL
     ? { url: process.env.DATABASE_URL, label: 'DATABASE_URL (Postgres server)' }
     : undefined,
+  /** Extra node flags for the coordinator (e.g. --cpu-prof). */
+  nodeArgs: readonly string[] = [],
 ): Promise<CoordinatorProcess> {
   const workerToken = randomBytes(24).toString('hex');
   const adminToken = randomBytes(24).toString('hex');
   const started = now();
-  const child = spawn(process.execPath, [CLI_ENTRY, 'coordinator', '--port', '0', '--data-dir', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      DATABASE_URL: database?.url ?? '',
-      CHORUS_WORKER_TOKEN: workerToken,
-      CHORUS_ADMIN_TOKEN: adminToken,
-      CHORUS_HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, CLI_ENTRY, 'coordinator', '--port', '0', '--data-dir', dataDir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        DATABASE_URL: database?.url ?? '',
+        CHORUS_WORKER_TOKEN: workerToken,
+        CHORUS_ADMIN_TOKEN: adminToken,
+        CHORUS_HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      },
     },
-  });
+  );
   logs.attach('coordinator', child.stdout);
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -288,6 +294,8 @@ interface Watch {
   /** Member and evaluation notifications as they came (for --timeline). */
   events: { at: number; text: string }[];
   evaluations: number;
+  /** Rounds whose `evaluation` notification said `complete` (every member's predictions in). */
+  completeRounds: Set<number>;
   done?: { status: string; at: number };
   waiters: ((w: Watch) => void)[];
 }
@@ -307,7 +315,10 @@ export class RunWatcher {
       const data = n.data ?? {};
       if (n.kind === 'member' && data.status === 'leased' && w.firstLeaseAt === undefined)
         w.firstLeaseAt = now();
-      if (n.kind === 'evaluation') w.evaluations++;
+      if (n.kind === 'evaluation') {
+        w.evaluations++;
+        if (data.complete === true && typeof data.round === 'number') w.completeRounds.add(data.round);
+      }
       if (n.kind === 'member' || n.kind === 'evaluation' || n.kind === 'status') {
         w.events.push({ at: now(), text: `${n.kind} ${JSON.stringify(data)}` });
       }
@@ -338,7 +349,7 @@ export class RunWatcher {
   private watch(runId: string): Watch {
     let w = this.watches.get(runId);
     if (!w) {
-      w = { evaluations: 0, waiters: [], events: [] };
+      w = { evaluations: 0, completeRounds: new Set(), waiters: [], events: [] };
       this.watches.set(runId, w);
     }
     return w;
