@@ -35,6 +35,9 @@ describe('config form fields', () => {
     });
     expect(fieldSpec('memberOverrides')).toMatchObject({ kind: 'json', defaultText: '[]', advanced: true });
     expect(fieldSpec('name')).toMatchObject({ kind: 'text', optional: true });
+    // An int with no stated maximum has none in the form either.
+    expect(fieldSpec('trainLimit')).toMatchObject({ kind: 'int', min: 1, optional: true });
+    expect(fieldSpec('trainLimit').max).toBeUndefined();
   });
 
   it('fills the form with the defaults', () => {

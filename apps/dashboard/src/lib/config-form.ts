@@ -86,8 +86,11 @@ function unwrap(node: SchemaNode): { inner: SchemaNode; optional: boolean; defau
   return { inner, optional, defaultValue };
 }
 
+/** A bound the schema states (an int's implicit ±MAX_SAFE_INTEGER is no bound worth showing). */
 const finiteOrUndefined = (value: number | null | undefined) =>
-  value !== null && value !== undefined && Number.isFinite(value) ? value : undefined;
+  value !== null && value !== undefined && Number.isFinite(value) && Math.abs(value) < Number.MAX_SAFE_INTEGER
+    ? value
+    : undefined;
 
 function specOf(name: FieldName): FieldSpec {
   const node = RunConfigSchema.shape[name] as unknown as SchemaNode;

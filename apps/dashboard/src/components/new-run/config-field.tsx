@@ -29,7 +29,9 @@ export function ConfigField({ spec, value, errors, onChange, onBlur }: ConfigFie
       ? ` (${spec.min}–${spec.max})`
       : spec.max !== undefined
         ? ` (at most ${spec.max})`
-        : '';
+        : spec.min !== undefined
+          ? ` (at least ${spec.min})`
+          : '';
   const defaultNote = spec.defaultText && spec.kind !== 'json' ? ` Default ${spec.defaultText}.` : '';
 
   let control;

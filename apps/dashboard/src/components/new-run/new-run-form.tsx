@@ -93,7 +93,11 @@ export function NewRunForm({ initial = DEFAULT_FORM, launch, onLaunched, note }:
       if (result.ok) {
         onLaunched(result.id);
       } else {
-        setFailure(`${statusHint(result.status)}${result.message} (HTTP ${result.status})`);
+        const pathHint =
+          result.status === 400 && /dataset/i.test(result.message)
+            ? ' If the coordinator keeps this dataset elsewhere, set “Dataset path” under Advanced.'
+            : '';
+        setFailure(`${statusHint(result.status)}${result.message} (HTTP ${result.status})${pathHint}`);
         requestAnimationFrame(() => alertRef.current?.focus());
       }
     });

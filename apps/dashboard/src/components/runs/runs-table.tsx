@@ -113,9 +113,9 @@ export function RunsTable({ runs, now }: { runs: readonly RunListItem[]; now: st
                     />
                   </td>
                   <td className={styles.name}>
-                    <Link href={`/runs/${encodeURIComponent(run.id)}`}>{run.name}</Link>
-                    <br />
-                    <small className="muted mono">{run.id}</small>
+                    <Link href={`/runs/${encodeURIComponent(run.id)}`} title={`run ${run.id}`}>
+                      {run.name}
+                    </Link>
                   </td>
                   <td data-testid={`run-status-${run.id}`}>
                     <span className={`badge status-${run.status}`}>{run.status}</span>
@@ -128,7 +128,7 @@ export function RunsTable({ runs, now }: { runs: readonly RunListItem[]; now: st
                   <td>{run.datasetName}</td>
                   <td>{run.model ?? '—'}</td>
                   <td className="num">{run.members ?? '—'}</td>
-                  <td>{run.sharding ?? '—'}</td>
+                  <td className={styles.nowrap}>{run.sharding ?? '—'}</td>
                   <td>
                     <BestCell best={run.best} />
                   </td>
