@@ -19,9 +19,10 @@ import styles from './run.module.css';
 
 /**
  * The run page, live: rendered first from the server's database read, then kept current from the
- * coordinator's notifications — metrics are appended in place; status, member and evaluation
- * notifications refetch the run's state (app/api/runs/[id]/state, coalesced), and every (re)join
- * refetches everything (app/api/runs/[id]) because notifications may have been missed meanwhile.
+ * coordinator's notifications — metrics are appended in place (one point per member and flush);
+ * member and evaluation notifications refetch the run's state (app/api/runs/[id]/state,
+ * coalesced); a status change and every (re)join refetch everything with the stored curves
+ * (app/api/runs/[id]), since notifications may have been missed meanwhile.
  */
 export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coordinatorUrl: string }) {
   const runId = initial.run.id;
@@ -82,13 +83,18 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
         }));
         return;
       }
-      if (n.kind === 'status' && typeof n.data?.status === 'string') {
-        const status = n.data.status as RunState['run']['status'];
-        setState((s) => ({ ...s, run: { ...s.run, status } }));
+      if (n.kind === 'status') {
+        if (typeof n.data?.status === 'string') {
+          const status = n.data.status as RunState['run']['status'];
+          setState((s) => ({ ...s, run: { ...s.run, status } }));
+        }
+        // Rare (start, end): reload the curves too, as live points are one per member and flush.
+        void resync();
+        return;
       }
       void refreshState();
     },
-    [refreshState],
+    [refreshState, resync],
   );
 
   const connection = useCoordinatorEvents(coordinatorUrl, runId, { onRun, onResync: () => void resync() });

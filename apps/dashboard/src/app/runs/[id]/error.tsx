@@ -13,9 +13,9 @@ export default function RunError({
     <div className="notice error" role="alert">
       <h1>This run could not be shown</h1>
       <p>
-        Reading it from the database failed ({error.message || 'unknown error'}). Check that the database the
-        coordinator uses is running and that the dashboard&apos;s <code>DATABASE_URL</code> points at it, then
-        retry.
+        Showing it failed: {error.message || 'unknown error'}. If the database cannot be reached, check that
+        the Postgres the coordinator uses is running and that the dashboard&apos;s <code>DATABASE_URL</code>{' '}
+        points at it; after a dashboard upgrade, reload the page. Then retry.
       </p>
       <p className="toolbar">
         <button onClick={reset}>Retry</button>
