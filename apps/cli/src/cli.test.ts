@@ -9,9 +9,13 @@ import { RunResultSchema } from '@chorus/protocol';
 const CLI = fileURLToPath(new URL('../../../bin/chorus.mjs', import.meta.url));
 
 /** Runs the real CLI in a child process. */
-function chorus(args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function chorus(
+  args: string[],
+  timeoutMs = 120_000,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -87,6 +91,17 @@ describe('chorus CLI', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/kaggle/i);
     expect(missing.stderr).toMatch(/--dataset-path/);
+  });
+
+  it('dashboard says how to give it a database when there is none, and refuses a bad port', async () => {
+    const { DATABASE_URL: _url, ...env } = process.env;
+    const none = await chorus(['dashboard', '--data-dir', join(dir, 'no-coordinator-here')], 60_000, env);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/set DATABASE_URL/);
+    expect(none.stderr).toMatch(/chorus coordinator --data-dir/);
+    const port = await chorus(['dashboard', '--port', 'eighty'], 60_000, env);
+    expect(port.code).toBe(1);
+    expect(port.stderr).toMatch(/--port must be a port number/);
   });
 
   it('demo runs the whole stack (embedded Postgres, worker processes) and exits when asked', async () => {
