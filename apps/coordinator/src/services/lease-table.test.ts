@@ -37,4 +37,16 @@ describe('the lease table', () => {
     table.confirm({ ...lease, id: 'm2' }, mark);
     expect(table.lookup('w1', 'm2', 2)).toMatchObject({ id: 'm2' });
   });
+
+  it("keeps only the leases a worker's heartbeat names", () => {
+    const table = createLeaseTable({ ttlMs: 1_000 });
+    const mark = table.mark();
+    table.confirm(lease, mark);
+    table.confirm({ ...lease, id: 'm2' }, mark);
+    table.confirm({ ...lease, id: 'm3', workerId: 'w2' }, mark);
+    table.retain('w1', new Set(['m2']));
+    expect(table.lookup('w1', 'm1', 2)).toBeUndefined();
+    expect(table.lookup('w1', 'm2', 2)).toMatchObject({ id: 'm2' });
+    expect(table.lookup('w2', 'm3', 2)).toMatchObject({ id: 'm3' });
+  });
 });

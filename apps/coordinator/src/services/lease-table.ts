@@ -24,6 +24,8 @@ export interface LeaseTable {
   confirm(lease: KnownLease, since: number): void;
   /** The lease may have ended: the next message about the member is checked in the database. */
   forget(memberId: string): void;
+  /** Forgets the worker's leases but those listed (its heartbeat names every member it trains). */
+  retain(workerId: string, memberIds: ReadonlySet<string>): void;
   readonly size: number;
 }
 
@@ -34,6 +36,15 @@ export function createLeaseTable(options: { ttlMs: number; now?: () => number })
   let seq = 0;
   let floor = 0;
   const forgotten = new Map<string, number>();
+  const forget = (memberId: string): void => {
+    entries.delete(memberId);
+    seq++;
+    if (forgotten.size >= 100_000) {
+      forgotten.clear();
+      floor = seq;
+    }
+    forgotten.set(memberId, seq);
+  };
   return {
     mark: () => seq,
     lookup(workerId, memberId, attempt) {
@@ -51,14 +62,11 @@ export function createLeaseTable(options: { ttlMs: number; now?: () => number })
       if (since < floor || (forgotten.get(id) ?? -1) > since) return;
       entries.set(id, { lease: { id, runId, index, attempt, workerId }, until: now() + options.ttlMs });
     },
-    forget(memberId) {
-      entries.delete(memberId);
-      seq++;
-      if (forgotten.size >= 100_000) {
-        forgotten.clear();
-        floor = seq;
+    forget,
+    retain(workerId, memberIds) {
+      for (const [memberId, { lease }] of entries) {
+        if (lease.workerId === workerId && !memberIds.has(memberId)) forget(memberId);
       }
-      forgotten.set(memberId, seq);
     },
     get size() {
       return entries.size;

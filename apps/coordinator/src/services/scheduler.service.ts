@@ -228,6 +228,8 @@ export function createScheduler(deps: {
           revoked.push({ memberId: lease.memberId, attempt: lease.attempt });
         }
       }
+      // Whatever else the table holds for this worker is not being trained: check it in the database.
+      leases.retain(workerId, new Set(renewed.keys()));
       return revoked;
     },
 
