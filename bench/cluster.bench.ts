@@ -456,7 +456,11 @@ async function startOn(
           url: process.env.DATABASE_URL ?? '',
           label: `DATABASE_URL, a PostgreSQL server (${redact(process.env.DATABASE_URL ?? '')})`,
         }
-      : undefined,
+      : // An empty DATABASE_URL is unset: the embedded database, even when DATABASE_URL is set here.
+        {
+          url: '',
+          label: 'embedded PGlite (inside the coordinator process), data dir in a temporary directory',
+        },
     coordinatorNodeArgs,
   );
   return { coordinator, stop: () => coordinator.stop() };
