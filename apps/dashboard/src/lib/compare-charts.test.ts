@@ -26,6 +26,7 @@ describe('strategyChartOption', () => {
           id: 'a',
           label: 'A · first',
           letter: 'A',
+          epochs: 2,
           color: '#0072B2',
           rounds: [
             { round: 1, strategy: 'soft', accuracy: 0.9 },
@@ -37,6 +38,7 @@ describe('strategyChartOption', () => {
           id: 'b',
           label: 'B · second',
           letter: 'B',
+          epochs: 2,
           color: '#E69F00',
           rounds: [{ round: 0, strategy: 'soft', accuracy: 0.85 }],
         },
@@ -79,6 +81,7 @@ describe('membersChartOption', () => {
         id: 'a',
         label: 'A · x',
         letter: 'A',
+        epochs: 2,
         color: '#0072B2',
         curves: {
           epochs: 2,
@@ -86,14 +89,56 @@ describe('membersChartOption', () => {
           best: { index: 3, accuracy: [[0.5, 0.6]], loss: [[0.5, 1]] },
         },
       },
-      { id: 'b', label: 'B · y', letter: 'B', color: '#E69F00', curves: null },
+      { id: 'b', label: 'B · y', letter: 'B', epochs: 2, color: '#E69F00', curves: null },
     ]) as { series: Series[]; legend: { data: string[] } };
     expect(option.series.map((s) => [s.name, s.xAxisIndex, s.lineStyle.type])).toEqual([
-      ["A: members' mean", 0, 'solid'],
-      ["A: members' mean", 1, 'solid'],
-      ['A: best member (#3)', 0, 'dashed'],
-      ['A: best member (#3)', 1, 'dashed'],
+      ['A mean', 0, 'solid'],
+      ['A mean', 1, 'solid'],
+      ['A best member (#3)', 0, 'dashed'],
+      ['A best member (#3)', 1, 'dashed'],
     ]);
-    expect(option.legend.data).toEqual(["A: members' mean", 'A: best member (#3)']);
+    expect(option.legend.data).toEqual(['A mean', 'A best member (#3)']);
+  });
+});
+
+describe('aligned by share of training', () => {
+  it('puts round r of an E-epoch run at (r + 1) / E, and curves at epoch / E', () => {
+    const strategy = strategyChartOption(
+      [
+        {
+          id: 'a',
+          label: 'A · a',
+          letter: 'A',
+          color: '#0072B2',
+          epochs: 4,
+          rounds: [
+            { round: 1, strategy: 'soft', accuracy: 0.5 },
+            { round: 3, strategy: 'soft', accuracy: 0.7 },
+          ],
+        },
+      ],
+      ['soft'],
+      'progress',
+    ) as { series: Series[]; xAxis: Array<{ max: number; name: string }> };
+    expect(strategy.series[0]?.data).toEqual([
+      [0.5, 0.5],
+      [1, 0.7],
+    ]);
+    expect(strategy.xAxis[0]).toMatchObject({ max: 1, name: 'share of training' });
+
+    const members = membersChartOption(
+      [
+        {
+          id: 'a',
+          label: 'A · a',
+          letter: 'A',
+          color: '#0072B2',
+          epochs: 2,
+          curves: { epochs: 2, mean: { accuracy: [[0.5, 0.4]], loss: [[2, 0.3]] }, best: null },
+        },
+      ],
+      'progress',
+    ) as { series: Series[] };
+    expect(members.series.map((s) => s.data)).toEqual([[[0.25, 0.4]], [[1, 0.3]]]);
   });
 });

@@ -1,5 +1,6 @@
 import type { EChartsCoreOption } from 'echarts/core';
 import type { RunCurves } from './compare-curves';
+import type { XY } from './run-downsample';
 import { formatPercent } from './format';
 
 /**
@@ -15,7 +16,15 @@ export interface ChartRun {
   /** "A": for legends with several entries per run. */
   letter: string;
   color: string;
+  /** The run's epochs: with `align: 'progress'` x becomes the share of training done. */
+  epochs: number;
 }
+
+/**
+ * `epoch`: x in rounds / epochs as they are. `progress`: x as the share of each run's training
+ * (round r ends epoch r + 1 of `epochs`), so a 3-epoch run and a 100-epoch run span the same width.
+ */
+export type XAlign = 'epoch' | 'progress';
 
 export interface RoundScore {
   round: number;
@@ -41,11 +50,14 @@ export function accuracyBounds(values: readonly number[]): { min: number; max: n
 export function strategyChartOption(
   runs: ReadonlyArray<ChartRun & { rounds: readonly RoundScore[] }>,
   strategies: readonly string[],
+  align: XAlign = 'epoch',
 ): EChartsCoreOption {
   const n = Math.max(1, strategies.length);
   const slot = 96 / n;
   const { min, max } = accuracyBounds(runs.flatMap((r) => r.rounds.map((s) => s.accuracy)));
   const maxRound = Math.max(0, ...runs.flatMap((r) => r.rounds.map((s) => s.round)));
+  const progress = align === 'progress';
+  const x = (run: ChartRun, round: number) => (progress ? (round + 1) / Math.max(1, run.epochs) : round);
   return {
     color: runs.map((r) => r.color),
     legend: { top: 0, data: runs.map((r) => r.label) },
@@ -71,9 +83,10 @@ export function strategyChartOption(
       type: 'value',
       gridIndex: i,
       min: 0,
-      max: maxRound,
-      minInterval: 1,
-      name: 'round',
+      max: progress ? 1 : maxRound,
+      // Narrow small multiples: three ticks (0, 50 %, 100 %) keep the labels apart.
+      ...(progress ? { interval: 0.5, axisLabel: { formatter: percentAxis } } : { minInterval: 1 }),
+      name: progress ? 'share of training' : 'round',
       nameLocation: 'middle',
       nameGap: 24,
     })),
@@ -86,20 +99,25 @@ export function strategyChartOption(
       ...(i === 0 && { name: 'test accuracy', nameLocation: 'middle', nameGap: 44 }),
     })),
     series: strategies.flatMap((strategy, i) =>
-      runs.map((run, j) => ({
-        type: 'line',
-        name: run.label,
-        xAxisIndex: i,
-        yAxisIndex: i,
-        symbol: runSymbol(j),
-        symbolSize: 7,
-        lineStyle: { color: run.color, width: 2 },
-        itemStyle: { color: run.color },
-        data: run.rounds
+      runs.map((run, j) => {
+        const data = run.rounds
           .filter((s) => s.strategy === strategy)
           .sort((a, b) => a.round - b.round)
-          .map((s) => [s.round, s.accuracy]),
-      })),
+          .map((s) => [x(run, s.round), s.accuracy]);
+        return {
+          type: 'line',
+          name: run.label,
+          xAxisIndex: i,
+          yAxisIndex: i,
+          symbol: runSymbol(j),
+          symbolSize: 7,
+          // Markers on a long run would hide the line; the legend still shows each run's shape.
+          showSymbol: data.length <= 25,
+          lineStyle: { color: run.color, width: 2 },
+          itemStyle: { color: run.color },
+          data,
+        };
+      }),
     ),
   };
 }
@@ -110,12 +128,15 @@ export function strategyChartOption(
  */
 export function membersChartOption(
   runs: ReadonlyArray<ChartRun & { curves: RunCurves | null }>,
+  align: XAlign = 'epoch',
 ): EChartsCoreOption {
-  const maxEpochs = Math.max(1, ...runs.map((r) => r.curves?.epochs ?? 1));
+  const progress = align === 'progress';
+  const maxEpochs = progress ? 1 : Math.max(1, ...runs.map((r) => r.curves?.epochs ?? 1));
   const series = runs.flatMap((run, j) => {
     const c = run.curves;
     if (!c) return [];
-    const line = (name: string, data: unknown, grid: number, dashed: boolean) => ({
+    const scale = progress ? 1 / c.epochs : 1;
+    const line = (name: string, points: readonly XY[], grid: number, dashed: boolean) => ({
       type: 'line',
       name,
       xAxisIndex: grid,
@@ -124,10 +145,10 @@ export function membersChartOption(
       symbol: runSymbol(j),
       lineStyle: { color: run.color, width: dashed ? 1.5 : 2.5, type: dashed ? 'dashed' : 'solid' },
       itemStyle: { color: run.color },
-      data,
+      data: points.map(([px, py]) => [px * scale, py]),
     });
-    const mean = `${run.letter}: members' mean`;
-    const best = c.best ? `${run.letter}: best member (#${c.best.index})` : null;
+    const mean = `${run.letter} mean`;
+    const best = c.best ? `${run.letter} best member (#${c.best.index})` : null;
     return [
       line(mean, c.mean.accuracy, 0, false),
       line(mean, c.mean.loss, 1, false),
@@ -136,7 +157,7 @@ export function membersChartOption(
   });
   const names = [...new Set(series.map((s) => s.name))];
   return {
-    legend: { top: 0, data: names, type: 'scroll' },
+    legend: { top: 0, data: names },
     tooltip: {
       trigger: 'axis',
       valueFormatter: (v: unknown) => (typeof v === 'number' ? v.toFixed(3) : '—'),
@@ -145,28 +166,29 @@ export function membersChartOption(
       {
         text: 'training accuracy',
         left: '25%',
-        top: 34,
+        top: 54,
         textAlign: 'center',
         textStyle: { fontSize: 13, fontWeight: 600 },
       },
       {
         text: 'training loss',
         left: '75%',
-        top: 34,
+        top: 54,
         textAlign: 'center',
         textStyle: { fontSize: 13, fontWeight: 600 },
       },
     ],
     grid: [
-      { left: '3%', width: '44%', top: 64, bottom: 44, containLabel: true },
-      { left: '53%', width: '44%', top: 64, bottom: 44, containLabel: true },
+      { left: '3%', width: '44%', top: 82, bottom: 44, containLabel: true },
+      { left: '53%', width: '44%', top: 82, bottom: 44, containLabel: true },
     ],
     xAxis: [0, 1].map((i) => ({
       type: 'value',
       gridIndex: i,
       min: 0,
       max: maxEpochs,
-      name: 'epoch',
+      name: progress ? 'share of training' : 'epoch',
+      ...(progress && { axisLabel: { formatter: percentAxis } }),
       nameLocation: 'middle',
       nameGap: 24,
     })),

@@ -65,6 +65,7 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
     id: r.id,
     label: `${runLetter(i)} · ${r.name}`,
     letter: runLetter(i),
+    epochs: typeof r.config.epochs === 'number' ? r.config.epochs : (r.curves?.epochs ?? 1),
     color: seriesColor(i),
     rounds: r.rounds,
     curves: r.curves,

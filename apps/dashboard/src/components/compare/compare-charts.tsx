@@ -1,6 +1,6 @@
 'use client';
 
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { VOTING_STRATEGIES } from '@chorus/ensemble';
 import { Chart } from '../chart';
 import {
@@ -8,8 +8,10 @@ import {
   strategyChartOption,
   type ChartRun,
   type RoundScore,
+  type XAlign,
 } from '../../lib/compare-charts';
 import type { RunCurves } from '../../lib/compare-curves';
+import styles from './compare.module.css';
 
 export interface CompareChartRun extends ChartRun {
   rounds: RoundScore[];
@@ -25,13 +27,40 @@ export function CompareCharts({ runs }: { runs: readonly CompareChartRun[] }) {
       ...[...present].filter((s) => !(VOTING_STRATEGIES as readonly string[]).includes(s)).sort(),
     ];
   }, [runs]);
-  const strategyOption = useMemo(() => strategyChartOption(runs, strategies), [runs, strategies]);
-  const membersOption = useMemo(() => membersChartOption(runs), [runs]);
+  // Runs of different lengths read best side by side as shares of their training.
+  const [align, setAlign] = useState<XAlign>(() =>
+    new Set(runs.map((r) => r.epochs)).size > 1 ? 'progress' : 'epoch',
+  );
+  const strategyOption = useMemo(
+    () => strategyChartOption(runs, strategies, align),
+    [runs, strategies, align],
+  );
+  const membersOption = useMemo(() => membersChartOption(runs, align), [runs, align]);
   const hasCurves = runs.some((r) => r.curves);
   const names = runs.map((r) => r.label).join(', ');
 
   return (
     <>
+      <fieldset className={styles.align}>
+        <legend>Line the runs up by</legend>
+        {(
+          [
+            ['epoch', 'epoch (round)'],
+            ['progress', 'share of each run’s training'],
+          ] as const
+        ).map(([value, text]) => (
+          <label key={value}>
+            <input
+              type="radio"
+              name="compare-align"
+              value={value}
+              checked={align === value}
+              onChange={() => setAlign(value)}
+            />{' '}
+            {text}
+          </label>
+        ))}
+      </fieldset>
       <section className="panel" aria-labelledby="compare-strategy-title">
         <h2 id="compare-strategy-title">Ensemble test accuracy per strategy, over the complete rounds</h2>
         {strategies.length === 0 ? (
@@ -51,8 +80,9 @@ export function CompareCharts({ runs }: { runs: readonly CompareChartRun[] }) {
       <section className="panel" aria-labelledby="compare-members-title">
         <h2 id="compare-members-title">Members’ training curves</h2>
         <p className="muted">
-          Per run: the members’ mean (solid) and its best member by test accuracy (dashed); x in epochs, so
-          runs with different data sizes line up.
+          Per run (A, B, …): the members’ mean (solid) and its best member by test accuracy (dashed), from the
+          mini-batch metrics binned along {align === 'epoch' ? 'the epochs' : 'each run’s training'}; epochs
+          line up runs with different data sizes.
         </p>
         {hasCurves ? (
           <Chart
