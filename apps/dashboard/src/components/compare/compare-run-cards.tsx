@@ -29,6 +29,9 @@ export function CompareRunCards({ runs }: { runs: readonly CompareRun[] }) {
             Final numbers: {r.table ? FINAL_SOURCE_LABELS[r.table.source] : 'no evaluation yet'}
             {r.table?.source === 'round' && ` (round ${r.table.round})`}
           </small>
+          <small>
+            <Link href={`/runs/new?from=${encodeURIComponent(r.id)}`}>New run from this config</Link>
+          </small>
         </li>
       ))}
     </ul>
