@@ -47,6 +47,12 @@ describe('RunsTable', () => {
     expect(screen.getByTestId('run-status-a').textContent).toBe('completed');
     expect(a.textContent).toContain('soft 93.12%final result');
     expect(a.textContent).toContain('took 1 min 42 s');
+    // Created in full; started and finished on the same day: only the time (the full one in the tooltip).
+    expect([...a.querySelectorAll('time')].map((t) => [t.textContent, t.getAttribute('title')])).toEqual([
+      ['2026-11-29 20:00', '2026-11-29 20:00:00 UTC'],
+      ['20:00', '2026-11-29 20:00:05 UTC'],
+      ['20:01', '2026-11-29 20:01:47 UTC'],
+    ]);
     expect(screen.getByTestId('run-row-r').textContent).toContain('round 3');
     expect(screen.getByTestId('run-row-r').textContent).toContain('running for 4 min 55 s');
     expect(screen.getByTestId('run-row-p').textContent).toContain('no evaluation yet');

@@ -136,12 +136,12 @@ export function RunsTable({ runs, now }: { runs: readonly RunListItem[]; now: st
                     <Time value={run.createdAt} />
                   </td>
                   <td>
-                    <Time value={run.startedAt} />
+                    <Time value={run.startedAt} sameDayAs={run.createdAt} />
                   </td>
                   <td>
                     {terminal ? (
                       <>
-                        <Time value={run.finishedAt} />
+                        <Time value={run.finishedAt} sameDayAs={run.startedAt ?? run.createdAt} />
                         {run.startedAt && (
                           <>
                             <br />
