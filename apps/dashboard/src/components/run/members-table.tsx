@@ -43,7 +43,8 @@ export function MembersTable({ members }: { members: readonly RunMemberView[] })
                 {m.workerId ? m.workerId.slice(0, 8) : '—'}
               </td>
               <td className="num" data-testid={`member-epoch-${m.index}`}>
-                {m.epoch}
+                {/* Stored 0-based; shown as people count epochs (1 = the first). */}
+                {m.step > 0 ? m.epoch + 1 : '—'}
               </td>
               <td>
                 <span className={styles.progress}>

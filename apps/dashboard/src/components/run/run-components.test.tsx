@@ -66,7 +66,8 @@ describe('MembersTable', () => {
     render(<MembersTable members={[member]} />);
     expect(screen.getByTestId('member-row-2')).toBeTruthy();
     expect(screen.getByTestId('member-step-2').textContent).toBe('7');
-    expect(screen.getByTestId('member-epoch-2').textContent).toBe('1');
+    // Stored 0-based, shown 1-based: epoch 1 is the second epoch.
+    expect(screen.getByTestId('member-epoch-2').textContent).toBe('2');
     expect(screen.getByRole('progressbar', { name: 'Member 2 progress' })).toBeTruthy();
   });
 });
