@@ -255,7 +255,7 @@ async function main() {
         'chart-disagreement',
         'chart-accuracy-diversity',
       ]) {
-        await p.locator(`[data-testid="${chart}"] canvas`).waitFor({ timeout: 60_000 });
+        await p.locator(`[data-testid="${chart}"] canvas`).first().waitFor({ timeout: 60_000 });
       }
       const ready = performance.now() - t0;
       if (i > 0) loads.push({ dom, ready }); // the first load warms the server's caches
