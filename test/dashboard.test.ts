@@ -285,6 +285,16 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     );
     expect(await runs.getByTestId(`run-status-${runId}`).textContent()).toMatch(/completed/i);
     await shot(runs, 'runs');
+    // Tick both runs and follow "Compare selected".
+    const rows = runs.locator('tr[data-testid^="run-row-"]');
+    expect(await rows.count()).toBe(2);
+    for (let i = 0; i < 2; i++) await rows.nth(i).locator('input[type="checkbox"]').check();
+    await runs.getByTestId('compare-selected').click();
+    await runs.waitForURL(/\/compare\?/);
+    await runs.locator('table[data-testid="compare-table"]').waitFor();
+    expect(
+      await runs.locator(`table[data-testid="compare-table"] td[data-run="${runId}"]`).count(),
+    ).toBeGreaterThan(0);
 
     const workers = await open('/workers');
     await expectEventually(
