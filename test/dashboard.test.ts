@@ -23,9 +23,9 @@ const RUN = {
   dataset: 'mnist',
   model: 'mlp',
   members: 2,
-  epochs: 3,
+  epochs: 5,
   batchSize: 32,
-  trainLimit: 20_000,
+  trainLimit: 30_000,
   seed: 7,
 };
 const SECOND_RUN = {
