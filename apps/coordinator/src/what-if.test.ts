@@ -11,7 +11,7 @@ import {
   softmaxRows,
   withCoordinator,
 } from './testing/harness';
-import type { WhatIfResult } from './services/what-if';
+import type { WhatIfResult } from '@chorus/protocol';
 
 const fixture = withCoordinator();
 

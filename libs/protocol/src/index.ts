@@ -5,3 +5,4 @@ export * from './run-config';
 export * from './member-model';
 export * from './run-result';
 export * from './sockets';
+export * from './what-if';

@@ -4,7 +4,8 @@ import type { PlanService } from '../services/plan.service';
 import type { RunService } from '../services/run.service';
 import { runSummary } from '@chorus/db';
 import { runDetail, runEvaluations } from '../services/run-view';
-import { computeWhatIf, WhatIfQuerySchema } from '../services/what-if';
+import { WhatIfQuerySchema } from '@chorus/protocol';
+import { computeWhatIf } from '../services/what-if';
 import { requireBearer } from './auth';
 import { RunListQuerySchema, RunParamsSchema } from './params';
 

@@ -1,12 +1,6 @@
-import { z } from 'zod';
 import type { Repositories, StoredPrediction } from '@chorus/db';
-import {
-  evaluateEnsemble,
-  VOTING_STRATEGIES,
-  type StrategyScores,
-  type VotingStrategy,
-} from '@chorus/ensemble';
-import { ChorusError } from '@chorus/protocol';
+import { evaluateEnsemble } from '@chorus/ensemble';
+import { ChorusError, type WhatIfQuery, type WhatIfResult } from '@chorus/protocol';
 import type { PlanService } from './plan.service';
 
 /**
@@ -14,33 +8,9 @@ import type { PlanService } from './plan.service';
  * Computed here because the true labels of the validation and test splits live in the run's
  * dataset bundle (RunData), not in the database. The sub-ensemble is scored exactly as a stored
  * evaluation round is (evaluateEnsemble: weights from the members' validation accuracy), so the
- * full set of members reproduces that round's stored EnsembleEval row.
+ * full set of members reproduces that round's stored EnsembleEval row. The query and answer
+ * schemas are libs/protocol's (WhatIfQuerySchema, WhatIfResultSchema).
  */
-export const WhatIfQuerySchema = z.object({
-  /** Comma-separated member indices, e.g. `0,2,3`. */
-  members: z
-    .string()
-    .regex(/^\d{1,4}(,\d{1,4})*$/, 'members must be comma-separated member indices, e.g. 0,2')
-    .transform((s) => [...new Set(s.split(',').map(Number))].sort((a, b) => a - b)),
-  strategy: z.enum(VOTING_STRATEGIES as readonly [VotingStrategy, ...VotingStrategy[]], {
-    message: `strategy must be one of ${VOTING_STRATEGIES.join(', ')}`,
-  }),
-  /** Evaluation round; default the latest round every chosen member has sent both splits of. */
-  round: z.coerce.number().int().min(0).optional(),
-});
-export type WhatIfQuery = z.infer<typeof WhatIfQuerySchema>;
-
-export interface WhatIfResult {
-  runId: string;
-  strategy: VotingStrategy;
-  round: number;
-  members: Array<{ index: number; valAccuracy: number; testAccuracy: number; weight: number }>;
-  /** Test split scores of the sub-ensemble; gains are over the chosen members only. */
-  test: StrategyScores;
-  /** The same on the validation split (where the weights were fitted: it flatters the weighted strategies). */
-  validation: StrategyScores;
-}
-
 export async function computeWhatIf(
   deps: { repos: Repositories; plans: PlanService },
   runId: string,

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { VOTING_STRATEGIES, type VotingStrategy } from '@chorus/ensemble';
+import { STRATEGY_NAMES, WhatIfQuerySchema, WhatIfResultSchema, type WhatIfResult } from '@chorus/protocol';
 
 /**
  * The what-if panel's input: a sub-ensemble (member indices) and a voting strategy. Validated in
  * the browser (to explain mistakes at once) and again by the route handler, which forwards it to
  * the coordinator's `GET /api/runs/:id/what-if` (the true labels live in the run's dataset
- * bundle there).
+ * bundle there). The wire format and the answer are libs/protocol's WhatIfQuerySchema and
+ * WhatIfResultSchema; this adds what only the page knows: the run's member count.
  */
-const strategies = VOTING_STRATEGIES as readonly [VotingStrategy, ...VotingStrategy[]];
 
 export function whatIfInputSchema(memberCount: number) {
   return z.object({
@@ -21,7 +21,7 @@ export function whatIfInputSchema(memberCount: number) {
       )
       .min(1, 'Choose at least one member.')
       .transform((list) => [...new Set(list)].sort((a, b) => a - b)),
-    strategy: z.enum(strategies, { message: `Choose a strategy: ${VOTING_STRATEGIES.join(', ')}.` }),
+    strategy: z.enum(STRATEGY_NAMES, { message: `Choose a strategy: ${STRATEGY_NAMES.join(', ')}.` }),
   });
 }
 export type WhatIfInput = z.infer<ReturnType<typeof whatIfInputSchema>>;
@@ -36,47 +36,17 @@ export function parseWhatIfInput(input: unknown, memberCount: number): Parsed<Wh
 
 /** `?members=0,2&strategy=soft` → the same input; anything malformed is refused with a reason. */
 export function parseWhatIfSearchParams(params: URLSearchParams, memberCount: number): Parsed<WhatIfInput> {
-  const raw = params.get('members') ?? '';
-  if (!/^\d{1,4}(,\d{1,4})*$/.test(raw)) {
-    return {
-      ok: false,
-      message:
-        raw === ''
-          ? 'Choose at least one member.'
-          : 'members must be comma-separated member indices, e.g. 0,2.',
-    };
+  const wire = WhatIfQuerySchema.safeParse({
+    members: params.get('members') ?? undefined,
+    strategy: params.get('strategy') ?? undefined,
+  });
+  if (!wire.success) {
+    return { ok: false, message: [...new Set(wire.error.issues.map((i) => i.message))].join(' ') };
   }
-  return parseWhatIfInput(
-    { members: raw.split(',').map(Number), strategy: params.get('strategy') },
-    memberCount,
-  );
+  return parseWhatIfInput(wire.data, memberCount);
 }
 
 export const whatIfSearch = (input: WhatIfInput): string =>
   new URLSearchParams({ members: input.members.join(','), strategy: input.strategy }).toString();
 
-const scores = z.object({
-  accuracy: z.number(),
-  nll: z.number(),
-  brier: z.number(),
-  ece: z.number(),
-  gainOverBest: z.number(),
-  gainOverMean: z.number(),
-});
-
-/** The coordinator's answer (apps/coordinator services/what-if.ts). */
-export const WhatIfResultSchema = z.object({
-  strategy: z.enum(strategies),
-  round: z.number().int(),
-  members: z.array(
-    z.object({
-      index: z.number().int(),
-      valAccuracy: z.number(),
-      testAccuracy: z.number(),
-      weight: z.number(),
-    }),
-  ),
-  test: scores,
-  validation: scores,
-});
-export type WhatIfResult = z.infer<typeof WhatIfResultSchema>;
+export { WhatIfResultSchema, type WhatIfResult };
