@@ -146,6 +146,11 @@ async function main() {
         }
       });
       observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+      // Main-thread tasks over 50 ms while the page streams: what would make the charts stutter.
+      window.chorusLongTasks = [];
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) window.chorusLongTasks.push(entry.duration);
+      }).observe({ type: 'longtask' });
     })()`);
 
     // Metrics at METRICS_HZ per worker for SECONDS; predictions for ROUNDS rounds spread over the window.
@@ -213,6 +218,11 @@ async function main() {
     );
     console.log(
       `   p50 ${ms(median(latencies))}, p95 ${ms(quantile(latencies, 0.95))}, max ${ms(Math.max(...latencies))}  (target p95 < 1000 ms)`,
+    );
+    const longTasks = (await page.evaluate('window.chorusLongTasks')) as number[];
+    const busy = longTasks.reduce((a, b) => a + b, 0);
+    console.log(
+      `   main thread: ${longTasks.length} tasks over 50 ms, ${ms(busy)} in all (${((busy / (SECONDS * 1000)) * 100).toFixed(1)}% of the window), longest ${ms(Math.max(0, ...longTasks))}`,
     );
     await page.close();
 
