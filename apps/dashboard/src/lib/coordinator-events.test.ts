@@ -1,0 +1,99 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Server } from 'socket.io';
+import { DASHBOARD_NAMESPACE, runRoom } from '@chorus/protocol';
+import { subscribeCoordinatorEvents, type ConnectionState } from './coordinator-events';
+
+/** A real socket.io server with the coordinator's `/dashboard` contract: join a known run's room. */
+async function startServer(port = 0): Promise<{ io: Server; http: HttpServer; url: string; port: number }> {
+  const http = createServer();
+  const io = new Server(http);
+  io.of(DASHBOARD_NAMESPACE).on('connection', (socket) => {
+    socket.on('run:join', async (payload: { runId: string }, ack: (r: unknown) => void) => {
+      if (payload.runId === 'unknown') return ack({ ok: false, code: 'not-found', message: 'no such run' });
+      await socket.join(runRoom(payload.runId));
+      ack({ ok: true });
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
+  const actual = (http.address() as AddressInfo).port;
+  return { io, http, url: `http://127.0.0.1:${actual}`, port: actual };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const step of cleanups.splice(0).reverse()) await step();
+});
+
+describe('subscribeCoordinatorEvents', () => {
+  it("joins the run's room, passes its valid notifications only, and refetches after every rejoin", async () => {
+    const first = await startServer();
+    const states: ConnectionState[] = [];
+    const runs: unknown[] = [];
+    let resyncs = 0;
+    let runsChanged = 0;
+    const unsubscribe = subscribeCoordinatorEvents(
+      first.url,
+      'r1',
+      () => ({
+        onState: (s) => states.push(s),
+        onRun: (n) => runs.push(n),
+        onResync: () => resyncs++,
+        onRunsChanged: () => runsChanged++,
+      }),
+      { reconnectionDelayMax: 200 },
+    );
+    cleanups.push(unsubscribe);
+    await until(() => resyncs === 1, 'the first join');
+    expect(states.at(-1)).toBe('live');
+
+    const ns = first.io.of(DASHBOARD_NAMESPACE);
+    ns.to(runRoom('r1')).emit('run:changed', { runId: 'r1', kind: 'metrics', data: { members: [] } });
+    ns.emit('run:changed', { runId: 'r2', kind: 'status' }); // another run's: ignored
+    ns.to(runRoom('r1')).emit('run:changed', { runId: 'r1', kind: 'nonsense' }); // invalid: ignored
+    ns.emit('runs:changed');
+    ns.to(runRoom('r1')).emit('run:changed', { runId: 'r1', kind: 'status', data: { status: 'completed' } });
+    await until(() => runs.length === 2 && runsChanged === 1, 'the notifications');
+    expect(runs).toEqual([
+      { runId: 'r1', kind: 'metrics', data: { members: [] } },
+      { runId: 'r1', kind: 'status', data: { status: 'completed' } },
+    ]);
+
+    // The coordinator restarts on the same port: offline, then back, joined again and resynced.
+    first.io.close();
+    await until(() => states.at(-1) === 'offline', 'offline after the restart');
+    const second = await startServer(first.port);
+    cleanups.push(() => second.io.close());
+    await until(() => resyncs === 2, 'the rejoin after the restart');
+    expect(states.at(-1)).toBe('live');
+    second.io
+      .of(DASHBOARD_NAMESPACE)
+      .to(runRoom('r1'))
+      .emit('run:changed', { runId: 'r1', kind: 'evaluation' });
+    await until(() => runs.length === 3, 'a notification after the rejoin');
+  });
+
+  it('is offline when the run cannot be joined, and stops listening once unsubscribed', async () => {
+    const server = await startServer();
+    cleanups.push(() => server.io.close());
+    const states: ConnectionState[] = [];
+    let resyncs = 0;
+    const unsubscribe = subscribeCoordinatorEvents(server.url, 'unknown', () => ({
+      onState: (s) => states.push(s),
+      onResync: () => resyncs++,
+    }));
+    await until(() => states.includes('offline'), 'the refused join');
+    expect(resyncs).toBe(0);
+    unsubscribe();
+    await until(() => server.io.of(DASHBOARD_NAMESPACE).sockets.size === 0, 'the socket to close');
+  });
+});
