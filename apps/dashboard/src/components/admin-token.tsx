@@ -1,6 +1,6 @@
 'use client';
 
-import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useId, useState, type ReactNode } from 'react';
 
 /**
  * The admin token, typed by the user, kept in this tab's sessionStorage only (gone when the tab
@@ -30,19 +30,22 @@ export const useAdminToken = (): AdminToken => useContext(Context);
 /** A labelled password field for the admin token (where control actions need it). */
 export function AdminTokenField() {
   const { token, setToken } = useAdminToken();
+  const id = useId();
+  // The label names the field; the help is its description (not part of its name).
   return (
-    <label className="field">
-      <span>Admin token</span>
+    <div className="field">
+      <label htmlFor={id}>Admin token</label>
       <input
+        id={id}
         type="password"
         name="admin-token"
         autoComplete="off"
         value={token}
         onChange={(e) => setToken(e.target.value)}
         placeholder="from .chorus/tokens.json or CHORUS_ADMIN_TOKEN"
-        aria-describedby="admin-token-help"
+        aria-describedby={`${id}-help`}
       />
-      <small id="admin-token-help">Needed to launch and cancel runs; kept in this tab only.</small>
-    </label>
+      <small id={`${id}-help`}>Needed to launch and cancel runs; kept in this tab only.</small>
+    </div>
   );
 }
