@@ -12,6 +12,7 @@ export function CancelRun({ runId, onCancelled }: { runId: string; onCancelled: 
   const [error, setError] = useState<string | null>(null);
 
   const cancel = async () => {
+    if (busy) return;
     setError(null);
     if (!token.trim()) {
       setError('Enter the admin token first (the coordinator stores it in <data dir>/tokens.json).');
@@ -34,7 +35,7 @@ export function CancelRun({ runId, onCancelled }: { runId: string; onCancelled: 
   return (
     <div className={styles.cancel}>
       <AdminTokenField />
-      <button type="button" className="danger" onClick={cancel} disabled={busy}>
+      <button type="button" className="danger" onClick={cancel} aria-disabled={busy || undefined}>
         {busy ? 'Cancelling…' : 'Cancel run'}
       </button>
       {error && (

@@ -79,7 +79,7 @@ export function WhatIfPanel({ runId, memberCount }: { runId: string; memberCount
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            void compute();
+            if (state.kind !== 'busy') void compute();
           }}
         >
           <fieldset className={styles.members}>
@@ -104,7 +104,12 @@ export function WhatIfPanel({ runId, memberCount }: { runId: string; memberCount
                 ))}
               </select>
             </div>
-            <button type="submit" disabled={state.kind === 'busy'} style={{ alignSelf: 'flex-end' }}>
+            {/* aria-disabled, not disabled: a disabled button drops the keyboard focus to the page's start. */}
+            <button
+              type="submit"
+              aria-disabled={state.kind === 'busy' || undefined}
+              style={{ alignSelf: 'flex-end' }}
+            >
               Compute
             </button>
           </div>
