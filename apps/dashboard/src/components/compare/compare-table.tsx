@@ -27,7 +27,7 @@ export function CompareTable({ runs }: { runs: readonly CompareRun[] }) {
     return <p className="notice">No run has an evaluation yet: the table fills in after the first epoch.</p>;
   }
   return (
-    <div className={styles.scroll}>
+    <div className={styles.scroll} tabIndex={0} role="region" aria-label="Final table, by strategy and run">
       <table className={styles.table} data-testid="compare-table">
         <caption className="muted" style={{ captionSide: 'top', textAlign: 'left' }}>
           Test split. ★ = the best of the runs for that strategy (NLL, Brier, ECE: lower is better).

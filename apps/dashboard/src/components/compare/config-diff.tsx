@@ -12,7 +12,7 @@ export function ConfigDiff({ runs }: { runs: readonly CompareRun[] }) {
       {diff.differing.length === 0 ? (
         <p>These runs have the same config.</p>
       ) : (
-        <div className={styles.scroll}>
+        <div className={styles.scroll} tabIndex={0} role="region" aria-label="Config differences table">
           <table className={styles.diff}>
             <thead>
               <tr>

@@ -29,7 +29,7 @@ export function MembersDiversityTable({ runs }: { runs: readonly CompareRun[] })
     ),
   }));
   return (
-    <div className={styles.scroll}>
+    <div className={styles.scroll} tabIndex={0} role="region" aria-label="Members and diversity table">
       <table data-testid="compare-diversity">
         <caption className="muted" style={{ captionSide: 'top', textAlign: 'left' }}>
           Test split. Members: ★ = most accurate. Diversity: ★ = most diverse by that measure.

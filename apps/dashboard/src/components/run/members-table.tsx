@@ -5,7 +5,7 @@ import styles from './run.module.css';
 /** One row per member, updated live: progress is step / totalBatches (a step is one mini-batch). */
 export function MembersTable({ members }: { members: readonly RunMemberView[] }) {
   return (
-    <div className={styles.tableScroll}>
+    <div className={styles.tableScroll} tabIndex={0} role="region" aria-label="Members table">
       <table aria-label="Members">
         <thead>
           <tr>

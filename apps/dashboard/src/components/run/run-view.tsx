@@ -234,7 +234,7 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
         </div>
         <h3>Final comparison</h3>
         {state.finalTable ? (
-          <div className={styles.tableScroll}>
+          <div className={styles.tableScroll} tabIndex={0} role="region" aria-label="Final comparison table">
             <FinalTable table={state.finalTable} />
           </div>
         ) : (

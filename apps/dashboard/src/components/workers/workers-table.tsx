@@ -7,7 +7,7 @@ import styles from './workers.module.css';
 /** Every worker: online or not, what it runs on, and the members it trains now. */
 export function WorkersTable({ workers, now }: { workers: readonly WorkerListItem[]; now: string }) {
   return (
-    <div className={styles.scroll}>
+    <div className={styles.scroll} tabIndex={0} role="region" aria-label="Workers table">
       <table data-testid="workers-table" className={styles.table}>
         <caption className={styles.caption}>
           Workers, online first. Samples/s: the sum over the members a worker trains now.
