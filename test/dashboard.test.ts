@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RunResult } from '@chorus/protocol';
+import { expectNoSeriousAxeViolations, formatViolations } from './support/axe';
 import { chromiumPath, launchBrowser } from './support/browser';
 import { getRun, request, tempDir, waitForRunEnd } from './support/cluster';
 import { expectEventually } from './support/eventually';
@@ -11,7 +12,10 @@ import { ChorusProcess, REPO_ROOT, dumpProcessOutput, killAll } from './support/
 /**
  * The dashboard end to end, on the stack `npm start` runs: `chorus demo` (embedded Postgres, the
  * coordinator, the dashboard, two local workers) with a small MNIST run, watched in Debian's
- * chromium. Screenshots of every page go to test-artifacts/dashboard/.
+ * chromium. Screenshots of every page go to test-artifacts/dashboard/ (Run and Compare also at
+ * 1024×768). Every page opened is checked with axe-core (no serious or critical violation), the
+ * what-if panel and the new-run form are driven from the keyboard alone, and the laptop width never
+ * scrolls the page sideways.
  */
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'dashboard');
@@ -112,6 +116,32 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
   };
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  /** axe on the page as it is now: serious/critical violations fail, milder ones are printed. */
+  const checkA11y = async (page: Page, where: string) => {
+    const mild = await expectNoSeriousAxeViolations(page, where);
+    if (mild.length > 0) console.info(`axe, ${where} (moderate/minor):\n${formatViolations(mild)}`);
+  };
+  /** At a laptop's 1024×768: a screenshot `<name>-1024`, no sideways page scroll, axe again; then back to 1280×800. */
+  const checkLaptop = async (page: Page, name: string, where: string) => {
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await expectEventually(
+      async () => {
+        // Browser-side code as strings: the root tsconfig has no DOM lib (as in bench/dashboard.bench.ts).
+        const { scrollWidth, innerWidth } = (await page.evaluate(
+          '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })',
+        )) as { scrollWidth: number; innerWidth: number };
+        expect(innerWidth).toBe(1024);
+        expect(scrollWidth, `${where} scrolls sideways at 1024 px`).toBeLessThanOrEqual(innerWidth);
+      },
+      10_000,
+      { what: `${where} fits 1024 px without sideways scroll` },
+    );
+    // The charts follow their boxes through a ResizeObserver: let two frames pass before the picture.
+    await page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+    await shot(page, `${name}-1024`);
+    await checkA11y(page, `${where} at 1024×768`);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  };
   const dataValue = async (page: Page, selector: string): Promise<number> => {
     const raw = await page.locator(selector).first().getAttribute('data-value');
     if (raw === null) throw new Error(`${selector} has no data-value`);
@@ -151,6 +181,7 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
         },
       );
       await shot(page, 'run-live');
+      await checkA11y(page, 'Run (live)');
 
       const done = await waitForRunEnd(() => coordinatorUrl, runId, 300_000);
       expect(done.status).toBe('completed');
@@ -181,6 +212,7 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
         }
       }
       await shot(page, 'run-final');
+      await checkA11y(page, 'Run (completed)');
       expect((page as Page & { errors?: string[] }).errors).toEqual([]);
       await page.close();
     } catch (error) {
@@ -225,6 +257,8 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
       { what: 'what-if with member 0 alone equals its accuracy' },
     );
     await shot(page, 'run-what-if');
+    await checkA11y(page, 'Run (what-if result)');
+    await checkLaptop(page, 'run-what-if', 'Run (what-if result)');
     // No member: refused with a message.
     await memberBox(0).uncheck();
     await compute();
@@ -271,6 +305,8 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     expect(diff).toMatch(/dataset/);
     expect(diff).toMatch(/digits/);
     await shot(page, 'compare');
+    await checkA11y(page, 'Compare');
+    await checkLaptop(page, 'compare', 'Compare');
     await page.close();
   }, 420_000);
 
@@ -285,6 +321,7 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     );
     expect(await runs.getByTestId(`run-status-${runId}`).textContent()).toMatch(/completed/i);
     await shot(runs, 'runs');
+    await checkA11y(runs, 'Runs');
     // Tick both runs and follow "Compare selected".
     const rows = runs.locator('tr[data-testid^="run-row-"]');
     expect(await rows.count()).toBe(2);
@@ -305,6 +342,7 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
       },
     );
     await shot(workers, 'workers');
+    await checkA11y(workers, 'Workers');
 
     const form = await open('/runs/new');
     await form.getByLabel('Admin token').fill('not-the-admin-token');
@@ -317,9 +355,136 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
       },
     );
     await shot(form, 'new-run');
+    await checkA11y(form, 'New run (launch refused)');
     // Nothing was launched by the refused form.
     const listed = await request<{ runs: unknown[] }>(coordinatorUrl, 'GET', '/api/runs');
     expect(listed.body.runs).toHaveLength(2);
     for (const page of [runs, workers, form]) await page.close();
+  }, 180_000);
+
+  it('operates the what-if panel and the new-run form from the keyboard alone', async () => {
+    // What the keyboard focus is on: a key to compare controls by, its label, whether focus is drawn.
+    // Browser-side code as strings: the root tsconfig has no DOM lib (as in bench/dashboard.bench.ts).
+    const LABEL_OF = `(el) => (el.getAttribute('aria-label') ?? el.labels?.[0]?.textContent ?? el.textContent ?? '').trim()`;
+    const KEY_OF = `(el) => el.id || el.getAttribute('name') || (${LABEL_OF})(el)`;
+    interface Focused {
+      key: string;
+      label: string;
+      tag: string;
+      visible: boolean;
+    }
+    const focused = async (page: Page): Promise<Focused> =>
+      (await page.evaluate(`(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return { key: 'body', label: '', tag: 'body', visible: false };
+        const style = getComputedStyle(el);
+        return {
+          key: (${KEY_OF})(el),
+          label: (${LABEL_OF})(el),
+          tag: el.tagName.toLowerCase(),
+          visible: el.matches(':focus-visible') && style.outlineStyle !== 'none' && style.outlineWidth !== '0px',
+        };
+      })()`)) as Focused;
+    const tabUntil = async (page: Page, wanted: (f: Focused) => boolean, what: string, max = 80) => {
+      const path: string[] = [];
+      for (let i = 0; i < max; i++) {
+        await page.keyboard.press('Tab');
+        const f = await focused(page);
+        path.push(`${f.tag} "${f.label.slice(0, 30)}"`);
+        if (wanted(f)) {
+          expect(f.visible, `the focus on ${what} is drawn`).toBe(true);
+          return f;
+        }
+      }
+      throw new Error(`Tab never reached ${what}; the focus went: ${path.join(' → ')}`);
+    };
+
+    // Run page: Tab to the what-if checkboxes, the Strategy select and Compute; Space, typing and Enter operate them.
+    const result = (await getRun(coordinatorUrl, runId)).result as RunResult;
+    const member0 = result.members.find((m) => m.index === 0)!;
+    const page = await open(`/runs/${runId}`);
+    const memberBox = (i: number) => page.getByRole('checkbox', { name: `Member ${i}`, exact: true });
+    await memberBox(0).waitFor();
+    await tabUntil(page, (f) => f.tag === 'input' && f.label === 'Member 0', 'the Member 0 checkbox');
+    expect(await memberBox(0).isChecked()).toBe(true);
+    await page.keyboard.press('Space');
+    expect(await memberBox(0).isChecked()).toBe(false);
+    await page.keyboard.press('Space');
+    expect(await memberBox(0).isChecked()).toBe(true);
+    await tabUntil(page, (f) => f.label === 'Member 1', 'the Member 1 checkbox', 1);
+    await page.keyboard.press('Space');
+    expect(await memberBox(1).isChecked()).toBe(false);
+    await tabUntil(page, (f) => f.tag === 'select' && f.label === 'Strategy', 'the Strategy select', 1);
+    await page.keyboard.type('geometric'); // a closed select picks the option typed
+    expect(await page.getByLabel('Strategy').inputValue()).toBe('geometric');
+    await tabUntil(page, (f) => f.tag === 'button' && f.label === 'Compute', 'the Compute button', 1);
+    await page.keyboard.press('Enter');
+    await expectEventually(
+      async () => {
+        expect(await dataValue(page, '[data-testid="what-if-accuracy"]')).toBeCloseTo(
+          member0.testAccuracy,
+          12,
+        );
+        expect(await page.getByText(/geometric vote of member 0 /).count()).toBe(1);
+      },
+      30_000,
+      { what: 'Enter on Compute scores member 0 alone, geometric vote' },
+    );
+    // The focus stays on Compute (a button disabled while busy would drop it to the page's start).
+    expect((await focused(page)).label).toBe('Compute');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.type('soft');
+    expect(await page.getByLabel('Strategy').inputValue()).toBe('soft');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Space');
+    await expectEventually(
+      async () => expect(await page.getByText(/soft vote of member 0 /).count()).toBe(1),
+      30_000,
+      { what: 'Space on Compute scores member 0 alone, soft vote' },
+    );
+    await page.close();
+
+    // New run: every field is reached by Tab (Enter opens Advanced), and Enter on "Launch run" submits.
+    const form = await open('/runs/new');
+    await form.getByTestId('new-run-form').waitFor();
+    const visited = new Set<string>();
+    const advanced = form.locator('form[data-testid="new-run-form"] details');
+    for (;;) {
+      const f = await tabUntil(
+        form,
+        (g) => {
+          visited.add(g.key);
+          return g.tag === 'summary' || g.label === 'Admin token' || g.label === 'Launch run';
+        },
+        'the Advanced summary, the admin token or Launch run',
+      );
+      if (f.tag === 'summary' && (await advanced.getAttribute('open')) === null) {
+        await form.keyboard.press('Enter');
+        expect(await advanced.getAttribute('open'), 'Enter opens Advanced').not.toBeNull();
+      } else if (f.label === 'Admin token') {
+        await form.keyboard.type('not-the-admin-token');
+      } else if (f.label === 'Launch run') {
+        break;
+      }
+    }
+    const controls = (await form.evaluate(
+      `[...document.querySelectorAll('form[data-testid="new-run-form"] :is(input, select, textarea, summary, button[type="submit"])')].map(${KEY_OF})`,
+    )) as string[];
+    expect(controls.length).toBeGreaterThan(10);
+    expect(
+      controls.filter((key) => !visited.has(key)),
+      'form controls Tab never reached',
+    ).toEqual([]);
+    await form.keyboard.press('Enter');
+    await expectEventually(
+      async () => expect(await form.getByRole('alert').first().textContent()).toMatch(/token|401|unauthori/i),
+      30_000,
+      { what: 'Enter on Launch run submits (and the wrong token is refused)' },
+    );
+    const listed = await request<{ runs: unknown[] }>(coordinatorUrl, 'GET', '/api/runs');
+    expect(listed.body.runs).toHaveLength(2);
+    expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+    expect((form as Page & { errors?: string[] }).errors).toEqual([]);
+    await form.close();
   }, 180_000);
 });
