@@ -237,7 +237,12 @@ describe('a run trained by a scripted worker', () => {
       }
       for (const row of await fixture.repos.evals.listDiversityEvals(runId, { round: storedRound })) {
         const { pairwise, mean, ...rest } = row.split === 'test' ? evaluation.diversity : validationDiversity;
-        expect(row.summary).toEqual(json({ ...mean, ...rest }));
+        // Plus each member's accuracy on that split, in member order.
+        const memberAccuracies = evaluation.members.map((m) =>
+          row.split === 'test' ? m.testAccuracy : m.valAccuracy,
+        );
+        const memberIndices = Array.from({ length: cfg.members }, (_, i) => i);
+        expect(row.summary).toEqual(json({ ...mean, ...rest, memberIndices, memberAccuracies }));
         expect(row.pairwise).toEqual(json(pairwise));
       }
     }

@@ -5,12 +5,15 @@ import type { SplitName } from '@chorus/protocol';
 /**
  * The rows one evaluation becomes: an EnsembleEval per strategy and split, a DiversityEval per
  * split (`summary` = the pairwise means plus entropy, kwVariance and interraterKappa, the shape
- * of RunResult's `diversity`; `pairwise` = the M×M matrices).
+ * of RunResult's `diversity`, plus `memberIndices` and each one's accuracy on that split in
+ * `memberAccuracies`, in the matrices' order; `pairwise` = the M×M matrices).
  */
 export function evaluationRows(input: {
   runId: string;
   round: number;
   memberCount: number;
+  /** The evaluated members' indices, in the order of the evaluation's members. */
+  memberIndices: readonly number[];
   evaluation: EnsembleEvaluation;
   /** Diversity of the members' labels on the validation split (evaluateEnsemble's is on test). */
   validationDiversity: DiversityReport;
@@ -32,12 +35,15 @@ export function evaluationRows(input: {
     }));
   const diversityOf = (split: SplitName, report: DiversityReport): DiversityEvalInput => {
     const { pairwise, mean, ...nonPairwise } = report;
+    const memberAccuracies = evaluation.members.map((m) =>
+      split === 'test' ? m.testAccuracy : m.valAccuracy,
+    );
     return {
       runId,
       round,
       split,
       pairwise: pairwise as unknown as Prisma.InputJsonValue,
-      summary: { ...mean, ...nonPairwise },
+      summary: { ...mean, ...nonPairwise, memberIndices: [...input.memberIndices], memberAccuracies },
       memberCount,
     };
   };

@@ -57,6 +57,7 @@ export function createGatherService(deps: {
         runId: data.runId,
         round,
         memberCount: pairs.length,
+        memberIndices: pairs.map((p) => p.memberIndex),
         evaluation,
         validationDiversity,
       }),

@@ -24,6 +24,9 @@ export const DiversitySummarySchema = z.object({
   entropy: z.number(),
   kwVariance: z.number(),
   interraterKappa: z.number(),
+  /** Stored since the coordinator records them: the evaluated members and their accuracy on the split, in matrix order. */
+  memberIndices: z.array(z.number().int()).optional(),
+  memberAccuracies: z.array(z.number()).optional(),
 });
 export type DiversitySummary = z.infer<typeof DiversitySummarySchema>;
 
@@ -33,7 +36,11 @@ export const parseDiversitySummary = (value: unknown): DiversitySummary | null =
   DiversitySummarySchema.safeParse(value).data ?? null;
 
 /** How the summary measures read (for the table under the heatmaps). */
-export const SUMMARY_MEASURES: ReadonlyArray<{ key: keyof DiversitySummary; label: string; hint: string }> = [
+export const SUMMARY_MEASURES: ReadonlyArray<{
+  key: Exclude<keyof DiversitySummary, 'memberIndices' | 'memberAccuracies'>;
+  label: string;
+  hint: string;
+}> = [
   { key: 'disagreement', label: 'Disagreement (mean)', hint: 'higher = more diverse' },
   { key: 'qStatistic', label: 'Q statistic (mean)', hint: 'lower = more diverse' },
   { key: 'correlation', label: 'Correlation ρ (mean)', hint: 'lower = more diverse' },

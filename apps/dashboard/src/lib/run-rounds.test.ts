@@ -62,4 +62,21 @@ describe('round summaries', () => {
       { round: 0, member: null, disagreement: report.mean.disagreement, accuracy: 1 },
     ]);
   });
+
+  it('prefers the accuracies the coordinator stores, with their member indices, even for two members', () => {
+    const two = diversity([Int32Array.from([0, 0, 1, 0]), Int32Array.from([0, 1, 1, 1])], truth);
+    const { pairwise: p2, mean: m2, ...r2 } = JSON.parse(JSON.stringify(two)) as typeof two;
+    // A live view over members 1 and 3 of a larger run.
+    const stored = { ...m2, ...r2, memberIndices: [1, 3], memberAccuracies: [0.75, 0.25] };
+    const rounds = roundSummaries(
+      [row(4, 'test', 'soft', 0.75)],
+      [{ round: 4, split: 'test', summary: stored, pairwise: p2 }],
+    );
+    expect(rounds[0]?.memberAccuracy).toEqual([0.75, 0.25]);
+    const points = accuracyDiversityPoints(rounds, 'soft');
+    expect(points.members.map((p) => [p.member, p.accuracy])).toEqual([
+      [1, 0.75],
+      [3, 0.25],
+    ]);
+  });
 });

@@ -71,8 +71,12 @@ export function roundSummaries(
     const pairwise = parsePairwise(row.pairwise);
     if (pairwise) {
       summary.memberDisagreement = memberMeans(pairwise.disagreement);
+      // Stored by the coordinator; rows written before it did: recovered from the matrices (M ≥ 3).
+      const stored = summary.diversity?.memberAccuracies;
       summary.memberAccuracy =
-        memberAccuraciesFromPairwise(pairwise) ?? pairwise.disagreement.map(() => null);
+        stored && stored.length === pairwise.disagreement.length
+          ? [...stored]
+          : (memberAccuraciesFromPairwise(pairwise) ?? pairwise.disagreement.map(() => null));
     }
   }
   return [...rounds.values()].sort((a, b) => a.round - b.round);
@@ -95,8 +99,10 @@ export function accuracyDiversityPoints(
   const members: ScatterPoint[] = [];
   const ensemble: ScatterPoint[] = [];
   for (const r of rounds) {
-    r.memberAccuracy.forEach((accuracy, member) => {
-      const disagreement = r.memberDisagreement[member];
+    r.memberAccuracy.forEach((accuracy, position) => {
+      const disagreement = r.memberDisagreement[position];
+      // Matrix order is the evaluated members' order: their indices when stored (a live view may lack some).
+      const member = r.diversity?.memberIndices?.[position] ?? position;
       if (
         accuracy !== null &&
         accuracy !== undefined &&
