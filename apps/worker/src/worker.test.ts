@@ -60,7 +60,8 @@ const config: RunConfig = parseRunConfig({
   members: 2,
   epochs: 3,
   batchSize: 8,
-  trainLimit: 1000,
+  // Enough batches that training spans several heartbeat intervals even on a fast machine.
+  trainLimit: 3000,
   seed: 3,
   sharding: 'round-robin',
   // Stateless optimizer and no dropout: a resumed member must then continue exactly.
@@ -280,12 +281,16 @@ describe('worker', () => {
       .map((r) => r.at)
       .filter((t) => t >= start - HEARTBEAT_MS && t <= end + HEARTBEAT_MS);
     const gaps = beats.slice(1).map((t, i) => t - (beats[i] as number));
-    expect(beats.length).toBeGreaterThanOrEqual(5);
+    // As many beats as the training lasted heartbeat intervals, give or take a loaded machine's
+    // scheduling: at least half of them (a blocked event loop would leave one or two).
+    const intervals = Math.floor((end - start) / HEARTBEAT_MS);
+    expect(intervals).toBeGreaterThanOrEqual(3);
+    expect(beats.length).toBeGreaterThanOrEqual(Math.ceil(intervals / 2) + 1);
     expect(Math.max(...gaps)).toBeLessThan(8 * HEARTBEAT_MS);
     expect(of('heartbeat').some((r) => (r.payload['members'] as unknown[]).length === 1)).toBe(true);
 
-    // Every tensor of the member is gone.
-    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    // Every tensor of the member is gone (the model is disposed just after member:done is sent).
+    await expectEventually(() => expect(tf.memory().numTensors).toBe(tensorsBefore), 10_000);
   });
 
   it('resumes from a checkpoint at its plan offset, not from step 0', async () => {
