@@ -12,3 +12,14 @@ describe('palette', () => {
     expect(styles.size).toBe(16);
   });
 });
+
+describe('palette contrast', () => {
+  const luminance = (hex: string) => {
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255);
+    const f = (c: number) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(r as number) + 0.7152 * f(g as number) + 0.0722 * f(b as number);
+  };
+  it('gives every series at least 3:1 against the white background (lines and markers)', () => {
+    for (const colour of PALETTE) expect(1.05 / (luminance(colour) + 0.05), colour).toBeGreaterThanOrEqual(3);
+  });
+});
