@@ -1,16 +1,7 @@
 // @chorus/db — the only package that talks to Prisma (DESIGN.md, "Storage").
-export { createPrismaClient, PrismaClient, Prisma, type PrismaClientOptions } from './client';
-export type {
-  Checkpoint,
-  DiversityEval,
-  EnsembleEval,
-  Member,
-  MetricPoint,
-  Prediction,
-  Run,
-  Worker,
-} from './generated/prisma/client';
-export { MemberStatus, RunStatus, Split, WorkerStatus } from './generated/prisma/enums';
+// The client, the repositories and the run views (what @chorus/db/client exports), plus what needs
+// the file system or PGlite: migrations, the embedded and throwaway servers.
+export * from './client-only';
 export {
   applyMigrations,
   readMigrations,
@@ -33,5 +24,3 @@ export {
   type ThrowawayPostgresOptions,
 } from './throwaway-postgres';
 export { resolveDatabase, type ResolveDatabaseOptions, type ResolvedDatabase } from './resolve-database';
-export * from './repositories/index';
-export * from './run-views';

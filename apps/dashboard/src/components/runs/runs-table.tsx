@@ -6,6 +6,7 @@ import type { RunListItem, BestStrategy } from '../../server/runs-list';
 import { formatDuration, formatPercent } from '../../lib/format';
 import { Time } from './time';
 import styles from './runs.module.css';
+import list from '../list-table.module.css';
 
 export const MIN_COMPARE = 2;
 export const MAX_COMPARE = 4;
@@ -68,9 +69,9 @@ export function RunsTable({ runs, now }: { runs: readonly RunListItem[]; now: st
           </button>
         )}
       </div>
-      <div className={styles.scroll}>
-        <table className={styles.table} data-testid="runs-table">
-          <caption className={styles.caption}>
+      <div className={list.scroll}>
+        <table className={list.table} data-testid="runs-table">
+          <caption className={list.caption}>
             Runs, newest first. Best strategy: the most accurate voting strategy on the test split.
           </caption>
           <thead>

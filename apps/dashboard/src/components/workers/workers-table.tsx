@@ -3,13 +3,14 @@ import type { WorkerListItem } from '../../server/workers';
 import { formatPercent, formatRate } from '../../lib/format';
 import { HeartbeatAge } from './heartbeat-age';
 import styles from './workers.module.css';
+import list from '../list-table.module.css';
 
 /** Every worker: online or not, what it runs on, and the members it trains now. */
 export function WorkersTable({ workers, now }: { workers: readonly WorkerListItem[]; now: string }) {
   return (
-    <div className={styles.scroll} tabIndex={0} role="region" aria-label="Workers table">
-      <table data-testid="workers-table" className={styles.table}>
-        <caption className={styles.caption}>
+    <div className={list.scroll} tabIndex={0} role="region" aria-label="Workers table">
+      <table data-testid="workers-table" className={list.table}>
+        <caption className={list.caption}>
           Workers, online first. Samples/s: the sum over the members a worker trains now.
         </caption>
         <thead>
