@@ -84,7 +84,7 @@ describe('NewRunForm', () => {
     fireEvent.change(screen.getByLabelText(/^Admin token/), { target: { value: 'wrong-token-0123456789' } });
     fireEvent.submit(screen.getByTestId('new-run-form'));
     const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toBe('The coordinator refused the admin token. invalid admin token (HTTP 401)');
+    expect(alert.textContent).toBe('The coordinator refused the admin token. Invalid admin token (HTTP 401)');
     expect(launched).toEqual([]);
   });
 

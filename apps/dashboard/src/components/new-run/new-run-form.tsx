@@ -97,7 +97,9 @@ export function NewRunForm({ initial = DEFAULT_FORM, launch, onLaunched, note }:
           result.status === 400 && /dataset/i.test(result.message)
             ? ' If the coordinator keeps this dataset elsewhere, set “Dataset path” under Advanced.'
             : '';
-        setFailure(`${statusHint(result.status)}${result.message} (HTTP ${result.status})${pathHint}`);
+        // The coordinator's message starts lower-case (it reads as a clause in logs): a sentence here.
+        const message = result.message.charAt(0).toUpperCase() + result.message.slice(1);
+        setFailure(`${statusHint(result.status)}${message} (HTTP ${result.status})${pathHint}`);
         requestAnimationFrame(() => alertRef.current?.focus());
       }
     });
