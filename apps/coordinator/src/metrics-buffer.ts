@@ -46,7 +46,7 @@ export function createMetricsBuffer(deps: {
     const all = [...batch.values()].flatMap((p) => p.points);
     if (all.length === 0) return;
     await deps.repos.metrics.insert(all);
-    const byRun = new Map<string, Array<Record<string, number>>>();
+    const byRun = new Map<string, Array<Record<string, unknown>>>();
     const progress: MemberProgress[] = [];
     for (const { member, workerId, points } of batch.values()) {
       if (points.length === 0) continue;
@@ -70,6 +70,8 @@ export function createMetricsBuffer(deps: {
         loss: last.loss,
         accuracy: last.accuracy,
         samplesPerSecond: last.samplesPerSecond,
+        // Every point of this flush (at most LIVE_CURVE_POINTS, evenly spread), so live curves are curves.
+        curve: liveCurve(points),
       });
       byRun.set(member.runId, list);
     }
@@ -117,4 +119,15 @@ export function createMetricsBuffer(deps: {
       await flush();
     },
   };
+}
+
+/** Points per member and flush that a `metrics` notification carries for the live curves. */
+export const LIVE_CURVE_POINTS = 50;
+
+/** `[step, loss, accuracy]` of the points in step order, thinned evenly to LIVE_CURVE_POINTS (the last kept). */
+export function liveCurve(points: readonly MetricPointInput[]): Array<[number, number, number]> {
+  const sorted = [...points].sort((a, b) => a.step - b.step);
+  const stride = Math.max(1, Math.ceil(sorted.length / LIVE_CURVE_POINTS));
+  const kept = sorted.filter((_, i) => (sorted.length - 1 - i) % stride === 0);
+  return kept.map((p) => [p.step, p.loss, p.accuracy]);
 }

@@ -58,6 +58,26 @@ describe('member curves', () => {
     expect(start[0]?.loss).toHaveLength(1); // not mutated
   });
 
+  it("appends every point of a flush's curve, after the curve's last step", () => {
+    const start = curvesFromPoints([{ memberIndex: 1, step: 4, loss: 0.9, accuracy: 0.1 }]);
+    const flush = {
+      ...point(1, 8),
+      curve: [
+        [3, 1, 0],
+        [4, 0.9, 0.1],
+        [6, 0.7, 0.3],
+        [8, 0.5, 0.5],
+      ] as Array<[number, number, number]>,
+    };
+    const [curve] = appendMetrics(start, [flush]);
+    expect(curve?.loss).toEqual([
+      [4, 0.9],
+      [6, 0.7],
+      [8, 0.5],
+    ]);
+    expect(curve?.accuracy.map(([, y]) => y)).toEqual([0.1, 0.3, 0.5]);
+  });
+
   it('downsamples a live curve that outgrows twice the limit', () => {
     let curves = appendMetrics([], [point(0, 1)], 4);
     for (let step = 2; step <= 9; step++) curves = appendMetrics(curves, [point(0, step)], 4);

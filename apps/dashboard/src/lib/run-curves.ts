@@ -42,7 +42,10 @@ export function curvesFromPoints(
     }));
 }
 
-/** `run:changed` kind `metrics`: each member's latest point of one flush (apps/coordinator metrics-buffer.ts). */
+/**
+ * `run:changed` kind `metrics`: each member's latest point of one flush, and the flush's points as
+ * `curve` = [step, loss, accuracy][] (apps/coordinator metrics-buffer.ts).
+ */
 export const MetricsNotificationSchema = z.object({
   members: z.array(
     z.object({
@@ -52,6 +55,7 @@ export const MetricsNotificationSchema = z.object({
       loss: z.number(),
       accuracy: z.number(),
       samplesPerSecond: z.number(),
+      curve: z.array(z.tuple([z.number(), z.number(), z.number()])).optional(),
     }),
   ),
 });
@@ -73,17 +77,14 @@ export function appendMetrics(
   const next = new Map(curves.map((c) => [c.index, c]));
   for (const u of updates) {
     const curve = next.get(u.index) ?? { index: u.index, loss: [], accuracy: [] };
-    const last = curve.loss.at(-1);
-    if (last && u.step <= last[0]) continue;
-    const grow = (series: XY[], y: number) => {
-      const longer: XY[] = [...series, [u.step, y]];
+    const lastStep = curve.loss.at(-1)?.[0] ?? -Infinity;
+    const fresh = (u.curve ?? [[u.step, u.loss, u.accuracy]]).filter(([step]) => step > lastStep);
+    if (fresh.length === 0) continue;
+    const grow = (series: XY[], pick: 1 | 2) => {
+      const longer: XY[] = [...series, ...fresh.map((p): XY => [p[0], p[pick]])];
       return longer.length > 2 * maxPoints ? downsample(longer, maxPoints) : longer;
     };
-    next.set(u.index, {
-      index: u.index,
-      loss: grow(curve.loss, u.loss),
-      accuracy: grow(curve.accuracy, u.accuracy),
-    });
+    next.set(u.index, { index: u.index, loss: grow(curve.loss, 1), accuracy: grow(curve.accuracy, 2) });
   }
   return [...next.values()].sort((a, b) => a.index - b.index);
 }
