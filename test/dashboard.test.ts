@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -361,6 +361,33 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     expect(listed.body.runs).toHaveLength(2);
     for (const page of [runs, workers, form]) await page.close();
   }, 180_000);
+
+  it('ships no TensorFlow.js to the browser and no token in any page', async () => {
+    // Every client chunk of the production build the demo started.
+    const staticDir = join(REPO_ROOT, 'apps/dashboard/.next/static');
+    const chunks = (readdirSync(staticDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.js'));
+    expect(chunks.length).toBeGreaterThan(0);
+    for (const chunk of chunks) {
+      expect(readFileSync(join(staticDir, chunk), 'utf8'), chunk).not.toMatch(/@tensorflow|tfjs-backend/);
+    }
+    // The read views, as served (HTML and the flight data in it): no worker or admin token.
+    const { workerToken } = JSON.parse(readFileSync(join(dataDir.path, 'tokens.json'), 'utf8')) as {
+      workerToken: string;
+    };
+    for (const path of [
+      '/',
+      '/workers',
+      `/runs/${runId}`,
+      '/runs/new',
+      `/compare?runs=${runId}`,
+      `/api/runs/${runId}`,
+    ]) {
+      const body = await (await fetch(`${dashboardUrl}${path}`)).text();
+      expect(body.length, path).toBeGreaterThan(0);
+      expect(body.includes(adminToken), `${path} holds the admin token`).toBe(false);
+      expect(body.includes(workerToken), `${path} holds the worker token`).toBe(false);
+    }
+  }, 60_000);
 
   it('operates the what-if panel and the new-run form from the keyboard alone', async () => {
     // What the keyboard focus is on: a key to compare controls by, its label, whether focus is drawn.
