@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from '../client';
+import { Prisma, type PrismaClient } from '../client';
 import type { Checkpoint } from '../generated/prisma/client';
 
 export interface CheckpointInput {
@@ -14,20 +14,26 @@ export interface CheckpointInput {
 
 export function createCheckpointRepository(prisma: PrismaClient) {
   return {
-    /** Idempotent on (member, epoch): saving the same epoch again replaces it. */
+    /**
+     * Idempotent on (member, epoch): saving the same epoch again replaces it (`createdAt` stays,
+     * `weightSpecs` stays when not given). One INSERT … ON CONFLICT with no RETURNING, written in
+     * SQL rather than as a Prisma upsert: the model API keys its query-plan parameters by the
+     * base64 of every Bytes value (twice here: create and update) and returns the stored row, so
+     * each MB of weights went out again as hex and back through base64 (about 3× the CPU of this
+     * statement, most of it on the coordinator's thread; bench/support/bytea-write.bench.ts).
+     */
     async save(input: CheckpointInput): Promise<void> {
-      const weights = new Uint8Array(input.weights); // an exact-length copy on its own ArrayBuffer
-      const values = {
-        step: input.step,
-        planOffset: input.planOffset,
-        weights,
-        ...(input.weightSpecs !== undefined && { weightSpecs: input.weightSpecs }),
-      };
-      await prisma.checkpoint.upsert({
-        where: { memberId_epoch: { memberId: input.memberId, epoch: input.epoch } },
-        create: { memberId: input.memberId, epoch: input.epoch, ...values },
-        update: values,
-      });
+      const { weights } = input;
+      const updatedAt = new Date();
+      const specs = input.weightSpecs === undefined ? null : JSON.stringify(input.weightSpecs);
+      await prisma.$executeRaw`
+        INSERT INTO "Checkpoint" ("memberId", "epoch", "step", "planOffset", "weights", "weightSpecs", "updatedAt")
+        VALUES (${input.memberId}, ${input.epoch}, ${input.step}, ${input.planOffset}, ${weights},
+                ${specs}::jsonb, ${updatedAt}::timestamp(3))
+        ON CONFLICT ("memberId", "epoch") DO UPDATE
+           SET "step" = EXCLUDED."step", "planOffset" = EXCLUDED."planOffset", "weights" = EXCLUDED."weights",
+               "weightSpecs" = ${specs === null ? Prisma.sql`"Checkpoint"."weightSpecs"` : Prisma.sql`EXCLUDED."weightSpecs"`},
+               "updatedAt" = EXCLUDED."updatedAt"`;
     },
 
     /** The checkpoint a resumed member restarts from: its highest epoch. */

@@ -55,18 +55,14 @@ export function createPredictionRepository(prisma: PrismaClient) {
       }
       const rows = probabilities.length / numClasses;
       const bytes = float32ToBytes(probabilities);
-      await prisma.prediction.upsert({
-        where: { memberId_split_round: { memberId: input.memberId, split: input.split, round: input.round } },
-        create: {
-          memberId: input.memberId,
-          split: input.split,
-          round: input.round,
-          probabilities: bytes,
-          rows,
-          numClasses,
-        },
-        update: { probabilities: bytes, rows, numClasses },
-      });
+      // SQL rather than a Prisma upsert, for the reasons of checkpoints.save (no RETURNING of the bytes).
+      await prisma.$executeRaw`
+        INSERT INTO "Prediction" ("memberId", "split", "round", "probabilities", "rows", "numClasses", "updatedAt")
+        VALUES (${input.memberId}, ${input.split}::"Split", ${input.round}, ${bytes}, ${rows}, ${numClasses},
+                ${new Date()}::timestamp(3))
+        ON CONFLICT ("memberId", "split", "round") DO UPDATE
+           SET "probabilities" = EXCLUDED."probabilities", "rows" = EXCLUDED."rows",
+               "numClasses" = EXCLUDED."numClasses", "updatedAt" = EXCLUDED."updatedAt"`;
     },
 
     async get(key: PredictionKey): Promise<StoredPrediction | null> {

@@ -293,6 +293,47 @@ describe('idempotent writes', () => {
     expect(await repos.checkpoints.prune(memberId, 1)).toBe(1);
     expect(await db.prisma.checkpoint.count({ where: { memberId } })).toBe(1);
   });
+
+  it('replaces a checkpoint in place: createdAt and weightSpecs stay unless given, a view is stored as its bytes', async () => {
+    const run = await newRun(1);
+    const memberId = run.members[0]!.id;
+    await repos.checkpoints.save({
+      memberId,
+      epoch: 0,
+      step: 1,
+      planOffset: 64,
+      weights: new Uint8Array([1, 2, 3]),
+      weightSpecs: [{ name: 'w', shape: [3] }],
+    });
+    const first = await repos.checkpoints.latest(memberId);
+    const backing = new Uint8Array([9, 4, 5, 6, 9]);
+    await repos.checkpoints.save({
+      memberId,
+      epoch: 0,
+      step: 2,
+      planOffset: 128,
+      weights: backing.subarray(1, 4),
+    });
+    const second = await repos.checkpoints.latest(memberId);
+    expect(second).toMatchObject({
+      epoch: 0,
+      step: 2,
+      planOffset: 128,
+      weightSpecs: [{ name: 'w', shape: [3] }],
+    });
+    expect([...second!.weights]).toEqual([4, 5, 6]);
+    expect(second!.createdAt).toEqual(first!.createdAt);
+    expect(second!.updatedAt.getTime()).toBeGreaterThanOrEqual(first!.updatedAt.getTime());
+    await expect(
+      repos.checkpoints.save({
+        memberId: 'no-such-member',
+        epoch: 0,
+        step: 0,
+        planOffset: 0,
+        weights: backing,
+      }),
+    ).rejects.toThrow();
+  });
 });
 
 describe('predictions', () => {

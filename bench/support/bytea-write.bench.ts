@@ -1,0 +1,144 @@
+/**
+ * Micro-benchmark: CPU of the process (the coordinator's, where PGlite runs in-process) per write of
+ * a checkpoint-sized bytea (4.8 MB) and a test-split prediction (400 kB) into the embedded database,
+ * by the ways libs/db can write it. Prints figures; asserts nothing.
+ *
+ *   npx tsx bench/support/bytea-write.bench.ts [--repeats 6] [--mb 4.8] [--database embedded|DATABASE_URL]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import pg from 'pg';
+import { join } from 'node:path';
+import {
+  applyMigrations,
+  createPrismaClient,
+  createRepositories,
+  startEmbeddedPostgres,
+  type PrismaClient,
+} from '@chorus/db';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
+};
+const repeats = Number(arg('repeats', '6'));
+const megabytes = Number(arg('mb', '4.8'));
+
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+async function measure(label: string, write: (i: number) => Promise<unknown>): Promise<void> {
+  await write(0); // warm-up
+  const c0 = cpuMs();
+  const t0 = performance.now();
+  for (let i = 1; i <= repeats; i++) await write(i);
+  const cpu = (cpuMs() - c0) / repeats;
+  const wall = (performance.now() - t0) / repeats;
+  console.log(
+    `${label.padEnd(64)} ${cpu.toFixed(1).padStart(7)} ms CPU ${wall.toFixed(1).padStart(7)} ms wall`,
+  );
+}
+
+async function main() {
+  const tmp = mkdtempSync(join(tmpdir(), 'chorus-bytea-bench-'));
+  const embedded = process.env.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: join(tmp, 'pgdata') });
+  const url = process.env.DATABASE_URL ?? embedded?.connectionString ?? '';
+  let prisma: PrismaClient | undefined;
+  try {
+    await applyMigrations(url);
+    prisma = createPrismaClient({ connectionString: url });
+    const repos = createRepositories(prisma);
+    const run = await repos.runs.create({
+      name: 'bytea bench',
+      config: {},
+      seed: 1,
+      datasetName: 'synthetic',
+      numClasses: 10,
+      members: [{}, {}],
+    });
+    const [m0, m1] = run.members;
+    if (!m0 || !m1) throw new Error('no members');
+    const weights = new Uint8Array(Math.round(megabytes * 1e6));
+    const f = new Float32Array(weights.buffer);
+    for (let i = 0; i < f.length; i++) f[i] = Math.sin(i) * 0.05; // weight-like floats
+    const probabilities = new Float32Array(10_000 * 10);
+    for (let r = 0; r < 10_000; r++) {
+      let sum = 0;
+      for (let c = 0; c < 10; c++) sum += probabilities[r * 10 + c] = Math.exp(-((r + c * 7) % 13));
+      for (let c = 0; c < 10; c++) probabilities[r * 10 + c] = (probabilities[r * 10 + c] as number) / sum;
+    }
+    console.log(
+      `${repeats} writes each, ${weights.byteLength} B checkpoint / ${probabilities.byteLength} B prediction, ` +
+        `database: ${embedded ? 'embedded PGlite (in this process)' : 'DATABASE_URL'}`,
+    );
+    await measure('checkpoint: repos.checkpoints.save (repository)', (i) =>
+      repos.checkpoints.save({ memberId: m0.id, epoch: i % 2, step: i, planOffset: i, weights }),
+    );
+    await measure('checkpoint: prisma upsert, select { epoch }', (i) => {
+      const values = { step: i, planOffset: i, weights };
+      return prisma!.checkpoint.upsert({
+        where: { memberId_epoch: { memberId: m1.id, epoch: i % 2 } },
+        create: { memberId: m1.id, epoch: i % 2, ...values },
+        update: values,
+        select: { epoch: true },
+      });
+    });
+    await measure(
+      'checkpoint: $executeRaw INSERT … ON CONFLICT (no RETURNING)',
+      (i) =>
+        prisma!.$executeRaw`
+        INSERT INTO "Checkpoint" ("memberId", "epoch", "step", "planOffset", "weights", "updatedAt")
+        VALUES (${m1.id}, ${i % 2}, ${i}, ${i}, ${Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength)}, now())
+        ON CONFLICT ("memberId", "epoch") DO UPDATE SET "step" = EXCLUDED."step",
+          "planOffset" = EXCLUDED."planOffset", "weights" = EXCLUDED."weights", "updatedAt" = EXCLUDED."updatedAt"`,
+    );
+    const upsertSql = `
+        INSERT INTO "Checkpoint" ("memberId", "epoch", "step", "planOffset", "weights", "updatedAt")
+        VALUES ($1, $2, $3, $4, $5, now())
+        ON CONFLICT ("memberId", "epoch") DO UPDATE SET "step" = EXCLUDED."step",
+          "planOffset" = EXCLUDED."planOffset", "weights" = EXCLUDED."weights", "updatedAt" = EXCLUDED."updatedAt"`;
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    await measure('checkpoint: pg.Pool query, Buffer parameter (binary)', (i) =>
+      pool.query(upsertSql, [
+        m1.id,
+        i % 2,
+        i,
+        i,
+        Buffer.from(weights.buffer, weights.byteOffset, weights.byteLength),
+      ]),
+    );
+    await pool.end();
+    await measure('checkpoint: repos.checkpoints.save (repository), again', (i) =>
+      repos.checkpoints.save({ memberId: m0.id, epoch: i % 2, step: i, planOffset: i, weights }),
+    );
+    if (embedded) {
+      await measure('checkpoint: PGlite query() in-process, Uint8Array parameter', (i) =>
+        embedded.pglite.query(upsertSql, [m1.id, i % 2, i, i, weights]),
+      );
+    }
+    await measure('prediction (test): repos.predictions.save (repository)', (i) =>
+      repos.predictions.save({ memberId: m0.id, split: 'test', round: i % 2, probabilities, numClasses: 10 }),
+    );
+    await measure('prediction (test): prisma upsert, select { round }', (i) => {
+      const bytes = new Uint8Array(probabilities.buffer.slice(0));
+      const values = { probabilities: bytes, rows: 10_000, numClasses: 10 };
+      return prisma!.prediction.upsert({
+        where: { memberId_split_round: { memberId: m1.id, split: 'test', round: i % 2 } },
+        create: { memberId: m1.id, split: 'test', round: i % 2, ...values },
+        update: values,
+        select: { round: true },
+      });
+    });
+  } finally {
+    await prisma?.$disconnect();
+    await embedded?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
