@@ -29,9 +29,9 @@
  * the load test on each, and every section names its database. Start-up is not timed.
  * Prints figures; asserts nothing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { RunConfigInput, RunResult } from '@chorus/protocol';
 import { latencySummary, runLoadTest, type LoadReport } from './support/load';
@@ -136,6 +136,7 @@ async function clusterRun(
     const coord1 = cpuSecondsOf(coordinator.pid);
     const perWorker1 = children.map((c) => cpuSecondsOf(c.pid ?? -1));
     const t2 = now();
+    const warmFrom = process.hrtime.bigint();
     const warm = await launchAndWait(
       coordinator,
       watcher,
@@ -145,6 +146,7 @@ async function clusterRun(
     const cpu2 = cpu();
     const coord2 = cpuSecondsOf(coordinator.pid);
     const warmWorkerCpu = children.map((c, i) => cpuSecondsOf(c.pid ?? -1) - (perWorker1[i] ?? 0));
+    recordProfileWindow(`${workers}w`, warmFrom, process.hrtime.bigint());
     if (flag('timeline')) {
       for (const [label, run, from] of [
         ['cold', cold, t0],
@@ -421,6 +423,20 @@ async function loadTest(coordinator: CoordinatorProcess, watcher: RunWatcher, lo
 const coordinatorNodeArgs = args.includes('--coordinator-cpu-prof')
   ? ['--cpu-prof', '--cpu-prof-dir', arg('coordinator-cpu-prof', '.')]
   : [];
+
+/**
+ * With --coordinator-cpu-prof, each warm run's span (monotonic clock, µs: the clock of the
+ * profile's sample timestamps on Linux) goes to <dir>/warm-windows.json, so the profile's samples
+ * can be cut to the warm runs (bench/support/cpuprofile-summary.mjs --windows).
+ */
+function recordProfileWindow(label: string, from: bigint, to: bigint): void {
+  if (!args.includes('--coordinator-cpu-prof')) return;
+  const file = join(arg('coordinator-cpu-prof', '.'), 'warm-windows.json');
+  const windows = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown[]) : [];
+  windows.push({ label, fromUs: Number(from / 1000n), toUs: Number(to / 1000n) });
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(windows, null, 1));
+}
 
 /** A coordinator child process on one kind of database, and how to stop both. */
 async function startOn(
