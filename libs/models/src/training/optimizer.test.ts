@@ -4,6 +4,7 @@ import { selectBackend } from '../backends/select';
 import { maxAbsDiff } from '../test-helpers';
 import { hostMemory } from './host-memory';
 import { HostAdam, HostSgd, makeUpdater, StockUpdater } from './optimizer';
+import type { Updater } from './optimizer';
 import { adamModuleBytes, WasmAdam } from './wasm-adam';
 
 function setup(seed: number) {
@@ -94,5 +95,54 @@ describe.each(['cpu', 'wasm'] as const)('fused updates on %s', (backend) => {
     expect(makeUpdater(tf.train.sgd(0.001), memory)).toBeInstanceOf(HostSgd);
     expect(makeUpdater(tf.train.rmsprop(0.001), memory)).toBeInstanceOf(StockUpdater);
     expect(makeUpdater(tf.train.adam(0.001), null)).toBeInstanceOf(StockUpdater);
+  });
+
+  const settings = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+  const stock = (optimizer: tf.Optimizer) => ({ updater: new StockUpdater(optimizer), optimizer });
+  const updaters: [string, () => { updater: Updater | null; optimizer?: tf.Optimizer }][] = [
+    ['host Adam', () => ({ updater: new HostAdam(settings, hostMemory()!) })],
+    [
+      'SIMD Adam',
+      () => ({ updater: backend === 'wasm' ? WasmAdam.create(settings, tf.backend() as never) : null }),
+    ],
+    ['host SGD', () => ({ updater: new HostSgd(0.1, hostMemory()!) })],
+    ['tfjs Adam', () => stock(tf.train.adam(0.01, 0.9, 0.999, 1e-7))],
+    ['tfjs RMSProp (centered, momentum)', () => stock(tf.train.rmsprop(0.01, 0.9, 0.5, 1e-7, true))],
+    ['tfjs Adagrad', () => stock(tf.train.adagrad(0.05))],
+  ];
+
+  it.each(updaters)('%s: its exported state continues exactly in a fresh updater', async (_, make) => {
+    if (make().updater === null) return; // SIMD Adam is wasm-only
+    const before = tf.memory().numTensors;
+    const straight = setup(4);
+    const split = setup(4);
+    const fresh = setup(4);
+    const made = [make(), make(), make()];
+    const [a, b, c] = made.map((m) => m.updater as Updater) as [Updater, Updater, Updater];
+    for (let step = 1; step <= 6; step++) {
+      const g = straight.grads(step);
+      a.apply(straight.vars, g);
+      if (step <= 3) b.apply(split.vars, g);
+      tf.dispose(g);
+    }
+    const tensors = tf.memory().numTensors;
+    const state = await b.exportState();
+    expect(tf.memory().numTensors).toBe(tensors);
+    // `fresh` takes over `split`'s values and its optimizer state.
+    const to = new Map(split.vars.map((v, i) => [v, fresh.vars[i] as tf.Variable]));
+    fresh.vars.forEach((v, i) => v.assign(split.vars[i] as tf.Variable));
+    await c.importState({
+      ...state,
+      slots: state.slots.map((s) => ({ ...s, variable: to.get(s.variable)! })),
+    });
+    for (let step = 4; step <= 6; step++) {
+      const g = straight.grads(step);
+      c.apply(fresh.vars, g);
+      tf.dispose(g);
+    }
+    fresh.vars.forEach((v, i) => expect(v.dataSync()).toEqual((straight.vars[i] as tf.Variable).dataSync()));
+    tf.dispose([...straight.vars, ...split.vars, ...fresh.vars]);
+    for (const m of made) m.optimizer?.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

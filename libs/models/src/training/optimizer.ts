@@ -7,13 +7,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { ModelError } from '../errors';
 import type { HostMemory } from './host-memory';
+import { checkState } from './updater-state';
+import type { Updater, UpdaterState } from './updater-state';
 import { WasmAdam } from './wasm-adam';
 
-export interface Updater {
-  /** Applies one step; `grads[i]` belongs to `vars[i]`. Does not dispose `grads`. */
-  apply(vars: tf.Variable[], grads: tf.Tensor[]): void;
-}
+export type { Updater, UpdaterState } from './updater-state';
 
 export interface AdamSettings {
   learningRate: number;
@@ -57,6 +57,27 @@ export class HostAdam implements Updater {
     private readonly memory: HostMemory,
   ) {}
 
+  exportState(): Promise<UpdaterState> {
+    const slots: UpdaterState['slots'] = [];
+    for (const [variable, m] of this.m) {
+      slots.push({ variable, slot: 'm', values: m.slice() });
+      slots.push({ variable, slot: 'v', values: (this.v.get(variable) as Float32Array).slice() });
+    }
+    return Promise.resolve({ optimizer: 'Adam', iterations: this.t, scalars: {}, slots });
+  }
+
+  importState(state: UpdaterState): Promise<void> {
+    const slots = checkState(state, 'Adam', ['m', 'v']);
+    this.m.clear();
+    this.v.clear();
+    for (const [variable, s] of slots) {
+      this.m.set(variable, (s.get('m') ?? new Float32Array(variable.size)).slice());
+      this.v.set(variable, (s.get('v') ?? new Float32Array(variable.size)).slice());
+    }
+    this.t = state.iterations;
+    return Promise.resolve();
+  }
+
   apply(vars: tf.Variable[], grads: tf.Tensor[]): void {
     this.t++;
     const c1 = 1 / (1 - this.settings.beta1 ** this.t);
@@ -84,12 +105,25 @@ export class HostAdam implements Updater {
 
 /** Plain SGD, fused the same way. */
 export class HostSgd implements Updater {
+  private t = 0;
+
   constructor(
     private readonly learningRate: number,
     private readonly memory: HostMemory,
   ) {}
 
+  exportState(): Promise<UpdaterState> {
+    return Promise.resolve({ optimizer: 'SGD', iterations: this.t, scalars: {}, slots: [] });
+  }
+
+  importState(state: UpdaterState): Promise<void> {
+    checkState(state, 'SGD', []);
+    this.t = state.iterations;
+    return Promise.resolve();
+  }
+
   apply(vars: tf.Variable[], grads: tf.Tensor[]): void {
+    this.t++;
     const lr = this.learningRate;
     vars.forEach((variable, i) => {
       const next = this.memory.compute(variable.shape, [variable, grads[i] as tf.Tensor], (out, [p, g]) => {
@@ -103,14 +137,84 @@ export class HostSgd implements Updater {
   }
 }
 
-/** The model's compiled tfjs optimizer. */
+/** Scalar fields some tfjs optimizers update by repeated products (Adam, Adamax: β₁ᵗ, β₂ᵗ). */
+const PRODUCT_SCALARS = ['accBeta1', 'accBeta2'] as const;
+
+/**
+ * The model's compiled tfjs optimizer. Its state is what its `getWeights()` lists (`iter`, then
+ * each slot for every variable as `<variable name>/<slot>`) plus Adam's running β products, which
+ * `setWeights` would recompute with `pow` and so differ in the last bits. tfjs matches slots to
+ * variables by position, so the variables always go to it in creation order: a model rebuilt from
+ * the same spec then lines up with the saved slots whichever training path runs.
+ */
 export class StockUpdater implements Updater {
   constructor(private readonly optimizer: tf.Optimizer) {}
 
   apply(vars: tf.Variable[], grads: tf.Tensor[]): void {
+    const order = vars
+      .map((_, i) => i)
+      .sort((a, b) => (vars[a] as tf.Variable).id - (vars[b] as tf.Variable).id);
     const named: tf.NamedTensorMap = {};
-    vars.forEach((v, i) => (named[v.name] = grads[i] as tf.Tensor));
+    for (const i of order) named[(vars[i] as tf.Variable).name] = grads[i] as tf.Tensor;
     this.optimizer.applyGradients(named);
+  }
+
+  async exportState(): Promise<UpdaterState> {
+    const [iter, ...rest] = await this.optimizer.getWeights();
+    const iterations = iter === undefined ? 0 : ((await iter.tensor.data())[0] as number);
+    iter?.tensor.dispose(); // a fresh scalar from saveIterations; the others are the optimizer's
+    const byName = new Map(Object.values(tf.engine().registeredVariables).map((v) => [v.name, v]));
+    const slots: UpdaterState['slots'] = [];
+    for (const { name, tensor } of rest) {
+      const cut = name.lastIndexOf('/');
+      const variable = byName.get(name.slice(0, cut));
+      if (variable === undefined) throw new Error(`optimizer weight ${name} names no variable`);
+      slots.push({ variable, slot: name.slice(cut + 1), values: Float32Array.from(await tensor.data()) });
+    }
+    const scalars: Record<string, number> = {};
+    const fields = this.optimizer as unknown as Record<string, unknown>;
+    for (const key of PRODUCT_SCALARS) {
+      const t = fields[key];
+      if (t instanceof tf.Tensor) scalars[key] = (await t.data())[0] as number;
+    }
+    return { optimizer: this.optimizer.getClassName(), iterations, scalars, slots };
+  }
+
+  async importState(state: UpdaterState): Promise<void> {
+    const slotNames = [...new Set(state.slots.map((s) => s.slot))];
+    const slots = checkState(state, this.optimizer.getClassName(), slotNames);
+    if (this.optimizer.iterations > 0) {
+      throw new ModelError(
+        'invalid-config',
+        'optimizer state can only be restored into an optimizer that has not stepped yet',
+      );
+    }
+    const vars = [...slots.keys()].sort((a, b) => a.id - b.id);
+    const tensors: { name: string; tensor: tf.Tensor }[] = [
+      { name: 'iter', tensor: tf.scalar(state.iterations, 'int32') },
+      ...slotNames.flatMap((slot) =>
+        vars.map((variable) => ({
+          name: `${variable.name}/${slot}`,
+          tensor: tf.tensor(
+            slots.get(variable)?.get(slot) ?? new Float32Array(variable.size),
+            variable.shape,
+          ),
+        })),
+      ),
+    ];
+    try {
+      await this.optimizer.setWeights(tensors);
+    } finally {
+      tf.dispose(tensors.map((t) => t.tensor)); // the optimizer made its own variables of them
+    }
+    const fields = this.optimizer as unknown as Record<string, unknown>;
+    tf.tidy(() => {
+      for (const key of PRODUCT_SCALARS) {
+        const target = fields[key];
+        const value = state.scalars[key];
+        if (target instanceof tf.Variable && value !== undefined) target.assign(tf.scalar(value));
+      }
+    });
   }
 }
 

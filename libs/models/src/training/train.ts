@@ -11,24 +11,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelError } from '../errors';
-import { autodiffGradients, planGeneric } from './autodiff';
-import type { GenericPlan } from './autodiff';
+import { autodiffGradients } from './autodiff';
 import { BatchGatherer, checkTrainingData } from './batch';
 import type { TrainingData } from './batch';
-import { denseGradientsHost, MaskBuffers } from './dense-host';
-import { denseGradients, planDense } from './dense-plan';
-import type { DensePlan } from './dense-plan';
-import { baseDropoutSeed, fillDropoutMask, stepSeed, withStepSeeds } from './dropout';
+import { denseGradientsHost } from './dense-host';
+import { denseGradients } from './dense-plan';
+import { fillDropoutMask, stepSeed, withStepSeeds } from './dropout';
 import { hostMemory } from './host-memory';
 import type { HostMemory } from './host-memory';
 import { makeAccumulator } from './metrics';
-import { makeUpdater } from './optimizer';
-import type { Updater } from './optimizer';
+import { stateOf } from './trainer-state';
+import type { TrainerState } from './trainer-state';
 
 export type { TrainingData } from './batch';
 
 export interface BatchMetrics {
-  /** Steps this model has trained in all calls so far (the step just finished). */
+  /** Steps this model has trained in all calls so far, a restored checkpoint's included (the step just finished). */
   step: number;
   /** Mean cross-entropy of the batches since the previous report. */
   loss: number;
@@ -63,43 +61,6 @@ export interface TrainResult {
   /** Mean cross-entropy over all batches of this call. */
   loss: number;
   accuracy: number;
-}
-
-/** Per-model training state that outlives a call: step count, optimizer moments, plans. */
-interface TrainerState {
-  step: number;
-  dense: DensePlan | null;
-  generic: GenericPlan;
-  updater: Updater;
-  updaterBackend: string;
-  masks: MaskBuffers;
-  denseDropoutSeeds: number[];
-}
-
-const states = new WeakMap<tfl.LayersModel, TrainerState>();
-
-function stateOf(model: tfl.LayersModel): TrainerState {
-  const backend = tf.getBackend();
-  let state = states.get(model);
-  if (state === undefined) {
-    const dense = planDense(model);
-    state = {
-      step: 0,
-      dense,
-      generic: planGeneric(model),
-      updater: makeUpdater(model.optimizer, hostMemory()),
-      updaterBackend: backend,
-      masks: new MaskBuffers(),
-      denseDropoutSeeds:
-        dense?.stages.map((s) => (s.dropout === null ? 0 : baseDropoutSeed(s.dropout.layer))) ?? [],
-    };
-    states.set(model, state);
-  } else if (state.updaterBackend !== backend) {
-    // Optimizer moments live with the backend's tensors; a backend switch starts them afresh.
-    state.updater = makeUpdater(model.optimizer, hostMemory());
-    state.updaterBackend = backend;
-  }
-  return state;
 }
 
 function checkModelFits(model: tfl.LayersModel, data: TrainingData, featureSize: number): number[] {

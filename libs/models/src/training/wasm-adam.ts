@@ -14,7 +14,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { F32, I32, section, str, uleb, V128, vec } from '../wasm-encoder';
-import type { AdamSettings, Updater } from './optimizer';
+import type { AdamSettings } from './optimizer';
+import { checkState } from './updater-state';
+import type { Updater, UpdaterState } from './updater-state';
 
 /** The parts of the Emscripten module of tfjs-backend-wasm this file uses. */
 interface WasmModule {
@@ -167,6 +169,29 @@ export class WasmAdam implements Updater {
       this.moments.set(variable, moments);
     }
     return moments;
+  }
+
+  exportState(): Promise<UpdaterState> {
+    const heap = this.module.HEAPF32;
+    const slots: UpdaterState['slots'] = [];
+    for (const [variable, { m, v }] of this.moments) {
+      slots.push({ variable, slot: 'm', values: heap.slice(m / 4, m / 4 + variable.size) });
+      slots.push({ variable, slot: 'v', values: heap.slice(v / 4, v / 4 + variable.size) });
+    }
+    return Promise.resolve({ optimizer: 'Adam', iterations: this.t, scalars: {}, slots });
+  }
+
+  importState(state: UpdaterState): Promise<void> {
+    const slots = checkState(state, 'Adam', ['m', 'v']);
+    for (const [variable, s] of slots) {
+      const { m, v } = this.momentsOf(variable);
+      // Read the heap after the allocations: growing it replaces HEAPF32.
+      const heap = this.module.HEAPF32;
+      heap.set(s.get('m') ?? new Float32Array(variable.size), m / 4);
+      heap.set(s.get('v') ?? new Float32Array(variable.size), v / 4);
+    }
+    this.t = state.iterations;
+    return Promise.resolve();
   }
 
   apply(vars: tf.Variable[], grads: tf.Tensor[]): void {
