@@ -22,3 +22,18 @@ export type { BatchMetrics, TrainingData, TrainOptions, TrainResult } from './tr
 export { predictProbabilities } from './predict';
 export { loadWeights, saveWeights } from './weights';
 export { disposeModel } from './dispose';
+export {
+  CHECKPOINT_VERSION,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpoint,
+  saveCheckpoint,
+} from './checkpoint';
+export type {
+  CheckpointParts,
+  DecodedCheckpoint,
+  LoadCheckpointOptions,
+  LoadedCheckpoint,
+  OptimizerState,
+  TrainingState,
+} from './checkpoint';

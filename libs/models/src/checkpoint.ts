@@ -1,0 +1,274 @@
+/**
+ * Checkpoint container: everything a member needs to continue training bit-identically — the model
+ * weights (the `saveWeights` bytes), the training step (dropout masks are derived from
+ * (layer seed, step), so it is the dropout streams' position) and the optimizer's state (Adam: t,
+ * m, v). Layout (little-endian):
+ *   "CHCK" · u32 version (1) · u32 header length · header JSON (UTF-8) · zero padding to 8 bytes ·
+ *   the sections, at the offsets the header gives (relative to the end of the padding).
+ * Header: { step, optimizer: { name, iterations, scalars } | null, sections: [{ name, offset,
+ * length, crc32, variable?, slot? }] }, with one section 'weights' and one per optimizer slot
+ * ('optimizer/<variable>/<slot>', float32 values). Each section carries its CRC-32, so flipped
+ * bytes are refused as well as truncated ones. Bytes that start with "CHWT" are a checkpoint of the
+ * older, weights-only format.
+ */
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ModelError } from './errors';
+import { prepareTrainingState, saveTrainingState } from './training/trainer-state';
+import type { OptimizerState, TrainingState } from './training/trainer-state';
+import { loadWeights, saveWeights } from './weights';
+
+export type { OptimizerState, TrainingState } from './training/trainer-state';
+
+const MAGIC = 'CHCK';
+const WEIGHTS_MAGIC = 'CHWT';
+export const CHECKPOINT_VERSION = 1;
+
+export interface CheckpointParts {
+  /** `saveWeights` bytes. */
+  weights: Uint8Array;
+  /** null for a weights-only checkpoint of the older format. */
+  training: TrainingState | null;
+}
+
+export interface DecodedCheckpoint extends CheckpointParts {
+  /** 'container': this format; 'weights-only': plain `saveWeights` bytes (no optimizer state). */
+  format: 'container' | 'weights-only';
+}
+
+interface Section {
+  name: string;
+  offset: number;
+  length: number;
+  crc32: number;
+  variable?: string;
+  slot?: string;
+}
+
+interface Header {
+  step: number;
+  optimizer: Omit<OptimizerState, 'slots'> | null;
+  sections: Section[];
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 (IEEE, as zlib). */
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++)
+    c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+function float32Bytes(values: Float32Array): Uint8Array {
+  if (LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const out = new Uint8Array(values.byteLength);
+  const view = new DataView(out.buffer);
+  values.forEach((v, i) => view.setFloat32(4 * i, v, true));
+  return out;
+}
+
+function float32Values(bytes: Uint8Array): Float32Array {
+  const out = new Float32Array(bytes.length / 4);
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(out.buffer).set(bytes);
+    return out;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
+  return out;
+}
+
+const align = (n: number, to: number): number => Math.ceil(n / to) * to;
+
+/** The container of `parts` (a weights-only checkpoint when `parts.training` is null). */
+export function encodeCheckpoint(parts: CheckpointParts): Uint8Array {
+  const training = parts.training ?? { step: 0, optimizer: null };
+  const payloads: Uint8Array[] = [parts.weights];
+  const sections: Section[] = [{ name: 'weights', offset: 0, length: 0, crc32: 0 }];
+  for (const { variable, slot, values } of training.optimizer?.slots ?? []) {
+    payloads.push(float32Bytes(values));
+    sections.push({ name: `optimizer/${variable}/${slot}`, variable, slot, offset: 0, length: 0, crc32: 0 });
+  }
+  let offset = 0;
+  payloads.forEach((p, i) => {
+    offset = align(offset, 8);
+    Object.assign(sections[i] as Section, { offset, length: p.length, crc32: crc32(p) });
+    offset += p.length;
+  });
+  const optimizer = training.optimizer;
+  const header: Header = {
+    step: training.step,
+    optimizer:
+      optimizer === null
+        ? null
+        : { name: optimizer.name, iterations: optimizer.iterations, scalars: optimizer.scalars },
+    sections,
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const dataStart = align(12 + json.length, 8);
+  const bytes = new Uint8Array(dataStart + offset);
+  bytes.set(new TextEncoder().encode(MAGIC), 0);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(4, CHECKPOINT_VERSION, true);
+  view.setUint32(8, json.length, true);
+  bytes.set(json, 12);
+  payloads.forEach((p, i) => bytes.set(p, dataStart + (sections[i] as Section).offset));
+  return bytes;
+}
+
+function corrupt(message: string): ModelError {
+  return new ModelError('weights-mismatch', `corrupt checkpoint: ${message}`);
+}
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+function checkHeader(header: unknown): Header {
+  const h = header as Partial<Header> | null;
+  if (h === null || typeof h !== 'object') throw corrupt('the header is not an object');
+  if (!isCount(h.step)) throw corrupt('the header has no step count');
+  const o = h.optimizer;
+  if (
+    o !== null &&
+    !(
+      typeof o === 'object' &&
+      o !== undefined &&
+      typeof o.name === 'string' &&
+      isCount(o.iterations) &&
+      typeof o.scalars === 'object' &&
+      o.scalars !== null &&
+      Object.values(o.scalars).every((v) => typeof v === 'number')
+    )
+  ) {
+    throw corrupt('the header does not describe the optimizer as { name, iterations, scalars }');
+  }
+  const sections = h.sections;
+  if (
+    !Array.isArray(sections) ||
+    !sections.every(
+      (s: Partial<Section>) =>
+        typeof s.name === 'string' && isCount(s.offset) && isCount(s.length) && isCount(s.crc32),
+    )
+  ) {
+    throw corrupt('the header does not list sections as { name, offset, length, crc32 }');
+  }
+  if (sections[0]?.name !== 'weights') throw corrupt('the first section is not the weights');
+  for (const s of sections.slice(1)) {
+    if (typeof s.variable !== 'string' || typeof s.slot !== 'string' || s.length % 4 !== 0) {
+      throw corrupt(`section ${s.name} is not an optimizer slot of float32 values`);
+    }
+  }
+  if (o === null && sections.length > 1) throw corrupt('optimizer slots without an optimizer');
+  return h as Header;
+}
+
+/**
+ * Splits checkpoint bytes into their parts, checking length and checksums. Plain `saveWeights`
+ * bytes (the older format) come back as `format: 'weights-only'` with `training: null`.
+ */
+export function decodeCheckpoint(bytes: Uint8Array): DecodedCheckpoint {
+  if (bytes.length < 12) throw corrupt(`${bytes.length} bytes are too few for a checkpoint`);
+  const magic = new TextDecoder().decode(bytes.subarray(0, 4));
+  if (magic === WEIGHTS_MAGIC) return { format: 'weights-only', weights: bytes, training: null };
+  if (magic !== MAGIC)
+    throw corrupt('these bytes are neither a Chorus checkpoint nor Chorus weights (bad magic number)');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(4, true);
+  if (version !== CHECKPOINT_VERSION) {
+    throw new ModelError(
+      'weights-mismatch',
+      `checkpoint format version ${version} is not supported (this build reads version ${CHECKPOINT_VERSION})`,
+    );
+  }
+  const headerLength = view.getUint32(8, true);
+  if (12 + headerLength > bytes.length) throw corrupt('the header is truncated');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + headerLength)),
+    );
+  } catch (e) {
+    throw new ModelError('weights-mismatch', 'corrupt checkpoint: the header is not valid JSON', {
+      cause: e,
+    });
+  }
+  const header = checkHeader(parsed);
+  const dataStart = align(12 + headerLength, 8);
+  const end = header.sections.reduce((n, s) => Math.max(n, s.offset + s.length), 0);
+  if (bytes.length !== dataStart + end) {
+    throw corrupt(`${bytes.length} bytes, its header describes ${dataStart + end} (truncated or padded)`);
+  }
+  const payload = (s: Section): Uint8Array => {
+    const p = bytes.subarray(dataStart + s.offset, dataStart + s.offset + s.length);
+    if (crc32(p) !== s.crc32) throw corrupt(`section ${s.name} fails its checksum`);
+    return p;
+  };
+  const [weightsSection, ...slotSections] = header.sections as [Section, ...Section[]];
+  const weights = payload(weightsSection);
+  const optimizer =
+    header.optimizer === null
+      ? null
+      : {
+          ...header.optimizer,
+          slots: slotSections.map((s) => ({
+            variable: s.variable as string,
+            slot: s.slot as string,
+            values: float32Values(payload(s)),
+          })),
+        };
+  return { format: 'container', weights, training: { step: header.step, optimizer } };
+}
+
+/** The model's checkpoint: its weights, step count and optimizer state in one container. */
+export async function saveCheckpoint(model: tfl.LayersModel): Promise<Uint8Array> {
+  const [weights, training] = await Promise.all([saveWeights(model), saveTrainingState(model)]);
+  return encodeCheckpoint({ weights, training });
+}
+
+export interface LoadCheckpointOptions {
+  /**
+   * The step count to continue from when `bytes` hold no training state (a weights-only checkpoint),
+   * so dropout masks still continue where they were. Default 0.
+   */
+  fallbackStep?: number;
+}
+
+export interface LoadedCheckpoint {
+  format: DecodedCheckpoint['format'];
+  /** The step count the model continues from. */
+  step: number;
+  /** Whether the optimizer state was restored (false: it starts fresh, so training is not exact). */
+  optimizerRestored: boolean;
+}
+
+/**
+ * Loads a checkpoint (either format) into `model`, built from the same spec as the one saved:
+ * weights, step count and optimizer state. Bytes that do not decode, or do not match the model,
+ * are refused with a 'weights-mismatch' error before the weights or the training state change.
+ */
+export async function loadCheckpoint(
+  model: tfl.LayersModel,
+  bytes: Uint8Array,
+  options: LoadCheckpointOptions = {},
+): Promise<LoadedCheckpoint> {
+  const decoded = decodeCheckpoint(bytes);
+  const training = decoded.training ?? { step: options.fallbackStep ?? 0, optimizer: null };
+  const commit = await prepareTrainingState(model, training);
+  await loadWeights(model, decoded.weights);
+  commit();
+  return {
+    format: decoded.format,
+    step: training.step,
+    optimizerRestored: training.optimizer !== null,
+  };
+}
