@@ -3,10 +3,10 @@ import type { Logger } from 'pino';
 import {
   buildModel,
   disposeModel,
-  loadWeights,
+  loadCheckpoint,
   MODEL_NAMES,
   predictProbabilities,
-  saveWeights,
+  saveCheckpoint,
   trainOnBatches,
   type HiddenActivation,
   type ModelName,
@@ -23,8 +23,10 @@ import { PlanStream } from './plan-stream';
  * Trains one leased member, epoch by epoch, as `chorus train` trains each member locally, but with
  * its mini-batches pulled from the coordinator and its progress sent back: throttled metrics while
  * training; at the end of every epoch (= evaluation round `epoch`, 0-based) the softmax
- * probabilities on the validation and test splits, then a checkpoint (weights, epoch, step, and the
- * plan offset of the next batch to train); after the last epoch `member:done`.
+ * probabilities on the validation and test splits, then a checkpoint (epoch, step, the plan offset
+ * of the next batch to train, and as `weights` the @chorus/models checkpoint container: weights,
+ * step count and optimizer state, so a resumed member continues bit-identically); after the last
+ * epoch `member:done`.
  *
  * `signal` aborts the member (lease revoked, worker shutting down): training stops after the step in
  * progress and nothing more is sent for it. A refusal meaning the lease is gone does the same. Any
@@ -126,8 +128,8 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
         signal,
         onBatch: (m) =>
           metrics.push({
-            // m.step counts this model's steps in this process; the model was built (or resumed) here.
-            step: start.step + m.step,
+            // m.step counts this model's steps, those restored from the checkpoint included.
+            step: m.step,
             epoch,
             loss: m.loss,
             accuracy: m.accuracy,
@@ -155,14 +157,14 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
           ),
         });
       }
-      const weights = await saveWeights(model);
-      // An exact-length copy on its own ArrayBuffer: what goes on the wire is exactly the weights.
+      const checkpoint = await saveCheckpoint(model);
+      // An exact-length copy on its own ArrayBuffer: what goes on the wire is exactly the container.
       await send('checkpoint', {
         ...lease,
         epoch,
         step,
         planOffset: plan.offset,
-        weights: new Uint8Array(weights),
+        weights: new Uint8Array(checkpoint),
       });
       log.info(
         { epoch, step, loss: stats.loss, accuracy: stats.accuracy, samplesPerSecond: rate(stats) },
@@ -229,9 +231,11 @@ function modelConfig(a: Assignment): {
 }
 
 /**
- * Where training starts: batch 0 with fresh weights, or the checkpoint's weights at its plan
- * offset and step. Weights and offset always come together: without a checkpoint the member
- * starts over, whatever progress the coordinator remembers.
+ * Where training starts: batch 0 with a fresh model, or the checkpoint's weights, optimizer state
+ * and step count at its plan offset. Checkpoint and offset always come together: without a
+ * checkpoint the member starts over, whatever progress the coordinator remembers. A checkpoint of
+ * the older weights-only format still loads (step kept, so dropout masks continue), but the
+ * optimizer starts afresh and the member no longer matches an uninterrupted one exactly.
  */
 async function resumePoint(
   ctx: MemberContext,
@@ -245,15 +249,25 @@ async function resumePoint(
     return { planOffset: 0, step: 0 };
   }
   const url = new URL(checkpoint.url, `${ctx.coordinatorUrl}/`).toString();
-  const weights = await downloadBytes(url, { token: ctx.token, signal });
-  await loadWeights(model, weights);
   if (checkpoint.planOffset > ctx.assignment.totalBatches) {
     throw new ChorusError(
       'invalid-input',
       `checkpoint plan offset ${checkpoint.planOffset} is past the member's ${ctx.assignment.totalBatches} batches`,
     );
   }
-  return { planOffset: checkpoint.planOffset, step: checkpoint.step };
+  const bytes = await downloadBytes(url, { token: ctx.token, signal });
+  const loaded = await loadCheckpoint(model, bytes, { fallbackStep: checkpoint.step });
+  if (!loaded.optimizerRestored) {
+    log.warn(
+      { epoch: checkpoint.epoch, format: loaded.format },
+      'checkpoint holds weights only (older format): the optimizer restarts, so training is not an exact continuation',
+    );
+  }
+  if (loaded.step !== checkpoint.step) {
+    // The bytes are what training continues from (their step positions the dropout masks).
+    log.warn({ announced: checkpoint.step, saved: loaded.step }, 'checkpoint step differs from its bytes');
+  }
+  return { planOffset: checkpoint.planOffset, step: loaded.step };
 }
 
 /** Softmax rows of a split, computed in slices so heartbeats keep flowing on slow backends. */

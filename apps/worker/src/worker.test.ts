@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { Server } from 'socket.io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleSha256, encodeDatasetBundle, loadDataset, planShards, prepareRunData } from '@chorus/data';
+import { decodeCheckpoint } from '@chorus/models';
 import {
   CheckpointMessageSchema,
   HeartbeatSchema,
@@ -324,6 +325,60 @@ describe('worker', () => {
     for (let i = 0; i < original.length; i++)
       maxDiff = Math.max(maxDiff, Math.abs((original[i] as number) - (resumed[i] as number)));
     expect(maxDiff).toBeLessThan(1e-5);
+  });
+
+  it('resumes an Adam member with dropout exactly: optimizer state and dropout stream come back', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    // Adam (t, m, v) and dropout masks seeded per (layer, step): both must continue where they were.
+    const model = { ...memberModelSpec(config, 0), optimizer: 'adam', dropout: 0.3, learningRate: 0.01 };
+    offer(assignment(0, 'adam-0', { model }));
+    await expectEventually(() => expect(of('member:done', 'adam-0')).toHaveLength(1), 60_000);
+    const first = checkpoints.get('adam-0/0') as CheckpointMessage;
+    const decoded = decodeCheckpoint(first.weights);
+    expect(decoded.format).toBe('container');
+    expect(decoded.training?.step).toBe(first.step);
+    expect(decoded.training?.optimizer).toMatchObject({ name: 'Adam', iterations: first.step });
+    // mlp: 4 hidden layers + output, kernel and bias each, m and v each.
+    expect(decoded.training?.optimizer?.slots).toHaveLength(20);
+
+    const resumeFrom = (memberId: string, url: string) =>
+      assignment(0, memberId, {
+        model,
+        attempt: 2,
+        planOffset: first.planOffset,
+        epoch: 1,
+        checkpoint: { epoch: 0, step: first.step, planOffset: first.planOffset, url },
+      });
+    offer(resumeFrom('adam-0b', '/api/checkpoints/adam-0/0'));
+    await expectEventually(() => expect(of('member:done', 'adam-0b')).toHaveLength(1), 60_000);
+    const predictions = (memberId: string, round: number, split: string) =>
+      probabilities(
+        of('predictions', memberId).find((r) => r.payload['round'] === round && r.payload['split'] === split)
+          ?.payload ?? {},
+      );
+    for (const round of [1, 2]) {
+      for (const split of ['validation', 'test']) {
+        const original = predictions('adam-0', round, split);
+        expect(original.length).toBeGreaterThan(0);
+        // Bit-identical on the cpu backend, not merely close.
+        expect(predictions('adam-0b', round, split), `round ${round} ${split}`).toEqual(original);
+      }
+    }
+    // The last checkpoints (weights, step, Adam's moments) are byte for byte the same.
+    expect(checkpoints.get('adam-0b/2')?.weights).toEqual(checkpoints.get('adam-0/2')?.weights);
+    const points = of('metrics', 'adam-0b').flatMap((r) => r.payload['points'] as Array<{ step: number }>);
+    expect(Math.min(...points.map((p) => p.step))).toBeGreaterThan(first.step);
+    expect(points.at(-1)?.step).toBe(resumeFrom('x', '').totalBatches);
+
+    // A checkpoint of the older weights-only format still resumes, with a fresh optimizer: close to
+    // the uninterrupted member, no longer identical.
+    checkpoints.set('legacy-0/0', { ...first, weights: new Uint8Array(decoded.weights) });
+    offer(resumeFrom('adam-0c', '/api/checkpoints/legacy-0/0'));
+    await expectEventually(() => expect(of('member:done', 'adam-0c')).toHaveLength(1), 60_000);
+    expect(of('member:failed', 'adam-0c')).toHaveLength(0);
+    expect(predictions('adam-0c', 1, 'test')).not.toEqual(predictions('adam-0', 1, 'test'));
+
+    await expectEventually(() => expect(tf.memory().numTensors).toBe(tensorsBefore), 10_000);
   });
 
   it('stops a revoked member without sending more for it, then asks for more work', async () => {
