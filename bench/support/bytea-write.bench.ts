@@ -11,6 +11,7 @@ import pg from 'pg';
 import { join } from 'node:path';
 import {
   applyMigrations,
+  createBytesWriter,
   createPrismaClient,
   createRepositories,
   startEmbeddedPostgres,
@@ -65,7 +66,12 @@ async function main() {
     if (!m0 || !m1) throw new Error('no members');
     const weights = new Uint8Array(Math.round(megabytes * 1e6));
     const f = new Float32Array(weights.buffer);
-    for (let i = 0; i < f.length; i++) f[i] = Math.sin(i) * 0.05; // weight-like floats
+    // Weight-like floats: glorot-uniform-ish values from a small LCG (deterministic).
+    let state = 12345;
+    for (let i = 0; i < f.length; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      f[i] = (state / 2 ** 32 - 0.5) * 0.1;
+    }
     const probabilities = new Float32Array(10_000 * 10);
     for (let r = 0; r < 10_000; r++) {
       let sum = 0;
@@ -113,12 +119,36 @@ async function main() {
       ]),
     );
     await pool.end();
+    const writer = createBytesWriter(url);
+    const viaPool = createRepositories(prisma, { bytes: writer });
+    await measure('checkpoint: repository with createBytesWriter (pg pool)', (i) =>
+      viaPool.checkpoints.save({ memberId: m1.id, epoch: i % 2, step: i, planOffset: i, weights }),
+    );
+    await measure('prediction (test): repository with createBytesWriter (pg pool)', (i) =>
+      viaPool.predictions.save({
+        memberId: m1.id,
+        split: 'test',
+        round: i % 2,
+        probabilities,
+        numClasses: 10,
+      }),
+    );
+    await writer.close();
     await measure('checkpoint: repos.checkpoints.save (repository), again', (i) =>
       repos.checkpoints.save({ memberId: m0.id, epoch: i % 2, step: i, planOffset: i, weights }),
     );
     if (embedded) {
       await measure('checkpoint: PGlite query() in-process, Uint8Array parameter', (i) =>
         embedded.pglite.query(upsertSql, [m1.id, i % 2, i, i, weights]),
+      );
+    }
+    if (args.includes('--storage-external')) {
+      const [row] = await prisma.$queryRaw<{ c: string | null }[]>`
+        SELECT pg_column_compression("weights") AS c FROM "Checkpoint" WHERE "memberId" = ${m0.id} LIMIT 1`;
+      console.log(`stored checkpoint compression: ${row?.c ?? 'none'}`);
+      await prisma.$executeRawUnsafe('ALTER TABLE "Checkpoint" ALTER COLUMN "weights" SET STORAGE EXTERNAL');
+      await measure('checkpoint: repository, column storage EXTERNAL (no compression attempt)', (i) =>
+        repos.checkpoints.save({ memberId: m0.id, epoch: i % 2, step: i, planOffset: i, weights }),
       );
     }
     await measure('prediction (test): repos.predictions.save (repository)', (i) =>

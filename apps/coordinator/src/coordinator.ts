@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import {
   applyMigrations,
+  createBytesWriter,
   createPrismaClient,
   createRepositories,
   resolveDatabase,
@@ -96,9 +97,13 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     if (database.kind === 'embedded') {
       // Lets `chorus dashboard --data-dir …` find the embedded server while this process runs.
       const file = join(dataDir, EMBEDDED_DATABASE_FILE);
-      writeFileSync(file, JSON.stringify({ connectionString: database.connectionString, pid: process.pid }) + '\n', {
-        mode: 0o600,
-      });
+      writeFileSync(
+        file,
+        JSON.stringify({ connectionString: database.connectionString, pid: process.pid }) + '\n',
+        {
+          mode: 0o600,
+        },
+      );
       cleanups.push(async () => rmSync(file, { force: true }));
     }
     const migrations = await applyMigrations(database.connectionString, { log: (line) => logger.info(line) });
@@ -109,7 +114,13 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; reconnecting'),
     });
     cleanups.push(() => prisma.$disconnect());
-    const repos = createRepositories(prisma, { clock });
+    // Checkpoints and predictions (megabytes each) go to the database as binary parameters of a
+    // small pg pool of their own rather than through Prisma (libs/db bytes-writer.ts).
+    const bytes = createBytesWriter(database.connectionString, {
+      onError: (error) => logger.warn({ err: error }, 'database connection lost; reconnecting'),
+    });
+    cleanups.push(() => bytes.close());
+    const repos = createRepositories(prisma, { clock, bytes });
     // Nobody is connected yet: whoever was online before a restart is offline until it reconnects.
     await repos.workers.markSilentOffline(new Date(clock().getTime() + 1));
 

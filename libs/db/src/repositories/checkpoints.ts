@@ -1,4 +1,6 @@
-import { Prisma, type PrismaClient } from '../client';
+import type { Prisma, PrismaClient } from '../client';
+import { prismaBytesWriter } from './bytes-writer';
+import { sqlTimestamp, type RepositoryOptions } from './types';
 import type { Checkpoint } from '../generated/prisma/client';
 
 export interface CheckpointInput {
@@ -12,28 +14,35 @@ export interface CheckpointInput {
   weightSpecs?: Prisma.InputJsonValue;
 }
 
-export function createCheckpointRepository(prisma: PrismaClient) {
+/**
+ * One INSERT … ON CONFLICT with no RETURNING, in SQL rather than as a Prisma upsert: the model API
+ * keys its query-plan parameters by the base64 of every Bytes value (twice in an upsert: create
+ * and update) and returns the stored row, so each MB of weights also went out again as hex and back
+ * through base64 (about 3× the CPU of this statement, most of it on the coordinator's thread with
+ * the embedded database; bench/support/bytea-write.bench.ts). `weightSpecs` stays when not given.
+ */
+const SAVE_CHECKPOINT = `
+  INSERT INTO "Checkpoint" ("memberId", "epoch", "step", "planOffset", "weights", "weightSpecs", "updatedAt")
+  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::timestamp(3))
+  ON CONFLICT ("memberId", "epoch") DO UPDATE
+     SET "step" = EXCLUDED."step", "planOffset" = EXCLUDED."planOffset", "weights" = EXCLUDED."weights",
+         "weightSpecs" = COALESCE(EXCLUDED."weightSpecs", "Checkpoint"."weightSpecs"),
+         "updatedAt" = EXCLUDED."updatedAt"`;
+
+export function createCheckpointRepository(prisma: PrismaClient, options: RepositoryOptions = {}) {
+  const bytes = options.bytes ?? prismaBytesWriter(prisma);
   return {
-    /**
-     * Idempotent on (member, epoch): saving the same epoch again replaces it (`createdAt` stays,
-     * `weightSpecs` stays when not given). One INSERT … ON CONFLICT with no RETURNING, written in
-     * SQL rather than as a Prisma upsert: the model API keys its query-plan parameters by the
-     * base64 of every Bytes value (twice here: create and update) and returns the stored row, so
-     * each MB of weights went out again as hex and back through base64 (about 3× the CPU of this
-     * statement, most of it on the coordinator's thread; bench/support/bytea-write.bench.ts).
-     */
+    /** Idempotent on (member, epoch): saving the same epoch again replaces it (`createdAt` stays). */
     async save(input: CheckpointInput): Promise<void> {
-      const { weights } = input;
-      const updatedAt = new Date();
-      const specs = input.weightSpecs === undefined ? null : JSON.stringify(input.weightSpecs);
-      await prisma.$executeRaw`
-        INSERT INTO "Checkpoint" ("memberId", "epoch", "step", "planOffset", "weights", "weightSpecs", "updatedAt")
-        VALUES (${input.memberId}, ${input.epoch}, ${input.step}, ${input.planOffset}, ${weights},
-                ${specs}::jsonb, ${updatedAt}::timestamp(3))
-        ON CONFLICT ("memberId", "epoch") DO UPDATE
-           SET "step" = EXCLUDED."step", "planOffset" = EXCLUDED."planOffset", "weights" = EXCLUDED."weights",
-               "weightSpecs" = ${specs === null ? Prisma.sql`"Checkpoint"."weightSpecs"` : Prisma.sql`EXCLUDED."weightSpecs"`},
-               "updatedAt" = EXCLUDED."updatedAt"`;
+      await bytes.execute(SAVE_CHECKPOINT, [
+        input.memberId,
+        input.epoch,
+        input.step,
+        input.planOffset,
+        input.weights,
+        input.weightSpecs === undefined ? null : JSON.stringify(input.weightSpecs),
+        sqlTimestamp(new Date()),
+      ]);
     },
 
     /** The checkpoint a resumed member restarts from: its highest epoch. */

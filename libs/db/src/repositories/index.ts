@@ -15,14 +15,15 @@ export function createRepositories(prisma: PrismaClient, options: RepositoryOpti
     runs: createRunRepository(prisma, options),
     members: createMemberRepository(prisma, options),
     metrics: createMetricRepository(prisma),
-    predictions: createPredictionRepository(prisma),
+    predictions: createPredictionRepository(prisma, options),
     evals: createEvalRepository(prisma),
-    checkpoints: createCheckpointRepository(prisma),
+    checkpoints: createCheckpointRepository(prisma, options),
   };
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;
 
+export * from './bytes-writer';
 export * from './checkpoints';
 export * from './evals';
 export * from './float32';

@@ -1,6 +1,8 @@
 import type { PrismaClient } from '../client';
 import type { Split } from '../generated/prisma/client';
+import { prismaBytesWriter } from './bytes-writer';
 import { bytesToFloat32, float32ToBytes } from './float32';
+import { sqlTimestamp, type RepositoryOptions } from './types';
 
 export interface PredictionKey {
   memberId: string;
@@ -22,7 +24,16 @@ export interface StoredPrediction extends PredictionKey {
   updatedAt: Date;
 }
 
-export function createPredictionRepository(prisma: PrismaClient) {
+/** SQL rather than a Prisma upsert, for the reasons of checkpoints.ts (no RETURNING of the bytes). */
+const SAVE_PREDICTION = `
+  INSERT INTO "Prediction" ("memberId", "split", "round", "probabilities", "rows", "numClasses", "updatedAt")
+  VALUES ($1, $2::"Split", $3, $4, $5, $6, $7::timestamp(3))
+  ON CONFLICT ("memberId", "split", "round") DO UPDATE
+     SET "probabilities" = EXCLUDED."probabilities", "rows" = EXCLUDED."rows",
+         "numClasses" = EXCLUDED."numClasses", "updatedAt" = EXCLUDED."updatedAt"`;
+
+export function createPredictionRepository(prisma: PrismaClient, options: RepositoryOptions = {}) {
+  const bytes = options.bytes ?? prismaBytesWriter(prisma);
   const withIndex = { member: { select: { index: true } } } as const;
   type Row = {
     memberId: string;
@@ -54,15 +65,15 @@ export function createPredictionRepository(prisma: PrismaClient) {
         throw new RangeError(`${probabilities.length} probabilities are not rows of ${numClasses} classes`);
       }
       const rows = probabilities.length / numClasses;
-      const bytes = float32ToBytes(probabilities);
-      // SQL rather than a Prisma upsert, for the reasons of checkpoints.save (no RETURNING of the bytes).
-      await prisma.$executeRaw`
-        INSERT INTO "Prediction" ("memberId", "split", "round", "probabilities", "rows", "numClasses", "updatedAt")
-        VALUES (${input.memberId}, ${input.split}::"Split", ${input.round}, ${bytes}, ${rows}, ${numClasses},
-                ${new Date()}::timestamp(3))
-        ON CONFLICT ("memberId", "split", "round") DO UPDATE
-           SET "probabilities" = EXCLUDED."probabilities", "rows" = EXCLUDED."rows",
-               "numClasses" = EXCLUDED."numClasses", "updatedAt" = EXCLUDED."updatedAt"`;
+      await bytes.execute(SAVE_PREDICTION, [
+        input.memberId,
+        input.split,
+        input.round,
+        float32ToBytes(probabilities),
+        rows,
+        numClasses,
+        sqlTimestamp(new Date()),
+      ]);
     },
 
     async get(key: PredictionKey): Promise<StoredPrediction | null> {

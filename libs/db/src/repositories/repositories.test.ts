@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withTestDatabase } from '../testing';
-import { LIVE_ROUND, createRepositories, type Repositories } from './index';
+import { LIVE_ROUND, createBytesWriter, createRepositories, type Repositories } from './index';
 
 const db = withTestDatabase();
 let repos: Repositories;
@@ -415,5 +415,47 @@ describe('predictions', () => {
         probabilities: new Float32Array(4),
       }),
     ).rejects.toThrow(/not rows of 3 classes/);
+  });
+});
+
+describe('bytes written through a pg pool of their own (createBytesWriter)', () => {
+  it('stores the same checkpoint and prediction rows as the Prisma path, timestamps in UTC', async () => {
+    const bytes = createBytesWriter(db.connectionString);
+    try {
+      const viaPool = createRepositories(db.prisma, { bytes });
+      const run = await newRun(1);
+      const memberId = run.members[0]!.id;
+      const before = Date.now();
+      const backing = new Uint8Array([7, 1, 2, 3, 7]);
+      await viaPool.checkpoints.save({
+        memberId,
+        epoch: 2,
+        step: 5,
+        planOffset: 320,
+        weights: backing.subarray(1, 4),
+        weightSpecs: [{ name: 'w' }],
+      });
+      await viaPool.checkpoints.save({ memberId, epoch: 2, step: 6, planOffset: 384, weights: backing });
+      const checkpoint = await repos.checkpoints.latest(memberId);
+      expect(checkpoint).toMatchObject({ epoch: 2, step: 6, planOffset: 384, weightSpecs: [{ name: 'w' }] });
+      expect([...checkpoint!.weights]).toEqual([7, 1, 2, 3, 7]);
+      expect(Math.abs(checkpoint!.updatedAt.getTime() - before)).toBeLessThan(60_000);
+
+      const probabilities = new Float32Array([0.25, 0.75, -0, 1]);
+      await viaPool.predictions.save({
+        memberId,
+        split: 'validation',
+        round: 0,
+        numClasses: 2,
+        probabilities,
+      });
+      const stored = await repos.predictions.get({ memberId, split: 'validation', round: 0 });
+      expect(stored).toMatchObject({ rows: 2, numClasses: 2, memberIndex: 0 });
+      expect(Object.is(stored!.probabilities[2], -0)).toBe(true);
+      expect([...stored!.probabilities]).toEqual([...probabilities]);
+      expect(Math.abs(stored!.updatedAt.getTime() - before)).toBeLessThan(60_000);
+    } finally {
+      await bytes.close();
+    }
   });
 });
