@@ -157,7 +157,9 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
           ),
         });
       }
-      const checkpoint = await saveCheckpoint(model);
+      // After the last epoch nothing trains from the checkpoint again (a resume only reports the
+      // member done): its weights and step suffice, without the optimizer state (Adam: 3× the size).
+      const checkpoint = await saveCheckpoint(model, { optimizer: epoch < epochs - 1 });
       // An exact-length copy on its own ArrayBuffer: what goes on the wire is exactly the container.
       await send('checkpoint', {
         ...lease,

@@ -364,8 +364,16 @@ describe('worker', () => {
         expect(predictions('adam-0b', round, split), `round ${round} ${split}`).toEqual(original);
       }
     }
-    // The last checkpoints (weights, step, Adam's moments) are byte for byte the same.
+    // The epoch-1 checkpoints (weights, step, Adam's moments) and the final ones (weights and step
+    // only: nothing trains from them) are byte for byte the same.
+    expect(checkpoints.get('adam-0b/1')?.weights).toEqual(checkpoints.get('adam-0/1')?.weights);
     expect(checkpoints.get('adam-0b/2')?.weights).toEqual(checkpoints.get('adam-0/2')?.weights);
+    const final = decodeCheckpoint((checkpoints.get('adam-0/2') as CheckpointMessage).weights);
+    expect(final.training).toEqual({
+      step: (checkpoints.get('adam-0/2') as CheckpointMessage).step,
+      optimizer: null,
+    });
+    expect(final.weights.length * 2.5).toBeLessThan(first.weights.length); // no m and v: a third of the size
     const points = of('metrics', 'adam-0b').flatMap((r) => r.payload['points'] as Array<{ step: number }>);
     expect(Math.min(...points.map((p) => p.step))).toBeGreaterThan(first.step);
     expect(points.at(-1)?.step).toBe(resumeFrom('x', '').totalBatches);

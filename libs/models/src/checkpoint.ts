@@ -229,10 +229,20 @@ export function decodeCheckpoint(bytes: Uint8Array): DecodedCheckpoint {
   return { format: 'container', weights, training: { step: header.step, optimizer } };
 }
 
-/** The model's checkpoint: its weights, step count and optimizer state in one container. */
-export async function saveCheckpoint(model: tfl.LayersModel): Promise<Uint8Array> {
+/**
+ * The model's checkpoint: its weights, step count and optimizer state in one container. With
+ * `optimizer: false` the optimizer state is left out (a member's final checkpoint: nothing trains
+ * from it again, and Adam's moments would triple its size).
+ */
+export async function saveCheckpoint(
+  model: tfl.LayersModel,
+  options: { optimizer?: boolean } = {},
+): Promise<Uint8Array> {
   const [weights, training] = await Promise.all([saveWeights(model), saveTrainingState(model)]);
-  return encodeCheckpoint({ weights, training });
+  return encodeCheckpoint({
+    weights,
+    training: options.optimizer === false ? { step: training.step, optimizer: null } : training,
+  });
 }
 
 export interface LoadCheckpointOptions {
