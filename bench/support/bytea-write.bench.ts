@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/support/bytea-write.bench.ts [--repeats 6] [--mb 4.8] [--database embedded|DATABASE_URL]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import pg from 'pg';
 import { join } from 'node:path';
@@ -50,6 +50,7 @@ async function main() {
     : await startEmbeddedPostgres({ dataDir: join(tmp, 'pgdata') });
   const url = process.env.DATABASE_URL ?? embedded?.connectionString ?? '';
   let prisma: PrismaClient | undefined;
+  let writer: ReturnType<typeof createBytesWriter> | undefined;
   try {
     await applyMigrations(url);
     prisma = createPrismaClient({ connectionString: url });
@@ -64,6 +65,8 @@ async function main() {
     });
     const [m0, m1] = run.members;
     if (!m0 || !m1) throw new Error('no members');
+    // --weights-file: real checkpoint bytes (e.g. a worker's, saved from a run) instead of made-up ones.
+    const weightsFile = args.includes('--weights-file') ? arg('weights-file', '') : undefined;
     const weights = new Uint8Array(Math.round(megabytes * 1e6));
     const f = new Float32Array(weights.buffer);
     // Weight-like floats: glorot-uniform-ish values from a small LCG (deterministic).
@@ -71,6 +74,61 @@ async function main() {
     for (let i = 0; i < f.length; i++) {
       state = (Math.imul(state, 1103515245) + 12345) >>> 0;
       f[i] = (state / 2 ** 32 - 0.5) * 0.1;
+    }
+    // A checkpoint as workers send it since the CHCK container: weights, then Adam's m and v. An
+    // MNIST input pixel that is always 0 (the border) has zero gradients: its rows of the first
+    // layer keep their initial weights and have m = v = 0 exactly (about a third of the rows).
+    const adam = new Float32Array(Math.round((megabytes * 3 * 1e6) / 4));
+    const third = adam.length / 3;
+    for (let i = 0; i < adam.length; i++) {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      const u = state / 2 ** 32 - 0.5;
+      const section = Math.floor(i / third);
+      const row = Math.floor((i % third) / 1024) % 784;
+      const border = row % 28 < 3 || row % 28 > 24 || row < 84 || row > 700;
+      adam[i] =
+        section === 0
+          ? u * 0.1
+          : border && i % third < 784 * 1024
+            ? 0
+            : section === 1
+              ? u * 1e-3
+              : u * u * 1e-6;
+    }
+    const adamBytes = new Uint8Array(adam.buffer);
+    if (weightsFile) {
+      const real = readFileSync(weightsFile);
+      await measure(
+        `checkpoint from ${weightsFile} (${real.byteLength} B): createBytesWriter (warm-up)`,
+        async () => {},
+      );
+      writer = createBytesWriter(url);
+      const repo = createRepositories(prisma, { bytes: writer });
+      await measure(`checkpoint from ${weightsFile}: createBytesWriter`, (i) =>
+        repo.checkpoints.save({ memberId: m1.id, epoch: i % 2, step: i, planOffset: i, weights: real }),
+      );
+      const [row] = await prisma.$queryRaw<{ c: string | null; stored: number }[]>`
+        SELECT pg_column_compression("weights") AS c, pg_column_size("weights")::int AS stored
+          FROM "Checkpoint" WHERE "memberId" = ${m1.id} LIMIT 1`;
+      console.log(`  stored as: compression ${row?.c ?? 'none'}, ${row?.stored ?? '?'} B`);
+      if (args.includes('--storage-external')) {
+        await prisma.$executeRawUnsafe(
+          'ALTER TABLE "Checkpoint" ALTER COLUMN "weights" SET STORAGE EXTERNAL',
+        );
+        await measure(`checkpoint from ${weightsFile}, storage EXTERNAL: createBytesWriter`, (i) =>
+          repo.checkpoints.save({ memberId: m1.id, epoch: i % 2, step: i, planOffset: i, weights: real }),
+        );
+      }
+      await measure('checkpoint, made-up floats of the same size: createBytesWriter', (i) =>
+        repo.checkpoints.save({
+          memberId: m1.id,
+          epoch: i % 2,
+          step: i,
+          planOffset: i,
+          weights: weights.subarray(0, real.byteLength),
+        }),
+      );
+      return;
     }
     const probabilities = new Float32Array(10_000 * 10);
     for (let r = 0; r < 10_000; r++) {
@@ -119,11 +177,20 @@ async function main() {
       ]),
     );
     await pool.end();
-    const writer = createBytesWriter(url);
+    writer = createBytesWriter(url);
     const viaPool = createRepositories(prisma, { bytes: writer });
     await measure('checkpoint: repository with createBytesWriter (pg pool)', (i) =>
       viaPool.checkpoints.save({ memberId: m1.id, epoch: i % 2, step: i, planOffset: i, weights }),
     );
+    await measure(`checkpoint with Adam state (${adamBytes.byteLength} B): createBytesWriter`, (i) =>
+      viaPool.checkpoints.save({ memberId: m1.id, epoch: i % 2, step: i, planOffset: i, weights: adamBytes }),
+    );
+    {
+      const [row] = await prisma.$queryRaw<{ c: string | null; stored: number }[]>`
+        SELECT pg_column_compression("weights") AS c, pg_column_size("weights")::int AS stored
+          FROM "Checkpoint" WHERE "memberId" = ${m1.id} LIMIT 1`;
+      console.log(`  stored as: compression ${row?.c ?? 'none'}, ${row?.stored ?? '?'} B`);
+    }
     await measure('prediction (test): repository with createBytesWriter (pg pool)', (i) =>
       viaPool.predictions.save({
         memberId: m1.id,
@@ -133,7 +200,7 @@ async function main() {
         numClasses: 10,
       }),
     );
-    await writer.close();
+
     await measure('checkpoint: repos.checkpoints.save (repository), again', (i) =>
       repos.checkpoints.save({ memberId: m0.id, epoch: i % 2, step: i, planOffset: i, weights }),
     );
@@ -150,6 +217,15 @@ async function main() {
       await measure('checkpoint: repository, column storage EXTERNAL (no compression attempt)', (i) =>
         repos.checkpoints.save({ memberId: m0.id, epoch: i % 2, step: i, planOffset: i, weights }),
       );
+      await measure(`checkpoint with Adam state: createBytesWriter, storage EXTERNAL`, (i) =>
+        viaPool.checkpoints.save({
+          memberId: m1.id,
+          epoch: i % 2,
+          step: i,
+          planOffset: i,
+          weights: adamBytes,
+        }),
+      );
     }
     await measure('prediction (test): repos.predictions.save (repository)', (i) =>
       repos.predictions.save({ memberId: m0.id, split: 'test', round: i % 2, probabilities, numClasses: 10 }),
@@ -165,6 +241,7 @@ async function main() {
       });
     });
   } finally {
+    await writer?.close();
     await prisma?.$disconnect();
     await embedded?.close();
     rmSync(tmp, { recursive: true, force: true });
