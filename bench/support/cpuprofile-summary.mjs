@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console */
 /**
  * Summarises a V8 .cpuprofile (node --cpu-prof) by self and total time, per function and per area
  * (node_modules package or source folder; PGlite's wasm under "pglite (wasm)").
