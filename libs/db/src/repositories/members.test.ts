@@ -216,13 +216,14 @@ describe('member leases', () => {
     ).rejects.toThrow(/listed twice/);
   });
 
-  it('renews the listed leases a worker still holds under their attempt, in one statement', async () => {
+  it("a worker's heartbeat renews the listed leases it still holds under their attempt, only those", async () => {
+    const workers = createWorkerRepository(db.prisma, { clock });
     const run = await newRun(3);
     const runIds = [run.id];
     const a = await members.claimNext({ workerId: 'w3', leaseMs: 1_000, runIds });
     const b = await members.claimNext({ workerId: 'w3', leaseMs: 1_000, runIds });
     const c = await members.claimNext({ workerId: 'w4', leaseMs: 1_000, runIds });
-    const renewed = await members.renewLeases(
+    const renewed = await workers.heartbeat(
       'w3',
       [
         { memberId: a!.id, attempt: 1 },
@@ -236,7 +237,7 @@ describe('member leases', () => {
     ]);
     advance(1_001);
     expect((await members.expireLeases()).map((m) => m.id).sort()).toEqual([b!.id, c!.id].sort());
-    expect(await members.renewLeases('w3', [], 60_000)).toEqual([]);
+    expect(await workers.heartbeat('w3', [], 60_000)).toEqual([]);
   });
 
   it("sets several members' accuracies at once, keeping those not given", async () => {

@@ -17,7 +17,7 @@ export interface LeaseRef {
   workerId: string;
 }
 
-/** A lease as the coordinator keeps it in memory (members.renewLeases). */
+/** A lease as the coordinator keeps it in memory (what workers.heartbeat returns). */
 export interface HeldLease {
   id: string;
   runId: string;
@@ -108,16 +108,6 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
       return count === 1;
     },
 
-    /** Extends every lease a worker holds (its heartbeat); returns how many. */
-    async renewWorkerLeases(workerId: string, leaseMs: number): Promise<number> {
-      const expiresAt = new Date(clock().getTime() + leaseMs);
-      const { count } = await prisma.member.updateMany({
-        where: { workerId, status: { in: HELD } },
-        data: { leaseExpiresAt: expiresAt },
-      });
-      return count;
-    },
-
     /** Returns members whose lease has expired to the queue (`pending`); returns them. */
     expireLeases(): Promise<Member[]> {
       return prisma.member.updateManyAndReturn({
@@ -190,29 +180,6 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
            AND m."step" <= u.step`;
     },
 
-    /**
-     * Renews the listed leases of a worker (its heartbeat) in one statement: a lease is renewed
-     * when the worker still holds the member under that attempt. Returns the renewed members.
-     */
-    async renewLeases(
-      workerId: string,
-      leases: ReadonlyArray<{ memberId: string; attempt: number }>,
-      leaseMs: number,
-    ): Promise<HeldLease[]> {
-      if (leases.length === 0) return [];
-      const expiresAt = new Date(clock().getTime() + leaseMs);
-      return prisma.$queryRaw<HeldLease[]>`
-        UPDATE "Member" AS m
-           SET "leaseExpiresAt" = ${expiresAt}::timestamp(3)
-          FROM unnest(${leases.map((l) => l.memberId)}::text[], ${leases.map((l) => l.attempt)}::int[])
-               AS l(id, attempt)
-         WHERE m."id" = l.id
-           AND m."attempt" = l.attempt
-           AND m."workerId" = ${workerId}
-           AND m."status" IN ('leased', 'running')
-        RETURNING m."id", m."runId", m."index", m."attempt", m."workerId", m."status"::text AS "status"`;
-    },
-
     /** Latest evaluation accuracies of several members in one statement (an undefined one is kept). */
     async setAccuracies(
       list: ReadonlyArray<{ memberId: string; valAccuracy?: number; testAccuracy?: number }>,
@@ -226,14 +193,6 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
                       ${list.map((a) => a.valAccuracy ?? null)}::float8[],
                       ${list.map((a) => a.testAccuracy ?? null)}::float8[]) AS u(id, val, test)
          WHERE m."id" = u.id`;
-    },
-
-    /** Latest evaluation accuracies of a member (any status). */
-    async setAccuracy(
-      memberId: string,
-      accuracy: { valAccuracy?: number; testAccuracy?: number },
-    ): Promise<void> {
-      await prisma.member.update({ where: { id: memberId }, data: accuracy });
     },
 
     /** The worker finished the member. Idempotent: completing it again reports true. */
