@@ -41,6 +41,7 @@ export function formatRunReport(result: RunResult): string {
     ['entropy E', fmt(d.entropy)],
     ['Kohavi–Wolpert variance', fmt(d.kwVariance)],
     ['interrater κ', fmt(d.interraterKappa)],
+    ...(d.ambiguity !== undefined ? [['ambiguity (to the soft vote)', fmt(d.ambiguity)]] : []),
   );
   return [members.toString(), strategies.toString(), diversity.toString()].join('\n');
 }

@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleSha256, encodeDatasetBundle, loadDataset, planShards, prepareRunData } from '@chorus/data';
 import { LIVE_ROUND } from '@chorus/db';
 import {
-  argmaxLabels,
-  diversity,
+  splitDiversity,
   evaluateEnsemble,
   runResultOf,
   VOTING_STRATEGIES,
@@ -211,10 +210,7 @@ describe('a run trained by a scripted worker', () => {
           validation: { members, truth: validation.y },
           test: { members: t.map((p) => p.probabilities), truth: test.y },
         }),
-        validationDiversity: diversity(
-          members.map((p) => argmaxLabels(p, dataset.numClasses)),
-          validation.y,
-        ),
+        validationDiversity: splitDiversity(members, validation.y, dataset.numClasses),
       };
     };
     const lastRound = cfg.epochs - 1;

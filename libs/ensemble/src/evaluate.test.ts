@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ensembleCase, matrix } from './arbitraries.test-util';
+import { ambiguity } from './ambiguity';
 import { diversity } from './diversity';
 import { evaluateEnsemble } from './evaluate';
 import { scoreProbabilities } from './scoring';
@@ -92,7 +93,11 @@ describe('evaluateEnsemble', () => {
 
   it('measures diversity on the test split’s argmax labels', () => {
     const labels = [Int32Array.from([0, 0, 1]), Int32Array.from([1, 1, 1]), Int32Array.from([1, 1, 0])];
-    expect(e.diversity).toEqual(diversity(labels, test.truth));
+    // Plus the ambiguity of the probabilities themselves.
+    expect(e.diversity).toEqual({
+      ...diversity(labels, test.truth),
+      ambiguity: ambiguity(test.members, test.truth.length, 2),
+    });
     // A correct 1 0 1, B correct 0 1 1: N11 = 1, N10 = 1, N01 = 1 → disagreement 2/3
     expect(e.diversity.pairwise.disagreement[0]?.[1]).toBeCloseTo(2 / 3, 12);
   });

@@ -1,4 +1,4 @@
-import { diversity, type DiversityReport } from './diversity';
+import { splitDiversity, type EnsembleDiversity } from './ambiguity';
 import { EnsembleInputError } from './errors';
 import { accuracyOf, argmaxLabels } from './labels';
 import { assertBins, DEFAULT_ECE_BINS, scoreValidated, type ProbabilityScores } from './scoring';
@@ -49,8 +49,8 @@ export interface EnsembleEvaluation<S extends VotingStrategy = VotingStrategy> {
   strategies: Record<S, StrategyScores>;
   /** Validation split (the weighted strategies' weights were fitted here, so it flatters them). */
   validation: Record<S, StrategyScores>;
-  /** Diversity of the members' argmax labels on the test split. */
-  diversity: DiversityReport;
+  /** Diversity on the test split: of the members' argmax labels, plus the ambiguity of their probabilities. */
+  diversity: EnsembleDiversity;
 }
 
 /**
@@ -116,7 +116,7 @@ export function evaluateEnsemble<S extends VotingStrategy = VotingStrategy>(
     weights,
     strategies: scoreSplit(test, testRows, testLabels, testAccuracies),
     validation: scoreSplit(validation, valRows, valLabels, valAccuracies),
-    diversity: diversity(testLabels, test.truth),
+    diversity: splitDiversity(test.members, test.truth, numClasses, testLabels),
   };
 }
 

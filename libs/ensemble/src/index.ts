@@ -11,6 +11,7 @@ export {
 } from './voting';
 export { DEFAULT_ECE_BINS, scoreProbabilities, type ProbabilityScores } from './scoring';
 export { diversity, type DiversityReport, type PairwiseMeasures } from './diversity';
+export { ambiguity, splitDiversity, type EnsembleDiversity } from './ambiguity';
 export {
   evaluateEnsemble,
   type EnsembleEvaluation,

@@ -25,6 +25,7 @@ describe('runResultOf', () => {
       entropy: e.diversity.entropy,
       kwVariance: e.diversity.kwVariance,
       interraterKappa: e.diversity.interraterKappa,
+      ambiguity: e.diversity.ambiguity,
     });
   });
 

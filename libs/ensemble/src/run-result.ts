@@ -11,7 +11,12 @@ export interface RunResultSummary {
   members: { index: number; valAccuracy: number; testAccuracy: number; samplesPerSecond: number }[];
   weights: number[];
   ensemble: Record<VotingStrategy, StrategyScores>;
-  diversity: PairwiseMeasures<number> & { entropy: number; kwVariance: number; interraterKappa: number };
+  diversity: PairwiseMeasures<number> & {
+    entropy: number;
+    kwVariance: number;
+    interraterKappa: number;
+    ambiguity: number;
+  };
 }
 
 /** Condenses an evaluation (all strategies) plus each member's training throughput into a RunResult. */

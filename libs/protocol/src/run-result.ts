@@ -20,6 +20,8 @@ export const DiversitySummarySchema = z.object({
   entropy: finite,
   kwVariance: finite,
   interraterKappa: finite,
+  /** Mean squared distance of the members' probabilities from the soft vote's (absent in results stored before it was measured). */
+  ambiguity: finite.optional(),
 });
 
 export const MemberResultSchema = z.object({

@@ -1,10 +1,10 @@
 import type { DiversityEvalInput, EnsembleEvalInput, Prisma } from '@chorus/db';
-import type { DiversityReport, EnsembleEvaluation, StrategyScores } from '@chorus/ensemble';
+import type { EnsembleDiversity, EnsembleEvaluation, StrategyScores } from '@chorus/ensemble';
 import type { SplitName } from '@chorus/protocol';
 
 /**
  * The rows one evaluation becomes: an EnsembleEval per strategy and split, a DiversityEval per
- * split (`summary` = the pairwise means plus entropy, kwVariance and interraterKappa, the shape
+ * split (`summary` = the pairwise means plus entropy, kwVariance, interraterKappa and ambiguity, the shape
  * of RunResult's `diversity`, plus `memberIndices` and each one's accuracy on that split in
  * `memberAccuracies`, in the matrices' order; `pairwise` = the M×M matrices).
  */
@@ -16,7 +16,7 @@ export function evaluationRows(input: {
   memberIndices: readonly number[];
   evaluation: EnsembleEvaluation;
   /** Diversity of the members' labels on the validation split (evaluateEnsemble's is on test). */
-  validationDiversity: DiversityReport;
+  validationDiversity: EnsembleDiversity;
 }): { ensemble: EnsembleEvalInput[]; diversity: DiversityEvalInput[] } {
   const { runId, round, memberCount, evaluation } = input;
   const scoresOf = (split: SplitName, record: Record<string, StrategyScores>): EnsembleEvalInput[] =>
@@ -33,7 +33,7 @@ export function evaluationRows(input: {
       gainOverMean: s.gainOverMean,
       memberCount,
     }));
-  const diversityOf = (split: SplitName, report: DiversityReport): DiversityEvalInput => {
+  const diversityOf = (split: SplitName, report: EnsembleDiversity): DiversityEvalInput => {
     const { pairwise, mean, ...nonPairwise } = report;
     const memberAccuracies = evaluation.members.map((m) =>
       split === 'test' ? m.testAccuracy : m.valAccuracy,

@@ -1,10 +1,9 @@
 import type { Logger } from 'pino';
 import { LIVE_ROUND, type Member, type Prisma, type Repositories, type StoredPrediction } from '@chorus/db';
 import {
-  argmaxLabels,
-  diversity,
   evaluateEnsemble,
   runResultOf,
+  splitDiversity,
   validateProbabilities,
   type EnsembleEvaluation,
 } from '@chorus/ensemble';
@@ -48,10 +47,7 @@ export function createGatherService(deps: {
       validation: { members: validation, truth: data.validationTruth },
       test: { members: pairs.map((p) => p.test.probabilities), truth: data.testTruth },
     });
-    const validationDiversity = diversity(
-      validation.map((p) => argmaxLabels(p, data.numClasses)),
-      data.validationTruth,
-    );
+    const validationDiversity = splitDiversity(validation, data.validationTruth, data.numClasses);
     const rows = rounds.map((round) =>
       evaluationRows({
         runId: data.runId,

@@ -24,6 +24,8 @@ export const DiversitySummarySchema = z.object({
   entropy: z.number(),
   kwVariance: z.number(),
   interraterKappa: z.number(),
+  /** Mean squared distance of the members' probabilities from the soft vote's (rows stored before it was measured lack it). */
+  ambiguity: z.number().optional(),
   /** Stored since the coordinator records them: the evaluated members and their accuracy on the split, in matrix order. */
   memberIndices: z.array(z.number().int()).optional(),
   memberAccuracies: z.array(z.number()).optional(),
@@ -49,6 +51,7 @@ export const SUMMARY_MEASURES: ReadonlyArray<{
   { key: 'entropy', label: 'Entropy E', hint: 'higher = more diverse' },
   { key: 'kwVariance', label: 'Kohavi–Wolpert variance', hint: 'higher = more diverse' },
   { key: 'interraterKappa', label: 'Interrater κ', hint: 'lower = more diverse' },
+  { key: 'ambiguity', label: 'Ambiguity (to the soft vote)', hint: 'higher = more diverse' },
 ];
 
 /** Each member's mean of a symmetric pairwise measure over the other members (null with one member). */
