@@ -42,16 +42,48 @@ export const SUMMARY_MEASURES: ReadonlyArray<{
   key: Exclude<keyof DiversitySummary, 'memberIndices' | 'memberAccuracies'>;
   label: string;
   hint: string;
+  /** Whether a higher value means more diverse members. */
+  higherIsMoreDiverse: boolean;
 }> = [
-  { key: 'disagreement', label: 'Disagreement (mean)', hint: 'higher = more diverse' },
-  { key: 'qStatistic', label: 'Q statistic (mean)', hint: 'lower = more diverse' },
-  { key: 'correlation', label: 'Correlation ρ (mean)', hint: 'lower = more diverse' },
-  { key: 'doubleFault', label: 'Double fault (mean)', hint: 'lower = fewer shared mistakes' },
-  { key: 'kappa', label: "Cohen's κ (mean)", hint: 'lower = more diverse' },
-  { key: 'entropy', label: 'Entropy E', hint: 'higher = more diverse' },
-  { key: 'kwVariance', label: 'Kohavi–Wolpert variance', hint: 'higher = more diverse' },
-  { key: 'interraterKappa', label: 'Interrater κ', hint: 'lower = more diverse' },
-  { key: 'ambiguity', label: 'Ambiguity (to the soft vote)', hint: 'higher = more diverse' },
+  {
+    key: 'disagreement',
+    label: 'Disagreement (mean)',
+    hint: 'higher = more diverse',
+    higherIsMoreDiverse: true,
+  },
+  {
+    key: 'qStatistic',
+    label: 'Q statistic (mean)',
+    hint: 'lower = more diverse',
+    higherIsMoreDiverse: false,
+  },
+  {
+    key: 'correlation',
+    label: 'Correlation ρ (mean)',
+    hint: 'lower = more diverse',
+    higherIsMoreDiverse: false,
+  },
+  {
+    key: 'doubleFault',
+    label: 'Double fault (mean)',
+    hint: 'lower = fewer shared mistakes',
+    higherIsMoreDiverse: false,
+  },
+  { key: 'kappa', label: "Cohen's κ (mean)", hint: 'lower = more diverse', higherIsMoreDiverse: false },
+  { key: 'entropy', label: 'Entropy E', hint: 'higher = more diverse', higherIsMoreDiverse: true },
+  {
+    key: 'kwVariance',
+    label: 'Kohavi–Wolpert variance',
+    hint: 'higher = more diverse',
+    higherIsMoreDiverse: true,
+  },
+  { key: 'interraterKappa', label: 'Interrater κ', hint: 'lower = more diverse', higherIsMoreDiverse: false },
+  {
+    key: 'ambiguity',
+    label: 'Ambiguity (to the soft vote)',
+    hint: 'higher = more diverse',
+    higherIsMoreDiverse: true,
+  },
 ];
 
 /** Each member's mean of a symmetric pairwise measure over the other members (null with one member). */

@@ -5,8 +5,6 @@ import type { CompareRun } from '../../server/compare';
 import { RunLetter } from './run-letter';
 import styles from './compare.module.css';
 
-const HIGHER_IS_MORE_DIVERSE = new Set(['disagreement', 'entropy', 'kwVariance']);
-
 /**
  * Members and diversity per run (test split): the best and mean member next to the diversity
  * measures — the trade-off the ensemble lives on. Most diverse per measure marked.
@@ -25,7 +23,7 @@ export function MembersDiversityTable({ runs }: { runs: readonly CompareRun[] })
     ...m,
     flags: bestFlags(
       runs.map((r) => r.diversity?.[m.key]),
-      !HIGHER_IS_MORE_DIVERSE.has(m.key),
+      !m.higherIsMoreDiverse,
     ),
   }));
   return (
