@@ -187,6 +187,12 @@ describe('a run trained by a scripted worker', () => {
       expect((await fixture.repos.runs.get(runId))?.status).toBe('completed'),
     );
 
+    // Every member completed at its plan's end, in its last epoch (0-based), with its full plan length.
+    const finished = (await fixture.repos.runs.get(runId))?.members ?? [];
+    expect(finished.map((m) => [m.status, m.epoch, m.step === m.totalBatches])).toEqual(
+      finished.map(() => ['completed', cfg.epochs - 1, true]),
+    );
+
     // Every row once, whatever was sent twice.
     const prisma = fixture.prisma;
     const inRun = { member: { runId } };

@@ -277,7 +277,8 @@ export function createGatherService(deps: {
           memberId: member.id,
           workerId,
           step: Math.max(member.step, totalBatches),
-          epoch: member.epoch,
+          // Done means every epoch trained (the last metrics may still sit in the buffer).
+          epoch: Math.max(member.epoch, data.config.epochs - 1),
           planOffset: totalBatches,
           samples: Math.max(member.samples, message.samples),
           samplesPerSecond,
