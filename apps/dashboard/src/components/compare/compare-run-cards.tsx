@@ -18,7 +18,7 @@ export function CompareRunCards({ runs }: { runs: readonly CompareRun[] }) {
           data-testid={`compare-run-${r.id}`}
         >
           <RunLetter index={i} />
-          <span className={styles.srOnly}>Run {runLetter(i)}: </span>
+          <span className="sr-only">Run {runLetter(i)}: </span>
           <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.name}</Link>{' '}
           <span className={`badge status-${r.status}`}>{r.status}</span>
           <small className="muted">

@@ -61,7 +61,7 @@ export function CompareTable({ runs }: { runs: readonly CompareRun[] }) {
                   )}
                   <td className={styles.runCell}>
                     <RunLetter index={i} />
-                    <span className={styles.srOnly}>Run {runLetter(i)}</span>
+                    <span className="sr-only">Run {runLetter(i)}</span>
                   </td>
                   {FINAL_METRICS.map((m) => {
                     const cell = row.cells[m];

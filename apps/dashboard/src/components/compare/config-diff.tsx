@@ -20,7 +20,7 @@ export function ConfigDiff({ runs }: { runs: readonly CompareRun[] }) {
                 {runs.map((r, i) => (
                   <th scope="col" key={r.id}>
                     <RunLetter index={i} />
-                    <span className={styles.srOnly}>Run {runLetter(i)}: </span>
+                    <span className="sr-only">Run {runLetter(i)}: </span>
                     {r.name}
                   </th>
                 ))}

@@ -38,7 +38,7 @@ export function MembersDiversityTable({ runs }: { runs: readonly CompareRun[] })
             {runs.map((r, i) => (
               <th scope="col" className="num" key={r.id}>
                 <RunLetter index={i} />
-                <span className={styles.srOnly}>Run {runLetter(i)}</span>
+                <span className="sr-only">Run {runLetter(i)}</span>
               </th>
             ))}
           </tr>

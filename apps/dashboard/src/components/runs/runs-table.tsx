@@ -77,7 +77,7 @@ export function RunsTable({ runs, now }: { runs: readonly RunListItem[]; now: st
           <thead>
             <tr>
               <th scope="col">
-                <span className={styles.srOnly}>Compare</span>
+                <span className="sr-only">Compare</span>
               </th>
               <th scope="col">Name</th>
               <th scope="col">Status</th>
