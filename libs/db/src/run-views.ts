@@ -1,6 +1,6 @@
 import type { DiversityEval, EnsembleEval, Member, Run } from './generated/prisma/client';
 import { LIVE_ROUND } from './repositories/evals';
-import type { Repositories } from './repositories/index';
+import type { Repositories, RunWithMembers } from './repositories/index';
 
 /**
  * The JSON shapes in which runs are shown: the coordinator's HTTP API returns them and the
@@ -94,16 +94,17 @@ export function evaluationView(
   return view;
 }
 
-/** A run, its members' progress, the live and latest complete evaluations and, once finished, its result; null if absent. */
-export async function loadRunDetail(repos: Repositories, id: string) {
-  const run = await repos.runs.get(id);
-  if (!run) return null;
-  const ensemble = await repos.evals.listEnsembleEvals(id);
+/**
+ * A run's detail from its stored rows: its members' progress, the live and the latest complete
+ * evaluation (from `ensemble` and `diversity`, which must hold at least those rounds) and, once
+ * finished, its result.
+ */
+export function runDetailOf(
+  run: RunWithMembers,
+  ensemble: readonly EnsembleEval[],
+  diversity: readonly DiversityEval[],
+) {
   const latestRound = ensemble.reduce((r, e) => Math.max(r, e.round), LIVE_ROUND);
-  const diversity = [
-    ...(await repos.evals.listDiversityEvals(id, { round: LIVE_ROUND })),
-    ...(latestRound > LIVE_ROUND ? await repos.evals.listDiversityEvals(id, { round: latestRound }) : []),
-  ];
   return {
     ...runSummary(run),
     config: run.config,
@@ -115,4 +116,17 @@ export async function loadRunDetail(repos: Repositories, id: string) {
     result: run.result,
   };
 }
-export type RunDetailView = NonNullable<Awaited<ReturnType<typeof loadRunDetail>>>;
+
+/** runDetailOf the stored run, reading only the diversity rows it shows; null if there is no such run. */
+export async function loadRunDetail(repos: Repositories, id: string) {
+  const run = await repos.runs.get(id);
+  if (!run) return null;
+  const ensemble = await repos.evals.listEnsembleEvals(id);
+  const latestRound = ensemble.reduce((r, e) => Math.max(r, e.round), LIVE_ROUND);
+  const diversity = [
+    ...(await repos.evals.listDiversityEvals(id, { round: LIVE_ROUND })),
+    ...(latestRound > LIVE_ROUND ? await repos.evals.listDiversityEvals(id, { round: latestRound }) : []),
+  ];
+  return runDetailOf(run, ensemble, diversity);
+}
+export type RunDetailView = ReturnType<typeof runDetailOf>;

@@ -1,4 +1,4 @@
-import { loadRunDetail, type Repositories } from '@chorus/db/client';
+import { runDetailOf, type Repositories } from '@chorus/db/client';
 import { curvesFromPoints, MAX_POINTS_PER_MEMBER, type MemberCurve } from '../lib/run-curves';
 import {
   parseDiversitySummary,
@@ -24,7 +24,7 @@ export type Jsonified<T> = T extends Date
 
 const toJson = <T>(value: T): Jsonified<T> => JSON.parse(JSON.stringify(value)) as Jsonified<T>;
 
-type RunDetail = NonNullable<Awaited<ReturnType<typeof loadRunDetail>>>;
+type RunDetail = ReturnType<typeof runDetailOf>;
 export type RunView = Jsonified<Omit<RunDetail, 'config' | 'result'>> & { config: unknown; result: unknown };
 export type RunMemberView = RunView['members'][number];
 
@@ -50,12 +50,16 @@ export interface RunPageData extends RunState {
 
 /** The run's status, members, evaluations and tables (not its curves); null if there is no such run. */
 export async function loadRunState(repos: Repositories, id: string): Promise<RunState | null> {
-  const detail = await loadRunDetail(repos, id);
-  if (!detail) return null;
-  const [ensemble, diversity] = await Promise.all([
-    repos.evals.listEnsembleEvals(id, { split: 'test' }),
-    repos.evals.listDiversityEvals(id, { split: 'test' }),
+  const run = await repos.runs.get(id);
+  if (!run) return null;
+  // Every evaluation row once: the detail's live and latest views and the test split's rounds.
+  const [rows, diversityRows] = await Promise.all([
+    repos.evals.listEnsembleEvals(id),
+    repos.evals.listDiversityEvals(id),
   ]);
+  const detail = runDetailOf(run, rows, diversityRows);
+  const ensemble = rows.filter((e) => e.split === 'test');
+  const diversity = diversityRows.filter((d) => d.split === 'test');
   const view = detail.latestRound ?? detail.live;
   const test = view?.diversity.test ?? null;
   return {
