@@ -34,8 +34,10 @@ export interface CoordinatorOptions {
   clock?: () => Date;
   /** How often expired leases are looked for (default leaseMs / 4, at most 5 s). */
   sweepIntervalMs?: number;
-  /** How often buffered metrics are written (default 500 ms). */
+  /** How often buffered metrics are written (default 2 s). */
   metricsFlushMs?: number;
+  /** How often dashboards are told of new metrics (default 500 ms, at most metricsFlushMs). */
+  metricsNotifyMs?: number;
 }
 
 export interface RunningCoordinator {
@@ -133,6 +135,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       workerToken: tokens.workerToken,
       adminToken: tokens.adminToken,
       ...(options.metricsFlushMs !== undefined && { metricsFlushMs: options.metricsFlushMs }),
+      ...(options.metricsNotifyMs !== undefined && { metricsNotifyMs: options.metricsNotifyMs }),
     });
     cleanups.push(() => server.close());
     await server.app.listen({ host, port: options.port ?? 4000 }).catch((error: NodeJS.ErrnoException) => {

@@ -5,16 +5,24 @@ import type { Notifiers } from './notifications';
 import type { PlanService } from './services/plan.service';
 
 /**
- * Training metrics arrive often and from every worker: they are acknowledged at once, kept here
- * and written in batches (one INSERT per flush, duplicates skipped by the database), together with
- * the members' progress (one UPDATE per flush for all of them); dashboards get one `metrics` notification per run and flush.
- * A crash loses at most one flush interval of points (they are curves, not state).
+ * Training metrics arrive often and from every worker: they are acknowledged at once and kept here.
+ * Two cadences:
+ * - every `notifyMs` (default 500 ms) dashboards get one `metrics` notification per run for the
+ *   members with new points: their latest values and, as the live curve, every point not yet
+ *   written (thinned to LIVE_CURVE_POINTS). Repeating the unwritten points makes a page that loads
+ *   between a write and a notification whole again with the next notification (it skips repeats);
+ * - every `flushMs` (default 2 s) the points are written in one INSERT (duplicates skipped by the
+ *   database), together with the members' progress (one UPDATE for all of them).
+ * A member's `member:done` flushes at once, so its last points and progress are stored before it
+ * closes. Writing less often than notifying keeps the embedded database, which runs inside the
+ * coordinator process, off the CPU that the workers train on (bench/cluster.bench.ts). A crash
+ * loses at most one write interval of points (they are curves, not state).
  */
 export interface MetricsBuffer {
   add(member: BufferedMember, workerId: string, points: MetricsMessage['points']): void;
-  /** Writes what is buffered now (flushes never overlap). */
+  /** Notifies and writes what is buffered now (flushes never overlap). */
   flush(): Promise<void>;
-  /** Stops the timer and flushes. */
+  /** Stops the timers and flushes. */
   close(): Promise<void>;
 }
 
@@ -27,30 +35,68 @@ interface Pending {
   points: MetricPointInput[];
 }
 
+/** The point with the highest step. */
+const lastOf = (points: readonly MetricPointInput[]): MetricPointInput | undefined =>
+  points.reduce<MetricPointInput | undefined>(
+    (a, b) => (a === undefined || b.step > a.step ? b : a),
+    undefined,
+  );
+
 export function createMetricsBuffer(deps: {
   repos: Repositories;
   plans: PlanService;
   notify: Notifiers;
   logger: Logger;
   clock: () => Date;
+  /** How often points and progress are written (default 2 s). */
   flushMs?: number;
+  /** How often dashboards are told (default 500 ms, never less often than flushMs). */
+  notifyMs?: number;
   maxPoints?: number;
 }): MetricsBuffer {
-  const flushMs = deps.flushMs ?? 500;
+  const flushMs = deps.flushMs ?? 2_000;
+  const notifyMs = Math.min(deps.notifyMs ?? 500, flushMs);
   const maxPoints = deps.maxPoints ?? 2_000;
+  /** Points not yet written, by member id. */
   let pending = new Map<string, Pending>();
+  /** Members with points that dashboards have not been told of. */
+  let unnotified = new Set<string>();
   let count = 0;
   let chain: Promise<void> = Promise.resolve();
+
+  const notifyNew = (): void => {
+    if (unnotified.size === 0) return;
+    const byRun = new Map<string, Array<Record<string, unknown>>>();
+    for (const id of unnotified) {
+      const entry = pending.get(id);
+      const last = entry && lastOf(entry.points);
+      if (!entry || !last) continue;
+      const list = byRun.get(entry.member.runId) ?? [];
+      list.push({
+        index: entry.member.index,
+        step: last.step,
+        epoch: last.epoch,
+        loss: last.loss,
+        accuracy: last.accuracy,
+        samplesPerSecond: last.samplesPerSecond,
+        curve: liveCurve(entry.points),
+      });
+      byRun.set(entry.member.runId, list);
+    }
+    unnotified = new Set();
+    for (const [runId, members] of byRun) {
+      deps.notify.dashboards.runChanged({ runId, kind: 'metrics', data: { members } });
+    }
+  };
 
   const write = async (batch: Map<string, Pending>): Promise<void> => {
     const all = [...batch.values()].flatMap((p) => p.points);
     if (all.length === 0) return;
     await deps.repos.metrics.insert(all);
-    const byRun = new Map<string, Array<Record<string, unknown>>>();
     const progress: MemberProgress[] = [];
     for (const { member, workerId, points } of batch.values()) {
-      if (points.length === 0) continue;
-      const last = points.reduce((a, b) => (b.step > a.step ? b : a));
+      const last = lastOf(points);
+      if (!last) continue;
       const data = await deps.plans.forRun(member.runId);
       // A step is one mini-batch of the member's plan, so its plan offset is its step.
       progress.push({
@@ -62,28 +108,14 @@ export function createMetricsBuffer(deps: {
         samples: deps.plans.samplesThrough(data, member.index, last.step),
         samplesPerSecond: last.samplesPerSecond,
       });
-      const list = byRun.get(member.runId) ?? [];
-      list.push({
-        index: member.index,
-        step: last.step,
-        epoch: last.epoch,
-        loss: last.loss,
-        accuracy: last.accuracy,
-        samplesPerSecond: last.samplesPerSecond,
-        // Every point of this flush (at most LIVE_CURVE_POINTS, evenly spread), so live curves are curves.
-        curve: liveCurve(points),
-      });
-      byRun.set(member.runId, list);
     }
     // Still under the lease and never backwards (checked by the database, member by member).
     await deps.repos.members.recordProgressMany(progress);
-    for (const [runId, members] of byRun) {
-      deps.notify.dashboards.runChanged({ runId, kind: 'metrics', data: { members } });
-    }
   };
 
   const flush = (): Promise<void> => {
     chain = chain.then(async () => {
+      notifyNew();
       if (count === 0) return;
       const batch = pending;
       pending = new Map();
@@ -97,25 +129,31 @@ export function createMetricsBuffer(deps: {
     return chain;
   };
 
-  const timer = setInterval(() => void flush(), flushMs);
-  timer.unref();
+  const notifyTimer = setInterval(notifyNew, notifyMs);
+  notifyTimer.unref();
+  const flushTimer = setInterval(() => void flush(), flushMs);
+  flushTimer.unref();
 
   return {
     add(member, workerId, points) {
       const entry = pending.get(member.id) ?? { member, workerId, points: [] };
       const createdAt = deps.clock();
+      let added = 0;
       for (const p of points) {
         // A retried message: the database would skip it, but it should not count twice here.
         if (entry.points.some((q) => q.step === p.step)) continue;
         entry.points.push({ memberId: member.id, ...p, createdAt });
+        added++;
       }
       pending.set(member.id, entry);
-      count += points.length;
+      if (added > 0) unnotified.add(member.id);
+      count += added;
       if (count >= maxPoints) void flush();
     },
     flush,
     async close() {
-      clearInterval(timer);
+      clearInterval(notifyTimer);
+      clearInterval(flushTimer);
       await flush();
     },
   };

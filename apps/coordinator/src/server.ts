@@ -38,6 +38,7 @@ export interface ServerDeps {
   workerToken: string;
   adminToken: string;
   metricsFlushMs?: number;
+  metricsNotifyMs?: number;
 }
 
 export interface ChorusServer {
@@ -96,6 +97,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     logger,
     clock: deps.clock,
     ...(deps.metricsFlushMs !== undefined && { flushMs: deps.metricsFlushMs }),
+    ...(deps.metricsNotifyMs !== undefined && { notifyMs: deps.metricsNotifyMs }),
   });
 
   registerWorkersNamespace(workersNs, {
