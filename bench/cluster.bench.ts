@@ -14,6 +14,10 @@
  *     workers' start-up when cold) weigh more than in a real run.
  *     Besides wall times it prints each process's CPU seconds and, from them, a speed-up estimate
  *     for an otherwise idle machine (wall times on a shared machine wait for other people's jobs).
+ *     And, in every repeat, this machine's own ceiling for the 2-worker split: two `chorus train`
+ *     processes, each with half the members and the same mini-batches per member, at once against
+ *     one alone (no coordinator, nothing shared); and each CPU's wasm matMul speed, pinned with
+ *     `taskset` (`--skip-ceiling` leaves both out).
  *  2. A load test: K simulated workers (socket.io clients, no training) against one coordinator,
  *     each with one member of a K-member run, sending metrics, predictions and heartbeats at fixed
  *     rates for a fixed time: acknowledged messages/s, acknowledgement latency, drops, error acks.
@@ -23,6 +27,7 @@
  *         --train-limit N --seed 1 --backend auto]
  *     [-- --metrics-hz 2 --points 10 --round-every 5 --heartbeat-every 5] [-- --skip-train | --skip-load]
  *     [-- --database embedded,postgres | embedded | postgres | env] [-- --timeline] [-- --coordinator-cpu-prof DIR]
+ *     [-- --skip-ceiling]
  *
  * The coordinator is one child process (`chorus coordinator --port 0`, loopback) on its embedded
  * PGlite in a temporary directory (`embedded`; PGlite runs inside the coordinator process), on
@@ -42,12 +47,15 @@ import {
   cpuSecondsOf,
   launchAndWait,
   LogTap,
+  probeCpuSpeeds,
+  reapedChildrenCpuSeconds,
   runTrainChild,
   RunWatcher,
   spawnWorkers,
   startCoordinatorProcess,
   stopChild,
   type CoordinatorProcess,
+  type TrainChildResult,
 } from './support/processes';
 import { compareAccuracies, fmt, loadLine, median } from './support/stats';
 
@@ -178,6 +186,54 @@ async function clusterRun(
   }
 }
 
+/**
+ * Half the ensemble with the same mini-batches per member: half the members and, where members
+ * share the rows (round-robin, disjoint), half the rows. Two of these side by side are the work of
+ * the 2-worker run split as the coordinator splits it, with nothing shared between them.
+ */
+async function halfConfig(): Promise<RunConfigInput | null> {
+  if (cfg.members === undefined || cfg.members % 2 !== 0) return null;
+  const members = cfg.members / 2;
+  if (cfg.sharding === 'full' || cfg.sharding === 'bootstrap') return { ...cfg, members };
+  let total = cfg.trainLimit;
+  if (total === undefined) {
+    const { loadDataset } = await import('@chorus/data');
+    const dataset = await loadDataset(cfg.dataset ?? 'mnist', {
+      ...(cfg.datasetPath ? { path: cfg.datasetPath } : {}),
+      seed: cfg.seed ?? 1,
+    });
+    total = dataset.train.count;
+  }
+  return { ...cfg, members, trainLimit: Math.floor(total / 2) };
+}
+
+interface Ceiling {
+  /** Seconds from "backend and dataset ready" to the result: one process alone, then the slower of two at once. */
+  solo: number;
+  pair: number;
+  /** CPU seconds of the one process, and of the two together (start-up included). */
+  soloCpu: number;
+  pairCpu: number;
+}
+
+/**
+ * What this machine gives two processes that share nothing: `chorus train` on half the ensemble
+ * alone, then two of them at once. 2 × solo / pair is the most any split of the work across two
+ * processes can gain here, whatever coordinates them.
+ */
+async function measureCeiling(half: RunConfigInput): Promise<Ceiling> {
+  const work = (r: TrainChildResult) => r.wallSeconds - r.readySeconds;
+  const solo = await runTrainChild(half, backend);
+  const cpu0 = reapedChildrenCpuSeconds();
+  const pair = await Promise.all([runTrainChild(half, backend), runTrainChild(half, backend)]);
+  return {
+    solo: work(solo),
+    pair: Math.max(...pair.map(work)),
+    soloCpu: solo.cpuSeconds,
+    pairCpu: reapedChildrenCpuSeconds() - cpu0,
+  };
+}
+
 async function trainingComparison(
   coordinator: CoordinatorProcess,
   watcher: RunWatcher,
@@ -193,8 +249,15 @@ async function trainingComparison(
   const a: Awaited<ReturnType<typeof runTrainChild>>[] = [];
   const byN = new Map<number, ClusterTiming[]>(workerCounts.map((n) => [n, []]));
   const loads: string[] = [];
+  const half = workerCounts.includes(2) && !flag('skip-ceiling') ? await halfConfig() : null;
+  const ceilings: Ceiling[] = [];
+  const cpuSpeeds: number[][] = [];
+  const cores = availableParallelism();
   for (let rep = 0; rep < repeats; rep++) {
+    const speeds = await probeCpuSpeeds(cores);
+    if (speeds) cpuSpeeds.push(speeds);
     a.push(await runTrainChild(cfg, backend));
+    if (half) ceilings.push(await measureCeiling(half));
     for (const n of workerCounts) {
       byN.get(n)?.push(await clusterRun(coordinator, watcher, n, join(tmp, `cache-${rep}-${n}`), logs));
     }
@@ -275,14 +338,20 @@ async function trainingComparison(
     );
   }
   if (byN.has(1) && byN.has(2)) {
+    const perRepeat = (key: 'cold' | 'warm') =>
+      (byN.get(2) ?? []).map((t, i) => ((byN.get(1) ?? [])[i]?.[key] ?? Number.NaN) / t[key]);
     log(
-      `speed-up 1 → 2 workers (b / c): cold ${fmt(med(1, 'cold') / med(2, 'cold'))}×, warm ${fmt(med(1, 'warm') / med(2, 'warm'))}× ` +
-        `(target ≥ 1.8× on 2 cores; this machine: ${availableParallelism()} CPUs)`,
+      `speed-up 1 → 2 workers (b / c, medians): cold ${fmt(med(1, 'cold') / med(2, 'cold'))}×, warm ${fmt(med(1, 'warm') / med(2, 'warm'))}× ` +
+        `(target ≥ 1.8× on 2 cores; this machine: ${availableParallelism()} CPUs); each repeat's b / c: ` +
+        `cold [${perRepeat('cold')
+          .map((r) => fmt(r))
+          .join(' ')}], warm [${perRepeat('warm')
+          .map((r) => fmt(r))
+          .join(' ')}]`,
     );
     // Wall time on a machine that other jobs share says little; CPU seconds are what each process
     // needed. Estimate for an otherwise idle machine with `cores` cores: a run lasts at least as long
     // as its busiest worker's CPU, and at least all CPU (workers + coordinator) spread over the cores.
-    const cores = availableParallelism();
     const estimate = (t: ClusterTiming) =>
       Math.max(
         Math.max(...t.warmWorkerCpu),
@@ -301,6 +370,31 @@ async function trainingComparison(
         `with 2, ${(byN.get(1) ?? []).map((t) => fmt(t.warmWorkerCpu[0] ?? Number.NaN)).join(' ')} with 1; ` +
         `coordinator share of all CPU ${fmt(100 * share(1), 0)}% (1 worker), ${fmt(100 * share(2), 0)}% (2 workers); ` +
         `speed-up estimated for an idle ${cores}-core machine: ${fmt(e1 / e2)}× (an estimate, not a measurement)`,
+    );
+  }
+  if (half && ceilings.length > 0) {
+    const ratios = ceilings.map((c) => (2 * c.solo) / c.pair);
+    const cluster = (byN.get(2) ?? []).map((t, i) => {
+      const one = (byN.get(1) ?? [])[i];
+      return one ? one.warm / t.warm : Number.NaN;
+    });
+    log(
+      `\nthis machine's ceiling for the 2-worker split: \`chorus train\` with ${half.members} member(s)` +
+        `${half.trainLimit !== cfg.trainLimit ? ` and trainLimit ${half.trainLimit}` : ''} (the same mini-batches per member), ` +
+        `alone, then two at once (nothing shared; backend and dataset ready → result):\n` +
+        `  alone ${fmt(median(ceilings.map((c) => c.solo)))} s [${ceilings.map((c) => fmt(c.solo)).join(' ')}], ` +
+        `two at once ${fmt(median(ceilings.map((c) => c.pair)))} s [${ceilings.map((c) => fmt(c.pair)).join(' ')}]; ` +
+        `CPU s alone ${ceilings.map((c) => fmt(c.soloCpu)).join(' ')}, the two together ${ceilings.map((c) => fmt(c.pairCpu)).join(' ')}\n` +
+        `  ceiling 2 × alone / two at once: ${fmt(median(ratios))}× [${ratios.map((r) => fmt(r)).join(' ')}]; ` +
+        `the cluster's warm speed-up in the same repeats: ${fmt(median(cluster))}× [${cluster.map((r) => fmt(r)).join(' ')}] = ` +
+        `${fmt((100 * median(cluster)) / median(ratios), 0)}% of the ceiling`,
+    );
+  }
+  if (cpuSpeeds.length > 0) {
+    log(
+      `wasm matMul speed of each CPU (GFLOP/s, bench/support/simd-probe.ts pinned with taskset) before each repeat: ` +
+        cpuSpeeds.map((s) => `[${s.map((v) => fmt(v, 1)).join(' ')}]`).join(' ') +
+        ` — CPUs of a virtual machine that run SIMD code at different speeds cap any 2-process speed-up below 2×`,
     );
   }
 

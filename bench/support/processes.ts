@@ -469,3 +469,30 @@ export function reapedChildrenCpuSeconds(): number {
   const f = procStat('self');
   return f.length > 14 ? (Number(f[13]) + Number(f[14])) / TICKS : Number.NaN;
 }
+
+const SIMD_PROBE = fileURLToPath(new URL('./simd-probe.ts', import.meta.url));
+
+/**
+ * Each CPU's wasm matMul speed in GFLOP/s (bench/support/simd-probe.ts pinned to it with
+ * `taskset`, one CPU after the other), or null where `taskset` is missing.
+ */
+export async function probeCpuSpeeds(cpuCount: number, seconds = 1.5): Promise<number[] | null> {
+  const speeds: number[] = [];
+  for (let cpu = 0; cpu < cpuCount; cpu++) {
+    const child = spawn(
+      'taskset',
+      ['-c', String(cpu), process.execPath, '--import', 'tsx', SIMD_PROBE, String(seconds)],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    let out = '';
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => (out += chunk));
+    const failed = new Promise<null>((resolve) => child.once('error', () => resolve(null)));
+    const code = await Promise.race([exited(child), failed]);
+    if (code !== 0) return null;
+    speeds.push((JSON.parse(out.trim().split('\n').pop() ?? '{}') as { gflops: number }).gflops);
+  }
+  return speeds;
+}
