@@ -40,7 +40,7 @@ describe('createMetricsBuffer', () => {
   });
 
   /** A buffer over recording fakes of the repositories, plans and notifiers. */
-  function setup(options: { flushMs?: number; notifyMs?: number } = {}) {
+  function setup(options: { flushMs?: number; notifyMs?: number; maxPoints?: number } = {}) {
     const inserted: MetricPointInput[][] = [];
     const progress: MemberProgress[][] = [];
     const notified: Array<{
@@ -130,6 +130,20 @@ describe('createMetricsBuffer', () => {
     await buffer.flush();
     expect(inserted).toHaveLength(1);
     expect(notified).toHaveLength(1);
+    await buffer.close();
+  });
+
+  it('writes as soon as maxPoints wait, one batch however many messages arrive meanwhile', async () => {
+    vi.useFakeTimers();
+    const { buffer, inserted } = setup({ flushMs: 60_000, notifyMs: 60_000, maxPoints: 10 });
+    buffer.add(member, 'w', points(1, 9));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(inserted).toHaveLength(0);
+    buffer.add(member, 'w', points(10, 12)); // 12 ≥ 10: a flush is queued
+    buffer.add(member, 'w', points(13, 25)); // joins the queued flush
+    buffer.add({ id: 'm1', runId: 'r', index: 1 }, 'w', points(1, 30));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(inserted.map((batch) => batch.length)).toEqual([55]);
     await buffer.close();
   });
 });

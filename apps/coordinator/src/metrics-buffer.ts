@@ -11,8 +11,9 @@ import type { PlanService } from './services/plan.service';
  *   members with new points: their latest values and, as the live curve, every point not yet
  *   written (thinned to LIVE_CURVE_POINTS). Repeating the unwritten points makes a page that loads
  *   between a write and a notification whole again with the next notification (it skips repeats);
- * - every `flushMs` (default 2 s) the points are written in one INSERT (duplicates skipped by the
- *   database), together with the members' progress (one UPDATE for all of them).
+ * - every `flushMs` (default 2 s), or as soon as `maxPoints` (default 500) are waiting, the points
+ *   are written in one INSERT (duplicates skipped by the database), together with the members'
+ *   progress (one UPDATE for all of them).
  * A member's `member:done` flushes at once, so its last points and progress are stored before it
  * closes. Writing less often than notifying keeps the embedded database, which runs inside the
  * coordinator process, off the CPU that the workers train on (bench/cluster.bench.ts). A crash
@@ -56,7 +57,9 @@ export function createMetricsBuffer(deps: {
 }): MetricsBuffer {
   const flushMs = deps.flushMs ?? 2_000;
   const notifyMs = Math.min(deps.notifyMs ?? 500, flushMs);
-  const maxPoints = deps.maxPoints ?? 2_000;
+  // Under many workers a batch is written as soon as it holds this many points, so no single
+  // INSERT grows large enough to hold up the acknowledgements of everyone else.
+  const maxPoints = deps.maxPoints ?? 500;
   /** Points not yet written, by member id. */
   let pending = new Map<string, Pending>();
   /** Members with points that dashboards have not been told of. */
@@ -113,8 +116,13 @@ export function createMetricsBuffer(deps: {
     await deps.repos.members.recordProgressMany(progress);
   };
 
+  /** A flush that is queued and has not started: later calls join it rather than queue more. */
+  let queued = false;
   const flush = (): Promise<void> => {
+    if (queued) return chain;
+    queued = true;
     chain = chain.then(async () => {
+      queued = false;
       notifyNew();
       if (count === 0) return;
       const batch = pending;
