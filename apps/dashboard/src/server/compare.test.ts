@@ -1,17 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRepositories, LIVE_ROUND, type EnsembleEvalInput, type Repositories } from '@chorus/db/client';
+import { createRepositories, LIVE_ROUND, type Repositories } from '@chorus/db/client';
 import { withTestDatabase } from '@chorus/db/testing';
 import { compareTable, configDiff } from '../lib/compare';
 import { loadCompare, loadCompareChoices } from './compare';
+import { evalRow, scores } from './test-fixtures';
 
-const scores = (accuracy: number, nll = 0.3) => ({
-  accuracy,
-  nll,
-  brier: 0.1,
-  ece: 0.02,
-  gainOverBest: 0.01,
-  gainOverMean: 0.02,
-});
 const diversity = {
   disagreement: 0.12,
   qStatistic: 0.7,
@@ -29,15 +22,6 @@ describe('loadCompare (real Postgres)', () => {
   beforeAll(() => {
     let t = Date.parse('2026-11-29T12:00:00Z');
     repos = createRepositories(db.prisma, { clock: () => new Date((t += 1000)) });
-  });
-
-  const evalRow = (runId: string, round: number, strategy: string, accuracy: number): EnsembleEvalInput => ({
-    runId,
-    round,
-    split: 'test',
-    strategy,
-    ...scores(accuracy),
-    memberCount: 2,
   });
 
   it('loads each run’s config, final table, rounds, member curves and diversity', async () => {

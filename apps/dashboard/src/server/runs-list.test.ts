@@ -1,16 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRepositories, LIVE_ROUND, type EnsembleEvalInput, type Repositories } from '@chorus/db/client';
+import { createRepositories, LIVE_ROUND, type Repositories } from '@chorus/db/client';
 import { withTestDatabase } from '@chorus/db/testing';
 import { bestStrategyOf, loadRunsList, pickBest, type EvalRow } from './runs-list';
-
-const scores = (accuracy: number) => ({
-  accuracy,
-  nll: 0.3,
-  brier: 0.1,
-  ece: 0.02,
-  gainOverBest: 0,
-  gainOverMean: 0,
-});
+import { evalRow, scores } from './test-fixtures';
 
 const result = {
   members: [{ index: 0, valAccuracy: 0.9, testAccuracy: 0.88, samplesPerSecond: 100 }],
@@ -88,14 +80,6 @@ describe('loadRunsList (real Postgres)', () => {
 
   const newRun = (name: string, config: object) =>
     repos.runs.create({ name, config, seed: 1, datasetName: 'digits', numClasses: 10, members: [{}, {}] });
-  const evalRow = (runId: string, round: number, strategy: string, accuracy: number): EnsembleEvalInput => ({
-    runId,
-    round,
-    split: 'test',
-    strategy,
-    ...scores(accuracy),
-    memberCount: 2,
-  });
 
   it('lists runs newest first with their best strategy and where it came from', async () => {
     const done = await newRun('done', { model: 'mlp', members: 2, epochs: 2, sharding: 'disjoint' });
