@@ -13,6 +13,16 @@ import { useWasmBackend } from './wasm-setup';
 
 const BATCH = 4;
 
+/**
+ * The comparisons with the cpu backend start from seeded weights. With weights drawn afresh in
+ * every run, now and then a ReLU input lies within float32 rounding of 0; the two backends then
+ * take different branches, and with 4 samples a Dense gradient moves by a quarter of one
+ * sample's share. One CI run failed that way, with a relative error of 0.16 in a sign-cnn weight.
+ * With seeded weights every run computes the same thing. With this seed the three models agree
+ * with cpu to within 2e-5 (the bound is 1e-4).
+ */
+const INIT_SEED = 1;
+
 function batch(numClasses: number, seed: number, n = BATCH): { x: tf.Tensor; y: tf.Tensor } {
   const x = tf.tensor4d(
     randomValues(n * 28 * 28, seed).map((v) => (v + 1) / 2),
@@ -72,7 +82,7 @@ describe('training on wasm with Chorus kernels', () => {
 
   it('small CNN: the loss falls over a few Adam steps', async () => {
     await tf.setBackend('wasm');
-    const model = buildTestModel('small-cnn');
+    const model = buildTestModel('small-cnn', { initSeed: INIT_SEED, dropoutSeed: 3 });
     model.compile({ optimizer: tf.train.adam(3e-3), loss: 'categoricalCrossentropy' });
     const { x, y } = learnableBatch(32);
     const losses: number[] = [];
@@ -89,7 +99,7 @@ describe('training on wasm with Chorus kernels', () => {
     '%s: one SGD step gives the cpu backend’s weights',
     async (name) => {
       await tf.setBackend('wasm');
-      const probe = buildTestModel(name);
+      const probe = buildTestModel(name, { initSeed: INIT_SEED });
       const initial = probe.getWeights().map((w) => Float32Array.from(w.dataSync() as Float32Array));
       probe.dispose();
       const sgd = () => tf.train.sgd(0.05);
@@ -99,7 +109,7 @@ describe('training on wasm with Chorus kernels', () => {
       onWasm.forEach((w, i) => {
         const ref = onCpu[i] as Float32Array;
         const w0 = initial[i] as Float32Array;
-        expect(maxRelError(w, ref, 1e-2)).toBeLessThan(1e-4);
+        expect(maxRelError(w, ref, 1e-2), `weight ${i} of ${name}`).toBeLessThan(1e-4);
         // The step itself (lr·gradient), relative to its mean size: this is what the kernels compute.
         const dRef = ref.map((v, j) => v - (w0[j] as number));
         const d = w.map((v, j) => v - (w0[j] as number));
@@ -111,7 +121,7 @@ describe('training on wasm with Chorus kernels', () => {
 
   it('small CNN: one Adam step gives the cpu backend’s weights', async () => {
     await tf.setBackend('wasm');
-    const probe = buildTestModel('small-cnn');
+    const probe = buildTestModel('small-cnn', { initSeed: INIT_SEED });
     const initial = probe.getWeights().map((w) => Float32Array.from(w.dataSync() as Float32Array));
     probe.dispose();
     // Adam's first step is lr·g/(|g|+ε): with tfjs' ε = 1e-7 a gradient of ~1e-7 (float32 noise
