@@ -118,6 +118,8 @@ interface ClusterTiming {
   firstLease: number;
   result: RunResult;
   warmResult: RunResult;
+  /** Members handed over to a faster worker, cold and warm. */
+  handovers: [number, number];
 }
 
 /** Spawns N workers and launches the run at the same moment; then the same run again, warm. */
@@ -180,6 +182,7 @@ async function clusterRun(
       firstLease: cold.firstLeaseAt !== undefined ? (cold.firstLeaseAt - t0) / 1000 : Number.NaN,
       result: cold.result,
       warmResult: warm.result,
+      handovers: [cold.handovers, warm.handovers],
     };
   } finally {
     await Promise.all(children.map((c) => stopChild(c)));
@@ -348,6 +351,10 @@ async function trainingComparison(
           .join(' ')}], warm [${perRepeat('warm')
           .map((r) => fmt(r))
           .join(' ')}]`,
+    );
+    log(
+      `  members handed over to the faster worker (straggler handover) per 2-worker run, cold/warm: ` +
+        (byN.get(2) ?? []).map((t) => `${t.handovers[0]}/${t.handovers[1]}`).join(' '),
     );
     // Wall time on a machine that other jobs share says little; CPU seconds are what each process
     // needed. Estimate for an otherwise idle machine with `cores` cores: a run lasts at least as long

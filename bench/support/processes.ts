@@ -400,6 +400,8 @@ export async function launchAndWait(
   /** How long POST /api/runs took to answer. */
   postSeconds: number;
   events: readonly { at: number; text: string }[];
+  /** Members leased more than once: handed over to a faster worker (nothing fails in the bench). */
+  handovers: number;
 }> {
   const posted = now();
   const { id } = await api<{ id: string }>(coordinator, 'POST', '/api/runs', cfg);
@@ -422,11 +424,12 @@ export async function launchAndWait(
     const ended = await watcher.until(id, (w) => w.done !== undefined, timeoutMs);
     const w = watcher.state(id);
     if (!ended || !w.done) throw new Error(`run ${id} did not finish in ${timeoutMs / 1000} s`);
-    const run = await api<{ status: string; error?: string | null; result: unknown }>(
-      coordinator,
-      'GET',
-      `/api/runs/${id}`,
-    );
+    const run = await api<{
+      status: string;
+      error?: string | null;
+      result: unknown;
+      members: Array<{ attempt: number }>;
+    }>(coordinator, 'GET', `/api/runs/${id}`);
     if (run.status !== 'completed') throw new Error(`run ${id} ${run.status}: ${run.error ?? ''}`);
     return {
       runId: id,
@@ -435,6 +438,7 @@ export async function launchAndWait(
       firstLeaseAt: w.firstLeaseAt,
       postSeconds,
       events: w.events,
+      handovers: run.members.filter((m) => m.attempt > 1).length,
     };
   } finally {
     clearInterval(poll);

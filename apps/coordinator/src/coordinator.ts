@@ -14,6 +14,7 @@ import {
 } from '@chorus/db';
 import { ChorusError } from '@chorus/protocol';
 import { createServer, type ChorusServer } from './server';
+import type { HandoverOptions } from './services/handover.service';
 import { resolveTokens } from './tokens';
 
 export interface CoordinatorOptions {
@@ -38,6 +39,11 @@ export interface CoordinatorOptions {
   metricsFlushMs?: number;
   /** How often dashboards are told of new metrics (default 500 ms, at most metricsFlushMs). */
   metricsNotifyMs?: number;
+  /**
+   * Straggler handover: an idle worker that is faster takes over a member from a slower one,
+   * from a checkpoint taken on request (see services/handover.service.ts). On by default.
+   */
+  handover?: HandoverOptions | false;
 }
 
 export interface RunningCoordinator {
@@ -136,6 +142,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       adminToken: tokens.adminToken,
       ...(options.metricsFlushMs !== undefined && { metricsFlushMs: options.metricsFlushMs }),
       ...(options.metricsNotifyMs !== undefined && { metricsNotifyMs: options.metricsNotifyMs }),
+      ...(options.handover !== undefined && { handover: options.handover }),
     });
     cleanups.push(() => server.close());
     await server.app.listen({ host, port: options.port ?? 4000 }).catch((error: NodeJS.ErrnoException) => {

@@ -13,6 +13,7 @@ describe('parseEnv', () => {
       port: 4000,
       dataDir: '.chorus',
       leaseMs: 30_000,
+      handover: true,
       logLevel: 'info',
     });
   });
@@ -27,6 +28,7 @@ describe('parseEnv', () => {
         CHORUS_PORT: '0',
         CHORUS_DATA_DIR: '/var/lib/chorus',
         CHORUS_LEASE_MS: '5000',
+        CHORUS_HANDOVER: 'off',
         LOG_LEVEL: 'debug',
       }),
     ).toEqual({
@@ -37,6 +39,7 @@ describe('parseEnv', () => {
       port: 0,
       dataDir: '/var/lib/chorus',
       leaseMs: 5000,
+      handover: false,
       logLevel: 'debug',
     });
   });
@@ -60,12 +63,14 @@ describe('parseEnv', () => {
         CHORUS_LEASE_MS: 'soon',
         CHORUS_WORKER_TOKEN: 'short',
         LOG_LEVEL: 'loud',
+        CHORUS_HANDOVER: 'maybe',
       });
     expect(parse).toThrow(/DATABASE_URL: must be a postgresql/);
     expect(parse).toThrow(/CHORUS_PORT/);
     expect(parse).toThrow(/CHORUS_LEASE_MS/);
     expect(parse).toThrow(/CHORUS_WORKER_TOKEN must be at least 16 characters/);
     expect(parse).toThrow(/LOG_LEVEL/);
+    expect(parse).toThrow(/CHORUS_HANDOVER/);
   });
 
   it('refuses the same token for workers and admins', () => {

@@ -30,6 +30,8 @@ const EnvSchema = z
     CHORUS_PORT: withDefault(z.coerce.number().int().min(0).max(65_535), 4000),
     CHORUS_DATA_DIR: withDefault(z.string().trim().min(1), '.chorus'),
     CHORUS_LEASE_MS: withDefault(z.coerce.number().int().min(1_000).max(3_600_000), 30_000),
+    /** Straggler handover (an idle, faster worker takes over a slower one's member): on unless 0/off/false. */
+    CHORUS_HANDOVER: withDefault(z.enum(['1', '0', 'on', 'off', 'true', 'false']), 'on'),
     LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), 'info'),
   })
   .superRefine((env, ctx) => {
@@ -50,6 +52,7 @@ export interface CoordinatorEnv {
   port: number;
   dataDir: string;
   leaseMs: number;
+  handover: boolean;
   logLevel: (typeof LOG_LEVELS)[number];
 }
 
@@ -72,6 +75,7 @@ export function parseEnv(source: Record<string, string | undefined>): Coordinato
     port: env.CHORUS_PORT,
     dataDir: env.CHORUS_DATA_DIR,
     leaseMs: env.CHORUS_LEASE_MS,
+    handover: ['1', 'on', 'true'].includes(env.CHORUS_HANDOVER),
     logLevel: env.LOG_LEVEL,
   };
 }

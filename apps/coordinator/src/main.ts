@@ -45,6 +45,7 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
     workerToken: env.workerToken,
     adminToken: env.adminToken,
     leaseMs: env.leaseMs,
+    ...(env.handover ? {} : { handover: false as const }),
     logger,
   });
   print(`Chorus coordinator listening on ${coordinator.url} (workers: ${coordinator.url}/workers)`);

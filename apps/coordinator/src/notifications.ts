@@ -7,8 +7,12 @@ import type { LeaseRef, RunNotification } from '@chorus/protocol';
 export interface WorkerNotifier {
   /** Work was queued: every connected worker may ask with `member:request`. */
   workAvailable(): void;
+  /** Work is waiting for this worker in particular (a member handed over to it). */
+  workAvailableFor(workerId: string): void;
   /** Tells a worker (all its connections) to stop training a member. */
   revoke(workerId: string, lease: LeaseRef, reason: string): void;
+  /** Asks a worker to checkpoint the member and release it (`member:handover`). */
+  handover(workerId: string, lease: LeaseRef, reason: string): void;
 }
 
 export interface DashboardNotifier {

@@ -13,6 +13,7 @@ import { createGatherService } from './services/gather.service';
 import { createPlanService } from './services/plan.service';
 import { createRunService } from './services/run.service';
 import { createLeaseTable } from './services/lease-table';
+import { createHandoverService, type HandoverOptions } from './services/handover.service';
 import { createScheduler, type Scheduler } from './services/scheduler.service';
 import { createTaskQueue } from './services/task-queue';
 import {
@@ -39,6 +40,8 @@ export interface ServerDeps {
   adminToken: string;
   metricsFlushMs?: number;
   metricsNotifyMs?: number;
+  /** Straggler handover (handover.service.ts): on by default; false turns it off. */
+  handover?: HandoverOptions | false;
 }
 
 export interface ChorusServer {
@@ -88,6 +91,17 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     leases,
     leaseMs: deps.leaseMs,
     logger,
+    handover:
+      deps.handover === false
+        ? null
+        : createHandoverService({
+            repos,
+            plans,
+            notify,
+            logger,
+            ...(deps.handover !== undefined && { options: deps.handover }),
+            now: () => deps.clock().getTime(),
+          }),
   });
   const gather = createGatherService({ repos, plans, runs, queue, notify, logger });
   const metrics = createMetricsBuffer({

@@ -114,6 +114,10 @@ export const PredictionsMessageSchema = LeaseRefSchema.extend({
   probabilities: bytes,
 });
 
+/**
+ * `epoch` is the epoch the checkpoint was taken in: at its end normally, or part-way through it
+ * when the member is handed over (`planOffset` then lies inside that epoch).
+ */
 export const CheckpointMessageSchema = LeaseRefSchema.extend({
   epoch: count,
   step: count,
@@ -123,6 +127,8 @@ export const CheckpointMessageSchema = LeaseRefSchema.extend({
 
 export const MemberDoneSchema = LeaseRefSchema.extend({ samples: count, seconds: z.number().min(0) });
 export const MemberFailedSchema = LeaseRefSchema.extend({ error: z.string().max(4000) });
+/** The worker stopped a member on `member:handover`, after its checkpoint at `planOffset` was acknowledged. */
+export const MemberReleaseSchema = LeaseRefSchema.extend({ planOffset: count });
 export const HeartbeatSchema = z.object({ members: z.array(LeaseRefSchema).max(64) });
 
 export const AckErrorSchema = z.object({ ok: z.literal(false), code: z.string(), message: z.string() });
@@ -139,6 +145,7 @@ export type PredictionsMessage = z.infer<typeof PredictionsMessageSchema>;
 export type CheckpointMessage = z.infer<typeof CheckpointMessageSchema>;
 export type MemberDone = z.infer<typeof MemberDoneSchema>;
 export type MemberFailed = z.infer<typeof MemberFailedSchema>;
+export type MemberRelease = z.infer<typeof MemberReleaseSchema>;
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;
 
 /** Worker → coordinator. Every event is acknowledged; a refused message gets `{ ok: false, code, message }`. */
@@ -153,6 +160,8 @@ export interface WorkerToCoordinatorEvents {
   checkpoint: (payload: CheckpointMessage, ack: (r: Ack) => void) => void;
   'member:done': (payload: MemberDone, ack: (r: Ack) => void) => void;
   'member:failed': (payload: MemberFailed, ack: (r: Ack) => void) => void;
+  /** Hands a member back after `member:handover`: it goes to the faster worker that is waiting for it. */
+  'member:release': (payload: MemberRelease, ack: (r: Ack) => void) => void;
   heartbeat: (payload: Heartbeat, ack: (r: Ack<{ revoked: LeaseRef[] }>) => void) => void;
 }
 
@@ -162,6 +171,13 @@ export interface CoordinatorToWorkerEvents {
   'work:available': () => void;
   /** Stop training this member (run cancelled, or the lease moved elsewhere). */
   'member:revoke': (payload: LeaseRef & { reason: string }) => void;
+  /**
+   * A faster worker sits idle while this one trains the member: stop after the current step, send
+   * a `checkpoint` at the plan offset reached, then `member:release`. A worker that ignores it
+   * (an older one) simply keeps training the member; one that finishes the member first sends
+   * `member:done` as usual.
+   */
+  'member:handover': (payload: LeaseRef & { reason: string }) => void;
 }
 
 export const DashboardJoinSchema = z.object({ runId: id });

@@ -9,6 +9,7 @@ import {
   type WorkerHandshake,
 } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
+import type { HandoverService } from './handover.service';
 import type { KnownLease, LeaseTable } from './lease-table';
 import type { Notifiers } from '../notifications';
 import type { PlanService } from './plan.service';
@@ -43,7 +44,15 @@ export interface Scheduler {
   completed(memberId: string): void;
   /** Renews the listed leases; returns those the worker no longer holds. */
   heartbeat(workerId: string, leases: readonly LeaseRef[]): Promise<LeaseRef[]>;
-  /** The worker gave up on a member: re-queued, or after MAX_ATTEMPTS the run fails. */
+  /**
+   * The worker released a member it was asked to hand over (its checkpoint at `planOffset` is
+   * stored): the member waits for the worker it was handed to.
+   */
+  released(workerId: string, member: Member, planOffset: number): Promise<void>;
+  /**
+   * The worker gave up on a member: re-queued, or after MAX_ATTEMPTS failed attempts (handovers
+   * do not count) the run fails.
+   */
   memberFailed(workerId: string, member: Member, error: string): Promise<{ requeued: boolean }>;
   disconnected(workerId: string): Promise<void>;
   /** Returns expired leases to the queue; nudges workers when there were any. */
@@ -59,8 +68,10 @@ export function createScheduler(deps: {
   leases: LeaseTable;
   leaseMs: number;
   logger: Logger;
+  /** Straggler handover (null: never). */
+  handover: HandoverService | null;
 }): Scheduler {
-  const { repos, notify, leaseMs, logger, leases } = deps;
+  const { repos, notify, leaseMs, logger, leases, handover } = deps;
   const forbidden = (lease: LeaseRef) =>
     new ChorusError(
       'forbidden',
@@ -164,8 +175,22 @@ export function createScheduler(deps: {
       // A worker never holds more members than it announced slots.
       if ((await repos.members.listByWorker(workerId)).length >= slots) return null;
       const since = leases.mark();
-      const member = await repos.members.claimNext({ workerId, leaseMs });
-      if (!member) return null;
+      // A member handed over to this worker first; members handed to others are not for it.
+      const reserved = handover?.reservedFor(workerId);
+      let member = reserved
+        ? await repos.members.claimNext({ workerId, leaseMs, memberIds: [reserved] })
+        : null;
+      if (reserved) handover?.forget(reserved);
+      member ??= await repos.members.claimNext({
+        workerId,
+        leaseMs,
+        excludeMemberIds: handover?.reservedForOthers(workerId) ?? [],
+      });
+      if (!member) {
+        await handover?.consider(workerId);
+        return null;
+      }
+      handover?.forget(member.id);
       try {
         const assignment = await buildAssignment(member);
         leases.confirm({ ...member, workerId }, since);
@@ -211,6 +236,7 @@ export function createScheduler(deps: {
 
     completed(memberId) {
       leases.forget(memberId);
+      handover?.forget(memberId);
     },
 
     async heartbeat(workerId, listed) {
@@ -233,9 +259,38 @@ export function createScheduler(deps: {
       return revoked;
     },
 
+    async released(workerId, member, planOffset) {
+      leases.forget(member.id);
+      const checkpoint = await repos.checkpoints.latest(member.id);
+      if ((checkpoint?.planOffset ?? 0) !== planOffset) {
+        logger.warn(
+          {
+            runId: member.runId,
+            member: member.index,
+            planOffset,
+            checkpoint: checkpoint?.planOffset ?? null,
+          },
+          'a released member has no checkpoint at its plan offset: it resumes from the latest one',
+        );
+      }
+      if (!(await repos.members.release({ memberId: member.id, workerId }))) return;
+      logger.info(
+        { runId: member.runId, member: member.index, from: workerId, planOffset },
+        'member handed over',
+      );
+      notify.dashboards.runChanged({
+        runId: member.runId,
+        kind: 'member',
+        data: { index: member.index, status: 'pending', handedOverAt: planOffset },
+      });
+      if (handover) handover.released(member.id);
+      else notify.workers.workAvailable();
+    },
+
     async memberFailed(workerId, member, error) {
       leases.forget(member.id);
-      if (member.attempt < MAX_ATTEMPTS) {
+      handover?.forget(member.id);
+      if (member.attempt < MAX_ATTEMPTS + (handover?.count(member.id) ?? 0)) {
         await repos.members.release({ memberId: member.id, workerId });
         logger.warn(
           { runId: member.runId, member: member.index, attempt: member.attempt, error },

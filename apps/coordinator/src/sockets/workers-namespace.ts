@@ -8,6 +8,7 @@ import {
   HeartbeatSchema,
   MemberDoneSchema,
   MemberFailedSchema,
+  MemberReleaseSchema,
   MetricsMessageSchema,
   PlanRequestSchema,
   PredictionsMessageSchema,
@@ -55,6 +56,9 @@ function refusal(code: ErrorCode, message: string): Error & { data: { code: Erro
 export function createWorkerNotifier(ns: WorkersNamespace, leases?: LeaseTable): WorkerNotifier {
   return {
     workAvailable: () => ns.emit('work:available'),
+    workAvailableFor: (workerId) => ns.to(workerRoom(workerId)).emit('work:available'),
+    handover: (workerId, lease, reason) =>
+      ns.to(workerRoom(workerId)).emit('member:handover', { ...lease, reason }),
     revoke: (workerId, lease, reason) => {
       leases?.forget(lease.memberId);
       ns.to(workerRoom(workerId)).emit('member:revoke', { ...lease, reason });
@@ -179,6 +183,13 @@ export function registerWorkersNamespace(
     on('member:failed', MemberFailedSchema, async (message) => {
       const member = await scheduler.requireLease(workerId, message);
       return scheduler.memberFailed(workerId, member, message.error);
+    });
+
+    on('member:release', MemberReleaseSchema, async (message) => {
+      const member = await scheduler.requireLease(workerId, message);
+      await deps.metrics.flush(); // its last points while the lease is still this worker's
+      await scheduler.released(workerId, member, message.planOffset);
+      return {};
     });
 
     on('heartbeat', HeartbeatSchema, async (message) => ({

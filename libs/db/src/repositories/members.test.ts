@@ -278,4 +278,72 @@ describe('member leases', () => {
     await createRunRepository(db.prisma, { clock }).setStatus(run.id, 'cancelled');
     expect(await members.claimNext({ workerId: 'w', leaseMs: 1_000, runIds: [run.id] })).toBeNull();
   });
+
+  it('claims only the named members, or none of the excluded ones', async () => {
+    const run = await newRun(3);
+    const all = await members.listByRun(run.id);
+    const [m0, m1, m2] = all.map((m) => m.id) as [string, string, string];
+    const only = await members.claimNext({ workerId: 'w', leaseMs: 60_000, memberIds: [m2] });
+    expect(only?.id).toBe(m2);
+    expect(await members.claimNext({ workerId: 'w', leaseMs: 60_000, memberIds: [m2] })).toBeNull();
+    const next = await members.claimNext({
+      workerId: 'w',
+      leaseMs: 60_000,
+      runIds: [run.id],
+      excludeMemberIds: [m0],
+    });
+    expect(next?.id).toBe(m1);
+    expect(
+      await members.claimNext({ workerId: 'w', leaseMs: 60_000, runIds: [run.id], excludeMemberIds: [m0] }),
+    ).toBeNull();
+  });
+
+  it("lists handover candidates: others' live, measured members in runs the requester completed members of", async () => {
+    const run = await newRun(3);
+    const runIds = [run.id];
+    const done = await members.claimNext({ workerId: 'fast', leaseMs: 60_000, runIds });
+    const slow = await members.claimNext({ workerId: 'slow', leaseMs: 60_000, runIds });
+    const unmeasured = await members.claimNext({ workerId: 'w0', leaseMs: 60_000, runIds });
+    // No member of this run completed by 'fast' yet: its speed there is unknown.
+    await members.recordProgress({
+      ...lease(slow!, 'slow'),
+      step: 3,
+      epoch: 0,
+      planOffset: 3,
+      samples: 96,
+      samplesPerSecond: 40,
+    });
+    expect((await members.handoverCandidates('fast')).filter((c) => c.runId === run.id)).toEqual([]);
+    await members.recordProgress({
+      ...lease(done!, 'fast'),
+      step: 9,
+      epoch: 0,
+      planOffset: 9,
+      samples: 288,
+      samplesPerSecond: 900,
+    });
+    await members.complete(lease(done!, 'fast'));
+    const candidates = (await members.handoverCandidates('fast')).filter((c) => c.runId === run.id);
+    // The unmeasured member (no speed yet) and the requester's own are not candidates.
+    expect(unmeasured).not.toBeNull();
+    expect(candidates).toEqual([
+      {
+        id: slow!.id,
+        runId: run.id,
+        index: slow!.index,
+        attempt: 1,
+        workerId: 'slow',
+        step: 3,
+        samplesPerSecond: 40,
+        requesterSamplesPerSecond: 900,
+      },
+    ]);
+    // An expired lease is no candidate.
+    advance(61_000);
+    expect((await members.handoverCandidates('fast')).filter((c) => c.runId === run.id)).toEqual([]);
+  });
 });
+
+function lease(member: { id: string }, workerId: string) {
+  return { memberId: member.id, workerId };
+}

@@ -10,6 +10,25 @@ export interface ClaimRequest {
   leaseMs: number;
   /** Only claim members of these runs (default: any run that is pending or running). */
   runIds?: string[];
+  /** Only claim one of these members (a member handed over to this worker). */
+  memberIds?: string[];
+  /** Never claim these members (handed over to another worker, which has yet to take them). */
+  excludeMemberIds?: string[];
+}
+
+/** A member another worker trains, with what a handover decision needs (handoverCandidates). */
+export interface HandoverCandidate {
+  id: string;
+  runId: string;
+  index: number;
+  attempt: number;
+  workerId: string;
+  /** Steps trained (= the plan offset reached), as last recorded. */
+  step: number;
+  /** Its holder's latest training speed. */
+  samplesPerSecond: number;
+  /** The requesting worker's mean speed over the members of this run it completed. */
+  requesterSamplesPerSecond: number;
 }
 
 export interface LeaseRef {
@@ -56,6 +75,8 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
       const now = clock();
       const expiresAt = new Date(now.getTime() + request.leaseMs);
       const runFilter = request.runIds;
+      const only = request.memberIds;
+      const excluded = request.excludeMemberIds ?? [];
       const rows = await prisma.$queryRaw<Array<{ id: string; runId: string }>>`
         UPDATE "Member" AS m
            SET "status" = 'leased',
@@ -68,6 +89,8 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
                    JOIN "Run" AS r ON r."id" = c."runId"
                   WHERE r."status" IN ('pending', 'running')
                     AND (${runFilter === undefined}::boolean OR c."runId" = ANY(${runFilter ?? []}::text[]))
+                    AND (${only === undefined}::boolean OR c."id" = ANY(${only ?? []}::text[]))
+                    AND NOT (c."id" = ANY(${excluded}::text[]))
                     AND (c."status" = 'pending'
                          OR (c."status" IN ('leased', 'running') AND c."leaseExpiresAt" < ${now}::timestamp(3)))
                   ORDER BY (SELECT count(*) FROM "Member" AS h
@@ -96,6 +119,28 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
         data: { status: 'running', startedAt: now },
       });
       return prisma.member.findUnique({ where: { id: claimed.id } });
+    },
+
+    /**
+     * Members of running runs that other workers hold under a live lease and train at a known
+     * speed, in runs where `workerId` completed members (so its speed there is known too).
+     */
+    handoverCandidates(workerId: string): Promise<HandoverCandidate[]> {
+      const now = clock();
+      return prisma.$queryRaw<HandoverCandidate[]>`
+        SELECT m."id", m."runId", m."index", m."attempt", m."workerId", m."step",
+               m."samplesPerSecond", own.rate AS "requesterSamplesPerSecond"
+          FROM "Member" AS m
+          JOIN "Run" AS r ON r."id" = m."runId" AND r."status" = 'running'
+          JOIN (SELECT "runId", avg("samplesPerSecond")::float8 AS rate
+                  FROM "Member"
+                 WHERE "workerId" = ${workerId} AND "status" = 'completed' AND "samplesPerSecond" > 0
+                 GROUP BY "runId") AS own ON own."runId" = m."runId"
+         WHERE m."status" IN ('leased', 'running')
+           AND m."workerId" <> ${workerId}
+           AND m."leaseExpiresAt" >= ${now}::timestamp(3)
+           AND m."samplesPerSecond" > 0
+         ORDER BY m."id"`;
     },
 
     /** Extends the lease while the worker still holds it; false when the lease was lost. */

@@ -1,0 +1,204 @@
+import type { Logger } from 'pino';
+import type { HandoverCandidate, Repositories } from '@chorus/db';
+import type { WorkerNotifier } from '../notifications';
+import type { PlanService } from './plan.service';
+
+/**
+ * Straggler handover. When a worker asks for work and the queue is empty, a member that a slower
+ * worker trains may finish sooner on the idle one: the slower worker is asked (`member:handover`)
+ * to stop after its current step, checkpoint and release the member (`member:release`); the
+ * member is then reserved for the idle worker, which resumes it from that checkpoint — exactly,
+ * since a checkpoint carries weights, step and optimizer state.
+ *
+ * Rules:
+ * - Only within a run where the idle worker completed members, so its speed on that workload is
+ *   known (the mean samples/s of those members); the holder's speed is its latest reported one.
+ * - Only when the member would finish sooner by at least max(minGainSeconds, minGainShare of its
+ *   remaining time on the holder), counting `costSeconds` for the checkpoint's round trip.
+ * - A member is handed over at most once per coordinator lifetime (no ping-pong), and only one
+ *   handover at a time goes to a worker. A holder that does not answer within `timeoutMs` (an
+ *   older worker) keeps its member.
+ * - A handover is not a failure: the failure budget of the member grows by one per handover.
+ */
+
+export interface HandoverOptions {
+  /** Seconds a handover costs (checkpoint saved, stored, downloaded, loaded). Default 3. */
+  costSeconds?: number;
+  /** Least gain worth a handover, in seconds. Default 2. */
+  minGainSeconds?: number;
+  /** Least gain worth a handover, as a share of the member's remaining time on its holder. Default 0.1. */
+  minGainShare?: number;
+  /** How long an asked holder has to release the member, and the idle worker to take it. Default 30 s. */
+  timeoutMs?: number;
+}
+
+export interface HandoverChoice {
+  candidate: HandoverCandidate;
+  remainingSamples: number;
+  /** Estimated seconds left on the holder, and on the requester (cost included). */
+  holderSeconds: number;
+  requesterSeconds: number;
+}
+
+/**
+ * The candidate whose handover gains the most time, or null when none gains enough.
+ * `remainingSamples(c)` is how many samples the member still has to train.
+ */
+export function chooseHandover(
+  candidates: readonly HandoverCandidate[],
+  remainingSamples: (c: HandoverCandidate) => number,
+  options: Required<Pick<HandoverOptions, 'costSeconds' | 'minGainSeconds' | 'minGainShare'>>,
+): HandoverChoice | null {
+  let best: (HandoverChoice & { gain: number }) | null = null;
+  for (const candidate of candidates) {
+    const remaining = remainingSamples(candidate);
+    if (!(remaining > 0) || !(candidate.samplesPerSecond > 0) || !(candidate.requesterSamplesPerSecond > 0))
+      continue;
+    const holderSeconds = remaining / candidate.samplesPerSecond;
+    const requesterSeconds = remaining / candidate.requesterSamplesPerSecond + options.costSeconds;
+    const gain = holderSeconds - requesterSeconds;
+    if (gain < Math.max(options.minGainSeconds, options.minGainShare * holderSeconds)) continue;
+    if (best === null || gain > best.gain)
+      best = { candidate, remainingSamples: remaining, holderSeconds, requesterSeconds, gain };
+  }
+  if (best === null) return null;
+  const { gain: _gain, ...choice } = best;
+  return choice;
+}
+
+interface Asked {
+  memberId: string;
+  attempt: number;
+  from: string;
+  to: string;
+  at: number;
+}
+
+export interface HandoverService {
+  /** A worker found the queue empty: maybe ask a slower holder to hand a member over to it. */
+  consider(workerId: string): Promise<void>;
+  /** The member released by its holder for `workerId`, if one waits for it. */
+  reservedFor(workerId: string): string | undefined;
+  /** Members released for other workers that they have not taken yet. */
+  reservedForOthers(workerId: string): string[];
+  /** The holder released the member: reserve it for the worker it was asked for. */
+  released(memberId: string): void;
+  /** The member was claimed, completed or failed: any request or reservation for it is over. */
+  forget(memberId: string): void;
+  /** Handovers of this member so far (they do not count as failed attempts). */
+  count(memberId: string): number;
+}
+
+export function createHandoverService(deps: {
+  repos: Repositories;
+  plans: PlanService;
+  notify: { workers: WorkerNotifier };
+  logger: Logger;
+  options?: HandoverOptions;
+  /** Milliseconds now (tests). */
+  now?: () => number;
+}): HandoverService {
+  const o = deps.options ?? {};
+  const limits = {
+    costSeconds: o.costSeconds ?? 3,
+    minGainSeconds: o.minGainSeconds ?? 2,
+    minGainShare: o.minGainShare ?? 0.1,
+  };
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const now = deps.now ?? Date.now;
+  /** Asked holders, by member id. */
+  const asked = new Map<string, Asked>();
+  /** Released members waiting for their worker, by member id. */
+  const reserved = new Map<string, { to: string; until: number }>();
+  /** Members handed over (asked) at least once: never again. */
+  const handovers = new Map<string, number>();
+
+  const expire = (): void => {
+    const t = now();
+    for (const [id, a] of asked) if (t - a.at > timeoutMs) asked.delete(id);
+    for (const [id, r] of reserved) if (t > r.until) reserved.delete(id);
+  };
+
+  return {
+    async consider(workerId) {
+      expire();
+      // One handover at a time per worker, asked or released.
+      if ([...asked.values()].some((a) => a.to === workerId)) return;
+      if ([...reserved.values()].some((r) => r.to === workerId)) return;
+      const candidates = (await deps.repos.members.handoverCandidates(workerId)).filter(
+        (c) => !handovers.has(c.id),
+      );
+      if (candidates.length === 0) return;
+      const remaining = new Map<string, number>();
+      for (const c of candidates) {
+        const data = await deps.plans.forRun(c.runId);
+        const total = data.plan.member(c.index).totalBatches;
+        const step = Math.min(c.step, total);
+        remaining.set(
+          c.id,
+          deps.plans.samplesThrough(data, c.index, total) - deps.plans.samplesThrough(data, c.index, step),
+        );
+      }
+      const choice = chooseHandover(candidates, (c) => remaining.get(c.id) ?? 0, limits);
+      if (choice === null) return;
+      const { candidate } = choice;
+      asked.set(candidate.id, {
+        memberId: candidate.id,
+        attempt: candidate.attempt,
+        from: candidate.workerId,
+        to: workerId,
+        at: now(),
+      });
+      handovers.set(candidate.id, (handovers.get(candidate.id) ?? 0) + 1);
+      deps.logger.info(
+        {
+          runId: candidate.runId,
+          member: candidate.index,
+          from: candidate.workerId,
+          to: workerId,
+          remainingSamples: choice.remainingSamples,
+          holderSeconds: Math.round(choice.holderSeconds * 10) / 10,
+          requesterSeconds: Math.round(choice.requesterSeconds * 10) / 10,
+        },
+        'asking a slower worker to hand a member over',
+      );
+      deps.notify.workers.handover(
+        candidate.workerId,
+        { memberId: candidate.id, attempt: candidate.attempt },
+        `worker ${workerId} is idle and would finish it in about ${Math.round(choice.requesterSeconds)} s instead of ${Math.round(choice.holderSeconds)} s`,
+      );
+    },
+
+    reservedFor(workerId) {
+      expire();
+      for (const [id, r] of reserved) if (r.to === workerId) return id;
+      return undefined;
+    },
+
+    reservedForOthers(workerId) {
+      expire();
+      return [...reserved].filter(([, r]) => r.to !== workerId).map(([id]) => id);
+    },
+
+    released(memberId) {
+      const a = asked.get(memberId);
+      asked.delete(memberId);
+      if (a === undefined) {
+        // Released unasked (or after the request expired): the queue takes it like any other.
+        deps.notify.workers.workAvailable();
+        return;
+      }
+      reserved.set(memberId, { to: a.to, until: now() + timeoutMs });
+      deps.notify.workers.workAvailableFor(a.to);
+    },
+
+    forget(memberId) {
+      reserved.delete(memberId);
+      asked.delete(memberId);
+    },
+
+    count(memberId) {
+      return handovers.get(memberId) ?? 0;
+    },
+  };
+}
