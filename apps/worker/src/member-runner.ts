@@ -28,9 +28,20 @@ import { PlanStream } from './plan-stream';
  * step count and optimizer state, so a resumed member continues bit-identically); after the last
  * epoch `member:done`.
  *
+ * `handover` (the coordinator's `member:handover`: a faster worker sits idle) stops training before
+ * the next batch is pulled, so the plan offset is exactly the number of batches trained; metrics
+ * are flushed, a checkpoint with optimizer state is sent at that offset unless the last
+ * acknowledged one is already there (epoch = the epoch it lies in; no predictions for the partial
+ * epoch), then `member:release`. The member resumes on another worker exactly where it stopped. A
+ * handover arriving before training starts releases at the start offset once the dataset and the
+ * checkpoint are in; one arriving after the last batch (the last epoch's predictions and
+ * checkpoint) is ignored: the member ends with `member:done`. An epoch whose last batch was trained
+ * always sends its predictions and checkpoint first: a resume at an epoch boundary starts with the
+ * next round.
+ *
  * `signal` aborts the member (lease revoked, worker shutting down): training stops after the step in
- * progress and nothing more is sent for it. A refusal meaning the lease is gone does the same. Any
- * other error is reported with `member:failed`.
+ * progress and nothing more is sent for it. A refusal meaning the lease is gone does the same, also
+ * of the handover's checkpoint or release. Any other error is reported with `member:failed`.
  */
 
 export interface MemberContext {
@@ -41,13 +52,16 @@ export interface MemberContext {
   token: string;
   logger: Logger;
   signal: AbortSignal;
+  /** Hands the member over: stop before the next batch, checkpoint, `member:release`. */
+  handover?: AbortSignal;
   /** Minimum time between two `metrics` messages (default 500 ms). */
   metricsIntervalMs?: number;
   /** Batches per `plan:next` request (default 64). */
   planChunkSize?: number;
 }
 
-export type MemberOutcome = 'done' | 'stopped' | 'failed';
+/** `handed-over`: released on `member:handover` after its checkpoint; not a failure. */
+export type MemberOutcome = 'done' | 'stopped' | 'failed' | 'handed-over';
 
 /** Refusals saying the lease now belongs to another attempt, or the member or run is gone. */
 const LEASE_LOST = new Set(['conflict', 'forbidden', 'not-found']);
@@ -116,14 +130,17 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
     );
 
     let step = start.step;
+    // The plan offset of the member's latest checkpoint the coordinator acknowledged.
+    let checkpointed = start.planOffset;
     let samples = 0;
     let seconds = 0;
     const trainData = { x: data.train.x, y: data.train.y, inputShape, numClasses };
     for (let epoch = Math.floor(start.planOffset / perEpoch); epoch < epochs; epoch++) {
+      const epochEnd = (epoch + 1) * perEpoch;
       const stats = await trainOnBatches({
         model,
         data: trainData,
-        batches: plan.take((epoch + 1) * perEpoch - plan.offset),
+        batches: untilHandover(plan.take(epochEnd - plan.offset), ctx.handover),
         metricsEvery: METRICS_EVERY,
         signal,
         onBatch: (m) =>
@@ -141,6 +158,23 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
       seconds += stats.seconds;
       await metrics.flush();
       signal.throwIfAborted();
+      if (plan.offset < epochEnd) {
+        // Stopped short: only a handover does that (a plan ending early throws).
+        const planOffset = plan.offset;
+        if (planOffset > checkpointed) {
+          const checkpoint = await saveCheckpoint(model, { optimizer: true });
+          await send('checkpoint', {
+            ...lease,
+            epoch,
+            step,
+            planOffset,
+            weights: new Uint8Array(checkpoint),
+          });
+        }
+        await send('member:release', { ...lease, planOffset });
+        log.info({ epoch, step, planOffset }, 'member handed over');
+        return 'handed-over';
+      }
 
       for (const split of ['validation', 'test'] as const) {
         const probabilities = await predictSplit(model, data, split, signal);
@@ -168,6 +202,7 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
         planOffset: plan.offset,
         weights: new Uint8Array(checkpoint),
       });
+      checkpointed = plan.offset;
       log.info(
         { epoch, step, loss: stats.loss, accuracy: stats.accuracy, samplesPerSecond: rate(stats) },
         'epoch done',
@@ -270,6 +305,26 @@ async function resumePoint(
     log.warn({ announced: checkpoint.step, saved: loaded.step }, 'checkpoint step differs from its bytes');
   }
   return { planOffset: checkpoint.planOffset, step: loaded.step };
+}
+
+/**
+ * The batches until `handover` aborts. It is checked before each batch is pulled from the plan
+ * (which counts a batch as it yields it), so that the plan offset is then the batches trained.
+ */
+async function* untilHandover(
+  batches: AsyncIterable<Int32Array>,
+  handover: AbortSignal | undefined,
+): AsyncGenerator<Int32Array> {
+  const iterator = batches[Symbol.asyncIterator]();
+  try {
+    while (handover?.aborted !== true) {
+      const next = await iterator.next();
+      if (next.done === true) return;
+      yield next.value;
+    }
+  } finally {
+    await iterator.return?.();
+  }
 }
 
 /** Softmax rows of a split, computed in slices so heartbeats keep flowing on slow backends. */

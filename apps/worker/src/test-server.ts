@@ -1,11 +1,25 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Namespace, type Socket } from 'socket.io';
+import { bundleSha256, encodeDatasetBundle, loadDataset, planShards, prepareRunData } from '@chorus/data';
 import {
+  CheckpointMessageSchema,
+  HeartbeatSchema,
+  MemberDoneSchema,
+  MemberFailedSchema,
+  memberModelSpec,
+  MemberReleaseSchema,
+  MetricsMessageSchema,
+  PlanRequestSchema,
+  PredictionsMessageSchema,
   PROTOCOL_VERSION,
   WORKERS_NAMESPACE,
   WorkerHandshakeSchema,
+  type Assignment,
+  type CheckpointMessage,
   type CoordinatorToWorkerEvents,
+  type LeaseRef,
+  type RunConfig,
   type WorkerHandshake,
   type WorkerToCoordinatorEvents,
 } from '@chorus/protocol';
@@ -73,4 +87,184 @@ export async function expectEventually(check: () => void | Promise<void>, timeou
       await new Promise((r) => setTimeout(r, 20));
     }
   }
+}
+
+/** A message the fake coordinator received, as parsed. */
+export interface ReceivedMessage {
+  at: number;
+  event: keyof WorkerToCoordinatorEvents;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * A scripted coordinator: a real socket.io + HTTP server that implements the coordinator's side of
+ * every worker event from the protocol schemas, hands out the assignments a test offers for one
+ * run of `config` on the synthetic dataset, serves its bundle and the checkpoints it was sent
+ * (`/api/checkpoints/<memberId>/<epoch>`), and records everything the worker sends.
+ */
+export interface FakeCoordinator {
+  url: string;
+  io: Server<WorkerToCoordinatorEvents, CoordinatorToWorkerEvents>;
+  received: ReceivedMessage[];
+  /** Checkpoints by `<memberId>/<epoch>`; a test may add its own. */
+  checkpoints: Map<string, CheckpointMessage>;
+  /** Leases that heartbeat answers say the worker no longer holds. */
+  revokeOnHeartbeat: LeaseRef[];
+  /** Called with every message as it is recorded, before it is acknowledged. */
+  onReceive: ((message: ReceivedMessage) => void) | null;
+  /** Called with every checkpoint download before it is answered, which waits for it. */
+  onCheckpointDownload: ((memberId: string, epoch: number) => Promise<void>) | null;
+  trainCount: number;
+  validationRows: number;
+  testRows: number;
+  /** The messages of one event, of one member if given. */
+  of(event: ReceivedMessage['event'], memberId?: string): ReceivedMessage[];
+  /** Attempt 1 of member `memberIndex` from its first batch, unless `extra` says otherwise. */
+  assignment(memberIndex: number, memberId: string, extra?: Partial<Assignment>): Assignment;
+  /** Queues an assignment and tells the workers. */
+  offer(a: Assignment): void;
+  /** Sends an event to every connected worker. */
+  emit: Namespace<WorkerToCoordinatorEvents, CoordinatorToWorkerEvents>['emit'];
+  close(): Promise<void>;
+}
+
+export async function startFakeCoordinator(options: {
+  token: string;
+  config: RunConfig;
+}): Promise<FakeCoordinator> {
+  const { token, config } = options;
+  const dataset = await loadDataset('synthetic', { seed: config.seed });
+  const bundle = encodeDatasetBundle(dataset);
+  const sha256 = bundleSha256(bundle);
+  const prepared = prepareRunData(dataset, config);
+  const plan = planShards({
+    strategy: config.sharding,
+    numSamples: prepared.train.count,
+    members: config.members,
+    batchSize: config.batchSize,
+    epochs: config.epochs,
+    seed: config.seed,
+  });
+  const queue: Assignment[] = [];
+  // Member index of every member id offered: plan:next answers from that member's plan.
+  const memberIndex = new Map<string, number>();
+
+  const http = createServer((req, res) => {
+    if (req.headers.authorization !== `Bearer ${token}`) return void res.writeHead(401).end();
+    if (req.url === `/api/datasets/${sha256}`) return void res.writeHead(200).end(bundle);
+    const m = /^\/api\/checkpoints\/([^/]+)\/(\d+)$/.exec(req.url ?? '');
+    if (m === null) return void res.writeHead(404).end();
+    const [memberId, epoch] = [m[1] as string, Number(m[2])];
+    void (fake.onCheckpointDownload?.(memberId, epoch) ?? Promise.resolve()).then(() => {
+      const c = fake.checkpoints.get(`${memberId}/${epoch}`);
+      if (c) res.writeHead(200).end(c.weights);
+      else res.writeHead(404).end();
+    });
+  });
+  const io = new Server<WorkerToCoordinatorEvents, CoordinatorToWorkerEvents>(http);
+  const nsp = io.of(WORKERS_NAMESPACE);
+  nsp.use((socket, next) =>
+    socket.handshake.auth['token'] === token ? next() : next(new Error('unauthorized')),
+  );
+  nsp.on('connection', (socket) => {
+    const record = (event: ReceivedMessage['event'], payload: unknown) => {
+      const message = { at: performance.now(), event, payload: payload as Record<string, unknown> };
+      fake.received.push(message);
+      fake.onReceive?.(message);
+    };
+    socket.on('member:request', (_p, ack) => {
+      record('member:request', {});
+      ack({ ok: true, assignment: queue.shift() ?? null });
+    });
+    socket.on('plan:next', (payload, ack) => {
+      const r = PlanRequestSchema.parse(payload);
+      record('plan:next', r);
+      const batches = plan.member(memberIndex.get(r.memberId) ?? 0).batches(r.offset, r.count);
+      const all = new Int32Array(batches.reduce((n, b) => n + b.length, 0));
+      let at = 0;
+      for (const b of batches) {
+        all.set(b, at);
+        at += b.length;
+      }
+      ack({
+        ok: true,
+        chunk: { offset: r.offset, sizes: batches.map((b) => b.length), indices: new Uint8Array(all.buffer) },
+      });
+    });
+    socket.on('metrics', (payload, ack) => {
+      record('metrics', MetricsMessageSchema.parse(payload));
+      ack({ ok: true });
+    });
+    socket.on('predictions', (payload, ack) => {
+      record('predictions', PredictionsMessageSchema.parse(payload));
+      ack({ ok: true });
+    });
+    socket.on('checkpoint', (payload, ack) => {
+      const c = CheckpointMessageSchema.parse(payload);
+      fake.checkpoints.set(`${c.memberId}/${c.epoch}`, { ...c, weights: new Uint8Array(c.weights) });
+      record('checkpoint', { ...c, weights: c.weights.length });
+      ack({ ok: true });
+    });
+    socket.on('member:done', (payload, ack) => {
+      record('member:done', MemberDoneSchema.parse(payload));
+      ack({ ok: true });
+    });
+    socket.on('member:failed', (payload, ack) => {
+      record('member:failed', MemberFailedSchema.parse(payload));
+      ack({ ok: true });
+    });
+    socket.on('member:release', (payload, ack) => {
+      record('member:release', MemberReleaseSchema.parse(payload));
+      ack({ ok: true });
+    });
+    socket.on('heartbeat', (payload, ack) => {
+      const held = HeartbeatSchema.parse(payload).members;
+      record('heartbeat', { members: held });
+      ack({
+        ok: true,
+        revoked: fake.revokeOnHeartbeat.filter((r) => held.some((h) => h.memberId === r.memberId)),
+      });
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+
+  const fake: FakeCoordinator = {
+    url: `http://127.0.0.1:${port}`,
+    io,
+    received: [],
+    checkpoints: new Map(),
+    revokeOnHeartbeat: [],
+    onReceive: null,
+    onCheckpointDownload: null,
+    trainCount: prepared.train.count,
+    validationRows: prepared.validation.count,
+    testRows: prepared.test.count,
+    of: (event, memberId) =>
+      fake.received.filter(
+        (r) => r.event === event && (memberId === undefined || r.payload['memberId'] === memberId),
+      ),
+    assignment: (index, memberId, extra = {}) => ({
+      runId: 'run-1',
+      memberId,
+      memberIndex: index,
+      attempt: 1,
+      config,
+      model: memberModelSpec(config, index),
+      dataset: { name: 'synthetic', sha256, url: `/api/datasets/${sha256}`, bytes: bundle.length },
+      totalBatches: plan.member(index).totalBatches,
+      planOffset: 0,
+      epoch: 0,
+      checkpoint: null,
+      ...extra,
+    }),
+    offer: (a) => {
+      memberIndex.set(a.memberId, a.memberIndex);
+      queue.push(a);
+      nsp.emit('work:available');
+    },
+    emit: (...args) => nsp.emit(...args),
+    close: () => io.close(),
+  };
+  return fake;
 }

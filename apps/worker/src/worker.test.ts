@@ -1,57 +1,33 @@
-import { createServer } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { pino } from 'pino';
-import { Server } from 'socket.io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleSha256, encodeDatasetBundle, loadDataset, planShards, prepareRunData } from '@chorus/data';
 import { decodeCheckpoint } from '@chorus/models';
 import {
-  CheckpointMessageSchema,
-  HeartbeatSchema,
-  MemberDoneSchema,
-  MemberFailedSchema,
   memberModelSpec,
-  MetricsMessageSchema,
   parseRunConfig,
-  PlanRequestSchema,
-  PredictionsMessageSchema,
   WORKERS_NAMESPACE,
   type Assignment,
   type CheckpointMessage,
-  type CoordinatorToWorkerEvents,
   type PredictionsMessage,
   type RunConfig,
-  type WorkerToCoordinatorEvents,
 } from '@chorus/protocol';
-import { expectEventually } from './test-server';
+import { expectEventually, startFakeCoordinator, type FakeCoordinator } from './test-server';
 import { startWorker, type WorkerHandle } from './worker';
 
 /**
- * The worker against a scripted coordinator: a real socket.io + HTTP server that implements the
- * coordinator's side of every worker event from the protocol schemas, hands out the assignments a
- * test queues, and records everything the worker sends.
+ * The worker against a scripted coordinator (test-server.ts `startFakeCoordinator`): a real
+ * socket.io + HTTP server that hands out the assignments a test queues and records everything the
+ * worker sends.
  */
 
 const TOKEN = 'worker-test-token';
 const HEARTBEAT_MS = 100;
 const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
 
-interface Received {
-  at: number;
-  event: keyof WorkerToCoordinatorEvents;
-  payload: Record<string, unknown>;
-}
-
-const queue: Assignment[] = [];
-const received: Received[] = [];
-const checkpoints = new Map<string, CheckpointMessage>();
-let revokeOnHeartbeat: Array<{ memberId: string; attempt: number }> = [];
-let url: string;
-let io: Server<WorkerToCoordinatorEvents, CoordinatorToWorkerEvents>;
-let bundle: Uint8Array;
+let coordinator: FakeCoordinator;
 let cacheDir: string;
 let worker: WorkerHandle;
 
@@ -69,139 +45,17 @@ const config: RunConfig = parseRunConfig({
   optimizer: 'sgd',
   learningRate: 0.05,
 });
-let trainCount = 0;
-let validationRows = 0;
-let testRows = 0;
 
-const of = (event: Received['event'], memberId?: string) =>
-  received.filter((r) => r.event === event && (memberId === undefined || r.payload['memberId'] === memberId));
-
-function assignment(memberIndex: number, memberId: string, extra: Partial<Assignment> = {}): Assignment {
-  const plan = planShards({
-    strategy: config.sharding,
-    numSamples: trainCount,
-    members: config.members,
-    batchSize: config.batchSize,
-    epochs: config.epochs,
-    seed: config.seed,
-  });
-  return {
-    runId: 'run-1',
-    memberId,
-    memberIndex,
-    attempt: 1,
-    config,
-    model: memberModelSpec(config, memberIndex),
-    dataset: {
-      name: 'synthetic',
-      sha256: bundleSha256(bundle),
-      url: `/api/datasets/${bundleSha256(bundle)}`,
-      bytes: bundle.length,
-    },
-    totalBatches: plan.member(memberIndex).totalBatches,
-    planOffset: 0,
-    epoch: 0,
-    checkpoint: null,
-    ...extra,
-  };
-}
-
-function offer(a: Assignment): void {
-  queue.push(a);
-  io.of(WORKERS_NAMESPACE).emit('work:available');
-}
+const of: FakeCoordinator['of'] = (event, memberId) => coordinator.of(event, memberId);
+const assignment = (memberIndex: number, memberId: string, extra: Partial<Assignment> = {}): Assignment =>
+  coordinator.assignment(memberIndex, memberId, extra);
+const offer = (a: Assignment): void => coordinator.offer(a);
 
 beforeAll(async () => {
-  const dataset = await loadDataset('synthetic', { seed: config.seed });
-  bundle = encodeDatasetBundle(dataset);
-  const prepared = prepareRunData(dataset, config);
-  trainCount = prepared.train.count;
-  validationRows = prepared.validation.count;
-  testRows = prepared.test.count;
-  const plan = planShards({
-    strategy: config.sharding,
-    numSamples: trainCount,
-    members: config.members,
-    batchSize: config.batchSize,
-    epochs: config.epochs,
-    seed: config.seed,
-  });
-
-  const http = createServer((req, res) => {
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return void res.writeHead(401).end();
-    if (req.url === `/api/datasets/${bundleSha256(bundle)}`) return void res.writeHead(200).end(bundle);
-    const m = /^\/api\/checkpoints\/([^/]+)\/(\d+)$/.exec(req.url ?? '');
-    const c = m ? checkpoints.get(`${m[1]}/${m[2]}`) : undefined;
-    if (c) return void res.writeHead(200).end(c.weights);
-    res.writeHead(404).end();
-  });
-  io = new Server(http);
-  const nsp = io.of(WORKERS_NAMESPACE);
-  nsp.use((socket, next) =>
-    socket.handshake.auth['token'] === TOKEN ? next() : next(new Error('unauthorized')),
-  );
-  nsp.on('connection', (socket) => {
-    const record = (event: Received['event'], payload: unknown) =>
-      received.push({ at: performance.now(), event, payload: payload as Record<string, unknown> });
-    socket.on('member:request', (_p, ack) => {
-      record('member:request', {});
-      ack({ ok: true, assignment: queue.shift() ?? null });
-    });
-    socket.on('plan:next', (payload, ack) => {
-      const r = PlanRequestSchema.parse(payload);
-      record('plan:next', r);
-      const index = r.memberId.endsWith('-1') ? 1 : 0;
-      const batches = plan.member(index).batches(r.offset, r.count);
-      const all = new Int32Array(batches.reduce((n, b) => n + b.length, 0));
-      let at = 0;
-      for (const b of batches) {
-        all.set(b, at);
-        at += b.length;
-      }
-      ack({
-        ok: true,
-        chunk: { offset: r.offset, sizes: batches.map((b) => b.length), indices: new Uint8Array(all.buffer) },
-      });
-    });
-    socket.on('metrics', (payload, ack) => {
-      record('metrics', MetricsMessageSchema.parse(payload));
-      ack({ ok: true });
-    });
-    socket.on('predictions', (payload, ack) => {
-      record('predictions', PredictionsMessageSchema.parse(payload));
-      ack({ ok: true });
-    });
-    socket.on('checkpoint', (payload, ack) => {
-      const c = CheckpointMessageSchema.parse(payload);
-      checkpoints.set(`${c.memberId}/${c.epoch}`, { ...c, weights: new Uint8Array(c.weights) });
-      record('checkpoint', { ...c, weights: c.weights.length });
-      ack({ ok: true });
-    });
-    socket.on('member:done', (payload, ack) => {
-      record('member:done', MemberDoneSchema.parse(payload));
-      ack({ ok: true });
-    });
-    socket.on('member:failed', (payload, ack) => {
-      record('member:failed', MemberFailedSchema.parse(payload));
-      ack({ ok: true });
-    });
-    socket.on('heartbeat', (payload, ack) => {
-      record('heartbeat', HeartbeatSchema.parse(payload));
-      const held = HeartbeatSchema.parse(payload).members;
-      ack({
-        ok: true,
-        revoked: revokeOnHeartbeat.filter((r) => held.some((h) => h.memberId === r.memberId)),
-      });
-    });
-  });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const address = http.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  url = `http://127.0.0.1:${address.port}`;
-
+  coordinator = await startFakeCoordinator({ token: TOKEN, config });
   cacheDir = await mkdtemp(join(tmpdir(), 'chorus-worker-test-'));
   worker = await startWorker({
-    coordinatorUrl: url,
+    coordinatorUrl: coordinator.url,
     token: TOKEN,
     backend: 'cpu',
     cacheDir,
@@ -215,7 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.close();
-  await io?.close();
+  await coordinator?.close();
   await rm(cacheDir, { recursive: true, force: true });
 });
 
@@ -244,7 +98,7 @@ describe('worker', () => {
       '2:test',
     ]);
     for (const p of predictions) {
-      expect(p.rows).toBe(p.split === 'validation' ? validationRows : testRows);
+      expect(p.rows).toBe(p.split === 'validation' ? coordinator.validationRows : coordinator.testRows);
       const values = probabilities(p as unknown as Record<string, unknown>);
       expect(values).toHaveLength(p.rows * p.numClasses);
       for (let r = 0; r < p.rows; r += 37) {
@@ -295,7 +149,7 @@ describe('worker', () => {
   });
 
   it('resumes from a checkpoint at its plan offset, not from step 0', async () => {
-    const first = checkpoints.get('member-0/0') as CheckpointMessage;
+    const first = coordinator.checkpoints.get('member-0/0') as CheckpointMessage;
     const a = assignment(0, 'member-0b', {
       attempt: 2,
       planOffset: first.planOffset,
@@ -333,7 +187,7 @@ describe('worker', () => {
     const model = { ...memberModelSpec(config, 0), optimizer: 'adam', dropout: 0.3, learningRate: 0.01 };
     offer(assignment(0, 'adam-0', { model }));
     await expectEventually(() => expect(of('member:done', 'adam-0')).toHaveLength(1), 60_000);
-    const first = checkpoints.get('adam-0/0') as CheckpointMessage;
+    const first = coordinator.checkpoints.get('adam-0/0') as CheckpointMessage;
     const decoded = decodeCheckpoint(first.weights);
     expect(decoded.format).toBe('container');
     expect(decoded.training?.step).toBe(first.step);
@@ -366,11 +220,15 @@ describe('worker', () => {
     }
     // The epoch-1 checkpoints (weights, step, Adam's moments) and the final ones (weights and step
     // only: nothing trains from them) are byte for byte the same.
-    expect(checkpoints.get('adam-0b/1')?.weights).toEqual(checkpoints.get('adam-0/1')?.weights);
-    expect(checkpoints.get('adam-0b/2')?.weights).toEqual(checkpoints.get('adam-0/2')?.weights);
-    const final = decodeCheckpoint((checkpoints.get('adam-0/2') as CheckpointMessage).weights);
+    expect(coordinator.checkpoints.get('adam-0b/1')?.weights).toEqual(
+      coordinator.checkpoints.get('adam-0/1')?.weights,
+    );
+    expect(coordinator.checkpoints.get('adam-0b/2')?.weights).toEqual(
+      coordinator.checkpoints.get('adam-0/2')?.weights,
+    );
+    const final = decodeCheckpoint((coordinator.checkpoints.get('adam-0/2') as CheckpointMessage).weights);
     expect(final.training).toEqual({
-      step: (checkpoints.get('adam-0/2') as CheckpointMessage).step,
+      step: (coordinator.checkpoints.get('adam-0/2') as CheckpointMessage).step,
       optimizer: null,
     });
     expect(final.weights.length * 2.5).toBeLessThan(first.weights.length); // no m and v: a third of the size
@@ -380,7 +238,7 @@ describe('worker', () => {
 
     // A checkpoint of the older weights-only format still resumes, with a fresh optimizer: close to
     // the uninterrupted member, no longer identical.
-    checkpoints.set('legacy-0/0', { ...first, weights: new Uint8Array(decoded.weights) });
+    coordinator.checkpoints.set('legacy-0/0', { ...first, weights: new Uint8Array(decoded.weights) });
     offer(resumeFrom('adam-0c', '/api/checkpoints/legacy-0/0'));
     await expectEventually(() => expect(of('member:done', 'adam-0c')).toHaveLength(1), 60_000);
     expect(of('member:failed', 'adam-0c')).toHaveLength(0);
@@ -397,15 +255,15 @@ describe('worker', () => {
     offer(a);
     await expectEventually(() => expect(of('metrics', 'member-1').length).toBeGreaterThan(0), 30_000);
     const requestsBefore = of('member:request').length;
-    io.of(WORKERS_NAMESPACE).emit('member:revoke', {
+    coordinator.emit('member:revoke', {
       memberId: 'member-1',
       attempt: 1,
       reason: 'run cancelled',
     });
     await expectEventually(() => expect(of('member:request').length).toBeGreaterThan(requestsBefore), 30_000);
-    const count = received.filter((r) => r.payload['memberId'] === 'member-1').length;
+    const count = coordinator.received.filter((r) => r.payload['memberId'] === 'member-1').length;
     await new Promise((r) => setTimeout(r, 300));
-    expect(received.filter((r) => r.payload['memberId'] === 'member-1').length).toBe(count);
+    expect(coordinator.received.filter((r) => r.payload['memberId'] === 'member-1').length).toBe(count);
     expect(of('member:done', 'member-1')).toHaveLength(0);
     expect(of('member:failed', 'member-1')).toHaveLength(0);
   });
@@ -418,9 +276,9 @@ describe('worker', () => {
     offer(a);
     await expectEventually(() => expect(of('metrics', 'member-1c').length).toBeGreaterThan(0), 30_000);
     const requestsBefore = of('member:request').length;
-    revokeOnHeartbeat = [{ memberId: 'member-1c', attempt: 1 }];
+    coordinator.revokeOnHeartbeat = [{ memberId: 'member-1c', attempt: 1 }];
     await expectEventually(() => expect(of('member:request').length).toBeGreaterThan(requestsBefore), 30_000);
-    revokeOnHeartbeat = [];
+    coordinator.revokeOnHeartbeat = [];
     expect(of('member:done', 'member-1c')).toHaveLength(0);
     expect(of('member:failed', 'member-1c')).toHaveLength(0);
   });
@@ -442,7 +300,7 @@ describe('worker', () => {
     await expectEventually(() => expect(of('metrics', 'member-1d').length).toBeGreaterThan(0), 30_000);
     await worker.close();
     await worker.finished;
-    await expectEventually(() => expect(io.of(WORKERS_NAMESPACE).sockets.size).toBe(0));
+    await expectEventually(() => expect(coordinator.io.of(WORKERS_NAMESPACE).sockets.size).toBe(0));
     expect(of('member:done', 'member-1d')).toHaveLength(0);
     expect(of('member:failed', 'member-1d')).toHaveLength(0);
   });

@@ -55,6 +55,8 @@ export interface WorkerHandle {
 interface ActiveMember {
   attempt: number;
   controller: AbortController;
+  /** Aborted on `member:handover`: checkpoint where training got to, then release the member. */
+  handover: AbortController;
 }
 
 /**
@@ -106,6 +108,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     log.info({ memberId: lease.memberId, attempt: lease.attempt, reason }, 'lease revoked');
     member.controller.abort(new ChorusError('conflict', `lease revoked: ${reason}`));
   };
+  const handOver = (lease: LeaseRef, reason: string): void => {
+    const member = active.get(lease.memberId);
+    // Only the attempt named: any other is not this worker's to hand over (or is already gone).
+    if (member === undefined || member.attempt !== lease.attempt) {
+      log.info(
+        { memberId: lease.memberId, attempt: lease.attempt, held: member?.attempt },
+        'ignoring a handover of a member this worker does not hold under that attempt',
+      );
+      return;
+    }
+    log.info({ memberId: lease.memberId, attempt: lease.attempt, reason }, 'member handover requested');
+    member.handover.abort(new ChorusError('conflict', `handover: ${reason}`));
+  };
   const heartbeat = new Heartbeat({
     connection,
     intervalMs: options.heartbeatMs ?? 5_000,
@@ -140,6 +155,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const parsed = LeaseRefSchema.safeParse(payload);
     if (!parsed.success) return log.warn({ payload }, 'ignoring a malformed member:revoke');
     revoke(parsed.data, typeof payload.reason === 'string' ? payload.reason : 'revoked');
+  });
+  connection.socket.on('member:handover', (payload) => {
+    const parsed = LeaseRefSchema.safeParse(payload);
+    if (!parsed.success) return log.warn({ payload }, 'ignoring a malformed member:handover');
+    handOver(parsed.data, typeof payload.reason === 'string' ? payload.reason : 'handover');
   });
 
   const data = new RunDataProvider(
@@ -178,10 +198,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   const train = async (assignment: Assignment): Promise<void> => {
     const controller = new AbortController();
+    const handover = new AbortController();
     const onStop = () => controller.abort(stopping.signal.reason);
     if (stopping.signal.aborted) onStop();
     else stopping.signal.addEventListener('abort', onStop, { once: true });
-    active.set(assignment.memberId, { attempt: assignment.attempt, controller });
+    active.set(assignment.memberId, { attempt: assignment.attempt, controller, handover });
     try {
       await runMember({
         assignment,
@@ -191,6 +212,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         token: options.token,
         logger: log,
         signal: controller.signal,
+        handover: handover.signal,
         ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
         ...(options.planChunkSize !== undefined ? { planChunkSize: options.planChunkSize } : {}),
       });
