@@ -58,8 +58,11 @@ describe('the coordinator restarted mid-run', () => {
       model: 'mlp',
       members: 2,
       sharding: 'full',
-      epochs: 3,
-      batchSize: 2,
+      // Six epochs of 1,800 steps: after a member's first checkpoint, seconds of training are left
+      // for the restart even when other tests load the machine (with three epochs of 900 steps, a
+      // member once completed between the check below and the coordinator's exit).
+      epochs: 6,
+      batchSize: 1,
       seed: 9,
     });
 

@@ -33,6 +33,11 @@ export interface CoordinatorSettings {
   port?: number;
   leaseMs?: number;
   label?: string;
+  /**
+   * Straggler handover (default off here: most tests pin each member's lease history, and a
+   * handover, which depends on the workers' relative speeds, would add a lease).
+   */
+  handover?: boolean;
 }
 
 /** Starts `chorus coordinator` and waits until it prints its URL and answers /api/health. */
@@ -53,6 +58,7 @@ export async function startCoordinator(settings: CoordinatorSettings): Promise<C
       CHORUS_WORKER_TOKEN: WORKER_TOKEN,
       CHORUS_ADMIN_TOKEN: ADMIN_TOKEN,
       CHORUS_LEASE_MS: String(settings.leaseMs ?? LEASE_MS),
+      CHORUS_HANDOVER: settings.handover === true ? 'on' : 'off',
       LOG_LEVEL: 'info',
     },
   );
@@ -75,13 +81,24 @@ export interface WorkerSettings {
   name: string;
   cacheDir: string;
   token?: string;
+  /** Members trained side by side (default 1). */
+  slots?: number;
 }
 
 /** Starts `chorus worker --backend cpu` (token in the environment, as documented). */
 export function spawnWorker(settings: WorkerSettings): ChorusProcess {
   return new ChorusProcess(
     `worker ${settings.name}`,
-    ['worker', '--coordinator', settings.coordinatorUrl, '--backend', 'cpu', '--name', settings.name],
+    [
+      'worker',
+      '--coordinator',
+      settings.coordinatorUrl,
+      '--backend',
+      'cpu',
+      '--name',
+      settings.name,
+      ...(settings.slots !== undefined ? ['--slots', String(settings.slots)] : []),
+    ],
     {
       CHORUS_WORKER_TOKEN: settings.token ?? WORKER_TOKEN,
       CHORUS_CACHE_DIR: settings.cacheDir,

@@ -6,13 +6,16 @@ import {
   ADMIN_TOKEN,
   api,
   connectWorker,
+  createFakeClock,
   expectEventually,
   handshake,
   withCoordinator,
   type WorkerSocket,
 } from './testing/harness';
 
-const fixture = withCoordinator();
+// The coordinator measures a holder's speed from its progress over wall time: this clock is moved by hand.
+const clock = createFakeClock();
+const fixture = withCoordinator({ clock: clock.now });
 
 const tiny = {
   dataset: 'synthetic',
@@ -53,16 +56,23 @@ function record<E extends 'member:handover' | 'work:available'>(worker: WorkerSo
   return seen;
 }
 
-/** Metrics at `step` with the given speed; waits until the database shows them. */
-async function progress(worker: WorkerSocket, lease: LeaseRef, step: number, samplesPerSecond: number) {
-  const ack = await worker.emitWithAck('metrics', {
-    ...lease,
-    points: [{ step, epoch: 0, loss: 1, accuracy: 0.5, samplesPerSecond }],
-  });
-  expect(ack).toEqual({ ok: true });
+/**
+ * Metrics at `from`, then at `to` after `seconds` on the coordinator's clock (what it measures
+ * the holder's speed from; the samples/s the worker reports are deliberately high). Waits until
+ * the database shows them.
+ */
+async function progress(worker: WorkerSocket, lease: LeaseRef, from: number, to: number, seconds: number) {
+  for (const step of [from, to]) {
+    if (step === to) clock.advance(seconds * 1000);
+    const ack = await worker.emitWithAck('metrics', {
+      ...lease,
+      points: [{ step, epoch: 0, loss: 1, accuracy: 0.5, samplesPerSecond: 1e6 }],
+    });
+    expect(ack).toEqual({ ok: true });
+  }
   await expectEventually(async () => {
     const m = await fixture.repos.members.get(lease.memberId);
-    expect(m?.step).toBe(step);
+    expect(m?.step).toBe(to);
   });
 }
 
@@ -79,11 +89,11 @@ describe('straggler handover', () => {
     const fastWoken = record(fast, 'work:available');
     const first = await claimOne(fast);
     const straggler = await claimOne(slow);
-    // The fast worker finished its member at 6,000 samples/s; the slow one trains at 20.
+    // The fast worker finished its member at 6,000 samples/s; the slow one trains 2 batches of 32 in 10 s.
     expect(await fast.emitWithAck('member:done', { ...leaseOf(first), samples: 600, seconds: 0.1 })).toEqual({
       ok: true,
     });
-    await progress(slow, leaseOf(straggler), 3, 20);
+    await progress(slow, leaseOf(straggler), 1, 3, 10);
 
     // Nothing is queued: the fast worker gets nothing now, and the slow one is asked to hand over.
     expect(await claim(fast)).toBeNull();
@@ -137,11 +147,11 @@ describe('straggler handover', () => {
     const asked = record(b, 'member:handover');
     const first = await claimOne(a);
     const second = await claimOne(b);
-    // Both train at about 1,000 samples/s: a handover would only cost time.
-    expect(await a.emitWithAck('member:done', { ...leaseOf(first), samples: 1000, seconds: 1 })).toEqual({
+    // a trained at 30 samples/s, b trains at 32 (2 batches of 32 in 2 s): a handover would only cost time.
+    expect(await a.emitWithAck('member:done', { ...leaseOf(first), samples: 30, seconds: 1 })).toEqual({
       ok: true,
     });
-    await progress(b, leaseOf(second), 2, 1100);
+    await progress(b, leaseOf(second), 1, 3, 2);
     expect(await claim(a)).toBeNull();
     // The claim above is answered after any handover request is sent; give the event time to arrive.
     await new Promise((r) => setTimeout(r, 200));

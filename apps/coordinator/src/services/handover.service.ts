@@ -12,7 +12,9 @@ import type { PlanService } from './plan.service';
  *
  * Rules:
  * - Only within a run where the idle worker completed members, so its speed on that workload is
- *   known (the mean samples/s of those members); the holder's speed is its latest reported one.
+ *   known (the mean samples/s of those members). The holder's speed is measured here, from the
+ *   member's progress over at least `minObserveMs` of wall time: the samples/s a worker reports
+ *   are per burst of steps, which overstate a worker that trains several members side by side.
  * - Only when the member would finish sooner by at least max(minGainSeconds, minGainShare of its
  *   remaining time on the holder), counting `costSeconds` for the checkpoint's round trip.
  * - A member is handed over at most once per coordinator lifetime (no ping-pong), and only one
@@ -30,6 +32,8 @@ export interface HandoverOptions {
   minGainShare?: number;
   /** How long an asked holder has to release the member, and the idle worker to take it. Default 30 s. */
   timeoutMs?: number;
+  /** Least wall time over which a holder's speed is measured before its member can move. Default 2 s. */
+  minObserveMs?: number;
 }
 
 export interface HandoverChoice {
@@ -52,9 +56,9 @@ export function chooseHandover(
   let best: (HandoverChoice & { gain: number }) | null = null;
   for (const candidate of candidates) {
     const remaining = remainingSamples(candidate);
-    if (!(remaining > 0) || !(candidate.samplesPerSecond > 0) || !(candidate.requesterSamplesPerSecond > 0))
-      continue;
-    const holderSeconds = remaining / candidate.samplesPerSecond;
+    const holderRate = candidate.samplesPerSecond ?? 0;
+    if (!(remaining > 0) || !(holderRate > 0) || !(candidate.requesterSamplesPerSecond > 0)) continue;
+    const holderSeconds = remaining / holderRate;
     const requesterSeconds = remaining / candidate.requesterSamplesPerSecond + options.costSeconds;
     const gain = holderSeconds - requesterSeconds;
     if (gain < Math.max(options.minGainSeconds, options.minGainShare * holderSeconds)) continue;
@@ -74,7 +78,16 @@ interface Asked {
   at: number;
 }
 
+/** Progress of a member under one lease, as the coordinator saw it arrive. */
+interface Observed {
+  attempt: number;
+  first: { at: number; step: number };
+  last: { at: number; step: number };
+}
+
 export interface HandoverService {
+  /** A held member reached `step` (its metrics arrived): the holder's speed is measured from these. */
+  observe(member: { id: string; attempt: number }, step: number): void;
   /** A worker found the queue empty: maybe ask a slower holder to hand a member over to it. */
   consider(workerId: string): Promise<void>;
   /** The member released by its holder for `workerId`, if one waits for it. */
@@ -105,6 +118,7 @@ export function createHandoverService(deps: {
     minGainShare: o.minGainShare ?? 0.1,
   };
   const timeoutMs = o.timeoutMs ?? 30_000;
+  const minObserveMs = o.minObserveMs ?? 2_000;
   const now = deps.now ?? Date.now;
   /** Asked holders, by member id. */
   const asked = new Map<string, Asked>();
@@ -112,6 +126,7 @@ export function createHandoverService(deps: {
   const reserved = new Map<string, { to: string; until: number }>();
   /** Members handed over (asked) at least once: never again. */
   const handovers = new Map<string, number>();
+  const observed = new Map<string, Observed>();
 
   const expire = (): void => {
     const t = now();
@@ -125,19 +140,24 @@ export function createHandoverService(deps: {
       // One handover at a time per worker, asked or released.
       if ([...asked.values()].some((a) => a.to === workerId)) return;
       if ([...reserved.values()].some((r) => r.to === workerId)) return;
-      const candidates = (await deps.repos.members.handoverCandidates(workerId)).filter(
+      const listed = (await deps.repos.members.handoverCandidates(workerId)).filter(
         (c) => !handovers.has(c.id),
       );
-      if (candidates.length === 0) return;
+      if (listed.length === 0) return;
       const remaining = new Map<string, number>();
-      for (const c of candidates) {
+      const candidates: HandoverCandidate[] = [];
+      for (const c of listed) {
+        const seen = observed.get(c.id);
+        if (seen === undefined || seen.attempt !== c.attempt) continue;
+        const seconds = (seen.last.at - seen.first.at) / 1000;
+        if (seconds * 1000 < minObserveMs) continue;
         const data = await deps.plans.forRun(c.runId);
         const total = data.plan.member(c.index).totalBatches;
-        const step = Math.min(c.step, total);
-        remaining.set(
-          c.id,
-          deps.plans.samplesThrough(data, c.index, total) - deps.plans.samplesThrough(data, c.index, step),
-        );
+        const through = (step: number) => deps.plans.samplesThrough(data, c.index, Math.min(step, total));
+        const step = Math.max(c.step, seen.last.step);
+        remaining.set(c.id, through(total) - through(step));
+        const rate = (through(seen.last.step) - through(seen.first.step)) / seconds;
+        candidates.push({ ...c, step, samplesPerSecond: rate });
       }
       const choice = chooseHandover(candidates, (c) => remaining.get(c.id) ?? 0, limits);
       if (choice === null) return;
@@ -169,6 +189,14 @@ export function createHandoverService(deps: {
       );
     },
 
+    observe(member, step) {
+      const at = now();
+      const seen = observed.get(member.id);
+      if (seen === undefined || seen.attempt !== member.attempt) {
+        observed.set(member.id, { attempt: member.attempt, first: { at, step }, last: { at, step } });
+      } else if (step >= seen.last.step) seen.last = { at, step };
+    },
+
     reservedFor(workerId) {
       expire();
       for (const [id, r] of reserved) if (r.to === workerId) return id;
@@ -195,6 +223,7 @@ export function createHandoverService(deps: {
     forget(memberId) {
       reserved.delete(memberId);
       asked.delete(memberId);
+      observed.delete(memberId);
     },
 
     count(memberId) {

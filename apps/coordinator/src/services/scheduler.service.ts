@@ -40,6 +40,8 @@ export interface Scheduler {
    * lease table when it knows the lease, else from the database.
    */
   requireKnownLease(workerId: string, lease: LeaseRef): Promise<KnownLease>;
+  /** Metrics of a held member arrived, up to `step` (straggler handover measures speeds from these). */
+  progressed(member: KnownLease, step: number): void;
   /** The member completed: its lease is over (the table forgets it). */
   completed(memberId: string): void;
   /** Renews the listed leases; returns those the worker no longer holds. */
@@ -232,6 +234,10 @@ export function createScheduler(deps: {
       if (known) return known;
       const { id, runId, index, attempt } = await requireLease(workerId, lease);
       return { id, runId, index, attempt, workerId };
+    },
+
+    progressed(member, step) {
+      handover?.observe(member, step);
     },
 
     completed(memberId) {

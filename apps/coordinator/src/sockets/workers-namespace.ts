@@ -149,6 +149,7 @@ export function registerWorkersNamespace(
     on('metrics', MetricsMessageSchema, async (message) => {
       const member = await scheduler.requireKnownLease(workerId, message);
       deps.metrics.add(member, workerId, message.points);
+      scheduler.progressed(member, Math.max(...message.points.map((p) => p.step)));
       return {};
     });
 

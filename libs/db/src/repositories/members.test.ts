@@ -298,7 +298,7 @@ describe('member leases', () => {
     ).toBeNull();
   });
 
-  it("lists handover candidates: others' live, measured members in runs the requester completed members of", async () => {
+  it("lists handover candidates: others' live members in runs the requester completed members of", async () => {
     const run = await newRun(3);
     const runIds = [run.id];
     const done = await members.claimNext({ workerId: 'fast', leaseMs: 60_000, runIds });
@@ -324,9 +324,15 @@ describe('member leases', () => {
     });
     await members.complete(lease(done!, 'fast'));
     const candidates = (await members.handoverCandidates('fast')).filter((c) => c.runId === run.id);
-    // The unmeasured member (no speed yet) and the requester's own are not candidates.
-    expect(unmeasured).not.toBeNull();
-    expect(candidates).toEqual([
+    // The requester's own member is no candidate; one without metrics yet is, with no speed.
+    expect(candidates).toHaveLength(2);
+    expect(candidates.find((c) => c.id === unmeasured!.id)).toMatchObject({
+      workerId: 'w0',
+      step: 0,
+      samplesPerSecond: null,
+      requesterSamplesPerSecond: 900,
+    });
+    expect(candidates.filter((c) => c.id === slow!.id)).toEqual([
       {
         id: slow!.id,
         runId: run.id,

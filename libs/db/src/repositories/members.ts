@@ -25,8 +25,8 @@ export interface HandoverCandidate {
   workerId: string;
   /** Steps trained (= the plan offset reached), as last recorded. */
   step: number;
-  /** Its holder's latest training speed. */
-  samplesPerSecond: number;
+  /** Its holder's latest reported training speed (null before any metrics). */
+  samplesPerSecond: number | null;
   /** The requesting worker's mean speed over the members of this run it completed. */
   requesterSamplesPerSecond: number;
 }
@@ -122,14 +122,14 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
     },
 
     /**
-     * Members of running runs that other workers hold under a live lease and train at a known
-     * speed, in runs where `workerId` completed members (so its speed there is known too).
+     * Members of running runs that other workers hold under a live lease, in runs where
+     * `workerId` completed members (so its speed there is known).
      */
     handoverCandidates(workerId: string): Promise<HandoverCandidate[]> {
       const now = clock();
       return prisma.$queryRaw<HandoverCandidate[]>`
         SELECT m."id", m."runId", m."index", m."attempt", m."workerId", m."step",
-               m."samplesPerSecond", own.rate AS "requesterSamplesPerSecond"
+               m."samplesPerSecond"::float8 AS "samplesPerSecond", own.rate AS "requesterSamplesPerSecond"
           FROM "Member" AS m
           JOIN "Run" AS r ON r."id" = m."runId" AND r."status" = 'running'
           JOIN (SELECT "runId", avg("samplesPerSecond")::float8 AS rate
@@ -139,7 +139,6 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
          WHERE m."status" IN ('leased', 'running')
            AND m."workerId" <> ${workerId}
            AND m."leaseExpiresAt" >= ${now}::timestamp(3)
-           AND m."samplesPerSecond" > 0
          ORDER BY m."id"`;
     },
 
