@@ -1,13 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '@chorus/models';
 import { memberModelSpec, parseRunConfig, type Assignment, type CheckpointMessage } from '@chorus/protocol';
-import { expectEventually, startFakeCoordinator, type FakeCoordinator } from './test-server';
-import { startWorker, type WorkerHandle } from './worker';
+import { expectEventually, startFakeCoordinator, startTestWorker, type FakeCoordinator } from './test-server';
 
 /**
  * Straggler handover (`member:handover` → checkpoint where training got to → `member:release`)
@@ -46,8 +42,7 @@ const logged = (msg: string, memberId: string) =>
   logs.filter((l) => l['msg'] === msg && l['memberId'] === memberId);
 
 let coordinator: FakeCoordinator;
-let cacheDir: string;
-let worker: WorkerHandle;
+let stop: (() => Promise<void>) | undefined;
 let perEpoch: number;
 
 const of: FakeCoordinator['of'] = (event, memberId) => coordinator.of(event, memberId);
@@ -67,25 +62,10 @@ const probabilities = (memberId: string, round: number, split: string) => {
 beforeAll(async () => {
   coordinator = await startFakeCoordinator({ token: TOKEN, config });
   perEpoch = member('x').totalBatches / config.epochs;
-  cacheDir = await mkdtemp(join(tmpdir(), 'chorus-handover-test-'));
-  worker = await startWorker({
-    coordinatorUrl: coordinator.url,
-    token: TOKEN,
-    backend: 'cpu',
-    cacheDir,
-    logger,
-    heartbeatMs: 100,
-    pollMs: 60_000,
-    metricsIntervalMs: 50,
-    planChunkSize: 16,
-  });
+  ({ stop } = await startTestWorker(coordinator, TOKEN, logger, { heartbeatMs: 100 }));
 });
 
-afterAll(async () => {
-  await worker?.close();
-  await coordinator?.close();
-  await rm(cacheDir, { recursive: true, force: true });
-});
+afterAll(() => stop?.());
 
 describe('member handover', () => {
   it('ignores a handover of another attempt, of a member it does not hold, or after the last batch', async () => {

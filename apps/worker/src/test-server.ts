@@ -1,5 +1,9 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import { bundleSha256, encodeDatasetBundle, loadDataset, planShards, prepareRunData } from '@chorus/data';
 import {
@@ -23,6 +27,7 @@ import {
   type WorkerHandshake,
   type WorkerToCoordinatorEvents,
 } from '@chorus/protocol';
+import { startWorker, type WorkerHandle } from './worker';
 
 /**
  * A real socket.io server speaking the `/workers` side of the protocol, for tests that need only
@@ -267,4 +272,37 @@ export async function startFakeCoordinator(options: {
     close: () => io.close(),
   };
   return fake;
+}
+
+/**
+ * A real worker on the cpu backend against `coordinator`, tuned for tests (fast heartbeats and
+ * metrics, small plan chunks, no polling), with a cache directory of its own; `stop()` closes the
+ * worker and the coordinator and removes the directory.
+ */
+export async function startTestWorker(
+  coordinator: FakeCoordinator,
+  token: string,
+  logger: Logger,
+  options: { heartbeatMs?: number } = {},
+): Promise<{ worker: WorkerHandle; stop: () => Promise<void> }> {
+  const cacheDir = await mkdtemp(join(tmpdir(), 'chorus-worker-test-'));
+  const worker = await startWorker({
+    coordinatorUrl: coordinator.url,
+    token,
+    backend: 'cpu',
+    cacheDir,
+    logger,
+    heartbeatMs: options.heartbeatMs ?? 100,
+    pollMs: 60_000,
+    metricsIntervalMs: 50,
+    planChunkSize: 16,
+  });
+  return {
+    worker,
+    stop: async () => {
+      await worker.close();
+      await coordinator.close();
+      await rm(cacheDir, { recursive: true, force: true });
+    },
+  };
 }

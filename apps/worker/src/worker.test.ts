@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,8 +11,8 @@ import {
   type PredictionsMessage,
   type RunConfig,
 } from '@chorus/protocol';
-import { expectEventually, startFakeCoordinator, type FakeCoordinator } from './test-server';
-import { startWorker, type WorkerHandle } from './worker';
+import { expectEventually, startFakeCoordinator, startTestWorker, type FakeCoordinator } from './test-server';
+import type { WorkerHandle } from './worker';
 
 /**
  * The worker against a scripted coordinator (test-server.ts `startFakeCoordinator`): a real
@@ -28,7 +25,7 @@ const HEARTBEAT_MS = 100;
 const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
 
 let coordinator: FakeCoordinator;
-let cacheDir: string;
+let stop: (() => Promise<void>) | undefined;
 let worker: WorkerHandle;
 
 const config: RunConfig = parseRunConfig({
@@ -53,25 +50,10 @@ const offer = (a: Assignment): void => coordinator.offer(a);
 
 beforeAll(async () => {
   coordinator = await startFakeCoordinator({ token: TOKEN, config });
-  cacheDir = await mkdtemp(join(tmpdir(), 'chorus-worker-test-'));
-  worker = await startWorker({
-    coordinatorUrl: coordinator.url,
-    token: TOKEN,
-    backend: 'cpu',
-    cacheDir,
-    logger,
-    heartbeatMs: HEARTBEAT_MS,
-    pollMs: 60_000,
-    metricsIntervalMs: 50,
-    planChunkSize: 16,
-  });
+  ({ worker, stop } = await startTestWorker(coordinator, TOKEN, logger, { heartbeatMs: HEARTBEAT_MS }));
 });
 
-afterAll(async () => {
-  await worker?.close();
-  await coordinator?.close();
-  await rm(cacheDir, { recursive: true, force: true });
-});
+afterAll(() => stop?.());
 
 const probabilities = (p: Record<string, unknown>) => {
   const bytes = p['probabilities'] as Uint8Array;
