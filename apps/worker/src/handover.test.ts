@@ -136,7 +136,10 @@ describe('member handover', () => {
     expect(of('predictions', 'hand-0')).toHaveLength(0);
     expect(of('member:done', 'hand-0')).toHaveLength(0);
     expect(of('member:failed', 'hand-0')).toHaveLength(0);
-    expect(logged('member handed over', 'hand-0')[0]).toMatchObject({ planOffset: p });
+    // The worker logs the handover once the release is acknowledged, a moment after it arrived here.
+    await expectEventually(() =>
+      expect(logged('member handed over', 'hand-0')[0]).toMatchObject({ planOffset: p }),
+    );
 
     // The slot is free again: it asks for work without being told there is some.
     const released = coordinator.received.indexOf(of('member:release', 'hand-0')[0] as never);
