@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { withTestDatabase } from '@chorus/db/testing';
 import { RunResultSchema } from '@chorus/protocol';
 import {
@@ -9,15 +9,12 @@ import {
   launchRun,
   request,
   spawnWorker,
-  startCoordinator,
-  startWorker,
-  tempDir,
   waitForRunEnd,
+  withCluster,
   WORKER_TOKEN,
-  type CoordinatorProcess,
 } from './support/cluster';
 import { within } from './support/eventually';
-import { ChorusProcess, dumpProcessOutput, killAll } from './support/processes';
+import { ChorusProcess } from './support/processes';
 import { verifyCompletedRun } from './support/verify';
 
 /**
@@ -26,44 +23,20 @@ import { verifyCompletedRun } from './support/verify';
  */
 
 const db = withTestDatabase();
-let coordinator: CoordinatorProcess;
-let workers: ChorusProcess[] = [];
-const dirs: Array<{ remove: () => Promise<void> }> = [];
 const WORKER_NAMES = ['e2e-a', 'e2e-b'];
-
-beforeAll(async () => {
-  const dataDir = await tempDir('chorus-e2e-data-');
-  dirs.push(dataDir);
-  coordinator = await startCoordinator({ databaseUrl: db.connectionString, dataDir: dataDir.path });
-  workers = await Promise.all(
-    WORKER_NAMES.map(async (name) => {
-      const cache = await tempDir(`chorus-e2e-cache-${name}-`);
-      dirs.push(cache);
-      return startWorker({ coordinatorUrl: coordinator.url, name, cacheDir: cache.path });
-    }),
-  );
-});
-
-beforeEach((ctx) => {
-  ctx.onTestFailed(() => console.error(dumpProcessOutput()));
-});
-
-afterAll(async () => {
-  await killAll();
-  for (const dir of dirs) await dir.remove();
-});
+const cluster = withCluster(db, { workers: WORKER_NAMES });
 
 const small = { dataset: 'synthetic', model: 'mlp', epochs: 2, batchSize: 16, trainLimit: 600 } as const;
 
 describe('a cluster of real processes', () => {
   it('completes a two-worker run whose stored predictions, metrics and result agree', async () => {
-    const runId = await launchRun(coordinator.url, {
+    const runId = await launchRun(cluster.coordinator.url, {
       ...small,
       name: 'e2e two workers',
       members: 3,
       seed: 7,
     });
-    const run = await waitForRunEnd(() => coordinator.url, runId, 100_000);
+    const run = await waitForRunEnd(() => cluster.coordinator.url, runId, 100_000);
     await verifyCompletedRun(db.prisma, run);
 
     // Both worker processes trained members, each member on its first lease.
@@ -76,11 +49,10 @@ describe('a cluster of real processes', () => {
   });
 
   it('refuses a worker with a wrong token, which exits non-zero saying why, and the run goes on without it', async () => {
-    const runId = await launchRun(coordinator.url, { ...small, members: 2, seed: 8 });
-    const cache = await tempDir('chorus-e2e-cache-intruder-');
-    dirs.push(cache);
+    const runId = await launchRun(cluster.coordinator.url, { ...small, members: 2, seed: 8 });
+    const cache = await cluster.tempDir('chorus-e2e-cache-intruder-');
     const intruder = spawnWorker({
-      coordinatorUrl: coordinator.url,
+      coordinatorUrl: cluster.coordinator.url,
       name: 'e2e-intruder',
       cacheDir: cache.path,
       token: 'not-the-worker-token-0123456789',
@@ -95,27 +67,27 @@ describe('a cluster of real processes', () => {
     expect(stderr).not.toContain('not-the-worker-token'); // the token itself is never echoed
     expect(stderr).not.toMatch(/unexpected error|\n\s+at /); // a message, not a stack
 
-    const run = await waitForRunEnd(() => coordinator.url, runId, 100_000);
+    const run = await waitForRunEnd(() => cluster.coordinator.url, runId, 100_000);
     await verifyCompletedRun(db.prisma, run);
     expect(run.members.map((m) => m.attempt)).toEqual([1, 1]);
     // It never registered: no row, not listed, and the real workers are still up.
     expect(await db.prisma.worker.count({ where: { name: 'e2e-intruder' } })).toBe(0);
     const listed = await request<{ workers: Array<{ name: string; status: string }> }>(
-      coordinator.url,
+      cluster.coordinator.url,
       'GET',
       '/api/workers',
     );
     expect(listed.body.workers.map((w) => [w.name, w.status])).toEqual(
       WORKER_NAMES.map((n) => [n, 'online']),
     );
-    expect(workers.every((w) => w.running)).toBe(true);
+    expect([...cluster.workers.values()].every((w) => w.running)).toBe(true);
   });
 
   it('answers 401 to admin and worker routes without the right token', async () => {
     const before = await db.prisma.run.count();
     const config = { ...small, members: 2 };
     for (const token of [undefined, 'wrong-admin-token-0123456789', WORKER_TOKEN]) {
-      const res = await request<{ ok: boolean; code: string }>(coordinator.url, 'POST', '/api/runs', {
+      const res = await request<{ ok: boolean; code: string }>(cluster.coordinator.url, 'POST', '/api/runs', {
         body: config,
         ...(token !== undefined ? { token } : {}),
       });
@@ -128,37 +100,37 @@ describe('a cluster of real processes', () => {
     expect(run).toBeDefined();
     const runId = run?.id ?? '';
     for (const token of [undefined, WORKER_TOKEN]) {
-      const res = await request(coordinator.url, 'POST', `/api/runs/${runId}/cancel`, {
+      const res = await request(cluster.coordinator.url, 'POST', `/api/runs/${runId}/cancel`, {
         ...(token !== undefined ? { token } : {}),
       });
       expect(res.status, `cancel with token ${token ?? '(none)'}`).toBe(401);
     }
-    expect((await getRun(coordinator.url, runId)).status).toBe('completed');
+    expect((await getRun(cluster.coordinator.url, runId)).status).toBe('completed');
     // With the admin token the same request gets past authentication (and is refused for its state).
     expect(
-      (await request(coordinator.url, 'POST', `/api/runs/${runId}/cancel`, { token: ADMIN_TOKEN })).status,
+      (await request(cluster.coordinator.url, 'POST', `/api/runs/${runId}/cancel`, { token: ADMIN_TOKEN }))
+        .status,
     ).toBe(409);
 
     // Dataset bundles and checkpoints are for workers only.
     const sha = run?.datasetSha256 ?? '';
     for (const token of [undefined, ADMIN_TOKEN]) {
-      const res = await request(coordinator.url, 'GET', `/api/datasets/${sha}`, {
+      const res = await request(cluster.coordinator.url, 'GET', `/api/datasets/${sha}`, {
         ...(token !== undefined ? { token } : {}),
       });
       expect(res.status, `dataset with token ${token ?? '(none)'}`).toBe(401);
     }
     expect(
-      (await request(coordinator.url, 'GET', `/api/datasets/${sha}`, { token: WORKER_TOKEN })).status,
+      (await request(cluster.coordinator.url, 'GET', `/api/datasets/${sha}`, { token: WORKER_TOKEN })).status,
     ).toBe(200);
     const checkpoint = await db.prisma.checkpoint.findFirst({ where: { member: { runId } } });
     expect(checkpoint).not.toBeNull();
     const checkpointPath = `/api/checkpoints/${checkpoint?.memberId}/${checkpoint?.epoch}`;
-    expect((await request(coordinator.url, 'GET', checkpointPath)).status).toBe(401);
+    expect((await request(cluster.coordinator.url, 'GET', checkpointPath)).status).toBe(401);
   });
 
   it('`chorus run --wait --json` launches a run and prints its result with the runId', async () => {
-    const dir = await tempDir('chorus-e2e-config-');
-    dirs.push(dir);
+    const dir = await cluster.tempDir('chorus-e2e-config-');
     const configFile = join(dir.path, 'run.json');
     await writeFile(configFile, JSON.stringify({ ...small, name: 'e2e chorus run', members: 2, seed: 11 }));
     const cli = new ChorusProcess(
@@ -166,7 +138,7 @@ describe('a cluster of real processes', () => {
       [
         'run',
         '--coordinator',
-        coordinator.url,
+        cluster.coordinator.url,
         '--token',
         ADMIN_TOKEN,
         '--config',
@@ -185,7 +157,7 @@ describe('a cluster of real processes', () => {
     expect(runId).toEqual(expect.any(String));
     expect(RunResultSchema.strict().parse(result)).toEqual(result);
 
-    const run = await getRun(coordinator.url, runId as string);
+    const run = await getRun(cluster.coordinator.url, runId as string);
     expect(run.config).toMatchObject({ name: 'e2e chorus run', members: 2, seed: 11, dataset: 'synthetic' });
     expect(run.result).toEqual(result);
     await verifyCompletedRun(db.prisma, run);

@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { withTestDatabase } from '@chorus/db/testing';
-import {
-  launchRun,
-  request,
-  startCoordinator,
-  startWorker,
-  tempDir,
-  waitForRunEnd,
-  type CoordinatorProcess,
-} from './support/cluster';
+import { launchRun, request, startCoordinator, waitForRunEnd, withCluster } from './support/cluster';
 import { expectEventually, within } from './support/eventually';
-import { dumpProcessOutput, killAll, type ChorusProcess } from './support/processes';
+import type { ChorusProcess } from './support/processes';
 import { verifyCompletedRun } from './support/verify';
 
 /**
@@ -20,39 +12,15 @@ import { verifyCompletedRun } from './support/verify';
  */
 
 const db = withTestDatabase();
-let coordinator: CoordinatorProcess;
-let dataDir: string;
-const workers: ChorusProcess[] = [];
 const WORKER_NAMES = ['e2e-restart-a', 'e2e-restart-b'];
-const dirs: Array<{ remove: () => Promise<void> }> = [];
-
-beforeAll(async () => {
-  const data = await tempDir('chorus-e2e-data-');
-  dirs.push(data);
-  dataDir = data.path;
-  coordinator = await startCoordinator({ databaseUrl: db.connectionString, dataDir });
-  for (const name of WORKER_NAMES) {
-    const cache = await tempDir(`chorus-e2e-cache-${name}-`);
-    dirs.push(cache);
-    workers.push(await startWorker({ coordinatorUrl: coordinator.url, name, cacheDir: cache.path }));
-  }
-});
-
-beforeEach((ctx) => {
-  ctx.onTestFailed(() => console.error(dumpProcessOutput()));
-});
-
-afterAll(async () => {
-  await killAll();
-  for (const dir of dirs) await dir.remove();
-});
+const cluster = withCluster(db, { workers: WORKER_NAMES });
 
 const connections = (worker: ChorusProcess) =>
   worker.jsonLines().filter((l) => l.msg === 'connected to the coordinator').length;
 
 describe('the coordinator restarted mid-run', () => {
   it('comes back on the same database and data dir; the workers reconnect and the run completes', async () => {
-    const runId = await launchRun(coordinator.url, {
+    const runId = await launchRun(cluster.coordinator.url, {
       name: 'e2e coordinator restart',
       dataset: 'synthetic',
       model: 'mlp',
@@ -80,7 +48,7 @@ describe('the coordinator restarted mid-run', () => {
       { intervalMs: 50, what: 'both members training, one past its first checkpoint' },
     );
 
-    const first = coordinator;
+    const first = cluster.coordinator;
     first.process.signal('SIGTERM');
     const exit = await within(first.process.exited, 30_000, 'the coordinator exits after SIGTERM');
     expect(exit, first.process.tail()).toEqual({ code: 0, signal: null });
@@ -92,23 +60,24 @@ describe('the coordinator restarted mid-run', () => {
     expect(atRestart.status, 'the run was still going when the coordinator stopped').toBe('running');
     expect(atRestart.members.every((m) => m.status !== 'completed')).toBe(true);
 
-    coordinator = await startCoordinator({
+    cluster.coordinator = await startCoordinator({
       databaseUrl: db.connectionString,
-      dataDir,
+      dataDir: cluster.dataDir,
       port: first.port,
       label: 'coordinator (restarted)',
     });
-    expect(coordinator.url).toBe(first.url);
+    expect(cluster.coordinator.url).toBe(first.url);
 
-    const run = await waitForRunEnd(() => coordinator.url, runId, 120_000);
+    const run = await waitForRunEnd(() => cluster.coordinator.url, runId, 120_000);
     await verifyCompletedRun(db.prisma, run);
 
     // The same two worker processes finished it: still running, connected to both coordinators,
     // and online again for the new one.
+    const workers = [...cluster.workers.values()];
     expect(workers.map((w) => w.running)).toEqual([true, true]);
     for (const worker of workers) expect(connections(worker), worker.label).toBeGreaterThanOrEqual(2);
     const listed = await request<{ workers: Array<{ name: string; status: string }> }>(
-      coordinator.url,
+      cluster.coordinator.url,
       'GET',
       '/api/workers',
     );
@@ -119,7 +88,9 @@ describe('the coordinator restarted mid-run', () => {
     expect(run.members.every((m) => m.workerId !== null && ids.includes(m.workerId))).toBe(true);
     // The new coordinator served the run from the bundle in the data dir (not rebuilt from the dataset).
     expect(
-      coordinator.process.jsonLines().filter((l) => String(l.msg).startsWith('dataset bundle missing')),
+      cluster.coordinator.process
+        .jsonLines()
+        .filter((l) => String(l.msg).startsWith('dataset bundle missing')),
     ).toEqual([]);
   });
 });

@@ -1,14 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { withTestDatabase } from '@chorus/db/testing';
-import {
-  launchRun,
-  startCoordinator,
-  startWorker,
-  tempDir,
-  waitForRunEnd,
-  type CoordinatorProcess,
-} from './support/cluster';
-import { dumpProcessOutput, killAll, type ChorusProcess } from './support/processes';
+import { launchRun, waitForRunEnd, withCluster } from './support/cluster';
 import { verifyCompletedRun } from './support/verify';
 
 /**
@@ -20,38 +12,12 @@ import { verifyCompletedRun } from './support/verify';
  */
 
 const db = withTestDatabase();
-let coordinator: CoordinatorProcess;
-const workers = new Map<string, ChorusProcess>();
-const dirs: Array<{ remove: () => Promise<void> }> = [];
-
-beforeAll(async () => {
-  const dataDir = await tempDir('chorus-e2e-data-');
-  dirs.push(dataDir);
-  coordinator = await startCoordinator({
-    databaseUrl: db.connectionString,
-    dataDir: dataDir.path,
-    handover: true,
-  });
-  for (const [name, slots] of [
-    ['e2e-busy', 3],
-    ['e2e-free', 1],
-  ] as const) {
-    const cache = await tempDir(`chorus-e2e-cache-${name}-`);
-    dirs.push(cache);
-    workers.set(
-      name,
-      await startWorker({ coordinatorUrl: coordinator.url, name, cacheDir: cache.path, slots }),
-    );
-  }
-});
-
-beforeEach((ctx) => {
-  ctx.onTestFailed(() => console.error(dumpProcessOutput()));
-});
-
-afterAll(async () => {
-  await killAll();
-  for (const dir of dirs) await dir.remove();
+const cluster = withCluster(db, {
+  workers: [
+    { name: 'e2e-busy', slots: 3 },
+    { name: 'e2e-free', slots: 1 },
+  ],
+  handover: true,
 });
 
 describe('a slower worker’s member', () => {
@@ -59,7 +25,7 @@ describe('a slower worker’s member', () => {
     // About 10 s of training per member on an idle core (synthetic, 1,800 rows, mini-batches of 1):
     // at a third of that speed, what is left of busy's members gains far more than a handover costs.
     const epochs = 12;
-    const runId = await launchRun(coordinator.url, {
+    const runId = await launchRun(cluster.coordinator.url, {
       name: 'e2e handover',
       dataset: 'synthetic',
       model: 'mlp',
@@ -69,14 +35,14 @@ describe('a slower worker’s member', () => {
       batchSize: 1,
       seed: 7,
     });
-    const run = await waitForRunEnd(() => coordinator.url, runId, 180_000);
+    const run = await waitForRunEnd(() => cluster.coordinator.url, runId, 180_000);
     await verifyCompletedRun(db.prisma, run);
 
     const free = await db.prisma.worker.findFirstOrThrow({ where: { name: 'e2e-free' } });
     const moved = run.members.filter((m) => m.attempt > 1);
     expect(moved.length, 'a member was handed over').toBeGreaterThanOrEqual(1);
-    const busyLog = workers.get('e2e-busy')!.jsonLines();
-    const freeLog = workers.get('e2e-free')!.jsonLines();
+    const busyLog = cluster.workers.get('e2e-busy')!.jsonLines();
+    const freeLog = cluster.workers.get('e2e-free')!.jsonLines();
     for (const member of moved) {
       expect(member).toMatchObject({ status: 'completed', attempt: 2, workerId: free.id });
       // "busy" stopped it after some batches and said so …

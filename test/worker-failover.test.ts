@@ -1,16 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { withTestDatabase } from '@chorus/db/testing';
-import {
-  getRun,
-  launchRun,
-  startCoordinator,
-  startWorker,
-  tempDir,
-  waitForRunEnd,
-  type CoordinatorProcess,
-} from './support/cluster';
+import { getRun, launchRun, waitForRunEnd, withCluster } from './support/cluster';
 import { expectEventually } from './support/eventually';
-import { dumpProcessOutput, killAll, type ChorusProcess } from './support/processes';
 import { verifyCompletedRun } from './support/verify';
 
 /**
@@ -20,38 +11,14 @@ import { verifyCompletedRun } from './support/verify';
  */
 
 const db = withTestDatabase();
-let coordinator: CoordinatorProcess;
-const workers = new Map<string, ChorusProcess>();
-const dirs: Array<{ remove: () => Promise<void> }> = [];
-
-beforeAll(async () => {
-  const dataDir = await tempDir('chorus-e2e-data-');
-  dirs.push(dataDir);
-  coordinator = await startCoordinator({ databaseUrl: db.connectionString, dataDir: dataDir.path });
-  await Promise.all(
-    ['e2e-kill-a', 'e2e-kill-b'].map(async (name) => {
-      const cache = await tempDir(`chorus-e2e-cache-${name}-`);
-      dirs.push(cache);
-      workers.set(name, await startWorker({ coordinatorUrl: coordinator.url, name, cacheDir: cache.path }));
-    }),
-  );
-});
-
-beforeEach((ctx) => {
-  ctx.onTestFailed(() => console.error(dumpProcessOutput()));
-});
-
-afterAll(async () => {
-  await killAll();
-  for (const dir of dirs) await dir.remove();
-});
+const cluster = withCluster(db, { workers: ['e2e-kill-a', 'e2e-kill-b'] });
 
 describe('a worker killed mid-run', () => {
   it('has its member resumed from the checkpoint by the other worker, and the run completes', async () => {
     // Every member trains on all 1800 rows in mini-batches of 2: 900 steps an epoch, long enough
     // to kill a worker between its member's first checkpoint and its last.
     const epochs = 3;
-    const runId = await launchRun(coordinator.url, {
+    const runId = await launchRun(cluster.coordinator.url, {
       name: 'e2e worker killed',
       dataset: 'synthetic',
       model: 'mlp',
@@ -76,10 +43,11 @@ describe('a worker killed mid-run', () => {
       90_000,
       { intervalMs: 25, what: 'a member has a checkpoint and is still training' },
     );
-    const victimProcess = workers.get(victim.worker.name);
+    const victimProcess = cluster.workers.get(victim.worker.name);
     if (!victimProcess) throw new Error(`no worker process named ${victim.worker.name}`);
     expect(await victimProcess.kill()).toEqual({ code: null, signal: 'SIGKILL' });
-    const [survivorName, survivorProcess] = [...workers].find(([name]) => name !== victim.worker.name) ?? [];
+    const [survivorName, survivorProcess] =
+      [...cluster.workers].find(([name]) => name !== victim.worker.name) ?? [];
     if (!survivorName || !survivorProcess) throw new Error('no surviving worker');
 
     // What the database holds for the member at the moment its worker died.
@@ -90,7 +58,8 @@ describe('a worker killed mid-run', () => {
         predictions: { select: { split: true, round: true, updatedAt: true } },
       },
     });
-    const totalBatches = (await getRun(coordinator.url, runId)).members[victim.index]?.totalBatches ?? NaN;
+    const totalBatches =
+      (await getRun(cluster.coordinator.url, runId)).members[victim.index]?.totalBatches ?? NaN;
     const perEpoch = totalBatches / epochs;
     expect(atKill.status, 'the member was killed before it finished').not.toBe('completed');
     expect(atKill.attempt).toBe(1);
@@ -98,7 +67,7 @@ describe('a worker killed mid-run', () => {
     expect(checkpoint.planOffset).toBe((checkpoint.epoch + 1) * perEpoch);
     expect(checkpoint.planOffset, 'work was left after the checkpoint').toBeLessThan(totalBatches);
 
-    const run = await waitForRunEnd(() => coordinator.url, runId, 100_000);
+    const run = await waitForRunEnd(() => cluster.coordinator.url, runId, 100_000);
     await verifyCompletedRun(db.prisma, run);
 
     // The member was leased a second time, to the surviving worker; the other member only once.

@@ -1,9 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { RunConfigInput } from '@chorus/protocol';
 import { expectEventually } from './eventually';
-import { ChorusProcess } from './processes';
+import { ChorusProcess, dumpProcessOutput, killAll } from './processes';
 
 /**
  * A Chorus cluster made of real processes: `chorus coordinator` on a test database and
@@ -117,6 +118,64 @@ export async function startWorker(settings: WorkerSettings): Promise<ChorusProce
 export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** A test file's cluster (`withCluster`): filled in by its beforeAll. */
+export interface Cluster {
+  /** The coordinator process; a test that restarts it puts the new one here. */
+  coordinator: CoordinatorProcess;
+  /** The worker processes by name, in the order asked for. */
+  workers: Map<string, ChorusProcess>;
+  /** The coordinator's data dir. */
+  dataDir: string;
+  /** A temporary directory removed when the file's tests are over. */
+  tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }>;
+}
+
+/**
+ * For the tests of one file: a coordinator process on `db` with a temporary data dir, and the
+ * named workers connected to it, each with a cache dir of its own. Every process's output is
+ * printed when a test fails; everything is killed and removed after the file's tests.
+ */
+export function withCluster(
+  db: { readonly connectionString: string },
+  options: { workers: ReadonlyArray<string | { name: string; slots?: number }>; handover?: boolean },
+): Cluster {
+  const dirs: Array<{ remove: () => Promise<void> }> = [];
+  const keep = async (prefix: string) => {
+    const dir = await tempDir(prefix);
+    dirs.push(dir);
+    return dir;
+  };
+  const cluster = { workers: new Map(), tempDir: keep } as unknown as Cluster;
+  beforeAll(async () => {
+    cluster.dataDir = (await keep('chorus-e2e-data-')).path;
+    cluster.coordinator = await startCoordinator({
+      databaseUrl: db.connectionString,
+      dataDir: cluster.dataDir,
+      ...(options.handover !== undefined && { handover: options.handover }),
+    });
+    const specs = options.workers.map((w) => (typeof w === 'string' ? { name: w } : w));
+    const started = await Promise.all(
+      specs.map(async ({ name, slots }) =>
+        startWorker({
+          coordinatorUrl: cluster.coordinator.url,
+          name,
+          cacheDir: (await keep(`chorus-e2e-cache-${name}-`)).path,
+          ...(slots !== undefined && { slots }),
+        }),
+      ),
+    );
+    specs.forEach(({ name }, i) => cluster.workers.set(name, started[i] as ChorusProcess));
+  });
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => console.error(dumpProcessOutput()));
+  });
+  afterAll(async () => {
+    await killAll();
+    for (const dir of dirs) await dir.remove();
+  });
+  return cluster;
 }
 
 // --- HTTP -------------------------------------------------------------------------------------
