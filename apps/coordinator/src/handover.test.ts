@@ -3,7 +3,6 @@ import type { HandoverCandidate } from '@chorus/db';
 import type { Assignment, LeaseRef } from '@chorus/protocol';
 import { chooseHandover } from './services/handover.service';
 import {
-  ADMIN_TOKEN,
   api,
   connectWorker,
   createFakeClock,
@@ -11,6 +10,10 @@ import {
   handshake,
   withCoordinator,
   type WorkerSocket,
+  cancelRun,
+  claimAssignment,
+  launchRun,
+  leaseOf,
 } from './testing/harness';
 
 // The coordinator measures a holder's speed from its progress over wall time: this clock is moved by hand.
@@ -26,14 +29,7 @@ const tiny = {
   seed: 5,
 } as const;
 
-async function launch(members: number): Promise<string> {
-  const created = await api<{ id: string }>(fixture.coordinator, 'POST', '/api/runs', {
-    token: ADMIN_TOKEN,
-    body: { ...tiny, members },
-  });
-  expect(created.status).toBe(201);
-  return created.body.id;
-}
+const launch = (members: number): Promise<string> => launchRun(fixture.coordinator, { ...tiny, members });
 
 async function claim(worker: WorkerSocket): Promise<Assignment | null> {
   const answer = await worker.emitWithAck('member:request', {});
@@ -41,13 +37,7 @@ async function claim(worker: WorkerSocket): Promise<Assignment | null> {
   return answer.assignment;
 }
 
-async function claimOne(worker: WorkerSocket): Promise<Assignment> {
-  const a = await claim(worker);
-  if (a === null) throw new Error('expected an assignment');
-  return a;
-}
-
-const leaseOf = (a: Assignment): LeaseRef => ({ memberId: a.memberId, attempt: a.attempt });
+const claimOne = claimAssignment;
 
 /** Events of one kind a scripted worker received. */
 function record<E extends 'member:handover' | 'work:available'>(worker: WorkerSocket, event: E): unknown[] {
@@ -76,9 +66,7 @@ async function progress(worker: WorkerSocket, lease: LeaseRef, from: number, to:
   });
 }
 
-async function cancel(runId: string): Promise<void> {
-  await api(fixture.coordinator, 'POST', `/api/runs/${runId}/cancel`, { token: ADMIN_TOKEN });
-}
+const cancel = (runId: string): Promise<void> => cancelRun(fixture.coordinator, runId);
 
 describe('straggler handover', () => {
   it('an idle faster worker takes over a slower worker’s member from a checkpoint taken on request', async () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadDataset, prepareRunData } from '@chorus/data';
-import { parseRunConfig, type Assignment, type LeaseRef } from '@chorus/protocol';
+import { parseRunConfig, type LeaseRef } from '@chorus/protocol';
 import {
-  ADMIN_TOKEN,
   api,
   bytesOf,
   connectWorker,
@@ -13,6 +12,10 @@ import {
   WORKER_TOKEN,
   withCoordinator,
   type WorkerSocket,
+  cancelRun,
+  claimAssignment,
+  launchRun,
+  leaseOf,
 } from './testing/harness';
 
 const clock = createFakeClock();
@@ -28,23 +31,8 @@ const tiny = {
   seed: 5,
 } as const;
 
-async function launch(members: number): Promise<string> {
-  const created = await api<{ id: string }>(fixture.coordinator, 'POST', '/api/runs', {
-    token: ADMIN_TOKEN,
-    body: { ...tiny, members },
-  });
-  expect(created.status).toBe(201);
-  return created.body.id;
-}
-
-async function claim(worker: WorkerSocket): Promise<Assignment> {
-  const answer = await worker.emitWithAck('member:request', {});
-  if (!answer.ok || !answer.assignment)
-    throw new Error(`expected an assignment, got ${JSON.stringify(answer)}`);
-  return answer.assignment;
-}
-
-const leaseOf = (a: Assignment): LeaseRef => ({ memberId: a.memberId, attempt: a.attempt });
+const launch = (members: number): Promise<string> => launchRun(fixture.coordinator, { ...tiny, members });
+const claim = claimAssignment;
 
 /** One metrics message and one plan request about a lease (the messages checked in memory). */
 async function readOnlyAnswers(worker: WorkerSocket, lease: LeaseRef, step: number) {
@@ -56,10 +44,7 @@ async function readOnlyAnswers(worker: WorkerSocket, lease: LeaseRef, step: numb
   return [metrics.ok ? 'ok' : metrics.code, plan.ok ? 'ok' : plan.code];
 }
 
-/** Each test ends its runs, so no member of one test is claimable in the next. */
-async function cancel(runId: string): Promise<void> {
-  await api(fixture.coordinator, 'POST', `/api/runs/${runId}/cancel`, { token: ADMIN_TOKEN });
-}
+const cancel = (runId: string): Promise<void> => cancelRun(fixture.coordinator, runId);
 
 describe('messages about members a worker does not hold, and bad predictions', () => {
   it('are refused with nothing stored, while other workers are still served', async () => {

@@ -8,13 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { createRepositories, type PrismaClient, type Repositories } from '@chorus/db';
 import { withTestDatabase } from '@chorus/db/testing';
 import {
   PROTOCOL_VERSION,
   WORKERS_NAMESPACE,
+  type Assignment,
   type CoordinatorToWorkerEvents,
+  type LeaseRef,
   type WorkerHandshake,
   type WorkerToCoordinatorEvents,
 } from '@chorus/protocol';
@@ -182,3 +184,32 @@ export function bytesOf(
 ): Uint8Array<ArrayBuffer> {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
+
+/** Launches a run with the admin token (the test fails unless it is created); its id. */
+export async function launchRun(
+  coordinator: RunningCoordinator,
+  config: Record<string, unknown>,
+): Promise<string> {
+  const created = await api<{ id: string }>(coordinator, 'POST', '/api/runs', {
+    token: ADMIN_TOKEN,
+    body: config,
+  });
+  expect(created.status).toBe(201);
+  return created.body.id;
+}
+
+/** Cancels a run with the admin token (tests end their runs, so none of their members is claimable later). */
+export async function cancelRun(coordinator: RunningCoordinator, runId: string): Promise<void> {
+  await api(coordinator, 'POST', `/api/runs/${runId}/cancel`, { token: ADMIN_TOKEN });
+}
+
+/** The scripted worker's next member; throws when it is refused or gets none. */
+export async function claimAssignment(worker: WorkerSocket): Promise<Assignment> {
+  const answer = await worker.emitWithAck('member:request', {});
+  if (!answer.ok || !answer.assignment)
+    throw new Error(`expected an assignment, got ${JSON.stringify(answer)}`);
+  return answer.assignment;
+}
+
+/** The lease an assignment grants. */
+export const leaseOf = (a: Assignment): LeaseRef => ({ memberId: a.memberId, attempt: a.attempt });
