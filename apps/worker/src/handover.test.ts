@@ -151,19 +151,7 @@ describe('member handover', () => {
 
   it('resumes from the handover checkpoint exactly as if never interrupted (Adam, dropout)', async () => {
     const c = coordinator.checkpoints.get('hand-0/0') as CheckpointMessage;
-    coordinator.offer(
-      member('hand-0b', {
-        attempt: 2,
-        planOffset: c.planOffset,
-        epoch: c.epoch,
-        checkpoint: {
-          epoch: c.epoch,
-          step: c.step,
-          planOffset: c.planOffset,
-          url: '/api/checkpoints/hand-0/0',
-        },
-      }),
-    );
+    coordinator.offer(member('hand-0b', { attempt: 2, ...coordinator.resumption('hand-0/0') }));
     await expectEventually(() => expect(of('member:done', 'hand-0b')).toHaveLength(1), 60_000);
     expect(of('plan:next', 'hand-0b')[0]?.payload).toMatchObject({ offset: c.planOffset, attempt: 2 });
     const points = of('metrics', 'hand-0b').flatMap((r) => r.payload['points'] as Array<{ step: number }>);
@@ -205,25 +193,12 @@ describe('member handover', () => {
   });
 
   it('a handover before training starts releases at the start offset without a checkpoint', async () => {
-    const c = coordinator.checkpoints.get('ref-0/0') as CheckpointMessage;
     // Hold the checkpoint download until the worker has read the handover.
     coordinator.onCheckpointDownload = async () => {
       handover('late-0', 2);
       await expectEventually(() => expect(logged('member handover requested', 'late-0')).toHaveLength(1));
     };
-    coordinator.offer(
-      member('late-0', {
-        attempt: 2,
-        planOffset: c.planOffset,
-        epoch: c.epoch,
-        checkpoint: {
-          epoch: c.epoch,
-          step: c.step,
-          planOffset: c.planOffset,
-          url: '/api/checkpoints/ref-0/0',
-        },
-      }),
-    );
+    coordinator.offer(member('late-0', { attempt: 2, ...coordinator.resumption('ref-0/0') }));
     await expectEventually(() => expect(of('member:release', 'late-0')).toHaveLength(1), 60_000);
     coordinator.onCheckpointDownload = null;
     expect(of('member:release', 'late-0')[0]?.payload).toEqual({

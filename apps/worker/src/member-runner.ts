@@ -107,9 +107,10 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
   try {
     const data = await abortable(ctx.data.get(a), signal);
     const { inputShape, numClasses } = data.dataset;
-    model = buildModel({ ...modelConfig(a), inputShape, numClasses });
+    const built = buildModel({ ...modelConfig(a), inputShape, numClasses });
+    model = built;
 
-    const start = await resumePoint(ctx, model, log, signal);
+    const start = await resumePoint(ctx, built, log, signal);
     const { epochs } = a.config;
     if (a.totalBatches % epochs !== 0) {
       throw new ChorusError(
@@ -132,6 +133,19 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
     let step = start.step;
     // The plan offset of the member's latest checkpoint the coordinator acknowledged.
     let checkpointed = start.planOffset;
+    /** A checkpoint at the plan offset reached, taken in `epoch`. */
+    const sendCheckpoint = async (epoch: number, optimizer: boolean): Promise<void> => {
+      const checkpoint = await saveCheckpoint(built, { optimizer });
+      // An exact-length copy on its own ArrayBuffer: what goes on the wire is exactly the container.
+      await send('checkpoint', {
+        ...lease,
+        epoch,
+        step,
+        planOffset: plan.offset,
+        weights: new Uint8Array(checkpoint),
+      });
+      checkpointed = plan.offset;
+    };
     let samples = 0;
     let seconds = 0;
     const trainData = { x: data.train.x, y: data.train.y, inputShape, numClasses };
@@ -161,16 +175,7 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
       if (plan.offset < epochEnd) {
         // Stopped short: only a handover does that (a plan ending early throws).
         const planOffset = plan.offset;
-        if (planOffset > checkpointed) {
-          const checkpoint = await saveCheckpoint(model, { optimizer: true });
-          await send('checkpoint', {
-            ...lease,
-            epoch,
-            step,
-            planOffset,
-            weights: new Uint8Array(checkpoint),
-          });
-        }
+        if (planOffset > checkpointed) await sendCheckpoint(epoch, true);
         await send('member:release', { ...lease, planOffset });
         log.info({ epoch, step, planOffset }, 'member handed over');
         return 'handed-over';
@@ -193,16 +198,7 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
       }
       // After the last epoch nothing trains from the checkpoint again (a resume only reports the
       // member done): its weights and step suffice, without the optimizer state (Adam: 3× the size).
-      const checkpoint = await saveCheckpoint(model, { optimizer: epoch < epochs - 1 });
-      // An exact-length copy on its own ArrayBuffer: what goes on the wire is exactly the container.
-      await send('checkpoint', {
-        ...lease,
-        epoch,
-        step,
-        planOffset: plan.offset,
-        weights: new Uint8Array(checkpoint),
-      });
-      checkpointed = plan.offset;
+      await sendCheckpoint(epoch, epoch < epochs - 1);
       log.info(
         { epoch, step, loss: stats.loss, accuracy: stats.accuracy, samplesPerSecond: rate(stats) },
         'epoch done',

@@ -126,6 +126,11 @@ export interface FakeCoordinator {
   of(event: ReceivedMessage['event'], memberId?: string): ReceivedMessage[];
   /** Attempt 1 of member `memberIndex` from its first batch, unless `extra` says otherwise. */
   assignment(memberIndex: number, memberId: string, extra?: Partial<Assignment>): Assignment;
+  /**
+   * The fields of an assignment that resumes from the checkpoint stored under `key`
+   * (`<memberId>/<epoch>`), as the coordinator fills them in.
+   */
+  resumption(key: string): Pick<Assignment, 'planOffset' | 'epoch' | 'checkpoint'>;
   /** Queues an assignment and tells the workers. */
   offer(a: Assignment): void;
   /** Sends an event to every connected worker. */
@@ -263,6 +268,12 @@ export async function startFakeCoordinator(options: {
       checkpoint: null,
       ...extra,
     }),
+    resumption: (key) => {
+      const c = fake.checkpoints.get(key);
+      if (c === undefined) throw new Error(`no checkpoint ${key}`);
+      const { epoch, step, planOffset } = c;
+      return { planOffset, epoch, checkpoint: { epoch, step, planOffset, url: `/api/checkpoints/${key}` } };
+    },
     offer: (a) => {
       memberIndex.set(a.memberId, a.memberIndex);
       queue.push(a);

@@ -132,17 +132,7 @@ describe('worker', () => {
 
   it('resumes from a checkpoint at its plan offset, not from step 0', async () => {
     const first = coordinator.checkpoints.get('member-0/0') as CheckpointMessage;
-    const a = assignment(0, 'member-0b', {
-      attempt: 2,
-      planOffset: first.planOffset,
-      epoch: 1,
-      checkpoint: {
-        epoch: 0,
-        step: first.step,
-        planOffset: first.planOffset,
-        url: '/api/checkpoints/member-0/0',
-      },
-    });
+    const a = assignment(0, 'member-0b', { attempt: 2, ...coordinator.resumption('member-0/0') });
     offer(a);
     await expectEventually(() => expect(of('member:done', 'member-0b')).toHaveLength(1), 60_000);
     expect(of('plan:next', 'member-0b')[0]?.payload).toMatchObject({ offset: first.planOffset, attempt: 2 });
@@ -177,15 +167,9 @@ describe('worker', () => {
     // mlp: 4 hidden layers + output, kernel and bias each, m and v each.
     expect(decoded.training?.optimizer?.slots).toHaveLength(20);
 
-    const resumeFrom = (memberId: string, url: string) =>
-      assignment(0, memberId, {
-        model,
-        attempt: 2,
-        planOffset: first.planOffset,
-        epoch: 1,
-        checkpoint: { epoch: 0, step: first.step, planOffset: first.planOffset, url },
-      });
-    offer(resumeFrom('adam-0b', '/api/checkpoints/adam-0/0'));
+    const resumeFrom = (memberId: string, key: string) =>
+      assignment(0, memberId, { model, attempt: 2, ...coordinator.resumption(key) });
+    offer(resumeFrom('adam-0b', 'adam-0/0'));
     await expectEventually(() => expect(of('member:done', 'adam-0b')).toHaveLength(1), 60_000);
     const predictions = (memberId: string, round: number, split: string) =>
       probabilities(
@@ -216,12 +200,12 @@ describe('worker', () => {
     expect(final.weights.length * 2.5).toBeLessThan(first.weights.length); // no m and v: a third of the size
     const points = of('metrics', 'adam-0b').flatMap((r) => r.payload['points'] as Array<{ step: number }>);
     expect(Math.min(...points.map((p) => p.step))).toBeGreaterThan(first.step);
-    expect(points.at(-1)?.step).toBe(resumeFrom('x', '').totalBatches);
+    expect(points.at(-1)?.step).toBe(resumeFrom('x', 'adam-0/0').totalBatches);
 
     // A checkpoint of the older weights-only format still resumes, with a fresh optimizer: close to
     // the uninterrupted member, no longer identical.
     coordinator.checkpoints.set('legacy-0/0', { ...first, weights: new Uint8Array(decoded.weights) });
-    offer(resumeFrom('adam-0c', '/api/checkpoints/legacy-0/0'));
+    offer(resumeFrom('adam-0c', 'legacy-0/0'));
     await expectEventually(() => expect(of('member:done', 'adam-0c')).toHaveLength(1), 60_000);
     expect(of('member:failed', 'adam-0c')).toHaveLength(0);
     expect(predictions('adam-0c', 1, 'test')).not.toEqual(predictions('adam-0', 1, 'test'));
