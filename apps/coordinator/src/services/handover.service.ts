@@ -70,10 +70,8 @@ export function chooseHandover(
   return choice;
 }
 
+/** A holder asked to hand a member over to worker `to`, at time `at`. */
 interface Asked {
-  memberId: string;
-  attempt: number;
-  from: string;
   to: string;
   at: number;
 }
@@ -98,7 +96,7 @@ export interface HandoverService {
   released(memberId: string): void;
   /** The member was claimed, completed or failed: any request or reservation for it is over. */
   forget(memberId: string): void;
-  /** Handovers of this member so far (they do not count as failed attempts). */
+  /** Handovers of this member so far: 0 or 1 (they do not count as failed attempts). */
   count(memberId: string): number;
 }
 
@@ -124,8 +122,8 @@ export function createHandoverService(deps: {
   const asked = new Map<string, Asked>();
   /** Released members waiting for their worker, by member id. */
   const reserved = new Map<string, { to: string; until: number }>();
-  /** Members handed over (asked) at least once: never again. */
-  const handovers = new Map<string, number>();
+  /** Members handed over (asked), which are never asked again. */
+  const handedOver = new Set<string>();
   const observed = new Map<string, Observed>();
 
   const expire = (): void => {
@@ -141,7 +139,7 @@ export function createHandoverService(deps: {
       if ([...asked.values()].some((a) => a.to === workerId)) return;
       if ([...reserved.values()].some((r) => r.to === workerId)) return;
       const listed = (await deps.repos.members.handoverCandidates(workerId)).filter(
-        (c) => !handovers.has(c.id),
+        (c) => !handedOver.has(c.id),
       );
       if (listed.length === 0) return;
       const remaining = new Map<string, number>();
@@ -162,14 +160,8 @@ export function createHandoverService(deps: {
       const choice = chooseHandover(candidates, (c) => remaining.get(c.id) ?? 0, limits);
       if (choice === null) return;
       const { candidate } = choice;
-      asked.set(candidate.id, {
-        memberId: candidate.id,
-        attempt: candidate.attempt,
-        from: candidate.workerId,
-        to: workerId,
-        at: now(),
-      });
-      handovers.set(candidate.id, (handovers.get(candidate.id) ?? 0) + 1);
+      asked.set(candidate.id, { to: workerId, at: now() });
+      handedOver.add(candidate.id);
       deps.logger.info(
         {
           runId: candidate.runId,
@@ -227,7 +219,7 @@ export function createHandoverService(deps: {
     },
 
     count(memberId) {
-      return handovers.get(memberId) ?? 0;
+      return handedOver.has(memberId) ? 1 : 0;
     },
   };
 }
