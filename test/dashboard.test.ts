@@ -111,6 +111,17 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(`${dashboardUrl}${path}`, { waitUntil: 'domcontentloaded' });
+    // The whole streamed document is here now, but a page's content may still sit in a hidden
+    // segment behind its loading fallback, not yet revealed and hydrated; a click or key before
+    // React has hydrated a control is lost (CI once clicked Compute too early and waited 30 s for
+    // nothing). React marks each element it hydrates with its props (a `__reactProps$…` key): wait
+    // until every control in the document has them.
+    await page.waitForFunction(
+      `[...document.querySelectorAll('button, input, select, textarea')].every((el) =>
+        Object.keys(el).some((key) => key.startsWith('__reactProps$')))`,
+      undefined,
+      { timeout: 60_000 },
+    );
     (page as Page & { errors?: string[] }).errors = errors;
     return page;
   };
