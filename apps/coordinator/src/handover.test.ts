@@ -148,6 +148,67 @@ describe('straggler handover', () => {
     b.close();
     await cancel(runId);
   });
+
+  it('remembers across restarts that a member was asked for, and the attempt its handover granted', async () => {
+    const runId = await launch(2);
+    const fastHello = handshake({ slots: 1, name: 'fast' });
+    const slowHello = handshake({ slots: 1, name: 'slow' });
+    let fast = await connectWorker(fixture.coordinator, fastHello);
+    let slow = await connectWorker(fixture.coordinator, slowHello);
+    let asked = record(slow, 'member:handover');
+    const first = await claimOne(fast);
+    const straggler = await claimOne(slow);
+    expect(await fast.emitWithAck('member:done', { ...leaseOf(first), samples: 600, seconds: 0.1 })).toEqual({
+      ok: true,
+    });
+    await progress(slow, leaseOf(straggler), 1, 3, 10);
+    expect(await claim(fast)).toBeNull();
+    await expectEventually(() => expect(asked).toHaveLength(1));
+
+    // Restart before the holder answers: both workers reconnect, the holder still training.
+    await fixture.restart();
+    fast = await connectWorker(fixture.coordinator, fastHello);
+    slow = await connectWorker(fixture.coordinator, { ...slowHello, activeMembers: [straggler.memberId] });
+    asked = record(slow, 'member:handover');
+    // The new coordinator measures the holder as slow again, yet does not ask a second time.
+    await progress(slow, leaseOf(straggler), 3, 5, 10);
+    expect(await claim(fast)).toBeNull();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(asked).toHaveLength(0);
+    // The holder answers the first request now: the member is handed over (one lease credited).
+    expect(
+      await slow.emitWithAck('checkpoint', {
+        ...leaseOf(straggler),
+        epoch: 0,
+        step: 5,
+        planOffset: 5,
+        weights: Uint8Array.from([1]),
+      }),
+    ).toEqual({ ok: true });
+    expect(await slow.emitWithAck('member:release', { ...leaseOf(straggler), planOffset: 5 })).toEqual({
+      ok: true,
+    });
+    slow.close();
+
+    // After another restart, the member fails on three more leases before its run fails: its
+    // first lease ended by a handover, which is not a failure.
+    await fixture.restart();
+    fast = await connectWorker(fixture.coordinator, fastHello);
+    for (const attempt of [2, 3, 4]) {
+      const a = await claimOne(fast);
+      expect(a).toMatchObject({ memberId: straggler.memberId, attempt });
+      expect(
+        await fast.emitWithAck('member:failed', { ...leaseOf(a), error: `model exploded #${attempt}` }),
+      ).toEqual({ ok: true, requeued: attempt < 4 });
+    }
+    expect(await fixture.repos.runs.get(runId)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(
+        new RegExp(`member ${straggler.memberIndex} failed 3 times.*model exploded #4`),
+      ),
+    });
+    fast.close();
+  });
 });
 
 describe('chooseHandover', () => {

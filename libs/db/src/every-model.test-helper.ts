@@ -68,6 +68,8 @@ export async function exerciseEveryModel(prisma: PrismaClient): Promise<Prisma.M
       workerId: worker.id,
       leaseExpiresAt: at,
       attempt: 1,
+      handoverAskedAt: at,
+      handovers: 1,
       valAccuracy: 0.875,
     },
   });
@@ -81,6 +83,8 @@ export async function exerciseEveryModel(prisma: PrismaClient): Promise<Prisma.M
     status: 'leased',
     leaseExpiresAt: at,
     attempt: 1,
+    handoverAskedAt: at,
+    handovers: 1,
     step: 0,
     planOffset: 0,
     valAccuracy: 0.875,

@@ -17,10 +17,15 @@ import type { PlanService } from './plan.service';
  *   are per burst of steps, which overstate a worker that trains several members side by side.
  * - Only when the member would finish sooner by at least max(minGainSeconds, minGainShare of its
  *   remaining time on the holder), counting `costSeconds` for the checkpoint's round trip.
- * - A member is handed over at most once per coordinator lifetime (no ping-pong), and only one
- *   handover at a time goes to a worker. A holder that does not answer within `timeoutMs` (an
- *   older worker) keeps its member.
- * - A handover is not a failure: the failure budget of the member grows by one per handover.
+ * - A member is handed over at most once (no ping-pong), and only one handover at a time goes to a
+ *   worker. A holder that does not answer within `timeoutMs` (an older worker) keeps its member.
+ * - A handover is not a failure: the lease it ends grants the member one more attempt.
+ *
+ * What must outlive the coordinator is stored with the member (libs/db members.askHandover and
+ * handOver): that its holder was asked (it is never asked again), and the attempt a handover
+ * granted. What is kept here in memory (requests in flight, reservations, measured speeds) only
+ * lasts `timeoutMs` or one lease, and a restart merely forgets a handover in progress: the member
+ * then returns to the queue like any other.
  */
 
 export interface HandoverOptions {
@@ -96,8 +101,6 @@ export interface HandoverService {
   released(memberId: string): void;
   /** The member was claimed, completed or failed: any request or reservation for it is over. */
   forget(memberId: string): void;
-  /** Handovers of this member so far: 0 or 1 (they do not count as failed attempts). */
-  count(memberId: string): number;
 }
 
 export function createHandoverService(deps: {
@@ -122,8 +125,6 @@ export function createHandoverService(deps: {
   const asked = new Map<string, Asked>();
   /** Released members waiting for their worker, by member id. */
   const reserved = new Map<string, { to: string; until: number }>();
-  /** Members handed over (asked), which are never asked again. */
-  const handedOver = new Set<string>();
   const observed = new Map<string, Observed>();
 
   const expire = (): void => {
@@ -138,9 +139,7 @@ export function createHandoverService(deps: {
       // One handover at a time per worker, asked or released.
       if ([...asked.values()].some((a) => a.to === workerId)) return;
       if ([...reserved.values()].some((r) => r.to === workerId)) return;
-      const listed = (await deps.repos.members.handoverCandidates(workerId)).filter(
-        (c) => !handedOver.has(c.id),
-      );
+      const listed = await deps.repos.members.handoverCandidates(workerId);
       if (listed.length === 0) return;
       const remaining = new Map<string, number>();
       const candidates: HandoverCandidate[] = [];
@@ -160,8 +159,10 @@ export function createHandoverService(deps: {
       const choice = chooseHandover(candidates, (c) => remaining.get(c.id) ?? 0, limits);
       if (choice === null) return;
       const { candidate } = choice;
+      const lease = { memberId: candidate.id, workerId: candidate.workerId, attempt: candidate.attempt };
+      // Stored first: a member is asked once, also across restarts and coordinators.
+      if (!(await deps.repos.members.askHandover(lease))) return;
       asked.set(candidate.id, { to: workerId, at: now() });
-      handedOver.add(candidate.id);
       deps.logger.info(
         {
           runId: candidate.runId,
@@ -216,10 +217,6 @@ export function createHandoverService(deps: {
       reserved.delete(memberId);
       asked.delete(memberId);
       observed.delete(memberId);
-    },
-
-    count(memberId) {
-      return handedOver.has(memberId) ? 1 : 0;
     },
   };
 }

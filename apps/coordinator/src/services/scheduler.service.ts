@@ -15,7 +15,7 @@ import type { Notifiers } from '../notifications';
 import type { PlanService } from './plan.service';
 import type { RunService } from './run.service';
 
-/** A member that failed on this many leases fails its run. */
+/** A member that failed on this many leases fails its run (leases ended by a handover do not count). */
 export const MAX_ATTEMPTS = 3;
 
 export type RegisteredWorker = Pick<
@@ -279,7 +279,7 @@ export function createScheduler(deps: {
           'a released member has no checkpoint at its plan offset: it resumes from the latest one',
         );
       }
-      if (!(await repos.members.release({ memberId: member.id, workerId }))) return;
+      if (!(await repos.members.handOver({ memberId: member.id, workerId }))) return;
       logger.info(
         { runId: member.runId, member: member.index, from: workerId, planOffset },
         'member handed over',
@@ -296,7 +296,9 @@ export function createScheduler(deps: {
     async memberFailed(workerId, member, error) {
       leases.forget(member.id);
       handover?.forget(member.id);
-      if (member.attempt < MAX_ATTEMPTS + (handover?.count(member.id) ?? 0)) {
+      // Every lease is an attempt; those that ended by a handover were not failures.
+      const failures = member.attempt - member.handovers;
+      if (failures < MAX_ATTEMPTS) {
         await repos.members.release({ memberId: member.id, workerId });
         logger.warn(
           { runId: member.runId, member: member.index, attempt: member.attempt, error },
@@ -312,7 +314,7 @@ export function createScheduler(deps: {
       }
       await repos.members.fail({ memberId: member.id, workerId, error });
       await deps.runs.finish(member.runId, 'failed', {
-        error: `member ${member.index} failed ${member.attempt} times; last error: ${error}`,
+        error: `member ${member.index} failed ${failures} times; last error: ${error}`,
       });
       return { requeued: false };
     },

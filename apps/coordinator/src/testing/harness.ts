@@ -45,6 +45,11 @@ export interface CoordinatorFixture {
   readonly connectionString: string;
   /** For counting rows in assertions. */
   readonly prisma: PrismaClient;
+  /**
+   * Stops the coordinator and starts a new one with the same options on the same database and
+   * data dir (a restart: whatever it kept in memory is gone). Its URL changes; clients reconnect.
+   */
+  restart(): Promise<RunningCoordinator>;
 }
 
 /** A coordinator on a fresh migrated database for the tests of one file. */
@@ -53,11 +58,10 @@ export function withCoordinator(options: Partial<CoordinatorOptions> = {}): Coor
   let coordinator: RunningCoordinator | undefined;
   let repos: Repositories | undefined;
   let dataDir: string | undefined;
-  beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'chorus-coordinator-'));
-    coordinator = await startCoordinator({
+  const start = (dir: string) =>
+    startCoordinator({
       port: 0,
-      dataDir,
+      dataDir: dir,
       databaseUrl: db.connectionString,
       workerToken: WORKER_TOKEN,
       adminToken: ADMIN_TOKEN,
@@ -66,6 +70,9 @@ export function withCoordinator(options: Partial<CoordinatorOptions> = {}): Coor
       sweepIntervalMs: 30,
       ...options,
     });
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'chorus-coordinator-'));
+    coordinator = await start(dataDir);
     repos = createRepositories(db.prisma, options.clock ? { clock: options.clock } : {});
   });
   afterAll(async () => {
@@ -91,6 +98,12 @@ export function withCoordinator(options: Partial<CoordinatorOptions> = {}): Coor
     },
     get prisma() {
       return db.prisma;
+    },
+    async restart() {
+      const dir = ready(dataDir);
+      await ready(coordinator).close();
+      coordinator = await start(dir);
+      return coordinator;
     },
   };
 }

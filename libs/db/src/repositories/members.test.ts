@@ -114,7 +114,7 @@ describe('member leases', () => {
     });
   });
 
-  it('the sweeper expires leases and a departed worker’s members are released', async () => {
+  it('the sweeper expires leases, only those', async () => {
     const run = await newRun(3);
     const runIds = [run.id];
     const a = await members.claimNext({ workerId: 'gone', leaseMs: 1_000, runIds });
@@ -124,8 +124,11 @@ describe('member leases', () => {
     const expired = await members.expireLeases();
     expect(expired.map((m) => m.id).sort()).toEqual([a!.id, b!.id].sort());
     expect(expired.every((m) => m.status === 'pending' && m.workerId === null)).toBe(true);
-    expect((await members.releaseWorker('left')).map((m) => m.id)).toEqual([c!.id]);
-    expect((await members.listByRun(run.id)).map((m) => m.status)).toEqual(['pending', 'pending', 'pending']);
+    expect((await members.listByRun(run.id)).map((m) => [m.id, m.status])).toEqual([
+      [a!.id, 'pending'],
+      [b!.id, 'pending'],
+      [c!.id, 'leased'],
+    ]);
   });
 
   it('progress never goes backwards', async () => {
@@ -347,6 +350,54 @@ describe('member leases', () => {
     // An expired lease is no candidate.
     advance(61_000);
     expect((await members.handoverCandidates('fast')).filter((c) => c.runId === run.id)).toEqual([]);
+  });
+
+  it('asks for a handover once per member, and credits the lease it ends once', async () => {
+    const run = await newRun(2);
+    const runIds = [run.id];
+    const done = await members.claimNext({ workerId: 'fast', leaseMs: 60_000, runIds });
+    await members.recordProgress({
+      ...lease(done!, 'fast'),
+      step: 1,
+      epoch: 0,
+      planOffset: 1,
+      samples: 32,
+      samplesPerSecond: 900,
+    });
+    await members.complete(lease(done!, 'fast'));
+    const held = await members.claimNext({ workerId: 'slow', leaseMs: 60_000, runIds });
+    const candidates = async () =>
+      (await members.handoverCandidates('fast')).filter((c) => c.runId === run.id).map((c) => c.id);
+    expect(await candidates()).toEqual([held!.id]);
+
+    // Only the holder under its current attempt can be asked, and only once.
+    expect(await members.askHandover({ ...lease(held!, 'slow'), attempt: 2 })).toBe(false);
+    expect(await members.askHandover({ ...lease(held!, 'w'), attempt: 1 })).toBe(false);
+    expect(await members.askHandover({ ...lease(held!, 'slow'), attempt: 1 })).toBe(true);
+    expect(await members.askHandover({ ...lease(held!, 'slow'), attempt: 1 })).toBe(false);
+    expect(await members.get(held!.id)).toMatchObject({ handoverAskedAt: now, handovers: 0 });
+    expect(await candidates()).toEqual([]);
+
+    // The asked holder hands it back: queued again, one lease credited.
+    expect(await members.handOver(lease(held!, 'w'))).toBe(false);
+    expect(await members.handOver(lease(held!, 'slow'))).toBe(true);
+    expect(await members.get(held!.id)).toMatchObject({ status: 'pending', workerId: null, handovers: 1 });
+    // Never twice: a later lease handed back is a plain release.
+    const again = await members.claimNext({ workerId: 'w', leaseMs: 60_000, runIds });
+    expect(again).toMatchObject({ id: held!.id, attempt: 2 });
+    expect(await members.handOver(lease(held!, 'w'))).toBe(true);
+    expect(await members.get(held!.id)).toMatchObject({ status: 'pending', handovers: 1 });
+  });
+
+  it('a member handed back without being asked gets no credit', async () => {
+    const run = await newRun(1);
+    const m = await members.claimNext({ workerId: 'w', leaseMs: 60_000, runIds: [run.id] });
+    expect(await members.handOver(lease(m!, 'w'))).toBe(true);
+    expect(await members.get(m!.id)).toMatchObject({
+      status: 'pending',
+      handoverAskedAt: null,
+      handovers: 0,
+    });
   });
 });
 

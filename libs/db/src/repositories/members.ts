@@ -123,7 +123,8 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
 
     /**
      * Members of running runs that other workers hold under a live lease, in runs where
-     * `workerId` completed members (so its speed there is known).
+     * `workerId` completed members (so its speed there is known), and whose holder was never
+     * asked to hand them over (a member moves once at most).
      */
     handoverCandidates(workerId: string): Promise<HandoverCandidate[]> {
       const now = clock();
@@ -139,7 +140,26 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
          WHERE m."status" IN ('leased', 'running')
            AND m."workerId" <> ${workerId}
            AND m."leaseExpiresAt" >= ${now}::timestamp(3)
+           AND m."handoverAskedAt" IS NULL
          ORDER BY m."id"`;
+    },
+
+    /**
+     * Records that the holder of the member, under this attempt, is asked to hand it over: once
+     * per member, so false when it was asked before or the lease is gone (then nobody is asked).
+     */
+    async askHandover(lease: LeaseRef & { attempt: number }): Promise<boolean> {
+      const { count } = await prisma.member.updateMany({
+        where: {
+          id: lease.memberId,
+          workerId: lease.workerId,
+          attempt: lease.attempt,
+          status: { in: HELD },
+          handoverAskedAt: null,
+        },
+        data: { handoverAskedAt: clock() },
+      });
+      return count === 1;
     },
 
     /** Extends the lease while the worker still holds it; false when the lease was lost. */
@@ -156,14 +176,6 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
     expireLeases(): Promise<Member[]> {
       return prisma.member.updateManyAndReturn({
         where: { status: { in: HELD }, leaseExpiresAt: { lt: clock() } },
-        data: { status: 'pending', workerId: null, leaseExpiresAt: null },
-      });
-    },
-
-    /** A worker left (disconnect, shutdown): its members go back to the queue at once. */
-    releaseWorker(workerId: string): Promise<Member[]> {
-      return prisma.member.updateManyAndReturn({
-        where: { workerId, status: { in: HELD } },
         data: { status: 'pending', workerId: null, leaseExpiresAt: null },
       });
     },
@@ -271,12 +283,25 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
       return count === 1;
     },
 
-    get(id: string): Promise<Member | null> {
-      return prisma.member.findUnique({ where: { id } });
+    /**
+     * The holder hands the member back after it was asked to (askHandover): it returns to the
+     * queue, and the lease that ended counts as a handover, not as a failed attempt (`handovers`
+     * grows by one, once per member). A member released without being asked gets no such credit.
+     */
+    async handOver(lease: LeaseRef): Promise<boolean> {
+      const count = await prisma.$executeRaw`
+        UPDATE "Member"
+           SET "status" = 'pending', "workerId" = NULL, "leaseExpiresAt" = NULL,
+               "handovers" = CASE WHEN "handoverAskedAt" IS NOT NULL AND "handovers" = 0
+                                  THEN 1 ELSE "handovers" END
+         WHERE "id" = ${lease.memberId}
+           AND "workerId" = ${lease.workerId}
+           AND "status" IN ('leased', 'running')`;
+      return count === 1;
     },
 
-    getByIndex(runId: string, index: number): Promise<Member | null> {
-      return prisma.member.findUnique({ where: { runId_index: { runId, index } } });
+    get(id: string): Promise<Member | null> {
+      return prisma.member.findUnique({ where: { id } });
     },
 
     listByRun(runId: string): Promise<Member[]> {
