@@ -3,8 +3,30 @@ import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+/** Import restrictions shared by the blocks below (ARCHITECTURE.md, "Packages and their boundaries"). */
+const noTfjs = { group: ['@tensorflow/*'], message: 'This package must not depend on TensorFlow.js.' };
+const noPrisma = { name: '@prisma/client', message: 'Only libs/db talks to Prisma.' };
+const dbMessage =
+  'The dashboard reads the database only through @chorus/db/client (no PGlite, no migrations, nothing Next cannot bundle).';
+/** `@chorus/db` itself and its entries other than `allowed` (gitignore patterns: `!` re-includes). */
+const dbOnlyThrough = (allowed) => ({
+  group: ['@chorus/db/*', ...allowed.map((entry) => `!@chorus/db/${entry}`), '**/libs/db/**'],
+  message: dbMessage,
+});
+const dbRoot = { name: '@chorus/db', message: dbMessage };
+
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/.next/**', '**/.next-*/**', '**/dist/**', '.nx/**', '.chorus/**', 'test-artifacts/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/.next/**',
+      '**/.next-*/**',
+      '**/dist/**',
+      '.nx/**',
+      '.chorus/**',
+      'test-artifacts/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -13,7 +35,7 @@ export default tseslint.config(
     plugins: { '@nx': nx },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      // DESIGN.md's dependency rules, enforced from the Nx project tags in each package.json.
+      // The dependency rules of ARCHITECTURE.md, enforced from the Nx project tags in each package.json.
       '@nx/enforce-module-boundaries': [
         'error',
         {
@@ -36,8 +58,8 @@ export default tseslint.config(
     },
   },
   {
-    // DESIGN.md: libs/ensemble and libs/data import no tfjs, the dashboard imports no tfjs,
-    // and only libs/db imports the Prisma client.
+    // libs/ensemble and libs/data import no tfjs, the dashboard imports no tfjs, and only libs/db
+    // imports the Prisma client (ARCHITECTURE.md).
     files: ['libs/ensemble/**', 'libs/data/**', 'libs/protocol/**', 'apps/dashboard/**'],
     rules: {
       'no-restricted-imports': [
@@ -60,13 +82,39 @@ export default tseslint.config(
     },
   },
   {
-    // CONVENTIONS.md: environment variables are read in each app's env.ts only.
+    // Environment variables are read in each app's env.ts only (parseEnv, tested there).
     files: ['apps/**/*.ts', 'libs/**/*.ts'],
     ignores: ['**/env.ts', '**/*.test.ts'],
     rules: {
       'no-restricted-properties': [
         'error',
         { object: 'process', property: 'env', message: 'Read the environment in env.ts (parseEnv).' },
+      ],
+    },
+  },
+  {
+    // libs/db is storage only: the coordinator and the dashboard load it without TensorFlow.js.
+    files: ['libs/db/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noTfjs] }] },
+  },
+  {
+    // The dashboard reaches libs/db only through its `@chorus/db/client` entry. This block restates
+    // the dashboard's other restrictions: a later block's options replace an earlier one's.
+    files: ['apps/dashboard/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [noTfjs, dbOnlyThrough(['client'])], paths: [noPrisma, dbRoot] },
+      ],
+    },
+  },
+  {
+    // Its tests may also set up throwaway databases (`@chorus/db/testing`); they are never bundled.
+    files: ['apps/dashboard/**/*.test.ts', 'apps/dashboard/**/*.test.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [noTfjs, dbOnlyThrough(['client', 'testing'])], paths: [noPrisma, dbRoot] },
       ],
     },
   },
