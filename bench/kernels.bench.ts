@@ -334,7 +334,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    '\nReference (FINDINGS.md): PyTorch 1.13, 1 thread, same settings: sign-cnn 632/s, the small CNN 1,379/s.',
+    '\nReference (measured once, not by this script): PyTorch 1.13, 1 thread, same settings: sign-cnn 632/s, the small CNN 1,379/s.',
   );
 }
 

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
 /**
- * Debian's chromium driven by playwright-core (FINDINGS.md: `npx playwright install` cannot
- * download browsers here). `.ci/run` installs it; CHROMIUM_PATH points elsewhere.
+ * Debian's chromium driven by playwright-core (`npx playwright install` cannot download browsers
+ * on a machine without internet). `.ci/run` installs it; CHROMIUM_PATH points elsewhere.
  */
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 

@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 describe('chorus CLI', () => {
-  it('models --json lists every model with the Keras parameter counts of SEEDS.md', async () => {
+  it('models --json lists every model with its Keras parameter counts (model.summary)', async () => {
     const r = await chorus(['models', '--json']);
     expect(r.code).toBe(0);
     const models = JSON.parse(lastLine(r.stdout)) as { name: string; params: number; trainableParams: number }[];

@@ -1,8 +1,8 @@
 import type { LeaseRef, RunNotification } from '@chorus/protocol';
 
 /**
- * What the services tell connected clients. Sockets only notify (DESIGN.md): the database holds
- * the state, and a client that missed a notification refetches it.
+ * What the services tell connected clients. Sockets only notify (ARCHITECTURE.md, "Messages"): the
+ * database holds the state, and a client that missed a notification refetches it.
  */
 export interface WorkerNotifier {
   /** Work was queued: every connected worker may ask with `member:request`. */

@@ -29,15 +29,9 @@ import { PlanStream } from './plan-stream';
  * epoch `member:done`.
  *
  * `handover` (the coordinator's `member:handover`: a faster worker sits idle) stops training before
- * the next batch is pulled, so the plan offset is exactly the number of batches trained; metrics
- * are flushed, a checkpoint with optimizer state is sent at that offset unless the last
- * acknowledged one is already there (epoch = the epoch it lies in; no predictions for the partial
- * epoch), then `member:release`. The member resumes on another worker exactly where it stopped. A
- * handover arriving before training starts releases at the start offset once the dataset and the
- * checkpoint are in; one arriving after the last batch (the last epoch's predictions and
- * checkpoint) is ignored: the member ends with `member:done`. An epoch whose last batch was trained
- * always sends its predictions and checkpoint first: a resume at an epoch boundary starts with the
- * next round.
+ * the next batch is pulled, so the plan offset is exactly the number of batches trained; then the
+ * checkpoint and `member:release` follow as ARCHITECTURE.md ("Straggler handover") describes, edge
+ * cases included.
  *
  * `signal` aborts the member (lease revoked, worker shutting down): training stops after the step in
  * progress and nothing more is sent for it. A refusal meaning the lease is gone does the same, also

@@ -1,4 +1,4 @@
-// @chorus/db — the only package that talks to Prisma (DESIGN.md, "Storage").
+// @chorus/db — the only package that talks to Prisma (ARCHITECTURE.md, "Storage").
 // The client, the repositories and the run views (what @chorus/db/client exports), plus what needs
 // the file system or PGlite: migrations, the embedded and throwaway servers.
 export * from './client-only';

@@ -14,8 +14,9 @@ export interface ResolvedDatabase extends RunningDatabase {
 }
 
 /**
- * DESIGN.md's rule: with DATABASE_URL, that Postgres server; without it, embedded PGlite on
- * loopback with its data under `dataDir`. close() stops the embedded server (no-op otherwise).
+ * Which database (ARCHITECTURE.md, "Storage"): with DATABASE_URL, that Postgres server; without
+ * it, embedded PGlite on loopback with its data under `dataDir`. close() stops the embedded server
+ * (no-op otherwise).
  * Migrations are separate: call applyMigrations(connectionString) next.
  */
 export async function resolveDatabase(options: ResolveDatabaseOptions): Promise<ResolvedDatabase> {

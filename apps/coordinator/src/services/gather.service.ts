@@ -16,7 +16,7 @@ import { evaluationRows } from './evaluation-rows';
 import { createPredictionCache } from './prediction-cache';
 
 /**
- * Gathers the members' predictions and turns them into ensemble evaluations (DESIGN.md, step 5):
+ * Gathers the members' predictions and turns them into ensemble evaluations (ARCHITECTURE.md, "One run, distributed", step 5):
  * every stored probability array is validated first; evaluations of one run run one at a time.
  */
 export interface GatherService {

@@ -4,28 +4,12 @@ import type { WorkerNotifier } from '../notifications';
 import type { PlanService } from './plan.service';
 
 /**
- * Straggler handover. When a worker asks for work and the queue is empty, a member that a slower
- * worker trains may finish sooner on the idle one: the slower worker is asked (`member:handover`)
- * to stop after its current step, checkpoint and release the member (`member:release`); the
- * member is then reserved for the idle worker, which resumes it from that checkpoint — exactly,
- * since a checkpoint carries weights, step and optimizer state.
- *
- * Rules:
- * - Only within a run where the idle worker completed members, so its speed on that workload is
- *   known (the mean samples/s of those members). The holder's speed is measured here, from the
- *   member's progress over at least `minObserveMs` of wall time: the samples/s a worker reports
- *   are per burst of steps, which overstate a worker that trains several members side by side.
- * - Only when the member would finish sooner by at least max(minGainSeconds, minGainShare of its
- *   remaining time on the holder), counting `costSeconds` for the checkpoint's round trip.
- * - A member is handed over at most once (no ping-pong), and only one handover at a time goes to a
- *   worker. A holder that does not answer within `timeoutMs` (an older worker) keeps its member.
- * - A handover is not a failure: the lease it ends grants the member one more attempt.
- *
- * What must outlive the coordinator is stored with the member (libs/db members.askHandover and
- * handOver): that its holder was asked (it is never asked again), and the attempt a handover
- * granted. What is kept here in memory (requests in flight, reservations, measured speeds) only
- * lasts `timeoutMs` or one lease, and a restart merely forgets a handover in progress: the member
- * then returns to the queue like any other.
+ * Straggler handover: an idle, faster worker takes over a member from a slower one, from a
+ * checkpoint taken on request. When, how and with what limits is described once, in
+ * ARCHITECTURE.md ("Straggler handover"). Here: the choice (`chooseHandover`), and what lasts only
+ * seconds — requests in flight, reservations, the holders' measured speeds — kept in memory; what
+ * must outlive the coordinator (asked once, the attempt a handover grants) is stored with the
+ * member (libs/db members.askHandover and handOver).
  */
 
 export interface HandoverOptions {

@@ -18,8 +18,8 @@ export interface CoordinatorEventHandlers {
   onWorkersChanged?: () => void;
   /**
    * After every join, the first included: notifications may have been missed between the server
-   * render and the join, or while offline, so refetch from the database (DESIGN.md: sockets
-   * notify, the database remembers).
+   * render and the join, or while offline, so refetch from the database (sockets notify,
+   * the database remembers: ARCHITECTURE.md, "Messages").
    */
   onResync?: () => void;
   onState?: (state: ConnectionState) => void;

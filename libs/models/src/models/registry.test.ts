@@ -8,7 +8,7 @@ import { weightValues } from '../test-helpers';
 import { buildModel, describeModels, modelSpec } from './registry';
 import { inferShapes } from './spec';
 
-// SEEDS.md (Keras model.summary figures) and the classic architectures' own counts.
+// Keras model.summary figures of the same architectures, and the classic architectures' own counts.
 const EXPECTED: Record<ModelName, { params: number; trainable: number }> = {
   mlp: { params: 47_410, trainable: 47_410 },
   'fashion-dnn': { params: 1_195_018, trainable: 1_195_018 },

@@ -1,6 +1,6 @@
 /**
  * Chorus' kernels for the tfjs wasm backend (tfjs-backend-wasm 4.22, SIMD, one thread), which
- * make convnets train there, and fast. See DESIGN.md "Known constraints"; figures in
+ * make convnets train there, and fast (ARCHITECTURE.md, "Constraints that shaped the build"); figures in
  * bench/kernels.bench.ts. Each file says which identity its kernels use:
  *
  * - conv2d-grads.ts   Conv2DBackpropFilter (missing in stock) and Conv2DBackpropInput (slow in
