@@ -1,25 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hashBuildInputs } from './build-inputs';
 
 /**
  * Starts the dashboard as a Next.js production server in a child process (node side; not part
- * of the Next bundle). The app is built on first use, and again whenever its sources — or the
- * libs it imports — change: the build records a hash of them.
+ * of the Next bundle). The app is built on first use, and again whenever its sources — or those
+ * of the libs it imports — change: the build records a hash of them (dashboardSourceHash).
  */
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -56,35 +46,12 @@ export class DashboardError extends Error {
   override name = 'DashboardError';
 }
 
-/** A hash of everything that goes into the build: the app's sources and config, and the libs' sources. */
+/**
+ * A hash of everything that goes into the build: the app's sources and config, and the sources of
+ * the workspace packages it imports (found by reading the imports: build-inputs.ts).
+ */
 export function dashboardSourceHash(): string {
-  const hash = createHash('sha256');
-  const roots = [
-    join(DASHBOARD_DIR, 'src'),
-    join(DASHBOARD_DIR, 'next.config.mjs'),
-    join(DASHBOARD_DIR, 'package.json'),
-    join(REPO_ROOT, 'libs/protocol/src'),
-    join(REPO_ROOT, 'libs/ensemble/src'),
-    join(REPO_ROOT, 'libs/db/src'),
-    join(REPO_ROOT, 'package-lock.json'),
-  ];
-  const files: string[] = [];
-  const walk = (path: string) => {
-    if (!existsSync(path)) return;
-    if (statSync(path).isDirectory()) {
-      for (const entry of readdirSync(path).sort()) walk(join(path, entry));
-    } else if (!/\.test\.tsx?$/.test(path)) {
-      files.push(path);
-    }
-  };
-  roots.forEach(walk);
-  for (const file of files) {
-    hash.update(relative(REPO_ROOT, file));
-    hash.update('\0');
-    hash.update(readFileSync(file));
-    hash.update('\0');
-  }
-  return hash.digest('hex');
+  return hashBuildInputs({ root: REPO_ROOT, appDir: DASHBOARD_DIR });
 }
 
 function nextBin(): string {
