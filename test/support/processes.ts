@@ -167,11 +167,6 @@ export class ChorusProcess {
 
 const registry = new Set<ChorusProcess>();
 
-/** Every process started by this test file that is still running. */
-export function liveProcesses(): ChorusProcess[] {
-  return [...registry].filter((p) => p.running);
-}
-
 /** SIGKILLs every process this file started and waits for them; forgets the exited ones. */
 export async function killAll(): Promise<void> {
   await Promise.all([...registry].map((p) => p.kill()));

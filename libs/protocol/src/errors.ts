@@ -36,10 +36,3 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
 export function httpStatusFor(code: ErrorCode): number {
   return HTTP_STATUS[code];
 }
-
-/** Any thrown value as a ChorusError (unknown errors become `internal`). */
-export function toChorusError(error: unknown): ChorusError {
-  if (error instanceof ChorusError) return error;
-  if (error instanceof Error) return new ChorusError('internal', error.message, { cause: error });
-  return new ChorusError('internal', String(error));
-}

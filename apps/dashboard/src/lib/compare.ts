@@ -60,10 +60,6 @@ export function parseCompareQuery(params: {
   return { ok: true, ids: good };
 }
 
-/** The href of a comparison. */
-export const compareHref = (ids: readonly string[]) =>
-  `/compare?runs=${ids.map(encodeURIComponent).join(',')}`;
-
 /** A config with the schema's defaults filled in (so `{}` and `{ members: 5 }` compare equal), or the raw object. */
 export function normaliseConfig(config: unknown): Record<string, unknown> {
   const parsed = RunConfigSchema.safeParse(config);
