@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 /**
  * The run config: what `chorus train --config run.json` reads and what the coordinator's
- * `POST /api/runs` accepts. The enums are the contract: the name lists of libs/data and
- * libs/models are these, not copies.
+ * `POST /api/runs` accepts. The enums are the contract; libs/data and libs/models test that
+ * their own name lists equal them.
  */
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'digits', 'sign-mnist', 'synthetic'] as const;
 export const MODEL_NAMES = ['mlp', 'fashion-dnn', 'fashion-small', 'sign-cnn', 'lenet5', 'small-cnn'] as const;

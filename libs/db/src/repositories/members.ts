@@ -274,15 +274,6 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
       return count === 1;
     },
 
-    /** The worker hands the member back without finishing it: it returns to the queue. */
-    async release(lease: LeaseRef): Promise<boolean> {
-      const { count } = await prisma.member.updateMany({
-        where: { id: lease.memberId, workerId: lease.workerId, status: { in: HELD } },
-        data: { status: 'pending', workerId: null, leaseExpiresAt: null },
-      });
-      return count === 1;
-    },
-
     /**
      * The holder hands the member back after it was asked to (askHandover): it returns to the
      * queue, and the lease that ended counts as a handover, not as a failed attempt (`handovers`
@@ -297,6 +288,15 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
          WHERE "id" = ${lease.memberId}
            AND "workerId" = ${lease.workerId}
            AND "status" IN ('leased', 'running')`;
+      return count === 1;
+    },
+
+    /** The worker hands the member back without finishing it: it returns to the queue. */
+    async release(lease: LeaseRef): Promise<boolean> {
+      const { count } = await prisma.member.updateMany({
+        where: { id: lease.memberId, workerId: lease.workerId, status: { in: HELD } },
+        data: { status: 'pending', workerId: null, leaseExpiresAt: null },
+      });
       return count === 1;
     },
 
