@@ -9,10 +9,9 @@ import {
   loadDataset,
   prepareRunData,
   type Dataset,
-  type DatasetName,
   type Split,
 } from '@chorus/data';
-import { ChorusError, DATASET_NAMES, type Assignment, type RunConfig } from '@chorus/protocol';
+import { ChorusError, DATASET_NAMES, type Assignment, type DatasetName, type RunConfig } from '@chorus/protocol';
 import { downloadBytes } from './download';
 
 /**

@@ -2,8 +2,7 @@
  * @chorus/models — tfjs model builders for ensemble members, backend selection, the training loop,
  * batched prediction and checkpoint bytes.
  */
-export type { HiddenActivation, ModelConfig, ModelName, ModelOverrides, OptimizerName } from './config';
-export { MODEL_NAMES } from './config';
+export type { ModelConfig } from './config';
 export { ModelError, isModelError } from './errors';
 export type { ModelErrorCode } from './errors';
 export { buildModel, describeModels, modelSpec } from './models/registry';
