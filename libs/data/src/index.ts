@@ -14,8 +14,11 @@ export {
 export { createRng, permutation } from './rng';
 export type { Rng } from './rng';
 export { limitSplit, prepareRunData, splitValidation, subsetSplit } from './split';
+export type { SplitSettings } from './split';
 export { planShards } from './sharding';
 export type { MemberPlan, ShardOptions, ShardPlan } from './sharding';
+export { datasetOptionsOf, deriveRun, deriveSplits, loadRunDataset, splitSettingsOf } from './derive-run';
+export type { DerivedRun, LabelSplit, RunSplits } from './derive-run';
 export { listDatasets, loadDataset, HOW_TO_GET } from './registry';
 export { bundleSha256, decodeDatasetBundle, encodeDatasetBundle } from './bundle';
 export type { DatasetListing } from './registry';
