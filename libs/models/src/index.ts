@@ -14,7 +14,7 @@ export { buildFashionSmall } from './models/fashion-small';
 export { buildSignCnn } from './models/sign-cnn';
 export { buildLenet5 } from './models/lenet5';
 export { buildSmallCnn } from './models/small-cnn';
-export { BACKEND_NAMES, selectBackend } from './backends/select';
+export { selectBackend } from './backends/select';
 export type { BackendName, BackendSelection, SelectBackendOptions } from './backends/select';
 export { trainOnBatches } from './training/train';
 export type { BatchMetrics, TrainingData, TrainOptions, TrainResult } from './training/train';
