@@ -31,13 +31,8 @@ import { downloadBytes } from './download';
  * a crash or a concurrent worker never leaves a half-written bundle under the final name.
  */
 
-export interface DatasetRef {
-  name: string;
-  sha256: string;
-  /** Where to GET it, relative to the coordinator URL. */
-  url: string;
-  bytes: number;
-}
+/** A dataset bundle as an assignment names it: name, sha256, URL relative to the coordinator, size. */
+export type DatasetRef = Assignment['dataset'];
 
 export interface DatasetCacheOptions {
   cacheDir: string;
