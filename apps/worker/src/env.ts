@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { ChorusError, formatIssues } from '@chorus/protocol';
+import { BACKENDS, ChorusError, formatIssues } from '@chorus/protocol';
 
 /**
  * The worker's settings: from the environment (parseEnv) and from command-line flags, flags
  * winning (resolveWorkerSettings). The only file of the worker that reads `process.env`.
  */
 
-export const WORKER_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const WORKER_BACKENDS = ['auto', ...BACKENDS] as const;
 export type WorkerBackendPreference = (typeof WORKER_BACKENDS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Server, type Namespace, type Socket } from 'socket.io';
-import { bundleSha256, encodeDatasetBundle, loadDataset, planShards, prepareRunData } from '@chorus/data';
+import { bundleSha256, deriveRun, encodeDatasetBundle, loadRunDataset } from '@chorus/data';
 import {
   CheckpointMessageSchema,
   HeartbeatSchema,
@@ -143,18 +143,11 @@ export async function startFakeCoordinator(options: {
   config: RunConfig;
 }): Promise<FakeCoordinator> {
   const { token, config } = options;
-  const dataset = await loadDataset('synthetic', { seed: config.seed });
+  const dataset = await loadRunDataset(config);
   const bundle = encodeDatasetBundle(dataset);
   const sha256 = bundleSha256(bundle);
-  const prepared = prepareRunData(dataset, config);
-  const plan = planShards({
-    strategy: config.sharding,
-    numSamples: prepared.train.count,
-    members: config.members,
-    batchSize: config.batchSize,
-    epochs: config.epochs,
-    seed: config.seed,
-  });
+  const prepared = deriveRun(config, dataset);
+  const { plan } = prepared;
   const queue: Assignment[] = [];
   // Member index of every member id offered: plan:next answers from that member's plan.
   const memberIndex = new Map<string, number>();

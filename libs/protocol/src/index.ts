@@ -4,5 +4,6 @@ export * from './errors';
 export * from './run-config';
 export * from './member-model';
 export * from './run-result';
+export * from './seed-mix';
 export * from './sockets';
 export * from './what-if';

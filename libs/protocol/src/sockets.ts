@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MemberModelSpecSchema } from './member-model';
 import { RunConfigSchema } from './run-config';
 
 /**
@@ -47,15 +48,7 @@ export const AssignmentSchema = z.object({
   attempt: z.number().int().min(1),
   config: RunConfigSchema,
   /** The model config of this member: overrides merged, seed derived. */
-  model: z.object({
-    name: z.string(),
-    seed: z.number().int(),
-    activation: z.string().optional(),
-    dropout: z.number().optional(),
-    width: z.number().int().optional(),
-    optimizer: z.string().optional(),
-    learningRate: z.number().optional(),
-  }),
+  model: MemberModelSpecSchema,
   dataset: z.object({
     name: z.string(),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),

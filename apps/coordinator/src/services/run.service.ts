@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { encodeDatasetBundle } from '@chorus/data';
+import { encodeDatasetBundle, loadRunDataset } from '@chorus/data';
 import { TERMINAL_RUN_STATUSES, type Prisma, type Repositories, type Run, type RunStatus } from '@chorus/db';
 import { ChorusError, overridesFor, parseRunConfig, type RunConfig } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
 import type { Notifiers } from '../notifications';
-import { deriveRunData, loadRunDataset, type PlanService } from './plan.service';
+import { deriveRunData, type PlanService } from './plan.service';
 
 export interface RunService {
   /** Validates a run config, stores its dataset bundle, creates the Run and its Members. */
