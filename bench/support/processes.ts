@@ -312,23 +312,22 @@ export class RunWatcher {
     this.socket = socket;
     socket.on('run:changed', (n: RunNotification) => {
       const w = this.watch(n.runId);
-      const data = n.data ?? {};
-      if (n.kind === 'member' && data.status === 'leased' && w.firstLeaseAt === undefined)
+      if (
+        n.kind === 'member' &&
+        'status' in n.data &&
+        n.data.status === 'leased' &&
+        w.firstLeaseAt === undefined
+      )
         w.firstLeaseAt = now();
       if (n.kind === 'evaluation') {
         w.evaluations++;
-        if (data.complete === true && typeof data.round === 'number') w.completeRounds.add(data.round);
+        if (n.data.complete) w.completeRounds.add(n.data.round);
       }
       if (n.kind === 'member' || n.kind === 'evaluation' || n.kind === 'status') {
-        w.events.push({ at: now(), text: `${n.kind} ${JSON.stringify(data)}` });
+        w.events.push({ at: now(), text: `${n.kind} ${JSON.stringify(n.data)}` });
       }
-      if (
-        n.kind === 'status' &&
-        typeof data.status === 'string' &&
-        data.status !== 'running' &&
-        data.status !== 'pending'
-      ) {
-        w.done ??= { status: data.status, at: now() };
+      if (n.kind === 'status' && n.data.status !== 'running' && n.data.status !== 'pending') {
+        w.done ??= { status: n.data.status, at: now() };
       }
       for (const wake of w.waiters.splice(0)) wake(w);
     });
