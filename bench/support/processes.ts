@@ -10,7 +10,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import {
+  CoordinatorToDashboardCatalog,
   DASHBOARD_NAMESPACE,
+  DashboardToCoordinatorCatalog,
+  handleEvent,
+  requestEvent,
   RunResultSchema,
   type CoordinatorToDashboardEvents,
   type DashboardToCoordinatorEvents,
@@ -310,7 +314,7 @@ export class RunWatcher {
 
   private constructor(socket: DashboardSocket) {
     this.socket = socket;
-    socket.on('run:changed', (n: RunNotification) => {
+    handleEvent(socket, CoordinatorToDashboardCatalog, 'run:changed', (n: RunNotification) => {
       const w = this.watch(n.runId);
       if (
         n.kind === 'member' &&
@@ -356,7 +360,13 @@ export class RunWatcher {
 
   async join(runId: string): Promise<void> {
     this.watch(runId);
-    const ack = await this.socket.timeout(10_000).emitWithAck('run:join', { runId });
+    const ack = await requestEvent(
+      this.socket,
+      DashboardToCoordinatorCatalog,
+      'run:join',
+      { runId },
+      { timeoutMs: 10_000 },
+    );
     if (!ack.ok) throw new Error(`run:join ${runId}: ${ack.code} ${ack.message}`);
   }
 
