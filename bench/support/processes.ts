@@ -10,7 +10,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import {
+  CoordinatorToDashboardCatalog,
   DASHBOARD_NAMESPACE,
+  DashboardToCoordinatorCatalog,
+  handleEvent,
+  requestEvent,
   RunResultSchema,
   type CoordinatorToDashboardEvents,
   type DashboardToCoordinatorEvents,
@@ -310,25 +314,24 @@ export class RunWatcher {
 
   private constructor(socket: DashboardSocket) {
     this.socket = socket;
-    socket.on('run:changed', (n: RunNotification) => {
+    handleEvent(socket, CoordinatorToDashboardCatalog, 'run:changed', (n: RunNotification) => {
       const w = this.watch(n.runId);
-      const data = n.data ?? {};
-      if (n.kind === 'member' && data.status === 'leased' && w.firstLeaseAt === undefined)
+      if (
+        n.kind === 'member' &&
+        'status' in n.data &&
+        n.data.status === 'leased' &&
+        w.firstLeaseAt === undefined
+      )
         w.firstLeaseAt = now();
       if (n.kind === 'evaluation') {
         w.evaluations++;
-        if (data.complete === true && typeof data.round === 'number') w.completeRounds.add(data.round);
+        if (n.data.complete) w.completeRounds.add(n.data.round);
       }
       if (n.kind === 'member' || n.kind === 'evaluation' || n.kind === 'status') {
-        w.events.push({ at: now(), text: `${n.kind} ${JSON.stringify(data)}` });
+        w.events.push({ at: now(), text: `${n.kind} ${JSON.stringify(n.data)}` });
       }
-      if (
-        n.kind === 'status' &&
-        typeof data.status === 'string' &&
-        data.status !== 'running' &&
-        data.status !== 'pending'
-      ) {
-        w.done ??= { status: data.status, at: now() };
+      if (n.kind === 'status' && n.data.status !== 'running' && n.data.status !== 'pending') {
+        w.done ??= { status: n.data.status, at: now() };
       }
       for (const wake of w.waiters.splice(0)) wake(w);
     });
@@ -357,7 +360,13 @@ export class RunWatcher {
 
   async join(runId: string): Promise<void> {
     this.watch(runId);
-    const ack = await this.socket.timeout(10_000).emitWithAck('run:join', { runId });
+    const ack = await requestEvent(
+      this.socket,
+      DashboardToCoordinatorCatalog,
+      'run:join',
+      { runId },
+      { timeoutMs: 10_000 },
+    );
     if (!ack.ok) throw new Error(`run:join ${runId}: ${ack.code} ${ack.message}`);
   }
 

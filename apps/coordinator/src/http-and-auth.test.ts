@@ -48,9 +48,28 @@ describe('worker handshake', () => {
     expect(workers.body.workers).toEqual([
       expect.objectContaining({ id: auth.workerId, name: 'gpu-0', status: 'online' }),
     ]);
-    // A payload that fails its schema is refused with a reason.
+    // A payload that fails its schema is refused with a reason naming the field, and nothing is applied.
     const refused = await socket.emitWithAck('heartbeat', { members: [{ memberId: 'm', attempt: 0 }] });
     expect(refused).toMatchObject({ ok: false, code: 'invalid-input' });
+    expect(!refused.ok && refused.message).toMatch(/^invalid heartbeat message:\nmembers\.0\.attempt: /);
+    const point = { step: 1, epoch: 0, loss: 0.5, accuracy: 0.5, samplesPerSecond: 10 };
+    const raw = socket as unknown as { emitWithAck(event: string, payload: unknown): Promise<unknown> };
+    const metrics = await raw.emitWithAck('metrics', {
+      memberId: 'm',
+      attempt: 1,
+      points: [point, { ...point, step: 2, loss: 'NaN' }],
+    });
+    expect(metrics).toEqual({
+      ok: false,
+      code: 'invalid-input',
+      message: 'invalid metrics message:\npoints.1.loss: Invalid input: expected number, received string',
+    });
+    const noPayload = await raw.emitWithAck('plan:next', undefined);
+    expect(noPayload).toMatchObject({
+      ok: false,
+      code: 'invalid-input',
+      message: /^invalid plan:next message:\n\(message\): /,
+    });
     socket.close();
   });
 
