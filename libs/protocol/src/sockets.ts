@@ -51,7 +51,11 @@ export const AssignmentSchema = z.object({
   /** The model config of this member: overrides merged, seed derived. */
   model: MemberModelSpecSchema,
   dataset: z.object({
-    name: z.string(),
+    /**
+     * Not DATASET_NAMES: the bundle is content-addressed, so a worker trains a dataset it has no
+     * reader for by downloading it; a known name only lets it build the bundle from a local copy.
+     */
+    name: z.string().min(1).max(120),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     /** Relative URL of the bundle: GET it with the worker token when the local cache lacks it. */
     url: z.string(),
