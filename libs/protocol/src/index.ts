@@ -6,3 +6,5 @@ export * from './member-model';
 export * from './run-result';
 export * from './sockets';
 export * from './what-if';
+export * from './stored';
+export * from './http/index';
