@@ -3,10 +3,9 @@ import {
   runSummary,
   type EnsembleEval,
   type Repositories,
-  type RunSummaryView,
 } from '@chorus/db/client';
 import { VOTING_STRATEGIES } from '@chorus/ensemble';
-import { RunResultSchema } from '@chorus/protocol';
+import { RunResultSchema, type RunSummary } from '@chorus/protocol';
 
 /**
  * The Runs page's rows: each run's summary and its best voting strategy on the test split, taken
@@ -68,7 +67,7 @@ export function bestStrategyOf(result: unknown, evals: readonly EvalRow[]): Best
   return live ? { ...live, source: 'live', round: null } : null;
 }
 
-export type RunListItem = RunSummaryView & { best: BestStrategy | null };
+export type RunListItem = RunSummary & { best: BestStrategy | null };
 
 /** Newest runs first, each with its best strategy (one evaluation query per run without a result). */
 export async function loadRunsList(

@@ -7,9 +7,20 @@ import { routePath } from './routes';
 
 /** A stand-in server that answers each path with a fixed status and body (the coordinator never sends a wrong shape). */
 const answers: Record<string, { status: number; body: unknown }> = {
-  '/api/health': { status: 200, body: { ok: true, protocolVersion: 1, leaseMs: 30_000, time: '2026-01-02T03:04:05.678Z' } },
+  '/api/health': {
+    status: 200,
+    body: { ok: true, protocolVersion: 1, leaseMs: 30_000, time: '2026-01-02T03:04:05.678Z' },
+  },
   '/api/runs/r1/cancel': { status: 200, body: { id: 'r1', status: 'stopped' } },
-  '/api/runs': { status: 400, body: { ok: false, code: 'invalid-input', message: 'invalid run config', issues: [{ path: 'members', message: 'too small' }] } },
+  '/api/runs': {
+    status: 400,
+    body: {
+      ok: false,
+      code: 'invalid-input',
+      message: 'invalid run config',
+      issues: [{ path: 'members', message: 'too small' }],
+    },
+  },
 };
 let server: Server;
 let baseUrl: string;
@@ -37,7 +48,9 @@ describe('createHttpClient', () => {
     const client = createHttpClient({ baseUrl, token: 'admin-token' });
     const error = await client.cancelRun({ params: { id: 'r1' } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ChorusError);
-    expect((error as ChorusError).message).toMatch(/^POST \/api\/runs\/:id\/cancel: .*status: Invalid option/);
+    expect((error as ChorusError).message).toMatch(
+      /^POST \/api\/runs\/:id\/cancel: .*status: Invalid option/,
+    );
     // Routes that need a token get it; the others do not.
     expect(seen.at(-1)?.authorization).toBe('Bearer admin-token');
     await client.health();
@@ -56,17 +69,24 @@ describe('createHttpClient', () => {
       message: 'POST /api/runs: invalid run config',
       issues: [{ path: 'members', message: 'too small' }],
     });
-    const other = await createHttpClient({ baseUrl }).getRun({ params: { id: 'nope' } }).catch((e: unknown) => e);
+    const other = await createHttpClient({ baseUrl })
+      .getRun({ params: { id: 'nope' } })
+      .catch((e: unknown) => e);
     expect(other).toMatchObject({ code: 'not-found', status: 404 });
   });
 
   it('says when the coordinator cannot be reached', async () => {
     const closed = createHttpClient({ baseUrl: 'http://127.0.0.1:9' });
-    await expect(closed.health()).rejects.toMatchObject({ code: 'unavailable', message: /cannot reach the coordinator/ });
+    await expect(closed.health()).rejects.toMatchObject({
+      code: 'unavailable',
+      message: /cannot reach the coordinator/,
+    });
   });
 
   it('fills in path params, URI-encoded', () => {
-    expect(routePath('/api/checkpoints/:memberId/:epoch', { memberId: 'a/b', epoch: 3 })).toBe('/api/checkpoints/a%2Fb/3');
+    expect(routePath('/api/checkpoints/:memberId/:epoch', { memberId: 'a/b', epoch: 3 })).toBe(
+      '/api/checkpoints/a%2Fb/3',
+    );
     expect(() => routePath('/api/runs/:id', {})).toThrow(/missing path param id/);
   });
 });

@@ -42,9 +42,10 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-type Call<R extends RouteSpec> = unknown extends RouteInput<R>
-  ? (input?: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>
-  : (input: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>;
+type Call<R extends RouteSpec> =
+  unknown extends RouteInput<R>
+    ? (input?: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>
+    : (input: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>;
 
 /** One call per route of HTTP_ROUTES, typed from its schemas. */
 export type HttpClient = { [K in RouteName]: Call<HttpRoutes[K]> } & { readonly baseUrl: string };
@@ -98,13 +99,19 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (!response.ok) throw await refusal(response, requested);
     const expected = spec.status ?? 200;
     if (response.status !== expected) {
-      throw new ChorusError('internal', `${requested}: answered HTTP ${response.status} instead of ${expected}`);
+      throw new ChorusError(
+        'internal',
+        `${requested}: answered HTTP ${response.status} instead of ${expected}`,
+      );
     }
     const named = `${spec.method} ${spec.path}`;
     if (spec.download) {
       const headers = spec.download.safeParse(Object.fromEntries(response.headers));
       if (!headers.success) {
-        throw new ChorusError('internal', `${named}: the answer's headers do not match: ${issueList(headers.error)}`);
+        throw new ChorusError(
+          'internal',
+          `${named}: the answer's headers do not match: ${issueList(headers.error)}`,
+        );
       }
       return { bytes: new Uint8Array(await response.arrayBuffer()), headers: headers.data };
     }
@@ -117,9 +124,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
     const parsed = (spec.response ?? z.unknown()).safeParse(json);
     if (!parsed.success) {
-      throw new ChorusError('internal', `${named}: the answer does not match its schema: ${issueList(parsed.error)}`, {
-        cause: parsed.error,
-      });
+      throw new ChorusError(
+        'internal',
+        `${named}: the answer does not match its schema: ${issueList(parsed.error)}`,
+        {
+          cause: parsed.error,
+        },
+      );
     }
     return parsed.data;
   };
@@ -147,5 +158,10 @@ async function refusal(response: Response, requested: string): Promise<HttpError
   }
   const code: ErrorCode =
     response.status === 401 ? 'unauthorized' : response.status === 404 ? 'not-found' : 'internal';
-  return new HttpError(code, requested, response.status, `HTTP ${response.status} ${response.statusText}`.trim());
+  return new HttpError(
+    code,
+    requested,
+    response.status,
+    `HTTP ${response.status} ${response.statusText}`.trim(),
+  );
 }
