@@ -135,13 +135,14 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     ),
   );
   registerSystemRoutes(app, {
+    adminToken: deps.adminToken,
     workerToken: deps.workerToken,
     repos,
     store,
     clock: deps.clock,
     leaseMs: deps.leaseMs,
   });
-  registerRunRoutes(app, { adminToken: deps.adminToken, repos, runs, plans });
+  registerRunRoutes(app, { adminToken: deps.adminToken, workerToken: deps.workerToken, repos, runs, plans });
   await app.ready();
 
   return {

@@ -43,7 +43,7 @@ export interface CallOptions {
 }
 
 type Call<R extends RouteSpec> =
-  unknown extends RouteInput<R>
+  Record<string, never> extends RouteInput<R>
     ? (input?: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>
     : (input: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>;
 
