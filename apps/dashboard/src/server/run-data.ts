@@ -20,7 +20,7 @@ export type Jsonified<T> = T extends Date
 const toJson = <T>(value: T): Jsonified<T> => JSON.parse(JSON.stringify(value)) as Jsonified<T>;
 
 type RunDetail = ReturnType<typeof runDetailOf>;
-export type RunView = Jsonified<Omit<RunDetail, 'config' | 'result'>> & { config: unknown; result: unknown };
+export type RunView = Jsonified<RunDetail>;
 export type RunMemberView = RunView['members'][number];
 
 /** The diversity heatmaps' round: the latest complete one, else the live view. */

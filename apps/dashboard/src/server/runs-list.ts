@@ -5,7 +5,7 @@ import {
   type Repositories,
 } from '@chorus/db/client';
 import { VOTING_STRATEGIES } from '@chorus/ensemble';
-import { RunResultSchema, type RunSummary } from '@chorus/protocol';
+import type { RunResult, RunSummary } from '@chorus/protocol';
 
 /**
  * The Runs page's rows: each run's summary and its best voting strategy on the test split, taken
@@ -49,11 +49,10 @@ export function pickBest(scores: ReadonlyArray<{ strategy: string; accuracy: num
 }
 
 /** The best strategy of a run: from its stored result, else its latest complete round's test rows, else the live test rows. */
-export function bestStrategyOf(result: unknown, evals: readonly EvalRow[]): BestStrategy | null {
-  const parsed = result === null || result === undefined ? null : RunResultSchema.safeParse(result);
-  if (parsed?.success) {
+export function bestStrategyOf(result: RunResult | null, evals: readonly EvalRow[]): BestStrategy | null {
+  if (result) {
     const best = pickBest(
-      Object.entries(parsed.data.ensemble).map(([strategy, s]) => ({ strategy, accuracy: s.accuracy })),
+      Object.entries(result.ensemble).map(([strategy, s]) => ({ strategy, accuracy: s.accuracy })),
     );
     if (best) return { ...best, source: 'result', round: null };
   }
