@@ -186,6 +186,23 @@ describe('HTTP API', () => {
     expect(ErrorBodySchema.parse(await nothing.json())).toMatchObject({ ok: false, code: 'not-found' });
   });
 
+  it('refuses to answer with a stored shape that does not match its schema', async () => {
+    const created = await httpClient(fixture.coordinator, ADMIN_TOKEN).createRun({ body: tinyRun });
+    await fixture.prisma.run.update({
+      where: { id: created.id },
+      data: { config: { ...tinyRun, members: 'two' } },
+    });
+    // An internal error (its details, naming Run.config and the field, go to the log), never a half-right answer.
+    await expect(
+      httpClient(fixture.coordinator).getRun({ params: { id: created.id } }),
+    ).rejects.toMatchObject({
+      status: 500,
+      code: 'internal',
+    });
+    await fixture.prisma.run.update({ where: { id: created.id }, data: { config: tinyRun } });
+    await httpClient(fixture.coordinator, ADMIN_TOKEN).cancelRun({ params: { id: created.id } });
+  });
+
   it('lets dashboards join a run room read-only', async () => {
     const created = await httpClient(fixture.coordinator, ADMIN_TOKEN).createRun({ body: tinyRun });
     const dashboard = io(`${fixture.coordinator.url}${DASHBOARD_NAMESPACE}`, {

@@ -199,6 +199,12 @@ describe('a run trained by a scripted worker', () => {
     const rounds = [LIVE_ROUND, ...Array.from({ length: cfg.epochs }, (_, r) => r)];
     expect(await prisma.ensembleEval.count({ where: { runId } })).toBe(rounds.length * SPLITS.length * 5);
     expect(await prisma.diversityEval.count({ where: { runId } })).toBe(rounds.length * SPLITS.length);
+    // GET /api/runs/:id/evaluations answers the stored rows as their views (decoded: Dates, typed JSON).
+    const evaluations = await httpClient(fixture.coordinator).getRunEvaluations({ params: { id: runId } });
+    expect(evaluations).toEqual({
+      ensemble: await fixture.repos.evals.listEnsembleEvals(runId),
+      diversity: await fixture.repos.evals.listDiversityEvals(runId),
+    });
 
     // The stored evaluations are what libs/ensemble computes from the stored predictions.
     const evaluationOf = async (round: number) => {
