@@ -5,6 +5,7 @@ import { selectBackend, type BackendName } from '@chorus/models';
 import {
   AssignmentSchema,
   ChorusError,
+  createHttpClient,
   formatIssues,
   LeaseRefSchema,
   PROTOCOL_VERSION,
@@ -277,9 +278,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
 async function fetchLeaseMs(coordinatorUrl: string): Promise<number | undefined> {
   try {
-    const res = await fetch(new URL('/api/health', coordinatorUrl), { signal: AbortSignal.timeout(5_000) });
-    const body = (await res.json()) as { leaseMs?: unknown };
-    return typeof body.leaseMs === 'number' && body.leaseMs > 0 ? body.leaseMs : undefined;
+    const health = await createHttpClient({ baseUrl: coordinatorUrl }).health(undefined, {
+      signal: AbortSignal.timeout(5_000),
+    });
+    return health.leaseMs;
   } catch {
     return undefined;
   }
