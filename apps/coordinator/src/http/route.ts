@@ -77,3 +77,19 @@ export function registerRoute<K extends RouteName>(
     },
   });
 }
+
+/**
+ * Refuses, when the server starts, any route that is not in HTTP_ROUTES: every route the
+ * coordinator serves has its schemas in libs/protocol, where clients derive their calls from.
+ */
+export function onlyTableRoutes(app: FastifyInstance): void {
+  const known = new Set(Object.values(HTTP_ROUTES).map((r: RouteSpec) => `${r.method} ${r.path}`));
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      // Fastify adds a HEAD route beside each GET.
+      const key = `${method === 'HEAD' ? 'GET' : method} ${route.url}`;
+      if (!known.has(key)) throw new Error(`${method} ${route.url} is not in libs/protocol's HTTP_ROUTES`);
+    }
+  });
+}
