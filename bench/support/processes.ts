@@ -11,11 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import {
   CoordinatorToDashboardCatalog,
+  createHttpClient,
   DASHBOARD_NAMESPACE,
   DashboardToCoordinatorCatalog,
   handleEvent,
   requestEvent,
   RunResultSchema,
+  type HttpClient,
   type CoordinatorToDashboardEvents,
   type DashboardToCoordinatorEvents,
   type RunConfigInput,
@@ -271,24 +273,9 @@ export async function runTrainChild(cfg: RunConfigInput, backend: string): Promi
   };
 }
 
-/** JSON over HTTP to the coordinator; throws with its `{ code, message }` on an error status. */
-export async function api<T>(
-  coordinator: CoordinatorProcess,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const res = await fetch(`${coordinator.url}${path}`, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(method === 'POST' ? { authorization: `Bearer ${coordinator.adminToken}` } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : method === 'POST' ? { body: '{}' } : {}),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
-  return (text ? JSON.parse(text) : {}) as T;
+/** libs/protocol's typed HTTP client on the coordinator, with its admin token (errors throw with their code). */
+export function coordinatorApi(coordinator: CoordinatorProcess): HttpClient {
+  return createHttpClient({ baseUrl: coordinator.url, token: coordinator.adminToken });
 }
 
 type DashboardSocket = Socket<CoordinatorToDashboardEvents, DashboardToCoordinatorEvents>;
@@ -413,32 +400,29 @@ export async function launchAndWait(
   handovers: number;
 }> {
   const posted = now();
-  const { id } = await api<{ id: string }>(coordinator, 'POST', '/api/runs', cfg);
+  const { id } = await coordinatorApi(coordinator).createRun({ body: cfg });
   const postSeconds = (now() - posted) / 1000;
   await watcher.join(id);
   // The run cannot end before the join in practice; the fallback poll covers it anyway.
   const poll = setInterval(() => {
-    void api<{ status: string }>(coordinator, 'GET', `/api/runs/${id}`).then(
-      (run) => {
-        if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled') {
-          const w = watcher.state(id) as Watch;
-          w.done ??= { status: run.status, at: now() };
-          for (const wake of w.waiters.splice(0)) wake(w);
-        }
-      },
-      () => undefined,
-    );
+    void coordinatorApi(coordinator)
+      .getRun({ params: { id } })
+      .then(
+        (run) => {
+          if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled') {
+            const w = watcher.state(id) as Watch;
+            w.done ??= { status: run.status, at: now() };
+            for (const wake of w.waiters.splice(0)) wake(w);
+          }
+        },
+        () => undefined,
+      );
   }, 5_000);
   try {
     const ended = await watcher.until(id, (w) => w.done !== undefined, timeoutMs);
     const w = watcher.state(id);
     if (!ended || !w.done) throw new Error(`run ${id} did not finish in ${timeoutMs / 1000} s`);
-    const run = await api<{
-      status: string;
-      error?: string | null;
-      result: unknown;
-      members: Array<{ attempt: number }>;
-    }>(coordinator, 'GET', `/api/runs/${id}`);
+    const run = await coordinatorApi(coordinator).getRun({ params: { id } });
     if (run.status !== 'completed') throw new Error(`run ${id} ${run.status}: ${run.error ?? ''}`);
     return {
       runId: id,

@@ -7,6 +7,7 @@ import {
   CoordinatorToWorkerCatalog,
   handleEvent,
   InvalidAnswerError,
+  createHttpClient,
   LeaseRefSchema,
   PROTOCOL_VERSION,
   type Assignment,
@@ -290,9 +291,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
 async function fetchLeaseMs(coordinatorUrl: string): Promise<number | undefined> {
   try {
-    const res = await fetch(new URL('/api/health', coordinatorUrl), { signal: AbortSignal.timeout(5_000) });
-    const body = (await res.json()) as { leaseMs?: unknown };
-    return typeof body.leaseMs === 'number' && body.leaseMs > 0 ? body.leaseMs : undefined;
+    const health = await createHttpClient({ baseUrl: coordinatorUrl }).health(undefined, {
+      signal: AbortSignal.timeout(5_000),
+    });
+    return health.leaseMs;
   } catch {
     return undefined;
   }

@@ -13,3 +13,5 @@ export * from './coordinator-to-worker';
 export * from './dashboard-to-coordinator';
 export * from './coordinator-to-dashboard';
 export * from './what-if';
+export * from './stored';
+export * from './http/index';

@@ -3,8 +3,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { RunningDashboard } from '@chorus/dashboard';
-import { ChorusError } from '@chorus/protocol';
-import { CoordinatorClient, followAndPrintRun } from '../coordinator-client';
+import { ChorusError, createHttpClient } from '@chorus/protocol';
+import { followAndPrintRun, launchRun } from '../coordinator-client';
 import { childProcessEnv, parseEnv } from '../env';
 import { runConfigFromFlags } from '../run-config-options';
 import { parsePort } from './dashboard';
@@ -128,8 +128,8 @@ export function registerDemoCommand(program: Command): void {
         }
       }
 
-      const client = new CoordinatorClient(coordinator.url, coordinator.adminToken);
-      const runId = await client.launch(cfg);
+      const client = createHttpClient({ baseUrl: coordinator.url });
+      const runId = await launchRun(client, coordinator.adminToken, cfg);
       log(
         `chorus demo: run ${runId}: ${cfg.members} × ${cfg.model} on ${cfg.dataset}, ${cfg.sharding} sharding, ` +
           `${cfg.epochs} epochs`,
