@@ -261,7 +261,7 @@ describe('worker', () => {
     offer(assignment(0, 'member-bad', { model }));
     await expectEventually(() => expect(of('member:failed', 'member-bad')).toHaveLength(1), 30_000);
     expect(of('member:failed', 'member-bad')[0]?.payload['error']).toMatch(
-      /cannot read its assignment:\nmodel\.name: unknown model "no-such-model"; this version knows mlp, /,
+      /cannot read its assignment: the answer to member:request does not match the protocol:\nassignment\.model\.name: unknown model "no-such-model"; this version knows mlp, /,
     );
   });
 
