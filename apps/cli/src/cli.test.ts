@@ -31,6 +31,29 @@ function chorus(
 
 const lastLine = (text: string): string => text.trim().split('\n').pop() ?? '';
 
+/** Starts the real CLI, resolves with its first stdout line, and stops it. */
+function firstStdoutLine(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no stdout line within 60 s; stderr: ${stderr}`));
+    }, 60_000);
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const end = stdout.indexOf('\n');
+      if (end < 0) return;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      resolve(stdout.slice(0, end));
+    });
+    child.on('error', reject);
+  });
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'chorus-cli-'));
@@ -91,6 +114,17 @@ describe('chorus CLI', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/kaggle/i);
     expect(missing.stderr).toMatch(/--dataset-path/);
+  });
+
+  it('worker logs are JSON on a pipe, and human lines with --log-format pretty', async () => {
+    // Nothing listens on port 1: the worker logs its start, then keeps trying to connect.
+    const args = ['worker', '--coordinator', 'http://127.0.0.1:1', '--token', 'not-a-real-token', '--backend', 'cpu'];
+    const json = JSON.parse(await firstStdoutLine(args)) as Record<string, unknown>;
+    expect(json).toMatchObject({ level: 30, name: 'chorus-worker', msg: 'worker starting', slots: 1 });
+    const pretty = await firstStdoutLine([...args, '--log-format', 'pretty']);
+    expect(pretty).toMatch(/^\d\d:\d\d:\d\d INFO {2}worker starting coordinator=http:\/\/127\.0\.0\.1:1 backend=cpu slots=1$/);
+    const colored = await firstStdoutLine([...args, '--log-format', 'pretty'], { ...process.env, FORCE_COLOR: '1' });
+    expect(colored).toContain('\u001b[32mINFO');
   });
 
   it('dashboard says how to give it a database when there is none, and refuses a bad port', async () => {

@@ -6,6 +6,10 @@ const EnvSchema = z.object({
   CHORUS_ADMIN_TOKEN: z.string().min(1).optional(),
   CHORUS_DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
+  // Colours (colorEnabled in @chorus/terminal): FORCE_COLOR wins, then NO_COLOR, then a terminal.
+  FORCE_COLOR: z.string().optional(),
+  NO_COLOR: z.string().optional(),
+  TERM: z.string().optional(),
 });
 export type CliEnv = z.infer<typeof EnvSchema>;
 

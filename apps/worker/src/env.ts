@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ChorusError, formatIssues } from '@chorus/protocol';
+import { LOG_FORMATS, LOG_LEVELS, type ColorEnv, type LogFormat, type LogLevel } from '@chorus/terminal';
 
 /**
  * The worker's settings: from the environment (parseEnv) and from command-line flags, flags
@@ -8,8 +9,7 @@ import { ChorusError, formatIssues } from '@chorus/protocol';
 
 export const WORKER_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type WorkerBackendPreference = (typeof WORKER_BACKENDS)[number];
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel };
 
 /** Blank values count as unset: `CHORUS_GPU= npx chorus worker` must not mean GPU 0. */
 const blankIsUnset = (value: unknown): unknown =>
@@ -34,6 +34,7 @@ const EnvSchema = z.object({
   CHORUS_WORKER_NAME: optional(name),
   CHORUS_CACHE_DIR: optional(z.string().min(1)),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS)),
+  LOG_FORMAT: optional(z.enum(LOG_FORMATS)),
 });
 
 export interface WorkerEnv {
@@ -45,6 +46,7 @@ export interface WorkerEnv {
   name?: string;
   cacheDir?: string;
   logLevel?: LogLevel;
+  logFormat?: LogFormat;
 }
 
 /** Parses the worker's environment variables; throws a ChorusError naming every bad variable. */
@@ -63,12 +65,18 @@ export function parseEnv(source: Record<string, string | undefined>): WorkerEnv 
     name: e.CHORUS_WORKER_NAME,
     cacheDir: e.CHORUS_CACHE_DIR,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
   });
 }
 
 /** This process's environment. */
 export function readEnv(): WorkerEnv {
   return parseEnv(process.env);
+}
+
+/** The variables that decide whether log lines get colours (colorEnabled). */
+export function readColorEnv(): ColorEnv {
+  return { NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR, TERM: process.env.TERM };
 }
 
 /** Flags as commander hands them over (strings; undefined when not given). */
@@ -81,6 +89,7 @@ export interface WorkerFlags {
   name?: string;
   cacheDir?: string;
   logLevel?: string;
+  logFormat?: string;
 }
 
 export interface WorkerSettings {
@@ -92,6 +101,8 @@ export interface WorkerSettings {
   name?: string;
   cacheDir: string;
   logLevel: LogLevel;
+  /** Unset: human lines on a terminal, JSON on a file or pipe (resolveLogFormat). */
+  logFormat?: LogFormat;
 }
 
 export const DEFAULT_CACHE_DIR = '.chorus/cache';
@@ -105,6 +116,7 @@ const FlagsSchema = z.object({
   name: optional(name),
   cacheDir: optional(z.string().min(1)),
   logLevel: optional(z.enum(LOG_LEVELS)),
+  logFormat: optional(z.enum(LOG_FORMATS)),
 });
 
 /**
@@ -142,6 +154,7 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
     );
   }
   const workerName = f.name ?? env.name;
+  const logFormat = f.logFormat ?? env.logFormat;
   return {
     coordinatorUrl: coordinatorUrl.replace(/\/+$/, ''),
     token,
@@ -151,6 +164,7 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
     ...(workerName !== undefined ? { name: workerName } : {}),
     cacheDir: f.cacheDir ?? env.cacheDir ?? DEFAULT_CACHE_DIR,
     logLevel: f.logLevel ?? env.logLevel ?? 'info',
+    ...(logFormat !== undefined ? { logFormat } : {}),
   };
 }
 

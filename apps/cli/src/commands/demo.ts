@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { RunningDashboard } from '@chorus/dashboard';
 import { ChorusError } from '@chorus/protocol';
+import { colorEnabled, createLogger, resolveLogFormat } from '@chorus/terminal';
 import { CoordinatorClient, followAndPrintRun } from '../coordinator-client';
 import { childProcessEnv, parseEnv } from '../env';
 import { runConfigFromFlags } from '../run-config-options';
@@ -55,14 +56,19 @@ export function registerDemoCommand(program: Command): void {
       const dataDir = flags.dataDir ?? env.CHORUS_DATA_DIR ?? '.chorus';
 
       const { startCoordinator } = await import('@chorus/coordinator');
-      const { default: pino } = await import('pino');
       const coordinator = await startCoordinator({
         host: '127.0.0.1',
         port,
         dataDir,
         ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
         // The demo's own output is the progress view; the service logs only what goes wrong.
-        logger: pino({ level: 'warn' }, process.stderr),
+        logger: createLogger({
+          name: 'chorus-coordinator',
+          level: 'warn',
+          format: resolveLogFormat(undefined, process.stderr),
+          stream: process.stderr,
+          color: colorEnabled(process.stderr, env),
+        }),
       });
       log(
         `chorus demo: coordinator on ${coordinator.url} (${env.DATABASE_URL ? 'DATABASE_URL' : `embedded Postgres in ${dataDir}`})`,

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { LOG_LEVELS, runWorkerMain, WORKER_BACKENDS, type WorkerFlags } from '@chorus/worker';
+import { LOG_FORMATS, LOG_LEVELS, runWorkerMain, WORKER_BACKENDS, type WorkerFlags } from '@chorus/worker';
 
 export function registerWorkerCommand(program: Command): void {
   program
@@ -18,6 +18,12 @@ export function registerWorkerCommand(program: Command): void {
     .option('--cache-dir <dir>', 'dataset cache (env CHORUS_CACHE_DIR; default .chorus/cache)')
     .addOption(
       new Option('--log-level <level>', 'log level (env LOG_LEVEL; default info)').choices(LOG_LEVELS),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines: pretty (for people) or json (env LOG_FORMAT; default pretty on a terminal, json otherwise)',
+      ).choices(LOG_FORMATS),
     )
     .addHelpText(
       'after',
