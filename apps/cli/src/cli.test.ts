@@ -75,6 +75,24 @@ describe('chorus CLI', () => {
     expect(models.map((m) => m.name)).toEqual(['mlp', 'fashion-dnn', 'fashion-small', 'sign-cnn', 'lenet5', 'small-cnn']);
   });
 
+  it('datasets and models: plain, at most 100 columns on a pipe; coloured with FORCE_COLOR', async () => {
+    const { FORCE_COLOR: _force, NO_COLOR: _no, ...plainEnv } = process.env;
+    for (const command of ['datasets', 'models']) {
+      const plain = await chorus([command], 60_000, plainEnv);
+      expect(plain.code, plain.stderr).toBe(0);
+      expect(plain.stdout).not.toContain('\u001b[');
+      const lines = plain.stdout.trimEnd().split('\n');
+      expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+      expect(lines[0]).toMatch(new RegExp(`^${command === 'datasets' ? 'dataset' : 'model'} `));
+      const colored = await chorus([command], 60_000, { ...plainEnv, FORCE_COLOR: '1' });
+      expect(colored.stdout).toContain('\u001b[36m');
+      const noColor = await chorus([command], 60_000, { ...plainEnv, NO_COLOR: '1' });
+      expect(noColor.stdout).toBe(plain.stdout);
+    }
+    const datasets = (await chorus(['datasets'], 60_000, plainEnv)).stdout;
+    expect(datasets).toMatch(/^synthetic +2000 \/ 500 +generated \(seed 1\)$/m);
+  });
+
   it('train --json ends with the result object; --config is merged with flags, which win', async () => {
     const config = join(dir, 'run.json');
     await writeFile(
