@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,24 @@ describe('chorus CLI', () => {
     expect(byName['fashion-small']?.params).toBe(79_510);
     expect(byName['sign-cnn']).toMatchObject({ params: 264_049, trainableParams: 263_749 });
     expect(models.map((m) => m.name)).toEqual(['mlp', 'fashion-dnn', 'fashion-small', 'sign-cnn', 'lenet5', 'small-cnn']);
+  });
+
+  it('a mistake prints the error and where the help is, not the whole help; --version', async () => {
+    const typo = await chorus(['train', '--membrs', '3']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr.trim().split('\n')).toEqual([
+      "error: unknown option '--membrs'",
+      '(Did you mean --members?)',
+      'Run "chorus train --help" for its options.',
+    ]);
+    const command = await chorus(['trian']);
+    expect(command.code).toBe(1);
+    expect(command.stderr).toMatch(/\(Did you mean train\?\)\nRun "chorus --help" for the commands\.\n$/);
+    const version = await chorus(['--version']);
+    const { version: expected } = JSON.parse(
+      await readFile(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8'),
+    ) as { version: string };
+    expect(version.stdout.trim()).toBe(expected);
   });
 
   it('datasets and models: plain, at most 100 columns on a pipe; coloured with FORCE_COLOR', async () => {
