@@ -146,6 +146,17 @@ describe('chorus CLI', () => {
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/members: /);
     expect(invalid.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+    const typo = join(dir, 'typo.json');
+    await writeFile(typo, JSON.stringify({ dataset: 'synthetic', epoch: 3, batch_size: 32 }));
+    const unknown = await chorus(['train', '--config', typo]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown key "epoch" (did you mean "epochs"?)');
+    expect(unknown.stderr).toContain('unknown key "batch_size" (did you mean "batchSize"?)');
+    const broken = join(dir, 'broken.json');
+    await writeFile(broken, '{\n  "dataset": "synthetic",\n  "members" 3\n}\n');
+    const malformed = await chorus(['train', '--config', broken]);
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toMatch(/--config .*broken\.json is not valid JSON: .* at line 3, column 13\n/);
     const missing = await chorus(['train', '--dataset', 'sign-mnist']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/kaggle/i);

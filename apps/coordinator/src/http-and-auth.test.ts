@@ -133,7 +133,7 @@ describe('HTTP API', () => {
       '/api/runs',
       {
         token: ADMIN_TOKEN,
-        body: { dataset: 'cifar', members: 0, batchSize: 64, surprise: true },
+        body: { dataset: 'cifar', members: 0, batchSize: 64, surprise: true, epoch: 3 },
       },
     );
     expect(response.status).toBe(400);
@@ -141,6 +141,10 @@ describe('HTTP API', () => {
     const paths = response.body.issues.map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['dataset', 'members']));
     expect(response.body.issues.some((i) => /surprise/.test(i.message))).toBe(true);
+    expect(response.body.issues).toContainEqual({
+      path: '(config)',
+      message: 'unknown key "epoch" (did you mean "epochs"?)',
+    });
 
     const notJson = await fetch(`${fixture.coordinator.url}/api/runs`, {
       method: 'POST',

@@ -2,6 +2,7 @@
 export const PROTOCOL_VERSION = 1;
 export * from './errors';
 export * from './run-config';
+export { nearestKey } from './nearest-key';
 export * from './member-model';
 export * from './run-result';
 export * from './sockets';
