@@ -132,10 +132,13 @@ describe('chorus CLI', () => {
     expect(r.stderr).toMatch(/backend cpu/);
   });
 
-  it('the same seed gives the same ensemble', async () => {
-    const args = ['train', '--dataset', 'synthetic', '--members', '2', '--epochs', '1', '--backend', 'cpu', '--json'];
+  it('the same seed gives the same ensemble; the start line counts the run\'s own splits', async () => {
+    const args = ['train', '--dataset', 'synthetic', '--members', '2', '--epochs', '1', '--train-limit', '600', '--backend', 'cpu', '--json'];
     const [a, b] = await Promise.all([chorus(args), chorus(args)]);
     expect(JSON.parse(lastLine(a.stdout)).ensemble).toEqual(JSON.parse(lastLine(b.stdout)).ensemble);
+    // 600 of synthetic's 2000 training rows, 10 % of them held out; its own 500 test rows.
+    expect(a.stderr).toContain('(540 train / 60 validation / 500 test,');
+    expect(a.stderr).toContain(', 1 epoch, batch 64,');
   });
 
   it('bad input fails with a message a user can act on, and no stack trace', async () => {

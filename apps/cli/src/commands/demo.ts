@@ -8,6 +8,7 @@ import { colorEnabled, createLogger, resolveLogFormat } from '@chorus/terminal';
 import { CoordinatorClient, followAndPrintRun } from '../coordinator-client';
 import { childProcessEnv, parseEnv } from '../env';
 import { runConfigFromFlags } from '../run-config-options';
+import { plural } from '../wording';
 import { parsePort } from './dashboard';
 
 interface DemoFlags {
@@ -115,7 +116,7 @@ export function registerDemoCommand(program: Command): void {
         );
         children.push(child);
       }
-      log(`chorus demo: ${workers} local worker process(es) started`);
+      log(`chorus demo: ${plural(workers, 'local worker process', 'local worker processes')} started`);
 
       if (flags.dashboard) {
         const { startDashboard } = await import('@chorus/dashboard');
@@ -138,7 +139,7 @@ export function registerDemoCommand(program: Command): void {
       const runId = await client.launch(cfg);
       log(
         `chorus demo: run ${runId}: ${cfg.members} × ${cfg.model} on ${cfg.dataset}, ${cfg.sharding} sharding, ` +
-          `${cfg.epochs} epochs`,
+          plural(cfg.epochs, 'epoch'),
       );
       log(
         dashboard
