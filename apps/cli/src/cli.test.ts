@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +175,33 @@ describe('chorus CLI', () => {
     expect(pretty).toMatch(/^\d\d:\d\d:\d\d INFO {2}worker starting coordinator=http:\/\/127\.0\.0\.1:1 backend=cpu slots=1$/);
     const colored = await firstStdoutLine([...args, '--log-format', 'pretty'], { ...process.env, FORCE_COLOR: '1' });
     expect(colored).toContain('\u001b[32mINFO');
+  });
+
+  it('tokens prints the tokens of a local coordinator; worker finds its token by --data-dir', async () => {
+    const { CHORUS_WORKER_TOKEN: _token, CHORUS_DATA_DIR: _dir, ...env } = process.env;
+    const dataDir = join(dir, 'coordinator-data');
+    await mkdir(dataDir, { recursive: true });
+    const tokens = { workerToken: 'w'.repeat(43), adminToken: 'a'.repeat(43) };
+    await writeFile(join(dataDir, 'tokens.json'), JSON.stringify(tokens), { mode: 0o600 });
+
+    const json = await chorus(['tokens', '--data-dir', dataDir, '--json'], 60_000, env);
+    expect(JSON.parse(lastLine(json.stdout))).toEqual(tokens);
+    const text = await chorus(['tokens', '--data-dir', dataDir], 60_000, env);
+    expect(text.stdout).toContain(`worker token  ${tokens.workerToken}`);
+    expect(text.stdout).toContain(`admin token   ${tokens.adminToken}`);
+    const none = await chorus(['tokens', '--data-dir', join(dir, 'nowhere')], 60_000, env);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no tokens in .*nowhere: a coordinator started with --data-dir/);
+
+    // With the data dir the worker has a token and starts (then waits for the coordinator)...
+    const worker = ['worker', '--coordinator', 'http://127.0.0.1:1', '--backend', 'cpu', '--log-format', 'json'];
+    const started = JSON.parse(await firstStdoutLine([...worker, '--data-dir', dataDir], env)) as { msg: string };
+    expect(started.msg).toBe('worker starting');
+    // ...without one it says where the token is.
+    const refused = await chorus([...worker, '--data-dir', join(dir, 'nowhere')], 60_000, env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('no worker token');
+    expect(refused.stderr).toContain('npx chorus tokens --data-dir DIR');
   });
 
   it('dashboard says how to give it a database when there is none, and refuses a bad port', async () => {

@@ -4,6 +4,8 @@ import { z } from 'zod';
 const EnvSchema = z.object({
   CHORUS_COORDINATOR_URL: z.string().url().optional(),
   CHORUS_ADMIN_TOKEN: z.string().min(1).optional(),
+  /** Only looked at by `chorus worker`, to know whether to read the local tokens.json; the worker parses it. */
+  CHORUS_WORKER_TOKEN: z.string().optional(),
   CHORUS_DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   // Colours (colorEnabled in @chorus/terminal): FORCE_COLOR wins, then NO_COLOR, then a terminal.

@@ -9,6 +9,7 @@ import { registerDatasetsCommand } from './commands/datasets';
 import { registerDemoCommand } from './commands/demo';
 import { registerModelsCommand } from './commands/models';
 import { registerRunCommand } from './commands/run';
+import { registerTokensCommand } from './commands/tokens';
 import { registerTrainCommand } from './commands/train';
 import { registerWorkerCommand } from './commands/worker';
 
@@ -32,6 +33,7 @@ registerWorkerCommand(program);
 registerRunCommand(program);
 registerDemoCommand(program);
 registerDashboardCommand(program);
+registerTokensCommand(program);
 // A mistake is answered with the error and where the help is, not with the whole help.
 for (const command of program.commands) {
   command.showHelpAfterError(`Run "chorus ${command.name()} --help" for its options.`);

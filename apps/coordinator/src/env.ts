@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { formatIssues } from '@chorus/protocol';
+import { formatIssues, MIN_TOKEN_LENGTH } from '@chorus/protocol';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '@chorus/terminal';
 
-/** Shortest token accepted from the environment: anything shorter is guessable. */
-export const MIN_TOKEN_LENGTH = 16;
+export { MIN_TOKEN_LENGTH };
 
 /** Blank values count as unset, so `FOO=` in a .env file does not become an empty secret. */
 const optionalString = z.preprocess(

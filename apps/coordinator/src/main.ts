@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { colorEnabled, createLogger, resolveLogFormat } from '@chorus/terminal';
 import { startCoordinator, type RunningCoordinator } from './coordinator';
 import { parseEnv, processEnv } from './env';
+import { startupLines } from './startup-lines';
 
 export interface CoordinatorFlags {
   host?: string | undefined;
@@ -58,12 +59,7 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
     ...(env.handover ? {} : { handover: false as const }),
     logger,
   });
-  print(`Chorus coordinator listening on ${coordinator.url} (workers: ${coordinator.url}/workers)`);
-  if (coordinator.tokensFile !== undefined) {
-    print(
-      `worker and admin tokens: ${coordinator.tokensFile} (keep it private; set CHORUS_WORKER_TOKEN/CHORUS_ADMIN_TOKEN to choose them)`,
-    );
-  }
+  for (const line of startupLines(coordinator, env.dataDir)) print(line);
 
   if (options.handleSignals === false) return coordinator;
   let stopping = false;

@@ -141,8 +141,9 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
   if (token === undefined) {
     throw new ChorusError(
       'invalid-input',
-      'no worker token: pass --token or set CHORUS_WORKER_TOKEN to the worker token the coordinator ' +
-        'was started with (it prints it at startup)',
+      'no worker token: pass --token or set CHORUS_WORKER_TOKEN to the coordinator’s worker token. ' +
+        'On the coordinator’s machine `npx chorus tokens --data-dir DIR` prints it (DIR: the ' +
+        'coordinator’s --data-dir, default .chorus), and `npx chorus worker --data-dir DIR` finds it there.',
     );
   }
   const preference = f.backend ?? env.backend ?? 'auto';

@@ -7,3 +7,4 @@ export * from './member-model';
 export * from './run-result';
 export * from './sockets';
 export * from './what-if';
+export * from './tokens-file';
