@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunResultSchema } from '@chorus/protocol';
 
@@ -29,12 +30,27 @@ function chorus(
   });
 }
 
+/** util-linux `script` runs a command on a pseudo-terminal (stdout.isTTY), as a person's terminal would. */
+const hasScript = spawnSync('script', ['--version']).status === 0;
+const onTerminal = (args: string[]): [string, ...string[]] => [
+  'script',
+  '-qec',
+  // Bounded: the worker would wait for its coordinator for ever.
+  `timeout 60 ${[process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ')}`,
+  '/dev/null',
+];
+
 const lastLine = (text: string): string => text.trim().split('\n').pop() ?? '';
 
-/** Starts the real CLI, resolves with its first stdout line, and stops it. */
-function firstStdoutLine(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+/** Starts the real CLI (or `command`), resolves with its first stdout line, and stops it. */
+function firstStdoutLine(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  command: [string, ...string[]] = [process.execPath, CLI],
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const [file, ...before] = command;
+    const child = spawn(file, [...before, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {
@@ -48,7 +64,7 @@ function firstStdoutLine(args: string[], env: NodeJS.ProcessEnv = process.env): 
       if (end < 0) return;
       clearTimeout(timer);
       child.kill('SIGKILL');
-      resolve(stdout.slice(0, end));
+      resolve(stdout.slice(0, end).replace(/\r$/, ''));
     });
     child.on('error', reject);
   });
@@ -202,6 +218,17 @@ describe('chorus CLI', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('no worker token');
     expect(refused.stderr).toContain('npx chorus tokens --data-dir DIR');
+  });
+
+  it.skipIf(!hasScript)('on a terminal: coloured tables and human log lines, unless NO_COLOR', async () => {
+    const { FORCE_COLOR: _force, NO_COLOR: _no, ...env } = process.env;
+    const table = await firstStdoutLine([], env, onTerminal(['datasets']));
+    expect(table.startsWith('\u001b[36mdataset\u001b[39m')).toBe(true);
+    expect(stripVTControlCharacters(table)).toMatch(/^dataset +train \/ test/);
+    expect(await firstStdoutLine([], { ...env, NO_COLOR: '1' }, onTerminal(['datasets']))).toMatch(/^dataset +train \/ test/);
+    const worker = ['worker', '--coordinator', 'http://127.0.0.1:1', '--token', 'not-a-real-token', '--backend', 'cpu'];
+    const log = await firstStdoutLine([], { ...env, NO_COLOR: '1' }, onTerminal(worker));
+    expect(log).toMatch(/^\d\d:\d\d:\d\d INFO {2}worker starting coordinator=/);
   });
 
   it('dashboard says how to give it a database when there is none, and refuses a bad port', async () => {

@@ -53,7 +53,7 @@ describe('formatRunReport', () => {
   });
 
   it('colours the headers when asked', () => {
-    expect(formatRunReport(result, { color: true })).toContain('\u001b[36m strategy (test)');
+    expect(formatRunReport(result, { color: true })).toContain(' \u001b[36mstrategy (test)\u001b[39m ');
   });
 
   it('writes gains in percentage points, as the dashboard does', () => {

@@ -1,6 +1,6 @@
 import { stripVTControlCharacters } from 'node:util';
 import Table from 'cli-table3';
-import { colorEnabled } from '@chorus/terminal';
+import { colorEnabled, painter } from '@chorus/terminal';
 import { parseEnv } from './env';
 
 /** The widest a table may be: it must read on a 100-column terminal. */
@@ -16,7 +16,7 @@ export function stdoutColor(): boolean {
  * header is coloured only when `color` is on.
  */
 export function boxedTable(head: string[], color: boolean): Table.Table {
-  return new Table({ head, style: { head: color ? ['cyan'] : [], border: color ? ['gray'] : [] } });
+  return new Table({ head: paintHead(head, color), style: { head: [], border: color ? ['gray'] : [] } });
 }
 
 /**
@@ -26,7 +26,7 @@ export function boxedTable(head: string[], color: boolean): Table.Table {
 export function plainTable(head: string[], widths: number[], color: boolean): Table.Table {
   const used = widths.reduce((a, b) => a + b, 0) + 2 * widths.length;
   return new Table({
-    head,
+    head: paintHead(head, color),
     colWidths: [...widths, MAX_TABLE_WIDTH - used],
     wordWrap: true,
     chars: {
@@ -46,7 +46,7 @@ export function plainTable(head: string[], widths: number[], color: boolean): Ta
       'right-mid': '',
       middle: '  ',
     },
-    style: { 'padding-left': 0, 'padding-right': 0, head: color ? ['cyan'] : [], border: [] },
+    style: { 'padding-left': 0, 'padding-right': 0, head: [], border: [] },
   });
 }
 
@@ -62,4 +62,10 @@ export function renderTable(table: Table.Table): string {
     .filter((line) => !stripVTControlCharacters(line).startsWith('├') || rules++ === 0)
     .map((line) => line.trimEnd())
     .join('\n');
+}
+
+/** Header cells painted here rather than by cli-table3, so the colour stops before the padding. */
+function paintHead(head: string[], color: boolean): string[] {
+  const paint = painter(color);
+  return head.map((cell) => paint('cyan', cell));
 }
