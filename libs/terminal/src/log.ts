@@ -24,8 +24,12 @@ export interface LoggerOptions {
 
 /** A pino logger writing JSON lines, or pretty lines through formatLogLine. */
 export function createLogger(options: LoggerOptions): Logger {
+  if (options.format === 'json') {
+    // Without a stream, pino's own synchronous stdout destination, as before pretty lines existed.
+    const base = { name: options.name, level: options.level };
+    return options.stream === undefined ? pino(base) : pino(base, options.stream);
+  }
   const stream = options.stream ?? process.stdout;
-  if (options.format === 'json') return pino({ name: options.name, level: options.level }, stream);
   const color = options.color ?? false;
   return pino(
     { name: options.name, level: options.level },
