@@ -60,6 +60,13 @@ describe('formatLogLine', () => {
     expect(line).toBe(`09:14:03 INFO  tfjs backend ready detail=${'x'.repeat(59)}… backend=wasm`);
   });
 
+  it('does not repeat a value the message already says', () => {
+    const url = 'http://127.0.0.1:4000';
+    expect(
+      formatLogLine({ level: 30, time, msg: `coordinator listening on ${url}`, url, leaseMs: 30000 }, false),
+    ).toBe(`09:14:03 INFO  coordinator listening on ${url} leaseMs=30000`);
+  });
+
   it("shows an error's message, and its stack at error level", () => {
     const err = {
       type: 'Error',

@@ -63,15 +63,17 @@ export function formatLogLine(record: Record<string, unknown>, color: boolean): 
   const time =
     typeof record.time === 'number' ? new Date(record.time).toTimeString().slice(0, 8) : '--:--:--';
   const [label, style] = LEVELS[Number(record.level)] ?? [String(record.level), 'cyan'];
+  const message = String(record.msg ?? '');
   const fields = Object.entries(record)
-    .filter(([key, value]) => !HIDDEN.has(key) && value !== undefined)
+    // A value the message already says (`coordinator listening on <url>`) is not repeated.
+    .filter(([key, value]) => !HIDDEN.has(key) && value !== undefined && !saidIn(message, value))
     .map(([key, value]) => `${key}=${shorten(typeof value === 'string' ? value : JSON.stringify(value))}`);
   const err = record.err as { message?: unknown; stack?: unknown } | string | undefined;
   const errText = typeof err === 'string' ? err : typeof err?.message === 'string' ? err.message : undefined;
   const head = [
     paint('dim', time),
     paint(style, label),
-    String(record.msg ?? ''),
+    message,
     ...(errText !== undefined ? [paint('red', errText)] : []),
     ...(fields.length > 0 ? [paint('dim', fields.join(' '))] : []),
   ].join(' ');
@@ -83,6 +85,14 @@ export function formatLogLine(record: Record<string, unknown>, color: boolean): 
   return stack === undefined
     ? head
     : `${head}\n${paint('dim', indent(stack.split('\n').slice(1).join('\n')))}`;
+}
+
+function saidIn(message: string, value: unknown): boolean {
+  return (
+    (typeof value === 'string' || typeof value === 'number') &&
+    String(value).length > 3 &&
+    message.includes(String(value))
+  );
 }
 
 function shorten(text: string): string {
