@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ColorEnv } from '@chorus/terminal';
 
 /** The CLI's environment: fallbacks for flags that carry secrets or addresses. */
 const EnvSchema = z.object({
@@ -8,10 +9,6 @@ const EnvSchema = z.object({
   CHORUS_WORKER_TOKEN: z.string().optional(),
   CHORUS_DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
-  // Colours (colorEnabled in @chorus/terminal): FORCE_COLOR wins, then NO_COLOR, then a terminal.
-  FORCE_COLOR: z.string().optional(),
-  NO_COLOR: z.string().optional(),
-  TERM: z.string().optional(),
 });
 export type CliEnv = z.infer<typeof EnvSchema>;
 
@@ -26,4 +23,12 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
 /** The environment for a child process: this one's, plus `extra` (e.g. a token that must not go in argv). */
 export function childProcessEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, ...extra };
+}
+
+/**
+ * The variables that decide colours (colorEnabled: FORCE_COLOR, then NO_COLOR, then a terminal).
+ * Read apart from parseEnv, so that a bad CHORUS_* variable never stops a table from printing.
+ */
+export function readColorEnv(): ColorEnv {
+  return { FORCE_COLOR: process.env.FORCE_COLOR, NO_COLOR: process.env.NO_COLOR, TERM: process.env.TERM };
 }

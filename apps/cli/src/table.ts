@@ -1,14 +1,14 @@
 import { stripVTControlCharacters } from 'node:util';
 import Table from 'cli-table3';
 import { colorEnabled, painter } from '@chorus/terminal';
-import { parseEnv } from './env';
+import { readColorEnv } from './env';
 
 /** The widest a table may be: it must read on a 100-column terminal. */
 export const MAX_TABLE_WIDTH = 100;
 
 /** Whether stdout gets ANSI colours (FORCE_COLOR, NO_COLOR, a terminal: colorEnabled). */
 export function stdoutColor(): boolean {
-  return colorEnabled(process.stdout, parseEnv());
+  return colorEnabled(process.stdout, readColorEnv());
 }
 
 /**

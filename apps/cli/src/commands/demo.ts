@@ -6,7 +6,7 @@ import type { RunningDashboard } from '@chorus/dashboard';
 import { ChorusError } from '@chorus/protocol';
 import { colorEnabled, createLogger, resolveLogFormat } from '@chorus/terminal';
 import { CoordinatorClient, followAndPrintRun } from '../coordinator-client';
-import { childProcessEnv, parseEnv } from '../env';
+import { childProcessEnv, parseEnv, readColorEnv } from '../env';
 import { runConfigFromFlags } from '../run-config-options';
 import { plural } from '../wording';
 import { parsePort } from './dashboard';
@@ -68,7 +68,7 @@ export function registerDemoCommand(program: Command): void {
           level: 'warn',
           format: resolveLogFormat(undefined, process.stderr),
           stream: process.stderr,
-          color: colorEnabled(process.stderr, env),
+          color: colorEnabled(process.stderr, readColorEnv()),
         }),
       });
       log(
