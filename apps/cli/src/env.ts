@@ -5,8 +5,6 @@ import type { ColorEnv } from '@chorus/terminal';
 const EnvSchema = z.object({
   CHORUS_COORDINATOR_URL: z.string().url().optional(),
   CHORUS_ADMIN_TOKEN: z.string().min(1).optional(),
-  /** Only looked at by `chorus worker`, to know whether to read the local tokens.json; the worker parses it. */
-  CHORUS_WORKER_TOKEN: z.string().optional(),
   CHORUS_DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
 });
@@ -31,4 +29,14 @@ export function childProcessEnv(extra: Record<string, string>): NodeJS.ProcessEn
  */
 export function readColorEnv(): ColorEnv {
   return { FORCE_COLOR: process.env.FORCE_COLOR, NO_COLOR: process.env.NO_COLOR, TERM: process.env.TERM };
+}
+
+/**
+ * What `chorus worker` needs to decide whether to read a local coordinator's tokens.json (blank
+ * counts as unset). Read apart from parseEnv: the worker validates its own environment.
+ */
+export function readWorkerTokenEnv(): { token?: string; dataDir?: string } {
+  const token = process.env.CHORUS_WORKER_TOKEN?.trim();
+  const dataDir = process.env.CHORUS_DATA_DIR?.trim();
+  return { ...(token ? { token } : {}), ...(dataDir ? { dataDir } : {}) };
 }

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { LOG_FORMATS, LOG_LEVELS, runWorkerMain, WORKER_BACKENDS, type WorkerFlags } from '@chorus/worker';
-import { parseEnv } from '../env';
+import { readWorkerTokenEnv } from '../env';
 import { DEFAULT_DATA_DIR, readTokensFile } from '../tokens-file';
 
 export function registerWorkerCommand(program: Command): void {
@@ -48,9 +48,9 @@ the coordinator hands the member to another worker, which resumes from its last 
     )
     .action(async ({ dataDir, ...flags }: WorkerFlags & { dataDir?: string }) => {
       // As `chorus run` finds the admin token: the flag, the environment, then the local tokens.json.
-      const env = parseEnv();
-      if (flags.token === undefined && !env.CHORUS_WORKER_TOKEN?.trim()) {
-        const tokens = await readTokensFile(dataDir ?? env.CHORUS_DATA_DIR ?? DEFAULT_DATA_DIR);
+      const env = readWorkerTokenEnv();
+      if (flags.token === undefined && env.token === undefined) {
+        const tokens = await readTokensFile(dataDir ?? env.dataDir ?? DEFAULT_DATA_DIR);
         if (tokens !== undefined) flags.token = tokens.workerToken;
       }
       const code = await runWorkerMain(flags);
