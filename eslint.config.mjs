@@ -44,10 +44,10 @@ export default tseslint.config(
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
             { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:ensemble', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:data', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:ensemble', onlyDependOnLibsWithTags: ['scope:protocol'] },
+            { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:protocol'] },
             { sourceTag: 'scope:terminal', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:data'] },
+            { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:data', 'scope:protocol'] },
             { sourceTag: 'scope:db', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:ensemble'] },
             {
               sourceTag: 'scope:dashboard',

@@ -23,6 +23,7 @@ import { startCoordinator } from '@chorus/coordinator';
 import { startDashboard } from '@chorus/dashboard';
 import { loadDataset, prepareRunData, softmaxRows } from '@chorus/data';
 import {
+  createHttpClient,
   parseRunConfig,
   PROTOCOL_VERSION,
   WORKERS_NAMESPACE,
@@ -89,12 +90,12 @@ async function main() {
       epochs: ROUNDS,
       seed: 5,
     });
-    const created = await fetch(`${coordinator.url}/api/runs`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${coordinator.adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...config, name: `bench: ${MEMBERS} members, ${ROUNDS} rounds` }),
+    const { id: runId } = await createHttpClient({
+      baseUrl: coordinator.url,
+      token: coordinator.adminToken,
+    }).createRun({
+      body: { ...config, name: `bench: ${MEMBERS} members, ${ROUNDS} rounds` },
     });
-    const { id: runId } = (await created.json()) as { id: string };
     const dataset = await loadDataset('synthetic', { seed: config.seed });
     const splits = prepareRunData(dataset, config);
     const rows = { validation: splits.validation.count, test: splits.test.count };
@@ -237,10 +238,7 @@ async function main() {
     }
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const run = (await (await fetch(`${coordinator.url}/api/runs/${runId}`)).json()) as {
-        status: string;
-        latestRound: { round: number } | null;
-      };
+      const run = await createHttpClient({ baseUrl: coordinator.url }).getRun({ params: { id: runId } });
       if (run.status === 'completed' && run.latestRound?.round === ROUNDS - 1) break;
       if (Date.now() > deadline)
         throw new Error(

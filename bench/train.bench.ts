@@ -11,7 +11,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BACKEND_NAMES, buildModel, selectBackend, trainOnBatches, type BackendName } from '@chorus/models';
+import { buildModel, selectBackend, trainOnBatches, type BackendName } from '@chorus/models';
+import { BACKENDS } from '@chorus/protocol';
 
 const BATCH = 64;
 const args = process.argv.slice(2);
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
 
   const self = fileURLToPath(import.meta.url);
   const results: Measure[] = [];
-  for (const backend of BACKEND_NAMES) {
+  for (const backend of BACKENDS) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', backend, ...args], {
       encoding: 'utf8',
       timeout: 30 * 60_000,

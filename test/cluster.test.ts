@@ -7,7 +7,7 @@ import {
   ADMIN_TOKEN,
   getRun,
   launchRun,
-  request,
+  coordinatorApi,
   spawnWorker,
   waitForRunEnd,
   withCluster,
@@ -72,14 +72,8 @@ describe('a cluster of real processes', () => {
     expect(run.members.map((m) => m.attempt)).toEqual([1, 1]);
     // It never registered: no row, not listed, and the real workers are still up.
     expect(await db.prisma.worker.count({ where: { name: 'e2e-intruder' } })).toBe(0);
-    const listed = await request<{ workers: Array<{ name: string; status: string }> }>(
-      cluster.coordinator.url,
-      'GET',
-      '/api/workers',
-    );
-    expect(listed.body.workers.map((w) => [w.name, w.status])).toEqual(
-      WORKER_NAMES.map((n) => [n, 'online']),
-    );
+    const listed = await coordinatorApi(cluster.coordinator.url).listWorkers();
+    expect(listed.workers.map((w) => [w.name, w.status])).toEqual(WORKER_NAMES.map((n) => [n, 'online']));
     expect([...cluster.workers.values()].every((w) => w.running)).toBe(true);
   });
 
@@ -87,12 +81,10 @@ describe('a cluster of real processes', () => {
     const before = await db.prisma.run.count();
     const config = { ...small, members: 2 };
     for (const token of [undefined, 'wrong-admin-token-0123456789', WORKER_TOKEN]) {
-      const res = await request<{ ok: boolean; code: string }>(cluster.coordinator.url, 'POST', '/api/runs', {
-        body: config,
-        ...(token !== undefined ? { token } : {}),
-      });
-      expect(res.status, `POST /api/runs with token ${token ?? '(none)'}`).toBe(401);
-      expect(res.body).toMatchObject({ ok: false, code: 'unauthorized' });
+      await expect(
+        coordinatorApi(cluster.coordinator.url, token).createRun({ body: config }),
+        `POST /api/runs with token ${token ?? '(none)'}`,
+      ).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
     }
     expect(await db.prisma.run.count()).toBe(before);
 
@@ -100,33 +92,35 @@ describe('a cluster of real processes', () => {
     expect(run).toBeDefined();
     const runId = run?.id ?? '';
     for (const token of [undefined, WORKER_TOKEN]) {
-      const res = await request(cluster.coordinator.url, 'POST', `/api/runs/${runId}/cancel`, {
-        ...(token !== undefined ? { token } : {}),
-      });
-      expect(res.status, `cancel with token ${token ?? '(none)'}`).toBe(401);
+      await expect(
+        coordinatorApi(cluster.coordinator.url, token).cancelRun({ params: { id: runId } }),
+        `cancel with token ${token ?? '(none)'}`,
+      ).rejects.toMatchObject({ status: 401 });
     }
     expect((await getRun(cluster.coordinator.url, runId)).status).toBe('completed');
     // With the admin token the same request gets past authentication (and is refused for its state).
-    expect(
-      (await request(cluster.coordinator.url, 'POST', `/api/runs/${runId}/cancel`, { token: ADMIN_TOKEN }))
-        .status,
-    ).toBe(409);
+    await expect(
+      coordinatorApi(cluster.coordinator.url, ADMIN_TOKEN).cancelRun({ params: { id: runId } }),
+    ).rejects.toMatchObject({ status: 409 });
 
     // Dataset bundles and checkpoints are for workers only.
     const sha = run?.datasetSha256 ?? '';
     for (const token of [undefined, ADMIN_TOKEN]) {
-      const res = await request(cluster.coordinator.url, 'GET', `/api/datasets/${sha}`, {
-        ...(token !== undefined ? { token } : {}),
-      });
-      expect(res.status, `dataset with token ${token ?? '(none)'}`).toBe(401);
+      await expect(
+        coordinatorApi(cluster.coordinator.url, token).getDataset({ params: { sha256: sha } }),
+        `dataset with token ${token ?? '(none)'}`,
+      ).rejects.toMatchObject({ status: 401 });
     }
-    expect(
-      (await request(cluster.coordinator.url, 'GET', `/api/datasets/${sha}`, { token: WORKER_TOKEN })).status,
-    ).toBe(200);
+    const bundle = await coordinatorApi(cluster.coordinator.url, WORKER_TOKEN).getDataset({
+      params: { sha256: sha },
+    });
+    expect(bundle.headers.etag).toBe(`"${sha}"`);
     const checkpoint = await db.prisma.checkpoint.findFirst({ where: { member: { runId } } });
     expect(checkpoint).not.toBeNull();
-    const checkpointPath = `/api/checkpoints/${checkpoint?.memberId}/${checkpoint?.epoch}`;
-    expect((await request(cluster.coordinator.url, 'GET', checkpointPath)).status).toBe(401);
+    const params = { memberId: checkpoint?.memberId ?? '', epoch: checkpoint?.epoch ?? 0 };
+    await expect(coordinatorApi(cluster.coordinator.url).getCheckpoint({ params })).rejects.toMatchObject({
+      status: 401,
+    });
   });
 
   it('`chorus run --wait --json` launches a run and prints its result with the runId', async () => {

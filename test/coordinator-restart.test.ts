@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { withTestDatabase } from '@chorus/db/testing';
-import { launchRun, request, startCoordinator, waitForRunEnd, withCluster } from './support/cluster';
+import { coordinatorApi, launchRun, startCoordinator, waitForRunEnd, withCluster } from './support/cluster';
 import { expectEventually, within } from './support/eventually';
 import type { ChorusProcess } from './support/processes';
 import { verifyCompletedRun } from './support/verify';
@@ -76,14 +76,8 @@ describe('the coordinator restarted mid-run', () => {
     const workers = [...cluster.workers.values()];
     expect(workers.map((w) => w.running)).toEqual([true, true]);
     for (const worker of workers) expect(connections(worker), worker.label).toBeGreaterThanOrEqual(2);
-    const listed = await request<{ workers: Array<{ name: string; status: string }> }>(
-      cluster.coordinator.url,
-      'GET',
-      '/api/workers',
-    );
-    expect(listed.body.workers.map((w) => [w.name, w.status])).toEqual(
-      WORKER_NAMES.map((n) => [n, 'online']),
-    );
+    const listed = await coordinatorApi(cluster.coordinator.url).listWorkers();
+    expect(listed.workers.map((w) => [w.name, w.status])).toEqual(WORKER_NAMES.map((n) => [n, 'online']));
     const ids = (await db.prisma.worker.findMany({ select: { id: true } })).map((w) => w.id);
     expect(run.members.every((m) => m.workerId !== null && ids.includes(m.workerId))).toBe(true);
     // The new coordinator served the run from the bundle in the data dir (not rebuilt from the dataset).

@@ -2,10 +2,10 @@ import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import type { RunResult } from '@chorus/protocol';
+import type { RunConfigInput, RunResult } from '@chorus/protocol';
 import { expectNoSeriousAxeViolations, formatViolations } from './support/axe';
 import { chromiumPath, launchBrowser } from './support/browser';
-import { getRun, request, tempDir, waitForRunEnd } from './support/cluster';
+import { coordinatorApi, getRun, tempDir, waitForRunEnd } from './support/cluster';
 import { expectEventually } from './support/eventually';
 import { ChorusProcess, REPO_ROOT, dumpProcessOutput, killAll } from './support/processes';
 
@@ -40,7 +40,7 @@ const SECOND_RUN = {
   batchSize: 32,
   seed: 3,
   name: 'digits for compare',
-};
+} satisfies RunConfigInput;
 
 // In CI the browser is installed by .ci/run and must be there; elsewhere a machine without chromium skips, loudly.
 const requireBrowser = Boolean(process.env.CI);
@@ -284,12 +284,8 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
   }, 120_000);
 
   it('compares two runs side by side with the API numbers', async () => {
-    const launched = await request<{ id: string }>(coordinatorUrl, 'POST', '/api/runs', {
-      token: adminToken,
-      body: SECOND_RUN,
-    });
-    expect(launched.status).toBe(201);
-    const secondId = launched.body.id;
+    // The client checks the status of a success: 201 Created.
+    const { id: secondId } = await coordinatorApi(coordinatorUrl, adminToken).createRun({ body: SECOND_RUN });
     const second = await waitForRunEnd(() => coordinatorUrl, secondId, 300_000);
     expect(second.status).toBe('completed');
     const first = await getRun(coordinatorUrl, runId);
@@ -368,8 +364,8 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     await shot(form, 'new-run');
     await checkA11y(form, 'New run (launch refused)');
     // Nothing was launched by the refused form.
-    const listed = await request<{ runs: unknown[] }>(coordinatorUrl, 'GET', '/api/runs');
-    expect(listed.body.runs).toHaveLength(2);
+    const listed = await coordinatorApi(coordinatorUrl).listRuns();
+    expect(listed.runs).toHaveLength(2);
     for (const page of [runs, workers, form]) await page.close();
   }, 180_000);
 
@@ -519,8 +515,8 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
       30_000,
       { what: 'Enter on Launch run submits (and the wrong token is refused)' },
     );
-    const listed = await request<{ runs: unknown[] }>(coordinatorUrl, 'GET', '/api/runs');
-    expect(listed.body.runs).toHaveLength(2);
+    const listed = await coordinatorApi(coordinatorUrl).listRuns();
+    expect(listed.runs).toHaveLength(2);
     expect((page as Page & { errors?: string[] }).errors).toEqual([]);
     expect((form as Page & { errors?: string[] }).errors).toEqual([]);
     await form.close();

@@ -50,7 +50,7 @@ describe('a slower worker’s member', () => {
       expect(handedOver, 'the busy worker logged the handover').toBeDefined();
       const offset = handedOver!['planOffset'] as number;
       expect(offset).toBeGreaterThan(0);
-      expect(offset).toBeLessThan(member.totalBatches);
+      expect(offset).toBeLessThan(member.totalBatches ?? 0);
       // … and "free" resumed it there, not from batch 0.
       const start = freeLog.find(
         (l) =>

@@ -17,6 +17,7 @@ import {
   startEmbeddedPostgres,
   type PrismaClient,
 } from '@chorus/db';
+import { parseRunConfig } from '@chorus/protocol';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -57,7 +58,7 @@ async function main() {
     const repos = createRepositories(prisma);
     const run = await repos.runs.create({
       name: 'bytea bench',
-      config: {},
+      config: parseRunConfig({ dataset: 'synthetic', members: 2 }),
       seed: 1,
       datasetName: 'synthetic',
       numClasses: 10,

@@ -21,7 +21,7 @@ import {
   type WorkerHandshake,
   type WorkerToCoordinatorEvents,
 } from '@chorus/protocol';
-import { api, cpuSecondsOf, type CoordinatorProcess, type RunWatcher } from './processes';
+import { coordinatorApi, cpuSecondsOf, type CoordinatorProcess, type RunWatcher } from './processes';
 import { quantile } from './stats';
 
 type WorkerSocket = Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents>;
@@ -147,7 +147,7 @@ export async function runLoadTest(
   const numClasses = dataset.numClasses;
   const rows = { validation: splits.validation.count, test: splits.test.count };
 
-  const { id: runId } = await api<{ id: string }>(coordinator, 'POST', '/api/runs', runInput);
+  const { id: runId } = await coordinatorApi(coordinator).createRun({ body: runInput });
   await watcher.join(runId);
 
   const byKind: Record<MessageKind, KindStats> = {
@@ -306,7 +306,9 @@ export async function runLoadTest(
   const cpuPercent = (100 * (cpu1 - cpu0)) / ((now() - connectStart) / 1000);
 
   closing = true;
-  await api(coordinator, 'POST', `/api/runs/${runId}/cancel`).catch(() => undefined);
+  await coordinatorApi(coordinator)
+    .cancelRun({ params: { id: runId } })
+    .catch(() => undefined);
   for (const socket of sockets) socket.close();
 
   return {

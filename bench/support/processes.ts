@@ -10,8 +10,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { io, type Socket } from 'socket.io-client';
 import {
+  CoordinatorToDashboardCatalog,
+  createHttpClient,
   DASHBOARD_NAMESPACE,
+  DashboardToCoordinatorCatalog,
+  handleEvent,
+  requestEvent,
   RunResultSchema,
+  type HttpClient,
   type CoordinatorToDashboardEvents,
   type DashboardToCoordinatorEvents,
   type RunConfigInput,
@@ -267,24 +273,9 @@ export async function runTrainChild(cfg: RunConfigInput, backend: string): Promi
   };
 }
 
-/** JSON over HTTP to the coordinator; throws with its `{ code, message }` on an error status. */
-export async function api<T>(
-  coordinator: CoordinatorProcess,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const res = await fetch(`${coordinator.url}${path}`, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(method === 'POST' ? { authorization: `Bearer ${coordinator.adminToken}` } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : method === 'POST' ? { body: '{}' } : {}),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
-  return (text ? JSON.parse(text) : {}) as T;
+/** libs/protocol's typed HTTP client on the coordinator, with its admin token (errors throw with their code). */
+export function coordinatorApi(coordinator: CoordinatorProcess): HttpClient {
+  return createHttpClient({ baseUrl: coordinator.url, token: coordinator.adminToken });
 }
 
 type DashboardSocket = Socket<CoordinatorToDashboardEvents, DashboardToCoordinatorEvents>;
@@ -310,25 +301,24 @@ export class RunWatcher {
 
   private constructor(socket: DashboardSocket) {
     this.socket = socket;
-    socket.on('run:changed', (n: RunNotification) => {
+    handleEvent(socket, CoordinatorToDashboardCatalog, 'run:changed', (n: RunNotification) => {
       const w = this.watch(n.runId);
-      const data = n.data ?? {};
-      if (n.kind === 'member' && data.status === 'leased' && w.firstLeaseAt === undefined)
+      if (
+        n.kind === 'member' &&
+        'status' in n.data &&
+        n.data.status === 'leased' &&
+        w.firstLeaseAt === undefined
+      )
         w.firstLeaseAt = now();
       if (n.kind === 'evaluation') {
         w.evaluations++;
-        if (data.complete === true && typeof data.round === 'number') w.completeRounds.add(data.round);
+        if (n.data.complete) w.completeRounds.add(n.data.round);
       }
       if (n.kind === 'member' || n.kind === 'evaluation' || n.kind === 'status') {
-        w.events.push({ at: now(), text: `${n.kind} ${JSON.stringify(data)}` });
+        w.events.push({ at: now(), text: `${n.kind} ${JSON.stringify(n.data)}` });
       }
-      if (
-        n.kind === 'status' &&
-        typeof data.status === 'string' &&
-        data.status !== 'running' &&
-        data.status !== 'pending'
-      ) {
-        w.done ??= { status: data.status, at: now() };
+      if (n.kind === 'status' && n.data.status !== 'running' && n.data.status !== 'pending') {
+        w.done ??= { status: n.data.status, at: now() };
       }
       for (const wake of w.waiters.splice(0)) wake(w);
     });
@@ -357,7 +347,13 @@ export class RunWatcher {
 
   async join(runId: string): Promise<void> {
     this.watch(runId);
-    const ack = await this.socket.timeout(10_000).emitWithAck('run:join', { runId });
+    const ack = await requestEvent(
+      this.socket,
+      DashboardToCoordinatorCatalog,
+      'run:join',
+      { runId },
+      { timeoutMs: 10_000 },
+    );
     if (!ack.ok) throw new Error(`run:join ${runId}: ${ack.code} ${ack.message}`);
   }
 
@@ -404,32 +400,29 @@ export async function launchAndWait(
   handovers: number;
 }> {
   const posted = now();
-  const { id } = await api<{ id: string }>(coordinator, 'POST', '/api/runs', cfg);
+  const { id } = await coordinatorApi(coordinator).createRun({ body: cfg });
   const postSeconds = (now() - posted) / 1000;
   await watcher.join(id);
   // The run cannot end before the join in practice; the fallback poll covers it anyway.
   const poll = setInterval(() => {
-    void api<{ status: string }>(coordinator, 'GET', `/api/runs/${id}`).then(
-      (run) => {
-        if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled') {
-          const w = watcher.state(id) as Watch;
-          w.done ??= { status: run.status, at: now() };
-          for (const wake of w.waiters.splice(0)) wake(w);
-        }
-      },
-      () => undefined,
-    );
+    void coordinatorApi(coordinator)
+      .getRun({ params: { id } })
+      .then(
+        (run) => {
+          if (run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled') {
+            const w = watcher.state(id) as Watch;
+            w.done ??= { status: run.status, at: now() };
+            for (const wake of w.waiters.splice(0)) wake(w);
+          }
+        },
+        () => undefined,
+      );
   }, 5_000);
   try {
     const ended = await watcher.until(id, (w) => w.done !== undefined, timeoutMs);
     const w = watcher.state(id);
     if (!ended || !w.done) throw new Error(`run ${id} did not finish in ${timeoutMs / 1000} s`);
-    const run = await api<{
-      status: string;
-      error?: string | null;
-      result: unknown;
-      members: Array<{ attempt: number }>;
-    }>(coordinator, 'GET', `/api/runs/${id}`);
+    const run = await coordinatorApi(coordinator).getRun({ params: { id } });
     if (run.status !== 'completed') throw new Error(`run ${id} ${run.status}: ${run.error ?? ''}`);
     return {
       runId: id,

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import type { RunConfigInput } from '@chorus/protocol';
+import { createHttpClient, type HttpClient, type RunConfigInput, type RunDetail } from '@chorus/protocol';
 import { expectEventually } from './eventually';
 import { ChorusProcess, dumpProcessOutput, killAll } from './processes';
 
@@ -68,8 +68,7 @@ export async function startCoordinator(settings: CoordinatorSettings): Promise<C
   const port = Number(match[2]);
   await expectEventually(
     async () => {
-      const health = (await (await fetch(`${url}/api/health`)).json()) as { ok: boolean; leaseMs: number };
-      if (!health.ok) throw new Error(`unhealthy: ${JSON.stringify(health)}`);
+      await coordinatorApi(url).health();
     },
     30_000,
     { what: `${url}/api/health answers ok` },
@@ -180,77 +179,21 @@ export function withCluster(
 
 // --- HTTP -------------------------------------------------------------------------------------
 
-export interface ApiResponse<T> {
-  status: number;
-  body: T;
+/** libs/protocol's typed HTTP client on a coordinator, sending `token` to the routes that need one. */
+export function coordinatorApi(baseUrl: string, token?: string): HttpClient {
+  return createHttpClient({ baseUrl, ...(token !== undefined && { token }) });
 }
 
-export async function request<T = Record<string, unknown>>(
-  baseUrl: string,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown } = {},
-): Promise<ApiResponse<T>> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(options.token !== undefined ? { authorization: `Bearer ${options.token}` } : {}),
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    // not JSON (dataset bytes): keep the text
-  }
-  return { status: response.status, body: body as T };
-}
+/** GET /api/runs/:id as the coordinator answers it. */
+export type RunView = RunDetail;
 
+/** Launches a run with the admin token; its id (the client checks it is created: 201). */
 export async function launchRun(baseUrl: string, config: RunConfigInput): Promise<string> {
-  const { status, body } = await request<{ id?: string }>(baseUrl, 'POST', '/api/runs', {
-    token: ADMIN_TOKEN,
-    body: config,
-  });
-  if (status !== 201 || typeof body.id !== 'string') {
-    throw new Error(`POST /api/runs: ${status} ${JSON.stringify(body)}`);
-  }
-  return body.id;
+  return (await coordinatorApi(baseUrl, ADMIN_TOKEN).createRun({ body: config })).id;
 }
 
-export interface MemberView {
-  id: string;
-  index: number;
-  status: string;
-  workerId: string | null;
-  attempt: number;
-  step: number;
-  epoch: number;
-  planOffset: number;
-  totalBatches: number;
-  samplesPerSecond: number | null;
-  valAccuracy: number | null;
-  testAccuracy: number | null;
-  error: string | null;
-}
-
-export interface RunView {
-  id: string;
-  status: 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
-  error: string | null;
-  config: Record<string, unknown>;
-  datasetSha256: string | null;
-  numClasses: number;
-  members: MemberView[];
-  result: unknown;
-}
-
-export async function getRun(baseUrl: string, runId: string): Promise<RunView> {
-  const { status, body } = await request<RunView>(baseUrl, 'GET', `/api/runs/${runId}`);
-  if (status !== 200) throw new Error(`GET /api/runs/${runId}: ${status} ${JSON.stringify(body)}`);
-  return body;
+export function getRun(baseUrl: string, runId: string): Promise<RunView> {
+  return coordinatorApi(baseUrl).getRun({ params: { id: runId } });
 }
 
 /** Waits until the run is completed, failed or cancelled; returns its final view. */

@@ -1,75 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ChorusError, RunResultSchema, type ErrorCode, type RunConfig, type RunResult } from '@chorus/protocol';
+import { ChorusError, type HttpClient, type RunConfig, type RunResult } from '@chorus/protocol';
 import type { MemberProgress } from './local-train';
 import { createProgressView } from './progress';
 import { formatRunReport } from './report';
 
-/** The subset of `GET /api/runs/:id` the CLI reads. */
-export interface RunView {
-  id: string;
-  status: 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
-  error?: string | null;
-  members: {
-    index: number;
-    status: string;
-    step: number;
-    epoch: number;
-    totalBatches: number;
-    samplesPerSecond: number | null;
-  }[];
-  result: RunResult | null;
-}
-
-/** HTTP calls to a coordinator; errors come back as ChorusError with the coordinator's code and message. */
-export class CoordinatorClient {
-  constructor(
-    readonly baseUrl: string,
-    private readonly adminToken?: string,
-  ) {}
-
-  async launch(config: RunConfig): Promise<string> {
-    if (!this.adminToken) {
-      throw new ChorusError(
-        'unauthorized',
-        'launching a run needs the admin token: --token, CHORUS_ADMIN_TOKEN, or the tokens.json of a local coordinator (--data-dir)',
-      );
-    }
-    const body = await this.request<{ id: string }>('POST', '/api/runs', config);
-    return body.id;
+/** Launches a run through libs/protocol's HTTP client; says where to find the admin token when there is none. */
+export async function launchRun(client: HttpClient, adminToken: string | undefined, config: RunConfig): Promise<string> {
+  if (!adminToken) {
+    throw new ChorusError(
+      'unauthorized',
+      'launching a run needs the admin token: --token, CHORUS_ADMIN_TOKEN, or the tokens.json of a local coordinator (--data-dir)',
+    );
   }
-
-  getRun(id: string): Promise<RunView> {
-    return this.request<RunView>('GET', `/api/runs/${encodeURIComponent(id)}`);
-  }
-
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(new URL(path, this.baseUrl), {
-        method,
-        headers: {
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(this.adminToken && method !== 'GET' ? { authorization: `Bearer ${this.adminToken}` } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (error) {
-      throw new ChorusError('unavailable', `cannot reach the coordinator at ${this.baseUrl}: ${(error as Error).message}`);
-    }
-    const text = await res.text();
-    const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (!res.ok) {
-      const issues = Array.isArray(json.issues)
-        ? `\n${(json.issues as { path: string; message: string }[]).map((i) => `${i.path}: ${i.message}`).join('\n')}`
-        : '';
-      throw new ChorusError(
-        (json.code as ErrorCode | undefined) ?? 'internal',
-        `${method} ${path}: ${String(json.message ?? res.statusText)}${issues}`,
-      );
-    }
-    return json as T;
-  }
+  return (await client.createRun({ body: config }, { token: adminToken })).id;
 }
 
 /** The admin token of a coordinator started with this data dir, if its tokens.json is readable. */
@@ -87,15 +31,15 @@ export async function adminTokenFromDataDir(dataDir: string): Promise<string | u
  * when it failed or was cancelled. The coordinator stays the source of truth: nothing is cached.
  */
 export async function followRun(
-  client: CoordinatorClient,
+  client: HttpClient,
   runId: string,
   options: { onStart?: (totals: number[]) => void; onProgress?: (p: MemberProgress) => void; intervalMs?: number },
 ): Promise<RunResult> {
   let started = false;
   for (;;) {
-    const run = await client.getRun(runId);
+    const run = await client.getRun({ params: { id: runId } });
     if (!started && run.members.length > 0) {
-      options.onStart?.(run.members.map((m) => m.totalBatches));
+      options.onStart?.(run.members.map((m) => m.totalBatches ?? 0));
       started = true;
     }
     for (const m of run.members) {
@@ -103,11 +47,11 @@ export async function followRun(
         member: m.index,
         epoch: m.epoch,
         step: m.step,
-        totalSteps: m.totalBatches,
+        totalSteps: m.totalBatches ?? 0,
         samplesPerSecond: m.samplesPerSecond ?? 0,
       });
     }
-    if (run.status === 'completed' && run.result) return RunResultSchema.parse(run.result);
+    if (run.status === 'completed' && run.result) return run.result;
     if (run.status === 'failed' || run.status === 'cancelled') {
       throw new ChorusError('conflict', `run ${runId} ${run.status}${run.error ? `: ${run.error}` : ''}`);
     }
@@ -120,7 +64,7 @@ export async function followRun(
  * the tables, or with `json` the result object plus `runId` as one line.
  */
 export async function followAndPrintRun(
-  client: CoordinatorClient,
+  client: HttpClient,
   runId: string,
   options: { json: boolean; log: (line: string) => void },
 ): Promise<RunResult> {

@@ -1,4 +1,4 @@
-import { loadDataset, planShards, prepareRunData, type Dataset } from '@chorus/data';
+import { deriveRun, loadRunDataset, type Dataset, type DerivedRun } from '@chorus/data';
 import { evaluateEnsemble, runResultOf } from '@chorus/ensemble';
 import {
   buildModel,
@@ -8,7 +8,7 @@ import {
   trainOnBatches,
   type BackendName,
 } from '@chorus/models';
-import { memberModelSpec, type RunConfig, type RunResult } from '@chorus/protocol';
+import type { RunConfig, RunResult } from '@chorus/protocol';
 
 export interface MemberProgress {
   member: number;
@@ -45,35 +45,26 @@ export interface LocalTrainResult {
   seconds: number;
 }
 
+/** The dataset of a run and its `deriveRun`: what `chorus train` trains and evaluates on. */
+export async function deriveLocalRun(cfg: RunConfig): Promise<{ dataset: Dataset; run: DerivedRun }> {
+  const dataset = await loadRunDataset(cfg);
+  return { dataset, run: deriveRun(cfg, dataset) };
+}
+
 /**
  * Trains a whole ensemble in this process: the same data split, shard plan and member seeds
- * that the coordinator would hand out, members trained epoch by epoch side by side, then every
- * voting strategy and the diversity measures on the test split.
+ * that the coordinator would hand out (`deriveRun`), members trained epoch by epoch side by side,
+ * then every voting strategy and the diversity measures on the test split.
  */
 export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOptions): Promise<LocalTrainResult> {
   const started = performance.now();
   const backend = await selectBackend(options.backend);
-  const dataset = await loadDataset(cfg.dataset, {
-    ...(cfg.datasetPath ? { path: cfg.datasetPath } : {}),
-    seed: cfg.seed,
-  });
-  const { train, validation } = prepareRunData(dataset, cfg);
-  const plan = planShards({
-    strategy: cfg.sharding,
-    numSamples: train.count,
-    members: cfg.members,
-    batchSize: cfg.batchSize,
-    epochs: cfg.epochs,
-    seed: cfg.seed,
-  });
+  const { dataset, run } = await deriveLocalRun(cfg);
+  const { train, validation, plan } = run;
 
-  const members = Array.from({ length: cfg.members }, (_, m) => {
-    const model = buildModel({
-      ...memberModelSpec(cfg, m),
-      inputShape: dataset.inputShape,
-      numClasses: dataset.numClasses,
-    });
-    return { index: m, model, plan: plan.member(m), samples: 0, seconds: 0, step: 0 };
+  const members = run.members.map((spec, m) => {
+    const model = buildModel({ ...spec, inputShape: dataset.inputShape, numClasses: dataset.numClasses });
+    return { index: m, model, plan: plan.member(m), samples: 0, seconds: 0 };
   });
   options.onStart?.({
     backend: backend.backend,
@@ -96,11 +87,10 @@ export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOp
           metricsEvery: 20,
           ...(options.signal ? { signal: options.signal } : {}),
           onBatch: (m) => {
-            member.step = m.step; // counts every step this model has trained
             options.onProgress?.({
               member: member.index,
               epoch,
-              step: member.step,
+              step: m.step, // counts every step this model has trained, over all epochs
               totalSteps: member.plan.totalBatches,
               loss: m.loss,
               accuracy: m.accuracy,
@@ -108,7 +98,6 @@ export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOp
             });
           },
         });
-        member.step += stats.steps;
         member.samples += stats.samples;
         member.seconds += stats.seconds;
       }

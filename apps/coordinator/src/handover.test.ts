@@ -3,11 +3,11 @@ import type { HandoverCandidate } from '@chorus/db';
 import type { Assignment, LeaseRef } from '@chorus/protocol';
 import { chooseHandover } from './services/handover.service';
 import {
-  api,
   connectWorker,
   createFakeClock,
   expectEventually,
   handshake,
+  httpClient,
   withCoordinator,
   type WorkerSocket,
   cancelRun,
@@ -109,11 +109,11 @@ describe('straggler handover', () => {
       epoch: 0,
       checkpoint: { epoch: 0, step: 4, planOffset },
     });
-    const bytes = await api<Uint8Array>(fixture.coordinator, 'GET', resumed.checkpoint?.url ?? '/missing', {
-      token: fixture.coordinator.workerToken,
-      raw: true,
+    expect(resumed.checkpoint?.url).toBe(`/api/checkpoints/${straggler.memberId}/0`);
+    const download = await httpClient(fixture.coordinator, fixture.coordinator.workerToken).getCheckpoint({
+      params: { memberId: straggler.memberId, epoch: 0 },
     });
-    expect(Array.from(bytes.body)).toEqual(Array.from(weights));
+    expect(Array.from(download.bytes)).toEqual(Array.from(weights));
     // The slow worker's lease is over.
     expect(
       await slow.emitWithAck('metrics', {

@@ -4,12 +4,26 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import { DASHBOARD_NAMESPACE, PROTOCOL_VERSION } from '@chorus/protocol';
+import { DASHBOARD_NAMESPACE, ErrorBodySchema, PROTOCOL_VERSION } from '@chorus/protocol';
 import { startCoordinator } from './coordinator';
-import { ADMIN_TOKEN, api, connectWorker, handshake, WORKER_TOKEN, withCoordinator } from './testing/harness';
+import {
+  ADMIN_TOKEN,
+  connectWorker,
+  handshake,
+  httpClient,
+  WORKER_TOKEN,
+  withCoordinator,
+} from './testing/harness';
 
 const fixture = withCoordinator();
-const tinyRun = { dataset: 'synthetic', members: 2, epochs: 1, batchSize: 64, trainLimit: 300, seed: 3 };
+const tinyRun = {
+  dataset: 'synthetic',
+  members: 2,
+  epochs: 1,
+  batchSize: 64,
+  trainLimit: 300,
+  seed: 3,
+} as const;
 
 describe('worker handshake', () => {
   it('refuses a connection without a token, with a wrong token or another protocol version', async () => {
@@ -40,17 +54,32 @@ describe('worker handshake', () => {
   it('accepts a worker with the token and registers it online', async () => {
     const auth = handshake({ name: 'gpu-0' });
     const socket = await connectWorker(fixture.coordinator, auth);
-    const workers = await api<{ workers: Array<{ id: string; name: string; status: string }> }>(
-      fixture.coordinator,
-      'GET',
-      '/api/workers',
-    );
-    expect(workers.body.workers).toEqual([
+    const workers = await httpClient(fixture.coordinator).listWorkers();
+    expect(workers.workers).toEqual([
       expect.objectContaining({ id: auth.workerId, name: 'gpu-0', status: 'online' }),
     ]);
-    // A payload that fails its schema is refused with a reason.
+    // A payload that fails its schema is refused with a reason naming the field, and nothing is applied.
     const refused = await socket.emitWithAck('heartbeat', { members: [{ memberId: 'm', attempt: 0 }] });
     expect(refused).toMatchObject({ ok: false, code: 'invalid-input' });
+    expect(!refused.ok && refused.message).toMatch(/^invalid heartbeat message:\nmembers\.0\.attempt: /);
+    const point = { step: 1, epoch: 0, loss: 0.5, accuracy: 0.5, samplesPerSecond: 10 };
+    const raw = socket as unknown as { emitWithAck(event: string, payload: unknown): Promise<unknown> };
+    const metrics = await raw.emitWithAck('metrics', {
+      memberId: 'm',
+      attempt: 1,
+      points: [point, { ...point, step: 2, loss: 'NaN' }],
+    });
+    expect(metrics).toEqual({
+      ok: false,
+      code: 'invalid-input',
+      message: 'invalid metrics message:\npoints.1.loss: Invalid input: expected number, received string',
+    });
+    const noPayload = await raw.emitWithAck('plan:next', undefined);
+    expect(noPayload).toMatchObject({
+      ok: false,
+      code: 'invalid-input',
+      message: /^invalid plan:next message:\n\(message\): /,
+    });
     socket.close();
   });
 
@@ -86,65 +115,51 @@ describe('HTTP API', () => {
   });
 
   it('answers health and lists runs', async () => {
-    expect((await api(fixture.coordinator, 'GET', '/api/health')).body).toMatchObject({
+    expect(await httpClient(fixture.coordinator).health()).toMatchObject({
       ok: true,
       protocolVersion: PROTOCOL_VERSION,
     });
-    expect((await api(fixture.coordinator, 'GET', '/api/runs')).body).toEqual({ runs: [] });
+    expect(await httpClient(fixture.coordinator).listRuns()).toEqual({ runs: [] });
   });
 
   it('needs the admin token to launch or cancel a run', async () => {
     for (const token of [undefined, WORKER_TOKEN, 'nope']) {
-      const launch = await api(fixture.coordinator, 'POST', '/api/runs', {
-        body: tinyRun,
-        ...(token && { token }),
-      });
-      expect(launch.status).toBe(401);
-      expect(launch.body).toMatchObject({ ok: false, code: 'unauthorized' });
+      await expect(httpClient(fixture.coordinator, token).createRun({ body: tinyRun })).rejects.toMatchObject(
+        {
+          status: 401,
+          code: 'unauthorized',
+        },
+      );
     }
-    const created = await api<{ id: string }>(fixture.coordinator, 'POST', '/api/runs', {
-      token: ADMIN_TOKEN,
-      body: tinyRun,
+    // The client checks the status of a success: 201 Created.
+    const created = await httpClient(fixture.coordinator, ADMIN_TOKEN).createRun({ body: tinyRun });
+    const params = { id: created.id };
+    await expect(httpClient(fixture.coordinator, WORKER_TOKEN).cancelRun({ params })).rejects.toMatchObject({
+      status: 401,
     });
-    expect(created.status).toBe(201);
-    const cancel = await api(fixture.coordinator, 'POST', `/api/runs/${created.body.id}/cancel`, {
-      token: WORKER_TOKEN,
-    });
-    expect(cancel.status).toBe(401);
-    expect((await fixture.repos.runs.get(created.body.id))?.status).toBe('pending');
+    expect((await fixture.repos.runs.get(created.id))?.status).toBe('pending');
 
-    const cancelled = await api(fixture.coordinator, 'POST', `/api/runs/${created.body.id}/cancel`, {
-      token: ADMIN_TOKEN,
-    });
-    expect(cancelled).toMatchObject({ status: 200, body: { id: created.body.id, status: 'cancelled' } });
-    expect(
-      (await api(fixture.coordinator, 'POST', `/api/runs/${created.body.id}/cancel`, { token: ADMIN_TOKEN }))
-        .status,
-    ).toBe(200);
-    expect(
-      (await api(fixture.coordinator, 'POST', '/api/runs/nope/cancel', { token: ADMIN_TOKEN })).status,
-    ).toBe(404);
+    const admin = httpClient(fixture.coordinator, ADMIN_TOKEN);
+    expect(await admin.cancelRun({ params })).toEqual({ id: created.id, status: 'cancelled' });
+    expect(await admin.cancelRun({ params })).toEqual({ id: created.id, status: 'cancelled' });
+    await expect(admin.cancelRun({ params: { id: 'nope' } })).rejects.toMatchObject({ status: 404 });
   });
 
   it('refuses an invalid run config with 400 and every issue', async () => {
-    const response = await api<{ code: string; issues: Array<{ path: string; message: string }> }>(
-      fixture.coordinator,
-      'POST',
-      '/api/runs',
-      {
-        token: ADMIN_TOKEN,
-        body: { dataset: 'cifar', members: 0, batchSize: 64, surprise: true, epoch: 3 },
-      },
-    );
-    expect(response.status).toBe(400);
-    expect(response.body.code).toBe('invalid-input');
-    const paths = response.body.issues.map((i) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(['dataset', 'members']));
-    expect(response.body.issues.some((i) => /surprise/.test(i.message))).toBe(true);
-    expect(response.body.issues).toContainEqual({
-      path: '(config)',
-      message: 'unknown key "epoch" (did you mean "epochs"?)',
+    // A body the typed client cannot express, sent by hand.
+    const response = await fetch(`${fixture.coordinator.url}/api/runs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ dataset: 'cifar', members: 0, batchSize: 64, surprise: true, epoch: 3 }),
     });
+    expect(response.status).toBe(400);
+    const body = ErrorBodySchema.parse(await response.json());
+    expect(body.code).toBe('invalid-input');
+    const issues = body.issues ?? [];
+    expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(['dataset', 'members']));
+    expect(issues.some((i) => /surprise/.test(i.message))).toBe(true);
+    // The nearest known key, as `chorus train --config` says it (parseRunConfig).
+    expect(issues).toContainEqual({ path: '(config)', message: 'unknown key "epoch" (did you mean "epochs"?)' });
 
     const notJson = await fetch(`${fixture.coordinator.url}/api/runs`, {
       method: 'POST',
@@ -155,63 +170,76 @@ describe('HTTP API', () => {
   });
 
   it("refuses a run whose dataset is missing, with the dataset's own message", async () => {
-    const response = await api<{ message: string }>(fixture.coordinator, 'POST', '/api/runs', {
-      token: ADMIN_TOKEN,
-      body: { dataset: 'sign-mnist', members: 2 },
+    await expect(
+      httpClient(fixture.coordinator, ADMIN_TOKEN).createRun({ body: { dataset: 'sign-mnist', members: 2 } }),
+    ).rejects.toMatchObject({
+      status: 400,
+      reason: expect.stringMatching(/Dataset sign-mnist not found.*kaggle/),
     });
-    expect(response.status).toBe(400);
-    expect(response.body.message).toMatch(/Dataset sign-mnist not found.*kaggle/);
   });
 
   it('refuses a config the dataset cannot serve (too few batches for round-robin)', async () => {
-    const response = await api<{ message: string }>(fixture.coordinator, 'POST', '/api/runs', {
-      token: ADMIN_TOKEN,
-      body: { dataset: 'synthetic', members: 8, batchSize: 4096 },
-    });
-    expect(response.status).toBe(400);
-    expect(response.body.message).toMatch(/round-robin/);
+    await expect(
+      httpClient(fixture.coordinator, ADMIN_TOKEN).createRun({
+        body: { dataset: 'synthetic', members: 8, batchSize: 4096 },
+      }),
+    ).rejects.toMatchObject({ status: 400, reason: expect.stringMatching(/round-robin/) });
   });
 
   it('validates params and guards downloads with the worker token', async () => {
-    expect((await api(fixture.coordinator, 'GET', '/api/runs/..%2F..%2Fetc')).status).toBe(400);
-    expect((await api(fixture.coordinator, 'GET', '/api/runs/unknown-run')).status).toBe(404);
-    const sha = '0'.repeat(64);
-    expect((await api(fixture.coordinator, 'GET', `/api/datasets/${sha}`)).status).toBe(401);
-    expect(
-      (await api(fixture.coordinator, 'GET', `/api/datasets/${sha}`, { token: WORKER_TOKEN })).status,
-    ).toBe(404);
-    expect(
-      (await api(fixture.coordinator, 'GET', '/api/datasets/not-a-sha', { token: WORKER_TOKEN })).status,
-    ).toBe(400);
-    expect(
-      (await api(fixture.coordinator, 'GET', '/api/checkpoints/m1/x', { token: WORKER_TOKEN })).status,
-    ).toBe(400);
-    expect((await api(fixture.coordinator, 'GET', '/api/checkpoints/m1/0')).status).toBe(401);
-    expect((await api(fixture.coordinator, 'GET', '/api/nothing-here')).body).toMatchObject({
-      ok: false,
-      code: 'not-found',
+    const client = httpClient(fixture.coordinator);
+    const worker = httpClient(fixture.coordinator, WORKER_TOKEN);
+    const refused = (status: number) => expect.objectContaining({ status });
+    // The client URI-encodes params: the server sees /api/runs/..%2F..%2Fetc.
+    await expect(client.getRun({ params: { id: '../../etc' } })).rejects.toEqual(refused(400));
+    await expect(client.getRun({ params: { id: 'unknown-run' } })).rejects.toEqual(refused(404));
+    const sha256 = '0'.repeat(64);
+    await expect(client.getDataset({ params: { sha256 } })).rejects.toEqual(refused(401));
+    await expect(worker.getDataset({ params: { sha256 } })).rejects.toEqual(refused(404));
+    await expect(worker.getDataset({ params: { sha256: 'not-a-sha' } })).rejects.toEqual(refused(400));
+    await expect(worker.getCheckpoint({ params: { memberId: 'm1', epoch: 'x' } })).rejects.toEqual(
+      refused(400),
+    );
+    await expect(client.getCheckpoint({ params: { memberId: 'm1', epoch: 0 } })).rejects.toEqual(
+      refused(401),
+    );
+    const nothing = await fetch(`${fixture.coordinator.url}/api/nothing-here`);
+    expect(ErrorBodySchema.parse(await nothing.json())).toMatchObject({ ok: false, code: 'not-found' });
+  });
+
+  it('refuses to answer with a stored shape that does not match its schema', async () => {
+    const created = await httpClient(fixture.coordinator, ADMIN_TOKEN).createRun({ body: tinyRun });
+    await fixture.prisma.run.update({
+      where: { id: created.id },
+      data: { config: { ...tinyRun, members: 'two' } },
     });
+    // An internal error (its details, naming Run.config and the field, go to the log), never a half-right answer.
+    await expect(
+      httpClient(fixture.coordinator).getRun({ params: { id: created.id } }),
+    ).rejects.toMatchObject({
+      status: 500,
+      code: 'internal',
+    });
+    await fixture.prisma.run.update({ where: { id: created.id }, data: { config: tinyRun } });
+    await httpClient(fixture.coordinator, ADMIN_TOKEN).cancelRun({ params: { id: created.id } });
   });
 
   it('lets dashboards join a run room read-only', async () => {
-    const created = await api<{ id: string }>(fixture.coordinator, 'POST', '/api/runs', {
-      token: ADMIN_TOKEN,
-      body: tinyRun,
-    });
+    const created = await httpClient(fixture.coordinator, ADMIN_TOKEN).createRun({ body: tinyRun });
     const dashboard = io(`${fixture.coordinator.url}${DASHBOARD_NAMESPACE}`, {
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
     });
     await new Promise((resolve) => dashboard.once('connect', () => resolve(undefined)));
-    expect(await dashboard.emitWithAck('run:join', { runId: created.body.id })).toEqual({ ok: true });
+    expect(await dashboard.emitWithAck('run:join', { runId: created.id })).toEqual({ ok: true });
     expect(await dashboard.emitWithAck('run:join', { runId: 'missing' })).toMatchObject({
       ok: false,
       code: 'not-found',
     });
     const changed = new Promise((resolve) => dashboard.once('run:changed', resolve));
-    await api(fixture.coordinator, 'POST', `/api/runs/${created.body.id}/cancel`, { token: ADMIN_TOKEN });
-    expect(await changed).toEqual({ runId: created.body.id, kind: 'status', data: { status: 'cancelled' } });
+    await httpClient(fixture.coordinator, ADMIN_TOKEN).cancelRun({ params: { id: created.id } });
+    expect(await changed).toEqual({ runId: created.id, kind: 'status', data: { status: 'cancelled' } });
     dashboard.close();
   });
 });

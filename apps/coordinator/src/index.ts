@@ -10,4 +10,5 @@ export { main, type CoordinatorFlags, type MainOptions } from './main';
 export { parseEnv, EnvError, MIN_TOKEN_LENGTH, type CoordinatorEnv } from './env';
 export { TOKENS_FILE, tokenMatches } from './tokens';
 export { MAX_ATTEMPTS } from './services/scheduler.service';
+export { deriveRunData, type RunDerivation } from './services/plan.service';
 export { MAX_SOCKET_MESSAGE_BYTES } from './server';

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { loadDataset, prepareRunData } from '@chorus/data';
 import { parseRunConfig, type LeaseRef } from '@chorus/protocol';
 import {
-  api,
   bytesOf,
   connectWorker,
   createFakeClock,
   expectEventually,
   handshake,
+  httpClient,
   softmaxRows,
   WORKER_TOKEN,
   withCoordinator,
@@ -126,7 +126,7 @@ describe('messages about members a worker does not hold, and bad predictions', (
     expect(await two.emitWithAck('predictions', predictions(leaseOf(theirs)))).toEqual({ ok: true });
     expect(await one.emitWithAck('predictions', predictions(leaseOf(mine)))).toEqual({ ok: true });
     expect(await fixture.prisma.prediction.count(inRun)).toBe(2);
-    expect((await api(fixture.coordinator, 'GET', '/api/health')).status).toBe(200);
+    expect(await httpClient(fixture.coordinator).health()).toMatchObject({ ok: true });
     one.close();
     two.close();
     await cancel(runId);
@@ -172,13 +172,11 @@ describe('leases', () => {
     const rest = await other.emitWithAck('plan:next', { ...leaseOf(resumed), offset: 7, count: 100 });
     if (!rest.ok) throw new Error(rest.message);
     expect(rest.chunk.sizes).toHaveLength(resumed.totalBatches - 7);
-    const download = await api<Uint8Array>(fixture.coordinator, 'GET', resumed.checkpoint!.url, {
-      token: WORKER_TOKEN,
-      raw: true,
+    const download = await httpClient(fixture.coordinator, WORKER_TOKEN).getCheckpoint({
+      params: { memberId: first.memberId, epoch: 1 },
     });
-    expect(download.status).toBe(200);
-    expect(download.headers.get('x-chorus-plan-offset')).toBe('7');
-    expect([...download.body]).toEqual([...weights]);
+    expect(download.headers['x-chorus-plan-offset']).toBe(7);
+    expect([...download.bytes]).toEqual([...weights]);
 
     // The worker that lost the lease is told so, and can no longer write.
     expect(await lost.emitWithAck('heartbeat', { members: [leaseOf(first)] })).toEqual({
@@ -238,7 +236,7 @@ describe('leases', () => {
       revoked: [leaseOf(a)],
     });
     expect(await worker.emitWithAck('member:request', {})).toEqual({ ok: true, assignment: null });
-    expect((await api(fixture.coordinator, 'GET', `/api/runs/${runId}`)).body).toMatchObject({
+    expect(await httpClient(fixture.coordinator).getRun({ params: { id: runId } })).toMatchObject({
       status: 'cancelled',
     });
     worker.close();

@@ -3,10 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDataset, prepareRunData } from '@chorus/data';
-import { parseRunConfig, SPLITS, type Assignment } from '@chorus/protocol';
+import { parseRunConfig, SPLITS, type Assignment, type RunConfigInput } from '@chorus/protocol';
 import type { RunningCoordinator } from './coordinator';
 import { main } from './main';
-import { api, bytesOf, connectWorker, expectEventually, handshake, softmaxRows } from './testing/harness';
+import {
+  bytesOf,
+  httpClient,
+  connectWorker,
+  expectEventually,
+  handshake,
+  softmaxRows,
+} from './testing/harness';
 
 const root = mkdtempSync(join(tmpdir(), 'chorus-main-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -22,7 +29,7 @@ describe('chorus coordinator (main)', () => {
         print: (line) => lines.push(line),
         handleSignals: false,
       });
-    const runConfig = {
+    const runConfig: RunConfigInput = {
       dataset: 'synthetic',
       members: 1,
       epochs: 2,
@@ -48,12 +55,8 @@ describe('chorus coordinator (main)', () => {
       };
       expect(coordinator).toMatchObject(tokens);
 
-      const created = await api<{ id: string }>(coordinator, 'POST', '/api/runs', {
-        token: tokens.adminToken,
-        body: runConfig,
-      });
-      expect(created.status).toBe(201);
-      const runId = created.body.id;
+      // The client checks the status of a success: 201 Created.
+      const { id: runId } = await httpClient(coordinator, tokens.adminToken).createRun({ body: runConfig });
       const auth = handshake({ token: tokens.workerToken });
       let worker = await connectWorker(coordinator, auth);
       const answer = await worker.emitWithAck('member:request', {});
@@ -97,9 +100,8 @@ describe('chorus coordinator (main)', () => {
       expect(restartText).not.toContain('First start');
       expect(lines.join('\n')).not.toContain(tokens.workerToken);
       expect(lines.join('\n')).not.toContain(tokens.adminToken);
-      expect(await api(coordinator, 'GET', `/api/runs/${runId}`)).toMatchObject({
-        status: 200,
-        body: { status: 'running' },
+      expect(await httpClient(coordinator).getRun({ params: { id: runId } })).toMatchObject({
+        status: 'running',
       });
       worker = await connectWorker(coordinator, { ...auth, activeMembers: [a.memberId] });
       expect(await worker.emitWithAck('heartbeat', { members: [lease] })).toEqual({ ok: true, revoked: [] });
@@ -111,15 +113,11 @@ describe('chorus coordinator (main)', () => {
         ok: true,
       });
       const detail = await expectEventually(async () => {
-        const response = await api<{ status: string; result: { members: unknown[] } }>(
-          coordinator,
-          'GET',
-          `/api/runs/${runId}`,
-        );
-        expect(response.body.status).toBe('completed');
-        return response.body;
+        const response = await httpClient(coordinator).getRun({ params: { id: runId } });
+        expect(response.status).toBe('completed');
+        return response;
       });
-      expect(detail.result.members).toEqual([expect.objectContaining({ index: 0, samplesPerSecond: 240 })]);
+      expect(detail.result?.members).toEqual([expect.objectContaining({ index: 0, samplesPerSecond: 240 })]);
       worker.close();
     } finally {
       await coordinator.close();

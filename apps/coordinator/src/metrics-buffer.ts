@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Member, MemberProgress, MetricPointInput, Repositories } from '@chorus/db';
-import type { MetricsMessage } from '@chorus/protocol';
+import type { MemberMetrics, MetricsMessage } from '@chorus/protocol';
 import type { Notifiers } from './notifications';
 import type { PlanService } from './services/plan.service';
 
@@ -69,7 +69,7 @@ export function createMetricsBuffer(deps: {
 
   const notifyNew = (): void => {
     if (unnotified.size === 0) return;
-    const byRun = new Map<string, Array<Record<string, unknown>>>();
+    const byRun = new Map<string, MemberMetrics[]>();
     for (const id of unnotified) {
       const entry = pending.get(id);
       const last = entry && lastOf(entry.points);

@@ -16,13 +16,14 @@ import {
   SPLITS,
   type Assignment,
   type RunNotification,
+  type RunConfigInput,
 } from '@chorus/protocol';
 import {
   ADMIN_TOKEN,
-  api,
   bytesOf,
   connectWorker,
   expectEventually,
+  httpClient,
   softmaxRows,
   WORKER_TOKEN,
   withCoordinator,
@@ -30,7 +31,7 @@ import {
 
 const fixture = withCoordinator();
 
-const input = {
+const input: RunConfigInput = {
   name: 'tiny synthetic',
   dataset: 'synthetic',
   members: 3,
@@ -61,12 +62,8 @@ describe('a run trained by a scripted worker', () => {
     });
     const rowsOf = { validation: validation.count, test: test.count };
 
-    const created = await api<{ id: string }>(fixture.coordinator, 'POST', '/api/runs', {
-      token: ADMIN_TOKEN,
-      body: input,
-    });
-    expect(created.status).toBe(201);
-    const runId = created.body.id;
+    // The client checks the status of a success: 201 Created.
+    const { id: runId } = await httpClient(fixture.coordinator, ADMIN_TOKEN).createRun({ body: input });
 
     const dashboard = io(`${fixture.coordinator.url}${DASHBOARD_NAMESPACE}`, {
       transports: ['websocket'],
@@ -108,13 +105,12 @@ describe('a run trained by a scripted worker', () => {
       });
     }
     expect(assignments[1]?.model.dropout).toBe(0.3);
-    const bundle = await api<Uint8Array>(fixture.coordinator, 'GET', assignments[0]!.dataset.url, {
-      token: WORKER_TOKEN,
-      raw: true,
+    const bundle = await httpClient(fixture.coordinator, WORKER_TOKEN).getDataset({
+      params: { sha256: bundleSha },
     });
-    expect(bundle.status).toBe(200);
-    expect(bundle.body.byteLength).toBe(assignments[0]!.dataset.bytes);
-    expect(bundleSha256(bundle.body)).toBe(bundleSha);
+    expect(bundle.headers.etag).toBe(`"${bundleSha}"`);
+    expect(bundle.bytes.byteLength).toBe(assignments[0]!.dataset.bytes);
+    expect(bundleSha256(bundle.bytes)).toBe(bundleSha);
 
     for (const a of assignments) {
       const lease = { memberId: a.memberId, attempt: a.attempt };
@@ -203,6 +199,12 @@ describe('a run trained by a scripted worker', () => {
     const rounds = [LIVE_ROUND, ...Array.from({ length: cfg.epochs }, (_, r) => r)];
     expect(await prisma.ensembleEval.count({ where: { runId } })).toBe(rounds.length * SPLITS.length * 5);
     expect(await prisma.diversityEval.count({ where: { runId } })).toBe(rounds.length * SPLITS.length);
+    // GET /api/runs/:id/evaluations answers the stored rows as their views (decoded: Dates, typed JSON).
+    const evaluations = await httpClient(fixture.coordinator).getRunEvaluations({ params: { id: runId } });
+    expect(evaluations).toEqual({
+      ensemble: await fixture.repos.evals.listEnsembleEvals(runId),
+      diversity: await fixture.repos.evals.listDiversityEvals(runId),
+    });
 
     // The stored evaluations are what libs/ensemble computes from the stored predictions.
     const evaluationOf = async (round: number) => {
@@ -257,14 +259,14 @@ describe('a run trained by a scripted worker', () => {
     );
     expect((await fixture.repos.runs.get(runId))?.result).toEqual(expectedResult);
 
-    const detail = await api<Record<string, unknown>>(fixture.coordinator, 'GET', `/api/runs/${runId}`);
-    expect(detail.body).toMatchObject({
+    const detail = await httpClient(fixture.coordinator).getRun({ params: { id: runId } });
+    expect(detail).toMatchObject({
       id: runId,
       status: 'completed',
       result: expectedResult,
       latestRound: { round: lastRound },
     });
-    const members = detail.body.members as Array<Record<string, unknown>>;
+    const members = detail.members;
     expect(members.map((m) => [m.status, m.progress, m.valAccuracy])).toEqual(
       evaluation.members.map((m) => ['completed', 1, m.valAccuracy]),
     );

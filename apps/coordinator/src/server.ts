@@ -5,6 +5,7 @@ import type { Repositories } from '@chorus/db';
 import { ChorusError, DASHBOARD_NAMESPACE, WORKERS_NAMESPACE } from '@chorus/protocol';
 import { createDatasetStore } from './dataset-store';
 import { sendHttpError } from './errors';
+import { onlyTableRoutes } from './http/route';
 import { registerRunRoutes } from './http/runs.routes';
 import { registerSystemRoutes } from './http/system.routes';
 import { createMetricsBuffer } from './metrics-buffer';
@@ -134,14 +135,16 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
       logger,
     ),
   );
+  onlyTableRoutes(app);
   registerSystemRoutes(app, {
+    adminToken: deps.adminToken,
     workerToken: deps.workerToken,
     repos,
     store,
     clock: deps.clock,
     leaseMs: deps.leaseMs,
   });
-  registerRunRoutes(app, { adminToken: deps.adminToken, repos, runs, plans });
+  registerRunRoutes(app, { adminToken: deps.adminToken, workerToken: deps.workerToken, repos, runs, plans });
   await app.ready();
 
   return {

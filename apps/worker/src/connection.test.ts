@@ -68,6 +68,35 @@ describe('Connection', () => {
     expect(got).toHaveLength(1);
   });
 
+  it('sends no message that violates its schema, and refuses an answer that violates its own', async () => {
+    let received = 0;
+    let answer: unknown = { ok: true };
+    const server = await serve(() => (_payload, ack) => {
+      received++;
+      ack(answer as { ok: true });
+    });
+    const connection = connect(server);
+    await connection.open();
+    await expect(
+      connection.request('metrics', { memberId: 'm1', attempt: 1, points: [{ ...point, loss: Number.NaN }] }),
+    ).rejects.toThrow(
+      new ChorusError(
+        'invalid-input',
+        'not sent: invalid metrics message:\npoints.0.loss: Invalid input: expected number, received NaN',
+      ),
+    );
+    expect(received).toBe(0);
+    // An answer that is neither `{ ok: true, … }` nor a refusal: a protocol mismatch, not retried.
+    answer = { ok: 'yes' };
+    await expect(
+      connection.request('metrics', { memberId: 'm1', attempt: 1, points: [point] }),
+    ).rejects.toMatchObject({
+      code: 'internal',
+      message: expect.stringMatching(/^the answer to metrics does not match the protocol:\n/),
+    });
+    expect(received).toBe(1);
+  });
+
   it('turns a refusal into a ChorusError with its code', async () => {
     const server = await startTestServer({
       token: TOKEN,

@@ -1,11 +1,15 @@
 import type { Logger } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import {
+  asErrorCode,
   ChorusError,
-  ERROR_CODES,
+  requestEvent,
   WORKERS_NAMESPACE,
+  WorkerToCoordinatorCatalog,
+  type Ack,
+  type AckValueOf,
   type CoordinatorToWorkerEvents,
-  type ErrorCode,
+  type MessageOf,
   type WorkerHandshake,
   type WorkerToCoordinatorEvents,
 } from '@chorus/protocol';
@@ -17,11 +21,11 @@ import {
  */
 
 export type WorkerSocket = Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents>;
-export type RequestEvent = keyof WorkerToCoordinatorEvents;
-export type PayloadOf<E extends RequestEvent> = Parameters<WorkerToCoordinatorEvents[E]>[0];
-type AckOf<E extends RequestEvent> = Parameters<Parameters<WorkerToCoordinatorEvents[E]>[1]>[0];
+type Catalog = typeof WorkerToCoordinatorCatalog;
+export type RequestEvent = keyof Catalog & string;
+export type PayloadOf<E extends RequestEvent> = MessageOf<Catalog, E>;
 /** The `{ ok: true, … }` half of an event's acknowledgement. */
-export type AckValue<E extends RequestEvent> = Extract<AckOf<E>, { ok: true }>;
+export type AckValue<E extends RequestEvent> = { ok: true } & AckValueOf<Catalog, E>;
 
 /** Handshake refusals that retrying cannot fix: the process should stop and say why. */
 const FATAL_REFUSALS: ReadonlySet<string> = new Set(['unauthorized', 'forbidden', 'invalid-input']);
@@ -117,9 +121,11 @@ export class Connection {
   }
 
   /**
-   * Emits `event` and returns the positive acknowledgement. A refusal (`ok: false`) rejects with a
-   * ChorusError of its code; a timeout or a lost connection re-sends once connected again, unless
-   * `retry` is false. Five timeouts in a row while connected give up with 'unavailable'.
+   * Emits `event` and returns the positive acknowledgement, both checked against the protocol's
+   * catalog (an invalid payload is not sent: ChorusError 'invalid-input' naming the fields). A
+   * refusal (`ok: false`) rejects with a ChorusError of its code; a timeout or a lost connection
+   * re-sends once connected again, unless `retry` is false. Five timeouts in a row while
+   * connected give up with 'unavailable'.
    */
   async request<E extends RequestEvent>(
     event: E,
@@ -133,24 +139,28 @@ export class Connection {
       signal?.throwIfAborted();
       if (this.closed) throw new ChorusError('unavailable', 'the worker is shutting down');
       await this.waitConnected(signal);
-      let answer: unknown;
+      let answer: Ack<AckValueOf<Catalog, E>>;
       try {
-        answer = await abortable(this.emitWithAck(event, payload, timeoutMs), signal);
+        answer = await abortable(
+          requestEvent(this.socket, WorkerToCoordinatorCatalog, event, payload, { timeoutMs }),
+          signal,
+        );
       } catch (error) {
         signal?.throwIfAborted();
+        // The payload or the answer does not match the protocol: re-sending cannot help.
+        if (error instanceof ChorusError) throw error;
         if (options.retry === false) throw unavailable(event, error);
         if (this.socket.connected && ++timeouts >= 5) throw unavailable(event, error);
         this.logger.debug({ event, attempt, err: String(error) }, 'no acknowledgement; re-sending');
         continue;
       }
-      const refusal = refusalOf(answer);
-      if (refusal === null) return answer as AckValue<E>;
-      if (RETRYABLE_CODES.has(refusal.code) && options.retry !== false) {
-        this.logger.debug({ event, attempt, refusal }, 'coordinator busy; re-sending');
+      if (answer.ok) return answer as AckValue<E>;
+      if (RETRYABLE_CODES.has(answer.code) && options.retry !== false) {
+        this.logger.debug({ event, attempt, refusal: answer }, 'coordinator busy; re-sending');
         await delay(Math.min(5_000, 250 * 2 ** Math.min(attempt, 5)), signal);
         continue;
       }
-      throw new ChorusError(asErrorCode(refusal.code), `${event} refused: ${refusal.message}`);
+      throw new ChorusError(asErrorCode(answer.code), `${event} refused: ${answer.message}`);
     }
   }
 
@@ -158,14 +168,6 @@ export class Connection {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.socket.disconnect();
-  }
-
-  private emitWithAck(event: RequestEvent, payload: unknown, timeoutMs: number): Promise<unknown> {
-    // The typed overloads do not survive a generic event name; the payloads are typed by request().
-    const timed = this.socket.timeout(timeoutMs) as unknown as {
-      emitWithAck(ev: string, p: unknown): Promise<unknown>;
-    };
-    return timed.emitWithAck(event, payload);
   }
 
   private onConnectError(error: Error & { data?: unknown }): void {
@@ -214,15 +216,6 @@ export class Connection {
   }
 }
 
-function refusalOf(answer: unknown): { code: string; message: string } | null {
-  if (typeof answer !== 'object' || answer === null) {
-    return { code: 'internal', message: 'the acknowledgement is not an object' };
-  }
-  const a = answer as { ok?: unknown; code?: unknown; message?: unknown };
-  if (a.ok === true) return null;
-  return { code: String(a.code ?? 'internal'), message: String(a.message ?? 'no reason given') };
-}
-
 /** The code of a handshake refusal: `error.data.code` when the coordinator sets it, else guessed. */
 function refusalCode(error: Error & { data?: unknown }): string {
   const data = error.data as { code?: unknown } | undefined;
@@ -231,10 +224,6 @@ function refusalCode(error: Error & { data?: unknown }): string {
   if (/forbidden/i.test(error.message)) return 'forbidden';
   if (/protocol|invalid|handshake/i.test(error.message)) return 'invalid-input';
   return 'unavailable';
-}
-
-export function asErrorCode(code: string): ErrorCode {
-  return (ERROR_CODES as readonly string[]).includes(code) ? (code as ErrorCode) : 'internal';
 }
 
 function unavailable(event: string, error: unknown): ChorusError {

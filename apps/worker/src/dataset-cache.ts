@@ -4,15 +4,23 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import {
   bundleSha256,
+  datasetOptionsOf,
   decodeDatasetBundle,
+  deriveSplits,
   encodeDatasetBundle,
   loadDataset,
-  prepareRunData,
+  splitSettingsOf,
   type Dataset,
-  type DatasetName,
+  type LoadOptions,
   type Split,
 } from '@chorus/data';
-import { ChorusError, DATASET_NAMES, type Assignment, type RunConfig } from '@chorus/protocol';
+import {
+  ChorusError,
+  DATASET_NAMES,
+  type Assignment,
+  type DatasetName,
+  type RunConfig,
+} from '@chorus/protocol';
 import { downloadBytes } from './download';
 
 /**
@@ -23,13 +31,8 @@ import { downloadBytes } from './download';
  * a crash or a concurrent worker never leaves a half-written bundle under the final name.
  */
 
-export interface DatasetRef {
-  name: string;
-  sha256: string;
-  /** Where to GET it, relative to the coordinator URL. */
-  url: string;
-  bytes: number;
-}
+/** A dataset bundle as an assignment names it: name, sha256, URL relative to the coordinator, size. */
+export type DatasetRef = Assignment['dataset'];
 
 export interface DatasetCacheOptions {
   cacheDir: string;
@@ -54,13 +57,10 @@ export class DatasetCache {
 
   /**
    * The verified bundle bytes of `ref`. `load` holds the options a local copy is loaded with (the
-   * run's datasetPath and seed, as the coordinator loads it). Concurrent calls for one hash share
+   * run's, `datasetOptionsOf(config)`, as the coordinator loads it). Concurrent calls for one hash share
    * one job, which is not cancellable: an abandoned download still completes into the cache.
    */
-  obtain(
-    ref: DatasetRef,
-    load: { path?: string; seed?: number } = {},
-  ): Promise<{ bundle: Uint8Array; source: BundleSource }> {
+  obtain(ref: DatasetRef, load: LoadOptions = {}): Promise<{ bundle: Uint8Array; source: BundleSource }> {
     if (!/^[0-9a-f]{64}$/.test(ref.sha256)) {
       return Promise.reject(new ChorusError('invalid-input', `dataset hash "${ref.sha256}" is not a sha256`));
     }
@@ -74,7 +74,7 @@ export class DatasetCache {
 
   private async obtainUncached(
     ref: DatasetRef,
-    load: { path?: string; seed?: number },
+    load: LoadOptions,
   ): Promise<{ bundle: Uint8Array; source: BundleSource }> {
     const { logger } = this.options;
     const file = this.pathOf(ref.sha256);
@@ -127,10 +127,7 @@ export class DatasetCache {
   }
 
   /** The bundle of a local copy of the dataset, when there is one and its hash matches. */
-  private async buildLocally(
-    ref: DatasetRef,
-    load: { path?: string; seed?: number },
-  ): Promise<Uint8Array | null> {
+  private async buildLocally(ref: DatasetRef, load: LoadOptions): Promise<Uint8Array | null> {
     if (!(DATASET_NAMES as readonly string[]).includes(ref.name)) return null;
     try {
       const dataset = await loadDataset(ref.name as DatasetName, load);
@@ -172,8 +169,11 @@ export interface RunData {
 }
 
 /**
- * Prepared run data by (dataset hash, split settings): members of one run that follow each other
- * on this worker (or run side by side in its slots) share one decoded copy. Holds the latest only.
+ * The splits of the run's derivation (`deriveSplits`, the part of `deriveRun` a worker needs: its
+ * mini-batches come from the coordinator, which serves the same derivation's plan), by (dataset
+ * hash, `splitSettingsOf(config)`, the only config fields they are derived from): members of one
+ * run that follow each other on this worker (or run side by side in its slots), and runs on the
+ * same rows, share one decoded copy. Holds the latest only.
  */
 export class RunDataProvider {
   private latest: { key: string; data: Promise<RunData> } | null = null;
@@ -182,12 +182,7 @@ export class RunDataProvider {
 
   get(assignment: Pick<Assignment, 'dataset' | 'config'>): Promise<RunData> {
     const { dataset: ref, config } = assignment;
-    const key = JSON.stringify([
-      ref.sha256,
-      config.seed,
-      config.validationFraction,
-      config.trainLimit ?? null,
-    ]);
+    const key = JSON.stringify([ref.sha256, splitSettingsOf(config)]);
     if (this.latest?.key !== key) {
       const data = this.prepare(ref, config);
       data.catch(() => {
@@ -199,12 +194,9 @@ export class RunDataProvider {
   }
 
   private async prepare(ref: DatasetRef, config: RunConfig): Promise<RunData> {
-    const { bundle } = await this.cache.obtain(ref, {
-      ...(config.datasetPath ? { path: config.datasetPath } : {}),
-      seed: config.seed,
-    });
+    const { bundle } = await this.cache.obtain(ref, datasetOptionsOf(config));
     const dataset = decodeDatasetBundle(bundle, `dataset ${ref.name} (${ref.sha256.slice(0, 12)}…)`);
-    const { train, validation, test } = prepareRunData(dataset, config);
+    const { train, validation, test } = deriveSplits(config, dataset);
     return {
       dataset: { name: dataset.name, inputShape: dataset.inputShape, numClasses: dataset.numClasses },
       train,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ChorusError, formatIssues } from '@chorus/protocol';
+import { BACKENDS, ChorusError, formatIssues } from '@chorus/protocol';
 import { LOG_FORMATS, LOG_LEVELS, type ColorEnv, type LogFormat, type LogLevel } from '@chorus/terminal';
 
 /**
@@ -7,7 +7,7 @@ import { LOG_FORMATS, LOG_LEVELS, type ColorEnv, type LogFormat, type LogLevel }
  * winning (resolveWorkerSettings). The only file of the worker that reads `process.env`.
  */
 
-export const WORKER_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const WORKER_BACKENDS = ['auto', ...BACKENDS] as const;
 export type WorkerBackendPreference = (typeof WORKER_BACKENDS)[number];
 export { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel };
 

@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '@chorus/models';
-import { memberModelSpec, parseRunConfig, type Assignment, type CheckpointMessage } from '@chorus/protocol';
+import {
+  memberModelSpec,
+  parseRunConfig,
+  type Assignment,
+  type CheckpointMessage,
+  type MemberModelSpec,
+} from '@chorus/protocol';
 import { expectEventually, startFakeCoordinator, startTestWorker, type FakeCoordinator } from './test-server';
 
 /**
@@ -25,7 +31,12 @@ const config = parseRunConfig({
 });
 // Adam (t, m, v) and dropout masks seeded per (layer, step): a member resumed mid-epoch continues
 // exactly only if both come back.
-const model = { ...memberModelSpec(config, 0), optimizer: 'adam', dropout: 0.3, learningRate: 0.01 };
+const model: MemberModelSpec = {
+  ...memberModelSpec(config, 0),
+  optimizer: 'adam',
+  dropout: 0.3,
+  learningRate: 0.01,
+};
 
 /** The worker's log records: they show when it has read a handover. */
 const logs: Array<Record<string, unknown>> = [];

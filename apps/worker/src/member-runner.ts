@@ -4,15 +4,11 @@ import {
   buildModel,
   disposeModel,
   loadCheckpoint,
-  MODEL_NAMES,
   predictProbabilities,
   saveCheckpoint,
   trainOnBatches,
-  type HiddenActivation,
-  type ModelName,
-  type OptimizerName,
 } from '@chorus/models';
-import { ACTIVATIONS, ChorusError, OPTIMIZERS, type Assignment, type SplitName } from '@chorus/protocol';
+import { ChorusError, type Assignment, type SplitName } from '@chorus/protocol';
 import { abortable, type AckValue, type Connection, type PayloadOf, type RequestEvent } from './connection';
 import type { RunData, RunDataProvider } from './dataset-cache';
 import { downloadBytes } from './download';
@@ -101,7 +97,7 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
   try {
     const data = await abortable(ctx.data.get(a), signal);
     const { inputShape, numClasses } = data.dataset;
-    const built = buildModel({ ...modelConfig(a), inputShape, numClasses });
+    const built = buildModel({ ...a.model, inputShape, numClasses });
     model = built;
 
     const start = await resumePoint(ctx, built, log, signal);
@@ -222,39 +218,6 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
     metrics.stop();
     if (model) disposeModel(model);
   }
-}
-
-function modelConfig(a: Assignment): {
-  name: ModelName;
-  seed: number;
-  activation?: HiddenActivation;
-  dropout?: number;
-  width?: number;
-  optimizer?: OptimizerName;
-  learningRate?: number;
-} {
-  const { name, seed, activation, dropout, width, optimizer, learningRate } = a.model;
-  if (!(MODEL_NAMES as readonly string[]).includes(name)) {
-    throw new ChorusError(
-      'invalid-input',
-      `this worker does not know model "${name}" (it knows ${MODEL_NAMES.join(', ')})`,
-    );
-  }
-  if (activation !== undefined && !(ACTIVATIONS as readonly string[]).includes(activation)) {
-    throw new ChorusError('invalid-input', `unknown activation "${activation}"`);
-  }
-  if (optimizer !== undefined && !(OPTIMIZERS as readonly string[]).includes(optimizer)) {
-    throw new ChorusError('invalid-input', `unknown optimizer "${optimizer}"`);
-  }
-  return {
-    name: name as ModelName,
-    seed,
-    ...(activation !== undefined ? { activation: activation as HiddenActivation } : {}),
-    ...(dropout !== undefined ? { dropout } : {}),
-    ...(width !== undefined ? { width } : {}),
-    ...(optimizer !== undefined ? { optimizer: optimizer as OptimizerName } : {}),
-    ...(learningRate !== undefined ? { learningRate } : {}),
-  };
 }
 
 /**

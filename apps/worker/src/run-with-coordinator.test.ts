@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '@chorus/coordinator';
 import { createTestDatabase, type TestDatabase } from '@chorus/db/testing';
+import { createHttpClient, type RunDetail } from '@chorus/protocol';
 import { expectEventually } from './test-server';
 import { startWorker, type WorkerHandle } from './worker';
 
@@ -48,21 +49,6 @@ afterAll(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
-  const response = await fetch(`${coordinator.url}${path}`, init);
-  const body = (await response.json()) as T;
-  if (!response.ok)
-    throw new Error(`${init.method ?? 'GET'} ${path}: ${response.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
-interface RunView {
-  status: string;
-  error: string | null;
-  result: { members?: unknown[] } | null;
-  members: Array<{ status: string; attempt: number; testAccuracy: number | null }>;
-}
-
 describe('worker with a real coordinator', () => {
   it('completes a tiny synthetic run', async () => {
     worker = await startWorker({
@@ -74,10 +60,9 @@ describe('worker with a real coordinator', () => {
       cacheDir,
       logger: logger.child({ app: 'worker' }),
     });
-    const { id } = await api<{ id: string }>('/api/runs', {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
+    const client = createHttpClient({ baseUrl: coordinator.url, token: ADMIN_TOKEN });
+    const { id } = await client.createRun({
+      body: {
         dataset: 'synthetic',
         model: 'mlp',
         members: 2,
@@ -85,12 +70,12 @@ describe('worker with a real coordinator', () => {
         batchSize: 4,
         trainLimit: 400,
         seed: 4,
-      }),
+      },
     });
 
-    let run: RunView | undefined;
+    let run: RunDetail | undefined;
     await expectEventually(async () => {
-      run = await api<RunView>(`/api/runs/${id}`);
+      run = await client.getRun({ params: { id } });
       expect(['completed', 'failed', 'cancelled']).toContain(run.status);
     }, 120_000);
     expect(run?.status, run?.error ?? undefined).toBe('completed');

@@ -5,24 +5,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Server, type Namespace, type Socket } from 'socket.io';
-import { bundleSha256, encodeDatasetBundle, loadDataset, planShards, prepareRunData } from '@chorus/data';
+import { bundleSha256, deriveRun, encodeDatasetBundle, loadRunDataset } from '@chorus/data';
 import {
-  CheckpointMessageSchema,
-  HeartbeatSchema,
-  MemberDoneSchema,
-  MemberFailedSchema,
+  emitEvent,
+  handleEvent,
   memberModelSpec,
-  MemberReleaseSchema,
-  MetricsMessageSchema,
-  PlanRequestSchema,
-  PredictionsMessageSchema,
+  packPlanChunk,
   PROTOCOL_VERSION,
   WORKERS_NAMESPACE,
   WorkerHandshakeSchema,
+  WorkerToCoordinatorCatalog,
+  CoordinatorToWorkerCatalog,
   type Assignment,
   type CheckpointMessage,
   type CoordinatorToWorkerEvents,
+  type HandlerResultOf,
+  type LeaseNotice,
   type LeaseRef,
+  type ParsedMessageOf,
   type RunConfig,
   type WorkerHandshake,
   type WorkerToCoordinatorEvents,
@@ -133,28 +133,23 @@ export interface FakeCoordinator {
   resumption(key: string): Pick<Assignment, 'planOffset' | 'epoch' | 'checkpoint'>;
   /** Queues an assignment and tells the workers. */
   offer(a: Assignment): void;
-  /** Sends an event to every connected worker. */
-  emit: Namespace<WorkerToCoordinatorEvents, CoordinatorToWorkerEvents>['emit'];
+  /** Sends a notice to every connected worker (checked against the protocol). */
+  emit(event: 'member:revoke' | 'member:handover', notice: LeaseNotice): void;
   close(): Promise<void>;
 }
+
+type Catalog = typeof WorkerToCoordinatorCatalog;
 
 export async function startFakeCoordinator(options: {
   token: string;
   config: RunConfig;
 }): Promise<FakeCoordinator> {
   const { token, config } = options;
-  const dataset = await loadDataset('synthetic', { seed: config.seed });
+  const dataset = await loadRunDataset(config);
   const bundle = encodeDatasetBundle(dataset);
   const sha256 = bundleSha256(bundle);
-  const prepared = prepareRunData(dataset, config);
-  const plan = planShards({
-    strategy: config.sharding,
-    numSamples: prepared.train.count,
-    members: config.members,
-    batchSize: config.batchSize,
-    epochs: config.epochs,
-    seed: config.seed,
-  });
+  const prepared = deriveRun(config, dataset);
+  const { plan } = prepared;
   const queue: Assignment[] = [];
   // Member index of every member id offered: plan:next answers from that member's plan.
   const memberIndex = new Map<string, number>();
@@ -182,58 +177,36 @@ export async function startFakeCoordinator(options: {
       fake.received.push(message);
       fake.onReceive?.(message);
     };
-    socket.on('member:request', (_p, ack) => {
+    const on = <E extends keyof Catalog & string>(
+      event: E,
+      handler: (payload: ParsedMessageOf<Catalog, E>) => HandlerResultOf<Catalog, E>,
+    ) => handleEvent(socket, WorkerToCoordinatorCatalog, event, handler);
+    on('member:request', () => {
       record('member:request', {});
-      ack({ ok: true, assignment: queue.shift() ?? null });
+      return { assignment: queue.shift() ?? null };
     });
-    socket.on('plan:next', (payload, ack) => {
-      const r = PlanRequestSchema.parse(payload);
+    on('plan:next', (r) => {
       record('plan:next', r);
       const batches = plan.member(memberIndex.get(r.memberId) ?? 0).batches(r.offset, r.count);
-      const all = new Int32Array(batches.reduce((n, b) => n + b.length, 0));
-      let at = 0;
-      for (const b of batches) {
-        all.set(b, at);
-        at += b.length;
-      }
-      ack({
-        ok: true,
-        chunk: { offset: r.offset, sizes: batches.map((b) => b.length), indices: new Uint8Array(all.buffer) },
-      });
+      return { chunk: packPlanChunk(r.offset, batches) };
     });
-    socket.on('metrics', (payload, ack) => {
-      record('metrics', MetricsMessageSchema.parse(payload));
-      ack({ ok: true });
-    });
-    socket.on('predictions', (payload, ack) => {
-      record('predictions', PredictionsMessageSchema.parse(payload));
-      ack({ ok: true });
-    });
-    socket.on('checkpoint', (payload, ack) => {
-      const c = CheckpointMessageSchema.parse(payload);
+    on('metrics', (m) => record('metrics', m));
+    on('predictions', (p) => record('predictions', p));
+    on('checkpoint', (c) => {
       fake.checkpoints.set(`${c.memberId}/${c.epoch}`, { ...c, weights: new Uint8Array(c.weights) });
       record('checkpoint', { ...c, weights: c.weights.length });
-      ack({ ok: true });
     });
-    socket.on('member:done', (payload, ack) => {
-      record('member:done', MemberDoneSchema.parse(payload));
-      ack({ ok: true });
+    on('member:done', (m) => record('member:done', m));
+    on('member:failed', (m) => {
+      record('member:failed', m);
+      return { requeued: true };
     });
-    socket.on('member:failed', (payload, ack) => {
-      record('member:failed', MemberFailedSchema.parse(payload));
-      ack({ ok: true });
-    });
-    socket.on('member:release', (payload, ack) => {
-      record('member:release', MemberReleaseSchema.parse(payload));
-      ack({ ok: true });
-    });
-    socket.on('heartbeat', (payload, ack) => {
-      const held = HeartbeatSchema.parse(payload).members;
+    on('member:release', (m) => record('member:release', m));
+    on('heartbeat', ({ members: held }) => {
       record('heartbeat', { members: held });
-      ack({
-        ok: true,
+      return {
         revoked: fake.revokeOnHeartbeat.filter((r) => held.some((h) => h.memberId === r.memberId)),
-      });
+      };
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -277,9 +250,9 @@ export async function startFakeCoordinator(options: {
     offer: (a) => {
       memberIndex.set(a.memberId, a.memberIndex);
       queue.push(a);
-      nsp.emit('work:available');
+      emitEvent(nsp, CoordinatorToWorkerCatalog, 'work:available');
     },
-    emit: (...args) => nsp.emit(...args),
+    emit: (event, notice) => emitEvent(nsp, CoordinatorToWorkerCatalog, event, notice),
     close: () => io.close(),
   };
   return fake;

@@ -8,6 +8,7 @@ import {
   WORKERS_NAMESPACE,
   type Assignment,
   type CheckpointMessage,
+  type MemberModelSpec,
   type PredictionsMessage,
   type RunConfig,
 } from '@chorus/protocol';
@@ -156,7 +157,12 @@ describe('worker', () => {
   it('resumes an Adam member with dropout exactly: optimizer state and dropout stream come back', async () => {
     const tensorsBefore = tf.memory().numTensors;
     // Adam (t, m, v) and dropout masks seeded per (layer, step): both must continue where they were.
-    const model = { ...memberModelSpec(config, 0), optimizer: 'adam', dropout: 0.3, learningRate: 0.01 };
+    const model: MemberModelSpec = {
+      ...memberModelSpec(config, 0),
+      optimizer: 'adam',
+      dropout: 0.3,
+      learningRate: 0.01,
+    };
     offer(assignment(0, 'adam-0', { model }));
     await expectEventually(() => expect(of('member:done', 'adam-0')).toHaveLength(1), 60_000);
     const first = coordinator.checkpoints.get('adam-0/0') as CheckpointMessage;
@@ -250,10 +256,12 @@ describe('worker', () => {
   });
 
   it('reports a member it cannot train with member:failed', async () => {
-    offer(assignment(0, 'member-bad', { model: { name: 'no-such-model', seed: 1 } }));
+    // A newer coordinator's model: the assignment's schema refuses the name this worker does not know.
+    const model = { name: 'no-such-model' as string, seed: 1 } as MemberModelSpec;
+    offer(assignment(0, 'member-bad', { model }));
     await expectEventually(() => expect(of('member:failed', 'member-bad')).toHaveLength(1), 30_000);
     expect(of('member:failed', 'member-bad')[0]?.payload['error']).toMatch(
-      /does not know model "no-such-model"/,
+      /cannot read its assignment:\nmodel\.name: unknown model "no-such-model"; this version knows mlp, /,
     );
   });
 

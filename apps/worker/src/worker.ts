@@ -3,9 +3,11 @@ import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { selectBackend, type BackendName } from '@chorus/models';
 import {
-  AssignmentSchema,
   ChorusError,
-  formatIssues,
+  CoordinatorToWorkerCatalog,
+  handleEvent,
+  InvalidAnswerError,
+  createHttpClient,
   LeaseRefSchema,
   PROTOCOL_VERSION,
   type Assignment,
@@ -151,16 +153,24 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   };
   connection.socket.on('work:available', wake);
   connection.socket.on('connect', wake);
-  connection.socket.on('member:revoke', (payload) => {
-    const parsed = LeaseRefSchema.safeParse(payload);
-    if (!parsed.success) return log.warn({ payload }, 'ignoring a malformed member:revoke');
-    revoke(parsed.data, typeof payload.reason === 'string' ? payload.reason : 'revoked');
-  });
-  connection.socket.on('member:handover', (payload) => {
-    const parsed = LeaseRefSchema.safeParse(payload);
-    if (!parsed.success) return log.warn({ payload }, 'ignoring a malformed member:handover');
-    handOver(parsed.data, typeof payload.reason === 'string' ? payload.reason : 'handover');
-  });
+  const ignoring = {
+    onRefused: (event: string, refusal: { message: string }, payload: unknown) =>
+      log.warn({ payload, reason: refusal.message }, `ignoring a malformed ${event}`),
+  };
+  handleEvent(
+    connection.socket,
+    CoordinatorToWorkerCatalog,
+    'member:revoke',
+    ({ reason, ...lease }) => revoke(lease, reason),
+    ignoring,
+  );
+  handleEvent(
+    connection.socket,
+    CoordinatorToWorkerCatalog,
+    'member:handover',
+    ({ reason, ...lease }) => handOver(lease, reason),
+    ignoring,
+  );
 
   const data = new RunDataProvider(
     new DatasetCache({
@@ -184,12 +194,16 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     });
 
   const nextAssignment = async (): Promise<Assignment | null> => {
-    const answer = await connection.request('member:request', {}, { signal: stopping.signal });
-    if (answer.assignment === null || answer.assignment === undefined) return null;
-    const parsed = AssignmentSchema.safeParse(answer.assignment);
-    if (parsed.success) return parsed.data;
-    const ref = LeaseRefSchema.safeParse(answer.assignment);
-    const error = `the worker cannot read its assignment:\n${formatIssues(parsed.error)}`;
+    let invalid: InvalidAnswerError;
+    try {
+      return (await connection.request('member:request', {}, { signal: stopping.signal })).assignment;
+    } catch (e) {
+      if (!(e instanceof InvalidAnswerError)) throw e;
+      invalid = e;
+    }
+    // An assignment this worker cannot read: hand it back as failed, so it is not held until its lease expires.
+    const ref = LeaseRefSchema.safeParse((invalid.answer as { assignment?: unknown } | null)?.assignment);
+    const error = `the worker cannot read its assignment: ${invalid.message}`.slice(0, 4000);
     log.error({ error }, 'malformed assignment');
     if (ref.success)
       await connection.request('member:failed', { ...ref.data, error }, { signal: stopping.signal });
@@ -277,9 +291,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
 async function fetchLeaseMs(coordinatorUrl: string): Promise<number | undefined> {
   try {
-    const res = await fetch(new URL('/api/health', coordinatorUrl), { signal: AbortSignal.timeout(5_000) });
-    const body = (await res.json()) as { leaseMs?: unknown };
-    return typeof body.leaseMs === 'number' && body.leaseMs > 0 ? body.leaseMs : undefined;
+    const health = await createHttpClient({ baseUrl: coordinatorUrl }).health(undefined, {
+      signal: AbortSignal.timeout(5_000),
+    });
+    return health.leaseMs;
   } catch {
     return undefined;
   }

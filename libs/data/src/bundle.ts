@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { DATASET_NAMES, type DatasetName } from '@chorus/protocol';
 import { DatasetError } from './errors';
-import { DATASET_NAMES, type Dataset, type DatasetName, type Split } from './types';
+import type { Dataset, Split } from './types';
 
 /**
  * A dataset as one self-describing byte string, the form in which it travels from the

@@ -1,5 +1,5 @@
-export { DATASET_NAMES, featureSize } from './types';
-export type { Dataset, DatasetName, LoadOptions, Split } from './types';
+export { featureSize } from './types';
+export type { Dataset, LoadOptions, Split } from './types';
 export { DatasetError, isDatasetError } from './errors';
 export type { DatasetErrorCode } from './errors';
 export { parseIdx, readIdx } from './idx';
@@ -14,8 +14,11 @@ export {
 export { createRng, permutation } from './rng';
 export type { Rng } from './rng';
 export { limitSplit, prepareRunData, splitValidation, subsetSplit } from './split';
-export { planShards, SHARDING_STRATEGIES } from './sharding';
-export type { MemberPlan, ShardingStrategy, ShardOptions, ShardPlan } from './sharding';
+export type { SplitSettings } from './split';
+export { planShards } from './sharding';
+export type { MemberPlan, ShardOptions, ShardPlan } from './sharding';
+export { datasetOptionsOf, deriveRun, deriveSplits, loadRunDataset, splitSettingsOf } from './derive-run';
+export type { DerivedRun, LabelSplit, RunSplits } from './derive-run';
 export { listDatasets, loadDataset, HOW_TO_GET } from './registry';
 export { bundleSha256, decodeDatasetBundle, encodeDatasetBundle } from './bundle';
 export type { DatasetListing } from './registry';

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { DATASET_NAMES, type DatasetName } from '@chorus/protocol';
 import { parseDigitsCsv, parseSignMnistCsv, SIGN_MNIST_CLASS_NAMES } from './csv';
 import { DatasetError } from './errors';
 import { loadIdxDirectory, probeIdxDirectory } from './idx-dataset';
 import { readMaybeGzip } from './io';
 import { splitValidation } from './split';
 import { generateSynthetic, SYNTHETIC_TEST, SYNTHETIC_TRAIN } from './synthetic';
-import { DATASET_NAMES, type Dataset, type DatasetName, type LoadOptions, type Split } from './types';
+import type { Dataset, LoadOptions, Split } from './types';
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 export const DIGITS_CSV = '/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz';

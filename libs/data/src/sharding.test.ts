@@ -1,13 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SHARDING_STRATEGIES } from '@chorus/protocol';
 import { createRng, permutation } from './rng';
-import {
-  planShards,
-  SHARDING_STRATEGIES,
-  type MemberPlan,
-  type ShardOptions,
-  type ShardPlan,
-} from './sharding';
+import { planShards, type MemberPlan, type ShardOptions, type ShardPlan } from './sharding';
 
 /** Valid planShards options of any strategy, small enough to enumerate every batch. */
 const optionsArb = fc

@@ -1,17 +1,9 @@
+import { SHARDING_STRATEGIES, type ShardingStrategyName } from '@chorus/protocol';
 import { DatasetError } from './errors';
 import { createRng, permutation } from './rng';
 
-export type ShardingStrategy = 'round-robin' | 'disjoint' | 'bootstrap' | 'full';
-
-export const SHARDING_STRATEGIES: readonly ShardingStrategy[] = Object.freeze([
-  'round-robin',
-  'disjoint',
-  'bootstrap',
-  'full',
-] as const);
-
 export interface ShardOptions {
-  strategy: ShardingStrategy;
+  strategy: ShardingStrategyName;
   /** Training rows; indices run over 0…numSamples-1. */
   numSamples: number;
   members: number;
@@ -35,7 +27,7 @@ export interface MemberPlan {
 }
 
 export interface ShardPlan {
-  strategy: ShardingStrategy;
+  strategy: ShardingStrategyName;
   members: number;
   epochs: number;
   batchSize: number;
@@ -227,7 +219,7 @@ function validate(o: ShardOptions): void {
   const bad = (msg: string): never => {
     throw new DatasetError('invalid', `planShards: ${msg}`);
   };
-  if (!SHARDING_STRATEGIES.includes(o.strategy)) {
+  if (!(SHARDING_STRATEGIES as readonly string[]).includes(o.strategy)) {
     bad(`unknown strategy "${String(o.strategy)}"; expected one of ${SHARDING_STRATEGIES.join(', ')}`);
   }
   const positiveInt = (name: keyof ShardOptions): void => {

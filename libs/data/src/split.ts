@@ -1,3 +1,4 @@
+import type { RunConfig } from '@chorus/protocol';
 import { DatasetError } from './errors';
 import { createRng, permutation } from './rng';
 import { featureSize, type Split } from './types';
@@ -67,14 +68,17 @@ export function limitSplit(split: Split, limit: number, seed?: number): Split {
   return subsetSplit(split, chooseRows(split.count, limit, seed).chosen);
 }
 
+/** The run config fields that choose a run's rows (see `splitSettingsOf` in derive-run.ts). */
+export type SplitSettings = Pick<RunConfig, 'seed' | 'validationFraction' | 'trainLimit'>;
+
 /**
  * The splits one run trains and evaluates on, derived from the dataset and the run's settings only:
  * at most `trainLimit` training rows, a `validationFraction` of them held out, the test split as is.
- * `chorus train`, the coordinator and every worker call this, so they all see the same rows.
+ * Part of `deriveRun`, which every process of a run calls.
  */
 export function prepareRunData(
   dataset: { train: Split; test: Split },
-  run: { seed: number; validationFraction: number; trainLimit?: number | undefined },
+  run: SplitSettings,
 ): { train: Split; validation: Split; test: Split } {
   const pool = run.trainLimit ? limitSplit(dataset.train, run.trainLimit, run.seed) : dataset.train;
   const { train, validation } = splitValidation(pool, run.validationFraction, run.seed);

@@ -1,19 +1,11 @@
+import type { DatasetName } from '@chorus/protocol';
+
 /** One split of a dataset: `count` samples, `x` row-major (count × featureSize) scaled to [0, 1]. */
 export interface Split {
   x: Float32Array;
   y: Int32Array;
   count: number;
 }
-
-export type DatasetName = 'mnist' | 'fashion-mnist' | 'digits' | 'sign-mnist' | 'synthetic';
-
-export const DATASET_NAMES: readonly DatasetName[] = Object.freeze([
-  'mnist',
-  'fashion-mnist',
-  'digits',
-  'sign-mnist',
-  'synthetic',
-] as const);
 
 export interface Dataset {
   name: DatasetName;

@@ -2,16 +2,8 @@
 // embedded database (no file-system assets, no PGlite): what a bundled server such as the
 // dashboard imports.
 export { createPrismaClient, PrismaClient, Prisma, type PrismaClientOptions } from './client';
-export type {
-  Checkpoint,
-  DiversityEval,
-  EnsembleEval,
-  Member,
-  MetricPoint,
-  Prediction,
-  Run,
-  Worker,
-} from './generated/prisma/client';
+// Run, Member, DiversityEval and Checkpoint are the repositories' records (their JSON columns typed).
+export type { EnsembleEval, MetricPoint, Prediction, Worker } from './generated/prisma/client';
 export { MemberStatus, RunStatus, Split, WorkerStatus } from './generated/prisma/enums';
 export * from './repositories/index';
 export * from './run-views';

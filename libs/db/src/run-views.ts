@@ -1,41 +1,25 @@
-import type { DiversityEval, EnsembleEval, Member, Run } from './generated/prisma/client';
+import type { EvaluationView, MemberView, RunDetail, RunSummary } from '@chorus/protocol';
+import type { EnsembleEval } from './generated/prisma/client';
 import { LIVE_ROUND } from './repositories/evals';
 import type { Repositories, RunWithMembers } from './repositories/index';
+import type { DiversityEval, Member, Run } from './repositories/records';
 
 /**
- * The JSON shapes in which runs are shown: the coordinator's HTTP API returns them and the
- * dashboard renders them (server components read them straight from the database). Dates are
- * ISO strings once serialised.
+ * The shapes in which runs are shown (libs/protocol's http/views.ts): the coordinator's HTTP API
+ * returns them and the dashboard renders them (server components read them straight from the
+ * database). Dates are ISO strings once serialised.
  */
 
-export type ScoresView = Pick<EnsembleEval, 'accuracy' | 'nll' | 'brier' | 'ece' | 'gainOverBest' | 'gainOverMean'>;
-
-export interface DiversityView {
-  summary: unknown;
-  pairwise: unknown;
-}
-
-export interface EvaluationView {
-  /** -1 = the live view (each member's latest round), else a round every member reached. */
-  round: number;
-  memberCount: number;
-  /** Strategy → scores, per split. */
-  ensemble: { validation: Record<string, ScoresView>; test: Record<string, ScoresView> };
-  /** Diversity per split: `summary` (pairwise means, entropy, kwVariance, interraterKappa) and `pairwise` matrices. */
-  diversity: { validation: DiversityView | null; test: DiversityView | null };
-}
-
-export function runSummary(run: Run) {
-  const config = run.config as { model?: string; members?: number; epochs?: number; sharding?: string };
+export function runSummary(run: Run): RunSummary {
   return {
     id: run.id,
     name: run.name,
     status: run.status,
     datasetName: run.datasetName,
-    model: config.model ?? null,
-    members: config.members ?? null,
-    epochs: config.epochs ?? null,
-    sharding: config.sharding ?? null,
+    model: run.config.model,
+    members: run.config.members,
+    epochs: run.config.epochs,
+    sharding: run.config.sharding,
     seed: run.seed,
     error: run.error,
     createdAt: run.createdAt,
@@ -43,9 +27,8 @@ export function runSummary(run: Run) {
     finishedAt: run.finishedAt,
   };
 }
-export type RunSummaryView = ReturnType<typeof runSummary>;
 
-export function memberView(member: Member) {
+export function memberView(member: Member): MemberView {
   const totalBatches = member.totalBatches > 0 ? member.totalBatches : null;
   const progress =
     member.status === 'completed' ? 1 : totalBatches ? Math.min(1, member.step / totalBatches) : null;
@@ -69,7 +52,6 @@ export function memberView(member: Member) {
     error: member.error,
   };
 }
-export type MemberView = ReturnType<typeof memberView>;
 
 export function evaluationView(
   round: number,
@@ -103,7 +85,7 @@ export function runDetailOf(
   run: RunWithMembers,
   ensemble: readonly EnsembleEval[],
   diversity: readonly DiversityEval[],
-) {
+): RunDetail {
   const latestRound = ensemble.reduce((r, e) => Math.max(r, e.round), LIVE_ROUND);
   return {
     ...runSummary(run),
@@ -118,7 +100,7 @@ export function runDetailOf(
 }
 
 /** runDetailOf the stored run, reading only the diversity rows it shows; null if there is no such run. */
-export async function loadRunDetail(repos: Repositories, id: string) {
+export async function loadRunDetail(repos: Repositories, id: string): Promise<RunDetail | null> {
   const run = await repos.runs.get(id);
   if (!run) return null;
   const ensemble = await repos.evals.listEnsembleEvals(id);
@@ -129,4 +111,3 @@ export async function loadRunDetail(repos: Repositories, id: string) {
   ];
   return runDetailOf(run, ensemble, diversity);
 }
-export type RunDetailView = ReturnType<typeof runDetailOf>;

@@ -20,4 +20,4 @@ export {
   type MemberEvaluation,
   type StrategyScores,
 } from './evaluate';
-export { runResultOf, type RunResultSummary } from './run-result';
+export { runResultOf } from './run-result';

@@ -1,29 +1,9 @@
-import type { PairwiseMeasures } from './diversity';
+import type { RunResult } from '@chorus/protocol';
 import { EnsembleInputError } from './errors';
-import type { EnsembleEvaluation, StrategyScores } from './evaluate';
-import type { VotingStrategy } from './voting';
-
-/**
- * The final table of a run, shaped like @chorus/protocol's RunResult (this lib may not import
- * protocol; the type is structurally the same, and the protocol's zod schema checks it).
- */
-export interface RunResultSummary {
-  members: { index: number; valAccuracy: number; testAccuracy: number; samplesPerSecond: number }[];
-  weights: number[];
-  ensemble: Record<VotingStrategy, StrategyScores>;
-  diversity: PairwiseMeasures<number> & {
-    entropy: number;
-    kwVariance: number;
-    interraterKappa: number;
-    ambiguity: number;
-  };
-}
+import type { EnsembleEvaluation } from './evaluate';
 
 /** Condenses an evaluation (all strategies) plus each member's training throughput into a RunResult. */
-export function runResultOf(
-  evaluation: EnsembleEvaluation,
-  samplesPerSecond: readonly number[],
-): RunResultSummary {
+export function runResultOf(evaluation: EnsembleEvaluation, samplesPerSecond: readonly number[]): RunResult {
   if (samplesPerSecond.length !== evaluation.members.length) {
     throw new EnsembleInputError(
       `got ${samplesPerSecond.length} throughput figures for ${evaluation.members.length} members`,

@@ -1,50 +1,27 @@
+import {
+  ACTIVATIONS,
+  MODEL_NAMES,
+  OPTIMIZERS,
+  type ActivationName,
+  type MemberModelSpec,
+  type OptimizerName,
+} from '@chorus/protocol';
 import { ModelError } from './errors';
 
-export type ModelName = 'mlp' | 'fashion-dnn' | 'fashion-small' | 'sign-cnn' | 'lenet5' | 'small-cnn';
-
-export const MODEL_NAMES: readonly ModelName[] = Object.freeze([
-  'mlp',
-  'fashion-dnn',
-  'fashion-small',
-  'sign-cnn',
-  'lenet5',
-  'small-cnn',
-] as const);
-
-export type HiddenActivation = 'relu' | 'sigmoid' | 'tanh';
-export type OptimizerName = 'adam' | 'sgd';
-
 /**
- * Per-member overrides for heterogeneous ensembles. Anything left out takes the model's default
- * (see each model's file and `describeModels()`).
+ * What a builder takes: a member's model spec (name, seed and overrides; see MemberModelSpecSchema
+ * in @chorus/protocol) and the shape of the data. Anything the spec leaves out takes the model's
+ * default (see each model's file and `describeModels()`).
  */
-export interface ModelOverrides {
-  /** Seed of every initializer and dropout mask of the member. */
-  seed?: number;
-  /** Activation of the hidden layers (dense and convolutional); the output stays softmax. */
-  activation?: HiddenActivation;
-  /**
-   * Dropout rate in [0, 1): replaces the rate of every dropout layer; models without dropout get
-   * one after each hidden dense layer when it is > 0. 0 removes dropout.
-   */
-  dropout?: number;
-  /** Multiplier of every hidden width (dense units, convolution filters), rounded, at least 1. */
-  width?: number;
-  optimizer?: OptimizerName;
-  learningRate?: number;
-}
-
-export interface ModelConfig extends ModelOverrides {
-  name: ModelName;
+export interface ModelConfig extends MemberModelSpec {
   /** Shape of one sample, e.g. [28, 28, 1] or [784]. */
   inputShape: number[];
   numClasses: number;
-  seed: number;
 }
 
 /** The hyper-parameters a builder works with once defaults and overrides are merged. */
 export interface Hyper {
-  activation: HiddenActivation;
+  activation: ActivationName;
   /** null: keep the model's own dropout layout and rates. */
   dropout: number | null;
   width: number;
@@ -53,13 +30,10 @@ export interface Hyper {
 }
 
 export interface ModelDefaults {
-  activation: HiddenActivation;
+  activation: ActivationName;
   optimizer: OptimizerName;
   learningRate: number;
 }
-
-const ACTIVATIONS: readonly HiddenActivation[] = ['relu', 'sigmoid', 'tanh'];
-const OPTIMIZERS: readonly OptimizerName[] = ['adam', 'sgd'];
 
 function invalid(message: string): ModelError {
   return new ModelError('invalid-config', message);
@@ -67,7 +41,7 @@ function invalid(message: string): ModelError {
 
 /** Checks a config and merges its overrides with the model's defaults. */
 export function resolveHyper(cfg: ModelConfig, defaults: ModelDefaults): Hyper {
-  if (!MODEL_NAMES.includes(cfg.name)) {
+  if (!(MODEL_NAMES as readonly string[]).includes(cfg.name)) {
     throw invalid(`unknown model '${String(cfg.name)}'; expected one of ${MODEL_NAMES.join(', ')}`);
   }
   if (!Number.isSafeInteger(cfg.seed)) throw invalid(`seed must be an integer, got ${cfg.seed}`);
@@ -85,11 +59,11 @@ export function resolveHyper(cfg: ModelConfig, defaults: ModelDefaults): Hyper {
     );
   }
   const activation = cfg.activation ?? defaults.activation;
-  if (!ACTIVATIONS.includes(activation)) {
+  if (!(ACTIVATIONS as readonly string[]).includes(activation)) {
     throw invalid(`activation must be one of ${ACTIVATIONS.join(', ')}, got '${String(activation)}'`);
   }
   const optimizer = cfg.optimizer ?? defaults.optimizer;
-  if (!OPTIMIZERS.includes(optimizer)) {
+  if (!(OPTIMIZERS as readonly string[]).includes(optimizer)) {
     throw invalid(`optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${String(optimizer)}'`);
   }
   const learningRate = cfg.learningRate ?? defaults.learningRate;

@@ -2,8 +2,7 @@
  * @chorus/models — tfjs model builders for ensemble members, backend selection, the training loop,
  * batched prediction and checkpoint bytes.
  */
-export type { HiddenActivation, ModelConfig, ModelName, ModelOverrides, OptimizerName } from './config';
-export { MODEL_NAMES } from './config';
+export type { ModelConfig } from './config';
 export { ModelError, isModelError } from './errors';
 export type { ModelErrorCode } from './errors';
 export { buildModel, describeModels, modelSpec } from './models/registry';
@@ -15,7 +14,7 @@ export { buildFashionSmall } from './models/fashion-small';
 export { buildSignCnn } from './models/sign-cnn';
 export { buildLenet5 } from './models/lenet5';
 export { buildSmallCnn } from './models/small-cnn';
-export { BACKEND_NAMES, selectBackend } from './backends/select';
+export { selectBackend } from './backends/select';
 export type { BackendName, BackendSelection, SelectBackendOptions } from './backends/select';
 export { trainOnBatches } from './training/train';
 export type { BatchMetrics, TrainingData, TrainOptions, TrainResult } from './training/train';

@@ -3,16 +3,7 @@
  * each step) gets its own 32-bit seed derived from the member's seed and a label, so members built
  * side by side never share streams and a layer's stream does not shift when another layer changes.
  */
-
-/** Murmur3's 32-bit finaliser: a bijective avalanche mix. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { fmix32 } from '@chorus/protocol';
 
 /** A 32-bit seed derived from `seed` and the labels (layer names, step numbers, …). */
 export function deriveSeed(seed: number, ...labels: (string | number)[]): number {

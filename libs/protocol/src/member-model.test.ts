@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memberModelSpec, memberSeed } from './member-model';
+import { memberModelSpec, MemberModelSpecSchema, memberSeed } from './member-model';
 import { parseRunConfig } from './run-config';
 
 describe('memberSeed', () => {
@@ -30,5 +30,28 @@ describe('memberModelSpec', () => {
       seed: memberSeed(1, 1),
     });
     expect(memberModelSpec(cfg, 2).seed).toBe(42);
+  });
+});
+
+describe('MemberModelSpecSchema', () => {
+  it('reads back every spec memberModelSpec makes, and refuses names outside the enums', () => {
+    const cfg = parseRunConfig({
+      model: 'lenet5',
+      members: 2,
+      optimizer: 'adam',
+      memberOverrides: [{ member: 1, activation: 'tanh', width: 2, dropout: 0.25 }],
+    });
+    for (const m of [0, 1]) expect(MemberModelSpecSchema.parse(memberModelSpec(cfg, m))).toEqual(memberModelSpec(cfg, m));
+
+    const refused = (spec: Record<string, unknown>) => {
+      const result = MemberModelSpecSchema.safeParse(spec);
+      return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(refused({ name: 'resnet', seed: 1 })).toEqual([
+      'name: unknown model "resnet"; this version knows mlp, fashion-dnn, fashion-small, sign-cnn, lenet5, small-cnn',
+    ]);
+    expect(refused({ name: 'mlp', seed: 1, activation: 'gelu' })).toHaveLength(1);
+    expect(refused({ name: 'mlp', seed: 1, optimizer: 'rmsprop' })).toHaveLength(1);
+    expect(refused({ name: 'mlp', seed: 1, extra: true })).toHaveLength(1);
   });
 });

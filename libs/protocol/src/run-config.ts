@@ -3,8 +3,8 @@ import { withKeySuggestions } from './nearest-key';
 
 /**
  * The run config: what `chorus train --config run.json` reads and what the coordinator's
- * `POST /api/runs` accepts. The enums are the contract; libs/data and libs/models test that
- * their own name lists equal them.
+ * `POST /api/runs` accepts. The name lists below are the only ones: libs/data, libs/models, the
+ * worker and the dashboard import them (and the types derived from them) from here.
  */
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'digits', 'sign-mnist', 'synthetic'] as const;
 export const MODEL_NAMES = ['mlp', 'fashion-dnn', 'fashion-small', 'sign-cnn', 'lenet5', 'small-cnn'] as const;
@@ -17,9 +17,16 @@ const positiveInt = (max: number) => z.number().int().min(1).max(max);
 export const MemberOverrideSchema = z
   .object({
     member: z.number().int().min(0).describe('index of the member this override applies to'),
+    /** Seed of every initializer and dropout mask of the member (default: derived from the run seed). */
     seed: z.number().int().min(0).optional(),
+    /** Activation of the hidden layers (dense and convolutional); the output stays softmax. */
     activation: z.enum(ACTIVATIONS).optional(),
+    /**
+     * Replaces the rate of every dropout layer; models without dropout get one after each hidden
+     * dense layer when it is > 0. 0 removes dropout.
+     */
     dropout: z.number().min(0).max(0.95).optional(),
+    /** Multiplier of every hidden width (dense units, convolution filters). */
     width: z.number().int().min(1).max(8192).optional(),
     optimizer: z.enum(OPTIMIZERS).optional(),
     learningRate: z.number().positive().max(10).optional(),
@@ -73,6 +80,9 @@ export type MemberOverride = z.output<typeof MemberOverrideSchema>;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 export type ModelName = (typeof MODEL_NAMES)[number];
 export type ShardingStrategyName = (typeof SHARDING_STRATEGIES)[number];
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+/** Activation of the hidden layers (dense and convolutional); the output stays softmax. */
+export type ActivationName = (typeof ACTIVATIONS)[number];
 
 /** Formats zod issues as `path: message` lines a user can act on. */
 export function formatIssues(error: z.ZodError): string {

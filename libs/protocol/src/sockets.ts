@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { MemberModelSpecSchema } from './member-model';
 import { RunConfigSchema } from './run-config';
 
 /**
- * The socket.io contract between workers, the coordinator and dashboards. Every payload is a
- * zod schema; the TypeScript event maps below are inferred from them and typed into
- * `Server<…>` / `Socket<…>` on both ends. Everything that arrives is parsed with these schemas.
+ * The payloads of the `/workers` namespace: the handshake, the assignment and the worker's
+ * messages. The catalogs that name the events (worker-to-coordinator.ts, coordinator-to-worker.ts,
+ * and the dashboard's two) derive the socket.io event maps; typed-socket.ts checks every message
+ * against them on both ends.
  *
  * Binary payloads (probabilities, index plans, weights) travel as socket.io binary attachments:
  * send a Uint8Array view of the typed array; Node receives a Buffer (a Uint8Array).
@@ -47,17 +49,13 @@ export const AssignmentSchema = z.object({
   attempt: z.number().int().min(1),
   config: RunConfigSchema,
   /** The model config of this member: overrides merged, seed derived. */
-  model: z.object({
-    name: z.string(),
-    seed: z.number().int(),
-    activation: z.string().optional(),
-    dropout: z.number().optional(),
-    width: z.number().int().optional(),
-    optimizer: z.string().optional(),
-    learningRate: z.number().optional(),
-  }),
+  model: MemberModelSpecSchema,
   dataset: z.object({
-    name: z.string(),
+    /**
+     * Not DATASET_NAMES: the bundle is content-addressed, so a worker trains a dataset it has no
+     * reader for by downloading it; a known name only lets it build the bundle from a local copy.
+     */
+    name: z.string().min(1).max(120),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     /** Relative URL of the bundle: GET it with the worker token when the local cache lacks it. */
     url: z.string(),
@@ -131,10 +129,6 @@ export const MemberFailedSchema = LeaseRefSchema.extend({ error: z.string().max(
 export const MemberReleaseSchema = LeaseRefSchema.extend({ planOffset: count });
 export const HeartbeatSchema = z.object({ members: z.array(LeaseRefSchema).max(64) });
 
-export const AckErrorSchema = z.object({ ok: z.literal(false), code: z.string(), message: z.string() });
-export type AckError = z.infer<typeof AckErrorSchema>;
-export type Ack<T = object> = ({ ok: true } & T) | AckError;
-
 export type WorkerHandshake = z.input<typeof WorkerHandshakeSchema>;
 export type Assignment = z.infer<typeof AssignmentSchema>;
 export type LeaseRef = z.infer<typeof LeaseRefSchema>;
@@ -147,61 +141,3 @@ export type MemberDone = z.infer<typeof MemberDoneSchema>;
 export type MemberFailed = z.infer<typeof MemberFailedSchema>;
 export type MemberRelease = z.infer<typeof MemberReleaseSchema>;
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;
-
-/** Worker → coordinator. Every event is acknowledged; a refused message gets `{ ok: false, code, message }`. */
-export interface WorkerToCoordinatorEvents {
-  'member:request': (
-    payload: Record<string, never>,
-    ack: (r: Ack<{ assignment: Assignment | null }>) => void,
-  ) => void;
-  'plan:next': (payload: PlanRequest, ack: (r: Ack<{ chunk: PlanChunk }>) => void) => void;
-  metrics: (payload: MetricsMessage, ack: (r: Ack) => void) => void;
-  predictions: (payload: PredictionsMessage, ack: (r: Ack) => void) => void;
-  checkpoint: (payload: CheckpointMessage, ack: (r: Ack) => void) => void;
-  'member:done': (payload: MemberDone, ack: (r: Ack) => void) => void;
-  'member:failed': (payload: MemberFailed, ack: (r: Ack) => void) => void;
-  /** Hands a member back after `member:handover`: it goes to the faster worker that is waiting for it. */
-  'member:release': (payload: MemberRelease, ack: (r: Ack) => void) => void;
-  heartbeat: (payload: Heartbeat, ack: (r: Ack<{ revoked: LeaseRef[] }>) => void) => void;
-}
-
-/** Coordinator → worker. */
-export interface CoordinatorToWorkerEvents {
-  /** Work is queued: ask with `member:request` if a slot is free. */
-  'work:available': () => void;
-  /** Stop training this member (run cancelled, or the lease moved elsewhere). */
-  'member:revoke': (payload: LeaseRef & { reason: string }) => void;
-  /**
-   * A faster worker sits idle while this one trains the member: stop after the current step, send
-   * a `checkpoint` at the plan offset reached, then `member:release`. A worker that ignores it
-   * (an older one) simply keeps training the member; one that finishes the member first sends
-   * `member:done` as usual.
-   */
-  'member:handover': (payload: LeaseRef & { reason: string }) => void;
-}
-
-export const DashboardJoinSchema = z.object({ runId: id });
-
-/** Dashboard → coordinator: read-only; joining a run's room `run:<id>`. */
-export interface DashboardToCoordinatorEvents {
-  'run:join': (payload: { runId: string }, ack: (r: Ack) => void) => void;
-  'run:leave': (payload: { runId: string }) => void;
-}
-
-export const RunNotificationSchema = z.object({
-  runId: id,
-  kind: z.enum(['status', 'member', 'metrics', 'evaluation']),
-  /** Small inline data for live charts; the database stays the source of truth. */
-  data: z.record(z.string(), z.unknown()).optional(),
-});
-export type RunNotification = z.infer<typeof RunNotificationSchema>;
-
-/** Coordinator → dashboards: notifications only; a client refetches from the API on reconnect. */
-export interface CoordinatorToDashboardEvents {
-  'run:changed': (payload: RunNotification) => void;
-  'runs:changed': () => void;
-  'workers:changed': () => void;
-}
-
-/** Room of a run on the dashboard namespace. */
-export const runRoom = (runId: string): string => `run:${runId}`;

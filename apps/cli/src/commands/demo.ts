@@ -3,9 +3,9 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { RunningDashboard } from '@chorus/dashboard';
-import { ChorusError } from '@chorus/protocol';
+import { ChorusError, createHttpClient } from '@chorus/protocol';
 import { colorEnabled, createLogger, resolveLogFormat } from '@chorus/terminal';
-import { CoordinatorClient, followAndPrintRun } from '../coordinator-client';
+import { followAndPrintRun, launchRun } from '../coordinator-client';
 import { childProcessEnv, parseEnv, readColorEnv } from '../env';
 import { runConfigFromFlags } from '../run-config-options';
 import { plural } from '../wording';
@@ -135,8 +135,8 @@ export function registerDemoCommand(program: Command): void {
         }
       }
 
-      const client = new CoordinatorClient(coordinator.url, coordinator.adminToken);
-      const runId = await client.launch(cfg);
+      const client = createHttpClient({ baseUrl: coordinator.url });
+      const runId = await launchRun(client, coordinator.adminToken, cfg);
       log(
         `chorus demo: run ${runId}: ${cfg.members} × ${cfg.model} on ${cfg.dataset}, ${cfg.sharding} sharding, ` +
           plural(cfg.epochs, 'epoch'),

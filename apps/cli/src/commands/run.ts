@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { adminTokenFromDataDir, CoordinatorClient, followAndPrintRun } from '../coordinator-client';
+import { createHttpClient } from '@chorus/protocol';
+import { adminTokenFromDataDir, followAndPrintRun, launchRun } from '../coordinator-client';
 import { parseEnv } from '../env';
 import { addRunConfigOptions, runConfigFromFlags, type RunConfigFlags } from '../run-config-options';
 
@@ -27,8 +28,8 @@ export function registerRunCommand(program: Command): void {
       const baseUrl = flags.coordinator ?? env.CHORUS_COORDINATOR_URL ?? 'http://127.0.0.1:4000';
       const token =
         flags.token ?? env.CHORUS_ADMIN_TOKEN ?? (await adminTokenFromDataDir(flags.dataDir ?? env.CHORUS_DATA_DIR ?? '.chorus'));
-      const client = new CoordinatorClient(baseUrl, token);
-      const runId = await client.launch(cfg);
+      const client = createHttpClient({ baseUrl });
+      const runId = await launchRun(client, token, cfg);
       const log = (line: string) => process.stderr.write(`${line}\n`);
       log(`chorus run: launched ${runId} on ${baseUrl} (${cfg.members} × ${cfg.model} on ${cfg.dataset})`);
       if (!flags.wait) {

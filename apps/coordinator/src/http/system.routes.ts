@@ -2,24 +2,21 @@ import type { FastifyInstance } from 'fastify';
 import type { Repositories } from '@chorus/db';
 import { ChorusError, PROTOCOL_VERSION } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
-import { requireBearer } from './auth';
-import { CheckpointParamsSchema, DatasetParamsSchema } from './params';
+import { registerRoute, type RouteTokens } from './route';
 
 export function registerSystemRoutes(
   app: FastifyInstance,
-  deps: { workerToken: string; repos: Repositories; store: DatasetStore; clock: () => Date; leaseMs: number },
+  deps: RouteTokens & { repos: Repositories; store: DatasetStore; clock: () => Date; leaseMs: number },
 ): void {
-  const worker = requireBearer(deps.workerToken, 'worker');
-
-  app.get('/api/health', async () => ({
-    ok: true,
+  registerRoute(app, 'health', deps, async () => ({
+    ok: true as const,
     protocolVersion: PROTOCOL_VERSION,
     // Workers heartbeat well within this (a third of it, say).
     leaseMs: deps.leaseMs,
     time: deps.clock(),
   }));
 
-  app.get('/api/workers', async () => {
+  registerRoute(app, 'listWorkers', deps, async () => {
     const workers = await deps.repos.workers.list();
     return {
       workers: await Promise.all(
@@ -37,8 +34,8 @@ export function registerSystemRoutes(
   });
 
   /** The dataset bundle workers cache, content-addressed (ETag = its sha256). */
-  app.get('/api/datasets/:sha256', { preHandler: worker }, async (request, reply) => {
-    const { sha256 } = DatasetParamsSchema.parse(request.params);
+  registerRoute(app, 'getDataset', deps, async ({ params, reply }) => {
+    const { sha256 } = params;
     const { stream, bytes } = await deps.store.open(sha256);
     return reply
       .header('content-type', 'application/octet-stream')
@@ -49,8 +46,8 @@ export function registerSystemRoutes(
   });
 
   /** A member's checkpoint weights (the bytes the worker sent), with its step and plan offset in headers. */
-  app.get('/api/checkpoints/:memberId/:epoch', { preHandler: worker }, async (request, reply) => {
-    const { memberId, epoch } = CheckpointParamsSchema.parse(request.params);
+  registerRoute(app, 'getCheckpoint', deps, async ({ params, reply }) => {
+    const { memberId, epoch } = params;
     const latest = await deps.repos.checkpoints.latest(memberId);
     // Only the latest checkpoint is what a resumed member loads (older ones are pruned).
     if (!latest || latest.epoch !== epoch) {

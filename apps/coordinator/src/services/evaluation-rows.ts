@@ -1,4 +1,4 @@
-import type { DiversityEvalInput, EnsembleEvalInput, Prisma } from '@chorus/db';
+import type { DiversityEvalInput, EnsembleEvalInput } from '@chorus/db';
 import type { EnsembleDiversity, EnsembleEvaluation, StrategyScores } from '@chorus/ensemble';
 import type { SplitName } from '@chorus/protocol';
 
@@ -42,7 +42,7 @@ export function evaluationRows(input: {
       runId,
       round,
       split,
-      pairwise: pairwise as unknown as Prisma.InputJsonValue,
+      pairwise,
       summary: { ...mean, ...nonPairwise, memberIndices: [...input.memberIndices], memberAccuracies },
       memberCount,
     };

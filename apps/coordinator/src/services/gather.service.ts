@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { LIVE_ROUND, type Member, type Prisma, type Repositories, type StoredPrediction } from '@chorus/db';
+import { LIVE_ROUND, type Member, type Repositories, type StoredPrediction } from '@chorus/db';
 import {
   evaluateEnsemble,
   runResultOf,
@@ -191,7 +191,7 @@ export function createGatherService(deps: {
         run.members.map((m) => m.samplesPerSecond ?? 0),
       ),
     );
-    await deps.runs.finish(runId, 'completed', { result: result as unknown as Prisma.InputJsonValue });
+    await deps.runs.finish(runId, 'completed', { result });
     lastLive.delete(runId);
     predictions.forget(runId);
   };

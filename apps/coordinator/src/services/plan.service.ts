@@ -2,21 +2,27 @@ import type { Logger } from 'pino';
 import {
   bundleSha256,
   decodeDatasetBundle,
+  deriveRun,
   encodeDatasetBundle,
-  loadDataset,
-  planShards,
-  prepareRunData,
+  loadRunDataset,
   type Dataset,
   type ShardPlan,
 } from '@chorus/data';
 import type { Repositories } from '@chorus/db';
-import { ChorusError, packPlanChunk, parseRunConfig, type PlanChunk, type RunConfig } from '@chorus/protocol';
+import {
+  ChorusError,
+  packPlanChunk,
+  parseRunConfig,
+  type MemberModelSpec,
+  type PlanChunk,
+  type RunConfig,
+} from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
 
 /**
- * What the coordinator derives from a run's config and dataset, exactly as `chorus train` does
- * (prepareRunData, then planShards with the run's seed): the shard plan it serves to workers, and
- * the true labels and sizes of the validation and test splits it checks predictions against.
+ * What the coordinator keeps of a run's `deriveRun` (the derivation `chorus train` and every worker
+ * make): the shard plan it serves to workers, and the true labels and sizes of the validation and
+ * test splits it checks predictions against.
  */
 export interface RunData {
   runId: string;
@@ -27,32 +33,19 @@ export interface RunData {
   validationTruth: Int32Array;
   testTruth: Int32Array;
   plan: ShardPlan;
+  /** Every member's model spec (model settings, overrides, seed), by index. */
+  members: MemberModelSpec[];
 }
 
 export type RunDerivation = Omit<RunData, 'runId' | 'datasetSha256'>;
 
-/** The same derivation as apps/cli local-train; throws DatasetError when the config cannot work. */
+/**
+ * `deriveRun` from the labels alone (the coordinator keeps nothing but counts and labels, so no
+ * feature row is copied: ≈ 40 ms of a POST /api/runs on MNIST); throws DatasetError when the
+ * config cannot work.
+ */
 export function deriveRunData(config: RunConfig, dataset: Dataset): RunDerivation {
-  // The row selection depends on the row counts and the seed only, and the coordinator keeps
-  // nothing but counts and labels: derive it without features, so no feature row is copied
-  // (12,000 MNIST rows are 37 MB of floats, ≈ 40 ms of the POST /api/runs).
-  const labelsOnly = (split: Dataset['train']) => ({
-    x: new Float32Array(0),
-    y: split.y,
-    count: split.count,
-  });
-  const { train, validation, test } = prepareRunData(
-    { train: labelsOnly(dataset.train), test: labelsOnly(dataset.test) },
-    config,
-  );
-  const plan = planShards({
-    strategy: config.sharding,
-    numSamples: train.count,
-    members: config.members,
-    batchSize: config.batchSize,
-    epochs: config.epochs,
-    seed: config.seed,
-  });
+  const { train, validation, test, plan, members } = deriveRun(config, dataset, { features: false });
   return {
     config,
     numClasses: dataset.numClasses,
@@ -60,15 +53,8 @@ export function deriveRunData(config: RunConfig, dataset: Dataset): RunDerivatio
     validationTruth: validation.y,
     testTruth: test.y,
     plan,
+    members,
   };
-}
-
-/** The dataset of a config, loaded as `chorus train` loads it (the synthetic one uses the run seed). */
-export function loadRunDataset(config: RunConfig): Promise<Dataset> {
-  return loadDataset(config.dataset, {
-    ...(config.datasetPath ? { path: config.datasetPath } : {}),
-    seed: config.seed,
-  });
 }
 
 export interface PlanService {

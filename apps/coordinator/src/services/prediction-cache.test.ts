@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRepositories, type Repositories, type StoredPrediction } from '@chorus/db';
 import { withTestDatabase } from '@chorus/db/testing';
 import { createPredictionCache } from './prediction-cache';
+import { parseRunConfig } from '@chorus/protocol';
 
 const db = withTestDatabase();
 let repos: Repositories;
@@ -12,7 +13,7 @@ beforeAll(() => {
 async function newRun(members: number) {
   return repos.runs.create({
     name: 'prediction cache',
-    config: {},
+    config: parseRunConfig({ dataset: 'synthetic', members }),
     seed: 1,
     datasetName: 'synthetic',
     numClasses: 2,

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { encodeDatasetBundle } from '@chorus/data';
-import { TERMINAL_RUN_STATUSES, type Prisma, type Repositories, type Run, type RunStatus } from '@chorus/db';
-import { ChorusError, overridesFor, parseRunConfig, type RunConfig } from '@chorus/protocol';
+import { encodeDatasetBundle, loadRunDataset } from '@chorus/data';
+import { TERMINAL_RUN_STATUSES, type Repositories, type Run, type RunStatus } from '@chorus/db';
+import { ChorusError, overridesFor, parseRunConfig, type RunConfig, type RunResult } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
 import type { Notifiers } from '../notifications';
-import { deriveRunData, loadRunDataset, type PlanService } from './plan.service';
+import { deriveRunData, type PlanService } from './plan.service';
 
 export interface RunService {
   /** Validates a run config, stores its dataset bundle, creates the Run and its Members. */
@@ -18,7 +18,7 @@ export interface RunService {
   finish(
     id: string,
     status: Extract<RunStatus, 'completed' | 'failed' | 'cancelled'>,
-    details?: { error?: string; result?: Prisma.InputJsonValue },
+    details?: { error?: string; result?: RunResult },
   ): Promise<Run | null>;
 }
 
@@ -77,13 +77,13 @@ export function createRunService(deps: {
       const derived = deriveRunData(config, dataset);
       const run = await repos.runs.create({
         name: config.name ?? `${config.members} × ${config.model} on ${config.dataset}`,
-        config: config as unknown as Prisma.InputJsonValue,
+        config,
         seed: config.seed,
         datasetName: config.dataset,
         datasetSha256: sha256,
         numClasses: dataset.numClasses,
         members: Array.from({ length: config.members }, (_, m) => ({
-          overrides: overridesFor(config, m) as Prisma.InputJsonValue,
+          overrides: overridesFor(config, m),
           totalBatches: derived.plan.member(m).totalBatches,
         })),
       });

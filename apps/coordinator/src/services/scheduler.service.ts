@@ -1,13 +1,7 @@
 import type { Logger } from 'pino';
 import { isDatasetError } from '@chorus/data';
 import type { Member, Repositories } from '@chorus/db';
-import {
-  ChorusError,
-  memberModelSpec,
-  type Assignment,
-  type LeaseRef,
-  type WorkerHandshake,
-} from '@chorus/protocol';
+import { ChorusError, type Assignment, type LeaseRef, type WorkerHandshake } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
 import type { HandoverService } from './handover.service';
 import type { KnownLease, LeaseTable } from './lease-table';
@@ -87,13 +81,16 @@ export function createScheduler(deps: {
       throw new ChorusError('unavailable', `dataset bundle ${data.datasetSha256} is missing`);
     const checkpoint = await repos.checkpoints.latest(member.id);
     const plan = data.plan.member(member.index);
+    const model = data.members[member.index];
+    if (model === undefined)
+      throw new ChorusError('internal', `run ${member.runId} has no member ${member.index}`);
     return {
       runId: member.runId,
       memberId: member.id,
       memberIndex: member.index,
       attempt: member.attempt,
       config: data.config,
-      model: memberModelSpec(data.config, member.index),
+      model,
       dataset: {
         name: data.config.dataset,
         sha256: data.datasetSha256,

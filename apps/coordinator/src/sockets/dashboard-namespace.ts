@@ -3,22 +3,31 @@ import type { Namespace } from 'socket.io';
 import type { Repositories } from '@chorus/db';
 import {
   ChorusError,
-  DashboardJoinSchema,
+  CoordinatorToDashboardCatalog,
+  DashboardToCoordinatorCatalog,
+  emitEvent,
+  handleEvent,
   runRoom,
   type CoordinatorToDashboardEvents,
   type DashboardToCoordinatorEvents,
 } from '@chorus/protocol';
 import type { DashboardNotifier } from '../notifications';
 import type { TaskQueue } from '../services/task-queue';
-import { acknowledged } from './acks';
+import { coordinatorHandling } from './acks';
 
 export type DashboardNamespace = Namespace<DashboardToCoordinatorEvents, CoordinatorToDashboardEvents>;
 
 export function createDashboardNotifier(ns: DashboardNamespace): DashboardNotifier {
   return {
-    runsChanged: () => ns.emit('runs:changed'),
-    workersChanged: () => ns.emit('workers:changed'),
-    runChanged: (notification) => ns.to(runRoom(notification.runId)).emit('run:changed', notification),
+    runsChanged: () => emitEvent(ns, CoordinatorToDashboardCatalog, 'runs:changed'),
+    workersChanged: () => emitEvent(ns, CoordinatorToDashboardCatalog, 'workers:changed'),
+    runChanged: (notification) =>
+      emitEvent(
+        ns.to(runRoom(notification.runId)),
+        CoordinatorToDashboardCatalog,
+        'run:changed',
+        notification,
+      ),
   };
 }
 
@@ -30,22 +39,28 @@ export function registerDashboardNamespace(
   ns: DashboardNamespace,
   deps: { repos: Repositories; queue: TaskQueue; logger: Logger },
 ): void {
+  const handling = coordinatorHandling(deps.logger, deps.queue);
   ns.on('connection', (socket) => {
-    socket.on(
+    handleEvent(
+      socket,
+      DashboardToCoordinatorCatalog,
       'run:join',
-      acknowledged(
-        { event: 'run:join', schema: DashboardJoinSchema, logger: deps.logger, queue: deps.queue },
-        async ({ runId }) => {
-          if (!(await deps.repos.runs.get(runId)))
-            throw new ChorusError('not-found', `run ${runId} does not exist`);
-          await socket.join(runRoom(runId));
-          return {};
-        },
-      ),
+      async ({ runId }) => {
+        if (!(await deps.repos.runs.get(runId)))
+          throw new ChorusError('not-found', `run ${runId} does not exist`);
+        await socket.join(runRoom(runId));
+        return {};
+      },
+      handling,
     );
-    socket.on('run:leave', (payload: unknown) => {
-      const parsed = DashboardJoinSchema.safeParse(payload);
-      if (parsed.success) void socket.leave(runRoom(parsed.data.runId));
-    });
+    handleEvent(
+      socket,
+      DashboardToCoordinatorCatalog,
+      'run:leave',
+      async ({ runId }) => {
+        await socket.leave(runRoom(runId));
+      },
+      handling,
+    );
   });
 }

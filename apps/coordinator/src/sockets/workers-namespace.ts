@@ -1,21 +1,18 @@
 import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
-import { z } from 'zod';
 import type { Repositories } from '@chorus/db';
 import {
-  CheckpointMessageSchema,
+  CoordinatorToWorkerCatalog,
+  emitEvent,
   formatIssues,
-  HeartbeatSchema,
-  MemberDoneSchema,
-  MemberFailedSchema,
-  MemberReleaseSchema,
-  MetricsMessageSchema,
-  PlanRequestSchema,
-  PredictionsMessageSchema,
+  handleEvent,
   PROTOCOL_VERSION,
   WorkerHandshakeSchema,
+  WorkerToCoordinatorCatalog,
   type CoordinatorToWorkerEvents,
   type ErrorCode,
+  type ParsedMessageOf,
+  type HandlerResultOf,
   type WorkerToCoordinatorEvents,
 } from '@chorus/protocol';
 import type { MetricsBuffer } from '../metrics-buffer';
@@ -26,7 +23,7 @@ import type { PlanService } from '../services/plan.service';
 import type { Scheduler } from '../services/scheduler.service';
 import type { TaskQueue } from '../services/task-queue';
 import { tokenMatches } from '../tokens';
-import { acknowledged } from './acks';
+import { coordinatorHandling } from './acks';
 
 export interface WorkerSocketData {
   workerId: string;
@@ -55,13 +52,20 @@ function refusal(code: ErrorCode, message: string): Error & { data: { code: Erro
 /** `leases`: a revoked lease is dropped from the coordinator's lease table at once. */
 export function createWorkerNotifier(ns: WorkersNamespace, leases?: LeaseTable): WorkerNotifier {
   return {
-    workAvailable: () => ns.emit('work:available'),
-    workAvailableFor: (workerId) => ns.to(workerRoom(workerId)).emit('work:available'),
+    workAvailable: () => emitEvent(ns, CoordinatorToWorkerCatalog, 'work:available'),
+    workAvailableFor: (workerId) =>
+      emitEvent(ns.to(workerRoom(workerId)), CoordinatorToWorkerCatalog, 'work:available'),
     handover: (workerId, lease, reason) =>
-      ns.to(workerRoom(workerId)).emit('member:handover', { ...lease, reason }),
+      emitEvent(ns.to(workerRoom(workerId)), CoordinatorToWorkerCatalog, 'member:handover', {
+        ...lease,
+        reason,
+      }),
     revoke: (workerId, lease, reason) => {
       leases?.forget(lease.memberId);
-      ns.to(workerRoom(workerId)).emit('member:revoke', { ...lease, reason });
+      emitEvent(ns.to(workerRoom(workerId)), CoordinatorToWorkerCatalog, 'member:revoke', {
+        ...lease,
+        reason,
+      });
     },
   };
 }
@@ -131,35 +135,36 @@ export function registerWorkersNamespace(
         log.error({ err: error }, 'reconciling the leases of a reconnected worker failed'),
       );
 
-    const on = <S extends z.ZodType, T extends object>(
-      event: keyof WorkerToCoordinatorEvents,
-      schema: S,
-      handler: (payload: z.output<S>) => Promise<T>,
-    ) => socket.on(event, acknowledged({ event, schema, logger: log, queue: deps.queue }, handler));
+    const handling = coordinatorHandling(log, deps.queue);
+    type Catalog = typeof WorkerToCoordinatorCatalog;
+    const on = <E extends keyof Catalog & string>(
+      event: E,
+      handler: (payload: ParsedMessageOf<Catalog, E>) => Promise<HandlerResultOf<Catalog, E>>,
+    ) => handleEvent(socket, WorkerToCoordinatorCatalog, event, handler, handling);
 
-    on('member:request', z.object({}), async () => ({ assignment: await scheduler.claim(workerId, slots) }));
+    on('member:request', async () => ({ assignment: await scheduler.claim(workerId, slots) }));
 
     // Read-only messages are checked against the lease table (the database when it does not know).
-    on('plan:next', PlanRequestSchema, async (request) => {
+    on('plan:next', async (request) => {
       const member = await scheduler.requireKnownLease(workerId, request);
       const data = await deps.plans.forRun(member.runId);
       return { chunk: deps.plans.chunk(data, member.index, request.offset, request.count) };
     });
 
-    on('metrics', MetricsMessageSchema, async (message) => {
+    on('metrics', async (message) => {
       const member = await scheduler.requireKnownLease(workerId, message);
       deps.metrics.add(member, workerId, message.points);
       scheduler.progressed(member, Math.max(...message.points.map((p) => p.step)));
       return {};
     });
 
-    on('predictions', PredictionsMessageSchema, async (message) => {
+    on('predictions', async (message) => {
       const member = await scheduler.requireLease(workerId, message);
       await deps.gather.savePredictions(member, message);
       return {};
     });
 
-    on('checkpoint', CheckpointMessageSchema, async (message) => {
+    on('checkpoint', async (message) => {
       const member = await scheduler.requireLease(workerId, message);
       await deps.repos.checkpoints.save({
         memberId: member.id,
@@ -172,7 +177,7 @@ export function registerWorkersNamespace(
       return {};
     });
 
-    on('member:done', MemberDoneSchema, async (message) => {
+    on('member:done', async (message) => {
       // A retried `member:done` (the first ack was lost) is acknowledged again.
       const member = await scheduler.requireLease(workerId, message, { allowCompleted: true });
       await deps.metrics.flush(); // its last points before the member is closed
@@ -181,19 +186,19 @@ export function registerWorkersNamespace(
       return {};
     });
 
-    on('member:failed', MemberFailedSchema, async (message) => {
+    on('member:failed', async (message) => {
       const member = await scheduler.requireLease(workerId, message);
       return scheduler.memberFailed(workerId, member, message.error);
     });
 
-    on('member:release', MemberReleaseSchema, async (message) => {
+    on('member:release', async (message) => {
       const member = await scheduler.requireLease(workerId, message);
       await deps.metrics.flush(); // its last points while the lease is still this worker's
       await scheduler.released(workerId, member, message.planOffset);
       return {};
     });
 
-    on('heartbeat', HeartbeatSchema, async (message) => ({
+    on('heartbeat', async (message) => ({
       revoked: await scheduler.heartbeat(workerId, message.members),
     }));
 

@@ -8,12 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, expect } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { createRepositories, type PrismaClient, type Repositories } from '@chorus/db';
 import { withTestDatabase } from '@chorus/db/testing';
 import {
+  createHttpClient,
   PROTOCOL_VERSION,
   WORKERS_NAMESPACE,
+  type HttpClient,
+  type RunConfigInput,
   type Assignment,
   type CoordinatorToWorkerEvents,
   type LeaseRef,
@@ -108,31 +111,9 @@ export function withCoordinator(options: Partial<CoordinatorOptions> = {}): Coor
   };
 }
 
-export interface ApiResponse<T = Record<string, unknown>> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
-
-/** One HTTP request to the coordinator; JSON in, JSON (or bytes) out. */
-export async function api<T = Record<string, unknown>>(
-  coordinator: RunningCoordinator,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; raw?: boolean } = {},
-): Promise<ApiResponse<T>> {
-  const response = await fetch(`${coordinator.url}${path}`, {
-    method,
-    headers: {
-      ...(options.token !== undefined && { authorization: `Bearer ${options.token}` }),
-      ...(options.body !== undefined && { 'content-type': 'application/json' }),
-    },
-    ...(options.body !== undefined && { body: JSON.stringify(options.body) }),
-  });
-  const body = options.raw
-    ? (new Uint8Array(await response.arrayBuffer()) as unknown as T)
-    : ((await response.json()) as T);
-  return { status: response.status, body, headers: response.headers };
+/** The typed HTTP client of libs/protocol on this coordinator, sending `token` to the routes that need one. */
+export function httpClient(coordinator: RunningCoordinator, token?: string): HttpClient {
+  return createHttpClient({ baseUrl: coordinator.url, ...(token !== undefined && { token }) });
 }
 
 export function handshake(overrides: Partial<WorkerHandshake> = {}): WorkerHandshake {
@@ -198,22 +179,14 @@ export function bytesOf(
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
-/** Launches a run with the admin token (the test fails unless it is created); its id. */
-export async function launchRun(
-  coordinator: RunningCoordinator,
-  config: Record<string, unknown>,
-): Promise<string> {
-  const created = await api<{ id: string }>(coordinator, 'POST', '/api/runs', {
-    token: ADMIN_TOKEN,
-    body: config,
-  });
-  expect(created.status).toBe(201);
-  return created.body.id;
+/** Launches a run with the admin token (the client checks it is created: 201); its id. */
+export async function launchRun(coordinator: RunningCoordinator, config: RunConfigInput): Promise<string> {
+  return (await httpClient(coordinator, ADMIN_TOKEN).createRun({ body: config })).id;
 }
 
 /** Cancels a run with the admin token (tests end their runs, so none of their members is claimable later). */
 export async function cancelRun(coordinator: RunningCoordinator, runId: string): Promise<void> {
-  await api(coordinator, 'POST', `/api/runs/${runId}/cancel`, { token: ADMIN_TOKEN });
+  await httpClient(coordinator, ADMIN_TOKEN).cancelRun({ params: { id: runId } });
 }
 
 /** The scripted worker's next member; throws when it is refused or gets none. */

@@ -39,6 +39,7 @@ describe('subscribeCoordinatorEvents', () => {
     const first = await startServer();
     const states: ConnectionState[] = [];
     const runs: unknown[] = [];
+    const invalid: string[] = [];
     let resyncs = 0;
     let runsChanged = 0;
     const unsubscribe = subscribeCoordinatorEvents(
@@ -47,6 +48,7 @@ describe('subscribeCoordinatorEvents', () => {
       () => ({
         onState: (s) => states.push(s),
         onRun: (n) => runs.push(n),
+        onInvalid: (reason) => invalid.push(reason),
         onResync: () => resyncs++,
         onRunsChanged: () => runsChanged++,
       }),
@@ -57,16 +59,21 @@ describe('subscribeCoordinatorEvents', () => {
     expect(states.at(-1)).toBe('live');
 
     const ns = first.io.of(DASHBOARD_NAMESPACE);
-    ns.to(runRoom('r1')).emit('run:changed', { runId: 'r1', kind: 'metrics', data: { members: [] } });
-    ns.emit('run:changed', { runId: 'r2', kind: 'status' }); // another run's: ignored
-    ns.to(runRoom('r1')).emit('run:changed', { runId: 'r1', kind: 'nonsense' }); // invalid: ignored
+    const point = { index: 0, step: 3, epoch: 0, loss: 1.5, accuracy: 0.5, samplesPerSecond: 10 };
+    ns.to(runRoom('r1')).emit('run:changed', { runId: 'r1', kind: 'metrics', data: { members: [point] } });
+    ns.emit('run:changed', { runId: 'r2', kind: 'status', data: { status: 'running' } }); // another run's: ignored
+    // Invalid, ignored with a reason naming the field: an unknown kind, a metrics notification without its points.
+    ns.to(runRoom('r1')).emit('run:changed', { runId: 'r1', kind: 'nonsense' });
+    ns.to(runRoom('r1')).emit('run:changed', { runId: 'r1', kind: 'metrics', data: { members: 'nope' } });
     ns.emit('runs:changed');
     ns.to(runRoom('r1')).emit('run:changed', { runId: 'r1', kind: 'status', data: { status: 'completed' } });
-    await until(() => runs.length === 2 && runsChanged === 1, 'the notifications');
+    await until(() => runs.length === 2 && runsChanged === 1 && invalid.length === 2, 'the notifications');
     expect(runs).toEqual([
-      { runId: 'r1', kind: 'metrics', data: { members: [] } },
+      { runId: 'r1', kind: 'metrics', data: { members: [point] } },
       { runId: 'r1', kind: 'status', data: { status: 'completed' } },
     ]);
+    expect(invalid[0]).toMatch(/^invalid run:changed message:\nkind: /);
+    expect(invalid[1]).toMatch(/^invalid run:changed message:\ndata\.members: /);
 
     // The coordinator restarts on the same port: offline, then back, joined again and resynced.
     first.io.close();
@@ -78,7 +85,11 @@ describe('subscribeCoordinatorEvents', () => {
     second.io
       .of(DASHBOARD_NAMESPACE)
       .to(runRoom('r1'))
-      .emit('run:changed', { runId: 'r1', kind: 'evaluation' });
+      .emit('run:changed', {
+        runId: 'r1',
+        kind: 'evaluation',
+        data: { round: 0, complete: false, liveMembers: 2 },
+      });
     await until(() => runs.length === 3, 'a notification after the rejoin');
   });
 

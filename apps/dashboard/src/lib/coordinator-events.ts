@@ -1,7 +1,10 @@
 import { io, type Socket } from 'socket.io-client';
 import {
+  CoordinatorToDashboardCatalog,
   DASHBOARD_NAMESPACE,
-  RunNotificationSchema,
+  DashboardToCoordinatorCatalog,
+  handleEvent,
+  requestEvent,
   type CoordinatorToDashboardEvents,
   type DashboardToCoordinatorEvents,
   type RunNotification,
@@ -12,8 +15,10 @@ type DashboardSocket = Socket<CoordinatorToDashboardEvents, DashboardToCoordinat
 export type ConnectionState = 'connecting' | 'live' | 'offline';
 
 export interface CoordinatorEventHandlers {
-  /** A notification for the joined run (validated against libs/protocol's schema). */
+  /** A notification for the joined run (validated against libs/protocol's catalog). */
   onRun?: (notification: RunNotification) => void;
+  /** A notification that does not match the protocol, ignored: `reason` names the fields. */
+  onInvalid?: (reason: string) => void;
   onRunsChanged?: () => void;
   onWorkersChanged?: () => void;
   /**
@@ -49,19 +54,39 @@ export function subscribeCoordinatorEvents(
       handlers().onResync?.();
     };
     if (runId === null) return joined();
-    socket.emit('run:join', { runId }, (ack) => {
-      if (ack.ok) joined();
-      else setState('offline');
-    });
+    void requestEvent(socket, DashboardToCoordinatorCatalog, 'run:join', { runId }).then(
+      (ack) => (ack.ok ? joined() : setState('offline')),
+      () => setState('offline'),
+    );
   });
   socket.on('disconnect', () => setState('offline'));
   socket.on('connect_error', () => setState('offline'));
-  socket.on('run:changed', (payload) => {
-    const parsed = RunNotificationSchema.safeParse(payload);
-    if (parsed.success && parsed.data.runId === runId) handlers().onRun?.(parsed.data);
-  });
-  socket.on('runs:changed', () => handlers().onRunsChanged?.());
-  socket.on('workers:changed', () => handlers().onWorkersChanged?.());
+  const ignoring = {
+    onRefused: (_event: string, refusal: { message: string }) => handlers().onInvalid?.(refusal.message),
+  };
+  handleEvent(
+    socket,
+    CoordinatorToDashboardCatalog,
+    'run:changed',
+    (notification) => {
+      if (notification.runId === runId) handlers().onRun?.(notification);
+    },
+    ignoring,
+  );
+  handleEvent(
+    socket,
+    CoordinatorToDashboardCatalog,
+    'runs:changed',
+    () => handlers().onRunsChanged?.(),
+    ignoring,
+  );
+  handleEvent(
+    socket,
+    CoordinatorToDashboardCatalog,
+    'workers:changed',
+    () => handlers().onWorkersChanged?.(),
+    ignoring,
+  );
   return () => {
     socket.removeAllListeners();
     socket.disconnect();

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  appendMetrics,
-  applyMetricsToMembers,
-  curvesFromPoints,
-  parseMetricsNotification,
-} from './run-curves';
+import { appendMetrics, applyMetricsToMembers, curvesFromPoints } from './run-curves';
 
 const point = (index: number, step: number) => ({
   index,
@@ -118,11 +113,5 @@ describe('member curves', () => {
       status: 'leased',
     });
     expect(applyMetricsToMembers(members, [point(0, 20)])[0]).toMatchObject({ step: 20, progress: 0.5 });
-  });
-
-  it('reads the notification payload and ignores other shapes', () => {
-    expect(parseMetricsNotification({ members: [point(0, 1)] })).toEqual([point(0, 1)]);
-    expect(parseMetricsNotification({ members: 'nope' })).toEqual([]);
-    expect(parseMetricsNotification(undefined)).toEqual([]);
   });
 });

@@ -1,9 +1,10 @@
-import { z } from 'zod';
+import type { MemberMetrics } from '@chorus/protocol';
 import { downsample, type XY } from './run-downsample';
 
 /**
  * Members' training curves (x = step, one mini-batch per step): loaded from the MetricPoint rows
- * (downsampled), then extended live from the coordinator's `metrics` notifications.
+ * (downsampled), then extended live from the coordinator's `metrics` notifications (MemberMetrics,
+ * libs/protocol coordinator-to-dashboard.ts).
  */
 export interface MemberCurve {
   index: number;
@@ -41,28 +42,6 @@ export function curvesFromPoints(
       accuracy: downsample(c.accuracy, maxPoints),
     }));
 }
-
-/**
- * `run:changed` kind `metrics`: each member's latest point of one flush, and the flush's points as
- * `curve` = [step, loss, accuracy][] (apps/coordinator metrics-buffer.ts).
- */
-export const MetricsNotificationSchema = z.object({
-  members: z.array(
-    z.object({
-      index: z.number().int().min(0),
-      step: z.number().int().min(0),
-      epoch: z.number().int().min(0),
-      loss: z.number(),
-      accuracy: z.number(),
-      samplesPerSecond: z.number(),
-      curve: z.array(z.tuple([z.number(), z.number(), z.number()])).optional(),
-    }),
-  ),
-});
-export type MemberMetrics = z.infer<typeof MetricsNotificationSchema>['members'][number];
-
-export const parseMetricsNotification = (data: unknown): MemberMetrics[] =>
-  MetricsNotificationSchema.safeParse(data).data?.members ?? [];
 
 /**
  * Appends live points (a point at or before a curve's last step is a repeat and is skipped). A

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diversity } from '@chorus/ensemble';
-import {
-  memberAccuraciesFromPairwise,
-  memberMeans,
-  parseDiversitySummary,
-  parsePairwise,
-} from './run-diversity';
+import { PairwiseMatricesSchema, parseStored, StoredDiversitySummarySchema } from '@chorus/protocol';
+import { memberAccuraciesFromPairwise, memberMeans } from './run-diversity';
 
 describe('diversity helpers', () => {
   // Truth 0,0,0,0; member labels → correctness: m0 1110 (0.75), m1 1010 (0.5), m2 0111 (0.75).
@@ -41,15 +37,23 @@ describe('diversity helpers', () => {
     expect(memberMeans([[0]])).toEqual([null]);
   });
 
-  it('parses the stored JSON and refuses other shapes', () => {
+  it('parses the stored JSON and refuses other shapes, naming the field', () => {
     const stored = JSON.parse(JSON.stringify(report)) as typeof report;
-    expect(parsePairwise(stored.pairwise)?.qStatistic).toEqual(report.pairwise.qStatistic);
+    expect(parseStored(PairwiseMatricesSchema, stored.pairwise, 'pairwise').qStatistic).toEqual(
+      report.pairwise.qStatistic,
+    );
     expect(
-      parseDiversitySummary({ ...stored.mean, entropy: 0.5, kwVariance: 0.1, interraterKappa: 0.2 }),
-    ).toMatchObject({
-      entropy: 0.5,
-    });
-    expect(parsePairwise({ disagreement: 'x' })).toBeNull();
-    expect(parseDiversitySummary(null)).toBeNull();
+      parseStored(
+        StoredDiversitySummarySchema,
+        { ...stored.mean, entropy: 0.5, kwVariance: 0.1, interraterKappa: 0.2 },
+        'summary',
+      ),
+    ).toMatchObject({ entropy: 0.5 });
+    expect(() =>
+      parseStored(PairwiseMatricesSchema, { disagreement: 'x' }, 'DiversityEval.pairwise'),
+    ).toThrow(/stored DiversityEval.pairwise does not match its shape: disagreement: /);
+    expect(() => parseStored(StoredDiversitySummarySchema, null, 'DiversityEval.summary')).toThrow(
+      /DiversityEval.summary/,
+    );
   });
 });

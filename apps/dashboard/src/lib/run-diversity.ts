@@ -1,41 +1,12 @@
-import { z } from 'zod';
+import type { PairwiseMatrices, StoredDiversitySummary } from '@chorus/protocol';
 
 /**
  * The DiversityEval JSON of a round (libs/ensemble `diversity()` as the coordinator stores it):
  * `pairwise` = M×M matrices by measure, `summary` = the pairwise means plus the non-pairwise
- * measures. Parsed here because the database column is untyped JSON.
+ * measures. Their shapes are libs/protocol's (stored.ts); libs/db parses them when it reads a row.
  */
-const matrix = z.array(z.array(z.number()));
-export const PairwiseSchema = z.object({
-  disagreement: matrix,
-  qStatistic: matrix,
-  correlation: matrix,
-  doubleFault: matrix,
-  kappa: matrix,
-});
-export type PairwiseMatrices = z.infer<typeof PairwiseSchema>;
-
-export const DiversitySummarySchema = z.object({
-  disagreement: z.number(),
-  qStatistic: z.number(),
-  correlation: z.number(),
-  doubleFault: z.number(),
-  kappa: z.number(),
-  entropy: z.number(),
-  kwVariance: z.number(),
-  interraterKappa: z.number(),
-  /** Mean squared distance of the members' probabilities from the soft vote's (rows stored before it was measured lack it). */
-  ambiguity: z.number().optional(),
-  /** Stored since the coordinator records them: the evaluated members and their accuracy on the split, in matrix order. */
-  memberIndices: z.array(z.number().int()).optional(),
-  memberAccuracies: z.array(z.number()).optional(),
-});
-export type DiversitySummary = z.infer<typeof DiversitySummarySchema>;
-
-export const parsePairwise = (value: unknown): PairwiseMatrices | null =>
-  PairwiseSchema.safeParse(value).data ?? null;
-export const parseDiversitySummary = (value: unknown): DiversitySummary | null =>
-  DiversitySummarySchema.safeParse(value).data ?? null;
+export type { PairwiseMatrices };
+export type DiversitySummary = StoredDiversitySummary;
 
 /** How the summary measures read (for the table under the heatmaps). */
 export const SUMMARY_MEASURES: ReadonlyArray<{

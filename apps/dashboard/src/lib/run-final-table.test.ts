@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diversity } from '@chorus/ensemble';
+import { PairwiseMatricesSchema, parseStored } from '@chorus/protocol';
 import { bestValues, finalTableOf, type FinalTableRow } from './run-final-table';
 
 const scores = (accuracy: number, nll: number, brier = 0.3, ece = 0.05) => ({
@@ -82,7 +83,11 @@ describe('the final table', () => {
       Int32Array.from([0, 1, 0, 1]),
       Int32Array.from([1, 0, 0, 0]),
     ];
-    const pairwise = JSON.parse(JSON.stringify(diversity(labels, truth).pairwise)) as unknown;
+    const pairwise = parseStored(
+      PairwiseMatricesSchema,
+      JSON.parse(JSON.stringify(diversity(labels, truth).pairwise)),
+      'pairwise',
+    );
     const round = {
       round: 2,
       ensemble: { test: { soft: scores(0.75, 0.6) } },
@@ -98,7 +103,8 @@ describe('the final table', () => {
     ]);
 
     const live = finalTableOf({
-      result: { not: 'a result' },
+      // A result that does not parse never gets here: libs/db refuses it when it reads the run.
+      result: null,
       latestRound: null,
       live: { ensemble: { test: { hard: scores(0.5, 1) } } },
       members: [

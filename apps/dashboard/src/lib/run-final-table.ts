@@ -1,6 +1,6 @@
 import { VOTING_STRATEGIES } from '@chorus/ensemble';
-import { RunResultSchema } from '@chorus/protocol';
-import { memberAccuraciesFromPairwise, parsePairwise } from './run-diversity';
+import type { RunResult } from '@chorus/protocol';
+import { memberAccuraciesFromPairwise, type PairwiseMatrices } from './run-diversity';
 
 /**
  * The final comparison table of a run (test split): one row per voting strategy and one per
@@ -51,31 +51,31 @@ export type StrategyScoresLike = Partial<Record<FinalMetric, number>>;
 
 /** The parts of a run's detail view (libs/db `loadRunDetail`) the table is made from. */
 export interface FinalTableInput {
-  result: unknown;
+  result: RunResult | null;
   latestRound: {
     round: number;
     ensemble: { test: Record<string, StrategyScoresLike> };
-    diversity: { test: { pairwise: unknown } | null };
+    diversity: { test: { pairwise: PairwiseMatrices } | null };
   } | null;
   live: { ensemble: { test: Record<string, StrategyScoresLike> } } | null;
   members: ReadonlyArray<{ index: number; testAccuracy: number | null }>;
 }
 
 export function finalTableOf(input: FinalTableInput): FinalTable | null {
-  const result = RunResultSchema.safeParse(input.result);
-  if (result.success) {
+  const result = input.result;
+  if (result) {
     return {
       source: 'result',
       round: null,
       rows: [
-        ...strategyRows(result.data.ensemble),
-        ...memberRows(result.data.members.map((m) => [m.index, m.testAccuracy])),
+        ...strategyRows(result.ensemble),
+        ...memberRows(result.members.map((m) => [m.index, m.testAccuracy])),
       ],
     };
   }
   const round = input.latestRound;
   if (round && Object.keys(round.ensemble.test).length > 0) {
-    const pairwise = parsePairwise(round.diversity.test?.pairwise);
+    const pairwise = round.diversity.test?.pairwise;
     const accuracies = pairwise ? memberAccuraciesFromPairwise(pairwise) : null;
     return {
       source: 'round',

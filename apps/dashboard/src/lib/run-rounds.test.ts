@@ -23,7 +23,8 @@ describe('round summaries', () => {
   const { pairwise, mean, ...rest } = JSON.parse(JSON.stringify(report)) as typeof report;
   const diversityRows = [
     { round: 0, split: 'test', summary: { ...mean, ...rest }, pairwise },
-    { round: 0, split: 'validation', summary: {}, pairwise: {} },
+    // Another split, left out (its shapes are those of any stored row).
+    { round: 0, split: 'validation', summary: { ...mean, ...rest }, pairwise },
     { round: -1, split: 'test', summary: { ...mean, ...rest }, pairwise },
   ];
   const ensembleRows = [

@@ -1,9 +1,8 @@
 import {
   memberAccuraciesFromPairwise,
   memberMeans,
-  parseDiversitySummary,
-  parsePairwise,
   type DiversitySummary,
+  type PairwiseMatrices,
 } from './run-diversity';
 
 /**
@@ -34,8 +33,8 @@ export interface EnsembleRow {
 export interface DiversityRow {
   round: number;
   split: string;
-  summary: unknown;
-  pairwise: unknown;
+  summary: DiversitySummary;
+  pairwise: PairwiseMatrices;
 }
 
 /** Complete rounds (≥ 0) of the test split, in round order; the live view (−1) is left out. */
@@ -67,17 +66,15 @@ export function roundSummaries(
   for (const row of diversity) {
     const summary = rounds.get(row.round);
     if (!summary || row.split !== 'test') continue;
-    summary.diversity = parseDiversitySummary(row.summary);
-    const pairwise = parsePairwise(row.pairwise);
-    if (pairwise) {
-      summary.memberDisagreement = memberMeans(pairwise.disagreement);
-      // Stored by the coordinator; rows written before it did: recovered from the matrices (M ≥ 3).
-      const stored = summary.diversity?.memberAccuracies;
-      summary.memberAccuracy =
-        stored && stored.length === pairwise.disagreement.length
-          ? [...stored]
-          : (memberAccuraciesFromPairwise(pairwise) ?? pairwise.disagreement.map(() => null));
-    }
+    summary.diversity = row.summary;
+    const pairwise = row.pairwise;
+    summary.memberDisagreement = memberMeans(pairwise.disagreement);
+    // Stored by the coordinator; rows written before it did: recovered from the matrices (M ≥ 3).
+    const stored = row.summary.memberAccuracies;
+    summary.memberAccuracy =
+      stored && stored.length === pairwise.disagreement.length
+        ? [...stored]
+        : (memberAccuraciesFromPairwise(pairwise) ?? pairwise.disagreement.map(() => null));
   }
   return [...rounds.values()].sort((a, b) => a.round - b.round);
 }

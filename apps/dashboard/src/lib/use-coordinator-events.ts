@@ -20,7 +20,13 @@ export function useCoordinatorEvents(
   latest.current = handlers;
 
   useEffect(
-    () => subscribeCoordinatorEvents(coordinatorUrl, runId, () => ({ ...latest.current, onState: setState })),
+    () =>
+      subscribeCoordinatorEvents(coordinatorUrl, runId, () => ({
+        // What does not match the protocol is ignored, and said in the browser's console.
+        onInvalid: (reason) => console.warn(`ignored a coordinator notification: ${reason}`),
+        ...latest.current,
+        onState: setState,
+      })),
     [coordinatorUrl, runId],
   );
 

@@ -4,6 +4,7 @@ import { withTestDatabase } from '@chorus/db/testing';
 import { compareTable, configDiff } from '../lib/compare';
 import { loadCompare, loadCompareChoices } from './compare';
 import { evalRow, scores } from './test-fixtures';
+import { parseRunConfig } from '@chorus/protocol';
 
 const diversity = {
   disagreement: 0.12,
@@ -27,7 +28,7 @@ describe('loadCompare (real Postgres)', () => {
   it('loads each run’s config, final table, rounds, member curves and diversity', async () => {
     const done = await repos.runs.create({
       name: 'done',
-      config: { dataset: 'digits', members: 2, epochs: 1 },
+      config: parseRunConfig({ dataset: 'digits', members: 2, epochs: 1 }),
       seed: 1,
       datasetName: 'digits',
       numClasses: 10,
@@ -58,7 +59,7 @@ describe('loadCompare (real Postgres)', () => {
 
     const running = await repos.runs.create({
       name: 'running',
-      config: { dataset: 'digits', members: 2, epochs: 1, sharding: 'disjoint' },
+      config: parseRunConfig({ dataset: 'digits', members: 2, epochs: 1, sharding: 'disjoint' }),
       seed: 1,
       datasetName: 'digits',
       numClasses: 10,

@@ -1,10 +1,9 @@
 import { LIVE_ROUND, loadRunDetail, type Repositories } from '@chorus/db/client';
-import { RunResultSchema } from '@chorus/protocol';
 import { normaliseConfig } from '../lib/compare';
 import { runCurves, type RunCurves } from '../lib/compare-curves';
 import type { RoundScore } from '../lib/compare-charts';
 import { finalTableOf, type FinalTable } from '../lib/run-final-table';
-import { parseDiversitySummary, type DiversitySummary } from '../lib/run-diversity';
+import type { DiversitySummary } from '../lib/run-diversity';
 
 /** Everything the Compare page shows of one run (plain data: it crosses to client components). */
 export interface CompareRun {
@@ -38,13 +37,11 @@ async function loadOne(repos: Repositories, id: string): Promise<CompareRun | nu
   ]);
   const config = normaliseConfig(detail.config);
   const epochs = typeof config.epochs === 'number' ? config.epochs : (detail.epochs ?? 1);
-  const result = RunResultSchema.safeParse(detail.result);
   const table = finalTableOf(detail);
-  const diversity = result.success
-    ? result.data.diversity
-    : parseDiversitySummary(
-        (table?.source === 'round' ? detail.latestRound : detail.live)?.diversity.test?.summary ?? null,
-      );
+  const diversity: DiversitySummary | null =
+    detail.result?.diversity ??
+    (table?.source === 'round' ? detail.latestRound : detail.live)?.diversity.test?.summary ??
+    null;
   return {
     id: detail.id,
     name: detail.name,

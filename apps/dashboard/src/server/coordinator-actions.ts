@@ -1,7 +1,7 @@
 'use server';
 
-import { ChorusError } from '@chorus/protocol';
-import { dashboardServer } from './repositories';
+import { ChorusError, parseRunConfig, RunConfigError } from '@chorus/protocol';
+import { coordinatorApi, coordinatorFailure } from './coordinator';
 
 /**
  * Control actions, forwarded to the coordinator's HTTP API with the admin token the user typed.
@@ -10,41 +10,32 @@ import { dashboardServer } from './repositories';
  */
 export type ActionResult<T = object> = ({ ok: true } & T) | { ok: false; status: number; message: string };
 
-async function forward<T>(path: string, token: string, body?: unknown): Promise<ActionResult<T>> {
-  if (typeof token !== 'string' || token.trim() === '') {
-    return { ok: false, status: 401, message: 'Enter the admin token first (chorus coordinator printed where it is stored).' };
-  }
-  const { coordinatorUrl } = dashboardServer().env;
-  let response: Response;
+const NO_TOKEN = 'Enter the admin token first (chorus coordinator printed where it is stored).';
+
+async function forward<T>(token: string, call: (token: string) => Promise<T>): Promise<ActionResult<T>> {
+  if (typeof token !== 'string' || token.trim() === '') return { ok: false, status: 401, message: NO_TOKEN };
   try {
-    response = await fetch(`${coordinatorUrl}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token.trim()}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body ?? {}),
-      cache: 'no-store',
-    });
+    return { ok: true, ...(await call(token.trim())) };
   } catch (error) {
-    return {
-      ok: false,
-      status: 503,
-      message: `The coordinator at ${coordinatorUrl} cannot be reached (${(error as Error).message}). Is it running?`,
-    };
+    return { ok: false, ...coordinatorFailure(error) };
   }
-  const payload = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!response.ok) {
-    const message = typeof payload.message === 'string' ? payload.message : `HTTP ${response.status}`;
-    return { ok: false, status: response.status, message };
-  }
-  return { ok: true, ...(payload as T) };
 }
 
 export async function launchRun(token: string, config: unknown): Promise<ActionResult<{ id: string }>> {
-  return forward<{ id: string }>('/api/runs', token, config);
+  // The coordinator's own check (the same schema and message), so the typed client sends a run config.
+  let body;
+  try {
+    body = parseRunConfig(config ?? {});
+  } catch (error) {
+    if (error instanceof RunConfigError) return { ok: false, status: 400, message: error.message };
+    throw error;
+  }
+  return forward(token, (bearer) => coordinatorApi().createRun({ body }, { token: bearer }));
 }
 
 export async function cancelRun(token: string, runId: string): Promise<ActionResult<{ status: string }>> {
   if (typeof runId !== 'string' || !/^[\w-]{1,64}$/.test(runId)) {
     return { ok: false, status: 400, message: new ChorusError('invalid-input', 'not a run id').message };
   }
-  return forward<{ status: string }>(`/api/runs/${encodeURIComponent(runId)}/cancel`, token);
+  return forward(token, (bearer) => coordinatorApi().cancelRun({ params: { id: runId } }, { token: bearer }));
 }

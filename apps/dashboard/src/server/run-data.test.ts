@@ -3,6 +3,7 @@ import { createRepositories, LIVE_ROUND, type EnsembleEvalInput } from '@chorus/
 import { withTestDatabase } from '@chorus/db/testing';
 import { diversity } from '@chorus/ensemble';
 import { loadRunPage, loadRunState } from './run-data';
+import { parseRunConfig } from '@chorus/protocol';
 
 const db = withTestDatabase();
 
@@ -12,7 +13,7 @@ describe('run page data (real Postgres)', () => {
     expect(await loadRunState(repos, 'missing')).toBeNull();
     const run = await repos.runs.create({
       name: 'page test',
-      config: { dataset: 'synthetic', model: 'mlp', members: 3, epochs: 2, sharding: 'round-robin' },
+      config: parseRunConfig({ dataset: 'synthetic', model: 'mlp', members: 3, epochs: 2, sharding: 'round-robin' }),
       seed: 7,
       datasetName: 'synthetic',
       numClasses: 2,

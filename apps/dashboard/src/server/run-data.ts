@@ -1,11 +1,6 @@
 import { runDetailOf, type Repositories } from '@chorus/db/client';
 import { curvesFromPoints, MAX_POINTS_PER_MEMBER, type MemberCurve } from '../lib/run-curves';
-import {
-  parseDiversitySummary,
-  parsePairwise,
-  type DiversitySummary,
-  type PairwiseMatrices,
-} from '../lib/run-diversity';
+import type { DiversitySummary, PairwiseMatrices } from '../lib/run-diversity';
 import { finalTableOf, type FinalTable } from '../lib/run-final-table';
 import { roundSummaries, type RoundSummary } from '../lib/run-rounds';
 
@@ -25,7 +20,7 @@ export type Jsonified<T> = T extends Date
 const toJson = <T>(value: T): Jsonified<T> => JSON.parse(JSON.stringify(value)) as Jsonified<T>;
 
 type RunDetail = ReturnType<typeof runDetailOf>;
-export type RunView = Jsonified<Omit<RunDetail, 'config' | 'result'>> & { config: unknown; result: unknown };
+export type RunView = Jsonified<RunDetail>;
 export type RunMemberView = RunView['members'][number];
 
 /** The diversity heatmaps' round: the latest complete one, else the live view. */
@@ -71,8 +66,8 @@ export async function loadRunState(repos: Repositories, id: string): Promise<Run
             source: detail.latestRound ? 'round' : 'live',
             round: detail.latestRound ? detail.latestRound.round : null,
             memberCount: view.memberCount,
-            pairwise: parsePairwise(test.pairwise),
-            summary: parseDiversitySummary(test.summary),
+            pairwise: test.pairwise,
+            summary: test.summary,
           }
         : null,
     finalTable: finalTableOf(detail),

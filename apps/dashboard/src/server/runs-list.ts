@@ -3,10 +3,9 @@ import {
   runSummary,
   type EnsembleEval,
   type Repositories,
-  type RunSummaryView,
 } from '@chorus/db/client';
 import { VOTING_STRATEGIES } from '@chorus/ensemble';
-import { RunResultSchema } from '@chorus/protocol';
+import type { RunResult, RunSummary } from '@chorus/protocol';
 
 /**
  * The Runs page's rows: each run's summary and its best voting strategy on the test split, taken
@@ -50,11 +49,10 @@ export function pickBest(scores: ReadonlyArray<{ strategy: string; accuracy: num
 }
 
 /** The best strategy of a run: from its stored result, else its latest complete round's test rows, else the live test rows. */
-export function bestStrategyOf(result: unknown, evals: readonly EvalRow[]): BestStrategy | null {
-  const parsed = result === null || result === undefined ? null : RunResultSchema.safeParse(result);
-  if (parsed?.success) {
+export function bestStrategyOf(result: RunResult | null, evals: readonly EvalRow[]): BestStrategy | null {
+  if (result) {
     const best = pickBest(
-      Object.entries(parsed.data.ensemble).map(([strategy, s]) => ({ strategy, accuracy: s.accuracy })),
+      Object.entries(result.ensemble).map(([strategy, s]) => ({ strategy, accuracy: s.accuracy })),
     );
     if (best) return { ...best, source: 'result', round: null };
   }
@@ -68,7 +66,7 @@ export function bestStrategyOf(result: unknown, evals: readonly EvalRow[]): Best
   return live ? { ...live, source: 'live', round: null } : null;
 }
 
-export type RunListItem = RunSummaryView & { best: BestStrategy | null };
+export type RunListItem = RunSummary & { best: BestStrategy | null };
 
 /** Newest runs first, each with its best strategy (one evaluation query per run without a result). */
 export async function loadRunsList(

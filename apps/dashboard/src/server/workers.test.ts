@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRepositories, type Repositories } from '@chorus/db/client';
 import { withTestDatabase } from '@chorus/db/testing';
 import { loadWorkers } from './workers';
+import { parseRunConfig } from '@chorus/protocol';
 
 describe('loadWorkers (real Postgres)', () => {
   const db = withTestDatabase();
@@ -28,7 +29,7 @@ describe('loadWorkers (real Postgres)', () => {
     await repos.workers.markOffline(gone.id);
     const run = await repos.runs.create({
       name: 'digits trio',
-      config: { members: 3 },
+      config: parseRunConfig({ members: 3 }),
       seed: 1,
       datasetName: 'digits',
       numClasses: 10,

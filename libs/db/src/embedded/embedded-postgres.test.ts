@@ -11,6 +11,7 @@ import { createRepositories } from '../repositories/index';
 import { resolveDatabase } from '../resolve-database';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
 import { PgliteServer } from './pglite-server';
+import { parseRunConfig } from '@chorus/protocol';
 
 // One PGlite for the whole file: creating its cluster (initdb in wasm) takes seconds.
 const dir = mkdtempSync(join(tmpdir(), 'chorus-embedded-test-'));
@@ -116,7 +117,7 @@ describe('embedded PGlite (the default without DATABASE_URL)', () => {
       }
       const run = await repos.runs.create({
         name: 'embedded lease',
-        config: {},
+        config: parseRunConfig({ dataset: 'digits', members: 10 }),
         seed: 1,
         datasetName: 'digits',
         numClasses: 10,

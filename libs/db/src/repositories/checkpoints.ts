@@ -1,7 +1,8 @@
-import type { Prisma, PrismaClient } from '../client';
+import type { WeightSpecs } from '@chorus/protocol';
+import type { PrismaClient } from '../client';
 import { prismaBytesWriter } from './bytes-writer';
+import { checkpointOf, type Checkpoint } from './records';
 import { sqlTimestamp, type RepositoryOptions } from './types';
-import type { Checkpoint } from '../generated/prisma/client';
 
 export interface CheckpointInput {
   memberId: string;
@@ -11,7 +12,7 @@ export interface CheckpointInput {
   /** The model's weights, concatenated as tfjs saves them. */
   weights: Uint8Array;
   /** tfjs weight specs (name, shape, dtype) describing `weights`. */
-  weightSpecs?: Prisma.InputJsonValue;
+  weightSpecs?: WeightSpecs;
 }
 
 /**
@@ -46,8 +47,9 @@ export function createCheckpointRepository(prisma: PrismaClient, options: Reposi
     },
 
     /** The checkpoint a resumed member restarts from: its highest epoch. */
-    latest(memberId: string): Promise<Checkpoint | null> {
-      return prisma.checkpoint.findFirst({ where: { memberId }, orderBy: { epoch: 'desc' } });
+    async latest(memberId: string): Promise<Checkpoint | null> {
+      const row = await prisma.checkpoint.findFirst({ where: { memberId }, orderBy: { epoch: 'desc' } });
+      return row && checkpointOf(row);
     },
 
     /** Keeps the newest `keep` checkpoints of a member; returns how many were deleted. */

@@ -1,5 +1,7 @@
-import type { Prisma, PrismaClient } from '../client';
-import type { DiversityEval, EnsembleEval, Split } from '../generated/prisma/client';
+import type { PairwiseMatrices, StoredDiversitySummary } from '@chorus/protocol';
+import type { PrismaClient } from '../client';
+import type { EnsembleEval, Split } from '../generated/prisma/client';
+import { diversityEvalOf, type DiversityEval } from './records';
 
 /**
  * The `round` of the live view: scores computed from each member's latest predictions, rewritten
@@ -26,9 +28,9 @@ export interface DiversityEvalInput {
   round: number;
   split: Split;
   /** Pairwise matrices by measure name. */
-  pairwise: Prisma.InputJsonValue;
+  pairwise: PairwiseMatrices;
   /** Non-pairwise measures and pairwise means. */
-  summary: Prisma.InputJsonValue;
+  summary: StoredDiversitySummary;
   memberCount: number;
 }
 
@@ -106,11 +108,12 @@ export function createEvalRepository(prisma: PrismaClient) {
       return saveEvaluation({ ensemble: [], diversity: [input] });
     },
 
-    listDiversityEvals(runId: string, query: EvalQuery = {}): Promise<DiversityEval[]> {
-      return prisma.diversityEval.findMany({
+    async listDiversityEvals(runId: string, query: EvalQuery = {}): Promise<DiversityEval[]> {
+      const rows = await prisma.diversityEval.findMany({
         where: { runId, ...query },
         orderBy: [{ round: 'asc' }, { split: 'asc' }],
       });
+      return rows.map(diversityEvalOf);
     },
   };
 }

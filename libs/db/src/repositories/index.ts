@@ -30,6 +30,7 @@ export * from './float32';
 export * from './members';
 export * from './metrics';
 export * from './predictions';
+export * from './records';
 export * from './runs';
 export * from './types';
 export * from './workers';

@@ -7,6 +7,7 @@ import {
   createWorkerRepository,
   type MemberRepository,
 } from './index';
+import { parseRunConfig } from '@chorus/protocol';
 
 const db = withTestDatabase();
 let now = new Date('2026-03-01T12:00:00.000Z');
@@ -34,7 +35,7 @@ async function newRun(count: number, name = 'lease test') {
   now = new Date(now.getTime() + 1); // distinct createdAt, so runs have an age order
   return createRunRepository(db.prisma, { clock }).create({
     name,
-    config: {},
+    config: parseRunConfig({ dataset: 'digits', members: count }),
     seed: 1,
     datasetName: 'digits',
     numClasses: 10,

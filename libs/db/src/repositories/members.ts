@@ -1,5 +1,6 @@
 import type { PrismaClient } from '../client';
-import type { Member, MemberStatus } from '../generated/prisma/client';
+import type { MemberStatus } from '../generated/prisma/client';
+import { memberOf, type Member } from './records';
 import { systemClock, type RepositoryOptions } from './types';
 
 const HELD: MemberStatus[] = ['leased', 'running'];
@@ -118,7 +119,8 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
         where: { id: claimed.runId, status: 'pending' },
         data: { status: 'running', startedAt: now },
       });
-      return prisma.member.findUnique({ where: { id: claimed.id } });
+      const member = await prisma.member.findUnique({ where: { id: claimed.id } });
+      return member && memberOf(member);
     },
 
     /**
@@ -173,11 +175,12 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
     },
 
     /** Returns members whose lease has expired to the queue (`pending`); returns them. */
-    expireLeases(): Promise<Member[]> {
-      return prisma.member.updateManyAndReturn({
+    async expireLeases(): Promise<Member[]> {
+      const rows = await prisma.member.updateManyAndReturn({
         where: { status: { in: HELD }, leaseExpiresAt: { lt: clock() } },
         data: { status: 'pending', workerId: null, leaseExpiresAt: null },
       });
+      return rows.map(memberOf);
     },
 
     /**
@@ -300,16 +303,22 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
       return count === 1;
     },
 
-    get(id: string): Promise<Member | null> {
-      return prisma.member.findUnique({ where: { id } });
+    async get(id: string): Promise<Member | null> {
+      const row = await prisma.member.findUnique({ where: { id } });
+      return row && memberOf(row);
     },
 
-    listByRun(runId: string): Promise<Member[]> {
-      return prisma.member.findMany({ where: { runId }, orderBy: { index: 'asc' } });
+    async listByRun(runId: string): Promise<Member[]> {
+      const rows = await prisma.member.findMany({ where: { runId }, orderBy: { index: 'asc' } });
+      return rows.map(memberOf);
     },
 
-    listByWorker(workerId: string): Promise<Member[]> {
-      return prisma.member.findMany({ where: { workerId, status: { in: HELD } }, orderBy: { id: 'asc' } });
+    async listByWorker(workerId: string): Promise<Member[]> {
+      const rows = await prisma.member.findMany({
+        where: { workerId, status: { in: HELD } },
+        orderBy: { id: 'asc' },
+      });
+      return rows.map(memberOf);
     },
   };
 }

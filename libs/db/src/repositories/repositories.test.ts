@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withTestDatabase } from '../testing';
+import {
+  parseRunConfig,
+  type PairwiseMatrices,
+  type RunResult,
+  type StoredDiversitySummary,
+} from '@chorus/protocol';
 import { LIVE_ROUND, createBytesWriter, createRepositories, type Repositories } from './index';
 
 const db = withTestDatabase();
@@ -9,10 +15,60 @@ beforeAll(() => {
   repos = createRepositories(db.prisma);
 });
 
+/** The same M×M matrix for every pairwise measure. */
+const matricesOf = (m: number[][]): PairwiseMatrices => ({
+  disagreement: m,
+  qStatistic: m,
+  correlation: m,
+  doubleFault: m,
+  kappa: m,
+});
+const summaryOf = (entropy: number): StoredDiversitySummary => ({
+  disagreement: 0.1,
+  qStatistic: 0.2,
+  correlation: 0.3,
+  doubleFault: 0.05,
+  kappa: 0.4,
+  entropy,
+  kwVariance: 0.02,
+  interraterKappa: 0.5,
+  memberIndices: [0, 1],
+  memberAccuracies: [0.8, 0.7],
+});
+const scores = (accuracy: number) => ({
+  accuracy,
+  nll: 0.5,
+  brier: 0.2,
+  ece: 0.05,
+  gainOverBest: 0,
+  gainOverMean: 0,
+});
+const resultOf = (accuracy: number): RunResult => ({
+  members: [{ index: 0, valAccuracy: accuracy, testAccuracy: accuracy, samplesPerSecond: 100 }],
+  weights: [1],
+  ensemble: {
+    hard: scores(accuracy),
+    soft: scores(accuracy),
+    'weighted-soft': scores(accuracy),
+    'weighted-hard': scores(accuracy),
+    geometric: scores(accuracy),
+  },
+  diversity: {
+    disagreement: 0.1,
+    qStatistic: 0.2,
+    correlation: 0.3,
+    doubleFault: 0.05,
+    kappa: 0.4,
+    entropy: 0,
+    kwVariance: 0.02,
+    interraterKappa: 0.5,
+  },
+});
+
 async function newRun(members = 2) {
   return repos.runs.create({
     name: 'test run',
-    config: { dataset: 'digits', members },
+    config: parseRunConfig({ dataset: 'digits', members }),
     seed: 7,
     datasetName: 'digits',
     datasetSha256: 'f'.repeat(64),
@@ -39,7 +95,7 @@ describe('runs', () => {
     const input = {
       id,
       name: 'retried',
-      config: {},
+      config: parseRunConfig({ dataset: 'mnist', members: 2 }),
       seed: 1,
       datasetName: 'mnist',
       numClasses: 10,
@@ -55,14 +111,39 @@ describe('runs', () => {
     const run = await newRun();
     const running = await repos.runs.setStatus(run.id, 'running');
     expect(running?.startedAt).toBeInstanceOf(Date);
-    const done = await repos.runs.setStatus(run.id, 'completed', { result: { accuracy: 0.93 } });
-    expect(done).toMatchObject({ status: 'completed', result: { accuracy: 0.93 } });
+    const result = resultOf(0.93);
+    const done = await repos.runs.setStatus(run.id, 'completed', { result });
+    expect(done).toMatchObject({ status: 'completed', result });
     expect(done?.finishedAt).toBeInstanceOf(Date);
     expect(await repos.runs.setStatus(run.id, 'completed')).not.toBeNull(); // a retried finish is fine
     expect(await repos.runs.setStatus(run.id, 'running')).toBeNull();
     expect(await repos.runs.setStatus(run.id, 'failed', { error: 'late' })).toBeNull();
     expect((await repos.runs.get(run.id))?.status).toBe('completed');
     expect(await repos.runs.setStatus('no-such-run', 'running')).toBeNull();
+  });
+
+  it('reads a JSON column back strictly: a stored shape that does not match names the column and field', async () => {
+    const run = await newRun(1);
+    await db.prisma.run.update({
+      where: { id: run.id },
+      data: { config: { dataset: 'digits', members: 'two' } },
+    });
+    await expect(repos.runs.get(run.id)).rejects.toThrow(
+      new RegExp(`stored Run.config of run ${run.id} does not match its shape: members: `),
+    );
+    await db.prisma.member.update({
+      where: { id: run.members[0]!.id },
+      data: { overrides: { dropout: 'high' } },
+    });
+    await expect(repos.members.get(run.members[0]!.id)).rejects.toThrow(
+      /stored Member.overrides of member 0 of run .* does not match its shape: dropout: /,
+    );
+    await db.prisma.diversityEval.create({
+      data: { runId: run.id, round: 0, split: 'test', pairwise: {}, summary: {}, memberCount: 1 },
+    });
+    await expect(repos.evals.listDiversityEvals(run.id)).rejects.toThrow(
+      /stored DiversityEval.pairwise of run .*, round 0, test does not match its shape: disagreement: /,
+    );
   });
 });
 
@@ -166,13 +247,11 @@ describe('idempotent writes', () => {
         runId: run.id,
         round: 0,
         split,
-        pairwise: {
-          disagreement: [
-            [0, 0.1],
-            [0.1, 0],
-          ],
-        },
-        summary: { entropy },
+        pairwise: matricesOf([
+          [0, 0.1],
+          [0.1, 0],
+        ]),
+        summary: summaryOf(entropy),
         memberCount: 2,
       })),
     });
@@ -186,27 +265,13 @@ describe('idempotent writes', () => {
       ['test', 'soft', 0.9, -0.01],
     ]);
     const diversity = await repos.evals.listDiversityEvals(run.id);
+    const matrices = matricesOf([
+      [0, 0.1],
+      [0.1, 0],
+    ]);
     expect(diversity.map((d) => [d.split, d.summary, d.pairwise])).toEqual([
-      [
-        'validation',
-        { entropy: 0.2 },
-        {
-          disagreement: [
-            [0, 0.1],
-            [0.1, 0],
-          ],
-        },
-      ],
-      [
-        'test',
-        { entropy: 0.2 },
-        {
-          disagreement: [
-            [0, 0.1],
-            [0.1, 0],
-          ],
-        },
-      ],
+      ['validation', summaryOf(0.2), matrices],
+      ['test', summaryOf(0.2), matrices],
     ]);
     expect(diversity.every((d) => d.updatedAt.getTime() >= d.createdAt.getTime())).toBe(true);
   });
@@ -241,34 +306,28 @@ describe('idempotent writes', () => {
     const diversity = { runId: run.id, round: 0, split: 'validation' as const, memberCount: 2 };
     await repos.evals.saveDiversityEval({
       ...diversity,
-      pairwise: {
-        q: [
-          [1, 0.2],
-          [0.2, 1],
-        ],
-      },
-      summary: { entropy: 0.1 },
+      pairwise: matricesOf([
+        [1, 0.2],
+        [0.2, 1],
+      ]),
+      summary: summaryOf(0.1),
     });
     await repos.evals.saveDiversityEval({
       ...diversity,
-      pairwise: {
-        q: [
-          [1, 0.3],
-          [0.3, 1],
-        ],
-      },
-      summary: { entropy: 0.2 },
+      pairwise: matricesOf([
+        [1, 0.3],
+        [0.3, 1],
+      ]),
+      summary: summaryOf(0.2),
     });
     const div = await repos.evals.listDiversityEvals(run.id);
     expect(div).toHaveLength(1);
     expect(div[0]).toMatchObject({
-      pairwise: {
-        q: [
-          [1, 0.3],
-          [0.3, 1],
-        ],
-      },
-      summary: { entropy: 0.2 },
+      pairwise: matricesOf([
+        [1, 0.3],
+        [0.3, 1],
+      ]),
+      summary: summaryOf(0.2),
     });
   });
 
@@ -284,11 +343,16 @@ describe('idempotent writes', () => {
       step: 20,
       planOffset: 1280,
       weights: weights(3),
-      weightSpecs: [{ name: 'w' }],
+      weightSpecs: [{ name: 'w', shape: [3] }],
     });
     expect(await db.prisma.checkpoint.count({ where: { memberId } })).toBe(2);
     const latest = await repos.checkpoints.latest(memberId);
-    expect(latest).toMatchObject({ epoch: 1, step: 20, planOffset: 1280, weightSpecs: [{ name: 'w' }] });
+    expect(latest).toMatchObject({
+      epoch: 1,
+      step: 20,
+      planOffset: 1280,
+      weightSpecs: [{ name: 'w', shape: [3] }],
+    });
     expect(latest!.weights.every((b) => b === 3)).toBe(true);
     expect(await repos.checkpoints.prune(memberId, 1)).toBe(1);
     expect(await db.prisma.checkpoint.count({ where: { memberId } })).toBe(1);
@@ -433,11 +497,16 @@ describe('bytes written through a pg pool of their own (createBytesWriter)', () 
         step: 5,
         planOffset: 320,
         weights: backing.subarray(1, 4),
-        weightSpecs: [{ name: 'w' }],
+        weightSpecs: [{ name: 'w', shape: [3] }],
       });
       await viaPool.checkpoints.save({ memberId, epoch: 2, step: 6, planOffset: 384, weights: backing });
       const checkpoint = await repos.checkpoints.latest(memberId);
-      expect(checkpoint).toMatchObject({ epoch: 2, step: 6, planOffset: 384, weightSpecs: [{ name: 'w' }] });
+      expect(checkpoint).toMatchObject({
+        epoch: 2,
+        step: 6,
+        planOffset: 384,
+        weightSpecs: [{ name: 'w', shape: [3] }],
+      });
       expect([...checkpoint!.weights]).toEqual([7, 1, 2, 3, 7]);
       expect(Math.abs(checkpoint!.updatedAt.getTime() - before)).toBeLessThan(60_000);
 

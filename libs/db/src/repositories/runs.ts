@@ -1,19 +1,20 @@
+import type { MemberOverrides, RunConfig, RunResult } from '@chorus/protocol';
 import { Prisma, type PrismaClient } from '../client';
-import type { Member, Run, RunStatus } from '../generated/prisma/client';
+import type { RunStatus } from '../generated/prisma/client';
+import { memberOf, runOf, type Member, type Run } from './records';
 import { systemClock, type RepositoryOptions } from './types';
 
 export interface NewRun {
   /** Give an id to make creation idempotent: creating the same id again returns the stored run. */
   id?: string;
   name: string;
-  /** The validated run config (libs/protocol RunConfig). */
-  config: Prisma.InputJsonValue;
+  config: RunConfig;
   seed: number;
   datasetName: string;
   datasetSha256?: string | null;
   numClasses: number;
   /** One entry per member, in index order: its overrides (or `{}`) and the length of its shard plan. */
-  members: Array<{ overrides?: Prisma.InputJsonValue; totalBatches?: number }>;
+  members: Array<{ overrides?: MemberOverrides; totalBatches?: number }>;
 }
 
 export type RunWithMembers = Run & { members: Member[] };
@@ -23,13 +24,19 @@ export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['completed', 'failed
 export function createRunRepository(prisma: PrismaClient, options: RepositoryOptions = {}) {
   const clock = options.clock ?? systemClock;
   const withMembers = { members: { orderBy: { index: 'asc' } } } as const;
+  const runWithMembersOf = (
+    row: Parameters<typeof runOf>[0] & { members: Parameters<typeof memberOf>[0][] },
+  ) => ({
+    ...runOf(row),
+    members: row.members.map(memberOf),
+  });
 
   return {
     /** Stores a run and its members (all `pending`) in one transaction. */
     async create(input: NewRun): Promise<RunWithMembers> {
       if (input.members.length === 0) throw new RangeError('a run needs at least one member');
       try {
-        return await prisma.run.create({
+        const row = await prisma.run.create({
           data: {
             ...(input.id !== undefined && { id: input.id }),
             name: input.name,
@@ -51,23 +58,25 @@ export function createRunRepository(prisma: PrismaClient, options: RepositoryOpt
           },
           include: withMembers,
         });
+        return runWithMembersOf(row);
       } catch (error) {
         // A retried launch with the same id: the first one won, return it.
         if (input.id !== undefined && isUniqueViolation(error)) {
           const existing = await prisma.run.findUnique({ where: { id: input.id }, include: withMembers });
-          if (existing) return existing;
+          if (existing) return runWithMembersOf(existing);
         }
         throw error;
       }
     },
 
-    get(id: string): Promise<RunWithMembers | null> {
-      return prisma.run.findUnique({ where: { id }, include: withMembers });
+    async get(id: string): Promise<RunWithMembers | null> {
+      const row = await prisma.run.findUnique({ where: { id }, include: withMembers });
+      return row && runWithMembersOf(row);
     },
 
     /** Newest first; page with `before` (the createdAt of the last run of the previous page). */
-    list(query: { limit?: number; status?: RunStatus; before?: Date } = {}): Promise<Run[]> {
-      return prisma.run.findMany({
+    async list(query: { limit?: number; status?: RunStatus; before?: Date } = {}): Promise<Run[]> {
+      const rows = await prisma.run.findMany({
         where: {
           ...(query.status !== undefined && { status: query.status }),
           ...(query.before !== undefined && { createdAt: { lt: query.before } }),
@@ -75,6 +84,7 @@ export function createRunRepository(prisma: PrismaClient, options: RepositoryOpt
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: Math.min(Math.max(query.limit ?? 50, 1), 500),
       });
+      return rows.map(runOf);
     },
 
     /**
@@ -86,7 +96,7 @@ export function createRunRepository(prisma: PrismaClient, options: RepositoryOpt
     async setStatus(
       id: string,
       status: RunStatus,
-      details: { error?: string | null; result?: Prisma.InputJsonValue } = {},
+      details: { error?: string | null; result?: RunResult } = {},
     ): Promise<Run | null> {
       const now = clock();
       const terminal = TERMINAL_RUN_STATUSES.includes(status);
@@ -106,11 +116,12 @@ export function createRunRepository(prisma: PrismaClient, options: RepositoryOpt
       if (terminal) {
         await prisma.run.updateMany({ where: { id, finishedAt: null }, data: { finishedAt: now } });
       }
-      return prisma.run.findUnique({ where: { id } });
+      const row = await prisma.run.findUnique({ where: { id } });
+      return row && runOf(row);
     },
 
-    setDatasetSha256(id: string, datasetSha256: string): Promise<Run> {
-      return prisma.run.update({ where: { id }, data: { datasetSha256 } });
+    async setDatasetSha256(id: string, datasetSha256: string): Promise<Run> {
+      return runOf(await prisma.run.update({ where: { id }, data: { datasetSha256 } }));
     },
   };
 }

@@ -11,11 +11,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { BACKENDS } from '@chorus/protocol';
 import { ModelError } from '../errors';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-
-export const BACKEND_NAMES: readonly BackendName[] = Object.freeze(['tensorflow', 'wasm', 'cpu'] as const);
+/** One of protocol's BACKENDS (a worker reports it in its handshake), listed fastest first. */
+export type BackendName = (typeof BACKENDS)[number];
 
 export interface BackendSelection {
   backend: BackendName;
@@ -145,13 +145,13 @@ export async function selectBackend(
   preference: 'auto' | BackendName,
   options: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
-  if (preference !== 'auto' && !BACKEND_NAMES.includes(preference)) {
+  if (preference !== 'auto' && !(BACKENDS as readonly string[]).includes(preference)) {
     throw new ModelError(
       'invalid-config',
-      `unknown backend '${String(preference)}'; expected auto, ${BACKEND_NAMES.join(', ')}`,
+      `unknown backend '${String(preference)}'; expected auto, ${BACKENDS.join(', ')}`,
     );
   }
-  const order = preference === 'auto' ? BACKEND_NAMES : [preference];
+  const order = preference === 'auto' ? BACKENDS : [preference];
   const skipped: string[] = [];
   for (const name of order) {
     const result = await attempt(name, options);

@@ -1,4 +1,5 @@
-import type { HiddenActivation, Hyper, ModelConfig, ModelDefaults } from '../config';
+import type { ActivationName } from '@chorus/protocol';
+import type { Hyper, ModelConfig, ModelDefaults } from '../config';
 import { resolveHyper, scaleWidth } from '../config';
 import { deriveSeed } from '../seeds';
 import type { Initializer, LayerSpec, ModelSpec, Padding } from './spec';
@@ -34,7 +35,7 @@ export class SpecBuilder {
   }
 
   /** A hidden dense layer; `init` may depend on the (possibly overridden) activation. */
-  dense(name: string, units: number, init: Initializer | ((a: HiddenActivation) => Initializer)): this {
+  dense(name: string, units: number, init: Initializer | ((a: ActivationName) => Initializer)): this {
     const activation = this.hyper.activation;
     this.layers.push({
       kind: 'dense',

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ModelConfig, ModelName } from '../config';
-import { MODEL_NAMES } from '../config';
+import { MODEL_NAMES, type ModelName } from '@chorus/protocol';
+import type { ModelConfig } from '../config';
 import { ModelError } from '../errors';
 import { weightValues } from '../test-helpers';
 import { buildModel, describeModels, modelSpec } from './registry';

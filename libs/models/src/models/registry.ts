@@ -1,6 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { ModelConfig, ModelName } from '../config';
-import { MODEL_NAMES } from '../config';
+import { MODEL_NAMES, type ModelName } from '@chorus/protocol';
+import type { ModelConfig } from '../config';
 import { ModelError } from '../errors';
 import { fashionDnnSpec } from './fashion-dnn';
 import { fashionSmallSpec } from './fashion-small';

@@ -3,8 +3,8 @@
  * input fits (clear errors instead of tfjs' negative-dimension failures) and counts parameters
  * without a tfjs backend (for `describeModels`); `realizeModel` turns it into a compiled tfjs model.
  */
+import type { ActivationName, ModelName, OptimizerName } from '@chorus/protocol';
 import { ModelError } from '../errors';
-import type { HiddenActivation, ModelName, OptimizerName } from '../config';
 
 export type Initializer = 'glorotUniform' | 'glorotNormal' | 'heNormal';
 export type Padding = 'same' | 'valid';
@@ -15,7 +15,7 @@ export type LayerSpec =
       kind: 'dense';
       name: string;
       units: number;
-      activation: HiddenActivation | 'linear';
+      activation: ActivationName | 'linear';
       init: Initializer;
       seed: number;
     }
@@ -25,7 +25,7 @@ export type LayerSpec =
       filters: number;
       kernelSize: number;
       padding: Padding;
-      activation: HiddenActivation;
+      activation: ActivationName;
       init: Initializer;
       seed: number;
     }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { HiddenActivation } from '../config';
+import type { ActivationName } from '@chorus/protocol';
 import { buildModel } from '../models/registry';
 import { maxAbsDiff } from '../test-helpers';
 import { denseGradients, planDense } from './dense-plan';
@@ -63,7 +63,7 @@ describe('planDense', () => {
 });
 
 describe('denseGradients', () => {
-  it.each<[HiddenActivation, number]>([
+  it.each<[ActivationName, number]>([
     ['relu', 0],
     ['sigmoid', 0],
     ['tanh', 0],

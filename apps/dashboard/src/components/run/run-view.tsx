@@ -5,7 +5,7 @@ import { VOTING_STRATEGIES } from '@chorus/ensemble';
 import type { RunNotification } from '@chorus/protocol';
 import { Chart } from '../chart';
 import { formatDate, formatDuration } from '../../lib/format';
-import { appendMetrics, applyMetricsToMembers, parseMetricsNotification } from '../../lib/run-curves';
+import { appendMetrics, applyMetricsToMembers } from '../../lib/run-curves';
 import { useCoordinatorEvents } from '../../lib/use-coordinator-events';
 import type { RunPageData, RunState } from '../../server/run-data';
 import { CancelRun } from './cancel-run';
@@ -75,7 +75,7 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
   const onRun = useCallback(
     (n: RunNotification) => {
       if (n.kind === 'metrics') {
-        const updates = parseMetricsNotification(n.data);
+        const updates = n.data.members;
         setCurves((c) => appendMetrics(c, updates));
         setState((s) => ({
           ...s,
@@ -84,10 +84,8 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
         return;
       }
       if (n.kind === 'status') {
-        if (typeof n.data?.status === 'string') {
-          const status = n.data.status as RunState['run']['status'];
-          setState((s) => ({ ...s, run: { ...s.run, status } }));
-        }
+        const { status } = n.data;
+        setState((s) => ({ ...s, run: { ...s.run, status } }));
         // Rare (start, end): reload the curves too, as live points are one per member and flush.
         void resync();
         return;

@@ -1,4 +1,3 @@
-import { RunConfigSchema } from '@chorus/protocol';
 import { NewRunLauncher } from '../../../components/new-run/new-run-launcher';
 import { configToForm } from '../../../lib/config-form';
 import { repositories } from '../../../server/repositories';
@@ -18,13 +17,12 @@ export default async function NewRunPage({
   let note: string | undefined;
   if (fromId) {
     const run = await repositories().runs.get(fromId);
-    const parsed = run ? RunConfigSchema.safeParse(run.config) : null;
-    if (run && parsed?.success) {
+    if (run) {
       // A copy gets a new name (the coordinator's default unless the user types one).
-      initial = configToForm({ ...parsed.data, name: undefined });
+      initial = configToForm({ ...run.config, name: undefined });
       note = `Starting from the config of “${run.name}”.`;
     } else {
-      note = `Run ${fromId} was not found (or its config is no longer valid): starting from the defaults.`;
+      note = `Run ${fromId} was not found: starting from the defaults.`;
     }
   }
   return (

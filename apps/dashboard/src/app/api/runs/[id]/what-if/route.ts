@@ -1,5 +1,6 @@
-import { parseWhatIfSearchParams, whatIfSearch, WhatIfResultSchema } from '../../../../../lib/run-what-if';
-import { dashboardServer, repositories } from '../../../../../server/repositories';
+import { parseWhatIfSearchParams, WhatIfResultSchema } from '../../../../../lib/run-what-if';
+import { coordinatorApi, coordinatorFailure } from '../../../../../server/coordinator';
+import { repositories } from '../../../../../server/repositories';
 import { jsonError, runIdOf } from '../params';
 
 export const dynamic = 'force-dynamic';
@@ -16,30 +17,15 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   const input = parseWhatIfSearchParams(new URL(request.url).searchParams, run.members.length);
   if (!input.ok) return jsonError(400, input.message);
 
-  const { coordinatorUrl } = dashboardServer().env;
-  let response: Response;
   try {
-    response = await fetch(
-      `${coordinatorUrl}/api/runs/${encodeURIComponent(id)}/what-if?${whatIfSearch(input.value)}`,
-      {
-        cache: 'no-store',
-        signal: AbortSignal.timeout(30_000),
-      },
+    const result = await coordinatorApi().getWhatIf(
+      { params: { id }, query: { members: input.value.members.join(','), strategy: input.value.strategy } },
+      { signal: AbortSignal.timeout(30_000) },
     );
+    // Encoded with the same schema the browser decodes it with.
+    return Response.json(WhatIfResultSchema.encode(result), { headers: { 'cache-control': 'no-store' } });
   } catch (error) {
-    return jsonError(
-      503,
-      `The coordinator at ${coordinatorUrl} cannot be reached (${(error as Error).message}); the what-if needs it (it holds the test labels). Is it running?`,
-    );
+    const failure = coordinatorFailure(error, '; the what-if needs it (it holds the test labels)');
+    return jsonError(failure.status, failure.message);
   }
-  const body = (await response.json().catch(() => ({}))) as { message?: unknown };
-  if (!response.ok) {
-    const message =
-      typeof body.message === 'string' ? body.message : `the coordinator answered HTTP ${response.status}`;
-    return jsonError(response.status, message);
-  }
-  const result = WhatIfResultSchema.safeParse(body);
-  if (!result.success)
-    return jsonError(502, 'the coordinator answered in an unexpected shape (another Chorus version?)');
-  return Response.json(result.data, { headers: { 'cache-control': 'no-store' } });
 }

@@ -1,0 +1,95 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import {
+  ChorusError,
+  HTTP_ROUTES,
+  type HttpRoutes,
+  type RouteName,
+  type RouteOutput,
+  type RouteSpec,
+} from '@chorus/protocol';
+import { requireBearer } from './auth';
+
+type Parsed<R, K extends string> = R extends { [P in K]: infer S extends z.ZodType }
+  ? z.output<S>
+  : undefined;
+
+/** What a handler gets: the route's params and query parsed with its schemas, and the raw body. */
+export interface RouteRequest<R extends RouteSpec> {
+  params: Parsed<R, 'params'>;
+  query: Parsed<R, 'query'>;
+  /** Validated by the service it is handed to (POST /api/runs: parseRunConfig, the route's body schema). */
+  body: unknown;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
+
+/** A JSON route answers its response type; a download route sends its bytes on the reply. */
+type Answer<R extends RouteSpec> = R extends { download: z.ZodType } ? FastifyReply : RouteOutput<R>;
+
+export interface RouteTokens {
+  adminToken: string;
+  workerToken: string;
+}
+
+/**
+ * Registers the handler of one route of libs/protocol's HTTP_ROUTES: its method, path and token
+ * come from the table, params and query are parsed with its schemas, and a JSON answer is encoded
+ * with its response schema before it is sent (an answer that does not match is an internal error
+ * naming the route and the field, never sent half-right).
+ */
+export function registerRoute<K extends RouteName>(
+  app: FastifyInstance,
+  name: K,
+  tokens: RouteTokens,
+  handler: (input: RouteRequest<HttpRoutes[K]>) => Promise<Answer<HttpRoutes[K]>>,
+): void {
+  const spec: RouteSpec = HTTP_ROUTES[name];
+  const guard =
+    spec.auth === 'admin'
+      ? requireBearer(tokens.adminToken, 'admin')
+      : spec.auth === 'worker'
+        ? requireBearer(tokens.workerToken, 'worker')
+        : undefined;
+  app.route({
+    method: spec.method,
+    url: spec.path,
+    ...(guard && { preHandler: guard }),
+    handler: async (request, reply) => {
+      const input = {
+        params: spec.params?.parse(request.params),
+        query: spec.query?.parse(request.query),
+        body: request.body,
+        request,
+        reply,
+      } as RouteRequest<HttpRoutes[K]>;
+      const answer = await handler(input);
+      if (!spec.response) return answer;
+      const encoded = z.safeEncode(spec.response, answer);
+      if (!encoded.success) {
+        const fields = encoded.error.issues.map((i) => `${i.path.join('.') || '(answer)'}: ${i.message}`);
+        throw new ChorusError(
+          'internal',
+          `${spec.method} ${spec.path}: the answer does not match its schema: ${fields.join('; ')}`,
+        );
+      }
+      return reply.status(spec.status ?? 200).send(encoded.data);
+    },
+  });
+}
+
+/**
+ * Refuses, when the server starts, any route that is not in HTTP_ROUTES: every route the
+ * coordinator serves has its schemas in libs/protocol, where clients derive their calls from.
+ */
+export function onlyTableRoutes(app: FastifyInstance): void {
+  const known = new Set(Object.values(HTTP_ROUTES).map((r: RouteSpec) => `${r.method} ${r.path}`));
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      // Fastify adds a HEAD route beside each GET.
+      const key = `${method === 'HEAD' ? 'GET' : method} ${route.url}`;
+      if (!known.has(key)) throw new Error(`${method} ${route.url} is not in libs/protocol's HTTP_ROUTES`);
+    }
+  });
+}

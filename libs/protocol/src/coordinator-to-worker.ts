@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { LeaseRefSchema } from './sockets';
+import { NO_PAYLOAD, type SocketCatalog, type SocketEvents } from './typed-socket';
+
+export const LeaseNoticeSchema = LeaseRefSchema.extend({ reason: z.string().max(4000) });
+export type LeaseNotice = z.infer<typeof LeaseNoticeSchema>;
+
+/** Coordinator → worker, on the `/workers` namespace: notifications, not answered. */
+export const CoordinatorToWorkerCatalog = {
+  /** Work is queued: ask with `member:request` if a slot is free. */
+  'work:available': { message: NO_PAYLOAD },
+  /** Stop training this member (run cancelled, or the lease moved elsewhere). */
+  'member:revoke': { message: LeaseNoticeSchema },
+  /**
+   * A faster worker sits idle while this one trains the member: stop after the current step, send
+   * a `checkpoint` at the plan offset reached, then `member:release`. A worker that ignores it
+   * (an older one) simply keeps training the member; one that finishes the member first sends
+   * `member:done` as usual.
+   */
+  'member:handover': { message: LeaseNoticeSchema },
+} satisfies SocketCatalog;
+
+export type CoordinatorToWorkerEvents = SocketEvents<typeof CoordinatorToWorkerCatalog>;

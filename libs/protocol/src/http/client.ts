@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { ChorusError, type ErrorCode } from '../errors';
+import {
+  ErrorBodySchema,
+  HTTP_ROUTES,
+  routePath,
+  type HttpRoutes,
+  type RouteInput,
+  type RouteName,
+  type RouteOutput,
+  type RouteSpec,
+} from './routes';
+
+/** A refusal of the coordinator: its code and message, the HTTP status, and the fields that failed. */
+export class HttpError extends ChorusError {
+  constructor(
+    code: ErrorCode,
+    /** `METHOD /path` as requested. */
+    readonly route: string,
+    readonly status: number,
+    /** The coordinator's own message (without the route). */
+    readonly reason: string,
+    readonly issues: ReadonlyArray<{ path: string; message: string }> = [],
+  ) {
+    super(code, `${route}: ${reason}`);
+    this.name = 'HttpError';
+  }
+}
+
+export interface HttpClientOptions {
+  /** The coordinator's base URL, e.g. `http://127.0.0.1:8080`. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer <token>` to the routes that need a token. */
+  token?: string;
+  /** Added to every request (e.g. Next's `cache: 'no-store'`). */
+  init?: RequestInit;
+}
+
+export interface CallOptions {
+  /** This call's token instead of the client's. */
+  token?: string;
+  signal?: AbortSignal;
+}
+
+type Call<R extends RouteSpec> =
+  Record<string, never> extends RouteInput<R>
+    ? (input?: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>
+    : (input: RouteInput<R>, options?: CallOptions) => Promise<RouteOutput<R>>;
+
+/** One call per route of HTTP_ROUTES, typed from its schemas. */
+export type HttpClient = { [K in RouteName]: Call<HttpRoutes[K]> } & { readonly baseUrl: string };
+
+interface WireInput {
+  params?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+}
+
+/** `path: message` of each issue, e.g. `members.0.status: Invalid option`. */
+const issueList = (error: z.ZodError): string =>
+  error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(answer)'}: ${i.message}`).join('; ');
+
+/**
+ * The typed HTTP client of the coordinator, derived from HTTP_ROUTES: each call fills in the path,
+ * sends the token to the routes that need one, and decodes the answer with the route's schema.
+ * An error status becomes an HttpError with the coordinator's code; an answer that does not match
+ * its schema is a ChorusError naming the route and the fields.
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const call = async (name: RouteName, input: WireInput = {}, callOptions: CallOptions = {}) => {
+    const spec: RouteSpec = HTTP_ROUTES[name];
+    const path = routePath(spec.path, input.params);
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(input.query ?? {})) {
+      if (value !== undefined) search.set(key, String(value));
+    }
+    const url = new URL(`${path}${search.size > 0 ? `?${search}` : ''}`, options.baseUrl);
+    const requested = `${spec.method} ${path}`;
+    const token = callOptions.token ?? options.token;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        ...options.init,
+        method: spec.method,
+        headers: {
+          ...(input.body !== undefined && { 'content-type': 'application/json' }),
+          ...(spec.auth !== undefined && token !== undefined && { authorization: `Bearer ${token}` }),
+        },
+        ...(input.body !== undefined && { body: JSON.stringify(input.body) }),
+        ...(callOptions.signal !== undefined && { signal: callOptions.signal }),
+      });
+    } catch (error) {
+      throw new ChorusError(
+        'unavailable',
+        `cannot reach the coordinator at ${options.baseUrl}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    if (!response.ok) throw await refusal(response, requested);
+    const expected = spec.status ?? 200;
+    if (response.status !== expected) {
+      throw new ChorusError(
+        'internal',
+        `${requested}: answered HTTP ${response.status} instead of ${expected}`,
+      );
+    }
+    const named = `${spec.method} ${spec.path}`;
+    if (spec.download) {
+      const headers = spec.download.safeParse(Object.fromEntries(response.headers));
+      if (!headers.success) {
+        throw new ChorusError(
+          'internal',
+          `${named}: the answer's headers do not match: ${issueList(headers.error)}`,
+        );
+      }
+      return { bytes: new Uint8Array(await response.arrayBuffer()), headers: headers.data };
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ChorusError('internal', `${named}: the answer is not JSON: ${text.slice(0, 200)}`);
+    }
+    const parsed = (spec.response ?? z.unknown()).safeParse(json);
+    if (!parsed.success) {
+      throw new ChorusError(
+        'internal',
+        `${named}: the answer does not match its schema: ${issueList(parsed.error)}`,
+        {
+          cause: parsed.error,
+        },
+      );
+    }
+    return parsed.data;
+  };
+  const client = Object.fromEntries(
+    (Object.keys(HTTP_ROUTES) as RouteName[]).map((name) => [
+      name,
+      (input?: WireInput, callOptions?: CallOptions) => call(name, input, callOptions),
+    ]),
+  );
+  return { ...client, baseUrl: options.baseUrl } as HttpClient;
+}
+
+/** An error answer as an HttpError (its code and message when it is a Chorus error body). */
+async function refusal(response: Response, requested: string): Promise<HttpError> {
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const body = ErrorBodySchema.safeParse(json);
+  if (body.success) {
+    return new HttpError(body.data.code, requested, response.status, body.data.message, body.data.issues);
+  }
+  const code: ErrorCode =
+    response.status === 401 ? 'unauthorized' : response.status === 404 ? 'not-found' : 'internal';
+  return new HttpError(
+    code,
+    requested,
+    response.status,
+    `HTTP ${response.status} ${response.statusText}`.trim(),
+  );
+}
