@@ -46,6 +46,7 @@ export default tseslint.config(
             { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:ensemble', onlyDependOnLibsWithTags: ['scope:protocol'] },
             { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:protocol'] },
+            { sourceTag: 'scope:terminal', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:data', 'scope:protocol'] },
             { sourceTag: 'scope:db', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:ensemble'] },
             {
@@ -60,7 +61,7 @@ export default tseslint.config(
   {
     // libs/ensemble and libs/data import no tfjs, the dashboard imports no tfjs, and only libs/db
     // imports the Prisma client (ARCHITECTURE.md).
-    files: ['libs/ensemble/**', 'libs/data/**', 'libs/protocol/**', 'apps/dashboard/**'],
+    files: ['libs/ensemble/**', 'libs/data/**', 'libs/protocol/**', 'libs/terminal/**', 'apps/dashboard/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -73,7 +74,7 @@ export default tseslint.config(
   },
   {
     files: ['**/*.ts', '**/*.tsx'],
-    ignores: ['libs/db/**', 'libs/ensemble/**', 'libs/data/**', 'libs/protocol/**', 'apps/dashboard/**'],
+    ignores: ['libs/db/**', 'libs/ensemble/**', 'libs/data/**', 'libs/protocol/**', 'libs/terminal/**', 'apps/dashboard/**'],
     rules: {
       'no-restricted-imports': [
         'error',

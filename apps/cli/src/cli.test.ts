@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunResultSchema } from '@chorus/protocol';
 
@@ -29,7 +30,45 @@ function chorus(
   });
 }
 
+/** util-linux `script` runs a command on a pseudo-terminal (stdout.isTTY), as a person's terminal would. */
+const hasScript = spawnSync('script', ['--version']).status === 0;
+const onTerminal = (args: string[]): [string, ...string[]] => [
+  'script',
+  '-qec',
+  // Bounded: the worker would wait for its coordinator for ever.
+  `timeout 60 ${[process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' ')}`,
+  '/dev/null',
+];
+
 const lastLine = (text: string): string => text.trim().split('\n').pop() ?? '';
+
+/** Starts the real CLI (or `command`), resolves with its first stdout line, and stops it. */
+function firstStdoutLine(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  command: [string, ...string[]] = [process.execPath, CLI],
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const [file, ...before] = command;
+    const child = spawn(file, [...before, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no stdout line within 60 s; stderr: ${stderr}`));
+    }, 60_000);
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const end = stdout.indexOf('\n');
+      if (end < 0) return;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      resolve(stdout.slice(0, end).replace(/\r$/, ''));
+    });
+    child.on('error', reject);
+  });
+}
 
 let dir: string;
 beforeAll(async () => {
@@ -50,6 +89,42 @@ describe('chorus CLI', () => {
     expect(byName['fashion-small']?.params).toBe(79_510);
     expect(byName['sign-cnn']).toMatchObject({ params: 264_049, trainableParams: 263_749 });
     expect(models.map((m) => m.name)).toEqual(['mlp', 'fashion-dnn', 'fashion-small', 'sign-cnn', 'lenet5', 'small-cnn']);
+  });
+
+  it('a mistake prints the error and where the help is, not the whole help; --version', async () => {
+    const typo = await chorus(['train', '--membrs', '3']);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr.trim().split('\n')).toEqual([
+      "error: unknown option '--membrs'",
+      '(Did you mean --members?)',
+      'Run "chorus train --help" for its options.',
+    ]);
+    const command = await chorus(['trian']);
+    expect(command.code).toBe(1);
+    expect(command.stderr).toMatch(/\(Did you mean train\?\)\nRun "chorus --help" for the commands\.\n$/);
+    const version = await chorus(['--version']);
+    const { version: expected } = JSON.parse(
+      await readFile(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8'),
+    ) as { version: string };
+    expect(version.stdout.trim()).toBe(expected);
+  });
+
+  it('datasets and models: plain, at most 100 columns on a pipe; coloured with FORCE_COLOR', async () => {
+    const { FORCE_COLOR: _force, NO_COLOR: _no, ...plainEnv } = process.env;
+    for (const command of ['datasets', 'models']) {
+      const plain = await chorus([command], 60_000, plainEnv);
+      expect(plain.code, plain.stderr).toBe(0);
+      expect(plain.stdout).not.toContain('\u001b[');
+      const lines = plain.stdout.trimEnd().split('\n');
+      expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(100);
+      expect(lines[0]).toMatch(new RegExp(`^${command === 'datasets' ? 'dataset' : 'model'} `));
+      const colored = await chorus([command], 60_000, { ...plainEnv, FORCE_COLOR: '1' });
+      expect(colored.stdout).toContain('\u001b[36m');
+      const noColor = await chorus([command], 60_000, { ...plainEnv, NO_COLOR: '1' });
+      expect(noColor.stdout).toBe(plain.stdout);
+    }
+    const datasets = (await chorus(['datasets'], 60_000, plainEnv)).stdout;
+    expect(datasets).toMatch(/^synthetic +2000 \/ 500 +generated \(seed 1\)$/m);
   });
 
   it('train --json ends with the result object; --config is merged with flags, which win', async () => {
@@ -73,10 +148,13 @@ describe('chorus CLI', () => {
     expect(r.stderr).toMatch(/backend cpu/);
   });
 
-  it('the same seed gives the same ensemble', async () => {
-    const args = ['train', '--dataset', 'synthetic', '--members', '2', '--epochs', '1', '--backend', 'cpu', '--json'];
+  it('the same seed gives the same ensemble; the start line counts the run\'s own splits', async () => {
+    const args = ['train', '--dataset', 'synthetic', '--members', '2', '--epochs', '1', '--train-limit', '600', '--backend', 'cpu', '--json'];
     const [a, b] = await Promise.all([chorus(args), chorus(args)]);
     expect(JSON.parse(lastLine(a.stdout)).ensemble).toEqual(JSON.parse(lastLine(b.stdout)).ensemble);
+    // 600 of synthetic's 2000 training rows, 10 % of them held out; its own 500 test rows.
+    expect(a.stderr).toContain('(540 train / 60 validation / 500 test,');
+    expect(a.stderr).toContain(', 1 epoch, batch 64,');
   });
 
   it('bad input fails with a message a user can act on, and no stack trace', async () => {
@@ -87,10 +165,70 @@ describe('chorus CLI', () => {
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/members: /);
     expect(invalid.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+    const typo = join(dir, 'typo.json');
+    await writeFile(typo, JSON.stringify({ dataset: 'synthetic', epoch: 3, batch_size: 32 }));
+    const unknown = await chorus(['train', '--config', typo]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('unknown key "epoch" (did you mean "epochs"?)');
+    expect(unknown.stderr).toContain('unknown key "batch_size" (did you mean "batchSize"?)');
+    const broken = join(dir, 'broken.json');
+    await writeFile(broken, '{\n  "dataset": "synthetic",\n  "members" 3\n}\n');
+    const malformed = await chorus(['train', '--config', broken]);
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toMatch(/--config .*broken\.json is not valid JSON: .* at line 3, column 13\n/);
     const missing = await chorus(['train', '--dataset', 'sign-mnist']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/kaggle/i);
     expect(missing.stderr).toMatch(/--dataset-path/);
+  });
+
+  it('worker logs are JSON on a pipe, and human lines with --log-format pretty', async () => {
+    // Nothing listens on port 1: the worker logs its start, then keeps trying to connect.
+    const args = ['worker', '--coordinator', 'http://127.0.0.1:1', '--token', 'not-a-real-token', '--backend', 'cpu'];
+    const json = JSON.parse(await firstStdoutLine(args)) as Record<string, unknown>;
+    expect(json).toMatchObject({ level: 30, name: 'chorus-worker', msg: 'worker starting', slots: 1 });
+    const pretty = await firstStdoutLine([...args, '--log-format', 'pretty']);
+    expect(pretty).toMatch(/^\d\d:\d\d:\d\d INFO {2}worker starting coordinator=http:\/\/127\.0\.0\.1:1 backend=cpu slots=1$/);
+    const colored = await firstStdoutLine([...args, '--log-format', 'pretty'], { ...process.env, FORCE_COLOR: '1' });
+    expect(colored).toContain('\u001b[32mINFO');
+  });
+
+  it('tokens prints the tokens of a local coordinator; worker finds its token by --data-dir', async () => {
+    const { CHORUS_WORKER_TOKEN: _token, CHORUS_DATA_DIR: _dir, ...env } = process.env;
+    const dataDir = join(dir, 'coordinator-data');
+    await mkdir(dataDir, { recursive: true });
+    const tokens = { workerToken: 'w'.repeat(43), adminToken: 'a'.repeat(43) };
+    await writeFile(join(dataDir, 'tokens.json'), JSON.stringify(tokens), { mode: 0o600 });
+
+    const json = await chorus(['tokens', '--data-dir', dataDir, '--json'], 60_000, env);
+    expect(JSON.parse(lastLine(json.stdout))).toEqual(tokens);
+    const text = await chorus(['tokens', '--data-dir', dataDir], 60_000, env);
+    expect(text.stdout).toContain(`worker token  ${tokens.workerToken}`);
+    expect(text.stdout).toContain(`admin token   ${tokens.adminToken}`);
+    const none = await chorus(['tokens', '--data-dir', join(dir, 'nowhere')], 60_000, env);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no tokens in .*nowhere: a coordinator started with --data-dir/);
+
+    // With the data dir the worker has a token and starts (then waits for the coordinator)...
+    const worker = ['worker', '--coordinator', 'http://127.0.0.1:1', '--backend', 'cpu', '--log-format', 'json'];
+    const started = JSON.parse(await firstStdoutLine([...worker, '--data-dir', dataDir], env)) as { msg: string };
+    expect(started.msg).toBe('worker starting');
+    // ...without one it says where the token is.
+    const refused = await chorus([...worker, '--data-dir', join(dir, 'nowhere')], 60_000, env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('no worker token');
+    expect(refused.stderr).toContain('npx chorus tokens --data-dir DIR');
+  });
+
+  it.skipIf(!hasScript)('on a terminal: coloured tables and human log lines, unless NO_COLOR', async () => {
+    const { FORCE_COLOR: _force, NO_COLOR: _no, ...env } = process.env;
+    const table = await firstStdoutLine([], env, onTerminal(['datasets']));
+    expect(table.startsWith('\u001b[36mdataset\u001b[39m')).toBe(true);
+    expect(stripVTControlCharacters(table)).toMatch(/^dataset +train \/ test/);
+    expect(await firstStdoutLine([], { ...env, NO_COLOR: '1' }, onTerminal(['datasets']))).toMatch(/^dataset +train \/ test/);
+    const worker = ['worker', '--coordinator', 'http://127.0.0.1:1', '--token', 'not-a-real-token', '--backend', 'cpu'];
+    const log = await firstStdoutLine([], { ...env, NO_COLOR: '1' }, onTerminal(worker));
+    expect(log).toMatch(/^\d\d:\d\d:\d\d INFO {2}worker starting coordinator=/);
   });
 
   it('dashboard says how to give it a database when there is none, and refuses a bad port', async () => {

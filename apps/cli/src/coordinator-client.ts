@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ChorusError, type HttpClient, type RunConfig, type RunResult } from '@chorus/protocol';
 import type { MemberProgress } from './local-train';
 import { createProgressView } from './progress';
@@ -10,20 +8,11 @@ export async function launchRun(client: HttpClient, adminToken: string | undefin
   if (!adminToken) {
     throw new ChorusError(
       'unauthorized',
-      'launching a run needs the admin token: --token, CHORUS_ADMIN_TOKEN, or the tokens.json of a local coordinator (--data-dir)',
+      'launching a run needs the admin token: --token, CHORUS_ADMIN_TOKEN, or the tokens.json of a local ' +
+        "coordinator (--data-dir); `npx chorus tokens --data-dir DIR` on the coordinator's machine prints it",
     );
   }
   return (await client.createRun({ body: config }, { token: adminToken })).id;
-}
-
-/** The admin token of a coordinator started with this data dir, if its tokens.json is readable. */
-export async function adminTokenFromDataDir(dataDir: string): Promise<string | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(join(dataDir, 'tokens.json'), 'utf8')) as { adminToken?: unknown };
-    return typeof parsed.adminToken === 'string' ? parsed.adminToken : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

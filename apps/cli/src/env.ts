@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ColorEnv } from '@chorus/terminal';
 
 /** The CLI's environment: fallbacks for flags that carry secrets or addresses. */
 const EnvSchema = z.object({
@@ -20,4 +21,22 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
 /** The environment for a child process: this one's, plus `extra` (e.g. a token that must not go in argv). */
 export function childProcessEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...process.env, ...extra };
+}
+
+/**
+ * The variables that decide colours (colorEnabled: FORCE_COLOR, then NO_COLOR, then a terminal).
+ * Read apart from parseEnv, so that a bad CHORUS_* variable never stops a table from printing.
+ */
+export function readColorEnv(): ColorEnv {
+  return { FORCE_COLOR: process.env.FORCE_COLOR, NO_COLOR: process.env.NO_COLOR, TERM: process.env.TERM };
+}
+
+/**
+ * What `chorus worker` needs to decide whether to read a local coordinator's tokens.json (blank
+ * counts as unset). Read apart from parseEnv: the worker validates its own environment.
+ */
+export function readWorkerTokenEnv(): { token?: string; dataDir?: string } {
+  const token = process.env.CHORUS_WORKER_TOKEN?.trim();
+  const dataDir = process.env.CHORUS_DATA_DIR?.trim();
+  return { ...(token ? { token } : {}), ...(dataDir ? { dataDir } : {}) };
 }

@@ -24,7 +24,14 @@ export interface MemberProgress {
 
 export interface LocalTrainOptions {
   backend: 'auto' | BackendName;
-  onStart?: (info: { backend: string; device: string; dataset: Dataset; totals: number[] }) => void;
+  /** `counts`: the run's splits (after `trainLimit` and the validation hold-out), not the dataset's. */
+  onStart?: (info: {
+    backend: string;
+    device: string;
+    dataset: Dataset;
+    counts: { train: number; validation: number; test: number };
+    totals: number[];
+  }) => void;
   onProgress?: (p: MemberProgress) => void;
   onEpoch?: (epoch: number, epochs: number) => void;
   signal?: AbortSignal;
@@ -63,6 +70,7 @@ export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOp
     backend: backend.backend,
     device: backend.device,
     dataset,
+    counts: { train: train.count, validation: validation.count, test: dataset.test.count },
     totals: members.map((m) => m.plan.totalBatches),
   });
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { isDatasetError } from '@chorus/data';
 import { isModelError } from '@chorus/models';
@@ -8,13 +9,20 @@ import { registerDatasetsCommand } from './commands/datasets';
 import { registerDemoCommand } from './commands/demo';
 import { registerModelsCommand } from './commands/models';
 import { registerRunCommand } from './commands/run';
+import { registerTokensCommand } from './commands/tokens';
 import { registerTrainCommand } from './commands/train';
 import { registerWorkerCommand } from './commands/worker';
+
+/** The version of the `chorus` package (the repository root's package.json). */
+const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 const program = new Command()
   .name('chorus')
   .description('Distributed ensemble training with live voting and diversity')
-  .showHelpAfterError()
+  .version(version, '-V, --version', 'print the version')
+  .showHelpAfterError('Run "chorus --help" for the commands.')
   .configureOutput({ outputError: (text, write) => write(text) });
 
 registerModelsCommand(program);
@@ -25,6 +33,11 @@ registerWorkerCommand(program);
 registerRunCommand(program);
 registerDemoCommand(program);
 registerDashboardCommand(program);
+registerTokensCommand(program);
+// A mistake is answered with the error and where the help is, not with the whole help.
+for (const command of program.commands) {
+  command.showHelpAfterError(`Run "chorus ${command.name()} --help" for its options.`);
+}
 
 try {
   await program.parseAsync(process.argv);

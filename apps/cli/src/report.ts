@@ -1,12 +1,17 @@
-import Table from 'cli-table3';
 import type { RunResult } from '@chorus/protocol';
+import { boxedTable, renderTable, stdoutColor } from './table';
 
 const fmt = (x: number, digits = 4) => x.toFixed(digits);
-const signed = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(2)} pt`;
+/** A gain in accuracy as signed percentage points, written as the dashboard writes it (+1.25 pp, −0.30 pp). */
+export const formatGain = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(2)} pp`;
 
-/** The end-of-run tables: members, each voting strategy on the test split, diversity. */
-export function formatRunReport(result: RunResult): string {
-  const members = new Table({ head: ['member', 'val accuracy', 'test accuracy', 'weight', 'samples/s'] });
+/**
+ * The end-of-run tables: members, each voting strategy on the test split, diversity. Compact
+ * (no rule between rows), at most 100 columns wide, coloured headers only where colours belong.
+ */
+export function formatRunReport(result: RunResult, options: { color?: boolean } = {}): string {
+  const color = options.color ?? stdoutColor();
+  const members = boxedTable(['member', 'val accuracy', 'test accuracy', 'weight', 'samples/s'], color);
   for (const m of result.members) {
     members.push([
       m.index,
@@ -16,9 +21,10 @@ export function formatRunReport(result: RunResult): string {
       Math.round(m.samplesPerSecond).toLocaleString('en-US'),
     ]);
   }
-  const strategies = new Table({
-    head: ['strategy (test)', 'accuracy', 'NLL', 'Brier', 'ECE', 'vs best member', 'vs mean member'],
-  });
+  const strategies = boxedTable(
+    ['strategy (test)', 'accuracy', 'NLL', 'Brier', 'ECE', 'vs best member', 'vs mean member'],
+    color,
+  );
   for (const [name, s] of Object.entries(result.ensemble)) {
     strategies.push([
       name,
@@ -26,12 +32,12 @@ export function formatRunReport(result: RunResult): string {
       fmt(s.nll),
       fmt(s.brier),
       fmt(s.ece),
-      signed(s.gainOverBest),
-      signed(s.gainOverMean),
+      formatGain(s.gainOverBest),
+      formatGain(s.gainOverMean),
     ]);
   }
   const d = result.diversity;
-  const diversity = new Table({ head: ['diversity (test)', 'value'] });
+  const diversity = boxedTable(['diversity (test)', 'value'], color);
   diversity.push(
     ['disagreement (mean pairwise)', fmt(d.disagreement)],
     ['Q statistic (mean pairwise)', fmt(d.qStatistic)],
@@ -43,5 +49,5 @@ export function formatRunReport(result: RunResult): string {
     ['interrater κ', fmt(d.interraterKappa)],
     ...(d.ambiguity !== undefined ? [['ambiguity (to the soft vote)', fmt(d.ambiguity)]] : []),
   );
-  return [members.toString(), strategies.toString(), diversity.toString()].join('\n');
+  return [members, strategies, diversity].map(renderTable).join('\n');
 }

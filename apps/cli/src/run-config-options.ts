@@ -9,6 +9,7 @@ import {
   SHARDING_STRATEGIES,
   type RunConfig,
 } from '@chorus/protocol';
+import { parseJsonText } from './json-text';
 
 /** The flags of a run config, shared by `chorus train` and `chorus run`. Defaults come from the schema. */
 export function addRunConfigOptions(command: Command): Command {
@@ -60,13 +61,18 @@ export async function runConfigFromFlags(flags: RunConfigFlags): Promise<RunConf
     } catch (error) {
       throw new ChorusError('invalid-input', `cannot read --config ${flags.config}: ${(error as Error).message}`);
     }
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-      base = parsed as Record<string, unknown>;
-    } catch (error) {
-      throw new ChorusError('invalid-input', `--config ${flags.config} is not a JSON object: ${(error as Error).message}`);
+    const parsed = parseJsonText(text);
+    if (!parsed.ok) {
+      throw new ChorusError(
+        'invalid-input',
+        `--config ${flags.config} is not valid JSON: ${parsed.reason} at line ${parsed.line}, column ${parsed.column}`,
+      );
     }
+    const value = parsed.value;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new ChorusError('invalid-input', `--config ${flags.config} must hold a JSON object ({ "epochs": 3, … })`);
+    }
+    base = value as Record<string, unknown>;
   }
   const merged: Record<string, unknown> = { ...base };
   for (const key of ['dataset', 'datasetPath', 'model', 'sharding', 'optimizer'] as const) {

@@ -47,13 +47,15 @@ export interface CoordinatorOptions {
 }
 
 export interface RunningCoordinator {
-  /** Base URL, e.g. http://127.0.0.1:4000 (workers connect to `${url}/workers`). */
+  /** Base URL, e.g. http://127.0.0.1:4000 (workers connect to its socket.io namespace `/workers`). */
   url: string;
   port: number;
   workerToken: string;
   adminToken: string;
   /** Where the tokens are stored, when they were not all given. */
   tokensFile?: string;
+  /** True when this start generated a token into tokensFile (the data dir's first start). */
+  tokensGenerated: boolean;
   /** The Postgres it uses: DATABASE_URL, or the embedded server's loopback URL (for the dashboard). */
   databaseUrl: string;
   databaseKind: 'external' | 'embedded';
@@ -182,6 +184,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       workerToken: tokens.workerToken,
       adminToken: tokens.adminToken,
       ...(tokens.tokensFile !== undefined && { tokensFile: tokens.tokensFile }),
+      tokensGenerated: tokens.generated,
       databaseUrl: database.connectionString,
       databaseKind: database.kind,
       close: () => (closing ??= cleanup().then(() => logger.info('coordinator stopped'))),

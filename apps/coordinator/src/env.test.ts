@@ -15,6 +15,7 @@ describe('parseEnv', () => {
       leaseMs: 30_000,
       handover: true,
       logLevel: 'info',
+      logFormat: undefined,
     });
   });
 
@@ -30,6 +31,7 @@ describe('parseEnv', () => {
         CHORUS_LEASE_MS: '5000',
         CHORUS_HANDOVER: 'off',
         LOG_LEVEL: 'debug',
+        LOG_FORMAT: 'json',
       }),
     ).toEqual({
       databaseUrl: 'postgresql://chorus@db:5432/chorus',
@@ -41,17 +43,19 @@ describe('parseEnv', () => {
       leaseMs: 5000,
       handover: false,
       logLevel: 'debug',
+      logFormat: 'json',
     });
   });
 
   it('treats blank values as unset', () => {
     expect(
-      parseEnv({ DATABASE_URL: ' ', CHORUS_WORKER_TOKEN: '', CHORUS_PORT: '', LOG_LEVEL: '' }),
+      parseEnv({ DATABASE_URL: ' ', CHORUS_WORKER_TOKEN: '', CHORUS_PORT: '', LOG_LEVEL: '', LOG_FORMAT: '' }),
     ).toMatchObject({
       databaseUrl: undefined,
       workerToken: undefined,
       port: 4000,
       logLevel: 'info',
+      logFormat: undefined,
     });
   });
 
@@ -64,6 +68,7 @@ describe('parseEnv', () => {
         CHORUS_WORKER_TOKEN: 'short',
         LOG_LEVEL: 'loud',
         CHORUS_HANDOVER: 'maybe',
+        LOG_FORMAT: 'fancy',
       });
     expect(parse).toThrow(/DATABASE_URL: must be a postgresql/);
     expect(parse).toThrow(/CHORUS_PORT/);
@@ -71,6 +76,7 @@ describe('parseEnv', () => {
     expect(parse).toThrow(/CHORUS_WORKER_TOKEN must be at least 16 characters/);
     expect(parse).toThrow(/LOG_LEVEL/);
     expect(parse).toThrow(/CHORUS_HANDOVER/);
+    expect(parse).toThrow(/LOG_FORMAT/);
   });
 
   it('refuses the same token for workers and admins', () => {

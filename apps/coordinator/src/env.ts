@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import { formatIssues } from '@chorus/protocol';
+import { formatIssues, MIN_TOKEN_LENGTH } from '@chorus/protocol';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '@chorus/terminal';
 
-/** Shortest token accepted from the environment: anything shorter is guessable. */
-export const MIN_TOKEN_LENGTH = 16;
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export { MIN_TOKEN_LENGTH };
 
 /** Blank values count as unset, so `FOO=` in a .env file does not become an empty secret. */
 const optionalString = z.preprocess(
@@ -33,6 +31,8 @@ const EnvSchema = z
     /** Straggler handover (an idle, faster worker takes over a slower one's member): on unless 0/off/false. */
     CHORUS_HANDOVER: withDefault(z.enum(['1', '0', 'on', 'off', 'true', 'false']), 'on'),
     LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), 'info'),
+    /** Unset: human lines on a terminal, JSON on a file or pipe. */
+    LOG_FORMAT: optionalString.pipe(z.enum(LOG_FORMATS).optional()),
   })
   .superRefine((env, ctx) => {
     if (env.CHORUS_WORKER_TOKEN !== undefined && env.CHORUS_WORKER_TOKEN === env.CHORUS_ADMIN_TOKEN) {
@@ -53,7 +53,8 @@ export interface CoordinatorEnv {
   dataDir: string;
   leaseMs: number;
   handover: boolean;
-  logLevel: (typeof LOG_LEVELS)[number];
+  logLevel: LogLevel;
+  logFormat: LogFormat | undefined;
 }
 
 export class EnvError extends Error {
@@ -77,6 +78,7 @@ export function parseEnv(source: Record<string, string | undefined>): Coordinato
     leaseMs: env.CHORUS_LEASE_MS,
     handover: ['1', 'on', 'true'].includes(env.CHORUS_HANDOVER),
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
   };
 }
 

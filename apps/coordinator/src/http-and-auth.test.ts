@@ -150,7 +150,7 @@ describe('HTTP API', () => {
     const response = await fetch(`${fixture.coordinator.url}/api/runs`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ dataset: 'cifar', members: 0, batchSize: 64, surprise: true }),
+      body: JSON.stringify({ dataset: 'cifar', members: 0, batchSize: 64, surprise: true, epoch: 3 }),
     });
     expect(response.status).toBe(400);
     const body = ErrorBodySchema.parse(await response.json());
@@ -158,6 +158,8 @@ describe('HTTP API', () => {
     const issues = body.issues ?? [];
     expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(['dataset', 'members']));
     expect(issues.some((i) => /surprise/.test(i.message))).toBe(true);
+    // The nearest known key, as `chorus train --config` says it (parseRunConfig).
+    expect(issues).toContainEqual({ path: '(config)', message: 'unknown key "epoch" (did you mean "epochs"?)' });
 
     const notJson = await fetch(`${fixture.coordinator.url}/api/runs`, {
       method: 'POST',

@@ -46,6 +46,8 @@ describe('chorus coordinator (main)', () => {
       const tokensFile = join(dataDir, 'tokens.json');
       expect(lines.join('\n')).toContain(tokensFile);
       expect(lines.join('\n')).toContain(coordinator.url);
+      // The first start says how to go on (once); the tokens themselves are never printed.
+      expect(lines.join('\n')).toContain(`npx chorus worker --coordinator ${coordinator.url} --data-dir ${dataDir}`);
       expect(statSync(tokensFile).mode & 0o777).toBe(0o600);
       const tokens = JSON.parse(readFileSync(tokensFile, 'utf8')) as {
         workerToken: string;
@@ -90,8 +92,14 @@ describe('chorus coordinator (main)', () => {
       // Restart: same data dir, same tokens, the run and its lease are still there.
       await coordinator.close();
       worker.close();
+      const linesBefore = lines.length;
       coordinator = await start();
       expect(coordinator).toMatchObject(tokens);
+      const restartText = lines.slice(linesBefore).join('\n');
+      expect(restartText).toContain(`npx chorus tokens --data-dir ${dataDir}`);
+      expect(restartText).not.toContain('First start');
+      expect(lines.join('\n')).not.toContain(tokens.workerToken);
+      expect(lines.join('\n')).not.toContain(tokens.adminToken);
       expect(await httpClient(coordinator).getRun({ params: { id: runId } })).toMatchObject({
         status: 'running',
       });

@@ -1,16 +1,19 @@
 import { parseArgs } from 'node:util';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { colorEnabled, createLogger, resolveLogFormat } from '@chorus/terminal';
 import { startCoordinator, type RunningCoordinator } from './coordinator';
 import { parseEnv, processEnv } from './env';
+import { startupLines } from './startup-lines';
 
 export interface CoordinatorFlags {
   host?: string | undefined;
   port?: string | number | undefined;
   dataDir?: string | undefined;
+  logFormat?: string | undefined;
 }
 
 export interface MainOptions {
-  /** Command-line flags (`--host`, `--port`, `--data-dir`), as strings to parse or already parsed; they win over the environment. */
+  /** Command-line flags (`--host`, `--port`, `--data-dir`, `--log-format`), as strings to parse or already parsed; they win over the environment. */
   argv?: readonly string[] | CoordinatorFlags;
   /** The environment (default: the process's). */
   env?: Record<string, string | undefined>;
@@ -33,8 +36,16 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
   if (flags.host !== undefined) source.CHORUS_HOST = flags.host;
   if (flags.port !== undefined) source.CHORUS_PORT = String(flags.port);
   if (flags.dataDir !== undefined) source.CHORUS_DATA_DIR = flags.dataDir;
+  if (flags.logFormat !== undefined) source.LOG_FORMAT = flags.logFormat;
   const env = parseEnv(source);
-  const logger = options.logger ?? pino({ name: 'chorus-coordinator', level: env.logLevel });
+  const logger =
+    options.logger ??
+    createLogger({
+      name: 'chorus-coordinator',
+      level: env.logLevel,
+      format: resolveLogFormat(env.logFormat, process.stdout),
+      color: colorEnabled(process.stdout, source),
+    });
   const print = options.print ?? ((line: string) => process.stderr.write(`${line}\n`));
 
   const coordinator = await startCoordinator({
@@ -48,12 +59,7 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
     ...(env.handover ? {} : { handover: false as const }),
     logger,
   });
-  print(`Chorus coordinator listening on ${coordinator.url} (workers: ${coordinator.url}/workers)`);
-  if (coordinator.tokensFile !== undefined) {
-    print(
-      `worker and admin tokens: ${coordinator.tokensFile} (keep it private; set CHORUS_WORKER_TOKEN/CHORUS_ADMIN_TOKEN to choose them)`,
-    );
-  }
+  for (const line of startupLines(coordinator, env.dataDir)) print(line);
 
   if (options.handleSignals === false) return coordinator;
   let stopping = false;
@@ -90,9 +96,14 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
 function parseFlags(argv: readonly string[]): CoordinatorFlags {
   const { values } = parseArgs({
     args: [...argv],
-    options: { host: { type: 'string' }, port: { type: 'string' }, 'data-dir': { type: 'string' } },
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'log-format': { type: 'string' },
+    },
     strict: true,
     allowPositionals: false,
   });
-  return { host: values.host, port: values.port, dataDir: values['data-dir'] };
+  return { host: values.host, port: values.port, dataDir: values['data-dir'], logFormat: values['log-format'] };
 }

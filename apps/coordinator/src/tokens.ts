@@ -1,16 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
-import { ChorusError } from '@chorus/protocol';
-import { MIN_TOKEN_LENGTH } from './env';
+import { ChorusError, MIN_TOKEN_LENGTH, TOKENS_FILE, TokensFileSchema } from '@chorus/protocol';
 
-export const TOKENS_FILE = 'tokens.json';
-
-const TokensFileSchema = z.object({
-  workerToken: z.string().min(MIN_TOKEN_LENGTH),
-  adminToken: z.string().min(MIN_TOKEN_LENGTH),
-});
+export { TOKENS_FILE };
 
 export interface Tokens {
   workerToken: string;

@@ -189,7 +189,8 @@ export class Connection {
     if (FATAL_REFUSALS.has(code)) {
       const hint =
         code === 'unauthorized'
-          ? ' (check --token / CHORUS_WORKER_TOKEN against the coordinator’s worker token)'
+          ? ' (check --token / CHORUS_WORKER_TOKEN against the coordinator’s worker token: ' +
+            '`npx chorus tokens --data-dir DIR` on its machine prints it)'
           : code === 'invalid-input'
             ? ' (is the worker the same Chorus version as the coordinator?)'
             : '';

@@ -14,6 +14,7 @@ describe('parseEnv', () => {
         CHORUS_WORKER_NAME: 'box-1',
         CHORUS_CACHE_DIR: '/var/cache/chorus',
         LOG_LEVEL: 'debug',
+        LOG_FORMAT: 'json',
         UNRELATED: 'x',
       }),
     ).toEqual({
@@ -25,6 +26,7 @@ describe('parseEnv', () => {
       name: 'box-1',
       cacheDir: '/var/cache/chorus',
       logLevel: 'debug',
+      logFormat: 'json',
     });
   });
 
@@ -39,11 +41,13 @@ describe('parseEnv', () => {
         CHORUS_SLOTS: '1.5',
         CHORUS_BACKEND: 'cuda',
         CHORUS_COORDINATOR_URL: 'host:4000',
+        LOG_FORMAT: 'fancy',
       });
     expect(parse).toThrow(ChorusError);
     expect(parse).toThrow(/CHORUS_GPU[\s\S]*CHORUS_SLOTS|CHORUS_SLOTS[\s\S]*CHORUS_GPU/);
     expect(parse).toThrow(/CHORUS_BACKEND/);
     expect(parse).toThrow(/CHORUS_COORDINATOR_URL: must be a URL/);
+    expect(parse).toThrow(/LOG_FORMAT/);
   });
 });
 
@@ -103,6 +107,13 @@ describe('resolveWorkerSettings', () => {
   it('rejects bad flags by their flag name', () => {
     expect(() => resolveWorkerSettings({ slots: '0' }, env)).toThrow(/--slots: must be ≥ 1/);
     expect(() => resolveWorkerSettings({ cacheDir: '' }, env)).not.toThrow(); // blank = not given
+    expect(() => resolveWorkerSettings({ logFormat: 'fancy' }, env)).toThrow(/--log-format/);
+  });
+
+  it('takes --log-format over LOG_FORMAT, and leaves it unset for the terminal to decide', () => {
+    expect(resolveWorkerSettings({ logFormat: 'pretty' }, { ...env, logFormat: 'json' }).logFormat).toBe('pretty');
+    expect(resolveWorkerSettings({}, { ...env, logFormat: 'json' }).logFormat).toBe('json');
+    expect(resolveWorkerSettings({}, env).logFormat).toBeUndefined();
   });
 
   it('refuses --gpu with a backend that has no GPU', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BACKENDS, ChorusError, formatIssues } from '@chorus/protocol';
+import { LOG_FORMATS, LOG_LEVELS, type ColorEnv, type LogFormat, type LogLevel } from '@chorus/terminal';
 
 /**
  * The worker's settings: from the environment (parseEnv) and from command-line flags, flags
@@ -8,8 +9,7 @@ import { BACKENDS, ChorusError, formatIssues } from '@chorus/protocol';
 
 export const WORKER_BACKENDS = ['auto', ...BACKENDS] as const;
 export type WorkerBackendPreference = (typeof WORKER_BACKENDS)[number];
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel };
 
 /** Blank values count as unset: `CHORUS_GPU= npx chorus worker` must not mean GPU 0. */
 const blankIsUnset = (value: unknown): unknown =>
@@ -34,6 +34,7 @@ const EnvSchema = z.object({
   CHORUS_WORKER_NAME: optional(name),
   CHORUS_CACHE_DIR: optional(z.string().min(1)),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS)),
+  LOG_FORMAT: optional(z.enum(LOG_FORMATS)),
 });
 
 export interface WorkerEnv {
@@ -45,6 +46,7 @@ export interface WorkerEnv {
   name?: string;
   cacheDir?: string;
   logLevel?: LogLevel;
+  logFormat?: LogFormat;
 }
 
 /** Parses the worker's environment variables; throws a ChorusError naming every bad variable. */
@@ -63,12 +65,18 @@ export function parseEnv(source: Record<string, string | undefined>): WorkerEnv 
     name: e.CHORUS_WORKER_NAME,
     cacheDir: e.CHORUS_CACHE_DIR,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
   });
 }
 
 /** This process's environment. */
 export function readEnv(): WorkerEnv {
   return parseEnv(process.env);
+}
+
+/** The variables that decide whether log lines get colours (colorEnabled). */
+export function readColorEnv(): ColorEnv {
+  return { NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR, TERM: process.env.TERM };
 }
 
 /** Flags as commander hands them over (strings; undefined when not given). */
@@ -81,6 +89,7 @@ export interface WorkerFlags {
   name?: string;
   cacheDir?: string;
   logLevel?: string;
+  logFormat?: string;
 }
 
 export interface WorkerSettings {
@@ -92,6 +101,8 @@ export interface WorkerSettings {
   name?: string;
   cacheDir: string;
   logLevel: LogLevel;
+  /** Unset: human lines on a terminal, JSON on a file or pipe (resolveLogFormat). */
+  logFormat?: LogFormat;
 }
 
 export const DEFAULT_CACHE_DIR = '.chorus/cache';
@@ -105,6 +116,7 @@ const FlagsSchema = z.object({
   name: optional(name),
   cacheDir: optional(z.string().min(1)),
   logLevel: optional(z.enum(LOG_LEVELS)),
+  logFormat: optional(z.enum(LOG_FORMATS)),
 });
 
 /**
@@ -129,8 +141,9 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
   if (token === undefined) {
     throw new ChorusError(
       'invalid-input',
-      'no worker token: pass --token or set CHORUS_WORKER_TOKEN to the worker token the coordinator ' +
-        'was started with (it prints it at startup)',
+      'no worker token: pass --token or set CHORUS_WORKER_TOKEN to the coordinator’s worker token. ' +
+        'On the coordinator’s machine `npx chorus tokens --data-dir DIR` prints it (DIR: the ' +
+        'coordinator’s --data-dir, default .chorus), and `npx chorus worker --data-dir DIR` finds it there.',
     );
   }
   const preference = f.backend ?? env.backend ?? 'auto';
@@ -142,6 +155,7 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
     );
   }
   const workerName = f.name ?? env.name;
+  const logFormat = f.logFormat ?? env.logFormat;
   return {
     coordinatorUrl: coordinatorUrl.replace(/\/+$/, ''),
     token,
@@ -151,6 +165,7 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
     ...(workerName !== undefined ? { name: workerName } : {}),
     cacheDir: f.cacheDir ?? env.cacheDir ?? DEFAULT_CACHE_DIR,
     logLevel: f.logLevel ?? env.logLevel ?? 'info',
+    ...(logFormat !== undefined ? { logFormat } : {}),
   };
 }
 

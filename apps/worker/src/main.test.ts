@@ -71,5 +71,6 @@ describe('chorus worker (process)', () => {
     const worker = startProcess('not-the-token');
     expect(await worker.exited).toBe(1);
     expect(worker.output()).toMatch(/refused this worker: unauthorized.*--token/);
+    expect(worker.output()).toContain('`npx chorus tokens --data-dir DIR` on its machine prints it');
   });
 });

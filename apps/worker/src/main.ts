@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
-import { pino } from 'pino';
-import { readEnv, resolveWorkerSettings, type WorkerFlags } from './env';
+import { colorEnabled, createLogger, resolveLogFormat } from '@chorus/terminal';
+import { readColorEnv, readEnv, resolveWorkerSettings, type WorkerFlags } from './env';
 import { startWorker, type WorkerHandle } from './worker';
 
 /**
@@ -12,7 +12,12 @@ import { startWorker, type WorkerHandle } from './worker';
  */
 export async function runWorkerMain(flags: WorkerFlags): Promise<number> {
   const settings = resolveWorkerSettings(flags, readEnv());
-  const logger = pino({ name: 'chorus-worker', level: settings.logLevel });
+  const logger = createLogger({
+    name: 'chorus-worker',
+    level: settings.logLevel,
+    format: resolveLogFormat(settings.logFormat, process.stdout),
+    color: colorEnabled(process.stdout, readColorEnv()),
+  });
   logger.info(
     { coordinator: settings.coordinatorUrl, backend: settings.backend, slots: settings.slots },
     'worker starting',

@@ -2,6 +2,7 @@
 export const PROTOCOL_VERSION = 1;
 export * from './errors';
 export * from './run-config';
+export { nearestKey } from './nearest-key';
 export * from './member-model';
 export * from './run-result';
 export * from './seed-mix';
@@ -15,3 +16,4 @@ export * from './coordinator-to-dashboard';
 export * from './what-if';
 export * from './stored';
 export * from './http/index';
+export * from './tokens-file';

@@ -51,6 +51,22 @@ describe('parseRunConfig', () => {
     expect(message).toMatch(/bogus/);
   });
 
+  it('names the key an unknown one most likely means, here and in the issues the coordinator answers', () => {
+    let error: unknown;
+    try {
+      parseRunConfig({ epoch: 3, batch_size: 32, colour: 'red', memberOverrides: [{ member: 0, drop_out: 0.2 }] });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(RunConfigError);
+    const { message, issues } = error as RunConfigError;
+    expect(message).toContain('(config): unknown key "epoch" (did you mean "epochs"?)');
+    expect(message).toContain('(config): unknown key "batch_size" (did you mean "batchSize"?)');
+    expect(message).toMatch(/^\(config\): unknown key "colour"$/m);
+    expect(message).toContain('memberOverrides.0: unknown key "drop_out" (did you mean "dropout"?)');
+    expect(issues.map((i) => i.message)).toContain('unknown key "epoch" (did you mean "epochs"?)');
+  });
+
   it('rejects overrides of members that do not exist or appear twice', () => {
     expect(() => parseRunConfig({ members: 2, memberOverrides: [{ member: 2, seed: 1 }] })).toThrow(
       /memberOverrides\.0\.member: member 2 does not exist/,

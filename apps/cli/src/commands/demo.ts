@@ -4,9 +4,11 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { RunningDashboard } from '@chorus/dashboard';
 import { ChorusError, createHttpClient } from '@chorus/protocol';
+import { colorEnabled, createLogger, resolveLogFormat } from '@chorus/terminal';
 import { followAndPrintRun, launchRun } from '../coordinator-client';
-import { childProcessEnv, parseEnv } from '../env';
+import { childProcessEnv, parseEnv, readColorEnv } from '../env';
 import { runConfigFromFlags } from '../run-config-options';
+import { plural } from '../wording';
 import { parsePort } from './dashboard';
 
 interface DemoFlags {
@@ -55,14 +57,19 @@ export function registerDemoCommand(program: Command): void {
       const dataDir = flags.dataDir ?? env.CHORUS_DATA_DIR ?? '.chorus';
 
       const { startCoordinator } = await import('@chorus/coordinator');
-      const { default: pino } = await import('pino');
       const coordinator = await startCoordinator({
         host: '127.0.0.1',
         port,
         dataDir,
         ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
         // The demo's own output is the progress view; the service logs only what goes wrong.
-        logger: pino({ level: 'warn' }, process.stderr),
+        logger: createLogger({
+          name: 'chorus-coordinator',
+          level: 'warn',
+          format: resolveLogFormat(undefined, process.stderr),
+          stream: process.stderr,
+          color: colorEnabled(process.stderr, readColorEnv()),
+        }),
       });
       log(
         `chorus demo: coordinator on ${coordinator.url} (${env.DATABASE_URL ? 'DATABASE_URL' : `embedded Postgres in ${dataDir}`})`,
@@ -109,7 +116,7 @@ export function registerDemoCommand(program: Command): void {
         );
         children.push(child);
       }
-      log(`chorus demo: ${workers} local worker process(es) started`);
+      log(`chorus demo: ${plural(workers, 'local worker process', 'local worker processes')} started`);
 
       if (flags.dashboard) {
         const { startDashboard } = await import('@chorus/dashboard');
@@ -132,7 +139,7 @@ export function registerDemoCommand(program: Command): void {
       const runId = await launchRun(client, coordinator.adminToken, cfg);
       log(
         `chorus demo: run ${runId}: ${cfg.members} × ${cfg.model} on ${cfg.dataset}, ${cfg.sharding} sharding, ` +
-          `${cfg.epochs} epochs`,
+          plural(cfg.epochs, 'epoch'),
       );
       log(
         dashboard

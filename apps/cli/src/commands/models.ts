@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { describeModels, selectBackend } from '@chorus/models';
+import { plainTable, renderTable, stdoutColor } from '../table';
 
 export function registerModelsCommand(program: Command): void {
   program
@@ -15,7 +15,11 @@ export function registerModelsCommand(program: Command): void {
         process.stdout.write(`${JSON.stringify(models)}\n`);
         return;
       }
-      const table = new Table({ head: ['model', 'params', 'trainable', 'reference shape', 'description'] });
+      const table = plainTable(
+        ['model', 'params', 'trainable', 'input → classes', 'description'],
+        [13, 9, 9, 15],
+        stdoutColor(),
+      );
       for (const m of models) {
         table.push([
           m.name,
@@ -25,6 +29,6 @@ export function registerModelsCommand(program: Command): void {
           m.description,
         ]);
       }
-      process.stdout.write(`${table.toString()}\n`);
+      process.stdout.write(`${renderTable(table)}\n`);
     });
 }

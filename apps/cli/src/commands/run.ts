@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { createHttpClient } from '@chorus/protocol';
-import { adminTokenFromDataDir, followAndPrintRun, launchRun } from '../coordinator-client';
+import { followAndPrintRun, launchRun } from '../coordinator-client';
 import { parseEnv } from '../env';
+import { DEFAULT_DATA_DIR, readTokensFile } from '../tokens-file';
 import { addRunConfigOptions, runConfigFromFlags, type RunConfigFlags } from '../run-config-options';
 
 interface RunFlags extends RunConfigFlags {
@@ -27,7 +28,9 @@ export function registerRunCommand(program: Command): void {
       const cfg = await runConfigFromFlags(flags);
       const baseUrl = flags.coordinator ?? env.CHORUS_COORDINATOR_URL ?? 'http://127.0.0.1:4000';
       const token =
-        flags.token ?? env.CHORUS_ADMIN_TOKEN ?? (await adminTokenFromDataDir(flags.dataDir ?? env.CHORUS_DATA_DIR ?? '.chorus'));
+        flags.token ??
+        env.CHORUS_ADMIN_TOKEN ??
+        (await readTokensFile(flags.dataDir ?? env.CHORUS_DATA_DIR ?? DEFAULT_DATA_DIR))?.adminToken;
       const client = createHttpClient({ baseUrl });
       const runId = await launchRun(client, token, cfg);
       const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -3,6 +3,7 @@ import { addRunConfigOptions, runConfigFromFlags, type RunConfigFlags } from '..
 import { trainEnsembleLocally } from '../local-train';
 import { createProgressView } from '../progress';
 import { formatRunReport } from '../report';
+import { plural } from '../wording';
 
 export function registerTrainCommand(program: Command): void {
   const command = program
@@ -24,11 +25,12 @@ export function registerTrainCommand(program: Command): void {
         const outcome = await trainEnsembleLocally(cfg, {
           backend: flags.backend,
           signal: abort.signal,
-          onStart: ({ backend, device, dataset, totals }) => {
+          onStart: ({ backend, device, dataset, counts, totals }) => {
             log(
               `chorus train: ${cfg.members} × ${cfg.model} on ${dataset.name} ` +
-                `(${dataset.train.count} train / ${dataset.test.count} test, sha256 ${dataset.sha256.slice(0, 12)}…), ` +
-                `${cfg.sharding} sharding, ${cfg.epochs} epochs, batch ${cfg.batchSize}, seed ${cfg.seed}; ` +
+                `(${counts.train} train / ${counts.validation} validation / ${counts.test} test, ` +
+                `sha256 ${dataset.sha256.slice(0, 12)}…), ` +
+                `${cfg.sharding} sharding, ${plural(cfg.epochs, 'epoch')}, batch ${cfg.batchSize}, seed ${cfg.seed}; ` +
                 `backend ${backend} on ${device}`,
             );
             view.start(totals);

@@ -1,12 +1,21 @@
 import { Option, type Command } from 'commander';
-import { LOG_LEVELS, runWorkerMain, WORKER_BACKENDS, type WorkerFlags } from '@chorus/worker';
+import { LOG_FORMATS, LOG_LEVELS, runWorkerMain, WORKER_BACKENDS, type WorkerFlags } from '@chorus/worker';
+import { readWorkerTokenEnv } from '../env';
+import { DEFAULT_DATA_DIR, readTokensFile } from '../tokens-file';
 
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description('train ensemble members for a coordinator (one process per GPU)')
     .option('--coordinator <url>', 'coordinator URL, e.g. http://host:4000 (env CHORUS_COORDINATOR_URL)')
-    .option('--token <token>', 'worker token of the coordinator (env CHORUS_WORKER_TOKEN)')
+    .option(
+      '--token <token>',
+      "worker token of the coordinator (env CHORUS_WORKER_TOKEN; else the local coordinator's tokens.json)",
+    )
+    .option(
+      '--data-dir <dir>',
+      `data dir of a coordinator on this machine, to read its tokens.json (env CHORUS_DATA_DIR; default ${DEFAULT_DATA_DIR})`,
+    )
     .addOption(
       new Option('--backend <name>', 'TensorFlow.js backend (env CHORUS_BACKEND; default auto)').choices(
         WORKER_BACKENDS,
@@ -18,6 +27,12 @@ export function registerWorkerCommand(program: Command): void {
     .option('--cache-dir <dir>', 'dataset cache (env CHORUS_CACHE_DIR; default .chorus/cache)')
     .addOption(
       new Option('--log-level <level>', 'log level (env LOG_LEVEL; default info)').choices(LOG_LEVELS),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'log lines: pretty (for people) or json (env LOG_FORMAT; default pretty on a terminal, json otherwise)',
+      ).choices(LOG_FORMATS),
     )
     .addHelpText(
       'after',
@@ -31,7 +46,13 @@ Without a GPU, run one worker per few CPU cores (the wasm backend uses one threa
 Ctrl-C (SIGINT) or SIGTERM stops taking work, finishes the step in progress and disconnects;
 the coordinator hands the member to another worker, which resumes from its last checkpoint.`,
     )
-    .action(async (flags: WorkerFlags) => {
+    .action(async ({ dataDir, ...flags }: WorkerFlags & { dataDir?: string }) => {
+      // As `chorus run` finds the admin token: the flag, the environment, then the local tokens.json.
+      const env = readWorkerTokenEnv();
+      if (flags.token === undefined && env.token === undefined) {
+        const tokens = await readTokensFile(dataDir ?? env.dataDir ?? DEFAULT_DATA_DIR);
+        if (tokens !== undefined) flags.token = tokens.workerToken;
+      }
       const code = await runWorkerMain(flags);
       // Exit now rather than wait for idle keep-alive sockets and timers of libraries to drain.
       process.exit(code);

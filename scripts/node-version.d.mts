@@ -1,0 +1,3 @@
+export function nodeVersionProblem(version: string, range: string): string | undefined;
+export function supportedNodeRange(): string;
+export function exitOnUnsupportedNode(): void;
