@@ -4,6 +4,7 @@ export * from './errors';
 export * from './run-config';
 export * from './member-model';
 export * from './run-result';
+export * from './combiner-params';
 export * from './seed-mix';
 export * from './sockets';
 export * from './what-if';
