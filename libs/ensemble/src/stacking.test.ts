@@ -41,6 +41,17 @@ function referenceStacking(
   return { w, b, converged: false };
 }
 
+/** Summed NLL of rows under (w, b), from the formula. */
+function referenceLoss(members: number[][][], truth: number[], fit: { w: number[]; b: number[] }): number {
+  return truth.reduce((loss, y, n) => {
+    const z = fit.b.map(
+      (bc, c) => bc + fit.w.reduce((s, wm, m) => s + wm * Math.log(Math.max(members[m]![n]![c]!, 1e-12)), 0),
+    );
+    const max = Math.max(...z);
+    return loss + max + Math.log(z.reduce((s, v) => s + Math.exp(v - max), 0)) - z[y]!;
+  }, 0);
+}
+
 /** Three members, three classes, twelve rows: fixed numbers, each row summing to 1 in float32. */
 const TRUTH = [0, 1, 2, 0, 1, 2, 0, 0, 1, 2, 2, 1];
 // prettier-ignore
@@ -109,6 +120,49 @@ describe('stacking', () => {
     expect(CombinerParamsSchema.parse(JSON.parse(JSON.stringify(params)))).toEqual(params);
     // Same seed, same folds, same parameters.
     expect(fitCombiner('stacking', members, truth, 3, { seed: 7, stacking: { folds: 3 } })).toEqual(params);
+  });
+
+  it('scores each λ by k-fold CV close to fitting every fold from scratch', () => {
+    const lambdas = [0.5, 0.05];
+    const params = fitCombiner('stacking', members, truth, 3, { seed: 3, stacking: { folds: 3, lambdas } });
+    const foldOf = assignFolds(TRUTH.length, 3, 3);
+    const exact = params.cv.lambdas.map((lambda) => {
+      let loss = 0;
+      for (let f = 0; f < 3; f++) {
+        const train = TRUTH.flatMap((_, n) => (foldOf[n] === f ? [] : [n]));
+        const held = TRUTH.flatMap((_, n) => (foldOf[n] === f ? [n] : []));
+        const fit = referenceStacking(
+          asStored.map((rows) => train.map((n) => rows[n]!)),
+          train.map((n) => TRUTH[n]!),
+          lambda,
+        );
+        loss += referenceLoss(
+          asStored.map((rows) => held.map((n) => rows[n]!)),
+          held.map((n) => TRUTH[n]!),
+          fit,
+        );
+      }
+      return loss / TRUTH.length;
+    });
+    // Small splits: every fold fitted to convergence, as the reference does from scratch.
+    params.cv.nll.forEach((nll, i) => expect(Math.abs(nll - exact[i]!)).toBeLessThan(1e-6));
+  });
+
+  it('on large splits, scores each fold by one Newton step from the whole split (within O(1/N))', () => {
+    // The twelve rows 3,000 times over (N·C·M = 324,000, past the exact-fit size): every fold holds
+    // about the same rows as the whole split, so its held-out NLL ≈ the whole split's NLL at θ*.
+    const copies = 3000;
+    const big = members.map((probs) => {
+      const out = new Float32Array(probs.length * copies);
+      for (let k = 0; k < copies; k++) out.set(probs, k * probs.length);
+      return out;
+    });
+    const bigTruth = new Int32Array(TRUTH.length * copies);
+    for (let k = 0; k < copies; k++) bigTruth.set(truth, k * TRUTH.length);
+    const params = fitCombiner('stacking', big, bigTruth, 3, { seed: 1, stacking: { lambdas: [0.1, 0.01] } });
+    const chosen = params.cv.lambdas.indexOf(params.lambda);
+    const whole = referenceLoss(asStored, TRUTH, { w: params.weights, b: params.biases }) / TRUTH.length;
+    expect(Math.abs(params.cv.nll[chosen]! - whole)).toBeLessThan(1e-3);
   });
 
   it('deals the rows into folds that differ in size by at most one, by seed', () => {
