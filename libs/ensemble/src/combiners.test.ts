@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CombinerParamsSchema, LEARNED_COMBINERS, type LearnedCombiner } from '@chorus/protocol';
 import { ensembleCase, matrix } from './arbitraries.test-util';
-import { applyCombiner, fitCombiner } from './combiners';
+import { applyCombiner, fitCombiner, type FitCombinerOptions } from './combiners';
 import { validateProbabilities } from './validate';
 
 const truth = Int32Array.from([0, 1, 1]);
@@ -31,6 +31,12 @@ describe('fitCombiner / applyCombiner', () => {
     expect(() => fitCombiner('selection', members, Int32Array.from([0, 1]), 2, { seed: 0 })).toThrow(
       /member 0 \(validation\): length 6 does not match 2 rows/,
     );
+    const fit = (options: FitCombinerOptions) => () => fitCombiner('stacking', members, truth, 2, options);
+    expect(fit({ seed: 0, stacking: { lambdas: [] } })).toThrow(/lambdas must be finite numbers > 0/);
+    expect(fit({ seed: 0, stacking: { lambdas: [0.1, -1] } })).toThrow(/lambdas must be finite numbers > 0/);
+    expect(fit({ seed: 0, stacking: { lambdas: [0.1, 0.1] } })).toThrow(/must not repeat/);
+    expect(fit({ seed: 0, stacking: { folds: 1 } })).toThrow(/folds must be an integer ≥ 2, got 1/);
+    expect(fit({ seed: 0, selection: { rounds: 0 } })).toThrow(/rounds must be an integer ≥ 1, got 0/);
     const params = fitCombiner('optimal-weights', members, truth, 2, { seed: 0 });
     expect(() => applyCombiner(params, members.slice(1))).toThrow(/fitted on 2 members, got 1/);
     expect(() => applyCombiner({ ...params, weights: [0.5, 0.6] }, members)).toThrow(/weights sum to 1.1/);

@@ -65,6 +65,7 @@ export function fitValidated<K extends LearnedCombiner>(
   if (!Number.isSafeInteger(options?.seed)) {
     throw new EnsembleInputError(`${combiner}: seed must be an integer, got ${String(options?.seed)}`);
   }
+  assertOptions(combiner, options);
   const fitted: CombinerParams =
     combiner === 'stacking'
       ? fitStacking(members, truth, numClasses, { ...options.stacking, seed: options.seed })
@@ -116,5 +117,28 @@ function assertMixture(params: OptimalWeightsParams | SelectionParams): void {
   const total = params.weights.reduce((a, b) => a + b, 0);
   if (Math.abs(total - 1) > 1e-6) {
     throw new EnsembleInputError(`${params.combiner} weights sum to ${total}, expected 1`);
+  }
+}
+
+function assertOptions(combiner: LearnedCombiner, options: FitCombinerOptions): void {
+  const { lambdas, folds } = options.stacking ?? {};
+  if (lambdas !== undefined) {
+    if (
+      !Array.isArray(lambdas) ||
+      lambdas.length === 0 ||
+      lambdas.some((l) => !(l > 0) || !Number.isFinite(l))
+    ) {
+      throw new EnsembleInputError(`${combiner}: lambdas must be finite numbers > 0, at least one`);
+    }
+    if (new Set(lambdas).size !== lambdas.length) {
+      throw new EnsembleInputError(`${combiner}: lambdas must not repeat a value`);
+    }
+  }
+  if (folds !== undefined && !(Number.isInteger(folds) && folds >= 2)) {
+    throw new EnsembleInputError(`${combiner}: folds must be an integer ≥ 2, got ${folds}`);
+  }
+  const rounds = options.selection?.rounds;
+  if (rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) {
+    throw new EnsembleInputError(`${combiner}: rounds must be an integer ≥ 1, got ${rounds}`);
   }
 }
