@@ -34,7 +34,7 @@ const HESSIAN_ROWS = 512;
  * Cross-validation fits each fold to convergence while N·C·M is at most this; beyond, each fold's
  * fit is one Newton step from the whole split's optimum, within O(1/N) of the fold's own.
  */
-const EXACT_CV_SIZE = 2 ** 18;
+const EXACT_CV_SIZE = 2 ** 15;
 /** Armijo's sufficient-decrease constant for the backtracking line search. */
 const ARMIJO = 1e-4;
 
