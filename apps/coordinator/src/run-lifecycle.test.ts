@@ -217,6 +217,7 @@ describe('a run trained by a scripted worker', () => {
           numClasses: dataset.numClasses,
           validation: { members, truth: validation.y },
           test: { members: t.map((p) => p.probabilities), truth: test.y },
+          seed: cfg.seed,
         }),
         validationDiversity: splitDiversity(members, validation.y, dataset.numClasses),
       };

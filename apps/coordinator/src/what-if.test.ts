@@ -114,6 +114,7 @@ describe('GET /api/runs/:id/what-if', () => {
       },
       test: { members: [probs(0, 0, 'test'), probs(2, 0, 'test')], truth: truth.test },
       strategies: ['stacking'],
+      seed: input.seed, // the run's seed deals the cross-validation folds
     });
     expect(stacked.body).toMatchObject({ strategy: 'stacking', round: 0, test: fitted.strategies.stacking });
 
