@@ -1,5 +1,5 @@
 /**
- * Voting, scoring and diversity throughput at the size of a large evaluation round.
+ * Voting, scoring, diversity and learned-combiner fitting at the size of a large evaluation round.
  * Run: npm run bench:ensemble
  * Prints the median of several repeats per step; nothing is asserted.
  */
@@ -9,6 +9,8 @@ import {
   combine,
   diversity,
   evaluateEnsemble,
+  fitCombiner,
+  LEARNED_COMBINERS,
   scoreProbabilities,
   VOTING_STRATEGIES,
 } from '@chorus/ensemble';
@@ -101,5 +103,15 @@ time('diversity', () => diversity(labels, test.truth));
 time('all 5 strategies + diversity', () => {
   for (const strategy of VOTING_STRATEGIES) combine(strategy, test.members, CLASSES, weights);
   return diversity(labels, test.truth);
+});
+for (const combiner of LEARNED_COMBINERS) {
+  time(`fit ${combiner}`, () =>
+    fitCombiner(combiner, validation.members, validation.truth, CLASSES, { seed: 1 }),
+  );
+}
+time('fit all 3 learned combiners', () => {
+  for (const combiner of LEARNED_COMBINERS) {
+    fitCombiner(combiner, validation.members, validation.truth, CLASSES, { seed: 1 });
+  }
 });
 time('evaluateEnsemble (2 splits, all)', () => evaluateEnsemble({ numClasses: CLASSES, validation, test }));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunResultSchema } from '@chorus/protocol';
+import { RunResultSchema, STRATEGY_NAMES } from '@chorus/protocol';
 
 const CLI = fileURLToPath(new URL('../../../bin/chorus.mjs', import.meta.url));
 
@@ -138,7 +138,8 @@ describe('chorus CLI', () => {
     const out = JSON.parse(lastLine(r.stdout)) as Record<string, unknown>;
     const result = RunResultSchema.parse(out);
     expect(result.members.map((m) => m.index)).toEqual([0, 1, 2]);
-    expect(Object.keys(result.ensemble).sort()).toEqual(['geometric', 'hard', 'soft', 'weighted-hard', 'weighted-soft']);
+    // Every strategy, the fixed votes and the learned combiners, in STRATEGY_NAMES order.
+    expect(Object.keys(out.ensemble as object)).toEqual([...STRATEGY_NAMES]);
     expect(result.weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
     expect(out.backend).toBe('cpu');
     // The synthetic task is learnable: the ensemble is well above chance (4 classes).

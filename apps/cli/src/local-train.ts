@@ -112,6 +112,7 @@ export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOp
       numClasses: dataset.numClasses,
       validation: { members: predictions.map((p) => p.validation), truth: validation.y },
       test: { members: predictions.map((p) => p.test), truth: dataset.test.y },
+      seed: cfg.seed,
     });
     const result = runResultOf(
       evaluation,

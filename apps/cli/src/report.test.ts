@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunResult, StrategyResult } from '@chorus/protocol';
+import { STRATEGY_NAMES, type RunResult, type StrategyResult } from '@chorus/protocol';
 import { formatGain, formatRunReport } from './report';
 
 const strategy = (accuracy: number): StrategyResult => ({
@@ -60,5 +60,26 @@ describe('formatRunReport', () => {
     expect(lines.find((l) => l.includes(' soft '))).toContain('+0.61 pp');
     expect(formatGain(0.0125)).toBe('+1.25 pp');
     expect(formatGain(-0.003)).toBe('−0.30 pp');
+  });
+});
+
+describe('formatRunReport with the learned combiners', () => {
+  const scores = strategy(0.9);
+  const full: RunResult = {
+    ...result,
+    ensemble: Object.fromEntries(STRATEGY_NAMES.map((s) => [s, scores])) as RunResult['ensemble'],
+  };
+
+  it('has a row for every strategy, the learned combiners included', () => {
+    const rows = formatRunReport(full, { color: false }).split('\n');
+    for (const name of STRATEGY_NAMES) {
+      expect(rows.some((row) => row.includes(` ${name} `) && row.includes('0.9000'))).toBe(true);
+    }
+  });
+
+  it('leaves out a learned combiner that a result stored before them lacks', () => {
+    const text = formatRunReport(result, { color: false });
+    expect(text).not.toMatch(/stacking|optimal-weights|selection/);
+    expect(text).toMatch(/ geometric /);
   });
 });

@@ -6,8 +6,8 @@ import {
   splitDiversity,
   evaluateEnsemble,
   runResultOf,
-  VOTING_STRATEGIES,
-  type VotingStrategy,
+  STRATEGY_NAMES,
+  type StrategyName,
 } from '@chorus/ensemble';
 import {
   DASHBOARD_NAMESPACE,
@@ -197,7 +197,9 @@ describe('a run trained by a scripted worker', () => {
     expect(await prisma.metricPoint.count({ where: inRun })).toBe(totalSteps);
     expect(await prisma.checkpoint.count({ where: inRun })).toBe(cfg.members * cfg.epochs);
     const rounds = [LIVE_ROUND, ...Array.from({ length: cfg.epochs }, (_, r) => r)];
-    expect(await prisma.ensembleEval.count({ where: { runId } })).toBe(rounds.length * SPLITS.length * 5);
+    expect(await prisma.ensembleEval.count({ where: { runId } })).toBe(
+      rounds.length * SPLITS.length * STRATEGY_NAMES.length,
+    );
     expect(await prisma.diversityEval.count({ where: { runId } })).toBe(rounds.length * SPLITS.length);
     // GET /api/runs/:id/evaluations answers the stored rows as their views (decoded: Dates, typed JSON).
     const evaluations = await httpClient(fixture.coordinator).getRunEvaluations({ params: { id: runId } });
@@ -217,6 +219,7 @@ describe('a run trained by a scripted worker', () => {
           numClasses: dataset.numClasses,
           validation: { members, truth: validation.y },
           test: { members: t.map((p) => p.probabilities), truth: test.y },
+          seed: cfg.seed,
         }),
         validationDiversity: splitDiversity(members, validation.y, dataset.numClasses),
       };
@@ -230,11 +233,11 @@ describe('a run trained by a scripted worker', () => {
       const { evaluation, validationDiversity } = await evaluationOf(round);
       const rows = await fixture.repos.evals.listEnsembleEvals(runId, { round: storedRound });
       expect(rows.map((r) => `${r.split}:${r.strategy}`).sort()).toEqual(
-        SPLITS.flatMap((split) => VOTING_STRATEGIES.map((s) => `${split}:${s}`)).sort(),
+        SPLITS.flatMap((split) => STRATEGY_NAMES.map((s) => `${split}:${s}`)).sort(),
       );
       for (const row of rows) {
         const scores = (row.split === 'test' ? evaluation.strategies : evaluation.validation)[
-          row.strategy as VotingStrategy
+          row.strategy as StrategyName
         ];
         expect(scores).toBeDefined();
         expect({ ...row }).toMatchObject({ ...scores, memberCount: cfg.members });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadDataset, prepareRunData } from '@chorus/data';
-import { evaluateEnsemble } from '@chorus/ensemble';
+import { evaluateEnsemble, STRATEGY_NAMES } from '@chorus/ensemble';
 import { ErrorBodySchema, parseRunConfig, SPLITS, type Assignment, type WhatIfQuery } from '@chorus/protocol';
 import {
   ADMIN_TOKEN,
@@ -73,7 +73,9 @@ describe('GET /api/runs/:id/what-if', () => {
 
     // All members, round 0: exactly the stored evaluation of that round.
     await expectEventually(async () =>
-      expect(await fixture.repos.evals.listEnsembleEvals(runId, { round: 0, split: 'test' })).toHaveLength(5),
+      expect(await fixture.repos.evals.listEnsembleEvals(runId, { round: 0, split: 'test' })).toHaveLength(
+        STRATEGY_NAMES.length,
+      ),
     );
     const all = await whatIf({ members: '2,0,1,0', strategy: 'weighted-soft' });
     expect(all.round).toBe(0);
@@ -103,6 +105,19 @@ describe('GET /api/runs/:id/what-if', () => {
     });
     expect(pair).toMatchObject({ strategy: 'hard', round: 0, test: expected.strategies.hard });
     expect(pair.members.map((m) => m.weight)).toEqual(expected.weights);
+    // A learned combiner is fitted on the chosen members' validation predictions the same way.
+    const stacked = await whatIf({ members: '0,2', strategy: 'stacking' });
+    const fitted = evaluateEnsemble({
+      numClasses: dataset.numClasses,
+      validation: {
+        members: [probs(0, 0, 'validation'), probs(2, 0, 'validation')],
+        truth: truth.validation,
+      },
+      test: { members: [probs(0, 0, 'test'), probs(2, 0, 'test')], truth: truth.test },
+      strategies: ['stacking'],
+      seed: input.seed, // the run's seed deals the cross-validation folds
+    });
+    expect(stacked).toMatchObject({ strategy: 'stacking', round: 0, test: fitted.strategies.stacking });
 
     // Member 0 alone is at round 1; one member's soft vote is its own accuracy, gains 0.
     const alone = await whatIf({ members: '0', strategy: 'soft' });

@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { LEARNED_COMBINERS, STRATEGY_NAMES } from '@chorus/protocol';
 import { ensembleCase, matrix } from './arbitraries.test-util';
 import { ambiguity } from './ambiguity';
+import { applyCombiner, fitCombiner } from './combiners';
 import { diversity } from './diversity';
 import { evaluateEnsemble } from './evaluate';
 import { scoreProbabilities } from './scoring';
@@ -107,6 +109,40 @@ describe('evaluateEnsemble', () => {
     expect(Object.keys(only.strategies).sort()).toEqual(['hard', 'soft']);
     expect(Object.keys(only.validation).sort()).toEqual(['hard', 'soft']);
     expect(only.strategies.soft).toEqual(e.strategies.soft);
+  });
+
+  it('reports every strategy, the learned combiners fitted on the validation split', () => {
+    expect(Object.keys(e.strategies)).toEqual([...STRATEGY_NAMES]);
+    expect(Object.keys(e.validation)).toEqual([...STRATEGY_NAMES]);
+    expect(Object.keys(e.combiners)).toEqual([...LEARNED_COMBINERS]);
+    for (const name of LEARNED_COMBINERS) {
+      const params = fitCombiner(name, validation.members, validation.truth, 2, { seed: 0 });
+      expect(e.combiners[name]).toEqual(params);
+      const scores = applyCombiner(params, test.members);
+      expect(e.strategies[name]).toMatchObject(scoreProbabilities(scores, test.truth, 2));
+    }
+  });
+
+  it('fits no parameter on the test labels: shuffling them changes none', () => {
+    const shuffled = { ...test, truth: Int32Array.from([1, 0, 1]) };
+    const other = evaluateEnsemble({ numClasses: 2, validation, test: shuffled });
+    expect(other.combiners).toEqual(e.combiners);
+    expect(other.weights).toEqual(e.weights);
+    expect(other.validation).toEqual(e.validation);
+  });
+
+  it('fits no parameter on the test labels (property)', () => {
+    fc.assert(
+      fc.property(ensembleCase(), fc.integer(), (c, seed) => {
+        const split = { members: c.members, truth: c.truth };
+        const reversed = { members: c.members, truth: c.truth.slice().reverse() };
+        const a = evaluateEnsemble({ numClasses: c.numClasses, validation: split, test: split, seed });
+        const b = evaluateEnsemble({ numClasses: c.numClasses, validation: split, test: reversed, seed });
+        expect(b.combiners).toEqual(a.combiners);
+        expect(b.weights).toEqual(a.weights);
+      }),
+      { numRuns: 50 },
+    );
   });
 
   it('rejects bad input with a reason', () => {

@@ -1,15 +1,11 @@
+import { STRATEGY_NAMES, type LearnedCombiner, type StrategyName } from '@chorus/protocol';
 import { splitDiversity, type EnsembleDiversity } from './ambiguity';
+import { applyValidated, fitValidated, isLearnedCombiner, type CombinerParamsOf } from './combiners';
 import { EnsembleInputError } from './errors';
 import { accuracyOf, argmaxLabels } from './labels';
 import { assertBins, DEFAULT_ECE_BINS, scoreValidated, type ProbabilityScores } from './scoring';
 import { assertNumClasses, assertTruth, validateMembers } from './validate';
-import {
-  accuracyWeights,
-  assertStrategy,
-  combineValidated,
-  VOTING_STRATEGIES,
-  type VotingStrategy,
-} from './voting';
+import { accuracyWeights, combineValidated, type CombinedVote } from './voting';
 
 /** One split's member probabilities (same member order in every split) and true labels. */
 export interface EnsembleSplit {
@@ -17,14 +13,16 @@ export interface EnsembleSplit {
   truth: Int32Array;
 }
 
-export interface EvaluateEnsembleInput<S extends VotingStrategy = VotingStrategy> {
+export interface EvaluateEnsembleInput<S extends StrategyName = StrategyName> {
   numClasses: number;
   validation: EnsembleSplit;
   test: EnsembleSplit;
-  /** Default: every strategy in VOTING_STRATEGIES. */
+  /** Default: every strategy in STRATEGY_NAMES (the fixed votes and the learned combiners). */
   strategies?: readonly S[];
   /** ECE bins; default 15. */
   bins?: number;
+  /** Seeds the learned combiners' random choices (default 0). */
+  seed?: number;
 }
 
 export interface StrategyScores extends ProbabilityScores {
@@ -41,13 +39,15 @@ export interface MemberEvaluation {
   test: ProbabilityScores;
 }
 
-export interface EnsembleEvaluation<S extends VotingStrategy = VotingStrategy> {
+export interface EnsembleEvaluation<S extends StrategyName = StrategyName> {
   members: MemberEvaluation[];
   /** accuracyWeights(validation accuracies): used by the weighted strategies on both splits. */
   weights: number[];
+  /** The learned combiners' parameters, fitted on the validation split and applied to both splits. */
+  combiners: Pick<CombinerParamsOf, S & LearnedCombiner>;
   /** Test split. */
   strategies: Record<S, StrategyScores>;
-  /** Validation split (the weighted strategies' weights were fitted here, so it flatters them). */
+  /** Validation split (the weighted strategies' weights and the learned combiners were fitted here, so it flatters them). */
   validation: Record<S, StrategyScores>;
   /** Diversity on the test split: of the members' argmax labels, plus the ambiguity of their probabilities. */
   diversity: EnsembleDiversity;
@@ -55,16 +55,20 @@ export interface EnsembleEvaluation<S extends VotingStrategy = VotingStrategy> {
 
 /**
  * Everything the coordinator stores for one evaluation round: member scores, the weights (from
- * validation accuracies only), every requested strategy on both splits, and test-split diversity.
+ * validation accuracies only), the learned combiners (fitted on the validation split only), every
+ * requested strategy on both splits, and test-split diversity.
  */
-export function evaluateEnsemble<S extends VotingStrategy = VotingStrategy>(
+export function evaluateEnsemble<S extends StrategyName = StrategyName>(
   input: EvaluateEnsembleInput<S>,
 ): EnsembleEvaluation<S> {
   const { numClasses, validation, test } = input;
   const bins = input.bins ?? DEFAULT_ECE_BINS;
   assertNumClasses(numClasses);
   assertBins(bins);
-  const strategies = uniqueStrategies(input.strategies ?? (VOTING_STRATEGIES as readonly S[]));
+  const strategies = uniqueStrategies(
+    input.strategies ?? (STRATEGY_NAMES as readonly StrategyName[] as readonly S[]),
+  );
+  const seed = input.seed ?? 0;
   const valRows = validateSplit(validation, numClasses, 'validation');
   const testRows = validateSplit(test, numClasses, 'test');
   if (validation.members.length !== test.members.length) {
@@ -87,6 +91,15 @@ export function evaluateEnsemble<S extends VotingStrategy = VotingStrategy>(
     test: scoreValidated(probs, test.truth, numClasses, bins, testLabels[index]),
   }));
 
+  const combiners = {} as Record<LearnedCombiner, CombinerParamsOf[LearnedCombiner]>;
+  for (const strategy of strategies) {
+    if (isLearnedCombiner(strategy)) {
+      combiners[strategy] = fitValidated(strategy, validation.members, validation.truth, numClasses, {
+        seed,
+      });
+    }
+  }
+
   const scoreSplit = (
     split: EnsembleSplit,
     rows: number,
@@ -97,14 +110,9 @@ export function evaluateEnsemble<S extends VotingStrategy = VotingStrategy>(
     const mean = memberAccuracies.reduce((a, b) => a + b, 0) / memberAccuracies.length;
     const record = {} as Record<S, StrategyScores>;
     for (const strategy of strategies) {
-      const { scores, labels } = combineValidated(
-        strategy,
-        split.members,
-        rows,
-        numClasses,
-        weightArray,
-        memberLabels,
-      );
+      const { scores, labels }: CombinedVote = isLearnedCombiner(strategy)
+        ? learnedVote(applyValidated(combiners[strategy], split.members), numClasses)
+        : combineValidated(strategy, split.members, rows, numClasses, weightArray, memberLabels);
       const s = scoreValidated(scores, split.truth, numClasses, bins, labels);
       record[strategy] = { ...s, gainOverBest: s.accuracy - best, gainOverMean: s.accuracy - mean };
     }
@@ -114,6 +122,7 @@ export function evaluateEnsemble<S extends VotingStrategy = VotingStrategy>(
   return {
     members,
     weights,
+    combiners: combiners as Pick<CombinerParamsOf, S & LearnedCombiner>,
     strategies: scoreSplit(test, testRows, testLabels, testAccuracies),
     validation: scoreSplit(validation, valRows, valLabels, valAccuracies),
     diversity: splitDiversity(test.members, test.truth, numClasses, testLabels),
@@ -127,10 +136,20 @@ function validateSplit(split: EnsembleSplit, numClasses: number, name: string): 
   return validateMembers(split.members, numClasses, name, split.truth.length);
 }
 
-function uniqueStrategies<S extends VotingStrategy>(strategies: readonly S[]): S[] {
+function learnedVote(scores: Float32Array, numClasses: number): CombinedVote {
+  return { scores, labels: argmaxLabels(scores, numClasses) };
+}
+
+function uniqueStrategies<S extends StrategyName>(strategies: readonly S[]): S[] {
   if (!Array.isArray(strategies) || strategies.length === 0) {
     throw new EnsembleInputError('strategies: give at least one voting strategy (or leave it out for all)');
   }
-  strategies.forEach((s) => assertStrategy(s));
+  for (const s of strategies) {
+    if (!(STRATEGY_NAMES as readonly string[]).includes(s)) {
+      throw new EnsembleInputError(
+        `unknown voting strategy '${String(s)}'; expected one of ${STRATEGY_NAMES.join(', ')}`,
+      );
+    }
+  }
   return [...new Set(strategies)];
 }

@@ -1,16 +1,10 @@
+import { VOTING_STRATEGIES, type VotingStrategy } from '@chorus/protocol';
 import { EnsembleInputError } from './errors';
 import { argmaxRow } from './labels';
 import { validateMembers, validateWeights } from './validate';
 
-export type VotingStrategy = 'hard' | 'soft' | 'weighted-soft' | 'weighted-hard' | 'geometric';
-
-export const VOTING_STRATEGIES: readonly VotingStrategy[] = Object.freeze([
-  'hard',
-  'soft',
-  'weighted-soft',
-  'weighted-hard',
-  'geometric',
-] as const);
+// The strategy names are protocol's (the keys of a run result's `ensemble`).
+export { VOTING_STRATEGIES, type VotingStrategy };
 
 /** `scores`: N×C row-major, each row sums to 1; `labels`: the ensemble's predicted class per row. */
 export interface CombinedVote {

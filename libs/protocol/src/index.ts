@@ -5,6 +5,7 @@ export * from './run-config';
 export { nearestKey } from './nearest-key';
 export * from './member-model';
 export * from './run-result';
+export * from './combiner-params';
 export * from './seed-mix';
 export * from './sockets';
 export * from './statuses';

@@ -2,6 +2,18 @@ import { z } from 'zod';
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 
+/**
+ * The fixed voting strategies (libs/ensemble's `combine`) and the combiners learned on the
+ * validation split (libs/ensemble's `fitCombiner`), in display order. The one list of strategy
+ * names: RunResult's `ensemble` keys, the what-if query and every table iterate these.
+ */
+export const VOTING_STRATEGIES = ['hard', 'soft', 'weighted-soft', 'weighted-hard', 'geometric'] as const;
+export const LEARNED_COMBINERS = ['stacking', 'optimal-weights', 'selection'] as const;
+export const STRATEGY_NAMES = [...VOTING_STRATEGIES, ...LEARNED_COMBINERS] as const;
+export type VotingStrategy = (typeof VOTING_STRATEGIES)[number];
+export type LearnedCombiner = (typeof LEARNED_COMBINERS)[number];
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
 export const StrategyResultSchema = z.object({
   accuracy: finite,
   nll: finite,
@@ -31,6 +43,10 @@ export const MemberResultSchema = z.object({
   samplesPerSecond: z.number().min(0),
 });
 
+function shapeOf<K extends string, T extends z.ZodType>(names: readonly K[], schema: T): Record<K, T> {
+  return Object.fromEntries(names.map((name) => [name, schema])) as Record<K, T>;
+}
+
 /**
  * The final result of a run: printed as the last line of `chorus train --json`, returned by
  * `GET /api/runs/:id` once the run has finished, and by `chorus run --wait --json` (plus runId).
@@ -38,12 +54,10 @@ export const MemberResultSchema = z.object({
 export const RunResultSchema = z.object({
   members: z.array(MemberResultSchema).min(1),
   weights: z.array(finite),
+  /** One entry per strategy; the learned combiners are absent in results stored before they existed. */
   ensemble: z.object({
-    hard: StrategyResultSchema,
-    soft: StrategyResultSchema,
-    'weighted-soft': StrategyResultSchema,
-    'weighted-hard': StrategyResultSchema,
-    geometric: StrategyResultSchema,
+    ...shapeOf(VOTING_STRATEGIES, StrategyResultSchema),
+    ...shapeOf(LEARNED_COMBINERS, StrategyResultSchema.optional()),
   }),
   diversity: DiversitySummarySchema,
 });

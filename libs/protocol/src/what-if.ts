@@ -1,17 +1,10 @@
 import { z } from 'zod';
-import { RunResultSchema, StrategyResultSchema, type RunResult } from './run-result';
+import { STRATEGY_NAMES, StrategyResultSchema } from './run-result';
 
 /**
  * "What if the ensemble were only these members, voting this way?" — the query of the
  * coordinator's `GET /api/runs/:id/what-if` (the dashboard's what-if panel forwards it) and its answer.
  */
-export type StrategyName = keyof RunResult['ensemble'];
-/** The voting strategies, as named in a run's result. */
-export const STRATEGY_NAMES = Object.keys(RunResultSchema.shape.ensemble.shape) as [
-  StrategyName,
-  ...StrategyName[],
-];
-
 export const WhatIfQuerySchema = z.object({
   /** Comma-separated member indices, e.g. `0,2,3` (deduplicated and sorted). */
   members: z

@@ -46,6 +46,7 @@ export function createGatherService(deps: {
       numClasses: data.numClasses,
       validation: { members: validation, truth: data.validationTruth },
       test: { members: pairs.map((p) => p.test.probabilities), truth: data.testTruth },
+      seed: data.config.seed,
     });
     const validationDiversity = splitDiversity(validation, data.validationTruth, data.numClasses);
     const rows = rounds.map((round) =>

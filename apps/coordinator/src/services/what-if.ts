@@ -44,6 +44,7 @@ export async function computeWhatIf(
     validation: { members: validation.map((p) => p.probabilities), truth: data.validationTruth },
     test: { members: test.map((p) => p.probabilities), truth: data.testTruth },
     strategies: [query.strategy],
+    seed: data.config.seed,
   });
   return {
     runId,

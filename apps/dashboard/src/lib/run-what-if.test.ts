@@ -21,7 +21,8 @@ describe('what-if input', () => {
     });
     expect(parseWhatIfInput({ members: [0], strategy: 'median' }, 4)).toEqual({
       ok: false,
-      message: 'Choose a strategy: hard, soft, weighted-soft, weighted-hard, geometric.',
+      message:
+        'Choose a strategy: hard, soft, weighted-soft, weighted-hard, geometric, stacking, optimal-weights, selection.',
     });
     expect(parseWhatIfInput({ members: [0.5], strategy: 'soft' }, 4)).toMatchObject({
       ok: false,
