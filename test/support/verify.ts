@@ -79,6 +79,7 @@ export async function verifyCompletedRun(prisma: PrismaClient, run: RunView): Pr
     numClasses: dataset.numClasses,
     validation: { members: valPreds.map((p) => p.probabilities), truth: validation.y },
     test: { members: testPreds.map((p) => p.probabilities), truth: test.y },
+    seed: config.seed,
   });
   const expected = runResultOf(
     evaluation,

@@ -102,6 +102,7 @@ describe('GET /api/runs/:id/what-if', () => {
       },
       test: { members: [probs(0, 0, 'test'), probs(2, 0, 'test')], truth: truth.test },
       strategies: ['hard'],
+      seed: input.seed,
     });
     expect(pair).toMatchObject({ strategy: 'hard', round: 0, test: expected.strategies.hard });
     expect(pair.members.map((m) => m.weight)).toEqual(expected.weights);

@@ -38,7 +38,7 @@ const test = {
 };
 
 describe('evaluateEnsemble', () => {
-  const e = evaluateEnsemble({ numClasses: 2, validation, test });
+  const e = evaluateEnsemble({ numClasses: 2, validation, test, seed: 0 });
 
   it('scores each member on both splits', () => {
     expect(e.members.map((m) => m.index)).toEqual([0, 1, 2]);
@@ -105,7 +105,7 @@ describe('evaluateEnsemble', () => {
   });
 
   it('computes only the strategies asked for, once each', () => {
-    const only = evaluateEnsemble({ numClasses: 2, validation, test, strategies: ['soft', 'hard', 'soft'] });
+    const only = evaluateEnsemble({ numClasses: 2, validation, test, seed: 0, strategies: ['soft', 'hard', 'soft'] });
     expect(Object.keys(only.strategies).sort()).toEqual(['hard', 'soft']);
     expect(Object.keys(only.validation).sort()).toEqual(['hard', 'soft']);
     expect(only.strategies.soft).toEqual(e.strategies.soft);
@@ -125,7 +125,7 @@ describe('evaluateEnsemble', () => {
 
   it('fits no parameter on the test labels: shuffling them changes none', () => {
     const shuffled = { ...test, truth: Int32Array.from([1, 0, 1]) };
-    const other = evaluateEnsemble({ numClasses: 2, validation, test: shuffled });
+    const other = evaluateEnsemble({ numClasses: 2, validation, test: shuffled, seed: 0 });
     expect(other.combiners).toEqual(e.combiners);
     expect(other.weights).toEqual(e.weights);
     expect(other.validation).toEqual(e.validation);
@@ -146,7 +146,7 @@ describe('evaluateEnsemble', () => {
   });
 
   it('rejects bad input with a reason', () => {
-    const base = { numClasses: 2, validation, test };
+    const base = { numClasses: 2, validation, test, seed: 0 };
     expect(() => evaluateEnsemble({ ...base, numClasses: 1 })).toThrow(/numClasses/);
     expect(() => evaluateEnsemble({ ...base, test: { ...test, members: test.members.slice(1) } })).toThrow(
       /validation has 3 members but test has 2/,
@@ -169,7 +169,7 @@ describe('evaluateEnsemble', () => {
     fc.assert(
       fc.property(ensembleCase(), (c) => {
         const split = { members: c.members, truth: c.truth };
-        const out = evaluateEnsemble({ numClasses: c.numClasses, validation: split, test: split });
+        const out = evaluateEnsemble({ numClasses: c.numClasses, validation: split, test: split, seed: 0 });
         expect(JSON.stringify(out)).not.toMatch(/null|NaN|Infinity/);
       }),
       { numRuns: 100 },

@@ -21,8 +21,12 @@ export interface EvaluateEnsembleInput<S extends StrategyName = StrategyName> {
   strategies?: readonly S[];
   /** ECE bins; default 15. */
   bins?: number;
-  /** Seeds the learned combiners' random choices (default 0). */
-  seed?: number;
+  /**
+   * Seeds the learned combiners' random choices (stacking's cross-validation folds). Required: every
+   * consumer passes the run's seed, so the coordinator, `chorus train` and a re-check of stored
+   * predictions fit the same parameters.
+   */
+  seed: number;
 }
 
 export interface StrategyScores extends ProbabilityScores {
@@ -68,7 +72,7 @@ export function evaluateEnsemble<S extends StrategyName = StrategyName>(
   const strategies = uniqueStrategies(
     input.strategies ?? (STRATEGY_NAMES as readonly StrategyName[] as readonly S[]),
   );
-  const seed = input.seed ?? 0;
+  const seed = input.seed;
   const valRows = validateSplit(validation, numClasses, 'validation');
   const testRows = validateSplit(test, numClasses, 'test');
   if (validation.members.length !== test.members.length) {

@@ -10,7 +10,7 @@ const split = {
 };
 
 describe('runResultOf', () => {
-  const e = evaluateEnsemble({ numClasses: 2, validation: split, test: split });
+  const e = evaluateEnsemble({ numClasses: 2, validation: split, test: split, seed: 0 });
 
   it('condenses an evaluation into the run result table', () => {
     const r = runResultOf(e, [100, 0]);
