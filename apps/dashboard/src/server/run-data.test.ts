@@ -13,7 +13,13 @@ describe('run page data (real Postgres)', () => {
     expect(await loadRunState(repos, 'missing')).toBeNull();
     const run = await repos.runs.create({
       name: 'page test',
-      config: parseRunConfig({ dataset: 'synthetic', model: 'mlp', members: 3, epochs: 2, sharding: 'round-robin' }),
+      config: parseRunConfig({
+        dataset: 'synthetic',
+        model: 'mlp',
+        members: 3,
+        epochs: 2,
+        sharding: 'round-robin',
+      }),
       seed: 7,
       datasetName: 'synthetic',
       numClasses: 2,
@@ -69,13 +75,26 @@ describe('run page data (real Postgres)', () => {
       });
     }
 
+    const worker = await repos.workers.register({
+      id: 'worker-uuid-1',
+      name: 'local-0',
+      host: 'h',
+      backend: 'wasm',
+      device: 'CPU',
+      slots: 1,
+    });
+    const claimed = await repos.members.claimNext({ workerId: worker.id, leaseMs: 60_000, runIds: [run.id] });
+    expect(claimed?.index).toBe(0);
+
     const page = await loadRunPage(repos, run.id, 10);
     expect(page).not.toBeNull();
-    const { run: view, curves, rounds, diversity: panel, finalTable } = page!;
+    const { run: view, curves, rounds, diversity: panel, finalTable, workerNames } = page!;
+    // The member's worker by name (the Workers page's), for the members table.
+    expect(workerNames).toEqual({ 'worker-uuid-1': 'local-0' });
     expect(view).toMatchObject({
       id: run.id,
       name: 'page test',
-      status: 'pending',
+      status: 'running',
       model: 'mlp',
       members: expect.any(Array),
     });

@@ -37,6 +37,8 @@ export interface RunState {
   rounds: RoundSummary[];
   diversity: DiversityPanelData | null;
   finalTable: FinalTable | null;
+  /** The names of the workers that hold members now, by worker id (the Workers page's names). */
+  workerNames: Record<string, string>;
 }
 
 export interface RunPageData extends RunState {
@@ -48,9 +50,11 @@ export async function loadRunState(repos: Repositories, id: string): Promise<Run
   const run = await repos.runs.get(id);
   if (!run) return null;
   // Every evaluation row once: the detail's live and latest views and the test split's rounds.
-  const [rows, diversityRows] = await Promise.all([
+  const workerIds = [...new Set(run.members.flatMap((m) => (m.workerId === null ? [] : [m.workerId])))];
+  const [rows, diversityRows, workers] = await Promise.all([
     repos.evals.listEnsembleEvals(id),
     repos.evals.listDiversityEvals(id),
+    Promise.all(workerIds.map((w) => repos.workers.get(w))),
   ]);
   const detail = runDetailOf(run, rows, diversityRows);
   const ensemble = rows.filter((e) => e.split === 'test');
@@ -71,6 +75,7 @@ export async function loadRunState(repos: Repositories, id: string): Promise<Run
           }
         : null,
     finalTable: finalTableOf(detail),
+    workerNames: Object.fromEntries(workers.flatMap((w) => (w ? [[w.id, w.name]] : []))),
   };
 }
 

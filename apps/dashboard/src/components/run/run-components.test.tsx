@@ -43,8 +43,8 @@ describe('FinalTable', () => {
 });
 
 describe('MembersTable', () => {
-  it('shows step, epoch and progress per member', () => {
-    const member = {
+  const member = (over: Partial<Record<string, unknown>> = {}) =>
+    ({
       id: 'm',
       index: 2,
       status: 'running',
@@ -62,13 +62,46 @@ describe('MembersTable', () => {
       valAccuracy: 0.5,
       testAccuracy: null,
       error: null,
-    } as unknown as RunMemberView;
-    render(<MembersTable members={[member]} />);
+      ...over,
+    }) as unknown as RunMemberView;
+  const names = { abcdef0123: 'local-0' };
+
+  it('shows step, epoch and progress per member', () => {
+    render(<MembersTable members={[member()]} runStatus="running" workerNames={names} />);
     expect(screen.getByTestId('member-row-2')).toBeTruthy();
     expect(screen.getByTestId('member-step-2').textContent).toBe('7');
     // Stored 0-based, shown 1-based: epoch 1 is the second epoch.
     expect(screen.getByTestId('member-epoch-2').textContent).toBe('2');
     expect(screen.getByRole('progressbar', { name: 'Member 2 progress' })).toBeTruthy();
+  });
+
+  it('says which worker trains a member, by name, linked to its row on the Workers page', () => {
+    render(
+      <MembersTable
+        members={[member({ status: 'leased', step: 0 })]}
+        runStatus="running"
+        workerNames={names}
+      />,
+    );
+    expect(screen.getByTestId('member-status-2').textContent).toBe('starting on local-0');
+    const links = within(screen.getByTestId('member-worker-2')).getAllByRole('link');
+    expect(links.map((a) => [a.textContent, a.getAttribute('href')])).toEqual([
+      ['local-0', '/workers#worker-abcdef0123'],
+    ]);
+    cleanup();
+    render(<MembersTable members={[member()]} runStatus="running" workerNames={names} />);
+    expect(screen.getByTestId('member-status-2').textContent).toBe('training on local-0');
+  });
+
+  it('reads "cancelled" for an unfinished member of a cancelled run, not "pending"', () => {
+    const members = [
+      member({ index: 0, status: 'completed', workerId: null }),
+      member({ status: 'pending', workerId: null }),
+    ];
+    render(<MembersTable members={members} runStatus="cancelled" workerNames={{}} />);
+    expect(screen.getByTestId('member-status-0').textContent).toBe('completed');
+    expect(screen.getByTestId('member-status-2').textContent).toBe('cancelled');
+    expect(screen.getByTestId('member-worker-2').textContent).toBe('—');
   });
 });
 

@@ -134,10 +134,17 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
           read and reconnects on its own. Is the coordinator running?
         </p>
       )}
-      {run.error && (
-        <p className="notice error" role="alert">
-          <strong>Run failed:</strong> {run.error}
+      {run.status === 'cancelled' ? (
+        <p className="notice" role="status" data-testid="run-cancelled">
+          <strong>Cancelled.</strong> Its unfinished members stopped where they were; the page shows what they
+          had trained.
         </p>
+      ) : (
+        run.error && (
+          <p className="notice error" role="alert">
+            <strong>Run failed:</strong> {run.error}
+          </p>
+        )
       )}
       {refreshError && (
         <p className="notice error" role="alert">
@@ -172,7 +179,7 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
 
       <section className={styles.section} aria-labelledby="members-heading">
         <h2 id="members-heading">Members</h2>
-        <MembersTable members={run.members} />
+        <MembersTable members={run.members} runStatus={run.status} workerNames={state.workerNames} />
       </section>
 
       <section className={styles.section} aria-labelledby="curves-heading">
