@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { formatDate, formatDuration, formatGain, formatNumber, formatPercent, formatRate } from './format';
+import {
+  epochOfRound,
+  formatDate,
+  formatDuration,
+  formatEpoch,
+  formatGain,
+  formatNumber,
+  formatPercent,
+  formatRate,
+} from './format';
 
 describe('format', () => {
   it('formats fractions, gains and missing values', () => {
@@ -10,6 +19,12 @@ describe('format', () => {
     expect(formatGain(0.0125)).toBe('+1.25 pp');
     expect(formatGain(-0.003)).toBe('−0.30 pp');
     expect(formatRate(51308.4)).toBe('51,308/s');
+  });
+
+  it('shows 0-based rounds and epochs as the 1-based epoch they follow', () => {
+    expect(epochOfRound(0)).toBe(1);
+    expect(formatEpoch(0)).toBe('epoch 1');
+    expect(formatEpoch(4)).toBe('epoch 5');
   });
 
   it('formats dates in UTC and durations', () => {

@@ -1,7 +1,9 @@
 /** Display helpers shared by the pages (pure; unit-tested). */
 
 export function formatPercent(value: number | null | undefined, digits = 2): string {
-  return value === null || value === undefined || !Number.isFinite(value) ? '—' : `${(value * 100).toFixed(digits)}%`;
+  return value === null || value === undefined || !Number.isFinite(value)
+    ? '—'
+    : `${(value * 100).toFixed(digits)}%`;
 }
 
 export function formatNumber(value: number | null | undefined, digits = 4): string {
@@ -15,6 +17,13 @@ export function formatGain(value: number | null | undefined, digits = 2): string
   return `${pp >= 0 ? '+' : '−'}${Math.abs(pp).toFixed(digits)} pp`;
 }
 
+/**
+ * One numbering for rounds and epochs: both are stored 0-based (evaluation round r follows each
+ * member's epoch r + 1), and both are shown 1-based as people count, as "epoch N".
+ */
+export const epochOfRound = (round: number): number => round + 1;
+export const formatEpoch = (round: number): string => `epoch ${epochOfRound(round)}`;
+
 export function formatDate(value: Date | string | null | undefined): string {
   if (value === null || value === undefined) return '—';
   const date = typeof value === 'string' ? new Date(value) : value;
@@ -22,7 +31,10 @@ export function formatDate(value: Date | string | null | undefined): string {
   return date.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 }
 
-export function formatDuration(start: Date | string | null | undefined, end: Date | string | null | undefined): string {
+export function formatDuration(
+  start: Date | string | null | undefined,
+  end: Date | string | null | undefined,
+): string {
   if (!start) return '—';
   const from = new Date(start).getTime();
   const to = end ? new Date(end).getTime() : Date.now();
@@ -34,5 +46,7 @@ export function formatDuration(start: Date | string | null | undefined, end: Dat
 }
 
 export function formatRate(value: number | null | undefined): string {
-  return value === null || value === undefined || !Number.isFinite(value) ? '—' : `${Math.round(value).toLocaleString('en-US')}/s`;
+  return value === null || value === undefined || !Number.isFinite(value)
+    ? '—'
+    : `${Math.round(value).toLocaleString('en-US')}/s`;
 }

@@ -49,27 +49,29 @@ describe('run chart options', () => {
     );
   });
 
-  it('plots each strategy over rounds with the best and mean member as references', () => {
+  it('plots each strategy after each epoch (round r at epoch r + 1) with the best and mean member as references', () => {
     const rounds = [
       { round: 0, strategies: { soft: 0.8, hard: 0.78 }, bestMember: 0.75, meanMember: 0.7 },
       { round: 1, strategies: { soft: 0.85 }, bestMember: null, meanMember: 0.72 },
     ] as unknown as RoundSummary[];
-    const series = seriesOf(strategyAccuracyOption(rounds, ['hard', 'soft']) as Record<string, unknown>);
+    const option = strategyAccuracyOption(rounds, ['hard', 'soft']) as Record<string, unknown>;
+    expect((option.xAxis as { name: string }).name).toBe('epoch');
+    const series = seriesOf(option);
     expect(series.map((s) => [s.name, s.data])).toEqual([
-      ['hard', [[0, 0.78]]],
+      ['hard', [[1, 0.78]]],
       [
         'soft',
         [
-          [0, 0.8],
-          [1, 0.85],
+          [1, 0.8],
+          [2, 0.85],
         ],
       ],
-      ['best member', [[0, 0.75]]],
+      ['best member', [[1, 0.75]]],
       [
         'mean member',
         [
-          [0, 0.7],
-          [1, 0.72],
+          [1, 0.7],
+          [2, 0.72],
         ],
       ],
     ]);

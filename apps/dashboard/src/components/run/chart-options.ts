@@ -1,5 +1,6 @@
 import type { EChartsCoreOption } from 'echarts/core';
 import { DIVERGING_RAMP, HEATMAP_RAMP, seriesColor, seriesDash } from '../../lib/palette';
+import { epochOfRound, formatEpoch } from '../../lib/format';
 import type { XY } from '../../lib/run-downsample';
 import type { MemberCurve } from '../../lib/run-curves';
 import type { RoundSummary, ScatterPoint } from '../../lib/run-rounds';
@@ -81,7 +82,8 @@ export function memberCurvesOption(
 }
 
 /**
- * Test accuracy of each voting strategy over the complete evaluation rounds, with the best member
+ * Test accuracy of each voting strategy after each epoch (the complete evaluation rounds, x = the
+ * 1-based epoch: lib/format.ts `epochOfRound`), with the best member
  * (dashed) and the mean member (dotted) of each round as reference lines.
  */
 export function strategyAccuracyOption(
@@ -93,7 +95,7 @@ export function strategyAccuracyOption(
     type: 'line',
     data: rounds.flatMap((r) => {
       const v = pick(r);
-      return v === null ? [] : [[r.round, v]];
+      return v === null ? [] : [[epochOfRound(r.round), v]];
     }),
     symbol: 'none',
     lineStyle: { type, width: 2, color: '#59636e' },
@@ -106,14 +108,14 @@ export function strategyAccuracyOption(
       trigger: 'axis',
       valueFormatter: (v: unknown) => (typeof v === 'number' ? pct(v) : String(v)),
     },
-    xAxis: { type: 'value', name: 'round (epoch)', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
+    xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
     yAxis: { type: 'value', name: 'test accuracy', scale: true, max: 1, axisLabel: { formatter: pct } },
     series: [
       ...strategies.map((strategy, i) => ({
         name: strategy,
         type: 'line',
         data: rounds.flatMap((r) =>
-          r.strategies[strategy] === undefined ? [] : [[r.round, r.strategies[strategy]]],
+          r.strategies[strategy] === undefined ? [] : [[epochOfRound(r.round), r.strategies[strategy]]],
         ),
         symbol: 'circle',
         symbolSize: 6,
@@ -194,7 +196,7 @@ export function accuracyDiversityOption(
 ): EChartsCoreOption {
   const memberIndices = [...new Set(points.members.map((p) => p.member as number))].sort((a, b) => a - b);
   const tooltip = (p: { seriesName: string; value: [number, number, number] }) =>
-    `${p.seriesName}, round ${p.value[2]}<br/>disagreement ${p.value[0].toFixed(3)} · accuracy ${pct(p.value[1])}`;
+    `${p.seriesName}, ${formatEpoch(p.value[2])}<br/>disagreement ${p.value[0].toFixed(3)} · accuracy ${pct(p.value[1])}`;
   return {
     grid: { left: 56, right: 20, top: 60, bottom: 40 },
     legend: { type: 'scroll', top: 0 },

@@ -2,7 +2,7 @@
 
 import { useMemo } from 'react';
 import { Chart } from '../chart';
-import { formatNumber } from '../../lib/format';
+import { formatEpoch, formatNumber } from '../../lib/format';
 import { SUMMARY_MEASURES } from '../../lib/run-diversity';
 import { accuracyDiversityPoints, type RoundSummary } from '../../lib/run-rounds';
 import type { DiversityPanelData } from '../../server/run-data';
@@ -23,8 +23,8 @@ export function DiversityPanel({ diversity }: { diversity: DiversityPanelData | 
   );
   const where = diversity
     ? diversity.source === 'round'
-      ? `test split, round ${diversity.round}`
-      : 'test split, live (each member’s latest round)'
+      ? `test split, after ${formatEpoch(diversity.round ?? 0)}`
+      : 'test split, live (each member’s latest epoch)'
     : 'test split';
   return (
     <section className={`panel ${styles.section}`} aria-labelledby="diversity-heading">
@@ -105,7 +105,7 @@ export function AccuracyDiversity({
     <div>
       <h3>Accuracy vs diversity</h3>
       {rounds.length === 0 && (
-        <p className={styles.empty}>Points appear once every member has finished a round.</p>
+        <p className={styles.empty}>Points appear once every member has finished an epoch.</p>
       )}
       <Chart
         option={option}

@@ -35,7 +35,7 @@ export function LiveAccuracies({
       </ul>
       <p className={styles.explain}>
         Test accuracy of each voting strategy over {memberCount ?? 'the'} member{memberCount === 1 ? '' : 's'}
-        , each at its latest evaluation round.
+        , each after its latest evaluated epoch.
       </p>
     </>
   );

@@ -2,7 +2,7 @@
 
 import { useId, useState } from 'react';
 import { VOTING_STRATEGIES } from '@chorus/ensemble';
-import { formatGain, formatNumber, formatPercent } from '../../lib/format';
+import { formatEpoch, formatGain, formatNumber, formatPercent } from '../../lib/format';
 import { parseWhatIfInput, whatIfSearch, WhatIfResultSchema, type WhatIfResult } from '../../lib/run-what-if';
 import styles from './run.module.css';
 
@@ -134,7 +134,7 @@ function WhatIfResultView({ result }: { result: WhatIfResult }) {
     <div>
       <p style={{ margin: 0 }}>
         {result.strategy} vote of member{result.members.length === 1 ? '' : 's'}{' '}
-        {result.members.map((m) => m.index).join(', ')} (round {result.round}), test accuracy
+        {result.members.map((m) => m.index).join(', ')} ({formatEpoch(result.round)}), test accuracy
       </p>
       <p
         className={styles.result}
