@@ -24,6 +24,19 @@ export function formatGain(value: number | null | undefined, digits = 2): string
 export const epochOfRound = (round: number): number => round + 1;
 export const formatEpoch = (round: number): string => `epoch ${epochOfRound(round)}`;
 
+/**
+ * The fewest decimals (from `min` up to `max`) at which values that differ (beyond 1e-9) are
+ * written differently: a heatmap whose cells all lie near 0.03 gets the digits that tell them apart.
+ */
+export function distinguishingDecimals(values: readonly number[], min = 2, max = 5): number {
+  const finite = values.filter(Number.isFinite);
+  const distinct = new Set(finite.map((v) => Math.round(v * 1e9))).size;
+  for (let digits = min; digits < max; digits++) {
+    if (new Set(finite.map((v) => v.toFixed(digits))).size === distinct) return digits;
+  }
+  return max;
+}
+
 export function formatDate(value: Date | string | null | undefined): string {
   if (value === null || value === undefined) return '—';
   const date = typeof value === 'string' ? new Date(value) : value;

@@ -96,6 +96,21 @@ describe('run chart options', () => {
       [1, 2, 0.75],
     ]);
     expect(option.visualMap).toMatchObject({ min: 0, max: 0.75 });
+    const label = (
+      option.series[0] as unknown as { label: { formatter: (p: { value: number[] }) => string } }
+    ).label;
+    expect(label.formatter({ value: [1, 0, 0.25] })).toBe('0.25');
+    // Cells that read "0.03" at two decimals get the digits that tell them apart.
+    const close = pairwiseHeatmapOption(
+      [
+        [0, 0.0312, 0.0298],
+        [0.0312, 0, 0.0314],
+        [0.0298, 0.0314, 0],
+      ],
+      'disagreement',
+    ) as unknown as { series: Array<{ label: { formatter: (p: { value: number[] }) => string } }> };
+    const cells = [0.0312, 0.0298, 0.0314].map((v) => close.series[0]!.label.formatter({ value: [0, 1, v] }));
+    expect(cells).toEqual(['0.0312', '0.0298', '0.0314']);
     expect(
       (pairwiseHeatmapOption(m, 'qStatistic') as { visualMap: { min: number; max: number } }).visualMap,
     ).toMatchObject({ min: -1, max: 1 });

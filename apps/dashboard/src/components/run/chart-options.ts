@@ -1,6 +1,6 @@
 import type { EChartsCoreOption } from 'echarts/core';
 import { DIVERGING_RAMP, HEATMAP_RAMP, seriesColor, seriesDash } from '../../lib/palette';
-import { epochOfRound, formatEpoch } from '../../lib/format';
+import { distinguishingDecimals, epochOfRound, formatEpoch } from '../../lib/format';
 import type { XY } from '../../lib/run-downsample';
 import type { MemberCurve } from '../../lib/run-curves';
 import type { RoundSummary, ScatterPoint } from '../../lib/run-rounds';
@@ -151,11 +151,15 @@ export function pairwiseHeatmapOption(
     }),
   );
   const signed = measure === 'qStatistic';
+  // Enough digits that two different cells never read the same (disagreements often all lie near 0.03).
+  const digits = distinguishingDecimals(data.map((d) => d[2]));
   return {
     grid: { left: 48, right: 16, top: 12, bottom: 96 },
     tooltip: {
       formatter: (p: { value?: [number, number, number] }) =>
-        p.value ? `Member ${p.value[1]} × member ${p.value[0]}: ${p.value[2].toFixed(3)}` : '',
+        p.value
+          ? `Member ${p.value[1]} × member ${p.value[0]}: ${p.value[2].toFixed(Math.max(3, digits))}`
+          : '',
     },
     xAxis: { type: 'category', data: names, splitArea: { show: true } },
     yAxis: { type: 'category', data: names, inverse: true, splitArea: { show: true } },
@@ -163,7 +167,7 @@ export function pairwiseHeatmapOption(
       min: signed ? -1 : 0,
       max: signed ? 1 : Math.max(max, 0.01),
       calculable: true,
-      precision: 2,
+      precision: signed ? 2 : digits,
       orient: 'horizontal',
       left: 'center',
       bottom: 4,
@@ -178,7 +182,7 @@ export function pairwiseHeatmapOption(
         data,
         label: {
           show: size <= 8,
-          formatter: (p: { value: [number, number, number] }) => p.value[2].toFixed(2),
+          formatter: (p: { value: [number, number, number] }) => p.value[2].toFixed(digits),
         },
         emphasis: { itemStyle: { borderColor: '#1b1f24', borderWidth: 1 } },
       },
