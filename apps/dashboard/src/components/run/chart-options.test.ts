@@ -77,6 +77,34 @@ describe('run chart options', () => {
     ]);
   });
 
+  it('draws the live view as a hollow point after the last round, dashed from it, under the strategy name', () => {
+    const rounds = [
+      { round: 0, strategies: { soft: 0.8 }, bestMember: 0.75, meanMember: 0.7 },
+    ] as unknown as RoundSummary[];
+    const option = strategyAccuracyOption(rounds, ['soft'], {
+      round: 1,
+      strategies: { soft: 0.86 },
+      memberCount: 2,
+    }) as { series: Array<{ name: string; symbol: string; data: unknown[]; lineStyle: { type: string } }> };
+    const live = option.series[1]!;
+    expect([live.name, live.symbol, live.lineStyle.type]).toEqual(['soft', 'emptyCircle', 'dashed']);
+    expect(live.data).toEqual([{ value: [1, 0.8], symbol: 'none' }, { value: [2, 0.86] }]);
+    // Before any complete round: the live point alone, at epoch 1.
+    const first = strategyAccuracyOption([], ['soft'], {
+      round: 0,
+      strategies: { soft: 0.6 },
+      memberCount: 2,
+    }) as {
+      series: Array<{ name: string; data: unknown[] }>;
+    };
+    expect(first.series.map((s) => [s.name, s.data])).toEqual([
+      ['soft', []],
+      ['soft', [{ value: [1, 0.6] }]],
+      ['best member', []],
+      ['mean member', []],
+    ]);
+  });
+
   it('turns a matrix into heatmap cells [column, row, value] without the diagonal', () => {
     const m = [
       [0, 0.25, 0.5],

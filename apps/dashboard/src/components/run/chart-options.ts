@@ -3,7 +3,7 @@ import { DIVERGING_RAMP, HEATMAP_RAMP, seriesColor, seriesDash } from '../../lib
 import { distinguishingDecimals, epochOfRound, formatEpoch } from '../../lib/format';
 import type { XY } from '../../lib/run-downsample';
 import type { MemberCurve } from '../../lib/run-curves';
-import type { RoundSummary, ScatterPoint } from '../../lib/run-rounds';
+import type { LivePoint, RoundSummary, ScatterPoint } from '../../lib/run-rounds';
 
 /**
  * ECharts option builders of the run page, pure functions of plain data, exported for other pages
@@ -89,7 +89,28 @@ export function memberCurvesOption(
 export function strategyAccuracyOption(
   rounds: readonly RoundSummary[],
   strategies: readonly string[],
+  live: LivePoint | null = null,
 ): EChartsCoreOption {
+  // The live view: a hollow point, dashed from the last complete round, under the strategy's
+  // name (so the legend toggles both together).
+  const liveSeries = (strategy: string, i: number) => {
+    const accuracy = live?.strategies[strategy];
+    if (!live || accuracy === undefined) return [];
+    const previous = rounds.at(-1)?.strategies[strategy];
+    const from =
+      previous === undefined ? [] : [{ value: [epochOfRound(live.round - 1), previous], symbol: 'none' }];
+    return [
+      {
+        name: strategy,
+        type: 'line',
+        data: [...from, { value: [epochOfRound(live.round), accuracy] }],
+        symbol: 'emptyCircle',
+        symbolSize: 9,
+        lineStyle: { width: 1.5, type: 'dashed', color: seriesColor(i) },
+        itemStyle: { color: seriesColor(i) },
+      },
+    ];
+  };
   const reference = (name: string, pick: (r: RoundSummary) => number | null, type: 'dashed' | 'dotted') => ({
     name,
     type: 'line',
@@ -122,6 +143,7 @@ export function strategyAccuracyOption(
         lineStyle: { width: 2, type: seriesDash(i) },
         itemStyle: { color: seriesColor(i) },
       })),
+      ...strategies.flatMap(liveSeries),
       reference('best member', (r) => r.bestMember, 'dashed'),
       reference('mean member', (r) => r.meanMember, 'dotted'),
     ],

@@ -1,11 +1,13 @@
 // @vitest-environment jsdom
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { finalTableOf } from '../../lib/run-final-table';
 import type { RunMemberView } from '../../server/run-data';
 import { FinalTable } from './final-table';
 import { MembersTable } from './members-table';
 import { WhatIfPanel } from './what-if-panel';
+import { AccuracyDiversity } from './diversity-panel';
+import { StrategyAccuracy } from './strategy-accuracy';
 
 afterEach(cleanup);
 
@@ -113,5 +115,41 @@ describe('WhatIfPanel', () => {
     expect(screen.getByRole('combobox', { name: 'Strategy' })).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Compute' }));
     expect(screen.getByRole('alert').textContent).toBe('Choose at least one member.');
+  });
+});
+
+describe('Voting charts before any evaluation', () => {
+  it('show a sentence and no empty axes', () => {
+    render(<StrategyAccuracy rounds={[]} live={null} memberCount={4} />);
+    render(<AccuracyDiversity rounds={[]} memberCount={4} />);
+    expect(screen.getByTestId('strategy-empty').textContent).toMatch(/No evaluation yet/);
+    expect(screen.queryByTestId('chart-strategy-accuracy')).toBeNull();
+    expect(screen.queryByTestId('chart-accuracy-diversity')).toBeNull();
+  });
+
+  it('draws the live view while not every member has finished an epoch, and says so', () => {
+    // jsdom has no layout, hence no ResizeObserver (the browser test draws the real chart).
+    vi.stubGlobal(
+      'ResizeObserver',
+      class {
+        observe() {}
+        disconnect() {}
+      },
+    );
+    onTestFinished(() => void vi.unstubAllGlobals());
+    const live = {
+      round: -1,
+      memberCount: 2,
+      ensemble: {
+        validation: {},
+        test: { soft: { accuracy: 0.8, nll: 0.5, brier: 0.2, ece: 0.1, gainOverBest: 0, gainOverMean: 0 } },
+      },
+      diversity: { validation: null, test: null },
+    };
+    render(<StrategyAccuracy rounds={[]} live={live} memberCount={4} />);
+    expect(screen.getByTestId('chart-strategy-accuracy')).toBeTruthy();
+    expect(screen.getByTestId('strategy-live-note').textContent).toBe(
+      '○ Live: 2 of 4 members, each after its latest epoch — the line starts once every member has finished an epoch.',
+    );
   });
 });
