@@ -7,6 +7,7 @@ import {
   memberCurvesOption,
   pairwiseHeatmapOption,
   strategyAccuracyOption,
+  validationCurvesOption,
 } from './chart-options';
 
 type Series = {
@@ -103,6 +104,18 @@ describe('run chart options', () => {
       ['best member', []],
       ['mean member', []],
     ]);
+  });
+
+  it('draws validation accuracy per member and for the soft vote with a point per epoch', () => {
+    const option = validationCurvesOption({
+      members: [{ index: 1, points: [[1, 0.6]] }],
+      ensemble: [[1, 0.7]],
+    }) as { series: Array<{ name: string; data: unknown; showSymbol: boolean }>; xAxis: { name: string } };
+    expect(option.series.map((s) => [s.name, s.data, s.showSymbol])).toEqual([
+      ['Member 1', [[1, 0.6]], true],
+      ['Ensemble (soft vote)', [[1, 0.7]], true],
+    ]);
+    expect(option.xAxis.name).toBe('epoch');
   });
 
   it('turns a matrix into heatmap cells [column, row, value] without the diagonal', () => {

@@ -4,6 +4,7 @@ import { distinguishingDecimals, epochOfRound, formatEpoch } from '../../lib/for
 import type { XY } from '../../lib/run-downsample';
 import type { MemberCurve } from '../../lib/run-curves';
 import type { LivePoint, RoundSummary, ScatterPoint } from '../../lib/run-rounds';
+import type { ValidationCurves } from '../../lib/run-validation';
 
 /**
  * ECharts option builders of the run page, pure functions of plain data, exported for other pages
@@ -25,7 +26,7 @@ export interface CurveSeries {
  */
 export function curvesOverlayOption(
   series: readonly CurveSeries[],
-  axes: { x: string; y: string; percent?: boolean; yMin?: number; yMax?: number },
+  axes: { x: string; y: string; percent?: boolean; yMin?: number; yMax?: number; symbols?: boolean },
 ): EChartsCoreOption {
   const format = axes.percent ? pct : (v: number) => Number(v).toPrecision(4);
   return {
@@ -60,7 +61,8 @@ export function curvesOverlayOption(
       name: s.name,
       type: 'line',
       data: s.points,
-      showSymbol: false,
+      // Sparse curves (one point per epoch) need their points drawn; dense ones read as lines.
+      showSymbol: axes.symbols ?? false,
       sampling: 'lttb',
       lineStyle: { width: 1.5, type: seriesDash(i) },
       emphasis: { focus: 'series' },
@@ -78,6 +80,17 @@ export function memberCurvesOption(
     metric === 'loss'
       ? { x: 'step', y: 'training loss' }
       : { x: 'step', y: 'training accuracy', percent: true, yMax: 1 },
+  );
+}
+
+/** Each member's validation accuracy after each epoch, and the soft vote's (lib/run-validation.ts). */
+export function validationCurvesOption(curves: ValidationCurves): EChartsCoreOption {
+  return curvesOverlayOption(
+    [
+      ...curves.members.map((m) => ({ name: `Member ${m.index}`, points: m.points })),
+      ...(curves.ensemble.length > 0 ? [{ name: 'Ensemble (soft vote)', points: curves.ensemble }] : []),
+    ],
+    { x: 'epoch', y: 'validation accuracy', percent: true, yMax: 1, symbols: true },
   );
 }
 

@@ -14,6 +14,7 @@ import { FinalTable } from './final-table';
 import { LiveAccuracies } from './live-accuracies';
 import { MembersTable } from './members-table';
 import { StrategyAccuracy } from './strategy-accuracy';
+import { ValidationAccuracy } from './validation-accuracy';
 import { WhatIfPanel } from './what-if-panel';
 import styles from './run.module.css';
 
@@ -209,6 +210,7 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
                 label="Training accuracy of each member over steps"
               />
             </div>
+            <ValidationAccuracy curves={state.validation} />
           </div>
         )}
       </section>
