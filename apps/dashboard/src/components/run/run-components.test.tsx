@@ -6,6 +6,7 @@ import type { RunMemberView } from '../../server/run-data';
 import { FinalTable } from './final-table';
 import { MembersTable } from './members-table';
 import { WhatIfPanel } from './what-if-panel';
+import { LiveAccuracies } from './live-accuracies';
 import { AccuracyDiversity } from './diversity-panel';
 import { StrategyAccuracy } from './strategy-accuracy';
 
@@ -151,5 +152,28 @@ describe('Voting charts before any evaluation', () => {
     expect(screen.getByTestId('strategy-live-note').textContent).toBe(
       '○ Live: 2 of 4 members, each after its latest epoch — the line starts once every member has finished an epoch.',
     );
+  });
+});
+
+describe('learned combiners', () => {
+  it('are offered in the what-if drop-down after the votes', () => {
+    render(<WhatIfPanel runId="r1" memberCount={3} />);
+    const select = screen.getByLabelText('Strategy') as HTMLSelectElement;
+    const groups = [...select.querySelectorAll('optgroup')].map((g) => [
+      g.label,
+      [...g.querySelectorAll('option')].map((o) => o.value),
+    ]);
+    expect(groups).toEqual([
+      ['Votes', ['hard', 'soft', 'weighted-soft', 'weighted-hard', 'geometric']],
+      ['Learned on the validation split', ['stacking', 'optimal-weights', 'selection']],
+    ]);
+  });
+
+  it('appear among the live accuracies, marked as learned', () => {
+    render(
+      <LiveAccuracies live={{ soft: { accuracy: 0.9 }, stacking: { accuracy: 0.93 } }} memberCount={3} />,
+    );
+    expect(screen.getByTestId('live-accuracy-soft').textContent).toBe('soft90.00%');
+    expect(screen.getByTestId('live-accuracy-stacking').textContent).toBe('stacking (learned)93.00%');
   });
 });

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { VOTING_STRATEGIES } from '@chorus/ensemble';
+import { STRATEGY_NAMES } from '@chorus/ensemble';
 import { livePoint, type RoundSummary } from '../../lib/run-rounds';
 import type { RunView } from '../../server/run-data';
 import { Chart } from '../chart';
@@ -23,7 +23,7 @@ export function StrategyAccuracy({
   const point = useMemo(() => livePoint(rounds, live), [rounds, live]);
   const strategies = useMemo(
     () =>
-      VOTING_STRATEGIES.filter(
+      STRATEGY_NAMES.filter(
         (s) => rounds.some((r) => r.strategies[s] !== undefined) || point?.strategies[s] !== undefined,
       ),
     [rounds, point],
