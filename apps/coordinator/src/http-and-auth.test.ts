@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
-import { DASHBOARD_NAMESPACE, ErrorBodySchema, PROTOCOL_VERSION } from '@chorus/protocol';
+import { HOW_TO_GET } from '@chorus/data';
+import { DASHBOARD_NAMESPACE, DATASET_NAMES, ErrorBodySchema, PROTOCOL_VERSION } from '@chorus/protocol';
 import { startCoordinator } from './coordinator';
 import {
   ADMIN_TOKEN,
@@ -122,6 +123,14 @@ describe('HTTP API', () => {
     expect(await httpClient(fixture.coordinator).listRuns()).toEqual({ runs: [] });
   });
 
+  it('lists every dataset with whether it is here and how to get it', async () => {
+    const { datasets } = await httpClient(fixture.coordinator).listDatasets();
+    expect(datasets.map((d) => [d.name, d.howToGet])).toEqual(DATASET_NAMES.map((n) => [n, HOW_TO_GET[n]]));
+    // Generated from the seed: always here. An absent one says why.
+    expect(datasets.find((d) => d.name === 'synthetic')).toMatchObject({ present: true, trainCount: 2000 });
+    for (const d of datasets.filter((x) => !x.present)) expect(d.problem).toMatch(/\S/);
+  });
+
   it('needs the admin token to launch or cancel a run', async () => {
     for (const token of [undefined, WORKER_TOKEN, 'nope']) {
       await expect(httpClient(fixture.coordinator, token).createRun({ body: tinyRun })).rejects.toMatchObject(
@@ -159,7 +168,10 @@ describe('HTTP API', () => {
     expect(issues.map((i) => i.path)).toEqual(expect.arrayContaining(['dataset', 'members']));
     expect(issues.some((i) => /surprise/.test(i.message))).toBe(true);
     // The nearest known key, as `chorus train --config` says it (parseRunConfig).
-    expect(issues).toContainEqual({ path: '(config)', message: 'unknown key "epoch" (did you mean "epochs"?)' });
+    expect(issues).toContainEqual({
+      path: '(config)',
+      message: 'unknown key "epoch" (did you mean "epochs"?)',
+    });
 
     const notJson = await fetch(`${fixture.coordinator.url}/api/runs`, {
       method: 'POST',

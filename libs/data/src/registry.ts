@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DATASET_NAMES, type DatasetName } from '@chorus/protocol';
+import { DATASET_NAMES, type DatasetListing, type DatasetName } from '@chorus/protocol';
 import { parseDigitsCsv, parseSignMnistCsv, SIGN_MNIST_CLASS_NAMES } from './csv';
 import { DatasetError } from './errors';
 import { loadIdxDirectory, probeIdxDirectory } from './idx-dataset';
@@ -205,17 +205,8 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
   }
 }
 
-export interface DatasetListing {
-  name: DatasetName;
-  present: boolean;
-  /** Where it is (or would be) read from. */
-  source: string;
-  howToGet: string;
-  trainCount?: number;
-  testCount?: number;
-  /** Why it is not usable, when present is false. */
-  problem?: string;
-}
+/** The listing's shape is the coordinator's `listDatasets` answer (libs/protocol http/views.ts). */
+export type { DatasetListing };
 
 /**
  * Which datasets can be loaded with these options (the same options loadDataset would get),

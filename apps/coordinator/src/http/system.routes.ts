@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Repositories } from '@chorus/db';
+import { listDatasets } from '@chorus/data';
 import { ChorusError, PROTOCOL_VERSION } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
 import { registerRoute, type RouteTokens } from './route';
@@ -32,6 +33,9 @@ export function registerSystemRoutes(
       ),
     };
   });
+
+  /** Which datasets a run can use without a `datasetPath` (the New run form marks the others). */
+  registerRoute(app, 'listDatasets', deps, async () => ({ datasets: await listDatasets() }));
 
   /** The dataset bundle workers cache, content-addressed (ETag = its sha256). */
   registerRoute(app, 'getDataset', deps, async ({ params, reply }) => {

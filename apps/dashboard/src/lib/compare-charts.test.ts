@@ -53,18 +53,19 @@ describe('strategyChartOption', () => {
     expect(option.grid).toHaveLength(2);
     expect(option.legend.data).toEqual(['A · first', 'B · second']);
     expect(option.series.map((s) => [s.name, s.xAxisIndex, s.symbol, s.data])).toEqual([
-      ['A · first', 0, 'circle', [[0, 0.78]]],
+      // Round r at epoch r + 1 (1-based, as the members' curves count epochs).
+      ['A · first', 0, 'circle', [[1, 0.78]]],
       ['B · second', 0, 'rect', []],
       [
         'A · first',
         1,
         'circle',
         [
-          [0, 0.8],
-          [1, 0.9],
+          [1, 0.8],
+          [2, 0.9],
         ],
       ],
-      ['B · second', 1, 'rect', [[0, 0.85]]],
+      ['B · second', 1, 'rect', [[1, 0.85]]],
     ]);
     // One scale for every strategy.
     expect(option.yAxis.map((y) => [y.min, y.max])).toEqual([

@@ -1,7 +1,7 @@
 import type { EChartsCoreOption } from 'echarts/core';
 import type { RunCurves } from './compare-curves';
 import type { XY } from './run-downsample';
-import { formatPercent } from './format';
+import { epochOfRound, formatPercent } from './format';
 
 /**
  * ECharts options of the Compare page (built in the browser: they hold formatter functions).
@@ -21,7 +21,7 @@ export interface ChartRun {
 }
 
 /**
- * `epoch`: x in rounds / epochs as they are. `progress`: x as the share of each run's training
+ * `epoch`: x in epochs, 1-based (round r at epoch r + 1). `progress`: x as the share of each run's training
  * (round r ends epoch r + 1 of `epochs`), so a 3-epoch run and a 100-epoch run span the same width.
  */
 export type XAlign = 'epoch' | 'progress';
@@ -57,7 +57,9 @@ export function strategyChartOption(
   const { min, max } = accuracyBounds(runs.flatMap((r) => r.rounds.map((s) => s.accuracy)));
   const maxRound = Math.max(0, ...runs.flatMap((r) => r.rounds.map((s) => s.round)));
   const progress = align === 'progress';
-  const x = (run: ChartRun, round: number) => (progress ? (round + 1) / Math.max(1, run.epochs) : round);
+  // Round r follows epoch r + 1 (lib/format.ts): on the epoch axis of the members' curves too.
+  const x = (run: ChartRun, round: number) =>
+    progress ? epochOfRound(round) / Math.max(1, run.epochs) : epochOfRound(round);
   return {
     color: runs.map((r) => r.color),
     legend: { top: 0, data: runs.map((r) => r.label) },
@@ -83,10 +85,10 @@ export function strategyChartOption(
       type: 'value',
       gridIndex: i,
       min: 0,
-      max: progress ? 1 : maxRound,
+      max: progress ? 1 : epochOfRound(maxRound),
       // Narrow small multiples: three ticks (0, 50 %, 100 %) keep the labels apart.
       ...(progress ? { interval: 0.5, axisLabel: { formatter: percentAxis } } : { minInterval: 1 }),
-      name: progress ? 'share of training' : 'round',
+      name: progress ? 'share of training' : 'epoch',
       nameLocation: 'middle',
       nameGap: 24,
     })),

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { formatDate, formatDuration, formatGain, formatNumber, formatPercent, formatRate } from './format';
+import {
+  distinguishingDecimals,
+  epochOfRound,
+  formatDate,
+  formatDuration,
+  formatEpoch,
+  formatGain,
+  formatNumber,
+  formatPercent,
+  formatRate,
+} from './format';
 
 describe('format', () => {
   it('formats fractions, gains and missing values', () => {
@@ -10,6 +20,22 @@ describe('format', () => {
     expect(formatGain(0.0125)).toBe('+1.25 pp');
     expect(formatGain(-0.003)).toBe('−0.30 pp');
     expect(formatRate(51308.4)).toBe('51,308/s');
+  });
+
+  it('shows 0-based rounds and epochs as the 1-based epoch they follow', () => {
+    expect(epochOfRound(0)).toBe(1);
+    expect(formatEpoch(0)).toBe('epoch 1');
+    expect(formatEpoch(4)).toBe('epoch 5');
+  });
+
+  it('picks the fewest decimals that tell different values apart', () => {
+    // All "0.03" at two decimals; 0.0312 and 0.0314 differ at the fourth.
+    expect(distinguishingDecimals([0.0312, 0.0314, 0.0298])).toBe(4);
+    expect(distinguishingDecimals([0.031, 0.034, 0.031])).toBe(3);
+    expect(distinguishingDecimals([0.25, 0.5, 0.75])).toBe(2);
+    // Equal values need no more digits; values closer than the cap stop at the cap.
+    expect(distinguishingDecimals([0.1, 0.1])).toBe(2);
+    expect(distinguishingDecimals([0.1, 0.1 + 1e-7])).toBe(5);
   });
 
   it('formats dates in UTC and durations', () => {

@@ -142,7 +142,7 @@ export function bestValues(
 }
 
 export const FINAL_SOURCE_LABELS: Readonly<Record<FinalTableSource, string>> = {
-  result: 'final result (each member’s last round)',
-  round: 'latest complete round',
-  live: 'live: each member’s latest round',
+  result: 'final result (each member’s last epoch)',
+  round: 'latest epoch every member finished',
+  live: 'live: each member’s latest epoch',
 };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diversity } from '@chorus/ensemble';
-import { accuracyDiversityPoints, roundSummaries, type EnsembleRow } from './run-rounds';
+import { accuracyDiversityPoints, livePoint, roundSummaries, type EnsembleRow } from './run-rounds';
 
 const row = (round: number, split: string, strategy: string, accuracy: number): EnsembleRow => ({
   round,
@@ -79,5 +79,31 @@ describe('round summaries', () => {
       [1, 0.75],
       [3, 0.25],
     ]);
+  });
+});
+
+describe('live point', () => {
+  const live = (memberCount: number, test: Record<string, number>) => ({
+    memberCount,
+    ensemble: { test: Object.fromEntries(Object.entries(test).map(([s, accuracy]) => [s, { accuracy }])) },
+  });
+  const round = (r: number, strategies: Record<string, number>) =>
+    ({ round: r, strategies }) as unknown as Parameters<typeof livePoint>[0][number];
+
+  it('stands in for the first round while not every member has finished an epoch', () => {
+    // 4 members on 2 slots: 2 have sent predictions, there is no complete round yet.
+    expect(livePoint([], live(2, { soft: 0.8, hard: 0.7 }))).toEqual({
+      round: 0,
+      strategies: { soft: 0.8, hard: 0.7 },
+      memberCount: 2,
+    });
+  });
+
+  it('follows the last complete round while some members are ahead, and disappears when it matches it', () => {
+    const rounds = [round(0, { soft: 0.8 }), round(1, { soft: 0.82 })];
+    expect(livePoint(rounds, live(4, { soft: 0.85 }))?.round).toBe(2);
+    expect(livePoint(rounds, live(4, { soft: 0.82 }))).toBeNull();
+    expect(livePoint(rounds, null)).toBeNull();
+    expect(livePoint([], live(0, {}))).toBeNull();
   });
 });

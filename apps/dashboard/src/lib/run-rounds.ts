@@ -116,3 +116,31 @@ export function accuracyDiversityPoints(
   }
   return { members, ensemble };
 }
+
+/**
+ * The live view (each member after its latest epoch) as a point after the complete rounds, while
+ * it says something they do not: before every member has finished an epoch (no round yet, e.g. 4
+ * members on 2 slots for the first half of the run), or while some members are epochs ahead. Null
+ * when there is no live view or it matches the latest complete round.
+ */
+export interface LivePoint {
+  /** 0-based like `round`: the round the live view runs ahead into. */
+  round: number;
+  strategies: Record<string, number>;
+  memberCount: number;
+}
+
+export function livePoint(
+  rounds: readonly RoundSummary[],
+  live: { memberCount: number; ensemble: { test: Record<string, { accuracy: number }> } } | null,
+): LivePoint | null {
+  if (!live) return null;
+  const strategies = Object.fromEntries(
+    Object.entries(live.ensemble.test).map(([strategy, scores]) => [strategy, scores.accuracy]),
+  );
+  if (Object.keys(strategies).length === 0) return null;
+  const last = rounds.at(-1);
+  if (last && Object.entries(strategies).every(([s, accuracy]) => last.strategies[s] === accuracy))
+    return null;
+  return { round: last ? last.round + 1 : 0, strategies, memberCount: live.memberCount };
+}

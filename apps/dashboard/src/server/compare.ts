@@ -1,6 +1,7 @@
 import { LIVE_ROUND, loadRunDetail, type Repositories } from '@chorus/db/client';
 import { normaliseConfig } from '../lib/compare';
 import { runCurves, type RunCurves } from '../lib/compare-curves';
+import { MAX_POINTS_PER_MEMBER } from '../lib/run-curves';
 import type { RoundScore } from '../lib/compare-charts';
 import { finalTableOf, type FinalTable } from '../lib/run-final-table';
 import type { DiversitySummary } from '../lib/run-diversity';
@@ -33,7 +34,8 @@ async function loadOne(repos: Repositories, id: string): Promise<CompareRun | nu
   if (!detail) return null;
   const [evals, points] = await Promise.all([
     repos.evals.listEnsembleEvals(id, { split: 'test' }),
-    repos.metrics.listForRun(id),
+    // Thinned in the query: a long run's every batch would be megabytes for a chart's width.
+    repos.metrics.listForRun(id, { maxPerMember: MAX_POINTS_PER_MEMBER }),
   ]);
   const config = normaliseConfig(detail.config);
   const epochs = typeof config.epochs === 'number' ? config.epochs : (detail.epochs ?? 1);

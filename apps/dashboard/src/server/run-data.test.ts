@@ -13,7 +13,13 @@ describe('run page data (real Postgres)', () => {
     expect(await loadRunState(repos, 'missing')).toBeNull();
     const run = await repos.runs.create({
       name: 'page test',
-      config: parseRunConfig({ dataset: 'synthetic', model: 'mlp', members: 3, epochs: 2, sharding: 'round-robin' }),
+      config: parseRunConfig({
+        dataset: 'synthetic',
+        model: 'mlp',
+        members: 3,
+        epochs: 2,
+        sharding: 'round-robin',
+      }),
       seed: 7,
       datasetName: 'synthetic',
       numClasses: 2,
@@ -69,13 +75,61 @@ describe('run page data (real Postgres)', () => {
       });
     }
 
+    // Round 0 on the validation split: each member's accuracy (in memberIndices order) and the soft vote's.
+    const { pairwise: valPairwise, mean: valMean, ...valRest } = report;
+    await repos.evals.saveDiversityEval({
+      runId: run.id,
+      round: 0,
+      split: 'validation',
+      memberCount: 3,
+      pairwise: JSON.parse(JSON.stringify(valPairwise)),
+      summary: { ...valMean, ...valRest, memberIndices: [0, 1, 2], memberAccuracies: [0.5, 0.625, 0.75] },
+    });
+    await repos.evals.saveEnsembleEvals([
+      {
+        runId: run.id,
+        round: 0,
+        split: 'validation',
+        strategy: 'soft',
+        accuracy: 0.875,
+        nll: 0.4,
+        brier: 0.2,
+        ece: 0.1,
+        gainOverBest: 0.125,
+        gainOverMean: 0.25,
+        memberCount: 3,
+      },
+    ]);
+
+    const worker = await repos.workers.register({
+      id: 'worker-uuid-1',
+      name: 'local-0',
+      host: 'h',
+      backend: 'wasm',
+      device: 'CPU',
+      slots: 1,
+    });
+    const claimed = await repos.members.claimNext({ workerId: worker.id, leaseMs: 60_000, runIds: [run.id] });
+    expect(claimed?.index).toBe(0);
+
     const page = await loadRunPage(repos, run.id, 10);
     expect(page).not.toBeNull();
-    const { run: view, curves, rounds, diversity: panel, finalTable } = page!;
+    const { run: view, curves, rounds, diversity: panel, finalTable, workerNames, validation } = page!;
+    // Validation accuracy after epoch 1 (round 0), beside the training curves.
+    expect(validation).toEqual({
+      members: [
+        { index: 0, points: [[1, 0.5]] },
+        { index: 1, points: [[1, 0.625]] },
+        { index: 2, points: [[1, 0.75]] },
+      ],
+      ensemble: [[1, 0.875]],
+    });
+    // The member's worker by name (the Workers page's), for the members table.
+    expect(workerNames).toEqual({ 'worker-uuid-1': 'local-0' });
     expect(view).toMatchObject({
       id: run.id,
       name: 'page test',
-      status: 'pending',
+      status: 'running',
       model: 'mlp',
       members: expect.any(Array),
     });

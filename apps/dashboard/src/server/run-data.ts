@@ -3,6 +3,7 @@ import { curvesFromPoints, MAX_POINTS_PER_MEMBER, type MemberCurve } from '../li
 import type { DiversitySummary, PairwiseMatrices } from '../lib/run-diversity';
 import { finalTableOf, type FinalTable } from '../lib/run-final-table';
 import { roundSummaries, type RoundSummary } from '../lib/run-rounds';
+import { validationCurves, type ValidationCurves } from '../lib/run-validation';
 
 /**
  * Everything the run page shows, read from the database (the source of truth: the page renders
@@ -37,6 +38,10 @@ export interface RunState {
   rounds: RoundSummary[];
   diversity: DiversityPanelData | null;
   finalTable: FinalTable | null;
+  /** Members' and the soft vote's validation accuracy after each epoch (complete rounds). */
+  validation: ValidationCurves;
+  /** The names of the workers that hold members now, by worker id (the Workers page's names). */
+  workerNames: Record<string, string>;
 }
 
 export interface RunPageData extends RunState {
@@ -48,9 +53,11 @@ export async function loadRunState(repos: Repositories, id: string): Promise<Run
   const run = await repos.runs.get(id);
   if (!run) return null;
   // Every evaluation row once: the detail's live and latest views and the test split's rounds.
-  const [rows, diversityRows] = await Promise.all([
+  const workerIds = [...new Set(run.members.flatMap((m) => (m.workerId === null ? [] : [m.workerId])))];
+  const [rows, diversityRows, workers] = await Promise.all([
     repos.evals.listEnsembleEvals(id),
     repos.evals.listDiversityEvals(id),
+    Promise.all(workerIds.map((w) => repos.workers.get(w))),
   ]);
   const detail = runDetailOf(run, rows, diversityRows);
   const ensemble = rows.filter((e) => e.split === 'test');
@@ -71,6 +78,8 @@ export async function loadRunState(repos: Repositories, id: string): Promise<Run
           }
         : null,
     finalTable: finalTableOf(detail),
+    validation: validationCurves(rows, diversityRows),
+    workerNames: Object.fromEntries(workers.flatMap((w) => (w ? [[w.id, w.name]] : []))),
   };
 }
 

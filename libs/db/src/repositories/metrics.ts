@@ -35,8 +35,35 @@ export function createMetricRepository(prisma: PrismaClient) {
       });
     },
 
-    /** Every point of a run's members (for a dashboard that reconnects), by member then step. */
-    async listForRun(runId: string): Promise<Array<MetricPoint & { memberIndex: number }>> {
+    /**
+     * The points of a run's members, by member then step. With `maxPerMember`, thinned in the
+     * query: each member's step range is cut into `maxPerMember − 1` equal bins, keeping the first
+     * point of each and the member's last point, so a 100,000-step run sends at most that many
+     * rows per member, evenly spaced by step, first and last included.
+     */
+    async listForRun(
+      runId: string,
+      query: { maxPerMember?: number } = {},
+    ): Promise<Array<MetricPoint & { memberIndex: number }>> {
+      const max = query.maxPerMember;
+      if (max !== undefined) {
+        if (!Number.isInteger(max) || max < 2)
+          throw new RangeError(`maxPerMember must be an integer ≥ 2, not ${max}`);
+        return prisma.$queryRaw<Array<MetricPoint & { memberIndex: number }>>`
+          SELECT DISTINCT ON (p."memberIndex", p.bin)
+                 p."memberId", p."step", p."epoch", p."loss", p."accuracy", p."samplesPerSecond",
+                 p."createdAt", p."memberIndex"
+            FROM (SELECT mp.*, m."index" AS "memberIndex",
+                         CASE WHEN max(mp."step") OVER w = min(mp."step") OVER w THEN 0
+                              ELSE floor((mp."step" - min(mp."step") OVER w)::float8 * ${max - 1}
+                                         / (max(mp."step") OVER w - min(mp."step") OVER w))
+                         END AS bin
+                    FROM "MetricPoint" AS mp
+                    JOIN "Member" AS m ON m."id" = mp."memberId"
+                   WHERE m."runId" = ${runId}
+                  WINDOW w AS (PARTITION BY mp."memberId")) AS p
+           ORDER BY p."memberIndex", p.bin, p."step"`;
+      }
       const rows = await prisma.metricPoint.findMany({
         where: { member: { runId } },
         include: { member: { select: { index: true } } },

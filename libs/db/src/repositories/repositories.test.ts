@@ -210,6 +210,36 @@ describe('idempotent writes', () => {
     ]);
   });
 
+  it("thins a run's metric points in the query, evenly by step, keeping first and last", async () => {
+    const run = await newRun(3);
+    const [a, b] = run.members;
+    const point = (memberId: string, step: number) => ({
+      memberId,
+      step,
+      epoch: 0,
+      loss: 1 / step,
+      accuracy: step / 1000,
+      samplesPerSecond: 10,
+    });
+    await repos.metrics.insert([
+      ...Array.from({ length: 1000 }, (_, i) => point(a!.id, i + 1)),
+      point(b!.id, 4),
+      point(b!.id, 9),
+    ]);
+    const thin = await repos.metrics.listForRun(run.id, { maxPerMember: 10 });
+    // Steps 1…1000 in 9 bins of 999/9 = 111 steps: the first of each (1 + 111k), then the last, 1000.
+    expect(thin.filter((p) => p.memberIndex === 0).map((p) => p.step)).toEqual([
+      1, 112, 223, 334, 445, 556, 667, 778, 889, 1000,
+    ]);
+    // Fewer points than the cap: all of them; the third member has none.
+    expect(thin.filter((p) => p.memberIndex === 1).map((p) => [p.step, p.loss])).toEqual([
+      [4, 0.25],
+      [9, 1 / 9],
+    ]);
+    expect(thin.find((p) => p.step === 112)).toMatchObject({ memberId: a!.id, epoch: 0, accuracy: 0.112 });
+    expect((await repos.metrics.listForRun(run.id)).length).toBe(1002);
+  });
+
   it('stores a prediction once per member, split and round; a resend replaces it', async () => {
     const run = await newRun(1);
     const memberId = run.members[0]!.id;

@@ -4,6 +4,7 @@ import { RunConfigSchema } from '../run-config';
 import { RUN_STATUSES } from '../statuses';
 import { WhatIfQuerySchema, WhatIfResultSchema } from '../what-if';
 import {
+  DatasetListingSchema,
   DiversityEvalSchema,
   EnsembleEvalSchema,
   HealthSchema,
@@ -123,6 +124,11 @@ export const HTTP_ROUTES = {
     auth: 'admin',
     params: RunParamsSchema,
     response: z.object({ id: z.string(), status: z.enum(RUN_STATUSES) }),
+  }),
+  listDatasets: route({
+    method: 'GET',
+    path: '/api/datasets',
+    response: z.object({ datasets: z.array(DatasetListingSchema) }),
   }),
   getDataset: route({
     method: 'GET',

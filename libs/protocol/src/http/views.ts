@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RunConfigSchema } from '../run-config';
+import { DATASET_NAMES, RunConfigSchema } from '../run-config';
 import { RunResultSchema, StrategyResultSchema } from '../run-result';
 import { SPLITS } from '../sockets';
 import { MEMBER_STATUSES, RUN_STATUSES, WORKER_STATUSES } from '../statuses';
@@ -22,6 +22,19 @@ export const HealthSchema = z.object({
   /** Workers heartbeat well within this (a third of it, say). */
   leaseMs: z.number().int().positive(),
   time: IsoDateSchema,
+});
+
+/** Whether the coordinator can load a dataset at its default place, and how to get it if not. */
+export const DatasetListingSchema = z.object({
+  name: z.enum(DATASET_NAMES),
+  present: z.boolean(),
+  /** Where it is (or would be) read from. */
+  source: z.string(),
+  howToGet: z.string(),
+  trainCount: z.number().int().optional(),
+  testCount: z.number().int().optional(),
+  /** Why it is not usable, when present is false. */
+  problem: z.string().optional(),
 });
 
 export const WorkerViewSchema = z.object({
@@ -147,6 +160,7 @@ export const MetricPointViewSchema = z.object({
 
 export type Health = z.output<typeof HealthSchema>;
 export type WorkerView = z.output<typeof WorkerViewSchema>;
+export type DatasetListing = z.output<typeof DatasetListingSchema>;
 export type RunSummary = z.output<typeof RunSummarySchema>;
 export type MemberView = z.output<typeof MemberViewSchema>;
 export type DiversityView = z.output<typeof DiversityViewSchema>;

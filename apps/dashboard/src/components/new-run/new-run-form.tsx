@@ -1,6 +1,6 @@
 'use client';
 
-import { useMemo, useRef, useState, useTransition, type FormEvent } from 'react';
+import { useMemo, useRef, useState, useTransition, type FormEvent, type ReactNode } from 'react';
 import { AdminTokenField, useAdminToken } from '../admin-token';
 import {
   DEFAULT_FORM,
@@ -10,6 +10,7 @@ import {
   type FieldName,
   type FormState,
 } from '../../lib/config-form';
+import type { DatasetListing } from '@chorus/protocol';
 import { ConfigField, fieldId } from './config-field';
 import styles from './new-run.module.css';
 
@@ -23,6 +24,8 @@ export interface NewRunFormProps {
   onLaunched: (id: string) => void;
   /** A note above the form, e.g. which run the values were copied from. */
   note?: string;
+  /** What the coordinator has (its `listDatasets`); null when it could not be asked. */
+  datasets?: readonly DatasetListing[] | null;
 }
 
 const GROUPS: ReadonlyArray<{ title: string; fields: readonly FieldName[]; advanced?: boolean }> = [
@@ -47,7 +50,13 @@ function statusHint(status: number): string {
  * it was edited (all of them after a launch attempt), the JSON preview shows exactly what will be
  * sent, and the coordinator's refusal (wrong token, missing dataset, …) is shown in an alert.
  */
-export function NewRunForm({ initial = DEFAULT_FORM, launch, onLaunched, note }: NewRunFormProps) {
+export function NewRunForm({
+  initial = DEFAULT_FORM,
+  launch,
+  onLaunched,
+  note,
+  datasets = null,
+}: NewRunFormProps) {
   const [form, setForm] = useState<FormState>(initial);
   const [touched, setTouched] = useState<ReadonlySet<FieldName>>(new Set());
   const [submitted, setSubmitted] = useState(false);
@@ -116,6 +125,7 @@ export function NewRunForm({ initial = DEFAULT_FORM, launch, onLaunched, note }:
         errors={shown(name)}
         onChange={set(name)}
         onBlur={blur(name)}
+        {...(name === 'dataset' && datasetHints(datasets, form.dataset, form.datasetPath))}
       />
     );
   };
@@ -213,4 +223,31 @@ export function NewRunForm({ initial = DEFAULT_FORM, launch, onLaunched, note }:
       </aside>
     </form>
   );
+}
+
+/**
+ * The dataset select's marks: a dataset the coordinator cannot load at its default place reads
+ * "(not on the coordinator)", and choosing it says how to get it (libs/data HOW_TO_GET) unless a
+ * dataset path is set.
+ */
+function datasetHints(
+  datasets: readonly DatasetListing[] | null,
+  chosen: string,
+  datasetPath: string,
+): { optionLabel?: (option: string) => string; notice?: ReactNode } {
+  if (!datasets) return {};
+  const absent = new Map(datasets.filter((d) => !d.present).map((d) => [d.name as string, d]));
+  const missing = datasetPath.trim() === '' ? absent.get(chosen) : undefined;
+  return {
+    optionLabel: (option) => (absent.has(option) ? `${option} (not on the coordinator)` : option),
+    ...(missing && {
+      notice: (
+        <p className="notice" role="status" data-testid="dataset-missing">
+          <strong>{missing.name} is not on the coordinator</strong> (looked in{' '}
+          {missing.source || 'its default place'}
+          ). {missing.howToGet}
+        </p>
+      ),
+    }),
+  };
 }

@@ -1,8 +1,10 @@
 import type { EChartsCoreOption } from 'echarts/core';
 import { DIVERGING_RAMP, HEATMAP_RAMP, seriesColor, seriesDash } from '../../lib/palette';
+import { distinguishingDecimals, epochOfRound, formatEpoch } from '../../lib/format';
 import type { XY } from '../../lib/run-downsample';
 import type { MemberCurve } from '../../lib/run-curves';
-import type { RoundSummary, ScatterPoint } from '../../lib/run-rounds';
+import type { LivePoint, RoundSummary, ScatterPoint } from '../../lib/run-rounds';
+import type { ValidationCurves } from '../../lib/run-validation';
 
 /**
  * ECharts option builders of the run page, pure functions of plain data, exported for other pages
@@ -24,7 +26,7 @@ export interface CurveSeries {
  */
 export function curvesOverlayOption(
   series: readonly CurveSeries[],
-  axes: { x: string; y: string; percent?: boolean; yMin?: number; yMax?: number },
+  axes: { x: string; y: string; percent?: boolean; yMin?: number; yMax?: number; symbols?: boolean },
 ): EChartsCoreOption {
   const format = axes.percent ? pct : (v: number) => Number(v).toPrecision(4);
   return {
@@ -59,7 +61,8 @@ export function curvesOverlayOption(
       name: s.name,
       type: 'line',
       data: s.points,
-      showSymbol: false,
+      // Sparse curves (one point per epoch) need their points drawn; dense ones read as lines.
+      showSymbol: axes.symbols ?? false,
       sampling: 'lttb',
       lineStyle: { width: 1.5, type: seriesDash(i) },
       emphasis: { focus: 'series' },
@@ -80,20 +83,53 @@ export function memberCurvesOption(
   );
 }
 
+/** Each member's validation accuracy after each epoch, and the soft vote's (lib/run-validation.ts). */
+export function validationCurvesOption(curves: ValidationCurves): EChartsCoreOption {
+  return curvesOverlayOption(
+    [
+      ...curves.members.map((m) => ({ name: `Member ${m.index}`, points: m.points })),
+      ...(curves.ensemble.length > 0 ? [{ name: 'Ensemble (soft vote)', points: curves.ensemble }] : []),
+    ],
+    { x: 'epoch', y: 'validation accuracy', percent: true, yMax: 1, symbols: true },
+  );
+}
+
 /**
- * Test accuracy of each voting strategy over the complete evaluation rounds, with the best member
+ * Test accuracy of each voting strategy after each epoch (the complete evaluation rounds, x = the
+ * 1-based epoch: lib/format.ts `epochOfRound`), with the best member
  * (dashed) and the mean member (dotted) of each round as reference lines.
  */
 export function strategyAccuracyOption(
   rounds: readonly RoundSummary[],
   strategies: readonly string[],
+  live: LivePoint | null = null,
 ): EChartsCoreOption {
+  // The live view: a hollow point, dashed from the last complete round, under the strategy's
+  // name (so the legend toggles both together).
+  const liveSeries = (strategy: string, i: number) => {
+    const accuracy = live?.strategies[strategy];
+    if (!live || accuracy === undefined) return [];
+    const previous = rounds.at(-1)?.strategies[strategy];
+    const from =
+      previous === undefined ? [] : [{ value: [epochOfRound(live.round - 1), previous], symbol: 'none' }];
+    return [
+      {
+        name: strategy,
+        type: 'line',
+        data: [...from, { value: [epochOfRound(live.round), accuracy] }],
+        symbol: 'emptyCircle',
+        symbolSize: 9,
+        lineStyle: { width: 1.5, type: 'dashed', color: seriesColor(i) },
+        itemStyle: { color: seriesColor(i) },
+      },
+    ];
+  };
   const reference = (name: string, pick: (r: RoundSummary) => number | null, type: 'dashed' | 'dotted') => ({
     name,
     type: 'line',
     data: rounds.flatMap((r) => {
       const v = pick(r);
-      return v === null ? [] : [[r.round, v]];
+      return v === null ? [] : [[epochOfRound(r.round), v]];
     }),
     symbol: 'none',
     lineStyle: { type, width: 2, color: '#59636e' },
@@ -106,20 +142,21 @@ export function strategyAccuracyOption(
       trigger: 'axis',
       valueFormatter: (v: unknown) => (typeof v === 'number' ? pct(v) : String(v)),
     },
-    xAxis: { type: 'value', name: 'round (epoch)', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
+    xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 26, minInterval: 1 },
     yAxis: { type: 'value', name: 'test accuracy', scale: true, max: 1, axisLabel: { formatter: pct } },
     series: [
       ...strategies.map((strategy, i) => ({
         name: strategy,
         type: 'line',
         data: rounds.flatMap((r) =>
-          r.strategies[strategy] === undefined ? [] : [[r.round, r.strategies[strategy]]],
+          r.strategies[strategy] === undefined ? [] : [[epochOfRound(r.round), r.strategies[strategy]]],
         ),
         symbol: 'circle',
         symbolSize: 6,
         lineStyle: { width: 2, type: seriesDash(i) },
         itemStyle: { color: seriesColor(i) },
       })),
+      ...strategies.flatMap(liveSeries),
       reference('best member', (r) => r.bestMember, 'dashed'),
       reference('mean member', (r) => r.meanMember, 'dotted'),
     ],
@@ -149,11 +186,15 @@ export function pairwiseHeatmapOption(
     }),
   );
   const signed = measure === 'qStatistic';
+  // Enough digits that two different cells never read the same (disagreements often all lie near 0.03).
+  const digits = distinguishingDecimals(data.map((d) => d[2]));
   return {
     grid: { left: 48, right: 16, top: 12, bottom: 96 },
     tooltip: {
       formatter: (p: { value?: [number, number, number] }) =>
-        p.value ? `Member ${p.value[1]} × member ${p.value[0]}: ${p.value[2].toFixed(3)}` : '',
+        p.value
+          ? `Member ${p.value[1]} × member ${p.value[0]}: ${p.value[2].toFixed(Math.max(3, digits))}`
+          : '',
     },
     xAxis: { type: 'category', data: names, splitArea: { show: true } },
     yAxis: { type: 'category', data: names, inverse: true, splitArea: { show: true } },
@@ -161,7 +202,7 @@ export function pairwiseHeatmapOption(
       min: signed ? -1 : 0,
       max: signed ? 1 : Math.max(max, 0.01),
       calculable: true,
-      precision: 2,
+      precision: signed ? 2 : digits,
       orient: 'horizontal',
       left: 'center',
       bottom: 4,
@@ -176,7 +217,7 @@ export function pairwiseHeatmapOption(
         data,
         label: {
           show: size <= 8,
-          formatter: (p: { value: [number, number, number] }) => p.value[2].toFixed(2),
+          formatter: (p: { value: [number, number, number] }) => p.value[2].toFixed(digits),
         },
         emphasis: { itemStyle: { borderColor: '#1b1f24', borderWidth: 1 } },
       },
@@ -194,7 +235,7 @@ export function accuracyDiversityOption(
 ): EChartsCoreOption {
   const memberIndices = [...new Set(points.members.map((p) => p.member as number))].sort((a, b) => a - b);
   const tooltip = (p: { seriesName: string; value: [number, number, number] }) =>
-    `${p.seriesName}, round ${p.value[2]}<br/>disagreement ${p.value[0].toFixed(3)} · accuracy ${pct(p.value[1])}`;
+    `${p.seriesName}, ${formatEpoch(p.value[2])}<br/>disagreement ${p.value[0].toFixed(3)} · accuracy ${pct(p.value[1])}`;
   return {
     grid: { left: 56, right: 20, top: 60, bottom: 40 },
     legend: { type: 'scroll', top: 0 },

@@ -2,7 +2,7 @@
 
 import { useMemo } from 'react';
 import { Chart } from '../chart';
-import { formatNumber } from '../../lib/format';
+import { formatEpoch, formatNumber } from '../../lib/format';
 import { SUMMARY_MEASURES } from '../../lib/run-diversity';
 import { accuracyDiversityPoints, type RoundSummary } from '../../lib/run-rounds';
 import type { DiversityPanelData } from '../../server/run-data';
@@ -23,8 +23,8 @@ export function DiversityPanel({ diversity }: { diversity: DiversityPanelData | 
   );
   const where = diversity
     ? diversity.source === 'round'
-      ? `test split, round ${diversity.round}`
-      : 'test split, live (each member’s latest round)'
+      ? `test split, after ${formatEpoch(diversity.round ?? 0)}`
+      : 'test split, live (each member’s latest epoch)'
     : 'test split';
   return (
     <section className={`panel ${styles.section}`} aria-labelledby="diversity-heading">
@@ -37,28 +37,30 @@ export function DiversityPanel({ diversity }: { diversity: DiversityPanelData | 
       {diversity && diversity.memberCount < 2 && (
         <p className={styles.empty}>One member: there are no pairs to compare.</p>
       )}
-      <div className={styles.charts} style={{ marginTop: 0 }}>
-        <div>
-          <h3>Pairwise disagreement</h3>
-          <Chart
-            option={disagreement}
-            replace
-            height={340}
-            testId="chart-disagreement"
-            label={`Heatmap of pairwise disagreement between members, ${where}: the fraction of samples where exactly one of the two is right`}
-          />
+      {diversity && diversity.memberCount >= 2 && (
+        <div className={styles.charts} style={{ marginTop: 0 }}>
+          <div>
+            <h3>Pairwise disagreement</h3>
+            <Chart
+              option={disagreement}
+              replace
+              height={340}
+              testId="chart-disagreement"
+              label={`Heatmap of pairwise disagreement between members, ${where}: the fraction of samples where exactly one of the two is right`}
+            />
+          </div>
+          <div>
+            <h3>Q statistic</h3>
+            <Chart
+              option={q}
+              replace
+              height={340}
+              testId="chart-q-statistic"
+              label={`Heatmap of Yule's Q statistic between members, ${where}: +1 = they are right and wrong together, negative = their mistakes differ`}
+            />
+          </div>
         </div>
-        <div>
-          <h3>Q statistic</h3>
-          <Chart
-            option={q}
-            replace
-            height={340}
-            testId="chart-q-statistic"
-            label={`Heatmap of Yule's Q statistic between members, ${where}: +1 = they are right and wrong together, negative = their mistakes differ`}
-          />
-        </div>
-      </div>
+      )}
       {diversity?.summary && (
         <table aria-label="Diversity summary measures" style={{ maxWidth: 640, marginTop: 12 }}>
           <thead>
@@ -104,16 +106,17 @@ export function AccuracyDiversity({
   return (
     <div>
       <h3>Accuracy vs diversity</h3>
-      {rounds.length === 0 && (
-        <p className={styles.empty}>Points appear once every member has finished a round.</p>
+      {rounds.length === 0 ? (
+        <p className={styles.empty}>Points appear once every member has finished an epoch.</p>
+      ) : (
+        <Chart
+          option={option}
+          replace
+          height={340}
+          testId="chart-accuracy-diversity"
+          label="Scatter of test accuracy against mean pairwise disagreement: one point per member after each epoch, and the soft-vote ensemble after each epoch"
+        />
       )}
-      <Chart
-        option={option}
-        replace
-        height={340}
-        testId="chart-accuracy-diversity"
-        label="Scatter of test accuracy against mean pairwise disagreement: one point per member per round, and the soft-vote ensemble per round"
-      />
       <p className={styles.explain}>
         Each dot is a member in one round (x: its mean disagreement with the others); each ◆ is the ensemble:
         members that disagree more are often weaker alone, yet it is their different mistakes that lift the

@@ -1,4 +1,4 @@
-import { formatGain, formatNumber, formatPercent } from '../../lib/format';
+import { formatEpoch, formatGain, formatNumber, formatPercent } from '../../lib/format';
 import {
   bestValues,
   FINAL_METRIC_LABELS,
@@ -23,7 +23,7 @@ const formatMetric = (metric: FinalMetric, value: number): string =>
  */
 export function FinalTable({ table, caption }: { table: FinalTableData; caption?: string }) {
   const best = bestValues(table.rows);
-  const source = `${FINAL_SOURCE_LABELS[table.source]}${table.round !== null ? ` ${table.round}` : ''}`;
+  const source = `${FINAL_SOURCE_LABELS[table.source]}${table.round !== null ? ` (${formatEpoch(table.round)})` : ''}`;
   return (
     <table data-testid="final-table" data-source={table.source}>
       <caption className="muted" style={{ captionSide: 'bottom', textAlign: 'left', paddingTop: 6 }}>

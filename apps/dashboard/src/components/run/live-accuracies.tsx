@@ -1,8 +1,11 @@
-import { VOTING_STRATEGIES } from '@chorus/ensemble';
+import { isLearnedCombiner, STRATEGY_NAMES } from '@chorus/ensemble';
 import { formatPercent } from '../../lib/format';
 import styles from './run.module.css';
 
-/** The live view's test accuracy per strategy (each member's latest round), as small cards. */
+/**
+ * The live view's test accuracy per strategy (each member's latest epoch), as small cards: the fixed
+ * votes, then the combiners learned on the validation split (libs/ensemble README, Learned combiners).
+ */
 export function LiveAccuracies({
   live,
   memberCount,
@@ -18,7 +21,7 @@ export function LiveAccuracies({
   return (
     <>
       <ul className={styles.cards} aria-label="Live ensemble test accuracy per voting rule">
-        {VOTING_STRATEGIES.filter((s) => live[s]).map((strategy) => {
+        {STRATEGY_NAMES.filter((s) => live[s]).map((strategy) => {
           const accuracy = (live[strategy] as { accuracy: number }).accuracy;
           return (
             <li
@@ -27,7 +30,10 @@ export function LiveAccuracies({
               data-testid={`live-accuracy-${strategy}`}
               data-value={String(accuracy)}
             >
-              <span>{strategy}</span>
+              <span>
+                {strategy}
+                {isLearnedCombiner(strategy) && <small className="muted"> (learned)</small>}
+              </span>
               <strong>{formatPercent(accuracy)}</strong>
             </li>
           );
@@ -35,7 +41,7 @@ export function LiveAccuracies({
       </ul>
       <p className={styles.explain}>
         Test accuracy of each voting strategy over {memberCount ?? 'the'} member{memberCount === 1 ? '' : 's'}
-        , each at its latest evaluation round.
+        , each after its latest evaluated epoch.
       </p>
     </>
   );

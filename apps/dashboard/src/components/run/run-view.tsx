@@ -1,7 +1,6 @@
 'use client';
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { VOTING_STRATEGIES } from '@chorus/ensemble';
 import type { RunNotification } from '@chorus/protocol';
 import { Chart } from '../chart';
 import { formatDate, formatDuration } from '../../lib/format';
@@ -9,11 +8,13 @@ import { appendMetrics, applyMetricsToMembers } from '../../lib/run-curves';
 import { useCoordinatorEvents } from '../../lib/use-coordinator-events';
 import type { RunPageData, RunState } from '../../server/run-data';
 import { CancelRun } from './cancel-run';
-import { memberCurvesOption, strategyAccuracyOption } from './chart-options';
+import { memberCurvesOption } from './chart-options';
 import { AccuracyDiversity, DiversityPanel } from './diversity-panel';
 import { FinalTable } from './final-table';
 import { LiveAccuracies } from './live-accuracies';
 import { MembersTable } from './members-table';
+import { StrategyAccuracy } from './strategy-accuracy';
+import { ValidationAccuracy } from './validation-accuracy';
 import { WhatIfPanel } from './what-if-panel';
 import styles from './run.module.css';
 
@@ -99,16 +100,8 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
 
   const active = run.status === 'pending' || run.status === 'running';
   const memberCount = run.members.length;
-  const strategies = useMemo(
-    () => VOTING_STRATEGIES.filter((s) => state.rounds.some((r) => r.strategies[s] !== undefined)),
-    [state.rounds],
-  );
   const lossOption = useMemo(() => memberCurvesOption(curves, 'loss'), [curves]);
   const accuracyOption = useMemo(() => memberCurvesOption(curves, 'accuracy'), [curves]);
-  const strategyOption = useMemo(
-    () => strategyAccuracyOption(state.rounds, strategies),
-    [state.rounds, strategies],
-  );
 
   return (
     <>
@@ -134,10 +127,17 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
           read and reconnects on its own. Is the coordinator running?
         </p>
       )}
-      {run.error && (
-        <p className="notice error" role="alert">
-          <strong>Run failed:</strong> {run.error}
+      {run.status === 'cancelled' ? (
+        <p className="notice" role="status" data-testid="run-cancelled">
+          <strong>Cancelled.</strong> Its unfinished members stopped where they were; the page shows what they
+          had trained.
         </p>
+      ) : (
+        run.error && (
+          <p className="notice error" role="alert">
+            <strong>Run failed:</strong> {run.error}
+          </p>
+        )
       )}
       {refreshError && (
         <p className="notice error" role="alert">
@@ -172,7 +172,7 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
 
       <section className={styles.section} aria-labelledby="members-heading">
         <h2 id="members-heading">Members</h2>
-        <MembersTable members={run.members} />
+        <MembersTable members={run.members} runStatus={run.status} workerNames={state.workerNames} />
       </section>
 
       <section className={styles.section} aria-labelledby="curves-heading">
@@ -190,26 +190,29 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
             )}
           </p>
         )}
-        <div className={styles.charts} style={{ marginTop: 0 }}>
-          <div>
-            <h3>Loss per member</h3>
-            <Chart
-              option={lossOption}
-              height={300}
-              testId="chart-member-loss"
-              label="Training loss of each member over steps"
-            />
+        {curves.length > 0 && (
+          <div className={styles.charts} style={{ marginTop: 0 }}>
+            <div>
+              <h3>Loss per member</h3>
+              <Chart
+                option={lossOption}
+                height={300}
+                testId="chart-member-loss"
+                label="Training loss of each member over steps"
+              />
+            </div>
+            <div>
+              <h3>Accuracy per member</h3>
+              <Chart
+                option={accuracyOption}
+                height={300}
+                testId="chart-member-accuracy"
+                label="Training accuracy of each member over steps"
+              />
+            </div>
+            <ValidationAccuracy curves={state.validation} />
           </div>
-          <div>
-            <h3>Accuracy per member</h3>
-            <Chart
-              option={accuracyOption}
-              height={300}
-              testId="chart-member-accuracy"
-              label="Training accuracy of each member over steps"
-            />
-          </div>
-        </div>
+        )}
       </section>
 
       <section className={`panel ${styles.section}`} aria-labelledby="voting-heading">
@@ -217,16 +220,7 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
         <div className={styles.charts} style={{ marginTop: 0 }}>
           <div>
             <h3>Ensemble accuracy per strategy</h3>
-            {state.rounds.length === 0 && (
-              <p className={styles.empty}>Rounds appear once every member has finished an epoch.</p>
-            )}
-            <Chart
-              option={strategyOption}
-              replace
-              height={340}
-              testId="chart-strategy-accuracy"
-              label="Test accuracy of each voting rule over the evaluation rounds, with the best and the mean member for reference"
-            />
+            <StrategyAccuracy rounds={state.rounds} live={run.live} memberCount={memberCount} />
           </div>
           <AccuracyDiversity rounds={state.rounds} memberCount={memberCount} />
         </div>

@@ -1,8 +1,8 @@
 'use client';
 
 import { useId, useState } from 'react';
-import { VOTING_STRATEGIES } from '@chorus/ensemble';
-import { formatGain, formatNumber, formatPercent } from '../../lib/format';
+import { isLearnedCombiner, LEARNED_COMBINERS, VOTING_STRATEGIES } from '@chorus/ensemble';
+import { formatEpoch, formatGain, formatNumber, formatPercent } from '../../lib/format';
 import { parseWhatIfInput, whatIfSearch, WhatIfResultSchema, type WhatIfResult } from '../../lib/run-what-if';
 import styles from './run.module.css';
 
@@ -72,8 +72,8 @@ export function WhatIfPanel({ runId, memberCount }: { runId: string; memberCount
     <section className={`panel ${styles.section}`} aria-labelledby="what-if-heading">
       <h2 id="what-if-heading">What if…</h2>
       <p className={styles.explain} style={{ marginTop: 0, marginBottom: 10 }}>
-        Score a sub-ensemble on the test split from the stored predictions (weights for the weighted
-        strategies come from the validation split).
+        Score a sub-ensemble on the test split from the stored predictions (the weighted votes’ weights and
+        the learned combiners are fitted on the validation split).
       </p>
       <div className={styles.whatIf}>
         <form
@@ -97,11 +97,20 @@ export function WhatIfPanel({ runId, memberCount }: { runId: string; memberCount
                 Strategy
               </label>
               <select id={strategyId} value={strategy} onChange={(e) => setStrategy(e.target.value)}>
-                {VOTING_STRATEGIES.map((s) => (
-                  <option key={s} value={s}>
-                    {s}
-                  </option>
-                ))}
+                <optgroup label="Votes">
+                  {VOTING_STRATEGIES.map((s) => (
+                    <option key={s} value={s}>
+                      {s}
+                    </option>
+                  ))}
+                </optgroup>
+                <optgroup label="Learned on the validation split">
+                  {LEARNED_COMBINERS.map((s) => (
+                    <option key={s} value={s}>
+                      {s}
+                    </option>
+                  ))}
+                </optgroup>
               </select>
             </div>
             {/* aria-disabled, not disabled: a disabled button drops the keyboard focus to the page's start. */}
@@ -133,8 +142,9 @@ function WhatIfResultView({ result }: { result: WhatIfResult }) {
   return (
     <div>
       <p style={{ margin: 0 }}>
-        {result.strategy} vote of member{result.members.length === 1 ? '' : 's'}{' '}
-        {result.members.map((m) => m.index).join(', ')} (round {result.round}), test accuracy
+        {result.strategy} {isLearnedCombiner(result.strategy) ? 'combiner' : 'vote'} of member
+        {result.members.length === 1 ? '' : 's'} {result.members.map((m) => m.index).join(', ')} (
+        {formatEpoch(result.round)}), test accuracy
       </p>
       <p
         className={styles.result}

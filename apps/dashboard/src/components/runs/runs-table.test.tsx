@@ -53,7 +53,7 @@ describe('RunsTable', () => {
       ['20:00', '2026-11-29 20:00:05 UTC'],
       ['20:01', '2026-11-29 20:01:47 UTC'],
     ]);
-    expect(screen.getByTestId('run-row-r').textContent).toContain('round 3');
+    expect(screen.getByTestId('run-row-r').textContent).toContain('epoch 4');
     expect(screen.getByTestId('run-row-r').textContent).toContain('running for 4 min 55 s');
     expect(screen.getByTestId('run-row-p').textContent).toContain('no evaluation yet');
     expect(screen.getByTestId('run-row-p').textContent).toContain('waiting for a worker');

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import Link from 'next/link';
 import type { RunListItem, BestStrategy } from '../../server/runs-list';
-import { formatDuration, formatPercent } from '../../lib/format';
+import { formatDuration, formatEpoch, formatPercent } from '../../lib/format';
 import { Time } from './time';
 import styles from './runs.module.css';
 import list from '../list-table.module.css';
@@ -13,8 +13,8 @@ export const MAX_COMPARE = 4;
 
 function bestSourceText(best: BestStrategy): string {
   if (best.source === 'result') return 'final result';
-  if (best.source === 'round') return `round ${best.round}`;
-  return 'live, members’ latest rounds';
+  if (best.source === 'round' && best.round !== null) return formatEpoch(best.round);
+  return 'live, members’ latest epochs';
 }
 
 function BestCell({ best }: { best: BestStrategy | null }) {

@@ -31,7 +31,7 @@ export function WorkersTable({ workers, now }: { workers: readonly WorkerListIte
         </thead>
         <tbody>
           {workers.map((w) => (
-            <tr key={w.id} data-testid={`worker-row-${w.id}`}>
+            <tr key={w.id} id={`worker-${w.id}`} data-testid={`worker-row-${w.id}`}>
               <td data-testid={`worker-status-${w.id}`}>
                 <span className={`badge status-${w.status}`}>{w.status}</span>
                 <br />

@@ -1,5 +1,6 @@
 import { NewRunLauncher } from '../../../components/new-run/new-run-launcher';
 import { configToForm } from '../../../lib/config-form';
+import { coordinatorApi } from '../../../server/coordinator';
 import { repositories } from '../../../server/repositories';
 
 export const dynamic = 'force-dynamic';
@@ -25,6 +26,11 @@ export default async function NewRunPage({
       note = `Run ${fromId} was not found: starting from the defaults.`;
     }
   }
+  // Which datasets the coordinator has; without an answer the form simply does not mark any.
+  const datasets = await coordinatorApi()
+    .listDatasets()
+    .then((r) => r.datasets)
+    .catch(() => null);
   return (
     <>
       <h1>New run</h1>
@@ -32,7 +38,7 @@ export default async function NewRunPage({
         The run config of <code>chorus train</code> / <code>chorus run</code>; checked here with the same
         schema the coordinator uses. Free workers pick its members up as soon as it is launched.
       </p>
-      <NewRunLauncher {...(initial && { initial })} {...(note && { note })} />
+      <NewRunLauncher {...(initial && { initial })} {...(note && { note })} datasets={datasets} />
     </>
   );
 }
