@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { withTestDatabase } from '@chorus/db/testing';
 import { RunListItemSchema, RunResultSchema, WorkerViewSchema, type RunConfigInput } from '@chorus/protocol';
-import { ADMIN_TOKEN, launchRun, waitForRunEnd, withCluster } from './support/cluster';
+import { spawn, spawnSync } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
+import { ADMIN_TOKEN, launchRun, startCoordinator, waitForRunEnd, withCluster } from './support/cluster';
 import { expectEventually, within } from './support/eventually';
-import { ChorusProcess } from './support/processes';
+import { ChorusProcess, CLI_ENTRY } from './support/processes';
 
 /**
  * The CLI against a coordinator from afar (`--coordinator`): `chorus run --wait` with live
@@ -33,6 +35,16 @@ const RUN: RunConfigInput = {
   batchSize: 1,
   seed: 5,
 };
+
+/** `chorus run`'s flags for a run config. */
+const runFlags = (config: RunConfigInput) =>
+  Object.entries(config).flatMap(([k, v]) => [
+    `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+    String(v),
+  ]);
+
+/** util-linux `script` runs a command on a pseudo-terminal, as a person's terminal would. */
+const hasScript = spawnSync('script', ['--version']).status === 0;
 
 describe('the CLI against a remote coordinator', () => {
   let runId = '';
@@ -160,5 +172,72 @@ describe('the CLI against a remote coordinator', () => {
     await waitForRunEnd(() => url, id, 60_000);
     const unknown = await chorus(['cancel', 'no-such-run', '--coordinator', url, '--token', ADMIN_TOKEN]);
     expect(unknown.stderr).toContain('chorus: no run no-such-run on the coordinator at');
+  });
+
+  it.skipIf(!hasScript)('run --wait on a terminal: bars with the live loss and accuracy', async () => {
+    const args = [CLI_ENTRY, 'run', ...runFlags(RUN)];
+    args.push('--coordinator', cluster.coordinator.url, '--token', ADMIN_TOKEN, '--wait');
+    const { FORCE_COLOR: _force, ...env } = process.env;
+    const child = spawn(
+      'script',
+      ['-qec', `timeout 200 ${[process.execPath, ...args].map((a) => `'${a}'`).join(' ')}`, '/dev/null'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...env, NO_COLOR: '1', COLUMNS: '120' },
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await within(
+      new Promise((resolve) => child.once('exit', resolve)),
+      240_000,
+      'chorus run --wait on a terminal ends',
+    );
+    expect(code, output).toBe(0);
+    // Each redraw of a bar: member, the bar, its percentage, epoch, the live loss and accuracy.
+    const bars = stripVTControlCharacters(output)
+      .split(/[\r\n]+/)
+      .filter((l) => / member \d \|/.test(l));
+    const live = bars.filter((l) =>
+      /\| \d+% \| epoch \d \| loss \d+\.\d{4} \| acc \d\.\d{3} \| \d+ samples\/s/.test(l),
+    );
+    expect(live.length, bars.join('\n')).toBeGreaterThan(0);
+    const between = live.map((l) => Number(/\| (\d+)% \|/.exec(l)?.[1])).filter((p) => p > 0 && p < 100);
+    expect(between.length, bars.join('\n')).toBeGreaterThan(0);
+  });
+
+  it('run --wait rides through a coordinator restart', async () => {
+    const first = cluster.coordinator;
+    // 6 epochs of 900 batches: training goes on for the whole restart.
+    const config = { ...RUN, epochs: 6 };
+    const run = new ChorusProcess(
+      'chorus run --wait',
+      ['run', ...runFlags(config), '--coordinator', first.url, '--token', ADMIN_TOKEN, '--wait', '--json'],
+      {},
+    );
+    await run.waitForLine('stderr', /^member \d: \d+% .* loss \d/, 60_000);
+    first.process.signal('SIGTERM');
+    await within(first.process.exited, 30_000, 'the coordinator exits after SIGTERM');
+    await run.waitForLine(
+      'stderr',
+      new RegExp(`cannot reach the coordinator at ${first.url}.*; retrying$`),
+      30_000,
+    );
+    cluster.coordinator = await startCoordinator({
+      databaseUrl: db.connectionString,
+      dataDir: cluster.dataDir,
+      port: first.port,
+      label: 'coordinator (restarted)',
+    });
+    const exit = await within(run.exited, 180_000, 'chorus run --wait ends');
+    expect(exit.code, run.tail()).toBe(0);
+    RunResultSchema.parse(JSON.parse(run.stdout.at(-1) ?? ''));
+    expect(run.stderr).toContain(`the coordinator at ${first.url} answers again`);
+    // Progress went on after the restart, with the live figures.
+    const after = run.stderr.slice(run.stderr.findIndex((l) => l.includes('answers again')));
+    expect(
+      after.some((l) => /^member \d: \d+% .* loss \d+\.\d{4} acc/.test(l)),
+      run.tail(),
+    ).toBe(true);
   });
 });
