@@ -82,7 +82,7 @@ export async function followAndPrintRun(
     const result = await followRun(client, runId, {
       onStart: (totals) => view.start(totals),
       onProgress: (p) => view.update(p),
-      log: options.log,
+      log: (line) => view.log(line),
     });
     view.stop();
     process.stdout.write(options.json ? `${JSON.stringify({ ...result, runId })}\n` : `${formatRunReport(result)}\n`);

@@ -4,6 +4,8 @@ import type { MemberProgress } from './local-train';
 export interface ProgressView {
   start(totals: number[]): void;
   update(p: MemberProgress): void;
+  /** A line of its own (above the bars on a terminal, so that they are not torn apart). */
+  log(line: string): void;
   stop(): void;
 }
 
@@ -54,6 +56,11 @@ function barView(): ProgressView {
         speed: Math.round(p.samplesPerSecond),
       });
     },
+    log(line) {
+      // MultiBar prints its log lines with its next redraw, which only comes once bars exist.
+      if (bars.length === 0) process.stderr.write(`${line}\n`);
+      else multibar.log(`${line}\n`);
+    },
     stop() {
       multibar.stop();
     },
@@ -83,6 +90,7 @@ function lineView(log: (line: string) => void): ProgressView {
           `${Math.round(p.samplesPerSecond)} samples/s`,
       );
     },
+    log,
     stop() {},
   };
 }
