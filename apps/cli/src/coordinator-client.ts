@@ -1,51 +1,71 @@
 import { ChorusError, type HttpClient, type RunConfig, type RunResult } from '@chorus/protocol';
 import type { MemberProgress } from './local-train';
+import { requireAdminToken } from './coordinator-options';
 import { createProgressView } from './progress';
 import { formatRunReport } from './report';
+import { watchRun, type RunWatchOptions } from './run-watch';
 
 /** Launches a run through libs/protocol's HTTP client; says where to find the admin token when there is none. */
 export async function launchRun(client: HttpClient, adminToken: string | undefined, config: RunConfig): Promise<string> {
-  if (!adminToken) {
-    throw new ChorusError(
-      'unauthorized',
-      'launching a run needs the admin token: --token, CHORUS_ADMIN_TOKEN, or the tokens.json of a local ' +
-        "coordinator (--data-dir); `npx chorus tokens --data-dir DIR` on the coordinator's machine prints it",
-    );
-  }
-  return (await client.createRun({ body: config }, { token: adminToken })).id;
+  const token = requireAdminToken(adminToken, 'launching a run');
+  return (await client.createRun({ body: config }, { token })).id;
 }
 
 /**
- * Polls a run until it ends, reporting member progress; resolves with its result, or throws
- * when it failed or was cancelled. The coordinator stays the source of truth: nothing is cached.
+ * Follows a run until it ends (watchRun: live metrics over the `/dashboard` socket, the run's view
+ * over HTTP, through a coordinator restart), reporting member progress; resolves with its result,
+ * or throws when it failed or was cancelled.
  */
 export async function followRun(
   client: HttpClient,
   runId: string,
-  options: { onStart?: (totals: number[]) => void; onProgress?: (p: MemberProgress) => void; intervalMs?: number },
+  options: {
+    onStart?: (totals: number[]) => void;
+    onProgress?: (p: MemberProgress) => void;
+    log?: (line: string) => void;
+  } & RunWatchOptions,
 ): Promise<RunResult> {
   let started = false;
-  for (;;) {
-    const run = await client.getRun({ params: { id: runId } });
-    if (!started && run.members.length > 0) {
-      options.onStart?.(run.members.map((m) => m.totalBatches ?? 0));
-      started = true;
-    }
-    for (const m of run.members) {
-      options.onProgress?.({
-        member: m.index,
-        epoch: m.epoch,
-        step: m.step,
-        totalSteps: m.totalBatches ?? 0,
-        samplesPerSecond: m.samplesPerSecond ?? 0,
-      });
-    }
-    if (run.status === 'completed' && run.result) return run.result;
-    if (run.status === 'failed' || run.status === 'cancelled') {
-      throw new ChorusError('conflict', `run ${runId} ${run.status}${run.error ? `: ${run.error}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 1000));
-  }
+  const totals = new Map<number, number>();
+  const run = await watchRun(
+    client,
+    runId,
+    {
+      onRun: (view) => {
+        if (!started && view.members.length > 0) {
+          options.onStart?.(view.members.map((m) => m.totalBatches ?? 0));
+          started = true;
+        }
+        for (const m of view.members) {
+          totals.set(m.index, m.totalBatches ?? 0);
+          options.onProgress?.({
+            member: m.index,
+            epoch: m.epoch,
+            step: m.step,
+            totalSteps: m.totalBatches ?? 0,
+            samplesPerSecond: m.samplesPerSecond ?? 0,
+          });
+        }
+      },
+      onMetrics: (m) => {
+        if (!started) return;
+        options.onProgress?.({
+          member: m.index,
+          epoch: m.epoch,
+          step: m.step,
+          totalSteps: totals.get(m.index) ?? 0,
+          loss: m.loss,
+          accuracy: m.accuracy,
+          samplesPerSecond: m.samplesPerSecond,
+        });
+      },
+      onUnreachable: (error) => options.log?.(`${error.message}; retrying`),
+      onReachable: () => options.log?.(`the coordinator at ${client.baseUrl} answers again`),
+    },
+    options,
+  );
+  if (run.status === 'completed' && run.result) return run.result;
+  throw new ChorusError('conflict', `run ${runId} ${run.status}${run.error ? `: ${run.error}` : ''}`);
 }
 
 /**
@@ -62,6 +82,7 @@ export async function followAndPrintRun(
     const result = await followRun(client, runId, {
       onStart: (totals) => view.start(totals),
       onProgress: (p) => view.update(p),
+      log: (line) => view.log(line),
     });
     view.stop();
     process.stdout.write(options.json ? `${JSON.stringify({ ...result, runId })}\n` : `${formatRunReport(result)}\n`);

@@ -4,6 +4,7 @@ import type { ColorEnv } from '@chorus/terminal';
 /** The CLI's environment: fallbacks for flags that carry secrets or addresses. */
 const EnvSchema = z.object({
   CHORUS_COORDINATOR_URL: z.string().url().optional(),
+  CHORUS_DASHBOARD_URL: z.string().url().optional(),
   CHORUS_ADMIN_TOKEN: z.string().min(1).optional(),
   CHORUS_DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),

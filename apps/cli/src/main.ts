@@ -4,14 +4,18 @@ import { isDatasetError } from '@chorus/data';
 import { isModelError } from '@chorus/models';
 import { ChorusError, RunConfigError } from '@chorus/protocol';
 import { registerCoordinatorCommand } from './commands/coordinator';
+import { registerCancelCommand } from './commands/cancel';
 import { registerDashboardCommand } from './commands/dashboard';
 import { registerDatasetsCommand } from './commands/datasets';
 import { registerDemoCommand } from './commands/demo';
+import { registerLogsCommand } from './commands/logs';
 import { registerModelsCommand } from './commands/models';
 import { registerRunCommand } from './commands/run';
+import { registerRunsCommand } from './commands/runs';
 import { registerTokensCommand } from './commands/tokens';
 import { registerTrainCommand } from './commands/train';
 import { registerWorkerCommand } from './commands/worker';
+import { registerWorkersCommand } from './commands/workers';
 
 /** The version of the `chorus` package (the repository root's package.json). */
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
@@ -31,6 +35,10 @@ registerTrainCommand(program);
 registerCoordinatorCommand(program);
 registerWorkerCommand(program);
 registerRunCommand(program);
+registerRunsCommand(program);
+registerWorkersCommand(program);
+registerLogsCommand(program);
+registerCancelCommand(program);
 registerDemoCommand(program);
 registerDashboardCommand(program);
 registerTokensCommand(program);

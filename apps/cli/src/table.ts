@@ -69,3 +69,20 @@ function paintHead(head: string[], color: boolean): string[] {
   const paint = painter(color);
   return head.map((cell) => paint('cyan', cell));
 }
+
+/**
+ * A plainTable holding `rows`, its columns but the last as wide as their widest cell, the last
+ * wrapped into what is left of MAX_TABLE_WIDTH; when that is under 8, the widest other column gives
+ * way (cli-table3 ends its cut cells with …).
+ */
+export function fittedTable(head: string[], rows: string[][], color: boolean): Table.Table {
+  const widths = head.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const room = () => MAX_TABLE_WIDTH - widths.reduce((a, b) => a + b, 0) - 2 * widths.length;
+  while (room() < 8) {
+    const widest = widths.indexOf(Math.max(...widths));
+    widths[widest] = (widths[widest] ?? 0) - 1;
+  }
+  const table = plainTable(head, widths, color);
+  for (const row of rows) table.push(row);
+  return table;
+}

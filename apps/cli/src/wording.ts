@@ -2,3 +2,17 @@
 export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : pluralForm}`;
 }
+
+/** How long before `now` a moment was, shortly: `4s ago`, `12m ago`, `3h ago`, `2d ago`. */
+export function ago(moment: Date, now: Date): string {
+  const seconds = Math.max(0, Math.round((now.getTime() - moment.getTime()) / 1000));
+  if (seconds < 60) return `${seconds}s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ago`;
+  return `${Math.floor(seconds / 86_400)}d ago`;
+}
+
+/** An accuracy as a percentage with one decimal: `93.1%`. */
+export function percent(accuracy: number): string {
+  return `${(100 * accuracy).toFixed(1)}%`;
+}

@@ -7,3 +7,4 @@ export type { EnsembleEval, MetricPoint, Prediction, Worker } from './generated/
 export { MemberStatus, RunStatus, Split, WorkerStatus } from './generated/prisma/enums';
 export * from './repositories/index';
 export * from './run-views';
+export * from './runs-list';

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ChorusError } from '@chorus/protocol';
+import { DEFAULT_COORDINATOR_URL, DEFAULT_DASHBOARD_PORT } from '../coordinator-options';
 import { parseEnv } from '../env';
 
 interface DashboardFlags {
@@ -22,10 +23,10 @@ export function registerDashboardCommand(program: Command): void {
     .command('dashboard')
     .description('start the web dashboard (built on first start) for a coordinator and its database')
     .option('--host <host>', 'interface to bind', '127.0.0.1')
-    .option('--port <port>', 'port to listen on', '3000')
+    .option('--port <port>', 'port to listen on', String(DEFAULT_DASHBOARD_PORT))
     .option(
       '--coordinator <url>',
-      'coordinator URL (env CHORUS_COORDINATOR_URL; default http://127.0.0.1:4000)',
+      `coordinator URL (env CHORUS_COORDINATOR_URL; default ${DEFAULT_COORDINATOR_URL})`,
     )
     .option('--public-coordinator <url>', 'coordinator URL as browsers reach it, if different (socket.io)')
     .option(
@@ -37,7 +38,7 @@ export function registerDashboardCommand(program: Command): void {
       const port = parsePort(flags.port, '--port');
       const databaseUrl =
         env.DATABASE_URL ?? (await embeddedDatabaseUrl(flags.dataDir ?? env.CHORUS_DATA_DIR ?? '.chorus'));
-      const coordinatorUrl = flags.coordinator ?? env.CHORUS_COORDINATOR_URL ?? 'http://127.0.0.1:4000';
+      const coordinatorUrl = flags.coordinator ?? env.CHORUS_COORDINATOR_URL ?? DEFAULT_COORDINATOR_URL;
       const log = (line: string) => process.stderr.write(`chorus dashboard: ${line}\n`);
       const { startDashboard, DashboardError } = await import('@chorus/dashboard');
       const dashboard = await startDashboard({

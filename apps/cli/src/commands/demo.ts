@@ -6,6 +6,7 @@ import type { RunningDashboard } from '@chorus/dashboard';
 import { ChorusError, createHttpClient } from '@chorus/protocol';
 import { colorEnabled, createLogger, resolveLogFormat } from '@chorus/terminal';
 import { followAndPrintRun, launchRun } from '../coordinator-client';
+import { DEFAULT_DASHBOARD_PORT, runPageUrl } from '../coordinator-options';
 import { childProcessEnv, parseEnv, readColorEnv } from '../env';
 import { runConfigFromFlags } from '../run-config-options';
 import { plural } from '../wording';
@@ -34,7 +35,7 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .description('start the coordinator, local workers and a default MNIST run (5 mlp members, round-robin)')
     .option('--port <port>', 'coordinator port', '4000')
-    .option('--dashboard-port <port>', 'dashboard port (0 = any free one)', '3000')
+    .option('--dashboard-port <port>', 'dashboard port (0 = any free one)', String(DEFAULT_DASHBOARD_PORT))
     .option('--no-dashboard', 'do not start the web dashboard')
     .option('--workers <n>', 'local worker processes (default: one per core)')
     .option('--data-dir <dir>', 'tokens, dataset bundles and the embedded database (default .chorus)')
@@ -143,7 +144,7 @@ export function registerDemoCommand(program: Command): void {
       );
       log(
         dashboard
-          ? `chorus demo: watch it live at ${dashboard.url}/runs/${runId}`
+          ? `chorus demo: watch it live at ${runPageUrl(dashboard.url, runId)}`
           : `chorus demo: the API shows it at ${coordinator.url}/api/runs/${runId}`,
       );
       await followAndPrintRun(client, runId, { json: Boolean(flags.json), log });

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { runSummary, type Repositories } from '@chorus/db';
+import { loadRunsList, type Repositories } from '@chorus/db';
 import type { PlanService } from '../services/plan.service';
 import type { RunService } from '../services/run.service';
 import { runDetail, runEvaluations } from '../services/run-view';
@@ -10,10 +10,9 @@ export function registerRunRoutes(
   app: FastifyInstance,
   deps: RouteTokens & { repos: Repositories; runs: RunService; plans: PlanService },
 ): void {
-  registerRoute(app, 'listRuns', deps, async ({ query }) => {
-    const runs = await deps.repos.runs.list(query);
-    return { runs: runs.map(runSummary) };
-  });
+  registerRoute(app, 'listRuns', deps, async ({ query }) => ({
+    runs: await loadRunsList(deps.repos, query),
+  }));
 
   registerRoute(app, 'createRun', deps, async ({ body }) => deps.runs.create(body ?? {}));
 

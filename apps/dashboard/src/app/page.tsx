@@ -3,7 +3,7 @@ import { RunsEmpty } from '../components/runs/runs-empty';
 import { RunsTable } from '../components/runs/runs-table';
 import styles from '../components/runs/runs.module.css';
 import { dashboardServer, repositories } from '../server/repositories';
-import { loadRunsList } from '../server/runs-list';
+import { loadRunsList } from '@chorus/db/client';
 
 export const dynamic = 'force-dynamic';
 export const metadata = { title: 'Runs' };

@@ -10,7 +10,7 @@ import {
   HealthSchema,
   MetricPointViewSchema,
   RunDetailSchema,
-  RunSummarySchema,
+  RunListItemSchema,
   WorkerViewSchema,
 } from './views';
 
@@ -88,7 +88,7 @@ export const HTTP_ROUTES = {
     method: 'GET',
     path: '/api/runs',
     query: RunListQuerySchema,
-    response: z.object({ runs: z.array(RunSummarySchema) }),
+    response: z.object({ runs: z.array(RunListItemSchema) }),
   }),
   createRun: route({
     method: 'POST',

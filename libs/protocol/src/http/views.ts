@@ -74,6 +74,20 @@ export const RunSummarySchema = z.object({
   finishedAt: IsoDateSchema.nullable(),
 });
 
+/**
+ * A run's best strategy by test accuracy, from the most final numbers there are: its stored
+ * `result`, else its latest complete `round`, else the `live` view (round = the round, else null).
+ */
+export const BestStrategySchema = z.object({
+  strategy: z.string(),
+  accuracy: z.number(),
+  source: z.enum(['result', 'round', 'live']),
+  round: z.number().int().nullable(),
+});
+
+/** A row of the run list (GET /api/runs, the dashboard's Runs page): the summary and its best strategy. */
+export const RunListItemSchema = RunSummarySchema.extend({ best: BestStrategySchema.nullable() });
+
 export const MemberViewSchema = z.object({
   id: z.string(),
   index: z.number().int(),
@@ -162,6 +176,8 @@ export type Health = z.output<typeof HealthSchema>;
 export type WorkerView = z.output<typeof WorkerViewSchema>;
 export type DatasetListing = z.output<typeof DatasetListingSchema>;
 export type RunSummary = z.output<typeof RunSummarySchema>;
+export type BestStrategy = z.output<typeof BestStrategySchema>;
+export type RunListItem = z.output<typeof RunListItemSchema>;
 export type MemberView = z.output<typeof MemberViewSchema>;
 export type DiversityView = z.output<typeof DiversityViewSchema>;
 export type EvaluationView = z.output<typeof EvaluationViewSchema>;

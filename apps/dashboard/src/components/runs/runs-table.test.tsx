@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import type { RunListItem } from '../../server/runs-list';
+import type { RunListItem } from '@chorus/protocol';
 import { RunsTable } from './runs-table';
 
 afterEach(cleanup);

@@ -2,7 +2,7 @@
 
 import { useState } from 'react';
 import Link from 'next/link';
-import type { RunListItem, BestStrategy } from '../../server/runs-list';
+import type { BestStrategy, RunListItem } from '@chorus/protocol';
 import { formatDuration, formatEpoch, formatPercent } from '../../lib/format';
 import { Time } from './time';
 import styles from './runs.module.css';

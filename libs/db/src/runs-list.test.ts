@@ -1,9 +1,27 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRepositories, LIVE_ROUND, type Repositories } from '@chorus/db/client';
-import { withTestDatabase } from '@chorus/db/testing';
-import { bestStrategyOf, loadRunsList, pickBest, type EvalRow } from './runs-list';
-import { evalRow, scores } from './test-fixtures';
 import { parseRunConfig, type RunConfigInput } from '@chorus/protocol';
+import { createRepositories, LIVE_ROUND, type EnsembleEvalInput, type Repositories } from './client-only';
+import { bestStrategyOf, loadRunsList, pickBest, type EvalRow } from './runs-list';
+import { withTestDatabase } from './testing';
+
+/** A strategy's scores with the given accuracy; the other columns fixed. */
+const scores = (accuracy: number) => ({
+  accuracy,
+  nll: 0.3,
+  brier: 0.1,
+  ece: 0.02,
+  gainOverBest: 0.01,
+  gainOverMean: 0.02,
+});
+/** One EnsembleEval row of a 2-member run's test split. */
+const evalRow = (runId: string, round: number, strategy: string, accuracy: number): EnsembleEvalInput => ({
+  runId,
+  round,
+  split: 'test',
+  strategy,
+  ...scores(accuracy),
+  memberCount: 2,
+});
 
 const result = {
   members: [{ index: 0, valAccuracy: 0.9, testAccuracy: 0.88, samplesPerSecond: 100 }],
@@ -81,7 +99,14 @@ describe('loadRunsList (real Postgres)', () => {
   });
 
   const newRun = (name: string, config: RunConfigInput) =>
-    repos.runs.create({ name, config: parseRunConfig(config), seed: 1, datasetName: 'digits', numClasses: 10, members: [{}, {}] });
+    repos.runs.create({
+      name,
+      config: parseRunConfig(config),
+      seed: 1,
+      datasetName: 'digits',
+      numClasses: 10,
+      members: [{}, {}],
+    });
 
   it('lists runs newest first with their best strategy and where it came from', async () => {
     const done = await newRun('done', { model: 'mlp', members: 2, epochs: 2, sharding: 'disjoint' });

@@ -1,27 +1,14 @@
-import {
-  LIVE_ROUND,
-  runSummary,
-  type EnsembleEval,
-  type Repositories,
-} from '@chorus/db/client';
-import { VOTING_STRATEGIES } from '@chorus/ensemble';
-import type { RunResult, RunSummary } from '@chorus/protocol';
+import { VOTING_STRATEGIES, type BestStrategy, type RunListItem, type RunResult } from '@chorus/protocol';
+import type { EnsembleEval } from './generated/prisma/client';
+import { LIVE_ROUND } from './repositories/evals';
+import type { Repositories } from './repositories/index';
+import { runSummary } from './run-views';
 
 /**
- * The Runs page's rows: each run's summary and its best voting strategy on the test split, taken
- * from the most final numbers there are (the stored result, else the latest complete round, else
- * the live view), with where they came from.
+ * The run list (GET /api/runs, the dashboard's Runs page): each run's summary and its best
+ * strategy on the test split, taken from the most final numbers there are (the stored result,
+ * else the latest complete round, else the live view), with where they came from.
  */
-
-export type BestSource = 'result' | 'round' | 'live';
-
-export interface BestStrategy {
-  strategy: string;
-  accuracy: number;
-  source: BestSource;
-  /** The evaluation round (source `round`), else null. */
-  round: number | null;
-}
 
 export type EvalRow = Pick<EnsembleEval, 'round' | 'split' | 'strategy' | 'accuracy'>;
 
@@ -66,14 +53,12 @@ export function bestStrategyOf(result: RunResult | null, evals: readonly EvalRow
   return live ? { ...live, source: 'live', round: null } : null;
 }
 
-export type RunListItem = RunSummary & { best: BestStrategy | null };
-
 /** Newest runs first, each with its best strategy (one evaluation query per run without a result). */
 export async function loadRunsList(
   repos: Repositories,
-  options: { limit?: number } = {},
+  query: Parameters<Repositories['runs']['list']>[0] = {},
 ): Promise<RunListItem[]> {
-  const runs = await repos.runs.list({ limit: options.limit ?? 100 });
+  const runs = await repos.runs.list({ limit: 100, ...query });
   return Promise.all(
     runs.map(async (run) => {
       const fromResult = bestStrategyOf(run.result, []);
