@@ -12,7 +12,9 @@ import {
   type PrismaClient,
   type ResolvedDatabase,
 } from '@chorus/db';
+import { builtInDatasetRoots } from '@chorus/data';
 import { ChorusError } from '@chorus/protocol';
+import { DEFAULT_DATASET_MAX_BYTES } from './dataset-paths';
 import { createServer, type ChorusServer } from './server';
 import type { HandoverOptions } from './services/handover.service';
 import { resolveTokens } from './tokens';
@@ -44,6 +46,13 @@ export interface CoordinatorOptions {
    * from a checkpoint taken on request (see services/handover.service.ts). On by default.
    */
   handover?: HandoverOptions | false;
+  /**
+   * The directories a run's `datasetPath` may point into (default: the data dir and the places
+   * libs/data reads datasets from when no path is given). README "Security and limits".
+   */
+  datasetRoots?: readonly string[];
+  /** The most bytes one dataset file may hold, decompressed (default 256 MiB). */
+  datasetMaxBytes?: number;
 }
 
 export interface RunningCoordinator {
@@ -145,6 +154,10 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       ...(options.metricsFlushMs !== undefined && { metricsFlushMs: options.metricsFlushMs }),
       ...(options.metricsNotifyMs !== undefined && { metricsNotifyMs: options.metricsNotifyMs }),
       ...(options.handover !== undefined && { handover: options.handover }),
+      datasetLimits: {
+        roots: (options.datasetRoots ?? [dataDir, ...builtInDatasetRoots()]).map((r) => resolve(r)),
+        maxBytes: options.datasetMaxBytes ?? DEFAULT_DATASET_MAX_BYTES,
+      },
     });
     cleanups.push(() => server.close());
     await server.app.listen({ host, port: options.port ?? 4000 }).catch((error: NodeJS.ErrnoException) => {

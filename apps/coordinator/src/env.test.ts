@@ -14,6 +14,8 @@ describe('parseEnv', () => {
       dataDir: '.chorus',
       leaseMs: 30_000,
       handover: true,
+      datasetRoots: undefined,
+      datasetMaxBytes: 256 * 1024 * 1024,
       logLevel: 'info',
       logFormat: undefined,
     });
@@ -30,6 +32,8 @@ describe('parseEnv', () => {
         CHORUS_DATA_DIR: '/var/lib/chorus',
         CHORUS_LEASE_MS: '5000',
         CHORUS_HANDOVER: 'off',
+        CHORUS_DATASET_ROOTS: '/srv/datasets:/mnt/more data',
+        CHORUS_DATASET_MAX_BYTES: '1000000',
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',
       }),
@@ -42,6 +46,8 @@ describe('parseEnv', () => {
       dataDir: '/var/lib/chorus',
       leaseMs: 5000,
       handover: false,
+      datasetRoots: ['/srv/datasets', '/mnt/more data'],
+      datasetMaxBytes: 1_000_000,
       logLevel: 'debug',
       logFormat: 'json',
     });

@@ -15,7 +15,7 @@ export function registerRunRoutes(
     return { runs: runs.map(runSummary) };
   });
 
-  registerRoute(app, 'createRun', deps, async ({ body }) => deps.runs.create(body ?? {}));
+  registerRoute(app, 'createRun', deps, async ({ body }) => deps.runs.create(body));
 
   registerRoute(app, 'getRun', deps, async ({ params }) => runDetail(deps.repos, params.id));
 
