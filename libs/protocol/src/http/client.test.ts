@@ -12,6 +12,7 @@ const answers: Record<string, { status: number; body: unknown }> = {
     body: {
       ok: true,
       protocolVersion: 1,
+      database: { ok: true, latencyMs: 1.5 },
       leaseMs: 30_000,
       time: '2026-01-02T03:04:05.678Z',
     },
