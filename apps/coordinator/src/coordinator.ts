@@ -53,6 +53,10 @@ export interface CoordinatorOptions {
   datasetRoots?: readonly string[];
   /** The most bytes one dataset file may hold, decompressed (default 256 MiB). */
   datasetMaxBytes?: number;
+  /** Offline workers that hold no member are forgotten after this long (default 7 days). */
+  workerRetentionMs?: number;
+  /** How often such workers are looked for (default hourly, at most workerRetentionMs). */
+  workerPruneIntervalMs?: number;
 }
 
 export interface RunningCoordinator {
@@ -73,6 +77,7 @@ export interface RunningCoordinator {
 }
 
 export const DEFAULT_LEASE_MS = 30_000;
+export const DEFAULT_WORKER_RETENTION_MS = 7 * 24 * 3_600_000;
 /** In the data dir while a coordinator on the embedded database runs: `{ connectionString, pid }`. */
 export const EMBEDDED_DATABASE_FILE = 'embedded-database.json';
 
@@ -186,6 +191,26 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     cleanups.push(async () => {
       clearInterval(timer);
       await sweeping;
+    });
+
+    // Worker rows: one per worker process ever started; the old offline ones go.
+    const retentionMs = options.workerRetentionMs ?? DEFAULT_WORKER_RETENTION_MS;
+    let pruning: Promise<unknown> | undefined;
+    const prune = (): void => {
+      pruning ??= repos.workers
+        .pruneOffline(new Date(clock().getTime() - retentionMs))
+        .then((count) => {
+          if (count > 0) logger.info({ count, retentionMs }, `forgot ${count} long-offline workers`);
+        })
+        .catch((error: unknown) => logger.error({ err: error }, 'pruning offline workers failed'))
+        .finally(() => (pruning = undefined));
+    };
+    prune();
+    const pruneTimer = setInterval(prune, options.workerPruneIntervalMs ?? Math.min(3_600_000, retentionMs));
+    pruneTimer.unref();
+    cleanups.push(async () => {
+      clearInterval(pruneTimer);
+      await pruning;
     });
 
     const url = `http://${urlHost(host)}:${port}`;

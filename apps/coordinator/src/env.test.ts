@@ -16,6 +16,7 @@ describe('parseEnv', () => {
       handover: true,
       datasetRoots: undefined,
       datasetMaxBytes: 256 * 1024 * 1024,
+      workerRetentionMs: 7 * 24 * 3_600_000,
       logLevel: 'info',
       logFormat: undefined,
     });
@@ -34,6 +35,7 @@ describe('parseEnv', () => {
         CHORUS_HANDOVER: 'off',
         CHORUS_DATASET_ROOTS: '/srv/datasets:/mnt/more data',
         CHORUS_DATASET_MAX_BYTES: '1000000',
+        CHORUS_WORKER_RETENTION_MS: '3600000',
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',
       }),
@@ -48,6 +50,7 @@ describe('parseEnv', () => {
       handover: false,
       datasetRoots: ['/srv/datasets', '/mnt/more data'],
       datasetMaxBytes: 1_000_000,
+      workerRetentionMs: 3_600_000,
       logLevel: 'debug',
       logFormat: 'json',
     });

@@ -35,6 +35,8 @@ const EnvSchema = z
     CHORUS_DATASET_ROOTS: optionalString,
     /** The most bytes one dataset file may hold, decompressed. */
     CHORUS_DATASET_MAX_BYTES: withDefault(z.coerce.number().int().min(1), 256 * 1024 * 1024),
+    /** Offline workers holding no member are forgotten after this long (default 7 days). */
+    CHORUS_WORKER_RETENTION_MS: withDefault(z.coerce.number().int().min(60_000), 7 * 24 * 3_600_000),
     LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), 'info'),
     /** Unset: human lines on a terminal, JSON on a file or pipe. */
     LOG_FORMAT: optionalString.pipe(z.enum(LOG_FORMATS).optional()),
@@ -61,6 +63,7 @@ export interface CoordinatorEnv {
   /** Undefined: the default roots (coordinator.ts). */
   datasetRoots: string[] | undefined;
   datasetMaxBytes: number;
+  workerRetentionMs: number;
   logLevel: LogLevel;
   logFormat: LogFormat | undefined;
 }
@@ -87,6 +90,7 @@ export function parseEnv(source: Record<string, string | undefined>): Coordinato
     handover: ['1', 'on', 'true'].includes(env.CHORUS_HANDOVER),
     datasetRoots: env.CHORUS_DATASET_ROOTS?.split(delimiter).filter((r) => r.trim() !== ''),
     datasetMaxBytes: env.CHORUS_DATASET_MAX_BYTES,
+    workerRetentionMs: env.CHORUS_WORKER_RETENTION_MS,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
   };

@@ -65,7 +65,7 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
     ...(env.handover ? {} : { handover: false as const }),
     ...(env.datasetRoots !== undefined && { datasetRoots: env.datasetRoots }),
     datasetMaxBytes: env.datasetMaxBytes,
-
+    workerRetentionMs: env.workerRetentionMs,
     logger,
   });
   for (const line of startupLines(coordinator, env.dataDir)) print(line);
