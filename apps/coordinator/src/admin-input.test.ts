@@ -77,6 +77,9 @@ describe('datasetPath: only regular files under the dataset roots, size-capped, 
     expect(passwd.message).not.toContain('root:');
     const dir = await refusal({ dataset: 'mnist', datasetPath: idx });
     expect(dir.reason).toMatch(/train-images-idx3-ubyte: outside the dataset roots/);
+    // No path the schema refuses reaches the file system.
+    const nul = await refusal({ dataset: 'digits', datasetPath: `${join(links, 'passwd.csv')}\0.csv` });
+    expect(nul.issues).toEqual([{ path: 'datasetPath', message: 'must not contain a NUL character' }]);
     // Outside the roots altogether, with no link involved.
     const etc = await refusal({ dataset: 'digits', datasetPath: '/etc/hostname' });
     expect(etc.reason).toMatch(/outside the dataset roots/);
