@@ -1,4 +1,10 @@
-import { checkReadablePath, isDatasetError, loadRunDataset, type Dataset, type ReadLimits } from '@chorus/data';
+import {
+  checkReadablePath,
+  isDatasetError,
+  loadRunDataset,
+  type Dataset,
+  type ReadLimits,
+} from '@chorus/data';
 import { ChorusError, type RunConfig } from '@chorus/protocol';
 
 /** The most bytes one dataset file may hold (decompressed) unless configured: MNIST's largest is 47 MB. */

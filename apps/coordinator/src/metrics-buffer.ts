@@ -130,13 +130,19 @@ export function createMetricsBuffer(deps: {
         deps.logger.error({ err: error }, "writing metrics failed; the member's points are dropped");
         return;
       }
-      deps.logger.warn({ err: error, members: batch.size }, 'writing metrics failed; writing member by member');
+      deps.logger.warn(
+        { err: error, members: batch.size },
+        'writing metrics failed; writing member by member',
+      );
     }
     for (const [memberId, entry] of batch) {
       try {
         await write(new Map([[memberId, entry]]));
       } catch (error) {
-        deps.logger.error({ err: error, memberId }, "writing metrics failed; this member's points are dropped");
+        deps.logger.error(
+          { err: error, memberId },
+          "writing metrics failed; this member's points are dropped",
+        );
       }
     }
   };

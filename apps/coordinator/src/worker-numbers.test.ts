@@ -50,7 +50,10 @@ describe("a worker's numbers are checked against its run before anything is stor
   it('refuses metric points beyond the plan or out of range, naming the field', async () => {
     const { runId, worker, lease } = await holder();
     const refusals: Array<[unknown, RegExp]> = [
-      [{ ...good(TOTAL_BATCHES + 1) }, /points\.0\.step: 17 is beyond this member's plan \(16 mini-batches\)/],
+      [
+        { ...good(TOTAL_BATCHES + 1) },
+        /points\.0\.step: 17 is beyond this member's plan \(16 mini-batches\)/,
+      ],
       [{ ...good(3), epoch: 2 }, /points\.0\.epoch: 2 is beyond this member's plan \(epochs 0–1\)/],
       [{ ...good(2 ** 31) }, /points\.0\.step/],
       [{ ...good(3), epoch: 2 ** 31 }, /points\.0\.epoch/],
@@ -95,7 +98,11 @@ describe("a worker's numbers are checked against its run before anything is stor
     ];
     for (const [numbers, reason] of bad) {
       const answer = await worker.emitWithAck('checkpoint', { ...lease, ...numbers, weights });
-      expect(answer).toMatchObject({ ok: false, code: 'invalid-input', message: expect.stringMatching(reason) });
+      expect(answer).toMatchObject({
+        ok: false,
+        code: 'invalid-input',
+        message: expect.stringMatching(reason),
+      });
     }
     // The real checkpoints are still there, the latest still epoch 1.
     expect(await fixture.prisma.checkpoint.count({ where: { memberId: assignment.memberId } })).toBe(2);

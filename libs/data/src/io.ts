@@ -109,7 +109,9 @@ async function readBounded(path: string, real: string, limits: ReadLimits): Prom
 export async function readMaybeGzip(path: string, limits?: ReadLimits): Promise<Uint8Array> {
   let raw: Buffer;
   try {
-    raw = limits ? await readBounded(path, await checkReadablePath(path, limits), limits) : await readFile(path);
+    raw = limits
+      ? await readBounded(path, await checkReadablePath(path, limits), limits)
+      : await readFile(path);
   } catch (e) {
     if (e instanceof DatasetError) throw e;
     const code = (e as NodeJS.ErrnoException).code;

@@ -29,7 +29,7 @@ export function registerCoordinatorCommand(program: Command): void {
     )
     .option(
       '--dataset-root <dir>',
-      'a directory a run\'s datasetPath may point into; repeat for several (default: the data dir and the built-in dataset places; env CHORUS_DATASET_ROOTS, :-separated)',
+      "a directory a run's datasetPath may point into; repeat for several (default: the data dir and the built-in dataset places; env CHORUS_DATASET_ROOTS, :-separated)",
       (dir: string, dirs: string[] = []) => [...dirs, dir],
     )
     .addOption(

@@ -36,8 +36,7 @@ export function createRunService(deps: {
 
   // The dataset and bundle of the last launch: loading MNIST and encoding + hashing its 55 MB
   // bundle takes seconds, and consecutive runs usually share their dataset. One entry bounds memory.
-  let recent:
-    { key: string; dataset: Dataset; sha256: string } | undefined;
+  let recent: { key: string; dataset: Dataset; sha256: string } | undefined;
   const datasetOf = async (config: RunConfig) => {
     const key = JSON.stringify([
       config.dataset,
