@@ -12,7 +12,9 @@ import {
   type PrismaClient,
   type ResolvedDatabase,
 } from '@chorus/db';
+import { builtInDatasetRoots } from '@chorus/data';
 import { ChorusError } from '@chorus/protocol';
+import { DEFAULT_DATASET_MAX_BYTES } from './dataset-paths';
 import { createServer, type ChorusServer } from './server';
 import type { HandoverOptions } from './services/handover.service';
 import { resolveTokens } from './tokens';
@@ -44,6 +46,17 @@ export interface CoordinatorOptions {
    * from a checkpoint taken on request (see services/handover.service.ts). On by default.
    */
   handover?: HandoverOptions | false;
+  /**
+   * The directories a run's `datasetPath` may point into (default: the data dir and the places
+   * libs/data reads datasets from when no path is given). README "Security and limits".
+   */
+  datasetRoots?: readonly string[];
+  /** The most bytes one dataset file may hold, decompressed (default 256 MiB). */
+  datasetMaxBytes?: number;
+  /** Offline workers that hold no member are forgotten after this long (default 7 days). */
+  workerRetentionMs?: number;
+  /** How often such workers are looked for (default hourly, at most workerRetentionMs). */
+  workerPruneIntervalMs?: number;
 }
 
 export interface RunningCoordinator {
@@ -64,6 +77,7 @@ export interface RunningCoordinator {
 }
 
 export const DEFAULT_LEASE_MS = 30_000;
+export const DEFAULT_WORKER_RETENTION_MS = 7 * 24 * 3_600_000;
 /** In the data dir while a coordinator on the embedded database runs: `{ connectionString, pid }`. */
 export const EMBEDDED_DATABASE_FILE = 'embedded-database.json';
 
@@ -145,6 +159,10 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       ...(options.metricsFlushMs !== undefined && { metricsFlushMs: options.metricsFlushMs }),
       ...(options.metricsNotifyMs !== undefined && { metricsNotifyMs: options.metricsNotifyMs }),
       ...(options.handover !== undefined && { handover: options.handover }),
+      datasetLimits: {
+        roots: (options.datasetRoots ?? [dataDir, ...builtInDatasetRoots()]).map((r) => resolve(r)),
+        maxBytes: options.datasetMaxBytes ?? DEFAULT_DATASET_MAX_BYTES,
+      },
     });
     cleanups.push(() => server.close());
     await server.app.listen({ host, port: options.port ?? 4000 }).catch((error: NodeJS.ErrnoException) => {
@@ -173,6 +191,26 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     cleanups.push(async () => {
       clearInterval(timer);
       await sweeping;
+    });
+
+    // Worker rows: one per worker process ever started; the old offline ones go.
+    const retentionMs = options.workerRetentionMs ?? DEFAULT_WORKER_RETENTION_MS;
+    let pruning: Promise<unknown> | undefined;
+    const prune = (): void => {
+      pruning ??= repos.workers
+        .pruneOffline(new Date(clock().getTime() - retentionMs))
+        .then((count) => {
+          if (count > 0) logger.info({ count, retentionMs }, `forgot ${count} long-offline workers`);
+        })
+        .catch((error: unknown) => logger.error({ err: error }, 'pruning offline workers failed'))
+        .finally(() => (pruning = undefined));
+    };
+    prune();
+    const pruneTimer = setInterval(prune, options.workerPruneIntervalMs ?? Math.min(3_600_000, retentionMs));
+    pruneTimer.unref();
+    cleanups.push(async () => {
+      clearInterval(pruneTimer);
+      await pruning;
     });
 
     const url = `http://${urlHost(host)}:${port}`;

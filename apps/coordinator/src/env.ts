@@ -1,3 +1,4 @@
+import { delimiter } from 'node:path';
 import { z } from 'zod';
 import { formatIssues, MIN_TOKEN_LENGTH } from '@chorus/protocol';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '@chorus/terminal';
@@ -30,6 +31,12 @@ const EnvSchema = z
     CHORUS_LEASE_MS: withDefault(z.coerce.number().int().min(1_000).max(3_600_000), 30_000),
     /** Straggler handover (an idle, faster worker takes over a slower one's member): on unless 0/off/false. */
     CHORUS_HANDOVER: withDefault(z.enum(['1', '0', 'on', 'off', 'true', 'false']), 'on'),
+    /** Directories a run's datasetPath may point into, `:`-separated (default: data dir + built-in places). */
+    CHORUS_DATASET_ROOTS: optionalString,
+    /** The most bytes one dataset file may hold, decompressed. */
+    CHORUS_DATASET_MAX_BYTES: withDefault(z.coerce.number().int().min(1), 256 * 1024 * 1024),
+    /** Offline workers holding no member are forgotten after this long (default 7 days). */
+    CHORUS_WORKER_RETENTION_MS: withDefault(z.coerce.number().int().min(60_000), 7 * 24 * 3_600_000),
     LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), 'info'),
     /** Unset: human lines on a terminal, JSON on a file or pipe. */
     LOG_FORMAT: optionalString.pipe(z.enum(LOG_FORMATS).optional()),
@@ -53,6 +60,10 @@ export interface CoordinatorEnv {
   dataDir: string;
   leaseMs: number;
   handover: boolean;
+  /** Undefined: the default roots (coordinator.ts). */
+  datasetRoots: string[] | undefined;
+  datasetMaxBytes: number;
+  workerRetentionMs: number;
   logLevel: LogLevel;
   logFormat: LogFormat | undefined;
 }
@@ -77,6 +88,9 @@ export function parseEnv(source: Record<string, string | undefined>): Coordinato
     dataDir: env.CHORUS_DATA_DIR,
     leaseMs: env.CHORUS_LEASE_MS,
     handover: ['1', 'on', 'true'].includes(env.CHORUS_HANDOVER),
+    datasetRoots: env.CHORUS_DATASET_ROOTS?.split(delimiter).filter((r) => r.trim() !== ''),
+    datasetMaxBytes: env.CHORUS_DATASET_MAX_BYTES,
+    workerRetentionMs: env.CHORUS_WORKER_RETENTION_MS,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
   };

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { isDatasetError } from '@chorus/data';
 import { EnsembleInputError } from '@chorus/ensemble';
+import { MAX_BODY_BYTES } from './http/route';
 import { ChorusError, formatIssues, httpStatusFor, RunConfigError, type AckError } from '@chorus/protocol';
 
 /**
@@ -37,6 +38,11 @@ export function asChorusError(error: unknown): ChorusError & { issues?: IssueDet
   if (error instanceof EnsembleInputError)
     return new ChorusError('invalid-input', error.message, { cause: error });
   if (isFastifyClientError(error)) {
+    if (error.statusCode === 413) {
+      return new ChorusError('too-large', `the request body is larger than ${MAX_BODY_BYTES} bytes`, {
+        cause: error,
+      });
+    }
     const code =
       error.statusCode === 401 ? 'unauthorized' : error.statusCode === 404 ? 'not-found' : 'invalid-input';
     return new ChorusError(code, error.message, { cause: error });

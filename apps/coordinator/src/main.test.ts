@@ -1,8 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDataset, prepareRunData } from '@chorus/data';
+import { createTestDatabase } from '@chorus/db/testing';
 import { parseRunConfig, SPLITS, type Assignment, type RunConfigInput } from '@chorus/protocol';
 import type { RunningCoordinator } from './coordinator';
 import { main } from './main';
@@ -121,6 +122,36 @@ describe('chorus coordinator (main)', () => {
       worker.close();
     } finally {
       await coordinator.close();
+    }
+  });
+
+  it('reads datasetPath only under the --dataset-root directories, which replace the defaults', async () => {
+    const db = await createTestDatabase();
+    const dataDir = join(root, 'roots-data');
+    const [first, second] = [join(root, 'datasets-a'), join(root, 'datasets-b')];
+    for (const dir of [dataDir, first, second]) mkdirSync(dir, { recursive: true });
+    // sklearn digits rows: 64 pixels 0–16, then the label.
+    const digits = Array.from({ length: 600 }, (_, i) =>
+      [...Array.from({ length: 64 }, (_, j) => (i * 7 + j * 3) % 17), i % 10].join(','),
+    ).join('\n');
+    for (const dir of [dataDir, second]) writeFileSync(join(dir, 'digits.csv'), digits);
+    const coordinator = await main({
+      argv: ['--port', '0', '--data-dir', dataDir, '--dataset-root', first, '--dataset-root', second],
+      env: { LOG_LEVEL: 'silent', DATABASE_URL: db.connectionString },
+      print: () => {},
+      handleSignals: false,
+    });
+    try {
+      const admin = httpClient(coordinator, coordinator.adminToken);
+      const config = { dataset: 'digits', members: 2, epochs: 1, batchSize: 32 } as const;
+      const { id } = await admin.createRun({ body: { ...config, datasetPath: join(second, 'digits.csv') } });
+      await admin.cancelRun({ params: { id } });
+      await expect(
+        admin.createRun({ body: { ...config, datasetPath: join(dataDir, 'digits.csv') } }),
+      ).rejects.toMatchObject({ status: 400, reason: /outside the dataset roots/ });
+    } finally {
+      await coordinator.close();
+      await db.drop();
     }
   });
 

@@ -1,3 +1,4 @@
+import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { colorEnabled, createLogger, resolveLogFormat } from '@chorus/terminal';
@@ -10,10 +11,12 @@ export interface CoordinatorFlags {
   port?: string | number | undefined;
   dataDir?: string | undefined;
   logFormat?: string | undefined;
+  /** `--dataset-root`, repeatable: replaces CHORUS_DATASET_ROOTS. */
+  datasetRoots?: readonly string[] | undefined;
 }
 
 export interface MainOptions {
-  /** Command-line flags (`--host`, `--port`, `--data-dir`, `--log-format`), as strings to parse or already parsed; they win over the environment. */
+  /** Command-line flags (`--host`, `--port`, `--data-dir`, `--log-format`, `--dataset-root`), as strings to parse or already parsed; they win over the environment. */
   argv?: readonly string[] | CoordinatorFlags;
   /** The environment (default: the process's). */
   env?: Record<string, string | undefined>;
@@ -37,6 +40,9 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
   if (flags.port !== undefined) source.CHORUS_PORT = String(flags.port);
   if (flags.dataDir !== undefined) source.CHORUS_DATA_DIR = flags.dataDir;
   if (flags.logFormat !== undefined) source.LOG_FORMAT = flags.logFormat;
+  if (flags.datasetRoots !== undefined && flags.datasetRoots.length > 0) {
+    source.CHORUS_DATASET_ROOTS = flags.datasetRoots.join(delimiter);
+  }
   const env = parseEnv(source);
   const logger =
     options.logger ??
@@ -57,6 +63,9 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
     adminToken: env.adminToken,
     leaseMs: env.leaseMs,
     ...(env.handover ? {} : { handover: false as const }),
+    ...(env.datasetRoots !== undefined && { datasetRoots: env.datasetRoots }),
+    datasetMaxBytes: env.datasetMaxBytes,
+    workerRetentionMs: env.workerRetentionMs,
     logger,
   });
   for (const line of startupLines(coordinator, env.dataDir)) print(line);
@@ -101,9 +110,16 @@ function parseFlags(argv: readonly string[]): CoordinatorFlags {
       port: { type: 'string' },
       'data-dir': { type: 'string' },
       'log-format': { type: 'string' },
+      'dataset-root': { type: 'string', multiple: true },
     },
     strict: true,
     allowPositionals: false,
   });
-  return { host: values.host, port: values.port, dataDir: values['data-dir'], logFormat: values['log-format'] };
+  return {
+    host: values.host,
+    port: values.port,
+    dataDir: values['data-dir'],
+    logFormat: values['log-format'],
+    datasetRoots: values['dataset-root'],
+  };
 }

@@ -116,6 +116,37 @@ export function createMetricsBuffer(deps: {
     await deps.repos.members.recordProgressMany(progress);
   };
 
+  /**
+   * One write for the batch; when it fails, one write per member, so that one member's bad points
+   * (whatever slipped past the checks at the boundary) never drop the other members' points.
+   * Rewriting is safe: points are unique on (member, step) and progress never goes backwards.
+   */
+  const writeSurviving = async (batch: Map<string, Pending>): Promise<void> => {
+    try {
+      await write(batch);
+      return;
+    } catch (error) {
+      if (batch.size <= 1) {
+        deps.logger.error({ err: error }, "writing metrics failed; the member's points are dropped");
+        return;
+      }
+      deps.logger.warn(
+        { err: error, members: batch.size },
+        'writing metrics failed; writing member by member',
+      );
+    }
+    for (const [memberId, entry] of batch) {
+      try {
+        await write(new Map([[memberId, entry]]));
+      } catch (error) {
+        deps.logger.error(
+          { err: error, memberId },
+          "writing metrics failed; this member's points are dropped",
+        );
+      }
+    }
+  };
+
   /** A flush that is queued and has not started: later calls join it rather than queue more. */
   let queued = false;
   const flush = (): Promise<void> => {
@@ -128,11 +159,7 @@ export function createMetricsBuffer(deps: {
       const batch = pending;
       pending = new Map();
       count = 0;
-      try {
-        await write(batch);
-      } catch (error) {
-        deps.logger.error({ err: error }, 'writing metrics failed; the batch is dropped');
-      }
+      await writeSurviving(batch);
     });
     return chain;
   };

@@ -1,11 +1,12 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
+import type { ReadLimits } from '@chorus/data';
 import type { Repositories } from '@chorus/db';
 import { ChorusError, DASHBOARD_NAMESPACE, WORKERS_NAMESPACE } from '@chorus/protocol';
 import { createDatasetStore } from './dataset-store';
 import { sendHttpError } from './errors';
-import { onlyTableRoutes } from './http/route';
+import { MAX_BODY_BYTES, onlyTableRoutes } from './http/route';
 import { registerRunRoutes } from './http/runs.routes';
 import { registerSystemRoutes } from './http/system.routes';
 import { createMetricsBuffer } from './metrics-buffer';
@@ -43,6 +44,8 @@ export interface ServerDeps {
   metricsNotifyMs?: number;
   /** Straggler handover (handover.service.ts): on by default; false turns it off. */
   handover?: HandoverOptions | false;
+  /** Where a run's `datasetPath` may point and how large its files may be (dataset-paths.ts). */
+  datasetLimits: ReadLimits;
 }
 
 export interface ChorusServer {
@@ -60,7 +63,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     loggerInstance: logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Errors are logged by errors.ts; a line per request would drown the log.
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: 1024 * 1024,
+    bodyLimit: MAX_BODY_BYTES,
   });
   const io = new Server(app.server, {
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
@@ -81,8 +84,9 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
 
   const queue = createTaskQueue();
   const store = createDatasetStore(deps.dataDir);
-  const plans = createPlanService({ repos, store, logger });
-  const runs = createRunService({ repos, store, plans, notify, logger });
+  const { datasetLimits } = deps;
+  const plans = createPlanService({ repos, store, logger, datasetLimits });
+  const runs = createRunService({ repos, store, plans, notify, logger, datasetLimits });
   const scheduler = createScheduler({
     repos,
     plans,

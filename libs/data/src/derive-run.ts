@@ -40,9 +40,9 @@ export function datasetOptionsOf(config: Pick<RunConfig, 'datasetPath' | 'seed'>
   return { ...(config.datasetPath ? { path: config.datasetPath } : {}), seed: config.seed };
 }
 
-/** The dataset of a config, loaded as every process of the run loads it. */
-export function loadRunDataset(config: RunConfig): Promise<Dataset> {
-  return loadDataset(config.dataset, datasetOptionsOf(config));
+/** The dataset of a config, loaded as every process of the run loads it (`limits`: io.ts). */
+export function loadRunDataset(config: RunConfig, extra: Pick<LoadOptions, 'limits'> = {}): Promise<Dataset> {
+  return loadDataset(config.dataset, { ...datasetOptionsOf(config), ...extra });
 }
 
 /**

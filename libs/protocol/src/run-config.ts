@@ -37,7 +37,13 @@ export const RunConfigSchema = z
   .object({
     name: z.string().trim().min(1).max(120).optional(),
     dataset: z.enum(DATASET_NAMES).default('mnist'),
-    datasetPath: z.string().min(1).optional().describe('directory or file of the dataset when not at its default place'),
+    datasetPath: z
+      .string()
+      .min(1)
+      .max(4096)
+      .refine((path) => !path.includes('\0'), 'must not contain a NUL character')
+      .optional()
+      .describe('directory or file of the dataset when not at its default place'),
     model: z.enum(MODEL_NAMES).default('mlp'),
     members: positiveInt(64).default(5),
     sharding: z.enum(SHARDING_STRATEGIES).default('round-robin'),

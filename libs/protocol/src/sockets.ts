@@ -20,8 +20,17 @@ export type SplitName = (typeof SPLITS)[number];
 
 const bytes = z.instanceof(Uint8Array, { message: 'expected binary data' });
 const id = z.string().min(1).max(64);
-const count = z.number().int().min(0);
+/** The largest value of a Postgres `integer` (int4), the column type of every count we store. */
+export const INT4_MAX = 2_147_483_647;
+/** The largest finite float32: tfjs computes losses in float32, so a larger one cannot be real. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+/**
+ * Bounds that hold whatever the run (a worker's numbers that depend on the run, such as a step
+ * within the member's plan, are checked by the coordinator against the run).
+ */
+const count = z.number().int().min(0).max(INT4_MAX);
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const fraction = z.number().min(0).max(1);
 
 /** `io(url + '/workers', { auth })`: checked before the connection is accepted. */
 export const WorkerHandshakeSchema = z
@@ -59,7 +68,7 @@ export const AssignmentSchema = z.object({
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
     /** Relative URL of the bundle: GET it with the worker token when the local cache lacks it. */
     url: z.string(),
-    bytes: count,
+    bytes: z.number().int().min(0),
   }),
   totalBatches: count,
   /** Where training resumes: 0 for a fresh member, else the checkpoint's plan offset. */
@@ -69,7 +78,7 @@ export const AssignmentSchema = z.object({
   checkpoint: z.object({ epoch: count, step: count, planOffset: count, url: z.string() }).nullable(),
 });
 
-export const LeaseRefSchema = z.object({ memberId: id, attempt: z.number().int().min(1) });
+export const LeaseRefSchema = z.object({ memberId: id, attempt: z.number().int().min(1).max(INT4_MAX) });
 
 export const PlanRequestSchema = LeaseRefSchema.extend({
   offset: count,
@@ -94,9 +103,10 @@ export function packPlanChunk(offset: number, batches: readonly Int32Array[]): P
 export const MetricPointSchema = z.object({
   step: count,
   epoch: count,
-  loss: finite,
-  accuracy: finite,
-  samplesPerSecond: z.number().min(0),
+  /** Cross-entropy: never negative, never beyond float32. */
+  loss: z.number().min(0).max(FLOAT32_MAX),
+  accuracy: fraction,
+  samplesPerSecond: finite.pipe(z.number().min(0)),
 });
 export const MetricsMessageSchema = LeaseRefSchema.extend({
   points: z.array(MetricPointSchema).min(1).max(1000),
@@ -106,8 +116,8 @@ export const MetricsMessageSchema = LeaseRefSchema.extend({
 export const PredictionsMessageSchema = LeaseRefSchema.extend({
   round: count,
   split: z.enum(SPLITS),
-  rows: z.number().int().min(1),
-  numClasses: z.number().int().min(2),
+  rows: z.number().int().min(1).max(INT4_MAX),
+  numClasses: z.number().int().min(2).max(INT4_MAX),
   /** rows × numClasses float32, little-endian. */
   probabilities: bytes,
 });
@@ -123,7 +133,10 @@ export const CheckpointMessageSchema = LeaseRefSchema.extend({
   weights: bytes,
 });
 
-export const MemberDoneSchema = LeaseRefSchema.extend({ samples: count, seconds: z.number().min(0) });
+export const MemberDoneSchema = LeaseRefSchema.extend({
+  samples: count,
+  seconds: finite.pipe(z.number().min(0)),
+});
 export const MemberFailedSchema = LeaseRefSchema.extend({ error: z.string().max(4000) });
 /** The worker stopped a member on `member:handover`, after its checkpoint at `planOffset` was acknowledged. */
 export const MemberReleaseSchema = LeaseRefSchema.extend({ planOffset: count });

@@ -7,12 +7,13 @@ interface CoordinatorCommandFlags {
   port?: string;
   dataDir?: string;
   logFormat?: string;
+  datasetRoot?: string[];
 }
 
 /**
  * `chorus coordinator`: the HTTP API and socket.io server that hands members to workers and
  * gathers their predictions. Flags win over the environment (CHORUS_HOST, CHORUS_PORT,
- * CHORUS_DATA_DIR, LOG_FORMAT; DATABASE_URL, CHORUS_WORKER_TOKEN, CHORUS_ADMIN_TOKEN, CHORUS_LEASE_MS, LOG_LEVEL).
+ * CHORUS_DATA_DIR, LOG_FORMAT, CHORUS_DATASET_ROOTS; DATABASE_URL, CHORUS_WORKER_TOKEN, CHORUS_ADMIN_TOKEN, CHORUS_LEASE_MS, LOG_LEVEL).
  */
 export function registerCoordinatorCommand(program: Command): void {
   program
@@ -26,6 +27,11 @@ export function registerCoordinatorCommand(program: Command): void {
       '--data-dir <dir>',
       'tokens.json, dataset bundles and the embedded database (default .chorus; env CHORUS_DATA_DIR)',
     )
+    .option(
+      '--dataset-root <dir>',
+      "a directory a run's datasetPath may point into; repeat for several (default: the data dir and the built-in dataset places; env CHORUS_DATASET_ROOTS, :-separated)",
+      (dir: string, dirs: string[] = []) => [...dirs, dir],
+    )
     .addOption(
       new Option(
         '--log-format <format>',
@@ -37,7 +43,13 @@ export function registerCoordinatorCommand(program: Command): void {
       const { main, EnvError } = await import('@chorus/coordinator');
       try {
         await main({
-          argv: { host: flags.host, port: flags.port, dataDir: flags.dataDir, logFormat: flags.logFormat },
+          argv: {
+            host: flags.host,
+            port: flags.port,
+            dataDir: flags.dataDir,
+            logFormat: flags.logFormat,
+            datasetRoots: flags.datasetRoot,
+          },
         });
       } catch (error) {
         if (error instanceof EnvError) throw new ChorusError('invalid-input', error.message);

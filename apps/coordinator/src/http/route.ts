@@ -10,6 +10,9 @@ import {
 } from '@chorus/protocol';
 import { requireBearer } from './auth';
 
+/** The largest request body the API reads (a run config is a few kB); beyond it: 413, `too-large`. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
 type Parsed<R, K extends string> = R extends { [P in K]: infer S extends z.ZodType }
   ? z.output<S>
   : undefined;
@@ -56,6 +59,14 @@ export function registerRoute<K extends RouteName>(
     url: spec.path,
     ...(guard && { preHandler: guard }),
     handler: async (request, reply) => {
+      // A route that takes a body takes a JSON object: `null`, an array, a string or nothing is
+      // refused here, never read as "all defaults" by the service.
+      if (spec.body !== undefined && !isPlainObject(request.body)) {
+        throw new ChorusError(
+          'invalid-input',
+          `${spec.method} ${spec.path} takes a JSON object as its body (content-type: application/json), got ${describe(request.body)}`,
+        );
+      }
       const input = {
         params: spec.params?.parse(request.params),
         query: spec.query?.parse(request.query),
@@ -92,4 +103,16 @@ export function onlyTableRoutes(app: FastifyInstance): void {
       if (!known.has(key)) throw new Error(`${method} ${route.url} is not in libs/protocol's HTTP_ROUTES`);
     }
   });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What a body was, without its content. */
+function describe(body: unknown): string {
+  if (body === undefined) return 'no body';
+  if (body === null) return 'null';
+  if (Array.isArray(body)) return 'an array';
+  return `a ${typeof body}`;
 }

@@ -14,7 +14,7 @@ export function registerRunRoutes(
     runs: await loadRunsList(deps.repos, query),
   }));
 
-  registerRoute(app, 'createRun', deps, async ({ body }) => deps.runs.create(body ?? {}));
+  registerRoute(app, 'createRun', deps, async ({ body }) => deps.runs.create(body));
 
   registerRoute(app, 'getRun', deps, async ({ params }) => runDetail(deps.repos, params.id));
 

@@ -5,13 +5,58 @@ import { ChorusError, PROTOCOL_VERSION } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
 import { registerRoute, type RouteTokens } from './route';
 
+/** How long /api/health waits for the database's `SELECT 1` before it answers 503. */
+export const HEALTH_TIMEOUT_MS = 2_000;
+
+/**
+ * The database's round trip in ms, or an `unavailable` error saying why (no answer within
+ * `timeoutMs`, or the query's failure). Concurrent checks share one query, so a hung database
+ * does not collect a query per health check.
+ */
+function createDatabasePing(repos: Repositories, timeoutMs: number): () => Promise<number> {
+  let inFlight: Promise<void> | undefined;
+  return async () => {
+    const started = performance.now();
+    inFlight ??= repos.ping().finally(() => (inFlight = undefined));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ChorusError('unavailable', `the database did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([inFlight, timeout]);
+    } catch (error) {
+      if (error instanceof ChorusError) throw error;
+      // Its first line, and never a connection string (it may hold a password).
+      const reason = (error instanceof Error ? error.message : String(error))
+        .split('\n')[0]
+        ?.replace(/postgres(?:ql)?:\/\/\S+/g, '<database url>')
+        .slice(0, 200);
+      throw new ChorusError('unavailable', `the database does not answer: ${reason}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    return Math.round((performance.now() - started) * 10) / 10;
+  };
+}
+
 export function registerSystemRoutes(
   app: FastifyInstance,
-  deps: RouteTokens & { repos: Repositories; store: DatasetStore; clock: () => Date; leaseMs: number },
+  deps: RouteTokens & {
+    repos: Repositories;
+    store: DatasetStore;
+    clock: () => Date;
+    leaseMs: number;
+    healthTimeoutMs?: number;
+  },
 ): void {
+  const ping = createDatabasePing(deps.repos, deps.healthTimeoutMs ?? HEALTH_TIMEOUT_MS);
   registerRoute(app, 'health', deps, async () => ({
     ok: true as const,
     protocolVersion: PROTOCOL_VERSION,
+    database: { ok: true as const, latencyMs: await ping() },
     // Workers heartbeat well within this (a third of it, say).
     leaseMs: deps.leaseMs,
     time: deps.clock(),

@@ -13,6 +13,7 @@ import type { PlanService, RunData } from './plan.service';
 import type { RunService } from './run.service';
 import type { TaskQueue } from './task-queue';
 import { evaluationRows } from './evaluation-rows';
+import { boundsOf, checkRound } from './worker-numbers';
 import { createPredictionCache } from './prediction-cache';
 
 /**
@@ -220,6 +221,7 @@ export function createGatherService(deps: {
   return {
     async savePredictions(member, message) {
       const data = await deps.plans.forRun(member.runId);
+      checkRound(boundsOf(data, member.index), message.round);
       const rows = message.split === 'validation' ? data.validationTruth.length : data.testTruth.length;
       if (message.numClasses !== data.numClasses) {
         throw new ChorusError(

@@ -4,8 +4,8 @@ import {
   decodeDatasetBundle,
   deriveRun,
   encodeDatasetBundle,
-  loadRunDataset,
   type Dataset,
+  type ReadLimits,
   type ShardPlan,
 } from '@chorus/data';
 import type { Repositories } from '@chorus/db';
@@ -17,6 +17,7 @@ import {
   type PlanChunk,
   type RunConfig,
 } from '@chorus/protocol';
+import { loadDatasetOf } from '../dataset-paths';
 import type { DatasetStore } from '../dataset-store';
 
 /**
@@ -76,6 +77,8 @@ export function createPlanService(deps: {
   repos: Repositories;
   store: DatasetStore;
   logger: Logger;
+  /** Where a run's `datasetPath` may point (dataset-paths.ts). */
+  datasetLimits: ReadLimits;
 }): PlanService {
   const cache = new Map<string, Promise<RunData>>();
 
@@ -99,7 +102,7 @@ export function createPlanService(deps: {
     } else {
       // The data dir lost the bundle: rebuild it from the dataset's source, if it is the same data.
       deps.logger.warn({ runId, sha }, 'dataset bundle missing: loading the dataset again');
-      dataset = await loadRunDataset(config);
+      dataset = await loadDatasetOf(config, deps.datasetLimits);
       bytes = encodeDatasetBundle(dataset);
       if (bundleSha256(bytes) !== sha) {
         throw new ChorusError(

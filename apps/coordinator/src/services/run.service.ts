@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import { encodeDatasetBundle, loadRunDataset } from '@chorus/data';
+import { encodeDatasetBundle, type Dataset, type ReadLimits } from '@chorus/data';
 import { TERMINAL_RUN_STATUSES, type Repositories, type Run, type RunStatus } from '@chorus/db';
 import { ChorusError, overridesFor, parseRunConfig, type RunConfig, type RunResult } from '@chorus/protocol';
+import { loadDatasetOf } from '../dataset-paths';
 import type { DatasetStore } from '../dataset-store';
 import type { Notifiers } from '../notifications';
 import { deriveRunData, type PlanService } from './plan.service';
@@ -28,13 +29,14 @@ export function createRunService(deps: {
   plans: PlanService;
   notify: Notifiers;
   logger: Logger;
+  /** Where a run's `datasetPath` may point (dataset-paths.ts). */
+  datasetLimits: ReadLimits;
 }): RunService {
   const { repos, notify, logger } = deps;
 
   // The dataset and bundle of the last launch: loading MNIST and encoding + hashing its 55 MB
   // bundle takes seconds, and consecutive runs usually share their dataset. One entry bounds memory.
-  let recent:
-    { key: string; dataset: Awaited<ReturnType<typeof loadRunDataset>>; sha256: string } | undefined;
+  let recent: { key: string; dataset: Dataset; sha256: string } | undefined;
   const datasetOf = async (config: RunConfig) => {
     const key = JSON.stringify([
       config.dataset,
@@ -42,7 +44,7 @@ export function createRunService(deps: {
       config.dataset === 'synthetic' ? config.seed : null,
     ]);
     if (recent?.key === key && (await deps.store.size(recent.sha256)) !== undefined) return recent;
-    const dataset = await loadRunDataset(config);
+    const dataset = await loadDatasetOf(config, deps.datasetLimits);
     const stored = await deps.store.put(encodeDatasetBundle(dataset));
     recent = { key, dataset, sha256: stored.sha256 };
     return recent;

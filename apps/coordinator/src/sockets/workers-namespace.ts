@@ -22,6 +22,12 @@ import type { LeaseTable } from '../services/lease-table';
 import type { PlanService } from '../services/plan.service';
 import type { Scheduler } from '../services/scheduler.service';
 import type { TaskQueue } from '../services/task-queue';
+import {
+  boundsOf,
+  checkCheckpointNumbers,
+  checkMetricPoints,
+  checkPlanOffset,
+} from '../services/worker-numbers';
 import { tokenMatches } from '../tokens';
 import { coordinatorHandling } from './acks';
 
@@ -153,6 +159,8 @@ export function registerWorkersNamespace(
 
     on('metrics', async (message) => {
       const member = await scheduler.requireKnownLease(workerId, message);
+      // Refused whole before it reaches the buffer, where it would share a write with other workers' points.
+      checkMetricPoints(boundsOf(await deps.plans.forRun(member.runId), member.index), message.points);
       deps.metrics.add(member, workerId, message.points);
       scheduler.progressed(member, Math.max(...message.points.map((p) => p.step)));
       return {};
@@ -166,6 +174,8 @@ export function registerWorkersNamespace(
 
     on('checkpoint', async (message) => {
       const member = await scheduler.requireLease(workerId, message);
+      // An epoch beyond the run would become the "latest" checkpoint and prune the real ones.
+      checkCheckpointNumbers(boundsOf(await deps.plans.forRun(member.runId), member.index), message);
       await deps.repos.checkpoints.save({
         memberId: member.id,
         epoch: message.epoch,
@@ -193,6 +203,7 @@ export function registerWorkersNamespace(
 
     on('member:release', async (message) => {
       const member = await scheduler.requireLease(workerId, message);
+      checkPlanOffset(boundsOf(await deps.plans.forRun(member.runId), member.index), message.planOffset);
       await deps.metrics.flush(); // its last points while the lease is still this worker's
       await scheduler.released(workerId, member, message.planOffset);
       return {};

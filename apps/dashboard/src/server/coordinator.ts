@@ -21,6 +21,9 @@ export function coordinatorFailure(error: unknown, needs = ''): { status: number
       message: `The coordinator at ${url} cannot be reached (${reason})${needs}. Is it running?`,
     };
   }
+  // The client refused the token before sending it (its message never quotes the token).
+  if (error instanceof ChorusError && error.code === 'unauthorized')
+    return { status: 401, message: error.message };
   if (error instanceof ChorusError) {
     return {
       status: 502,

@@ -18,6 +18,10 @@ export function createRepositories(prisma: PrismaClient, options: RepositoryOpti
     predictions: createPredictionRepository(prisma, options),
     evals: createEvalRepository(prisma),
     checkpoints: createCheckpointRepository(prisma, options),
+    /** `SELECT 1`: resolves when the database answers (health checks). */
+    ping: async (): Promise<void> => {
+      await prisma.$queryRaw`SELECT 1`;
+    },
   };
 }
 

@@ -79,6 +79,18 @@ export function createWorkerRepository(prisma: PrismaClient, options: Repository
       });
     },
 
+    /**
+     * Forgets workers offline and not seen since `before` that no member refers to (members keep
+     * the worker that trained them): each worker process has its own id, so without this the
+     * table grows by one row per worker start. Returns how many were deleted.
+     */
+    async pruneOffline(before: Date): Promise<number> {
+      const { count } = await prisma.worker.deleteMany({
+        where: { status: 'offline', lastSeenAt: { lt: before }, members: { none: {} } },
+      });
+      return count;
+    },
+
     get(id: string): Promise<Worker | null> {
       return prisma.worker.findUnique({ where: { id } });
     },

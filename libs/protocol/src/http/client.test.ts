@@ -9,7 +9,13 @@ import { routePath } from './routes';
 const answers: Record<string, { status: number; body: unknown }> = {
   '/api/health': {
     status: 200,
-    body: { ok: true, protocolVersion: 1, leaseMs: 30_000, time: '2026-01-02T03:04:05.678Z' },
+    body: {
+      ok: true,
+      protocolVersion: 1,
+      database: { ok: true, latencyMs: 1.5 },
+      leaseMs: 30_000,
+      time: '2026-01-02T03:04:05.678Z',
+    },
   },
   '/api/runs/r1/cancel': { status: 200, body: { id: 'r1', status: 'stopped' } },
   '/api/runs': {
@@ -81,6 +87,20 @@ describe('createHttpClient', () => {
       code: 'unavailable',
       message: /cannot reach the coordinator/,
     });
+  });
+
+  it('never echoes a token that cannot travel in a header (fetch would quote it)', async () => {
+    const secret = 'admin-secret-4242';
+    for (const token of [`${secret}\ninjected: 1`, `${secret} x`, `${secret}\u2028`]) {
+      const requests = seen.length;
+      const error = await createHttpClient({ baseUrl, token })
+        .createRun({ body: { members: 2 } })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'unauthorized', message: /copy it again/ });
+      const shown = `${(error as Error).message} ${String((error as Error).cause ?? '')}`;
+      expect(shown).not.toContain(secret);
+      expect(seen.length).toBe(requests); // refused before anything was sent
+    }
   });
 
   it('fills in path params, URI-encoded', () => {

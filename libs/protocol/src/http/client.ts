@@ -77,6 +77,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const url = new URL(`${path}${search.size > 0 ? `?${search}` : ''}`, options.baseUrl);
     const requested = `${spec.method} ${path}`;
     const token = callOptions.token ?? options.token;
+    if (spec.auth !== undefined && token !== undefined) checkToken(token);
     let response: Response;
     try {
       response = await fetch(url, {
@@ -90,11 +91,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         ...(callOptions.signal !== undefined && { signal: callOptions.signal }),
       });
     } catch (error) {
-      throw new ChorusError(
-        'unavailable',
-        `cannot reach the coordinator at ${options.baseUrl}: ${(error as Error).message}`,
-        { cause: error },
-      );
+      // Never the token in a message (nor in the cause callers show), whatever fetch put in its own.
+      const message = (error as Error).message;
+      const leaks = token !== undefined && token !== '' && message.includes(token);
+      const reason = leaks ? message.split(token).join('<token>') : message;
+      throw new ChorusError('unavailable', `cannot reach the coordinator at ${options.baseUrl}: ${reason}`, {
+        cause: leaks ? new Error(reason) : error,
+      });
     }
     if (!response.ok) throw await refusal(response, requested);
     const expected = spec.status ?? 200;
@@ -141,6 +144,19 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     ]),
   );
   return { ...client, baseUrl: options.baseUrl } as HttpClient;
+}
+
+/**
+ * A token is printable ASCII without spaces (ours are base64url). Anything else would fail inside
+ * fetch with a message that quotes the header, the token with it: refused here, without echoing it.
+ */
+function checkToken(token: string): void {
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new ChorusError(
+      'unauthorized',
+      'the token holds characters a token never has (spaces, line breaks or non-ASCII): copy it again from tokens.json',
+    );
+  }
 }
 
 /** An error answer as an HttpError (its code and message when it is a Chorus error body). */

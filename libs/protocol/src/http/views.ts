@@ -16,9 +16,15 @@ export const IsoDateSchema = z.codec(z.iso.datetime(), z.date(), {
   encode: (date) => date.toISOString(),
 });
 
+/**
+ * GET /api/health: sent only while the coordinator's database answers (else 503, `unavailable`,
+ * with the reason: a coordinator that cannot store anything is not healthy).
+ */
 export const HealthSchema = z.object({
   ok: z.literal(true),
   protocolVersion: z.number().int(),
+  /** The database answered `SELECT 1` in this many milliseconds. */
+  database: z.object({ ok: z.literal(true), latencyMs: z.number().min(0) }),
   /** Workers heartbeat well within this (a third of it, say). */
   leaseMs: z.number().int().positive(),
   time: IsoDateSchema,

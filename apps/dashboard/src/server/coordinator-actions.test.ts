@@ -1,0 +1,88 @@
+/**
+ * The dashboard's control actions (Next server actions) against a real `chorus coordinator`
+ * process on a real database: a launch goes through the coordinator's own checks, and no answer
+ * quotes the caller's token.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createRepositories } from '@chorus/db/client';
+import { withTestDatabase } from '@chorus/db/testing';
+import { cancelRun, launchRun } from './coordinator-actions';
+
+// Next's guard that keeps server modules out of browser bundles; there is no bundle here.
+vi.mock('server-only', () => ({}));
+
+const ADMIN = 'admin-token-for-dashboard-actions-42';
+const db = withTestDatabase();
+let coordinator: ChildProcess | undefined;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'chorus-actions-'));
+  const chorus = resolve(import.meta.dirname, '../../../../bin/chorus.mjs');
+  const child = spawn(process.execPath, [chorus, 'coordinator', '--port', '0', '--data-dir', dataDir], {
+    env: {
+      ...process.env,
+      DATABASE_URL: db.connectionString,
+      CHORUS_WORKER_TOKEN: 'worker-token-for-dashboard-actions',
+      CHORUS_ADMIN_TOKEN: ADMIN,
+      LOG_FORMAT: 'json',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  coordinator = child;
+  const url = await new Promise<string>((done, fail) => {
+    let seen = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(seen);
+      if (match?.[1]) done(match[1]);
+    });
+    child.once('exit', (code) => fail(new Error(`chorus coordinator exited (${code}):\n${seen}`)));
+  });
+  // The dashboard server's holder (server/repositories.ts), filled as its parseEnv would.
+  Object.assign(globalThis, {
+    __chorusDashboard: {
+      env: { databaseUrl: db.connectionString, coordinatorUrl: url, publicCoordinatorUrl: url },
+      repos: createRepositories(db.prisma),
+    },
+  });
+}, 120_000);
+afterAll(async () => {
+  if (coordinator && coordinator.exitCode === null) {
+    const exited = new Promise((done) => coordinator?.once('exit', done));
+    coordinator.kill('SIGTERM');
+    await exited;
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("the dashboard's launch action", () => {
+  it("is refused by the coordinator's datasetPath rules, without a byte of the file", async () => {
+    const result = await launchRun(ADMIN, { dataset: 'digits', datasetPath: '/proc/self/environ' });
+    expect(result).toEqual({
+      ok: false,
+      status: 400,
+      message: 'datasetPath: /proc/self/environ: not a dataset location (a system pseudo-file)',
+    });
+  });
+
+  it("never echoes the caller's token", async () => {
+    const secret = 'typed-by-the-user-0d7c1e';
+    for (const token of [`${secret}\nX-Injected: 1`, `${secret} extra`, `${secret}\u00e9`]) {
+      const launched = await launchRun(token, { dataset: 'synthetic', members: 2 });
+      expect(launched).toMatchObject({ ok: false, status: 401 });
+      expect(JSON.stringify(launched)).not.toContain(secret);
+      const cancelled = await cancelRun(token, 'some-run');
+      expect(cancelled).toMatchObject({ ok: false, status: 401 });
+      expect(JSON.stringify(cancelled)).not.toContain(secret);
+    }
+    // A well-formed wrong token: the coordinator's refusal, which names no token either.
+    const wrong = await launchRun(`${secret}-wrong`, { dataset: 'synthetic', members: 2 });
+    expect(wrong).toMatchObject({ ok: false, status: 401 });
+    expect(JSON.stringify(wrong)).not.toContain(secret);
+  });
+});
