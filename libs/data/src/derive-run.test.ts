@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memberModelSpec, MODEL_NAMES, parseRunConfig, SHARDING_STRATEGIES } from '@chorus/protocol';
-import { deriveRun, deriveSplits, splitSettingsOf } from './derive-run';
+import { datasetKeyOf, deriveRun, deriveSplits, splitSettingsOf } from './derive-run';
 import { planShards } from './sharding';
 import { prepareRunData } from './split';
 import type { Split } from './types';
@@ -119,5 +119,17 @@ describe('deriveRun', () => {
     expect(() => deriveRun(small, dataset(100, 10))).toThrow(
       /round-robin gives each member whole mini-batches/,
     );
+  });
+});
+
+describe('datasetKeyOf', () => {
+  it('tells datasets apart by name and path, and by seed only for the generated one', () => {
+    const key = (input: object) => datasetKeyOf(parseRunConfig(input));
+    // A file dataset does not depend on the run seed: two seeds share one loaded copy.
+    expect(key({ dataset: 'digits', seed: 1 })).toBe(key({ dataset: 'digits', seed: 2 }));
+    expect(key({ dataset: 'digits' })).not.toBe(key({ dataset: 'digits', datasetPath: '/data/digits.csv.gz' }));
+    expect(key({ dataset: 'digits' })).not.toBe(key({ dataset: 'mnist' }));
+    // The synthetic dataset is generated from the seed.
+    expect(key({ dataset: 'synthetic', seed: 1 })).not.toBe(key({ dataset: 'synthetic', seed: 2 }));
   });
 });

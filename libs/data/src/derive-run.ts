@@ -40,6 +40,15 @@ export function datasetOptionsOf(config: Pick<RunConfig, 'datasetPath' | 'seed'>
   return { ...(config.datasetPath ? { path: config.datasetPath } : {}), seed: config.seed };
 }
 
+/**
+ * What the dataset `loadRunDataset(config)` loads depends on, as a string key: its name, its path,
+ * and the seed only for the generated dataset (the files of the others do not depend on it).
+ */
+export function datasetKeyOf(config: Pick<RunConfig, 'dataset' | 'datasetPath' | 'seed'>): string {
+  const { path = null, seed } = datasetOptionsOf(config);
+  return JSON.stringify([config.dataset, path, config.dataset === 'synthetic' ? seed : null]);
+}
+
 /** The dataset of a config, loaded as every process of the run loads it (`limits`: io.ts). */
 export function loadRunDataset(config: RunConfig, extra: Pick<LoadOptions, 'limits'> = {}): Promise<Dataset> {
   return loadDataset(config.dataset, { ...datasetOptionsOf(config), ...extra });

@@ -17,7 +17,7 @@ export { limitSplit, prepareRunData, splitValidation, subsetSplit } from './spli
 export type { SplitSettings } from './split';
 export { planShards } from './sharding';
 export type { MemberPlan, ShardOptions, ShardPlan } from './sharding';
-export { datasetOptionsOf, deriveRun, deriveSplits, loadRunDataset, splitSettingsOf } from './derive-run';
+export { datasetKeyOf, datasetOptionsOf, deriveRun, deriveSplits, loadRunDataset, splitSettingsOf } from './derive-run';
 export type { DerivedRun, LabelSplit, RunSplits } from './derive-run';
 export { builtInDatasetRoots, listDatasets, loadDataset, HOW_TO_GET } from './registry';
 export { checkReadablePath, readMaybeGzip } from './io';

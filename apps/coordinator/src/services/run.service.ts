@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { encodeDatasetBundle, type Dataset, type ReadLimits } from '@chorus/data';
+import { datasetKeyOf, encodeDatasetBundle, type Dataset, type ReadLimits } from '@chorus/data';
 import { TERMINAL_RUN_STATUSES, type Repositories, type Run, type RunStatus } from '@chorus/db';
 import { ChorusError, overridesFor, parseRunConfig, type RunConfig, type RunResult } from '@chorus/protocol';
 import { loadDatasetOf } from '../dataset-paths';
@@ -38,11 +38,7 @@ export function createRunService(deps: {
   // bundle takes seconds, and consecutive runs usually share their dataset. One entry bounds memory.
   let recent: { key: string; dataset: Dataset; sha256: string } | undefined;
   const datasetOf = async (config: RunConfig) => {
-    const key = JSON.stringify([
-      config.dataset,
-      config.datasetPath ?? null,
-      config.dataset === 'synthetic' ? config.seed : null,
-    ]);
+    const key = datasetKeyOf(config);
     if (recent?.key === key && (await deps.store.size(recent.sha256)) !== undefined) return recent;
     const dataset = await loadDatasetOf(config, deps.datasetLimits);
     const stored = await deps.store.put(encodeDatasetBundle(dataset));
