@@ -39,6 +39,9 @@ export interface WorkerOptions {
   metricsIntervalMs?: number;
   /** Batches per `plan:next` request (default 64). */
   planChunkSize?: number;
+  /** Reconnect backoff: first delay and cap (defaults 500 ms and 30 s; connection.ts). */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
 }
 
 export interface WorkerHandle {
@@ -90,6 +93,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const connection = new Connection({
     url: coordinatorUrl,
     logger: log,
+    ...(options.reconnectMinMs !== undefined ? { reconnectMinMs: options.reconnectMinMs } : {}),
+    ...(options.reconnectMaxMs !== undefined ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
     handshake: () => ({
       token: options.token,
       protocolVersion: PROTOCOL_VERSION,
