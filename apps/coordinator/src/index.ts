@@ -11,4 +11,3 @@ export { parseEnv, EnvError, MIN_TOKEN_LENGTH, type CoordinatorEnv } from './env
 export { TOKENS_FILE, tokenMatches } from './tokens';
 export { MAX_ATTEMPTS } from './services/scheduler.service';
 export { deriveRunData, type RunDerivation } from './services/plan.service';
-export { MAX_SOCKET_MESSAGE_BYTES } from './server';

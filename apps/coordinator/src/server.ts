@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { ReadLimits } from '@chorus/data';
 import type { Repositories } from '@chorus/db';
-import { ChorusError, DASHBOARD_NAMESPACE, WORKERS_NAMESPACE } from '@chorus/protocol';
+import {
+  ChorusError,
+  DASHBOARD_NAMESPACE,
+  MAX_SOCKET_MESSAGE_BYTES,
+  WORKERS_NAMESPACE,
+} from '@chorus/protocol';
 import { createDatasetStore } from './dataset-store';
 import { sendHttpError } from './errors';
 import { MAX_BODY_BYTES, onlyTableRoutes } from './http/route';
@@ -28,9 +33,6 @@ import {
   registerWorkersNamespace,
   type WorkersNamespace,
 } from './sockets/workers-namespace';
-
-/** Checkpoints travel as socket.io binary attachments: allow large ones. */
-export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export interface ServerDeps {
   repos: Repositories;

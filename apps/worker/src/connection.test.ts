@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChorusError, MetricsMessageSchema, PROTOCOL_VERSION } from '@chorus/protocol';
 import { Connection } from './connection';
-import { startTestServer, type TestServer } from './test-server';
+import { expectEventually, startTestServer, type TestServer } from './test-server';
 
 const TOKEN = 'conn-token';
 const logger = pino({ level: 'silent' });
@@ -13,11 +14,16 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-const connect = (server: { url: string }, token = TOKEN) => {
+const connect = (
+  server: { url: string },
+  token = TOKEN,
+  extra: Partial<ConstructorParameters<typeof Connection>[0]> = {},
+) => {
   const connection = new Connection({
     url: server.url,
     logger,
     ackTimeoutMs: 2_000,
+    ...extra,
     handshake: () => ({
       token,
       protocolVersion: PROTOCOL_VERSION,
@@ -161,5 +167,108 @@ describe('Connection', () => {
     await expect(sent).resolves.toEqual({ ok: true });
     expect(received).toHaveLength(1);
     expect(second.handshakes.map((h) => h.workerId)).toEqual([workerId]);
+  });
+
+  it('backs off exponentially with jitter when each connection is dropped at once, logging each retry', async () => {
+    const connectedAt: number[] = [];
+    const server = await startTestServer({
+      token: TOKEN,
+      onConnection: (socket) => {
+        connectedAt.push(performance.now());
+        // Accept, then drop the link at once: before, the backoff restarted on every connect.
+        socket.conn.close();
+      },
+    });
+    cleanup.push(() => server.close());
+    const lines: Array<{ msg: string; attempt?: number; nextDelayMs?: number }> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]);
+        done();
+      },
+    });
+    const connection = connect(server, TOKEN, {
+      logger: pino({ level: 'warn' }, sink),
+      reconnectMinMs: 40,
+      reconnectMaxMs: 320,
+    });
+    await connection.open();
+    await expectEventually(() => expect(connectedAt.length).toBeGreaterThanOrEqual(7), 20_000);
+    connection.close();
+    const retries = lines.filter((l) => l.msg.startsWith('lost the coordinator; reconnecting in'));
+    // One line per attempt, each naming its delay: half fixed, half random, of 40·2^(n−1) ms capped at 320.
+    expect(retries.length).toBeGreaterThanOrEqual(6);
+    retries.forEach((line, i) => {
+      const base = Math.min(320, 40 * 2 ** i);
+      expect(line.attempt).toBe(i + 1);
+      expect(line.nextDelayMs).toBeGreaterThanOrEqual(base / 2);
+      expect(line.nextDelayMs).toBeLessThanOrEqual(base);
+    });
+    // Every reconnection came no sooner than the delay announced for it (timers never fire early;
+    // 2 ms for the clocks' rounding).
+    for (let i = 1; i < Math.min(connectedAt.length, retries.length + 1); i++) {
+      const gap = (connectedAt[i] as number) - (connectedAt[i - 1] as number);
+      expect(gap).toBeGreaterThanOrEqual((retries[i - 1]?.nextDelayMs as number) - 2);
+    }
+  });
+
+  it('does not re-send a message whose sending lost the connection three times, and carries on', async () => {
+    let received = 0;
+    const server = await startTestServer({
+      token: TOKEN,
+      onConnection: (socket) =>
+        socket.on('metrics', (payload, ack) => {
+          received++;
+          // What the coordinator's transport does with a message beyond its limit: close.
+          if ((payload as { memberId: string }).memberId === 'poison') socket.conn.close();
+          else ack({ ok: true });
+        }),
+    });
+    cleanup.push(() => server.close());
+    const connection = connect(server, TOKEN, { reconnectMinMs: 20, reconnectMaxMs: 100 });
+    await connection.open();
+    const error = await connection
+      .request('metrics', { memberId: 'poison', attempt: 1, points: [point] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChorusError);
+    expect(error).toMatchObject({
+      code: 'too-large',
+      message: expect.stringMatching(/^metrics not sent again: the connection was lost each of the 3 times/),
+    });
+    expect(received).toBe(3);
+    await expect(
+      connection.request('metrics', { memberId: 'm1', attempt: 1, points: [point] }),
+    ).resolves.toEqual({ ok: true });
+    expect(received).toBe(4);
+  });
+
+  it('does not send a message larger than the coordinator takes', async () => {
+    let received = 0;
+    const server = await startTestServer({
+      token: TOKEN,
+      onConnection: (socket) =>
+        socket.on('checkpoint', (_p, ack) => {
+          received++;
+          ack({ ok: true });
+        }),
+    });
+    cleanup.push(() => server.close());
+    const connection = connect(server, TOKEN, { maxMessageBytes: 4096 });
+    await connection.open();
+    const checkpoint = { memberId: 'm1', attempt: 1, epoch: 0, step: 1, planOffset: 1 };
+    // 4,000 bytes of weights plus about 70 of JSON: within 4 KiB.
+    await expect(
+      connection.request('checkpoint', { ...checkpoint, weights: new Uint8Array(4000) }),
+    ).resolves.toEqual({ ok: true });
+    // 5 MiB: refused before sending, saying by how much.
+    await expect(
+      connection.request('checkpoint', { ...checkpoint, weights: Buffer.alloc(5 * 2 ** 20) }),
+    ).rejects.toThrow(
+      new ChorusError(
+        'too-large',
+        'checkpoint not sent: its 5.0 MiB exceed the 4 KiB the coordinator takes in one message',
+      ),
+    );
+    expect(received).toBe(1);
   });
 });

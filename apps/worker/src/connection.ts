@@ -3,6 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import {
   asErrorCode,
   ChorusError,
+  MAX_SOCKET_MESSAGE_BYTES,
   requestEvent,
   WORKERS_NAMESPACE,
   WorkerToCoordinatorCatalog,
@@ -17,7 +18,8 @@ import {
 /**
  * The worker's socket.io connection to the coordinator's `/workers` namespace: the handshake,
  * reconnection, and acknowledged requests that are re-sent until the coordinator answers (every
- * message is idempotent on the coordinator's unique keys, so a duplicate is harmless).
+ * message is idempotent on the coordinator's unique keys, so a duplicate is harmless). What is
+ * never retried, and how reconnects back off: README.md ("When the coordinator is away or refuses").
  */
 
 export type WorkerSocket = Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents>;
@@ -29,8 +31,12 @@ export type AckValue<E extends RequestEvent> = { ok: true } & AckValueOf<Catalog
 
 /** Handshake refusals that retrying cannot fix: the process should stop and say why. */
 const FATAL_REFUSALS: ReadonlySet<string> = new Set(['unauthorized', 'forbidden', 'invalid-input']);
-/** Acknowledgement codes that mean "try again later". */
+/** Acknowledgement codes that mean "try again later"; every other refusal is final. */
 const RETRYABLE_CODES: ReadonlySet<string> = new Set(['unavailable']);
+/** A message whose sending lost the connection this many times in a row is not sent again. */
+const MAX_DROPS_PER_MESSAGE = 3;
+/** A connection that stayed up this long ends the backoff: the next loss retries quickly again. */
+const STABLE_CONNECTION_MS = 10_000;
 
 export interface ConnectionOptions {
   url: string;
@@ -39,6 +45,11 @@ export interface ConnectionOptions {
   logger: Logger;
   /** Default time to wait for an acknowledgement before re-sending. */
   ackTimeoutMs?: number;
+  /** Reconnect backoff: the first delay and the cap (defaults 500 ms and 30 s), with jitter. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** The largest message sent (default MAX_SOCKET_MESSAGE_BYTES, the coordinator's limit). */
+  maxMessageBytes?: number;
 }
 
 export interface RequestOptions {
@@ -54,8 +65,12 @@ export class Connection {
   readonly fatal: Promise<never>;
   private rejectFatal!: (error: ChorusError) => void;
   private closed = false;
-  private refusals = 0;
+  /** Reconnect attempts since the connection was last stable. */
+  private attempts = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
+  /** Connections lost so far: a request compares it before and after its message. */
+  private drops = 0;
   private connectWaiters = new Set<() => void>();
   private readonly ackTimeoutMs: number;
   private readonly logger: Logger;
@@ -69,25 +84,24 @@ export class Connection {
     this.fatal.catch(() => undefined); // observed by whoever awaits it; never unhandled
     this.socket = io(`${options.url}${WORKERS_NAMESPACE}`, {
       auth: (cb) => cb(options.handshake()),
-      // socket.io's exponential backoff with ±50 % jitter, capped at 10 s, forever.
-      reconnection: true,
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 10_000,
-      randomizationFactor: 0.5,
+      // Reconnection is ours (scheduleRetry): socket.io's resets its backoff on every successful
+      // connect, so a coordinator that drops the link right after each connect made it a tight loop.
+      reconnection: false,
       transports: ['websocket'],
       autoConnect: false,
     });
     this.socket.on('connect', () => {
       this.logger.info({ url: options.url }, 'connected to the coordinator');
-      this.refusals = 0;
+      clearTimeout(this.stableTimer);
+      this.stableTimer = setTimeout(() => (this.attempts = 0), STABLE_CONNECTION_MS);
       for (const wake of this.connectWaiters) wake();
       this.connectWaiters.clear();
     });
     this.socket.on('disconnect', (reason) => {
+      this.drops++;
+      clearTimeout(this.stableTimer);
       if (this.closed) return;
-      this.logger.warn({ reason }, 'lost the coordinator; reconnecting');
-      // The server closed this socket on purpose: socket.io does not reconnect by itself then.
-      if (reason === 'io server disconnect') this.scheduleRetry();
+      this.scheduleRetry('lost the coordinator', { reason });
     });
     this.socket.on('connect_error', (error) => this.onConnectError(error));
   }
@@ -125,7 +139,8 @@ export class Connection {
    * catalog (an invalid payload is not sent: ChorusError 'invalid-input' naming the fields). A
    * refusal (`ok: false`) rejects with a ChorusError of its code; a timeout or a lost connection
    * re-sends once connected again, unless `retry` is false. Five timeouts in a row while
-   * connected give up with 'unavailable'.
+   * connected give up with 'unavailable'; a message larger than the coordinator takes is not sent
+   * ('too-large'), nor one whose sending lost the connection three times in a row.
    */
   async request<E extends RequestEvent>(
     event: E,
@@ -134,11 +149,21 @@ export class Connection {
   ): Promise<AckValue<E>> {
     const { signal } = options;
     const timeoutMs = options.timeoutMs ?? this.ackTimeoutMs;
+    const maxBytes = this.options.maxMessageBytes ?? MAX_SOCKET_MESSAGE_BYTES;
+    const bytes = messageBytes(payload);
+    if (bytes > maxBytes) {
+      throw new ChorusError(
+        'too-large',
+        `${event} not sent: its ${mebibytes(bytes)} exceed the ${mebibytes(maxBytes)} the coordinator takes in one message`,
+      );
+    }
     let timeouts = 0;
+    let drops = 0;
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
       if (this.closed) throw new ChorusError('unavailable', 'the worker is shutting down');
       await this.waitConnected(signal);
+      const dropsBefore = this.drops;
       let answer: Ack<AckValueOf<Catalog, E>>;
       try {
         answer = await abortable(
@@ -150,6 +175,15 @@ export class Connection {
         // The payload or the answer does not match the protocol: re-sending cannot help.
         if (error instanceof ChorusError) throw error;
         if (options.retry === false) throw unavailable(event, error);
+        if (this.drops > dropsBefore && ++drops >= MAX_DROPS_PER_MESSAGE) {
+          // Most likely the message itself: the coordinator closes the link on what it cannot take.
+          throw new ChorusError(
+            'too-large',
+            `${event} not sent again: the connection was lost each of the ${drops} times it was sent ` +
+              `(${mebibytes(bytes)}; the coordinator closes the link on a message it cannot take)`,
+            { cause: error },
+          );
+        }
         if (this.socket.connected && ++timeouts >= 5) throw unavailable(event, error);
         this.logger.debug({ event, attempt, err: String(error) }, 'no acknowledgement; re-sending');
         continue;
@@ -167,20 +201,15 @@ export class Connection {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.stableTimer);
     this.socket.disconnect();
   }
 
   private onConnectError(error: Error & { data?: unknown }): void {
     if (this.closed) return;
     if (this.socket.active) {
-      // Transport-level failure (coordinator down or restarting): socket.io keeps retrying.
-      this.refusals++;
-      const log =
-        this.refusals === 1 ? this.logger.warn.bind(this.logger) : this.logger.debug.bind(this.logger);
-      log(
-        { url: this.options.url, err: error.message, attempt: this.refusals },
-        'cannot reach the coordinator; retrying',
-      );
+      // Transport-level failure (coordinator down or restarting).
+      this.scheduleRetry('cannot reach the coordinator', { url: this.options.url, err: error.message });
       return;
     }
     // The coordinator answered and refused the handshake.
@@ -200,21 +229,52 @@ export class Connection {
       this.rejectFatal(new ChorusError(asErrorCode(code), reason + hint));
       return;
     }
-    this.logger.warn({ code }, `${reason}; retrying`);
-    this.scheduleRetry();
+    this.scheduleRetry(reason, { code });
   }
 
-  private scheduleRetry(): void {
-    this.refusals++;
-    const base = Math.min(10_000, 500 * 2 ** Math.min(this.refusals, 5));
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(
-      () => {
-        if (!this.closed && !this.socket.connected) this.socket.connect();
-      },
-      base * (0.5 + Math.random()),
+  /**
+   * One reconnect attempt after an exponential, jittered delay (half fixed, half random, so
+   * workers that lost the same coordinator do not come back at the same instant), logged once
+   * with that delay.
+   */
+  private scheduleRetry(what: string, fields: Record<string, unknown>): void {
+    if (this.retryTimer !== undefined) return; // one attempt pending already
+    this.attempts++;
+    const min = this.options.reconnectMinMs ?? 500;
+    const max = this.options.reconnectMaxMs ?? 30_000;
+    const base = Math.min(max, min * 2 ** Math.min(this.attempts - 1, 30));
+    const delayMs = Math.round(base / 2 + (Math.random() * base) / 2);
+    this.logger.warn(
+      { ...fields, attempt: this.attempts, nextDelayMs: delayMs },
+      `${what}; reconnecting in ${(delayMs / 1000).toFixed(1)} s`,
     );
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.closed && !this.socket.connected) this.socket.connect();
+    }, delayMs);
   }
+}
+
+/**
+ * About the bytes a message takes on the wire: its binary attachments plus the JSON of the rest
+ * (socket.io sends each attachment as a frame of its own; the sum bounds every frame).
+ */
+export function messageBytes(payload: unknown): number {
+  let binary = 0;
+  // `holder[key]` is the value before toJSON (a Buffer would otherwise arrive as an array of numbers).
+  const json = JSON.stringify(payload, function (this: Record<string, unknown>, key: string, value: unknown) {
+    const raw = this[key];
+    if (raw instanceof Uint8Array) {
+      binary += raw.byteLength;
+      return 0;
+    }
+    return value;
+  });
+  return binary + Buffer.byteLength(json ?? '');
+}
+
+function mebibytes(bytes: number): string {
+  return bytes < 2 ** 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /** The code of a handshake refusal: `error.data.code` when the coordinator sets it, else guessed. */

@@ -13,6 +13,7 @@ describe('parseEnv', () => {
         CHORUS_SLOTS: '2',
         CHORUS_WORKER_NAME: 'box-1',
         CHORUS_CACHE_DIR: '/var/cache/chorus',
+        CHORUS_RECONNECT_MAX_MS: '60000',
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',
         UNRELATED: 'x',
@@ -25,6 +26,7 @@ describe('parseEnv', () => {
       slots: 2,
       name: 'box-1',
       cacheDir: '/var/cache/chorus',
+      reconnectMaxMs: 60_000,
       logLevel: 'debug',
       logFormat: 'json',
     });
@@ -42,8 +44,10 @@ describe('parseEnv', () => {
         CHORUS_BACKEND: 'cuda',
         CHORUS_COORDINATOR_URL: 'host:4000',
         LOG_FORMAT: 'fancy',
+        CHORUS_RECONNECT_MAX_MS: '50',
       });
     expect(parse).toThrow(ChorusError);
+    expect(parse).toThrow(/CHORUS_RECONNECT_MAX_MS: must be ≥ 1000/);
     expect(parse).toThrow(/CHORUS_GPU[\s\S]*CHORUS_SLOTS|CHORUS_SLOTS[\s\S]*CHORUS_GPU/);
     expect(parse).toThrow(/CHORUS_BACKEND/);
     expect(parse).toThrow(/CHORUS_COORDINATOR_URL: must be a URL/);
@@ -94,6 +98,10 @@ describe('resolveWorkerSettings', () => {
     });
   });
 
+  it('carries the reconnect cap from the environment', () => {
+    expect(resolveWorkerSettings({}, { ...env, reconnectMaxMs: 5_000 }).reconnectMaxMs).toBe(5_000);
+  });
+
   it('makes a missing token a clear error', () => {
     expect(() => resolveWorkerSettings({ coordinator: 'http://h:4000' }, {})).toThrow(
       /no worker token: pass --token or set CHORUS_WORKER_TOKEN/,
@@ -111,7 +119,9 @@ describe('resolveWorkerSettings', () => {
   });
 
   it('takes --log-format over LOG_FORMAT, and leaves it unset for the terminal to decide', () => {
-    expect(resolveWorkerSettings({ logFormat: 'pretty' }, { ...env, logFormat: 'json' }).logFormat).toBe('pretty');
+    expect(resolveWorkerSettings({ logFormat: 'pretty' }, { ...env, logFormat: 'json' }).logFormat).toBe(
+      'pretty',
+    );
     expect(resolveWorkerSettings({}, { ...env, logFormat: 'json' }).logFormat).toBe('json');
     expect(resolveWorkerSettings({}, env).logFormat).toBeUndefined();
   });

@@ -24,6 +24,12 @@ const backend = z.enum(WORKER_BACKENDS);
 const gpu = z.coerce.number().int('must be a whole number').min(0, 'must be ≥ 0');
 const slots = z.coerce.number().int('must be a whole number').min(1, 'must be ≥ 1').max(64, 'must be ≤ 64');
 const name = z.string().trim().min(1).max(120);
+/** The cap of the reconnect backoff (connection.ts), in ms: 1 s to 10 min. */
+const reconnectMaxMs = z.coerce
+  .number()
+  .int('must be a whole number of milliseconds')
+  .min(1_000, 'must be ≥ 1000')
+  .max(600_000, 'must be ≤ 600000');
 
 const EnvSchema = z.object({
   CHORUS_COORDINATOR_URL: optional(url),
@@ -33,6 +39,7 @@ const EnvSchema = z.object({
   CHORUS_SLOTS: optional(slots),
   CHORUS_WORKER_NAME: optional(name),
   CHORUS_CACHE_DIR: optional(z.string().min(1)),
+  CHORUS_RECONNECT_MAX_MS: optional(reconnectMaxMs),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS)),
   LOG_FORMAT: optional(z.enum(LOG_FORMATS)),
 });
@@ -45,6 +52,7 @@ export interface WorkerEnv {
   slots?: number;
   name?: string;
   cacheDir?: string;
+  reconnectMaxMs?: number;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
 }
@@ -64,6 +72,7 @@ export function parseEnv(source: Record<string, string | undefined>): WorkerEnv 
     slots: e.CHORUS_SLOTS,
     name: e.CHORUS_WORKER_NAME,
     cacheDir: e.CHORUS_CACHE_DIR,
+    reconnectMaxMs: e.CHORUS_RECONNECT_MAX_MS,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
   });
@@ -100,6 +109,8 @@ export interface WorkerSettings {
   slots: number;
   name?: string;
   cacheDir: string;
+  /** The reconnect backoff's cap (CHORUS_RECONNECT_MAX_MS; default 30 s). */
+  reconnectMaxMs?: number;
   logLevel: LogLevel;
   /** Unset: human lines on a terminal, JSON on a file or pipe (resolveLogFormat). */
   logFormat?: LogFormat;
@@ -164,6 +175,7 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
     slots: f.slots ?? env.slots ?? 1,
     ...(workerName !== undefined ? { name: workerName } : {}),
     cacheDir: f.cacheDir ?? env.cacheDir ?? DEFAULT_CACHE_DIR,
+    ...(env.reconnectMaxMs !== undefined ? { reconnectMaxMs: env.reconnectMaxMs } : {}),
     logLevel: f.logLevel ?? env.logLevel ?? 'info',
     ...(logFormat !== undefined ? { logFormat } : {}),
   };

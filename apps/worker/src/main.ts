@@ -49,6 +49,7 @@ export async function runWorkerMain(flags: WorkerFlags): Promise<number> {
       slots: settings.slots,
       ...(settings.name !== undefined ? { name: settings.name } : {}),
       cacheDir: settings.cacheDir,
+      ...(settings.reconnectMaxMs !== undefined ? { reconnectMaxMs: settings.reconnectMaxMs } : {}),
       logger,
     });
     await handle.finished;

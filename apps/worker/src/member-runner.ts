@@ -48,6 +48,8 @@ export interface MemberContext {
   metricsIntervalMs?: number;
   /** Batches per `plan:next` request (default 64). */
   planChunkSize?: number;
+  /** Metric points kept while the coordinator is away (default MAX_BUFFERED_POINTS). */
+  maxBufferedMetrics?: number;
 }
 
 /** `handed-over`: released on `member:handover` after its checkpoint; not a failure. */
@@ -93,6 +95,16 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
     },
     ctx.metricsIntervalMs ?? 500,
     (error) => log.warn({ err: String(error) }, 'metrics not delivered'),
+    {
+      ...(ctx.maxBufferedMetrics !== undefined ? { maxBuffered: ctx.maxBufferedMetrics } : {}),
+      onDropped: (dropped, state) =>
+        log.warn(
+          { dropped },
+          state === 'dropping'
+            ? 'metric buffer full while the coordinator is away: dropping the oldest points'
+            : 'metrics delivered again; the oldest points beyond the buffer were dropped',
+        ),
+    },
   );
   try {
     const data = await abortable(ctx.data.get(a), signal);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { selectBackend, type BackendName } from '@chorus/models';
@@ -18,6 +17,7 @@ import { DatasetCache, RunDataProvider } from './dataset-cache';
 import { DEFAULT_CACHE_DIR, type WorkerBackendPreference } from './env';
 import { Heartbeat } from './heartbeat';
 import { runMember } from './member-runner';
+import { claimWorkerId } from './worker-identity';
 
 export interface WorkerOptions {
   coordinatorUrl: string;
@@ -39,6 +39,9 @@ export interface WorkerOptions {
   metricsIntervalMs?: number;
   /** Batches per `plan:next` request (default 64). */
   planChunkSize?: number;
+  /** Reconnect backoff: first delay and cap (defaults 500 ms and 30 s; connection.ts). */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
 }
 
 export interface WorkerHandle {
@@ -76,12 +79,20 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const selection = await selectBackend(options.backend ?? 'auto', {
     ...(options.gpu !== undefined ? { gpu: options.gpu } : {}),
   });
-  const workerId = randomUUID();
+  const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
+  const identity = await claimWorkerId(cacheDir);
+  const { workerId } = identity;
   const host = hostname();
   const name = options.name ?? `${host}${options.gpu !== undefined ? `-gpu${options.gpu}` : ''}`;
   const log = logger.child({ workerId });
   log.info(
-    { backend: selection.backend, device: selection.device, detail: selection.detail, slots },
+    {
+      backend: selection.backend,
+      device: selection.device,
+      detail: selection.detail,
+      slots,
+      idFile: identity.file,
+    },
     'tfjs backend ready',
   );
 
@@ -90,6 +101,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const connection = new Connection({
     url: coordinatorUrl,
     logger: log,
+    ...(options.reconnectMinMs !== undefined ? { reconnectMinMs: options.reconnectMinMs } : {}),
+    ...(options.reconnectMaxMs !== undefined ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
     handshake: () => ({
       token: options.token,
       protocolVersion: PROTOCOL_VERSION,
@@ -174,7 +187,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   const data = new RunDataProvider(
     new DatasetCache({
-      cacheDir: options.cacheDir ?? DEFAULT_CACHE_DIR,
+      cacheDir,
       coordinatorUrl,
       token: options.token,
       logger: log,
@@ -261,7 +274,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     }
   };
 
-  await connection.open();
+  try {
+    await connection.open();
+  } catch (error) {
+    await identity.release();
+    throw error;
+  }
   heartbeat.start();
   const loops = Array.from({ length: slots }, (_, slot) => slotLoop(slot));
 
@@ -274,6 +292,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       await Promise.allSettled(loops);
       heartbeat.stop();
       connection.close();
+      await identity.release();
       log.info('worker stopped');
     })());
 

@@ -14,6 +14,11 @@ import { RunConfigSchema } from './run-config';
 
 export const WORKERS_NAMESPACE = '/workers';
 export const DASHBOARD_NAMESPACE = '/dashboard';
+/**
+ * The largest socket.io message the coordinator takes (its `maxHttpBufferSize`); a larger one
+ * closes the connection. Workers check a message against it before sending.
+ */
+export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024 * 1024;
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 export const SPLITS = ['validation', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];

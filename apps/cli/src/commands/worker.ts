@@ -24,7 +24,10 @@ export function registerWorkerCommand(program: Command): void {
     .option('--gpu <n>', 'GPU index for the tensorflow backend (env CHORUS_GPU)')
     .option('--slots <n>', 'members trained side by side (env CHORUS_SLOTS; default 1)')
     .option('--name <name>', 'name shown on the dashboard (env CHORUS_WORKER_NAME; default the host name)')
-    .option('--cache-dir <dir>', 'dataset cache (env CHORUS_CACHE_DIR; default .chorus/cache)')
+    .option(
+      '--cache-dir <dir>',
+      "dataset cache and this worker's id, kept across restarts (env CHORUS_CACHE_DIR; default .chorus/cache)",
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (env LOG_LEVEL; default info)').choices(LOG_LEVELS),
     )
@@ -42,6 +45,8 @@ process), each pinned with --gpu:
   npx chorus worker --coordinator http://host:4000 --backend tensorflow --gpu 0 &
   npx chorus worker --coordinator http://host:4000 --backend tensorflow --gpu 1 &
 Without a GPU, run one worker per few CPU cores (the wasm backend uses one thread).
+
+Lost connections are retried with a backoff up to 30 s (env CHORUS_RECONNECT_MAX_MS, in ms).
 
 Ctrl-C (SIGINT) or SIGTERM stops taking work, finishes the step in progress and disconnects;
 the coordinator hands the member to another worker, which resumes from its last checkpoint.`,

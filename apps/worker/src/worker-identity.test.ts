@@ -1,0 +1,73 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseRunConfig } from '@chorus/protocol';
+import { startFakeCoordinator } from './test-server';
+import { startWorker } from './worker';
+import { claimWorkerId } from './worker-identity';
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+const cacheDir = async (): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), 'chorus-worker-id-'));
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+};
+
+describe('claimWorkerId', () => {
+  it('keeps the id across restarts, and gives a second process on the same directory its own', async () => {
+    const dir = await cacheDir();
+    const first = await claimWorkerId(dir);
+    expect(first.file).toBe(join(dir, 'worker-ids', '0.id'));
+    expect((await readFile(first.file as string, 'utf8')).trim()).toBe(first.workerId);
+    const second = await claimWorkerId(dir);
+    expect(second.workerId).not.toBe(first.workerId);
+    expect(second.file).toBe(join(dir, 'worker-ids', '1.id'));
+    await first.release();
+    const restarted = await claimWorkerId(dir);
+    expect(restarted.workerId).toBe(first.workerId);
+    await Promise.all([second.release(), restarted.release()]);
+  });
+
+  it('takes over the id of a process that was killed, not of one that runs', async () => {
+    const dir = await cacheDir();
+    const first = await claimWorkerId(dir);
+    await first.release();
+    // A process that held id 0 and died without releasing it (its lock names a pid that is gone).
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    await writeFile(join(dir, 'worker-ids', '0.lock'), `${hostname()} ${gone}`);
+    const afterKill = await claimWorkerId(dir);
+    expect(afterKill.workerId).toBe(first.workerId);
+    await afterKill.release();
+    // A process that runs still holds it.
+    const alive = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    cleanup.push(() => alive.kill());
+    await writeFile(join(dir, 'worker-ids', '0.lock'), `${hostname()} ${alive.pid}`);
+    const beside = await claimWorkerId(dir);
+    expect(beside.workerId).not.toBe(first.workerId);
+    await beside.release();
+  });
+});
+
+describe('startWorker', () => {
+  it('registers under the same id after a restart with the same cache directory', async () => {
+    const token = 'identity-token';
+    const config = parseRunConfig({ dataset: 'synthetic', model: 'mlp', members: 1, epochs: 1 });
+    const coordinator = await startFakeCoordinator({ token, config });
+    cleanup.push(() => coordinator.close());
+    const dir = await cacheDir();
+    const options = { coordinatorUrl: coordinator.url, token, backend: 'cpu' as const, cacheDir: dir };
+    const logger = pino({ level: 'silent' });
+    const first = await startWorker({ ...options, logger });
+    await first.close();
+    const second = await startWorker({ ...options, logger });
+    await second.close();
+    expect(second.workerId).toBe(first.workerId);
+  });
+});
