@@ -3,7 +3,7 @@ import type { MemberProgress } from './local-train';
 import { requireAdminToken } from './coordinator-options';
 import { createProgressView } from './progress';
 import { formatRunReport } from './report';
-import { watchRun, type RunWatchOptions } from './run-watch';
+import { memberProgressOf, watchRun, type RunWatchOptions } from './run-watch';
 
 /** Launches a run through libs/protocol's HTTP client; says where to find the admin token when there is none. */
 export async function launchRun(client: HttpClient, adminToken: string | undefined, config: RunConfig): Promise<string> {
@@ -49,15 +49,7 @@ export async function followRun(
       },
       onMetrics: (m) => {
         if (!started) return;
-        options.onProgress?.({
-          member: m.index,
-          epoch: m.epoch,
-          step: m.step,
-          totalSteps: totals.get(m.index) ?? 0,
-          loss: m.loss,
-          accuracy: m.accuracy,
-          samplesPerSecond: m.samplesPerSecond,
-        });
+        options.onProgress?.(memberProgressOf(m, totals.get(m.index) ?? 0));
       },
       onUnreachable: (error) => options.log?.(`${error.message}; retrying`),
       onReachable: () => options.log?.(`the coordinator at ${client.baseUrl} answers again`),

@@ -13,10 +13,24 @@ import {
   type RunDetail,
   type RunNotification,
 } from '@chorus/protocol';
+import type { MemberProgress } from './local-train';
 
 type DashboardSocket = Socket<CoordinatorToDashboardEvents, DashboardToCoordinatorEvents>;
 
 const ENDED = ['completed', 'failed', 'cancelled'];
+
+/** A member's progress line from a `metrics` notification (`totalSteps`: from the run's view). */
+export function memberProgressOf(m: MemberMetrics, totalSteps: number): MemberProgress {
+  return {
+    member: m.index,
+    epoch: m.epoch,
+    step: m.step,
+    totalSteps,
+    loss: m.loss,
+    accuracy: m.accuracy,
+    samplesPerSecond: m.samplesPerSecond,
+  };
+}
 
 export interface RunWatchHandlers {
   /** Each fresh view of the run over HTTP: at the start, after a notification, on each poll. */

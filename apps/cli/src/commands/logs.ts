@@ -14,7 +14,7 @@ import {
 } from '../coordinator-options';
 import { parseEnv } from '../env';
 import { createProgressView } from '../progress';
-import { watchRun } from '../run-watch';
+import { memberProgressOf, watchRun } from '../run-watch';
 import { percent } from '../wording';
 
 interface LogsFlags extends CoordinatorFlags {
@@ -158,16 +158,7 @@ async function followLogs(
     onRun: (view) => {
       for (const m of view.members) totals.set(m.index, m.totalBatches ?? 0);
     },
-    onMetrics: (m) =>
-      progress.update({
-        member: m.index,
-        epoch: m.epoch,
-        step: m.step,
-        totalSteps: totals.get(m.index) ?? 0,
-        loss: m.loss,
-        accuracy: m.accuracy,
-        samplesPerSecond: m.samplesPerSecond,
-      }),
+    onMetrics: (m) => progress.update(memberProgressOf(m, totals.get(m.index) ?? 0)),
     // In order, one at a time: a line may wait for a fetch.
     onNotification: (n) => {
       chain = chain.then(() => onNotification(n)).catch(() => {});
