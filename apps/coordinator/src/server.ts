@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { ReadLimits } from '@chorus/data';
 import type { Repositories } from '@chorus/db';
-import { ChorusError, DASHBOARD_NAMESPACE, WORKERS_NAMESPACE } from '@chorus/protocol';
+import {
+  ChorusError,
+  DASHBOARD_NAMESPACE,
+  DEFAULT_MAX_MEMBER_PARAMS,
+  WORKERS_NAMESPACE,
+} from '@chorus/protocol';
 import { createDatasetStore } from './dataset-store';
 import { sendHttpError } from './errors';
 import { MAX_BODY_BYTES, onlyTableRoutes } from './http/route';
@@ -46,6 +51,8 @@ export interface ServerDeps {
   handover?: HandoverOptions | false;
   /** Where a run's `datasetPath` may point and how large its files may be (dataset-paths.ts). */
   datasetLimits: ReadLimits;
+  /** The most parameters one member of a run may have (default DEFAULT_MAX_MEMBER_PARAMS). */
+  maxMemberParams?: number;
 }
 
 export interface ChorusServer {
@@ -86,7 +93,15 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   const store = createDatasetStore(deps.dataDir);
   const { datasetLimits } = deps;
   const plans = createPlanService({ repos, store, logger, datasetLimits });
-  const runs = createRunService({ repos, store, plans, notify, logger, datasetLimits });
+  const runs = createRunService({
+    repos,
+    store,
+    plans,
+    notify,
+    logger,
+    datasetLimits,
+    maxMemberParams: deps.maxMemberParams ?? DEFAULT_MAX_MEMBER_PARAMS,
+  });
   const scheduler = createScheduler({
     repos,
     plans,
