@@ -177,6 +177,37 @@ describe('chorus CLI', () => {
     const malformed = await chorus(['train', '--config', broken]);
     expect(malformed.code).toBe(1);
     expect(malformed.stderr).toMatch(/--config .*broken\.json is not valid JSON: .* at line 3, column 13\n/);
+    // Member sizes are checked before any dataset is read or coordinator asked (a synthetic mlp of
+    // width w is 64w + w + 3(w² + w) + 4w + 4 parameters: 11,104 at its default 50).
+    const wide = join(dir, 'wide.json');
+    await writeFile(
+      wide,
+      JSON.stringify({
+        dataset: 'fashion-mnist',
+        model: 'fashion-dnn',
+        members: 2,
+        memberOverrides: [{ member: 1, width: 8192 }],
+      }),
+    );
+    const huge = await chorus(['train', '--config', wide, '--dataset-path', '/nonexistent']);
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toContain(
+      'member 1 (width 8192) has 207,863,818 parameters: over the limit of 50,000,000 parameters per member',
+    );
+    expect(huge.stderr).not.toContain('member 0');
+    const small = await chorus(['train', '--dataset', 'synthetic', '--max-member-params', '11103']);
+    expect(small.code).toBe(1);
+    expect(small.stderr).toMatch(
+      /member 0 \(width 50\) has 11,104 parameters.*over the limit of 11,103 .*\(--max-member-params\)/,
+    );
+    const remote = await chorus([
+      ...['run', '--coordinator', 'http://127.0.0.1:1', '--token', 'x'.repeat(20)],
+      ...['--dataset', 'synthetic', '--max-member-params', '11103'],
+    ]);
+    expect(remote.code).toBe(1);
+    expect(remote.stderr).toMatch(/member 0 \(width 50\) has 11,104 parameters/);
+    const notANumber = await chorus(['train', '--dataset', 'synthetic', '--max-member-params', 'lots']);
+    expect(notANumber.stderr).toContain('--max-member-params must be a whole number ≥ 1, got "lots"');
     const missing = await chorus(['train', '--dataset', 'sign-mnist']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/kaggle/i);

@@ -3,6 +3,9 @@ import { Option, type Command } from 'commander';
 import {
   ChorusError,
   DATASET_NAMES,
+  DATASET_SHAPES,
+  DEFAULT_MAX_MEMBER_PARAMS,
+  memberParamsRefusal,
   MODEL_NAMES,
   OPTIMIZERS,
   parseRunConfig,
@@ -30,7 +33,11 @@ export function addRunConfigOptions(command: Command): Command {
     .option('--train-limit <n>', 'use at most this many training samples')
     .option('--validation-fraction <f>', 'share of the training data held out for validation (default 0.1)')
     .option('--learning-rate <lr>', "learning rate (default: the model's)")
-    .addOption(new Option('--optimizer <name>', "optimizer (default: the model's)").choices(OPTIMIZERS));
+    .addOption(new Option('--optimizer <name>', "optimizer (default: the model's)").choices(OPTIMIZERS))
+    .option(
+      '--max-member-params <n>',
+      `refuse the run before anything starts if a member has more parameters (default ${DEFAULT_MAX_MEMBER_PARAMS})`,
+    );
 }
 
 export interface RunConfigFlags {
@@ -47,6 +54,7 @@ export interface RunConfigFlags {
   validationFraction?: string;
   learningRate?: string;
   optimizer?: string;
+  maxMemberParams?: string;
 }
 
 const NUMERIC = ['members', 'epochs', 'batchSize', 'seed', 'trainLimit', 'validationFraction', 'learningRate'] as const;
@@ -88,6 +96,21 @@ export async function runConfigFromFlags(flags: RunConfigFlags): Promise<RunConf
     merged[key] = value;
   }
   return parseRunConfig(merged);
+}
+
+/**
+ * Refuses a config with a member over `--max-member-params` (default 50 M), counted from the model,
+ * its width and the dataset's shape before any dataset is read or coordinator asked. A coordinator
+ * applies its own limit as well (CHORUS_MAX_MEMBER_PARAMS).
+ */
+export function checkMemberParams(cfg: RunConfig, flags: Pick<RunConfigFlags, 'maxMemberParams'>): void {
+  const raw = flags.maxMemberParams;
+  const limit = raw === undefined ? DEFAULT_MAX_MEMBER_PARAMS : Number(raw);
+  if (raw !== undefined && (raw.trim() === '' || !Number.isInteger(limit) || limit < 1)) {
+    throw new ChorusError('invalid-input', `--max-member-params must be a whole number ≥ 1, got "${raw}"`);
+  }
+  const refusal = memberParamsRefusal(cfg, DATASET_SHAPES[cfg.dataset], limit);
+  if (refusal !== null) throw new ChorusError('invalid-input', `${refusal} (--max-member-params)`);
 }
 
 function kebab(key: string): string {

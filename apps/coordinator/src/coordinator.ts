@@ -53,6 +53,8 @@ export interface CoordinatorOptions {
   datasetRoots?: readonly string[];
   /** The most bytes one dataset file may hold, decompressed (default 256 MiB). */
   datasetMaxBytes?: number;
+  /** The most parameters one member of a run may have (default DEFAULT_MAX_MEMBER_PARAMS, 50 M). */
+  maxMemberParams?: number;
   /** Offline workers that hold no member are forgotten after this long (default 7 days). */
   workerRetentionMs?: number;
   /** How often such workers are looked for (default hourly, at most workerRetentionMs). */
@@ -163,6 +165,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
         roots: (options.datasetRoots ?? [dataDir, ...builtInDatasetRoots()]).map((r) => resolve(r)),
         maxBytes: options.datasetMaxBytes ?? DEFAULT_DATASET_MAX_BYTES,
       },
+      ...(options.maxMemberParams !== undefined && { maxMemberParams: options.maxMemberParams }),
     });
     cleanups.push(() => server.close());
     await server.app.listen({ host, port: options.port ?? 4000 }).catch((error: NodeJS.ErrnoException) => {

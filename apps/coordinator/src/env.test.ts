@@ -16,6 +16,7 @@ describe('parseEnv', () => {
       handover: true,
       datasetRoots: undefined,
       datasetMaxBytes: 256 * 1024 * 1024,
+      maxMemberParams: 50_000_000,
       workerRetentionMs: 7 * 24 * 3_600_000,
       logLevel: 'info',
       logFormat: undefined,
@@ -35,6 +36,7 @@ describe('parseEnv', () => {
         CHORUS_HANDOVER: 'off',
         CHORUS_DATASET_ROOTS: '/srv/datasets:/mnt/more data',
         CHORUS_DATASET_MAX_BYTES: '1000000',
+        CHORUS_MAX_MEMBER_PARAMS: '2000000',
         CHORUS_WORKER_RETENTION_MS: '3600000',
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',
@@ -50,6 +52,7 @@ describe('parseEnv', () => {
       handover: false,
       datasetRoots: ['/srv/datasets', '/mnt/more data'],
       datasetMaxBytes: 1_000_000,
+      maxMemberParams: 2_000_000,
       workerRetentionMs: 3_600_000,
       logLevel: 'debug',
       logFormat: 'json',
@@ -78,6 +81,7 @@ describe('parseEnv', () => {
         LOG_LEVEL: 'loud',
         CHORUS_HANDOVER: 'maybe',
         LOG_FORMAT: 'fancy',
+        CHORUS_MAX_MEMBER_PARAMS: '0',
       });
     expect(parse).toThrow(/DATABASE_URL: must be a postgresql/);
     expect(parse).toThrow(/CHORUS_PORT/);
@@ -86,6 +90,7 @@ describe('parseEnv', () => {
     expect(parse).toThrow(/LOG_LEVEL/);
     expect(parse).toThrow(/CHORUS_HANDOVER/);
     expect(parse).toThrow(/LOG_FORMAT/);
+    expect(parse).toThrow(/CHORUS_MAX_MEMBER_PARAMS/);
   });
 
   it('refuses the same token for workers and admins', () => {

@@ -1,6 +1,6 @@
 import { delimiter } from 'node:path';
 import { z } from 'zod';
-import { formatIssues, MIN_TOKEN_LENGTH } from '@chorus/protocol';
+import { DEFAULT_MAX_MEMBER_PARAMS, formatIssues, MIN_TOKEN_LENGTH } from '@chorus/protocol';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '@chorus/terminal';
 
 export { MIN_TOKEN_LENGTH };
@@ -35,6 +35,8 @@ const EnvSchema = z
     CHORUS_DATASET_ROOTS: optionalString,
     /** The most bytes one dataset file may hold, decompressed. */
     CHORUS_DATASET_MAX_BYTES: withDefault(z.coerce.number().int().min(1), 256 * 1024 * 1024),
+    /** The most parameters one member of a run may have (a larger one is refused at launch). */
+    CHORUS_MAX_MEMBER_PARAMS: withDefault(z.coerce.number().int().min(1), DEFAULT_MAX_MEMBER_PARAMS),
     /** Offline workers holding no member are forgotten after this long (default 7 days). */
     CHORUS_WORKER_RETENTION_MS: withDefault(z.coerce.number().int().min(60_000), 7 * 24 * 3_600_000),
     LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), 'info'),
@@ -63,6 +65,7 @@ export interface CoordinatorEnv {
   /** Undefined: the default roots (coordinator.ts). */
   datasetRoots: string[] | undefined;
   datasetMaxBytes: number;
+  maxMemberParams: number;
   workerRetentionMs: number;
   logLevel: LogLevel;
   logFormat: LogFormat | undefined;
@@ -90,6 +93,7 @@ export function parseEnv(source: Record<string, string | undefined>): Coordinato
     handover: ['1', 'on', 'true'].includes(env.CHORUS_HANDOVER),
     datasetRoots: env.CHORUS_DATASET_ROOTS?.split(delimiter).filter((r) => r.trim() !== ''),
     datasetMaxBytes: env.CHORUS_DATASET_MAX_BYTES,
+    maxMemberParams: env.CHORUS_MAX_MEMBER_PARAMS,
     workerRetentionMs: env.CHORUS_WORKER_RETENTION_MS,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,

@@ -125,7 +125,7 @@ describe('chorus coordinator (main)', () => {
     }
   });
 
-  it('reads datasetPath only under the --dataset-root directories, which replace the defaults', async () => {
+  it('reads datasetPath only under the --dataset-root directories, and --max-member-params bounds members', async () => {
     const db = await createTestDatabase();
     const dataDir = join(root, 'roots-data');
     const [first, second] = [join(root, 'datasets-a'), join(root, 'datasets-b')];
@@ -136,7 +136,10 @@ describe('chorus coordinator (main)', () => {
     ).join('\n');
     for (const dir of [dataDir, second]) writeFileSync(join(dir, 'digits.csv'), digits);
     const coordinator = await main({
-      argv: ['--port', '0', '--data-dir', dataDir, '--dataset-root', first, '--dataset-root', second],
+      argv: [
+        ...['--port', '0', '--data-dir', dataDir, '--dataset-root', first, '--dataset-root', second],
+        ...['--max-member-params', '20000'],
+      ],
       env: { LOG_LEVEL: 'silent', DATABASE_URL: db.connectionString },
       print: () => {},
       handleSignals: false,
@@ -149,6 +152,13 @@ describe('chorus coordinator (main)', () => {
       await expect(
         admin.createRun({ body: { ...config, datasetPath: join(dataDir, 'digits.csv') } }),
       ).rejects.toMatchObject({ status: 400, reason: /outside the dataset roots/ });
+      // A digits mlp is 11,410 parameters at its default width 50, 59,146 at width 128.
+      await expect(
+        admin.createRun({ body: { ...config, memberOverrides: [{ member: 1, width: 128 }] } }),
+      ).rejects.toMatchObject({
+        status: 400,
+        reason: /^member 1 \(width 128\) has 59,146 parameters: over the limit of 20,000 /,
+      });
     } finally {
       await coordinator.close();
       await db.drop();
@@ -160,5 +170,8 @@ describe('chorus coordinator (main)', () => {
       /CHORUS_PORT/,
     );
     await expect(main({ argv: ['--bogus'], env: {}, handleSignals: false })).rejects.toThrow(/bogus/);
+    await expect(
+      main({ argv: ['--max-member-params', 'many'], env: {}, handleSignals: false }),
+    ).rejects.toThrow(/CHORUS_MAX_MEMBER_PARAMS/);
   });
 });

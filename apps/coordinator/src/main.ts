@@ -13,10 +13,12 @@ export interface CoordinatorFlags {
   logFormat?: string | undefined;
   /** `--dataset-root`, repeatable: replaces CHORUS_DATASET_ROOTS. */
   datasetRoots?: readonly string[] | undefined;
+  /** `--max-member-params`: replaces CHORUS_MAX_MEMBER_PARAMS. */
+  maxMemberParams?: string | number | undefined;
 }
 
 export interface MainOptions {
-  /** Command-line flags (`--host`, `--port`, `--data-dir`, `--log-format`, `--dataset-root`), as strings to parse or already parsed; they win over the environment. */
+  /** Command-line flags (`--host`, `--port`, `--data-dir`, `--log-format`, `--dataset-root`, `--max-member-params`), as strings to parse or already parsed; they win over the environment. */
   argv?: readonly string[] | CoordinatorFlags;
   /** The environment (default: the process's). */
   env?: Record<string, string | undefined>;
@@ -43,6 +45,7 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
   if (flags.datasetRoots !== undefined && flags.datasetRoots.length > 0) {
     source.CHORUS_DATASET_ROOTS = flags.datasetRoots.join(delimiter);
   }
+  if (flags.maxMemberParams !== undefined) source.CHORUS_MAX_MEMBER_PARAMS = String(flags.maxMemberParams);
   const env = parseEnv(source);
   const logger =
     options.logger ??
@@ -65,6 +68,7 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
     ...(env.handover ? {} : { handover: false as const }),
     ...(env.datasetRoots !== undefined && { datasetRoots: env.datasetRoots }),
     datasetMaxBytes: env.datasetMaxBytes,
+    maxMemberParams: env.maxMemberParams,
     workerRetentionMs: env.workerRetentionMs,
     logger,
   });
@@ -111,6 +115,7 @@ function parseFlags(argv: readonly string[]): CoordinatorFlags {
       'data-dir': { type: 'string' },
       'log-format': { type: 'string' },
       'dataset-root': { type: 'string', multiple: true },
+      'max-member-params': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -121,5 +126,6 @@ function parseFlags(argv: readonly string[]): CoordinatorFlags {
     dataDir: values['data-dir'],
     logFormat: values['log-format'],
     datasetRoots: values['dataset-root'],
+    maxMemberParams: values['max-member-params'],
   };
 }

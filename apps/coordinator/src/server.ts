@@ -6,6 +6,7 @@ import type { Repositories } from '@chorus/db';
 import {
   ChorusError,
   DASHBOARD_NAMESPACE,
+  DEFAULT_MAX_MEMBER_PARAMS,
   MAX_SOCKET_MESSAGE_BYTES,
   WORKERS_NAMESPACE,
 } from '@chorus/protocol';
@@ -48,6 +49,8 @@ export interface ServerDeps {
   handover?: HandoverOptions | false;
   /** Where a run's `datasetPath` may point and how large its files may be (dataset-paths.ts). */
   datasetLimits: ReadLimits;
+  /** The most parameters one member of a run may have (default DEFAULT_MAX_MEMBER_PARAMS). */
+  maxMemberParams?: number;
 }
 
 export interface ChorusServer {
@@ -88,7 +91,15 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   const store = createDatasetStore(deps.dataDir);
   const { datasetLimits } = deps;
   const plans = createPlanService({ repos, store, logger, datasetLimits });
-  const runs = createRunService({ repos, store, plans, notify, logger, datasetLimits });
+  const runs = createRunService({
+    repos,
+    store,
+    plans,
+    notify,
+    logger,
+    datasetLimits,
+    maxMemberParams: deps.maxMemberParams ?? DEFAULT_MAX_MEMBER_PARAMS,
+  });
   const scheduler = createScheduler({
     repos,
     plans,

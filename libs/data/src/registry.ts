@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DATASET_NAMES, type DatasetListing, type DatasetName } from '@chorus/protocol';
+import { DATASET_NAMES, DATASET_SHAPES, type DatasetListing, type DatasetName } from '@chorus/protocol';
 import { parseDigitsCsv, parseSignMnistCsv, SIGN_MNIST_CLASS_NAMES } from './csv';
 import { DatasetError } from './errors';
 import { loadIdxDirectory, probeIdxDirectory } from './idx-dataset';
@@ -153,8 +153,8 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
       const files = await withHowTo(name, () => loadIdxDirectory(dir, 10, HOW_TO_GET[name], options.limits));
       return {
         name,
-        inputShape: [28, 28, 1],
-        numClasses: 10,
+        inputShape: [...DATASET_SHAPES[name].inputShape],
+        numClasses: DATASET_SHAPES[name].numClasses,
         train: files.train,
         test: files.test,
         sha256: files.sha256,
@@ -169,8 +169,8 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
       const { train, validation: test } = splitValidation(all, DIGITS_TEST_FRACTION, DIGITS_TEST_SEED);
       return {
         name,
-        inputShape: [8, 8, 1],
-        numClasses: 10,
+        inputShape: [...DATASET_SHAPES.digits.inputShape],
+        numClasses: DATASET_SHAPES.digits.numClasses,
         train,
         test,
         sha256: createHash('sha256').update(bytes).digest('hex'),
@@ -187,8 +187,8 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
       const test = parseSignMnistCsv(testBytes, paths.test);
       return {
         name,
-        inputShape: [28, 28, 1],
-        numClasses: SIGN_MNIST_CLASS_NAMES.length,
+        inputShape: [...DATASET_SHAPES['sign-mnist'].inputShape],
+        numClasses: DATASET_SHAPES['sign-mnist'].numClasses,
         train,
         test,
         sha256: createHash('sha256').update(trainBytes).update(testBytes).digest('hex'),
@@ -201,8 +201,8 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
       const { train, test } = generateSynthetic(seed);
       return {
         name,
-        inputShape: [8, 8, 1],
-        numClasses: SYNTHETIC_NAMES.length,
+        inputShape: [...DATASET_SHAPES.synthetic.inputShape],
+        numClasses: DATASET_SHAPES.synthetic.numClasses,
         train,
         test,
         sha256: hashSplits(train, test),

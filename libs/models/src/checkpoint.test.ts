@@ -125,10 +125,10 @@ const cases = [
   // Dense fast path with three dropout layers; Adam's t, m, v must carry over.
   {
     label: 'fashion-dnn, Adam, dropout 0.3',
-    config: { name: 'fashion-dnn' as const, width: 0.1, learningRate: 0.003 },
+    config: { name: 'fashion-dnn' as const, width: 51, learningRate: 0.003 },
   },
   // tf.variableGrads path: BatchNorm moving statistics (weights) and a dropout layer.
-  { label: 'sign-cnn, Adam, BatchNorm + dropout', config: { name: 'sign-cnn' as const, width: 0.2 } },
+  { label: 'sign-cnn, Adam, BatchNorm + dropout', config: { name: 'sign-cnn' as const, width: 102 } },
   {
     label: 'mlp, SGD, dropout 0.2',
     config: { name: 'mlp' as const, optimizer: 'sgd' as const, learningRate: 0.1, dropout: 0.2 },
@@ -206,7 +206,7 @@ describe.each(['cpu', 'wasm'] as const)('resuming from a checkpoint on %s', (bac
     await trainOnBatches({ model: adam, data, batches: batches.slice(0, 2) });
     const bytes = await saveCheckpoint(adam);
     const sgd = buildModel({ name: 'mlp', ...small, seed: 2, optimizer: 'sgd' });
-    const wider = buildModel({ name: 'mlp', ...small, seed: 1, width: 2 });
+    const wider = buildModel({ name: 'mlp', ...small, seed: 1, width: 100 });
     const cases: [typeof sgd, RegExp][] = [
       [sgd, /holds Adam state but the model trains with SGD/],
       [wider, /optimizer slot [mv] of a variable of \d+ values has \d+ values/],

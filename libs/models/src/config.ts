@@ -24,7 +24,8 @@ export interface Hyper {
   activation: ActivationName;
   /** null: keep the model's own dropout layout and rates. */
   dropout: number | null;
-  width: number;
+  /** Units of the widest hidden Dense layer; undefined: the model's own. */
+  width: number | undefined;
   optimizer: OptimizerName;
   learningRate: number;
 }
@@ -70,16 +71,13 @@ export function resolveHyper(cfg: ModelConfig, defaults: ModelDefaults): Hyper {
   if (!(Number.isFinite(learningRate) && learningRate > 0)) {
     throw invalid(`learningRate must be a positive number, got ${learningRate}`);
   }
-  const width = cfg.width ?? 1;
-  if (!(Number.isFinite(width) && width > 0)) throw invalid(`width must be a positive number, got ${width}`);
+  const width = cfg.width;
+  if (width !== undefined && !(Number.isInteger(width) && width >= 1)) {
+    throw invalid(`width must be a whole number of units ≥ 1, got ${width}`);
+  }
   const dropout = cfg.dropout ?? null;
   if (dropout !== null && !(Number.isFinite(dropout) && dropout >= 0 && dropout < 1)) {
     throw invalid(`dropout must be in [0, 1), got ${dropout}`);
   }
   return { activation, dropout, width, optimizer, learningRate };
-}
-
-/** A hidden width scaled by the width override (at least 1 unit). */
-export function scaleWidth(units: number, width: number): number {
-  return Math.max(1, Math.round(units * width));
 }

@@ -17,7 +17,7 @@ beforeAll(async () => {
 
 describe('predictProbabilities', () => {
   it('returns N×C softmax rows in batches, in inference mode, leaving no tensors', () => {
-    const model = buildModel({ name: 'fashion-dnn', ...small, seed: 1, width: 0.05 });
+    const model = buildModel({ name: 'fashion-dnn', ...small, seed: 1, width: 26 });
     const before = tf.memory().numTensors;
     const p = predictProbabilities(model, data.x, data.inputShape, 10);
     expect(tf.memory().numTensors).toBe(before);
@@ -49,7 +49,7 @@ describe('saveWeights / loadWeights', () => {
   it('round-trips into a fresh model built with another seed (predictions identical)', async () => {
     for (const cfg of [
       { name: 'mlp' as const },
-      { name: 'sign-cnn' as const, width: 0.2 }, // BatchNorm moving statistics travel too
+      { name: 'sign-cnn' as const, width: 102 }, // BatchNorm moving statistics travel too
     ]) {
       const a = buildModel({ ...cfg, ...small, seed: 1 });
       await trainOnBatches({ model: a, data, batches: batchPlan(data.count, 16, 1) });
@@ -86,7 +86,7 @@ describe('saveWeights / loadWeights', () => {
   it('refuses bytes from another model or garbage, changing nothing', async () => {
     const model = buildModel({ name: 'mlp', ...small, seed: 1 });
     const reference = predictProbabilities(model, data.x, data.inputShape);
-    const other = buildModel({ name: 'mlp', ...small, seed: 1, width: 2 });
+    const other = buildModel({ name: 'mlp', ...small, seed: 1, width: 100 });
     const otherBytes = await saveWeights(other);
     const cnn = buildModel({ name: 'small-cnn', ...small, seed: 1 });
     const cases: [Uint8Array, RegExp][] = [

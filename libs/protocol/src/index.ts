@@ -18,3 +18,4 @@ export * from './what-if';
 export * from './stored';
 export * from './http/index';
 export * from './tokens-file';
+export * from './model-size';

@@ -26,7 +26,10 @@ export const MemberOverrideSchema = z
      * dense layer when it is > 0. 0 removes dropout.
      */
     dropout: z.number().min(0).max(0.95).optional(),
-    /** Multiplier of every hidden width (dense units, convolution filters). */
+    /**
+     * Units of the model's widest hidden Dense layer; its other hidden layers (Dense units,
+     * convolution filters) scale in proportion (model-size.ts: MODEL_DEFAULT_WIDTH, hiddenSize).
+     */
     width: z.number().int().min(1).max(8192).optional(),
     optimizer: z.enum(OPTIMIZERS).optional(),
     learningRate: z.number().positive().max(10).optional(),

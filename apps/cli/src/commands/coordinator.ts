@@ -8,6 +8,7 @@ interface CoordinatorCommandFlags {
   dataDir?: string;
   logFormat?: string;
   datasetRoot?: string[];
+  maxMemberParams?: string;
 }
 
 /**
@@ -32,6 +33,10 @@ export function registerCoordinatorCommand(program: Command): void {
       "a directory a run's datasetPath may point into; repeat for several (default: the data dir and the built-in dataset places; env CHORUS_DATASET_ROOTS, :-separated)",
       (dir: string, dirs: string[] = []) => [...dirs, dir],
     )
+    .option(
+      '--max-member-params <n>',
+      'the most parameters one member of a run may have; a run with a larger one is refused (default 50000000; env CHORUS_MAX_MEMBER_PARAMS)',
+    )
     .addOption(
       new Option(
         '--log-format <format>',
@@ -49,6 +54,7 @@ export function registerCoordinatorCommand(program: Command): void {
             dataDir: flags.dataDir,
             logFormat: flags.logFormat,
             datasetRoots: flags.datasetRoot,
+            maxMemberParams: flags.maxMemberParams,
           },
         });
       } catch (error) {

@@ -11,7 +11,12 @@ import {
   type CoordinatorFlags,
 } from '../coordinator-options';
 import { parseEnv } from '../env';
-import { addRunConfigOptions, runConfigFromFlags, type RunConfigFlags } from '../run-config-options';
+import {
+  addRunConfigOptions,
+  checkMemberParams,
+  runConfigFromFlags,
+  type RunConfigFlags,
+} from '../run-config-options';
 
 interface RunFlags extends RunConfigFlags, CoordinatorFlags, AdminTokenFlags {
   dashboardUrl?: string;
@@ -35,6 +40,7 @@ export function registerRunCommand(program: Command): void {
     .action(async (flags: RunFlags) => {
       const env = parseEnv();
       const cfg = await runConfigFromFlags(flags);
+      checkMemberParams(cfg, flags);
       const client = coordinatorClient(flags, env);
       const runId = await launchRun(client, await findAdminToken(flags, env), cfg);
       const log = (line: string) => process.stderr.write(`${line}\n`);

@@ -1,5 +1,10 @@
 import { Option, type Command } from 'commander';
-import { addRunConfigOptions, runConfigFromFlags, type RunConfigFlags } from '../run-config-options';
+import {
+  addRunConfigOptions,
+  checkMemberParams,
+  runConfigFromFlags,
+  type RunConfigFlags,
+} from '../run-config-options';
 import { trainEnsembleLocally } from '../local-train';
 import { createProgressView } from '../progress';
 import { formatRunReport } from '../report';
@@ -16,6 +21,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--json', 'print the result as one JSON object on the last stdout line')
     .action(async (flags: RunConfigFlags & { json?: boolean; backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }) => {
       const cfg = await runConfigFromFlags(flags);
+      checkMemberParams(cfg, flags);
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const view = createProgressView(Boolean(process.stderr.isTTY) && !flags.json, log);
       const abort = new AbortController();

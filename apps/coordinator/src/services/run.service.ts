@@ -1,14 +1,25 @@
 import type { Logger } from 'pino';
 import { datasetKeyOf, encodeDatasetBundle, type Dataset, type ReadLimits } from '@chorus/data';
 import { TERMINAL_RUN_STATUSES, type Repositories, type Run, type RunStatus } from '@chorus/db';
-import { ChorusError, overridesFor, parseRunConfig, type RunConfig, type RunResult } from '@chorus/protocol';
+import {
+  ChorusError,
+  DATASET_SHAPES,
+  memberParamsRefusal,
+  overridesFor,
+  parseRunConfig,
+  type RunConfig,
+  type RunResult,
+} from '@chorus/protocol';
 import { loadDatasetOf } from '../dataset-paths';
 import type { DatasetStore } from '../dataset-store';
 import type { Notifiers } from '../notifications';
 import { deriveRunData, type PlanService } from './plan.service';
 
 export interface RunService {
-  /** Validates a run config, stores its dataset bundle, creates the Run and its Members. */
+  /**
+   * Validates a run config (a member over the parameter limit is refused before anything is read
+   * or stored), stores its dataset bundle, creates the Run and its Members.
+   */
   create(input: unknown): Promise<{ id: string }>;
   /** Cancels a run: its members are revoked from their workers. */
   cancel(id: string): Promise<Run>;
@@ -31,6 +42,8 @@ export function createRunService(deps: {
   logger: Logger;
   /** Where a run's `datasetPath` may point (dataset-paths.ts). */
   datasetLimits: ReadLimits;
+  /** The most parameters one member may have (libs/protocol model-size.ts counts them). */
+  maxMemberParams: number;
 }): RunService {
   const { repos, notify, logger } = deps;
 
@@ -70,6 +83,11 @@ export function createRunService(deps: {
   return {
     async create(input) {
       const config: RunConfig = parseRunConfig(input);
+      // A datasetPath holds the dataset's own format, so its shape is known before loading it.
+      const refusal = memberParamsRefusal(config, DATASET_SHAPES[config.dataset], deps.maxMemberParams);
+      if (refusal !== null) {
+        throw new ChorusError('invalid-input', `${refusal} (the coordinator's CHORUS_MAX_MEMBER_PARAMS)`);
+      }
       const { dataset, sha256 } = await datasetOf(config);
       // Derive the split and the shard plan now: a config that cannot work fails here, not on a worker.
       const derived = deriveRunData(config, dataset);

@@ -60,7 +60,7 @@ const TEXT: Record<FieldName, { label: string; help: string; advanced?: boolean 
   optimizer: { label: 'Optimizer', help: 'Empty: the model’s own.' },
   memberOverrides: {
     label: 'Per-member overrides (JSON)',
-    help: 'An array such as [{"member": 0, "dropout": 0.5, "learningRate": 0.01}]; keys: member, seed, activation, dropout, width, optimizer, learningRate.',
+    help: 'An array such as [{"member": 0, "dropout": 0.5, "learningRate": 0.01}]; keys: member, seed, activation, dropout, width (units of the model’s widest hidden layer), optimizer, learningRate.',
     advanced: true,
   },
 };

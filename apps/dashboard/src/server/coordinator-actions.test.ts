@@ -70,6 +70,23 @@ describe("the dashboard's launch action", () => {
     });
   });
 
+  it('is refused when a member is over the coordinator’s parameter limit (the New run form shows this)', async () => {
+    const result = await launchRun(ADMIN, {
+      dataset: 'fashion-mnist',
+      model: 'fashion-dnn',
+      members: 2,
+      memberOverrides: [{ member: 1, width: 8192 }],
+    });
+    expect(result).toEqual({
+      ok: false,
+      status: 400,
+      message:
+        'member 1 (width 8192) has 207,863,818 parameters: over the limit of 50,000,000 parameters per member ' +
+        '(a fashion-dnn is 1,195,018 at its default width 512; `width` is the units of its widest hidden layer) ' +
+        "(the coordinator's CHORUS_MAX_MEMBER_PARAMS)",
+    });
+  });
+
   it("never echoes the caller's token", async () => {
     const secret = 'typed-by-the-user-0d7c1e';
     for (const token of [`${secret}\nX-Injected: 1`, `${secret} extra`, `${secret}\u00e9`]) {

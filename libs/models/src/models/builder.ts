@@ -1,12 +1,12 @@
-import type { ActivationName } from '@chorus/protocol';
+import { hiddenSize, type ActivationName } from '@chorus/protocol';
 import type { Hyper, ModelConfig, ModelDefaults } from '../config';
-import { resolveHyper, scaleWidth } from '../config';
+import { resolveHyper } from '../config';
 import { deriveSeed } from '../seeds';
 import type { Initializer, LayerSpec, ModelSpec, Padding } from './spec';
 
 /**
- * Collects a model's layers with the member's overrides applied: hidden widths scaled, hidden
- * activations replaced, dropout rates replaced, and every layer seeded from (member seed, layer name).
+ * Collects a model's layers with the member's overrides applied: hidden layers sized from
+ * `width` (units of the widest Dense one; see hiddenSize in @chorus/protocol), hidden activations replaced, dropout rates replaced, and every layer seeded from (member seed, layer name).
  */
 export class SpecBuilder {
   readonly hyper: Hyper;
@@ -40,7 +40,7 @@ export class SpecBuilder {
     this.layers.push({
       kind: 'dense',
       name,
-      units: scaleWidth(units, this.hyper.width),
+      units: hiddenSize(this.cfg.name, units, this.hyper.width),
       activation,
       init: typeof init === 'function' ? init(activation) : init,
       seed: this.seed(name),
@@ -52,7 +52,7 @@ export class SpecBuilder {
     this.layers.push({
       kind: 'conv2d',
       name,
-      filters: scaleWidth(filters, this.hyper.width),
+      filters: hiddenSize(this.cfg.name, filters, this.hyper.width),
       kernelSize,
       padding,
       activation: this.hyper.activation,

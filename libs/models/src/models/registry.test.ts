@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MODEL_NAMES, type ModelName } from '@chorus/protocol';
+import {
+  countMemberParams,
+  IncompatibleInputError,
+  MODEL_DEFAULT_WIDTH,
+  MODEL_NAMES,
+  type ModelName,
+} from '@chorus/protocol';
 import type { ModelConfig } from '../config';
 import { ModelError } from '../errors';
 import { weightValues } from '../test-helpers';
@@ -70,6 +76,83 @@ describe('parameter counts', () => {
   });
 });
 
+describe('countMemberParams (@chorus/protocol, no tfjs) is what tfjs builds', () => {
+  const shapes: Record<ModelName, number[][]> = {
+    mlp: [[784], [28, 28, 1], [8, 8, 1]],
+    'fashion-dnn': [[784], [8, 8, 1]],
+    'fashion-small': [[784], [28, 28, 1]],
+    'sign-cnn': [
+      [28, 28, 1],
+      [8, 8, 1],
+    ],
+    lenet5: [
+      [28, 28, 1],
+      [12, 12, 3],
+    ],
+    'small-cnn': [
+      [28, 28, 1],
+      [8, 8, 1],
+    ],
+  };
+  const widths = [undefined, 1, 7, 33, 128];
+
+  it.each([...MODEL_NAMES])('%s at widths 1–128 and several input shapes', (name) => {
+    for (const inputShape of shapes[name]) {
+      for (const width of widths) {
+        const cfg: ModelConfig = {
+          name,
+          inputShape,
+          numClasses: 7,
+          seed: 1,
+          ...(width !== undefined && { width }),
+        };
+        const counted = countMemberParams({ model: name, inputShape, numClasses: 7, width });
+        const model = buildModel(cfg);
+        try {
+          expect(counted, JSON.stringify({ inputShape, width })).toBe(model.countParams());
+          expect(counted).toBe(inferShapes(modelSpec(cfg)).params);
+        } finally {
+          model.dispose();
+        }
+      }
+    }
+  });
+
+  it('gives the Keras figures at the reference shapes and default widths', () => {
+    for (const name of MODEL_NAMES) {
+      const { inputShape, numClasses } = reference(name);
+      expect(countMemberParams({ model: name, inputShape, numClasses })).toBe(EXPECTED[name].params);
+      // The width that names the model's default changes nothing.
+      const width = MODEL_DEFAULT_WIDTH[name];
+      expect(countMemberParams({ model: name, inputShape, numClasses, width })).toBe(EXPECTED[name].params);
+    }
+  });
+
+  it('large widths: spec arithmetic and the protocol agree (a 27 M fashion-dnn is width 2,880)', () => {
+    for (const name of MODEL_NAMES) {
+      for (const width of [512, 2048, 8192]) {
+        const cfg: ModelConfig = { ...reference(name), width };
+        expect(
+          countMemberParams({ model: name, inputShape: cfg.inputShape, numClasses: cfg.numClasses, width }),
+        ).toBe(inferShapes(modelSpec(cfg)).params);
+      }
+    }
+    expect(countMemberParams({ model: 'fashion-dnn', inputShape: [784], numClasses: 10, width: 2880 })).toBe(
+      784 * 2880 + 2880 + 3 * (2880 * 2880 + 2880) + 2880 * 10 + 10,
+    );
+  });
+
+  it('an input the model cannot take is an IncompatibleInputError, as in tfjs', () => {
+    expect(() => countMemberParams({ model: 'lenet5', inputShape: [8, 8, 1], numClasses: 10 })).toThrow(
+      IncompatibleInputError,
+    );
+    expect(() => modelSpec({ ...reference('lenet5'), inputShape: [8, 8, 1] })).toThrow(ModelError);
+    expect(() => countMemberParams({ model: 'sign-cnn', inputShape: [784], numClasses: 10 })).toThrow(
+      IncompatibleInputError,
+    );
+  });
+});
+
 describe('compilation', () => {
   it('compiles with categorical cross-entropy, accuracy and the chosen optimizer', () => {
     const adam = buildModel({ ...reference('mlp'), learningRate: 0.01 });
@@ -120,14 +203,17 @@ describe('seeds', () => {
 });
 
 describe('overrides', () => {
-  it('width scales hidden widths but not the output', () => {
-    const model = buildModel({ ...reference('mlp'), width: 2 });
+  it('width is the units of the widest hidden Dense layer; the other hidden layers scale with it, not the output', () => {
+    const model = buildModel({ ...reference('mlp'), width: 100 });
     const units = model.layers.filter((l) => l.getClassName() === 'Dense').map((l) => l.getConfig()['units']);
     expect(units).toEqual([100, 100, 100, 100, 10]);
-    const cnn = modelSpec({ ...reference('sign-cnn'), width: 0.5 });
+    const cnn = modelSpec({ ...reference('sign-cnn'), width: 256 });
     expect(
       cnn.layers.filter((l) => l.kind === 'conv2d').map((l) => (l.kind === 'conv2d' ? l.filters : 0)),
     ).toEqual([38, 25, 13]);
+    const lenet = modelSpec({ ...reference('lenet5'), width: 240 });
+    expect(lenet.layers.flatMap((l) => (l.kind === 'dense' ? [l.units] : []))).toEqual([240, 168, 10]);
+    expect(lenet.layers.flatMap((l) => (l.kind === 'conv2d' ? [l.filters] : []))).toEqual([12, 32]);
     model.dispose();
   });
 
@@ -158,6 +244,7 @@ describe('overrides', () => {
   it('rejects bad overrides with invalid-config', () => {
     const bad: Partial<ModelConfig>[] = [
       { width: 0 },
+      { width: 1.5 },
       { dropout: 1 },
       { dropout: -0.1 },
       { learningRate: 0 },

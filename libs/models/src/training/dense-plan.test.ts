@@ -46,7 +46,7 @@ describe('planDense', () => {
   it('recognises the dense members and refuses convnets', () => {
     const shapes = { inputShape: [28, 28, 1], numClasses: 10, seed: 1 };
     const mlp = buildModel({ name: 'mlp', ...shapes });
-    const dnn = buildModel({ name: 'fashion-dnn', ...shapes, width: 0.1 });
+    const dnn = buildModel({ name: 'fashion-dnn', ...shapes, width: 51 });
     const cnn = buildModel({ name: 'lenet5', ...shapes });
     expect(planDense(mlp)?.stages.map((s) => [s.units, s.activation, s.dropout?.rate ?? 0])).toEqual([
       [50, 'relu', 0],
@@ -77,7 +77,7 @@ describe('denseGradients', () => {
       seed: 3,
       activation,
       dropout,
-      width: 0.4,
+      width: 20,
     });
     const plan = planDense(model);
     if (plan === null) throw new Error('no plan');

@@ -14,7 +14,7 @@ beforeAll(async () => {
 
 describe('trainOnBatches (wasm)', () => {
   it('learns, leaving no tensors behind', async () => {
-    const model = buildModel({ name: 'fashion-dnn', ...small, seed: 1, width: 0.1, learningRate: 0.005 });
+    const model = buildModel({ name: 'fashion-dnn', ...small, seed: 1, width: 51, learningRate: 0.005 });
     const before = tf.memory().numTensors;
     const first = await trainOnBatches({ model, data, batches: batchPlan(data.count, 32, 1) });
     const later = await trainOnBatches({ model, data, batches: batchPlan(data.count, 32, 4) });
@@ -45,7 +45,7 @@ describe('trainOnBatches (wasm)', () => {
   });
 
   it('trains a convnet with BatchNorm and dropout through the Chorus kernels', async () => {
-    const model = buildModel({ name: 'sign-cnn', ...small, seed: 2, width: 0.3 });
+    const model = buildModel({ name: 'sign-cnn', ...small, seed: 2, width: 154 });
     const before = tf.memory().numTensors;
     const r = await trainOnBatches({ model, data, batches: batchPlan(data.count, 32, 3) });
     expect(tf.memory().numTensors).toBe(before);

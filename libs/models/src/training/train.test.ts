@@ -55,8 +55,8 @@ describe('trainOnBatches (cpu)', () => {
   });
 
   it('leaves no tensors behind (dense path with dropout, autodiff path with BatchNorm)', async () => {
-    const dense = buildModel({ name: 'fashion-dnn', ...small, seed: 3, width: 0.1 });
-    const cnn = buildModel({ name: 'sign-cnn', ...small, seed: 3, width: 0.2 });
+    const dense = buildModel({ name: 'fashion-dnn', ...small, seed: 3, width: 51 });
+    const cnn = buildModel({ name: 'sign-cnn', ...small, seed: 3, width: 102 });
     for (const model of [dense, cnn]) {
       const before = tf.memory().numTensors;
       await trainOnBatches({ model, data, batches: batchPlan(64, 16, 2) });
@@ -68,8 +68,8 @@ describe('trainOnBatches (cpu)', () => {
 
   it('is reproducible: same seed and batches → identical weights, dropout included', async () => {
     for (const cfg of [
-      { name: 'fashion-dnn' as const, width: 0.1 },
-      { name: 'sign-cnn' as const, width: 0.2 },
+      { name: 'fashion-dnn' as const, width: 51 },
+      { name: 'sign-cnn' as const, width: 102 },
     ]) {
       const runs = [];
       for (let k = 0; k < 2; k++) {
@@ -116,7 +116,7 @@ describe('trainOnBatches (cpu)', () => {
   });
 
   it('trains a convnet through the autodiff path (BatchNorm statistics move)', async () => {
-    const model = buildModel({ name: 'sign-cnn', ...small, seed: 8, width: 0.2 });
+    const model = buildModel({ name: 'sign-cnn', ...small, seed: 8, width: 102 });
     const before = weightValues(model).get('bn1/moving_mean') as Float32Array;
     const r = await trainOnBatches({ model, data, batches: batchPlan(64, 16, 1) });
     expect(Number.isFinite(r.loss)).toBe(true);

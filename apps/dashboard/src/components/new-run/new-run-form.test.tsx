@@ -88,6 +88,41 @@ describe('NewRunForm', () => {
     expect(launched).toEqual([]);
   });
 
+  it('lists each member’s parameter count under the preview, marking one over the default limit', () => {
+    renderForm();
+    const sizes = () => [...screen.getByTestId('member-sizes').querySelectorAll('li')];
+    // The default: 5 × mlp on MNIST, 47,410 parameters each (Keras' figure).
+    expect(sizes().map((li) => li.textContent)).toEqual([
+      'members 0, 1, 2, 3, 4 (width 50): 47,410 parameters',
+    ]);
+    fireEvent.change(screen.getByLabelText('Model'), { target: { value: 'fashion-dnn' } });
+    fireEvent.change(screen.getByLabelText('Per-member overrides (JSON)'), {
+      target: { value: '[{"member": 1, "width": 128}, {"member": 3, "width": 8192}]' },
+    });
+    expect(sizes().map((li) => li.textContent)).toEqual([
+      'members 0, 2, 4 (width 512): 1,195,018 parameters',
+      'member 1 (width 128): 151,306 parameters',
+      'member 3 (width 8192): 207,863,818 parameters — over the default limit of 50,000,000: the coordinator refuses it unless its CHORUS_MAX_MEMBER_PARAMS allows more',
+    ]);
+    expect(sizes()[2]?.className).toBe('error-text');
+    expect(sizes()[0]?.className).toBe('');
+    fireEvent.change(screen.getByLabelText('Members'), { target: { value: '0' } });
+    expect(screen.queryByTestId('member-sizes')).toBeNull();
+    expect(screen.getByText('Counted once the config is valid.')).toBeTruthy();
+  });
+
+  it('shows the coordinator’s refusal of a member over its limit', async () => {
+    const message =
+      'member 1 (width 8192) has 207,863,818 parameters: over the limit of 50,000,000 parameters per member ' +
+      "(a fashion-dnn is 1,195,018 at its default width 512; `width` is the units of its widest hidden layer) (the coordinator's CHORUS_MAX_MEMBER_PARAMS)";
+    const { launched } = renderForm({ ok: false, status: 400, message });
+    fireEvent.change(screen.getByLabelText(/^Admin token/), { target: { value: 'admin-token-0123456789' } });
+    fireEvent.submit(screen.getByTestId('new-run-form'));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toBe(`The coordinator refused the config. M${message.slice(1)} (HTTP 400)`);
+    expect(launched).toEqual([]);
+  });
+
   it('asks for the admin token before sending anything', () => {
     const { calls } = renderForm();
     fireEvent.submit(screen.getByTestId('new-run-form'));

@@ -10,7 +10,8 @@ import {
   type FieldName,
   type FormState,
 } from '../../lib/config-form';
-import type { DatasetListing } from '@chorus/protocol';
+import { DEFAULT_MAX_MEMBER_PARAMS, type DatasetListing } from '@chorus/protocol';
+import { memberList, memberSizeRows } from '../../lib/member-sizes';
 import { ConfigField, fieldId } from './config-field';
 import styles from './new-run.module.css';
 
@@ -48,7 +49,7 @@ function statusHint(status: number): string {
 /**
  * The run config as a form generated from RunConfigSchema: errors appear next to each field once
  * it was edited (all of them after a launch attempt), the JSON preview shows exactly what will be
- * sent, and the coordinator's refusal (wrong token, missing dataset, …) is shown in an alert.
+ * sent with each member's parameter count under it (lib/member-sizes.ts), and the coordinator's refusal (wrong token, missing dataset, …) is shown in an alert.
  */
 export function NewRunForm({
   initial = DEFAULT_FORM,
@@ -69,6 +70,7 @@ export function NewRunForm({
   const shown = (name: FieldName) => (submitted || touched.has(name) ? validation.errors[name] : undefined);
   const total = countErrors(validation.errors);
   const preview = JSON.stringify(validation.ok ? validation.config : validation.input, null, 2);
+  const sizes = useMemo(() => (validation.ok ? memberSizeRows(validation.config) : null), [validation]);
 
   const set = (name: FieldName) => (value: string) => {
     setForm((f) => ({ ...f, [name]: value }));
@@ -219,6 +221,27 @@ export function NewRunForm({
           <pre className={styles.preview} aria-labelledby="config-preview-title" data-testid="config-preview">
             {preview}
           </pre>
+          <h3 id="member-sizes-title">Member sizes</h3>
+          {sizes === null ? (
+            <p className="muted">Counted once the config is valid.</p>
+          ) : (
+            <ul className={styles.sizes} aria-labelledby="member-sizes-title" data-testid="member-sizes">
+              {sizes.map((row) => (
+                <li key={row.width} className={row.overDefaultLimit ? 'error-text' : undefined}>
+                  {memberList(row.members)} (width {row.width}):{' '}
+                  {row.params === null
+                    ? `cannot be built: ${row.error ?? 'the input does not fit the model'}`
+                    : `${row.params.toLocaleString('en-US')} parameters`}
+                  {row.overDefaultLimit &&
+                    ` — over the default limit of ${DEFAULT_MAX_MEMBER_PARAMS.toLocaleString('en-US')}: the coordinator refuses it unless its CHORUS_MAX_MEMBER_PARAMS allows more`}
+                </li>
+              ))}
+            </ul>
+          )}
+          <p className="muted">
+            <code>width</code> is the units of the model’s widest hidden layer; the coordinator refuses a
+            member over its parameter limit.
+          </p>
         </div>
       </aside>
     </form>
