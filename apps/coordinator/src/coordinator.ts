@@ -13,7 +13,7 @@ import {
   type ResolvedDatabase,
 } from '@chorus/db';
 import { builtInDatasetRoots } from '@chorus/data';
-import { ChorusError } from '@chorus/protocol';
+import { ChorusError, EMBEDDED_DATABASE_FILE, type EmbeddedDatabaseFile } from '@chorus/protocol';
 import { DEFAULT_DATASET_MAX_BYTES } from './dataset-paths';
 import { createServer, type ChorusServer } from './server';
 import type { HandoverOptions } from './services/handover.service';
@@ -80,8 +80,8 @@ export interface RunningCoordinator {
 
 export const DEFAULT_LEASE_MS = 30_000;
 export const DEFAULT_WORKER_RETENTION_MS = 7 * 24 * 3_600_000;
-/** In the data dir while a coordinator on the embedded database runs: `{ connectionString, pid }`. */
-export const EMBEDDED_DATABASE_FILE = 'embedded-database.json';
+/** In the data dir while a coordinator on the embedded database runs (libs/protocol EmbeddedDatabaseFileSchema). */
+export { EMBEDDED_DATABASE_FILE };
 
 export async function startCoordinator(options: CoordinatorOptions = {}): Promise<RunningCoordinator> {
   const logger = options.logger ?? pino({ name: 'chorus-coordinator' });
@@ -125,7 +125,10 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       const file = join(dataDir, EMBEDDED_DATABASE_FILE);
       writeFileSync(
         file,
-        JSON.stringify({ connectionString: database.connectionString, pid: process.pid }) + '\n',
+        JSON.stringify({
+          connectionString: database.connectionString,
+          pid: process.pid,
+        } satisfies EmbeddedDatabaseFile) + '\n',
         {
           mode: 0o600,
         },

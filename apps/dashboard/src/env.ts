@@ -8,6 +8,11 @@ const EnvSchema = z.object({
   DATABASE_URL: z
     .string({ message: 'DATABASE_URL is required: the Postgres the coordinator uses (chorus dashboard sets it)' })
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgresql:// URL'),
+  /**
+   * The coordinator's `embedded-database.json` when DATABASE_URL is its embedded database: re-read
+   * when it changes, so a coordinator restart (new port) is followed (server/database-source.ts).
+   */
+  CHORUS_EMBEDDED_DATABASE_FILE: z.string().min(1).optional(),
   /** The coordinator as the dashboard server reaches it (control actions are forwarded there). */
   CHORUS_COORDINATOR_URL: z.string().url().default('http://127.0.0.1:4000'),
   /** The coordinator as browsers reach it (socket.io); defaults to CHORUS_COORDINATOR_URL. */
@@ -16,6 +21,7 @@ const EnvSchema = z.object({
 
 export interface DashboardEnv {
   databaseUrl: string;
+  embeddedDatabaseFile?: string;
   coordinatorUrl: string;
   publicCoordinatorUrl: string;
 }
@@ -30,6 +36,9 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
   const coordinatorUrl = result.data.CHORUS_COORDINATOR_URL.replace(/\/+$/, '');
   return {
     databaseUrl: result.data.DATABASE_URL,
+    ...(result.data.CHORUS_EMBEDDED_DATABASE_FILE !== undefined && {
+      embeddedDatabaseFile: result.data.CHORUS_EMBEDDED_DATABASE_FILE,
+    }),
     coordinatorUrl,
     publicCoordinatorUrl: (result.data.CHORUS_PUBLIC_COORDINATOR_URL ?? coordinatorUrl).replace(/\/+$/, ''),
   };

@@ -19,6 +19,11 @@ const BUILD_STAMP = 'chorus-build.json';
 export interface DashboardOptions {
   /** Postgres the coordinator uses (the dashboard reads it directly). */
   databaseUrl: string;
+  /**
+   * The coordinator's `embedded-database.json` when databaseUrl is its embedded database: the server
+   * follows it across coordinator restarts (server/database-source.ts).
+   */
+  embeddedDatabaseFile?: string;
   /** The coordinator as this machine reaches it (control actions are forwarded there). */
   coordinatorUrl: string;
   /** The coordinator as browsers reach it (socket.io); default coordinatorUrl. */
@@ -172,6 +177,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       ...childEnv(),
       CHORUS_DASHBOARD_DIST_DIR: distDir,
       DATABASE_URL: options.databaseUrl,
+      ...(options.embeddedDatabaseFile !== undefined && {
+        CHORUS_EMBEDDED_DATABASE_FILE: resolve(options.embeddedDatabaseFile),
+      }),
       CHORUS_COORDINATOR_URL: options.coordinatorUrl,
       CHORUS_PUBLIC_COORDINATOR_URL: options.publicCoordinatorUrl ?? options.coordinatorUrl,
       NODE_ENV: 'production',

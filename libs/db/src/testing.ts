@@ -21,6 +21,10 @@ import { readDbTestEnv } from './env';
 import { applyMigrations } from './migrations';
 import { startThrowawayPostgres } from './throwaway-postgres';
 
+/** For tests that stop and restart the embedded server on one data dir, as a coordinator restart does. */
+export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded/embedded-postgres';
+export { applyMigrations } from './migrations';
+
 export const LOCAL_SERVER_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 export type TestDatabaseSource = 'DATABASE_URL' | 'local-server' | 'throwaway' | 'embedded';

@@ -18,4 +18,5 @@ export * from './what-if';
 export * from './stored';
 export * from './http/index';
 export * from './tokens-file';
+export * from './embedded-database-file';
 export * from './model-size';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { ChorusError } from '@chorus/protocol';
+import { ChorusError, EMBEDDED_DATABASE_FILE, EmbeddedDatabaseFileSchema } from '@chorus/protocol';
 import { DEFAULT_COORDINATOR_URL, DEFAULT_DASHBOARD_PORT } from '../coordinator-options';
 import { parseEnv } from '../env';
 
@@ -36,13 +36,14 @@ export function registerDashboardCommand(program: Command): void {
     .action(async (flags: DashboardFlags) => {
       const env = parseEnv();
       const port = parsePort(flags.port, '--port');
-      const databaseUrl =
-        env.DATABASE_URL ?? (await embeddedDatabaseUrl(flags.dataDir ?? env.CHORUS_DATA_DIR ?? '.chorus'));
+      const database = env.DATABASE_URL
+        ? { databaseUrl: env.DATABASE_URL }
+        : embeddedDatabase(flags.dataDir ?? env.CHORUS_DATA_DIR ?? '.chorus');
       const coordinatorUrl = flags.coordinator ?? env.CHORUS_COORDINATOR_URL ?? DEFAULT_COORDINATOR_URL;
       const log = (line: string) => process.stderr.write(`chorus dashboard: ${line}\n`);
       const { startDashboard, DashboardError } = await import('@chorus/dashboard');
       const dashboard = await startDashboard({
-        databaseUrl,
+        ...database,
         coordinatorUrl,
         ...(flags.publicCoordinator !== undefined && { publicCoordinatorUrl: flags.publicCoordinator }),
         host: flags.host,
@@ -66,23 +67,23 @@ export function parsePort(value: string, flag: string): number {
   return port;
 }
 
-/** The embedded database of a coordinator running with this data dir (it writes the file while it runs). */
-async function embeddedDatabaseUrl(dataDir: string): Promise<string> {
-  const { EMBEDDED_DATABASE_FILE } = await import('@chorus/coordinator');
+/**
+ * The embedded database of a coordinator running with this data dir (it writes the file while it
+ * runs); the dashboard server follows the file across coordinator restarts.
+ */
+function embeddedDatabase(dataDir: string): { databaseUrl: string; embeddedDatabaseFile: string } {
   const file = join(dataDir, EMBEDDED_DATABASE_FILE);
   const missing = new ChorusError(
     'unavailable',
     `no database: set DATABASE_URL to the coordinator's Postgres, or start \`chorus coordinator --data-dir ${dataDir}\` on this machine first (it writes ${file})`,
   );
   if (!existsSync(file)) throw missing;
-  const { connectionString, pid } = JSON.parse(readFileSync(file, 'utf8')) as {
-    connectionString: string;
-    pid: number;
-  };
+  const parsed = EmbeddedDatabaseFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw missing;
   try {
-    process.kill(pid, 0);
+    process.kill(parsed.data.pid, 0);
   } catch {
     throw missing;
   }
-  return connectionString;
+  return { databaseUrl: parsed.data.connectionString, embeddedDatabaseFile: file };
 }
