@@ -19,3 +19,4 @@ export * from './stored';
 export * from './http/index';
 export * from './tokens-file';
 export * from './model-size';
+export * from './checkpoint-bytes';

@@ -1,0 +1,75 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { encodeCheckpointBytes, type RunConfigInput } from '@chorus/protocol';
+import {
+  cancelRun,
+  checkpointFor,
+  claimAssignment,
+  connectWorker,
+  launchRun,
+  leaseOf,
+  withCoordinator,
+  type WorkerSocket,
+} from './testing/harness';
+
+const fixture = withCoordinator();
+
+/** One member, 2 epochs of 480 training rows in batches of 64: 16 mini-batches in all. */
+const config: RunConfigInput = {
+  dataset: 'synthetic',
+  members: 1,
+  epochs: 2,
+  batchSize: 64,
+  trainLimit: 600,
+  validationFraction: 0.2,
+  seed: 5,
+};
+
+const sockets: WorkerSocket[] = [];
+afterAll(() => sockets.forEach((s) => s.close()));
+
+describe('checkpoints are verified on arrival', () => {
+  it('refuses garbage, a flipped byte or another parameter count with invalid-input, storing nothing', async () => {
+    const runId = await launchRun(fixture.coordinator, config);
+    const worker = await connectWorker(fixture.coordinator);
+    sockets.push(worker);
+    const assignment = await claimAssignment(worker);
+    const lease = leaseOf(assignment);
+    const good = checkpointFor(assignment, (i) => i % 11);
+    const flipped = good.slice();
+    flipped[good.length - 5] = (flipped[good.length - 5] as number) ^ 0x10;
+    const garbage = Uint8Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256);
+    const refusals: Array<[Uint8Array<ArrayBuffer>, RegExp]> = [
+      [garbage, /checkpoint refused: these bytes are not a Chorus checkpoint/],
+      [flipped, /checkpoint refused: checkpoint: section weights fails its checksum/],
+      [good.subarray(0, good.length - 8), /checkpoint refused: checkpoint: \d+ bytes, its header describes/],
+      [
+        encodeCheckpointBytes([[8, 8], [4]]),
+        /checkpoint refused: the weights hold \d+ parameters, this member has \d+/,
+      ],
+      [new Uint8Array(0), /checkpoint refused/],
+    ];
+    for (const [weights, reason] of refusals) {
+      const answer = await worker.emitWithAck('checkpoint', {
+        ...lease,
+        epoch: 0,
+        step: 8,
+        planOffset: 8,
+        weights,
+      });
+      expect(answer).toMatchObject({ ok: false, code: 'invalid-input' });
+      expect((answer as { message: string }).message).toMatch(reason);
+    }
+    expect(await fixture.prisma.checkpoint.count({ where: { memberId: assignment.memberId } })).toBe(0);
+
+    // The member was not failed by the refusals: the same lease stores a good checkpoint.
+    expect(
+      await worker.emitWithAck('checkpoint', { ...lease, epoch: 0, step: 8, planOffset: 8, weights: good }),
+    ).toEqual({ ok: true });
+    const stored = await fixture.repos.checkpoints.latest(assignment.memberId);
+    expect(stored?.planOffset).toBe(8);
+    expect(
+      (await fixture.prisma.member.findUniqueOrThrow({ where: { id: assignment.memberId } })).status,
+    ).toBe('leased');
+    await cancelRun(fixture.coordinator, runId);
+  });
+});
