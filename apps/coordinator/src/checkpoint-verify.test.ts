@@ -73,3 +73,71 @@ describe('checkpoints are verified on arrival', () => {
     await cancelRun(fixture.coordinator, runId);
   });
 });
+
+describe('a checkpoint a worker cannot load', () => {
+  it('is dropped: the next attempt resumes from the previous one, then starts over', async () => {
+    const runId = await launchRun(fixture.coordinator, config);
+    const worker = await connectWorker(fixture.coordinator);
+    sockets.push(worker);
+    const first = await claimAssignment(worker);
+    expect(first).toMatchObject({ attempt: 1, planOffset: 0, checkpoint: null });
+    for (const [epoch, step] of [
+      [0, 8],
+      [1, 12],
+    ] as const) {
+      expect(
+        await worker.emitWithAck('checkpoint', {
+          ...leaseOf(first),
+          epoch,
+          step,
+          planOffset: step,
+          weights: checkpointFor(first),
+        }),
+      ).toEqual({ ok: true });
+    }
+    // An attempt that simply fails keeps its checkpoints: the next one resumes from the newest.
+    const fail = (a: typeof first, checkpointEpoch?: number) =>
+      worker.emitWithAck('member:failed', {
+        ...leaseOf(a),
+        error: 'corrupt checkpoint: section weights fails its checksum',
+        ...(checkpointEpoch === undefined ? {} : { checkpointEpoch }),
+      });
+    expect(await fail(first)).toEqual({ ok: true, requeued: true });
+    const second = await claimAssignment(worker);
+    expect(second).toMatchObject({ attempt: 2, planOffset: 12, checkpoint: { epoch: 1, planOffset: 12 } });
+    // It could not load epoch 1's: the next attempt gets epoch 0's.
+    expect(await fail(second, 1)).toEqual({ ok: true, requeued: true });
+    const third = await claimAssignment(worker);
+    expect(third).toMatchObject({ attempt: 3, planOffset: 8, checkpoint: { epoch: 0, planOffset: 8 } });
+    await cancelRun(fixture.coordinator, runId);
+  });
+
+  it('after the last one, the member starts over', async () => {
+    const runId = await launchRun(fixture.coordinator, config);
+    const worker = await connectWorker(fixture.coordinator);
+    sockets.push(worker);
+    const first = await claimAssignment(worker);
+    expect(
+      await worker.emitWithAck('checkpoint', {
+        ...leaseOf(first),
+        epoch: 0,
+        step: 8,
+        planOffset: 8,
+        weights: checkpointFor(first),
+      }),
+    ).toEqual({ ok: true });
+    expect(await worker.emitWithAck('member:failed', { ...leaseOf(first), error: 'x' })).toEqual({
+      ok: true,
+      requeued: true,
+    });
+    const second = await claimAssignment(worker);
+    expect(second.checkpoint).toMatchObject({ epoch: 0 });
+    expect(
+      await worker.emitWithAck('member:failed', { ...leaseOf(second), error: 'bad', checkpointEpoch: 0 }),
+    ).toEqual({ ok: true, requeued: true });
+    const third = await claimAssignment(worker);
+    expect(third).toMatchObject({ attempt: 3, planOffset: 0, epoch: 0, checkpoint: null });
+    expect(await fixture.prisma.checkpoint.count({ where: { memberId: first.memberId } })).toBe(0);
+    await cancelRun(fixture.coordinator, runId);
+  });
+});

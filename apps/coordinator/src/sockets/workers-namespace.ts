@@ -201,6 +201,10 @@ export function registerWorkersNamespace(
 
     on('member:failed', async (message) => {
       const member = await scheduler.requireLease(workerId, message);
+      if (message.checkpointEpoch !== undefined) {
+        // The worker could not load the checkpoint it was given: the next attempt gets the older one.
+        await deps.repos.checkpoints.remove(member.id, message.checkpointEpoch);
+      }
       return scheduler.memberFailed(workerId, member, message.error);
     });
 
