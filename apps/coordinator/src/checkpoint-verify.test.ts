@@ -4,6 +4,7 @@ import {
   cancelRun,
   checkpointFor,
   claimAssignment,
+  expectEventually,
   connectWorker,
   launchRun,
   leaseOf,
@@ -11,7 +12,12 @@ import {
   type WorkerSocket,
 } from './testing/harness';
 
-const fixture = withCoordinator();
+/** Retries of a failed member wait 300 ms, then 600 ms, … */
+const BACKOFF_MS = 300;
+const fixture = withCoordinator({ retryBackoffMs: BACKOFF_MS });
+
+/** The member handed out again once its backoff has passed. */
+const reclaim = (worker: WorkerSocket) => expectEventually(() => claimAssignment(worker), 5_000);
 
 /** One member, 2 epochs of 480 training rows in batches of 64: 16 mini-batches in all. */
 const config: RunConfigInput = {
@@ -103,11 +109,11 @@ describe('a checkpoint a worker cannot load', () => {
         ...(checkpointEpoch === undefined ? {} : { checkpointEpoch }),
       });
     expect(await fail(first)).toEqual({ ok: true, requeued: true });
-    const second = await claimAssignment(worker);
+    const second = await reclaim(worker);
     expect(second).toMatchObject({ attempt: 2, planOffset: 12, checkpoint: { epoch: 1, planOffset: 12 } });
     // It could not load epoch 1's: the next attempt gets epoch 0's.
     expect(await fail(second, 1)).toEqual({ ok: true, requeued: true });
-    const third = await claimAssignment(worker);
+    const third = await reclaim(worker);
     expect(third).toMatchObject({ attempt: 3, planOffset: 8, checkpoint: { epoch: 0, planOffset: 8 } });
     await cancelRun(fixture.coordinator, runId);
   });
@@ -130,14 +136,41 @@ describe('a checkpoint a worker cannot load', () => {
       ok: true,
       requeued: true,
     });
-    const second = await claimAssignment(worker);
+    const second = await reclaim(worker);
     expect(second.checkpoint).toMatchObject({ epoch: 0 });
     expect(
       await worker.emitWithAck('member:failed', { ...leaseOf(second), error: 'bad', checkpointEpoch: 0 }),
     ).toEqual({ ok: true, requeued: true });
-    const third = await claimAssignment(worker);
+    const third = await reclaim(worker);
     expect(third).toMatchObject({ attempt: 3, planOffset: 0, epoch: 0, checkpoint: null });
     expect(await fixture.prisma.checkpoint.count({ where: { memberId: first.memberId } })).toBe(0);
+    await cancelRun(fixture.coordinator, runId);
+  });
+});
+
+describe('a failed member', () => {
+  it('is handed out again only after a backoff that doubles per failure', async () => {
+    const runId = await launchRun(fixture.coordinator, config);
+    const worker = await connectWorker(fixture.coordinator);
+    sockets.push(worker);
+    const claim = async () => (await worker.emitWithAck('member:request', {})) as { assignment?: unknown };
+    let a = await claimAssignment(worker);
+    for (const wait of [BACKOFF_MS, 2 * BACKOFF_MS]) {
+      const failedAt = Date.now();
+      expect(await worker.emitWithAck('member:failed', { ...leaseOf(a), error: 'boom' })).toMatchObject({
+        requeued: true,
+      });
+      expect((await claim()).assignment).toBeNull();
+      // Idle workers are woken when the backoff ends, not only polled.
+      const wokenAt: number[] = [];
+      const wake = () => wokenAt.push(Date.now());
+      worker.on('work:available', wake);
+      await expectEventually(() => expect(wokenAt.some((t) => t - failedAt >= wait - 5)).toBe(true), 5_000);
+      worker.off('work:available', wake);
+      a = await reclaim(worker);
+      expect(Date.now() - failedAt).toBeGreaterThanOrEqual(wait - 5);
+    }
+    expect(a.attempt).toBe(3);
     await cancelRun(fixture.coordinator, runId);
   });
 });

@@ -73,6 +73,8 @@ export function withCoordinator(options: Partial<CoordinatorOptions> = {}): Coor
       adminToken: ADMIN_TOKEN,
       logger: pino({ level: 'silent' }),
       metricsFlushMs: 30,
+      // Scripted workers re-claim a failed member at once unless a test sets a backoff.
+      retryBackoffMs: 0,
       sweepIntervalMs: 30,
       ...options,
     });
@@ -200,7 +202,6 @@ export async function claimAssignment(worker: WorkerSocket): Promise<Assignment>
   return answer.assignment;
 }
 
-/** The lease an assignment grants. */
 /**
  * A checkpoint the coordinator accepts for this member (container, CRC, its parameter count), its
  * weights one float32 vector of `fill(i)` values: a built-in dataset's member, as a worker sends it.
@@ -211,4 +212,5 @@ export function checkpointFor(a: Assignment, fill: (i: number) => number = () =>
   return encodeCheckpointBytes([[params]], fill);
 }
 
+/** The lease an assignment grants. */
 export const leaseOf = (a: Assignment): LeaseRef => ({ memberId: a.memberId, attempt: a.attempt });
