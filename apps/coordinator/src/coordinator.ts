@@ -35,6 +35,8 @@ export interface CoordinatorOptions {
   leaseMs?: number;
   logger?: Logger;
   clock?: () => Date;
+  /** Delay before a failed member is handed out again, doubled per failure (default 1 s). */
+  retryBackoffMs?: number;
   /** How often expired leases are looked for (default leaseMs / 4, at most 5 s). */
   sweepIntervalMs?: number;
   /** How often buffered metrics are written (default 2 s). */
@@ -164,6 +166,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       ...(options.metricsFlushMs !== undefined && { metricsFlushMs: options.metricsFlushMs }),
       ...(options.metricsNotifyMs !== undefined && { metricsNotifyMs: options.metricsNotifyMs }),
       ...(options.handover !== undefined && { handover: options.handover }),
+      ...(options.retryBackoffMs !== undefined && { retryBackoffMs: options.retryBackoffMs }),
       datasetLimits: {
         roots: (options.datasetRoots ?? [dataDir, ...builtInDatasetRoots()]).map((r) => resolve(r)),
         maxBytes: options.datasetMaxBytes ?? DEFAULT_DATASET_MAX_BYTES,

@@ -3,6 +3,7 @@ import type { HandoverCandidate } from '@chorus/db';
 import type { Assignment, LeaseRef } from '@chorus/protocol';
 import { chooseHandover } from './services/handover.service';
 import {
+  checkpointFor,
   connectWorker,
   createFakeClock,
   expectEventually,
@@ -89,7 +90,7 @@ describe('straggler handover', () => {
     expect(asked[0]).toMatchObject({ ...leaseOf(straggler), reason: expect.stringMatching(/idle/) });
 
     // The slow worker checkpoints where it stopped and releases the member.
-    const weights = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    const weights = checkpointFor(straggler, (i) => i % 7);
     const planOffset = 4;
     expect(
       await slow.emitWithAck('checkpoint', { ...leaseOf(straggler), epoch: 0, step: 4, planOffset, weights }),
@@ -182,7 +183,7 @@ describe('straggler handover', () => {
         epoch: 0,
         step: 5,
         planOffset: 5,
-        weights: Uint8Array.from([1]),
+        weights: checkpointFor(straggler),
       }),
     ).toEqual({ ok: true });
     expect(await slow.emitWithAck('member:release', { ...leaseOf(straggler), planOffset: 5 })).toEqual({

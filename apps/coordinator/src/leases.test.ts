@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDataset, prepareRunData } from '@chorus/data';
 import { parseRunConfig, type LeaseRef } from '@chorus/protocol';
 import {
+  checkpointFor,
   bytesOf,
   connectWorker,
   createFakeClock,
@@ -139,7 +140,7 @@ describe('leases', () => {
     const lost = await connectWorker(fixture.coordinator);
     const first = await claim(lost);
     expect(first).toMatchObject({ attempt: 1, planOffset: 0, epoch: 0, checkpoint: null });
-    const weights = bytesOf(Float32Array.from([1, 2, 3, 4]));
+    const weights = checkpointFor(first, (i) => i % 5);
     for (const [epoch, step] of [
       [0, 5],
       [1, 7],

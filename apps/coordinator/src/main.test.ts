@@ -8,6 +8,7 @@ import { parseRunConfig, SPLITS, type Assignment, type RunConfigInput } from '@c
 import type { RunningCoordinator } from './coordinator';
 import { main } from './main';
 import {
+  checkpointFor,
   bytesOf,
   httpClient,
   connectWorker,
@@ -85,7 +86,7 @@ describe('chorus coordinator (main)', () => {
           epoch: 0,
           step: half,
           planOffset: half,
-          weights: new Uint8Array(8),
+          weights: checkpointFor(a),
         }),
       ).toEqual({ ok: true });
       await predict(0);

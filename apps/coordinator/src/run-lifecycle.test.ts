@@ -19,6 +19,7 @@ import {
   type RunConfigInput,
 } from '@chorus/protocol';
 import {
+  checkpointFor,
   ADMIN_TOKEN,
   bytesOf,
   connectWorker,
@@ -144,7 +145,7 @@ describe('a run trained by a scripted worker', () => {
         }));
         for (let repeat = 0; repeat < 2; repeat++) {
           expect(await worker.emitWithAck('metrics', { ...lease, points })).toEqual({ ok: true });
-          const weights = bytesOf(Float32Array.from([epoch, a.memberIndex, 42]));
+          const weights = checkpointFor(a, (i) => [epoch, a.memberIndex, 42][i % 3] as number);
           expect(
             await worker.emitWithAck('checkpoint', {
               ...lease,

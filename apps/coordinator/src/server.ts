@@ -47,6 +47,8 @@ export interface ServerDeps {
   metricsNotifyMs?: number;
   /** Straggler handover (handover.service.ts): on by default; false turns it off. */
   handover?: HandoverOptions | false;
+  /** Scheduler `retryBackoffMs` (coordinator.ts). */
+  retryBackoffMs?: number;
   /** Where a run's `datasetPath` may point and how large its files may be (dataset-paths.ts). */
   datasetLimits: ReadLimits;
   /** The most parameters one member of a run may have (default DEFAULT_MAX_MEMBER_PARAMS). */
@@ -108,6 +110,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     notify,
     leases,
     leaseMs: deps.leaseMs,
+    ...(deps.retryBackoffMs !== undefined && { retryBackoffMs: deps.retryBackoffMs }),
     logger,
     handover:
       deps.handover === false

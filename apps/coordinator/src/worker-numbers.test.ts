@@ -6,6 +6,7 @@ import { createMetricsBuffer } from './metrics-buffer';
 import type { Notifiers } from './notifications';
 import { createPlanService } from './services/plan.service';
 import {
+  checkpointFor,
   bytesOf,
   cancelRun,
   claimAssignment,
@@ -83,7 +84,7 @@ describe("a worker's numbers are checked against its run before anything is stor
 
   it('refuses a checkpoint of epoch 999999 (it would prune the real ones) and other bad checkpoints', async () => {
     const { runId, worker, lease, assignment } = await holder();
-    const weights = new Uint8Array([1, 2, 3, 4]);
+    const weights = checkpointFor(assignment);
     expect(
       await worker.emitWithAck('checkpoint', { ...lease, epoch: 0, step: 8, planOffset: 8, weights }),
     ).toEqual({ ok: true });

@@ -219,7 +219,11 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
     try {
       await ctx.connection.request(
         'member:failed',
-        { ...lease, error: message.slice(0, 4000) },
+        {
+          ...lease,
+          error: message.slice(0, 4000),
+          ...(error instanceof CheckpointLoadError ? { checkpointEpoch: error.epoch } : {}),
+        },
         { signal: ctx.signal },
       );
     } catch (reportError) {
@@ -229,6 +233,16 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
   } finally {
     metrics.stop();
     if (model) disposeModel(model);
+  }
+}
+
+/** The assignment's checkpoint did not load (corrupt, or another model's): reported with its epoch. */
+class CheckpointLoadError extends Error {
+  constructor(
+    readonly epoch: number,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
   }
 }
 
@@ -258,7 +272,11 @@ async function resumePoint(
     );
   }
   const bytes = await downloadBytes(url, { token: ctx.token, signal });
-  const loaded = await loadCheckpoint(model, bytes, { fallbackStep: checkpoint.step });
+  const loaded = await loadCheckpoint(model, bytes, { fallbackStep: checkpoint.step }).catch(
+    (error: unknown) => {
+      throw new CheckpointLoadError(checkpoint.epoch, error);
+    },
+  );
   if (!loaded.optimizerRestored) {
     log.warn(
       { epoch: checkpoint.epoch, format: loaded.format },

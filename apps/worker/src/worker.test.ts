@@ -219,6 +219,19 @@ describe('worker', () => {
     await expectEventually(() => expect(tf.memory().numTensors).toBe(tensorsBefore), 10_000);
   });
 
+  it('reports a checkpoint it cannot load with its epoch, so the coordinator drops it', async () => {
+    const first = coordinator.checkpoints.get('member-0/0') as CheckpointMessage;
+    const flipped = new Uint8Array(first.weights);
+    flipped[flipped.length - 3] = (flipped[flipped.length - 3] as number) ^ 1;
+    coordinator.checkpoints.set('flipped-0/0', { ...first, weights: flipped });
+    offer(assignment(0, 'member-0f', { attempt: 2, ...coordinator.resumption('flipped-0/0') }));
+    await expectEventually(() => expect(of('member:failed', 'member-0f')).toHaveLength(1), 30_000);
+    expect(of('member:failed', 'member-0f')[0]?.payload).toMatchObject({
+      checkpointEpoch: first.epoch,
+      error: expect.stringMatching(/fails its checksum/),
+    });
+  });
+
   it('stops a revoked member without sending more for it, then asks for more work', async () => {
     const a = assignment(1, 'member-1', {
       config: { ...config, epochs: 40 },

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { countMemberParams, verifyCheckpointBytes } from '@chorus/protocol';
 import { selectBackend } from './backends/select';
 import { crc32, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import type { CheckpointParts } from './checkpoint';
@@ -219,5 +220,26 @@ describe.each(['cpu', 'wasm'] as const)('resuming from a checkpoint on %s', (bac
       expect(weightValues(model)).toEqual(reference);
     }
     for (const m of [adam, sgd, wider]) disposeModel(m);
+  });
+
+  it("passes the coordinator's tfjs-free verifier with the member's parameter count (@chorus/protocol)", async () => {
+    for (const cfg of [
+      { name: 'mlp' as const, width: 100 },
+      { name: 'small-cnn' as const, width: 8 },
+      { name: 'fashion-dnn' as const, width: 64 },
+    ]) {
+      const model = buildModel({ ...cfg, ...small, seed: 3 });
+      await trainOnBatches({ model, data, batches: batches.slice(0, 1) });
+      const params = countMemberParams({ model: cfg.name, ...small, width: cfg.width });
+      for (const bytes of [await saveCheckpoint(model), await saveCheckpoint(model, { optimizer: false })]) {
+        expect(verifyCheckpointBytes(bytes, params)).toBe(params);
+        expect(() => verifyCheckpointBytes(bytes, params + 1)).toThrow(/hold \d+ parameters/);
+        const flipped = bytes.slice();
+        flipped[bytes.length - 3] = (flipped[bytes.length - 3] as number) ^ 1;
+        expect(() => verifyCheckpointBytes(flipped, params)).toThrow(/fails its checksum/);
+      }
+      expect(verifyCheckpointBytes(await saveWeights(model), params)).toBe(params);
+      disposeModel(model);
+    }
   });
 });

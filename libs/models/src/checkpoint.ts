@@ -12,12 +12,15 @@
  * older, weights-only format.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { crc32 } from '@chorus/protocol';
 import { ModelError } from './errors';
 import { prepareTrainingState, saveTrainingState } from './training/trainer-state';
 import type { OptimizerState, TrainingState } from './training/trainer-state';
 import { loadWeights, saveWeights } from './weights';
 
 export type { OptimizerState, TrainingState } from './training/trainer-state';
+/** CRC-32 (IEEE, as zlib): the one libs/protocol's tfjs-free checkpoint verifier uses. */
+export { crc32 } from '@chorus/protocol';
 
 const MAGIC = 'CHCK';
 const WEIGHTS_MAGIC = 'CHWT';
@@ -48,24 +51,6 @@ interface Header {
   step: number;
   optimizer: Omit<OptimizerState, 'slots'> | null;
   sections: Section[];
-}
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (IEEE, as zlib). */
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++)
-    c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

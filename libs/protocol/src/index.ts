@@ -20,3 +20,4 @@ export * from './http/index';
 export * from './tokens-file';
 export * from './embedded-database-file';
 export * from './model-size';
+export * from './checkpoint-bytes';

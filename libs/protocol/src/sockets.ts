@@ -142,7 +142,14 @@ export const MemberDoneSchema = LeaseRefSchema.extend({
   samples: count,
   seconds: finite.pipe(z.number().min(0)),
 });
-export const MemberFailedSchema = LeaseRefSchema.extend({ error: z.string().max(4000) });
+export const MemberFailedSchema = LeaseRefSchema.extend({
+  error: z.string().max(4000),
+  /**
+   * Set when the failure was loading the checkpoint the assignment gave (this epoch's): the
+   * coordinator drops it, so the next attempt resumes from the previous one, then starts over.
+   */
+  checkpointEpoch: count.optional(),
+});
 /** The worker stopped a member on `member:handover`, after its checkpoint at `planOffset` was acknowledged. */
 export const MemberReleaseSchema = LeaseRefSchema.extend({ planOffset: count });
 export const HeartbeatSchema = z.object({ members: z.array(LeaseRefSchema).max(64) });

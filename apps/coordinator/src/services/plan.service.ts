@@ -29,6 +29,8 @@ export interface RunData {
   runId: string;
   config: RunConfig;
   numClasses: number;
+  /** The dataset's input shape (a member's parameter count follows from it). */
+  inputShape: number[];
   datasetSha256: string;
   trainCount: number;
   validationTruth: Int32Array;
@@ -50,6 +52,7 @@ export function deriveRunData(config: RunConfig, dataset: Dataset): RunDerivatio
   return {
     config,
     numClasses: dataset.numClasses,
+    inputShape: [...dataset.inputShape],
     trainCount: train.count,
     validationTruth: validation.y,
     testTruth: test.y,

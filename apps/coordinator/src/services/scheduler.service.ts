@@ -11,6 +11,8 @@ import type { RunService } from './run.service';
 
 /** A member that failed on this many leases fails its run (leases ended by a handover do not count). */
 export const MAX_ATTEMPTS = 3;
+/** A failed member waits this long before it is handed out again, doubled per failure: 1 s, 2 s, … */
+export const DEFAULT_RETRY_BACKOFF_MS = 1_000;
 
 export type RegisteredWorker = Pick<
   WorkerHandshake,
@@ -63,11 +65,21 @@ export function createScheduler(deps: {
   notify: Notifiers;
   leases: LeaseTable;
   leaseMs: number;
+  /** DEFAULT_RETRY_BACKOFF_MS unless set (0: retried at once). */
+  retryBackoffMs?: number;
   logger: Logger;
   /** Straggler handover (null: never). */
   handover: HandoverService | null;
 }): Scheduler {
   const { repos, notify, leaseMs, logger, leases, handover } = deps;
+  const retryBackoffMs = deps.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;
+  /** Failed members not handed out before this time (ms since the epoch); in memory only. */
+  const retryAt = new Map<string, number>();
+  const backingOff = (): string[] => {
+    const now = Date.now();
+    for (const [id, at] of retryAt) if (at <= now) retryAt.delete(id);
+    return [...retryAt.keys()];
+  };
   const forbidden = (lease: LeaseRef) =>
     new ChorusError(
       'forbidden',
@@ -183,7 +195,7 @@ export function createScheduler(deps: {
       member ??= await repos.members.claimNext({
         workerId,
         leaseMs,
-        excludeMemberIds: handover?.reservedForOthers(workerId) ?? [],
+        excludeMemberIds: [...(handover?.reservedForOthers(workerId) ?? []), ...backingOff()],
       });
       if (!member) {
         await handover?.consider(workerId);
@@ -301,6 +313,11 @@ export function createScheduler(deps: {
           { runId: member.runId, member: member.index, attempt: member.attempt, error },
           'member failed: re-queued',
         );
+        const delay = retryBackoffMs * 2 ** Math.max(failures - 1, 0);
+        if (delay > 0) {
+          retryAt.set(member.id, Date.now() + delay);
+          setTimeout(() => notify.workers.workAvailable(), delay).unref();
+        }
         notify.dashboards.runChanged({
           runId: member.runId,
           kind: 'member',

@@ -1,4 +1,12 @@
-import { ChorusError, type CheckpointMessage, type MetricsMessage } from '@chorus/protocol';
+import {
+  CheckpointBytesError,
+  ChorusError,
+  IncompatibleInputError,
+  countMemberParams,
+  verifyCheckpointBytes,
+  type CheckpointMessage,
+  type MetricsMessage,
+} from '@chorus/protocol';
 import type { RunData } from './plan.service';
 
 /**
@@ -52,4 +60,34 @@ export function checkRound(bounds: MemberPlanBounds, round: number): void {
 
 export function checkPlanOffset(bounds: MemberPlanBounds, planOffset: number): void {
   checkStep(bounds, 'planOffset', planOffset);
+}
+
+/**
+ * A checkpoint's bytes before they are stored: container, version, lengths, every section's CRC-32
+ * and the weights' parameter count against the member's (libs/protocol checkpoint-bytes.ts). A bad
+ * one is refused with `invalid-input`, so it never becomes the checkpoint a resumed member loads.
+ */
+export function checkCheckpointBytes(data: RunData, memberIndex: number, bytes: Uint8Array): void {
+  const spec = data.members[memberIndex];
+  let expected: number | undefined;
+  if (spec !== undefined) {
+    try {
+      expected = countMemberParams({
+        model: spec.name,
+        inputShape: data.inputShape,
+        numClasses: data.numClasses,
+        width: spec.width,
+      });
+    } catch (err) {
+      if (!(err instanceof IncompatibleInputError)) throw err;
+    }
+  }
+  try {
+    verifyCheckpointBytes(bytes, expected);
+  } catch (err) {
+    if (err instanceof CheckpointBytesError) {
+      throw new ChorusError('invalid-input', `checkpoint refused: ${err.message}`);
+    }
+    throw err;
+  }
 }

@@ -24,6 +24,7 @@ import type { Scheduler } from '../services/scheduler.service';
 import type { TaskQueue } from '../services/task-queue';
 import {
   boundsOf,
+  checkCheckpointBytes,
   checkCheckpointNumbers,
   checkMetricPoints,
   checkPlanOffset,
@@ -175,7 +176,9 @@ export function registerWorkersNamespace(
     on('checkpoint', async (message) => {
       const member = await scheduler.requireLease(workerId, message);
       // An epoch beyond the run would become the "latest" checkpoint and prune the real ones.
-      checkCheckpointNumbers(boundsOf(await deps.plans.forRun(member.runId), member.index), message);
+      const data = await deps.plans.forRun(member.runId);
+      checkCheckpointNumbers(boundsOf(data, member.index), message);
+      checkCheckpointBytes(data, member.index, message.weights);
       await deps.repos.checkpoints.save({
         memberId: member.id,
         epoch: message.epoch,
@@ -198,6 +201,10 @@ export function registerWorkersNamespace(
 
     on('member:failed', async (message) => {
       const member = await scheduler.requireLease(workerId, message);
+      if (message.checkpointEpoch !== undefined) {
+        // The worker could not load the checkpoint it was given: the next attempt gets the older one.
+        await deps.repos.checkpoints.remove(member.id, message.checkpointEpoch);
+      }
       return scheduler.memberFailed(workerId, member, message.error);
     });
 

@@ -12,7 +12,10 @@ import { afterAll, beforeAll } from 'vitest';
 import { createRepositories, type PrismaClient, type Repositories } from '@chorus/db';
 import { withTestDatabase } from '@chorus/db/testing';
 import {
+  countMemberParams,
   createHttpClient,
+  DATASET_SHAPES,
+  encodeCheckpointBytes,
   PROTOCOL_VERSION,
   WORKERS_NAMESPACE,
   type HttpClient,
@@ -70,6 +73,8 @@ export function withCoordinator(options: Partial<CoordinatorOptions> = {}): Coor
       adminToken: ADMIN_TOKEN,
       logger: pino({ level: 'silent' }),
       metricsFlushMs: 30,
+      // Scripted workers re-claim a failed member at once unless a test sets a backoff.
+      retryBackoffMs: 0,
       sweepIntervalMs: 30,
       ...options,
     });
@@ -195,6 +200,16 @@ export async function claimAssignment(worker: WorkerSocket): Promise<Assignment>
   if (!answer.ok || !answer.assignment)
     throw new Error(`expected an assignment, got ${JSON.stringify(answer)}`);
   return answer.assignment;
+}
+
+/**
+ * A checkpoint the coordinator accepts for this member (container, CRC, its parameter count), its
+ * weights one float32 vector of `fill(i)` values: a built-in dataset's member, as a worker sends it.
+ */
+export function checkpointFor(a: Assignment, fill: (i: number) => number = () => 0): Uint8Array<ArrayBuffer> {
+  const shape = DATASET_SHAPES[a.config.dataset as keyof typeof DATASET_SHAPES];
+  const params = countMemberParams({ model: a.model.name, ...shape, width: a.model.width });
+  return encodeCheckpointBytes([[params]], fill);
 }
 
 /** The lease an assignment grants. */

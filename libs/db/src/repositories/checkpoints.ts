@@ -52,6 +52,12 @@ export function createCheckpointRepository(prisma: PrismaClient, options: Reposi
       return row && checkpointOf(row);
     },
 
+    /** Deletes the checkpoint of this epoch (one a worker could not load); true when there was one. */
+    async remove(memberId: string, epoch: number): Promise<boolean> {
+      const { count } = await prisma.checkpoint.deleteMany({ where: { memberId, epoch } });
+      return count > 0;
+    },
+
     /** Keeps the newest `keep` checkpoints of a member; returns how many were deleted. */
     async prune(memberId: string, keep: number): Promise<number> {
       const old = await prisma.checkpoint.findMany({
