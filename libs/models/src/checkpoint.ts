@@ -12,7 +12,13 @@
  * older, weights-only format.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { crc32 } from '@chorus/protocol';
+import {
+  CHECKPOINT_VERSION,
+  CheckpointBytesError,
+  crc32,
+  splitCheckpointBytes,
+  type CheckpointSection as Section,
+} from '@chorus/protocol';
 import { ModelError } from './errors';
 import { prepareTrainingState, saveTrainingState } from './training/trainer-state';
 import type { OptimizerState, TrainingState } from './training/trainer-state';
@@ -22,9 +28,9 @@ export type { OptimizerState, TrainingState } from './training/trainer-state';
 /** CRC-32 (IEEE, as zlib): the one libs/protocol's tfjs-free checkpoint verifier uses. */
 export { crc32 } from '@chorus/protocol';
 
+/** The container's layout is read in one place, libs/protocol's splitCheckpointBytes. */
+export { CHECKPOINT_VERSION } from '@chorus/protocol';
 const MAGIC = 'CHCK';
-const WEIGHTS_MAGIC = 'CHWT';
-export const CHECKPOINT_VERSION = 1;
 
 export interface CheckpointParts {
   /** `saveWeights` bytes. */
@@ -36,15 +42,6 @@ export interface CheckpointParts {
 export interface DecodedCheckpoint extends CheckpointParts {
   /** 'container': this format; 'weights-only': plain `saveWeights` bytes (no optimizer state). */
   format: 'container' | 'weights-only';
-}
-
-interface Section {
-  name: string;
-  offset: number;
-  length: number;
-  crc32: number;
-  variable?: string;
-  slot?: string;
 }
 
 interface Header {
@@ -137,17 +134,8 @@ function checkHeader(header: unknown): Header {
   ) {
     throw corrupt('the header does not describe the optimizer as { name, iterations, scalars }');
   }
-  const sections = h.sections;
-  if (
-    !Array.isArray(sections) ||
-    !sections.every(
-      (s: Partial<Section>) =>
-        typeof s.name === 'string' && isCount(s.offset) && isCount(s.length) && isCount(s.crc32),
-    )
-  ) {
-    throw corrupt('the header does not list sections as { name, offset, length, crc32 }');
-  }
-  if (sections[0]?.name !== 'weights') throw corrupt('the first section is not the weights');
+  // splitCheckpointBytes checked the sections' ranges and checksums; the slots' meaning is ours.
+  const sections = h.sections as Section[];
   for (const s of sections.slice(1)) {
     if (typeof s.variable !== 'string' || typeof s.slot !== 'string' || s.length % 4 !== 0) {
       throw corrupt(`section ${s.name} is not an optimizer slot of float32 values`);
@@ -162,56 +150,27 @@ function checkHeader(header: unknown): Header {
  * bytes (the older format) come back as `format: 'weights-only'` with `training: null`.
  */
 export function decodeCheckpoint(bytes: Uint8Array): DecodedCheckpoint {
-  if (bytes.length < 12) throw corrupt(`${bytes.length} bytes are too few for a checkpoint`);
-  const magic = new TextDecoder().decode(bytes.subarray(0, 4));
-  if (magic === WEIGHTS_MAGIC) return { format: 'weights-only', weights: bytes, training: null };
-  if (magic !== MAGIC)
-    throw corrupt('these bytes are neither a Chorus checkpoint nor Chorus weights (bad magic number)');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(4, true);
-  if (version !== CHECKPOINT_VERSION) {
-    throw new ModelError(
-      'weights-mismatch',
-      `checkpoint format version ${version} is not supported (this build reads version ${CHECKPOINT_VERSION})`,
-    );
-  }
-  const headerLength = view.getUint32(8, true);
-  if (12 + headerLength > bytes.length) throw corrupt('the header is truncated');
-  let parsed: unknown;
+  let parts;
   try {
-    parsed = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + headerLength)),
-    );
-  } catch (e) {
-    throw new ModelError('weights-mismatch', 'corrupt checkpoint: the header is not valid JSON', {
-      cause: e,
-    });
+    parts = splitCheckpointBytes(bytes);
+  } catch (error) {
+    if (!(error instanceof CheckpointBytesError)) throw error;
+    throw new ModelError('weights-mismatch', `corrupt checkpoint: ${error.message}`, { cause: error });
   }
-  const header = checkHeader(parsed);
-  const dataStart = align(12 + headerLength, 8);
-  const end = header.sections.reduce((n, s) => Math.max(n, s.offset + s.length), 0);
-  if (bytes.length !== dataStart + end) {
-    throw corrupt(`${bytes.length} bytes, its header describes ${dataStart + end} (truncated or padded)`);
-  }
-  const payload = (s: Section): Uint8Array => {
-    const p = bytes.subarray(dataStart + s.offset, dataStart + s.offset + s.length);
-    if (crc32(p) !== s.crc32) throw corrupt(`section ${s.name} fails its checksum`);
-    return p;
-  };
-  const [weightsSection, ...slotSections] = header.sections as [Section, ...Section[]];
-  const weights = payload(weightsSection);
+  if (parts.format === 'weights-only') return { format: 'weights-only', weights: parts.weights, training: null };
+  const header = checkHeader(parts.header);
   const optimizer =
     header.optimizer === null
       ? null
       : {
           ...header.optimizer,
-          slots: slotSections.map((s) => ({
-            variable: s.variable as string,
-            slot: s.slot as string,
-            values: float32Values(payload(s)),
+          slots: parts.slots.map(({ section, bytes: values }) => ({
+            variable: section.variable as string,
+            slot: section.slot as string,
+            values: float32Values(values),
           })),
         };
-  return { format: 'container', weights, training: { step: header.step, optimizer } };
+  return { format: 'container', weights: parts.weights, training: { step: header.step, optimizer } };
 }
 
 /**

@@ -31,18 +31,20 @@ export class CheckpointBytesError extends Error {
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 const align = (n: number, to: number): number => Math.ceil(n / to) * to;
 
-function headerOf(bytes: Uint8Array, what: string): { json: unknown; end: number } {
-  if (bytes.length < 12) throw new CheckpointBytesError(`${what}: ${bytes.length} bytes are too few`);
+/** The JSON header of a "CHCK" or "CHWT" part; `what` (if any) prefixes the refusals. */
+function headerOf(bytes: Uint8Array, what?: string): { json: unknown; end: number } {
+  const refuse = (m: string) => new CheckpointBytesError(what ? `${what}: ${m}` : m);
+  if (bytes.length < 12) throw refuse(`${bytes.length} bytes are too few`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== 1) throw new CheckpointBytesError(`${what}: format version ${version} is not supported`);
+  if (version !== 1) throw refuse(`format version ${version} is not supported`);
   const length = view.getUint32(8, true);
-  if (12 + length > bytes.length) throw new CheckpointBytesError(`${what}: the header is truncated`);
+  if (12 + length > bytes.length) throw refuse('the header is truncated');
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(12, 12 + length));
     return { json: JSON.parse(text) as unknown, end: 12 + length };
   } catch {
-    throw new CheckpointBytesError(`${what}: the header is not valid JSON`);
+    throw refuse('the header is not valid JSON');
   }
 }
 
@@ -63,45 +65,98 @@ function weightValues(bytes: Uint8Array): number {
   return values;
 }
 
+/** A section of a "CHCK" container: a byte range of its data and that range's CRC-32. */
+export interface CheckpointSection {
+  name: string;
+  offset: number;
+  length: number;
+  crc32: number;
+  /** Optimizer slots only: the variable and the slot (e.g. `m`, `v`) the float32 values belong to. */
+  variable?: string;
+  slot?: string;
+}
+
+/** Checkpoint bytes split into their parts, every length and checksum checked. */
+export type CheckpointParts =
+  | { format: 'weights-only'; weights: Uint8Array }
+  | {
+      format: 'container';
+      /** The container's JSON header (its `sections` checked; the rest is the writer's to read). */
+      header: Record<string, unknown> & { sections: CheckpointSection[] };
+      weights: Uint8Array;
+      /** The payload of each section after the first (the weights), in header order. */
+      slots: Array<{ section: CheckpointSection; bytes: Uint8Array }>;
+    };
+
+/** The "CHCK" container format version this build reads and writes. */
+export const CHECKPOINT_VERSION = 1;
+
 /**
- * Checks checkpoint bytes: magic number, version, header, length and every section's CRC-32 of a
- * container, and the weights' header against their length; with `expectedParams`, that the weights
- * hold the member's parameter count (model-size.ts). Returns the count; throws CheckpointBytesError.
+ * The one reader of the checkpoint container (libs/models decodes with it, the coordinator verifies
+ * with it): magic number ("CHWT" alone is the older weights-only format), version, header, total
+ * length and every section's CRC-32. Throws CheckpointBytesError.
+ */
+export function splitCheckpointBytes(bytes: Uint8Array): CheckpointParts {
+  if (bytes.length < 12) throw new CheckpointBytesError(`${bytes.length} bytes are too few for a checkpoint`);
+  const magic = new TextDecoder().decode(bytes.subarray(0, 4));
+  if (magic === 'CHWT') return { format: 'weights-only', weights: bytes };
+  if (magic !== 'CHCK')
+    throw new CheckpointBytesError(
+      'these bytes are not a Chorus checkpoint (neither a Chorus checkpoint nor Chorus weights: bad magic number)',
+    );
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(4, true);
+  if (version !== CHECKPOINT_VERSION)
+    throw new CheckpointBytesError(
+      `checkpoint format version ${version} is not supported (this build reads version ${CHECKPOINT_VERSION})`,
+    );
+  const { json, end } = headerOf(bytes);
+  const sections = (json as { sections?: unknown } | null)?.sections;
+  if (
+    json === null ||
+    typeof json !== 'object' ||
+    !Array.isArray(sections) ||
+    !sections.every(
+      (s: { name?: unknown; offset?: unknown; length?: unknown; crc32?: unknown }) =>
+        typeof s?.name === 'string' && isCount(s.offset) && isCount(s.length) && isCount(s.crc32),
+    )
+  )
+    throw new CheckpointBytesError('the header does not list sections as { name, offset, length, crc32 }');
+  const list = sections as CheckpointSection[];
+  if (list[0]?.name !== 'weights') throw new CheckpointBytesError('the first section is not the weights');
+  const dataStart = align(end, 8);
+  const size = list.reduce((n, s) => Math.max(n, s.offset + s.length), 0);
+  if (bytes.length !== dataStart + size)
+    throw new CheckpointBytesError(
+      `${bytes.length} bytes, its header describes ${dataStart + size} (truncated or padded)`,
+    );
+  const payload = (s: CheckpointSection): Uint8Array => {
+    const p = bytes.subarray(dataStart + s.offset, dataStart + s.offset + s.length);
+    if (crc32(p) !== s.crc32) throw new CheckpointBytesError(`section ${s.name} fails its checksum`);
+    return p;
+  };
+  const [first, ...rest] = list as [CheckpointSection, ...CheckpointSection[]];
+  const weights = payload(first);
+  const slots = rest.map((section) => ({ section, bytes: payload(section) }));
+  const header = json as Record<string, unknown> & { sections: CheckpointSection[] };
+  return { format: 'container', header, weights, slots };
+}
+
+/**
+ * Checks checkpoint bytes (splitCheckpointBytes) and the weights' header against their length; with
+ * `expectedParams`, that the weights hold the member's parameter count (model-size.ts). Returns the
+ * count; throws CheckpointBytesError.
  */
 export function verifyCheckpointBytes(bytes: Uint8Array, expectedParams?: number): number {
-  const magic = new TextDecoder().decode(bytes.subarray(0, 4));
-  let weights: Uint8Array;
-  if (magic === 'CHWT') weights = bytes;
-  else if (magic === 'CHCK') {
-    const { json, end } = headerOf(bytes, 'checkpoint');
-    const sections = (json as { sections?: unknown } | null)?.sections;
-    if (
-      !Array.isArray(sections) ||
-      sections.length === 0 ||
-      !sections.every(
-        (s: { name?: unknown; offset?: unknown; length?: unknown; crc32?: unknown }) =>
-          typeof s?.name === 'string' && isCount(s.offset) && isCount(s.length) && isCount(s.crc32),
-      )
-    )
-      throw new CheckpointBytesError('checkpoint: the header does not list sections');
-    const list = sections as Array<{ name: string; offset: number; length: number; crc32: number }>;
-    if (list[0]?.name !== 'weights')
-      throw new CheckpointBytesError('checkpoint: the first section is not the weights');
-    const dataStart = align(end, 8);
-    const size = list.reduce((n, s) => Math.max(n, s.offset + s.length), 0);
-    if (bytes.length !== dataStart + size)
-      throw new CheckpointBytesError(
-        `checkpoint: ${bytes.length} bytes, its header describes ${dataStart + size}`,
-      );
-    for (const s of list) {
-      const payload = bytes.subarray(dataStart + s.offset, dataStart + s.offset + s.length);
-      if (crc32(payload) !== s.crc32)
-        throw new CheckpointBytesError(`checkpoint: section ${s.name} fails its checksum`);
-    }
-    const first = list[0];
-    weights = bytes.subarray(dataStart + first.offset, dataStart + first.offset + first.length);
-  } else throw new CheckpointBytesError('these bytes are not a Chorus checkpoint (bad magic number)');
-  const values = weightValues(weights);
+  let parts: CheckpointParts;
+  try {
+    parts = splitCheckpointBytes(bytes);
+  } catch (error) {
+    if (error instanceof CheckpointBytesError && !error.message.startsWith('these bytes'))
+      throw new CheckpointBytesError(`checkpoint: ${error.message}`);
+    throw error;
+  }
+  const values = weightValues(parts.weights);
   if (expectedParams !== undefined && values !== expectedParams)
     throw new CheckpointBytesError(
       `the weights hold ${values} parameters, this member has ${expectedParams}`,
