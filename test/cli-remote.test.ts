@@ -25,12 +25,13 @@ async function chorus(args: string[], env: Record<string, string> = {}) {
 
 const widest = (text: string) => Math.max(...text.split('\n').map((l) => l.length));
 
-// 2 members, 3 epochs of 900 batches each (2,000 rows, 10 % held out, dealt round-robin, batch 1):
-// several seconds of training, so that the pipe's progress lines (one per 2 s) fall mid-run.
+// 2 members, 9 epochs of 900 batches each (2,000 rows, 10 % held out, dealt round-robin, batch 1):
+// several seconds of training per member even on a quiet machine, so that the pipe's progress lines
+// (one per 2 s) fall mid-run (with 3 epochs, a member could finish within 2 s).
 const RUN: RunConfigInput = {
   dataset: 'synthetic',
   members: 2,
-  epochs: 3,
+  epochs: 9,
   trainLimit: 2000,
   batchSize: 1,
   seed: 5,
@@ -74,7 +75,7 @@ describe('the CLI against a remote coordinator', () => {
     expect(progress.length, r.stderr).toBeGreaterThan(2);
     expect(r.stderr).not.toMatch(/loss -|acc -/);
     const live = progress.filter((l) =>
-      /% \(step \d+\/2700, epoch \d\) loss \d+\.\d{4} acc \d\.\d{3} \d+ samples\/s$/.test(l),
+      /% \(step \d+\/8100, epoch \d\) loss \d+\.\d{4} acc \d\.\d{3} \d+ samples\/s$/.test(l),
     );
     expect(live.length, progress.join('\n')).toBeGreaterThan(0);
     // Smooth: percentages between 0 and 100 were seen, not only the ends.
@@ -118,7 +119,7 @@ describe('the CLI against a remote coordinator', () => {
       for (const epoch of [1, 2, 3]) {
         expect(logs.stdout).toMatch(
           new RegExp(
-            `^\\d\\d:\\d\\d:\\d\\d member ${member} epoch ${epoch}: step \\d+/2700 loss \\d+\\.\\d{4} acc`,
+            `^\\d\\d:\\d\\d:\\d\\d member ${member} epoch ${epoch}: step \\d+/8100 loss \\d+\\.\\d{4} acc`,
             'm',
           ),
         );
