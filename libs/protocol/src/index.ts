@@ -15,6 +15,7 @@ export * from './coordinator-to-worker';
 export * from './dashboard-to-coordinator';
 export * from './coordinator-to-dashboard';
 export * from './what-if';
+export * from './predict';
 export * from './stored';
 export * from './http/index';
 export * from './tokens-file';

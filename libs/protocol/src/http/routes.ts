@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../errors';
 import { RunConfigSchema } from '../run-config';
+import { PredictAnswerSchema, PredictRequestSchema } from '../predict';
 import { RUN_STATUSES } from '../statuses';
 import { WhatIfQuerySchema, WhatIfResultSchema } from '../what-if';
 import {
@@ -117,6 +118,15 @@ export const HTTP_ROUTES = {
     params: RunParamsSchema,
     query: WhatIfQuerySchema,
     response: WhatIfResultSchema,
+  }),
+  /** Predictions of a completed run's ensemble (predict.ts); 409 `conflict` for a run not completed. */
+  predictRun: route({
+    method: 'POST',
+    path: '/api/runs/:id/predict',
+    auth: 'admin',
+    params: RunParamsSchema,
+    body: PredictRequestSchema,
+    response: PredictAnswerSchema,
   }),
   cancelRun: route({
     method: 'POST',
