@@ -47,7 +47,7 @@ export default tseslint.config(
             { sourceTag: 'scope:ensemble', onlyDependOnLibsWithTags: ['scope:protocol'] },
             { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:protocol'] },
             { sourceTag: 'scope:terminal', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:data', 'scope:protocol'] },
+            { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:data', 'scope:protocol', 'scope:ensemble'] },
             { sourceTag: 'scope:db', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:ensemble'] },
             {
               sourceTag: 'scope:dashboard',

