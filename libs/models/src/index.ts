@@ -37,3 +37,5 @@ export type {
   TrainingState,
 } from './checkpoint';
 export * from './export/index';
+export { predictionRowsOf } from './serving/predict-answer';
+export { classNamesOf, predictEnsembleRows } from './serving/predict-rows';

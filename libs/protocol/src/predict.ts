@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EnsembleManifest, ManifestMember } from './ensemble-manifest';
 import { ChorusError } from './errors';
 import { STRATEGY_NAMES } from './run-result';
 
@@ -72,6 +73,24 @@ export const PredictAnswerSchema = z.object({
   predictions: z.array(RowPredictionSchema),
 });
 export type PredictAnswer = z.infer<typeof PredictAnswerSchema>;
+
+/**
+ * `chorus serve`'s `GET /ensemble`: the export's manifest (ensemble-manifest.ts) without where its
+ * files lie (`files`, each member's `path`): what it is, how it votes, how it scored.
+ */
+export type ServedEnsemble = Omit<EnsembleManifest, 'files' | 'members'> & {
+  members: Omit<ManifestMember, 'path'>[];
+};
+
+/** `chorus serve`'s `GET /health`. */
+export const ServeHealthSchema = z.object({
+  ok: z.literal(true),
+  members: z.number().int().min(1),
+  /** Model calls so far and the rows they held (rows / batches: how well requests are batched). */
+  batches: z.number().int().min(0),
+  rows: z.number().int().min(0),
+});
+export type ServeHealth = z.infer<typeof ServeHealthSchema>;
 
 export interface PredictLimits {
   /** Feature values each row must have (the product of the ensemble's input shape). */
