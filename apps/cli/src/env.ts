@@ -6,6 +6,8 @@ const EnvSchema = z.object({
   CHORUS_COORDINATOR_URL: z.string().url().optional(),
   CHORUS_DASHBOARD_URL: z.string().url().optional(),
   CHORUS_ADMIN_TOKEN: z.string().min(1).optional(),
+  /** `chorus serve`'s token (instead of --token, which other users of the machine can read in ps). */
+  CHORUS_SERVE_TOKEN: z.string().min(1).optional(),
   CHORUS_DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
 });

@@ -12,6 +12,7 @@ import { registerLogsCommand } from './commands/logs';
 import { registerModelsCommand } from './commands/models';
 import { registerRunCommand } from './commands/run';
 import { registerRunsCommand } from './commands/runs';
+import { registerServeCommand } from './commands/serve';
 import { registerTokensCommand } from './commands/tokens';
 import { registerTrainCommand } from './commands/train';
 import { registerWorkerCommand } from './commands/worker';
@@ -42,6 +43,7 @@ registerCancelCommand(program);
 registerDemoCommand(program);
 registerDashboardCommand(program);
 registerTokensCommand(program);
+registerServeCommand(program);
 // A mistake is answered with the error and where the help is, not with the whole help.
 for (const command of program.commands) {
   command.showHelpAfterError(`Run "chorus ${command.name()} --help" for its options.`);

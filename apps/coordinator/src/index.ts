@@ -8,6 +8,6 @@ export {
 } from './coordinator';
 export { main, type CoordinatorFlags, type MainOptions } from './main';
 export { parseEnv, EnvError, MIN_TOKEN_LENGTH, type CoordinatorEnv } from './env';
-export { TOKENS_FILE, tokenMatches } from './tokens';
+export { TOKENS_FILE, bearerToken, tokenMatches } from './tokens';
 export { MAX_ATTEMPTS } from './services/scheduler.service';
 export { deriveRunData, type RunDerivation } from './services/plan.service';
