@@ -20,6 +20,7 @@ import type { Notifiers } from './notifications';
 import { createGatherService } from './services/gather.service';
 import { createPlanService } from './services/plan.service';
 import { createRunService } from './services/run.service';
+import { createRunPredictor } from './services/run-predictor';
 import { createLeaseTable } from './services/lease-table';
 import { createHandoverService, type HandoverOptions } from './services/handover.service';
 import { createScheduler, type Scheduler } from './services/scheduler.service';
@@ -164,7 +165,15 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     clock: deps.clock,
     leaseMs: deps.leaseMs,
   });
-  registerRunRoutes(app, { adminToken: deps.adminToken, workerToken: deps.workerToken, repos, runs, plans });
+  const predictor = createRunPredictor({ repos, plans, dataDir: deps.dataDir, logger });
+  registerRunRoutes(app, {
+    adminToken: deps.adminToken,
+    workerToken: deps.workerToken,
+    repos,
+    runs,
+    plans,
+    predictor,
+  });
   await app.ready();
 
   return {
@@ -178,6 +187,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
       await queue.idle();
       await metrics.close();
       await queue.idle();
+      predictor.close();
     },
   };
 }

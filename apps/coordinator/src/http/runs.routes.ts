@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { loadRunsList, type Repositories } from '@chorus/db';
 import type { PlanService } from '../services/plan.service';
+import type { RunPredictor } from '../services/run-predictor';
 import type { RunService } from '../services/run.service';
 import { runDetail, runEvaluations } from '../services/run-view';
 import { computeWhatIf } from '../services/what-if';
@@ -8,7 +9,7 @@ import { registerRoute, type RouteTokens } from './route';
 
 export function registerRunRoutes(
   app: FastifyInstance,
-  deps: RouteTokens & { repos: Repositories; runs: RunService; plans: PlanService },
+  deps: RouteTokens & { repos: Repositories; runs: RunService; plans: PlanService; predictor: RunPredictor },
 ): void {
   registerRoute(app, 'listRuns', deps, async ({ query }) => ({
     runs: await loadRunsList(deps.repos, query),
@@ -27,6 +28,9 @@ export function registerRunRoutes(
   // A sub-ensemble's scores from stored predictions (the dashboard's what-if panel): the true
   // labels live in the run's dataset bundle, which only the coordinator holds.
   registerRoute(app, 'getWhatIf', deps, async ({ params, query }) => computeWhatIf(deps, params.id, query));
+
+  // A completed run's ensemble on raw rows (services/run-predictor.ts: TensorFlow.js loads on the first call).
+  registerRoute(app, 'predictRun', deps, async ({ params, body }) => deps.predictor.predict(params.id, body));
 
   registerRoute(app, 'cancelRun', deps, async ({ params }) => {
     const run = await deps.runs.cancel(params.id);

@@ -1,0 +1,180 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { manifestDatasetOf } from '@chorus/data';
+import type { Repositories, StoredPrediction } from '@chorus/db';
+import { evaluateEnsemble } from '@chorus/ensemble';
+import type { LoadedEnsemble } from '@chorus/models';
+import { ChorusError, parsePredictRows, type PredictAnswer } from '@chorus/protocol';
+import type { PlanService } from './plan.service';
+
+/** Runs whose members stay loaded; a predict on another run loads it and drops the least recent. */
+const LOADED_RUNS = 2;
+
+export interface RunPredictor {
+  /** POST /api/runs/:id/predict: the answer for the body's raw rows (libs/protocol predict.ts). */
+  predict(runId: string, body: unknown): Promise<PredictAnswer>;
+  /** Disposes every loaded ensemble (the coordinator's close). */
+  close(): void;
+}
+
+type Models = typeof import('@chorus/models');
+
+/**
+ * Predictions of a completed run's ensemble. The coordinator trains nothing and never loads
+ * TensorFlow.js at start (its start-up and every other route stay as light as before); the first
+ * predict request imports libs/models, and only then. A run is loaded once: its members rebuilt
+ * from their final stored checkpoints, written as an export under `<dataDir>/exports/<runId>` — the
+ * very files `chorus export` writes, the learned combiners refitted from the stored validation
+ * predictions with the run's seed as the run's own evaluation did — and read back with
+ * readEnsembleExport, so the answer is the one `chorus serve` gives for that export. The directory
+ * stays (a restarted coordinator reads it again instead of rebuilding); at most LOADED_RUNS runs
+ * stay in memory.
+ */
+export function createRunPredictor(deps: {
+  repos: Repositories;
+  plans: PlanService;
+  dataDir: string;
+  logger: Logger;
+}): RunPredictor {
+  const loaded = new Map<string, Promise<LoadedEnsemble>>();
+  let models: Promise<Models> | undefined;
+
+  const libs = (): Promise<Models> => {
+    models ??= (async () => {
+      const lib = await import('@chorus/models');
+      const backend = await lib.selectBackend('auto');
+      deps.logger.info({ backend: backend.backend }, 'predict: TensorFlow.js loaded');
+      return lib;
+    })();
+    return models;
+  };
+
+  const ensembleOf = (runId: string): Promise<LoadedEnsemble> => {
+    const cached = loaded.get(runId);
+    if (cached) {
+      loaded.delete(runId); // most recent last
+      loaded.set(runId, cached);
+      return cached;
+    }
+    const loading = load(runId);
+    loaded.set(runId, loading);
+    loading.catch(() => loaded.delete(runId)); // a failure is retried next time
+    while (loaded.size > LOADED_RUNS) {
+      const [oldest, evicted] = loaded.entries().next().value as [string, Promise<LoadedEnsemble>];
+      loaded.delete(oldest);
+      // predictWithEnsemble runs without awaiting once started, so no request is mid-way in it.
+      evicted.then((e) => e.dispose()).catch(() => {});
+    }
+    return loading;
+  };
+
+  const load = async (runId: string): Promise<LoadedEnsemble> => {
+    const lib = await libs();
+    const dir = join(deps.dataDir, 'exports', runId);
+    try {
+      return await lib.readEnsembleExport(dir);
+    } catch {
+      // Not written yet, or damaged: (re)build it from the database.
+      await rm(dir, { recursive: true, force: true });
+    }
+    await writeRunExport(lib, runId, dir);
+    deps.logger.info({ runId, dir }, 'predict: run exported');
+    return lib.readEnsembleExport(dir);
+  };
+
+  const writeRunExport = async (lib: Models, runId: string, dir: string): Promise<void> => {
+    const run = await deps.repos.runs.get(runId);
+    if (!run) throw new ChorusError('not-found', `run ${runId} does not exist`);
+    if (!run.result) throw new ChorusError('conflict', `run ${runId} has no result`);
+    const data = await deps.plans.forRun(runId);
+    const checkpoints = await Promise.all(
+      run.members.map(async (m) => {
+        const checkpoint = await deps.repos.checkpoints.latest(m.id);
+        if (!checkpoint)
+          throw new ChorusError('conflict', `member ${m.index} of run ${runId} has no stored checkpoint`);
+        return checkpoint.weights;
+      }),
+    );
+    const pairs = await finalPairs(deps.repos, runId, run.members.length);
+    const evaluation = evaluateEnsemble({
+      numClasses: data.numClasses,
+      validation: { members: pairs.map((p) => p.validation.probabilities), truth: data.validationTruth },
+      test: { members: pairs.map((p) => p.test.probabilities), truth: data.testTruth },
+      seed: data.config.seed,
+    });
+    const shape = { inputShape: data.inputShape, numClasses: data.numClasses };
+    const members = await lib.modelsFromCheckpoints(data.config, shape, checkpoints);
+    try {
+      await lib.writeEnsembleExport(dir, {
+        runId,
+        config: data.config,
+        dataset: manifestDatasetOf(data.config.dataset),
+        result: run.result,
+        combiners: evaluation.combiners,
+        models: members,
+      });
+    } finally {
+      members.forEach((m) => lib.disposeModel(m));
+    }
+  };
+
+  return {
+    async predict(runId, body) {
+      const run = await deps.repos.runs.get(runId);
+      if (!run) throw new ChorusError('not-found', `run ${runId} does not exist`);
+      if (run.status !== 'completed') {
+        throw new ChorusError(
+          'conflict',
+          `run ${runId} is ${run.status}: only a completed run's ensemble predicts`,
+        );
+      }
+      const ensemble = await ensembleOf(runId);
+      const { dataset, defaultStrategy } = ensemble.manifest;
+      const features = dataset.inputShape.reduce((a, b) => a * b, 1);
+      const { x, count } = parsePredictRows(body, { features });
+      const lib = await libs();
+      const predictions = await lib.predictEnsembleRows(ensemble, x, count);
+      return { strategy: defaultStrategy, classNames: lib.classNamesOf(dataset), predictions };
+    },
+    close() {
+      for (const loading of loaded.values()) loading.then((e) => e.dispose()).catch(() => {});
+      loaded.clear();
+    },
+  };
+}
+
+/**
+ * Each member's predictions of the run's final evaluation (gather.service's `finalize`): its latest
+ * round stored for both splits.
+ */
+async function finalPairs(
+  repos: Repositories,
+  runId: string,
+  members: number,
+): Promise<{ validation: StoredPrediction; test: StoredPrediction }[]> {
+  const [validation, test] = await Promise.all([
+    repos.predictions.listLatest(runId, 'validation'),
+    repos.predictions.listLatest(runId, 'test'),
+  ]);
+  const pairs: { index: number; validation: StoredPrediction; test: StoredPrediction }[] = [];
+  for (const v of validation) {
+    const t = test.find((p) => p.memberId === v.memberId);
+    if (!t) continue;
+    const round = Math.min(v.round, t.round);
+    const val =
+      v.round === round
+        ? v
+        : await repos.predictions.get({ memberId: v.memberId, split: 'validation', round });
+    const tst =
+      t.round === round ? t : await repos.predictions.get({ memberId: v.memberId, split: 'test', round });
+    if (val && tst) pairs.push({ index: v.memberIndex, validation: val, test: tst });
+  }
+  if (pairs.length !== members) {
+    throw new ChorusError(
+      'conflict',
+      `run ${runId}: ${pairs.length} of ${members} members have stored predictions`,
+    );
+  }
+  return pairs.sort((a, b) => a.index - b.index);
+}
