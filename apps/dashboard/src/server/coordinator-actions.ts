@@ -1,6 +1,13 @@
 'use server';
 
-import { ChorusError, parseRunConfig, RunConfigError } from '@chorus/protocol';
+import {
+  ChorusError,
+  formatIssues,
+  parseRunConfig,
+  PredictRequestSchema,
+  RunConfigError,
+  type PredictAnswer,
+} from '@chorus/protocol';
 import { coordinatorApi, coordinatorFailure } from './coordinator';
 
 /**
@@ -38,4 +45,29 @@ export async function cancelRun(token: string, runId: string): Promise<ActionRes
     return { ok: false, status: 400, message: new ChorusError('invalid-input', 'not a run id').message };
   }
   return forward(token, (bearer) => coordinatorApi().cancelRun({ params: { id: runId } }, { token: bearer }));
+}
+
+/**
+ * The "try it" panel's prediction: raw rows sent to the coordinator's `POST /api/runs/:id/predict`
+ * (libs/protocol predict.ts) with the admin token the user typed; the answer goes back as the
+ * coordinator gave it.
+ */
+export async function predictRun(
+  token: string,
+  runId: string,
+  rows: unknown,
+): Promise<ActionResult<{ answer: PredictAnswer }>> {
+  if (typeof runId !== 'string' || !/^[\w-]{1,64}$/.test(runId)) {
+    return { ok: false, status: 400, message: new ChorusError('invalid-input', 'not a run id').message };
+  }
+  const body = PredictRequestSchema.safeParse({ rows });
+  if (!body.success) {
+    return { ok: false, status: 400, message: `not rows of numbers: ${formatIssues(body.error)}` };
+  }
+  return forward(token, async (bearer) => ({
+    answer: await coordinatorApi().predictRun(
+      { params: { id: runId }, body: body.data },
+      { token: bearer, signal: AbortSignal.timeout(60_000) },
+    ),
+  }));
 }

@@ -15,6 +15,7 @@ import { LiveAccuracies } from './live-accuracies';
 import { MembersTable } from './members-table';
 import { StrategyAccuracy } from './strategy-accuracy';
 import { ValidationAccuracy } from './validation-accuracy';
+import { TryItPanel } from './try-it-panel';
 import { WhatIfPanel } from './what-if-panel';
 import styles from './run.module.css';
 
@@ -236,6 +237,7 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
 
       <DiversityPanel diversity={state.diversity} />
       <WhatIfPanel runId={runId} memberCount={memberCount} />
+      {run.status === 'completed' && <TryItPanel runId={runId} datasetName={run.datasetName} />}
     </>
   );
 }
