@@ -209,7 +209,7 @@ function PredictionView({ answer }: { answer: PredictAnswer }) {
   const names = answer.classNames;
   const dissenters = row.members.filter((m) => m.class !== row.class).length;
   return (
-    <div className={styles.result} data-testid="try-it-answer" aria-live="polite">
+    <div className={styles.tryResult} data-testid="try-it-answer" aria-live="polite">
       <p>
         Ensemble ({answer.strategy}): <strong data-testid="try-it-class">{row.className}</strong> (
         {formatPercent(row.probability)}).{' '}
