@@ -10,6 +10,7 @@ import { registerDatasetsCommand } from './commands/datasets';
 import { registerDemoCommand } from './commands/demo';
 import { registerLogsCommand } from './commands/logs';
 import { registerModelsCommand } from './commands/models';
+import { registerPredictCommand } from './commands/predict';
 import { registerRunCommand } from './commands/run';
 import { registerRunsCommand } from './commands/runs';
 import { registerTokensCommand } from './commands/tokens';
@@ -32,6 +33,7 @@ const program = new Command()
 registerModelsCommand(program);
 registerDatasetsCommand(program);
 registerTrainCommand(program);
+registerPredictCommand(program);
 registerCoordinatorCommand(program);
 registerWorkerCommand(program);
 registerRunCommand(program);
@@ -54,7 +56,9 @@ try {
   if (error instanceof ChorusError || error instanceof RunConfigError || isUserError(error)) {
     process.stderr.write(`chorus: ${(error as Error).message}\n`);
   } else {
-    process.stderr.write(`chorus: unexpected error\n${error instanceof Error ? error.stack : String(error)}\n`);
+    process.stderr.write(
+      `chorus: unexpected error\n${error instanceof Error ? error.stack : String(error)}\n`,
+    );
   }
   process.exitCode = 1;
 }
