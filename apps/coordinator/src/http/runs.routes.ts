@@ -3,6 +3,7 @@ import { loadRunsList, type Repositories } from '@chorus/db';
 import type { PlanService } from '../services/plan.service';
 import type { RunService } from '../services/run.service';
 import { runDetail, runEvaluations } from '../services/run-view';
+import { runExportCheckpoint, runExportSource } from '../services/run-export';
 import { computeWhatIf } from '../services/what-if';
 import { registerRoute, type RouteTokens } from './route';
 
@@ -27,6 +28,19 @@ export function registerRunRoutes(
   // A sub-ensemble's scores from stored predictions (the dashboard's what-if panel): the true
   // labels live in the run's dataset bundle, which only the coordinator holds.
   registerRoute(app, 'getWhatIf', deps, async ({ params, query }) => computeWhatIf(deps, params.id, query));
+
+  // An export's manifest parts and each member's final checkpoint; `chorus export` writes the TF.js
+  // files (the coordinator holds no tfjs; services/run-export.ts).
+  registerRoute(app, 'getRunExport', deps, async ({ params }) => runExportSource(deps, params.id));
+
+  registerRoute(app, 'getRunExportMember', deps, async ({ params, reply }) => {
+    const checkpoint = await runExportCheckpoint(deps.repos, params.id, params.index);
+    const bytes = checkpoint.weights;
+    return reply
+      .header('content-type', 'application/octet-stream')
+      .header('x-chorus-epoch', checkpoint.epoch)
+      .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  });
 
   registerRoute(app, 'cancelRun', deps, async ({ params }) => {
     const run = await deps.runs.cancel(params.id);
