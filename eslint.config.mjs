@@ -83,6 +83,16 @@ export default tseslint.config(
     },
   },
   {
+    // The plain TF.js loader of the export tests stands for a user without Chorus.
+    files: ['test/support/plain-tfjs.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@chorus/*'], message: 'An exported ensemble must load without Chorus code.' }] },
+      ],
+    },
+  },
+  {
     // Environment variables are read in each app's env.ts only (parseEnv, tested there).
     files: ['apps/**/*.ts', 'libs/**/*.ts'],
     ignores: ['**/env.ts', '**/*.test.ts'],

@@ -1,4 +1,5 @@
-import { deriveRun, loadRunDataset, type Dataset, type DerivedRun } from '@chorus/data';
+import { randomBytes } from 'node:crypto';
+import { deriveRun, loadRunDataset, manifestDatasetOf, type Dataset, type DerivedRun } from '@chorus/data';
 import { evaluateEnsemble, runResultOf } from '@chorus/ensemble';
 import {
   buildModel,
@@ -6,9 +7,10 @@ import {
   predictProbabilities,
   selectBackend,
   trainOnBatches,
+  writeEnsembleExport,
   type BackendName,
 } from '@chorus/models';
-import type { RunConfig, RunResult } from '@chorus/protocol';
+import type { EnsembleManifest, RunConfig, RunResult } from '@chorus/protocol';
 
 export interface MemberProgress {
   member: number;
@@ -35,6 +37,8 @@ export interface LocalTrainOptions {
   onProgress?: (p: MemberProgress) => void;
   onEpoch?: (epoch: number, epochs: number) => void;
   signal?: AbortSignal;
+  /** Export the trained ensemble into this directory (README "Take the ensemble away"). */
+  save?: string;
 }
 
 export interface LocalTrainResult {
@@ -43,6 +47,8 @@ export interface LocalTrainResult {
   device: string;
   datasetSha256: string;
   seconds: number;
+  /** The manifest written when `save` was given. */
+  saved?: EnsembleManifest;
 }
 
 /** The dataset of a run and its `deriveRun`: what `chorus train` trains and evaluates on. */
@@ -56,7 +62,10 @@ export async function deriveLocalRun(cfg: RunConfig): Promise<{ dataset: Dataset
  * that the coordinator would hand out (`deriveRun`), members trained epoch by epoch side by side,
  * then every voting strategy and the diversity measures on the test split.
  */
-export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOptions): Promise<LocalTrainResult> {
+export async function trainEnsembleLocally(
+  cfg: RunConfig,
+  options: LocalTrainOptions,
+): Promise<LocalTrainResult> {
   const started = performance.now();
   const backend = await selectBackend(options.backend);
   const { dataset, run } = await deriveLocalRun(cfg);
@@ -118,8 +127,20 @@ export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOp
       evaluation,
       members.map((m) => (m.seconds > 0 ? m.samples / m.seconds : 0)),
     );
+    const saved =
+      options.save === undefined
+        ? undefined
+        : await writeEnsembleExport(options.save, {
+            runId: localRunId(),
+            config: cfg,
+            dataset: manifestDatasetOf(dataset.name, dataset.sha256),
+            result,
+            combiners: evaluation.combiners,
+            models: members.map((m) => m.model),
+          });
     return {
       result,
+      ...(saved ? { saved } : {}),
       backend: backend.backend,
       device: backend.device,
       datasetSha256: dataset.sha256,
@@ -137,4 +158,10 @@ function* batchesOf(
   count: number,
 ): Generator<Int32Array> {
   for (let k = first; k < first + count; k++) yield plan.batch(k);
+}
+
+/** A local run's id in its export: `local-` + the UTC time + 4 random bytes (no coordinator names it). */
+function localRunId(): string {
+  const time = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+  return `local-${time}-${randomBytes(4).toString('hex')}`;
 }

@@ -8,8 +8,10 @@ import { registerCancelCommand } from './commands/cancel';
 import { registerDashboardCommand } from './commands/dashboard';
 import { registerDatasetsCommand } from './commands/datasets';
 import { registerDemoCommand } from './commands/demo';
+import { registerExportCommand } from './commands/export';
 import { registerLogsCommand } from './commands/logs';
 import { registerModelsCommand } from './commands/models';
+import { registerPredictCommand } from './commands/predict';
 import { registerRunCommand } from './commands/run';
 import { registerRunsCommand } from './commands/runs';
 import { registerServeCommand } from './commands/serve';
@@ -33,6 +35,7 @@ const program = new Command()
 registerModelsCommand(program);
 registerDatasetsCommand(program);
 registerTrainCommand(program);
+registerPredictCommand(program);
 registerCoordinatorCommand(program);
 registerWorkerCommand(program);
 registerRunCommand(program);
@@ -40,6 +43,7 @@ registerRunsCommand(program);
 registerWorkersCommand(program);
 registerLogsCommand(program);
 registerCancelCommand(program);
+registerExportCommand(program);
 registerDemoCommand(program);
 registerDashboardCommand(program);
 registerTokensCommand(program);
@@ -56,7 +60,9 @@ try {
   if (error instanceof ChorusError || error instanceof RunConfigError || isUserError(error)) {
     process.stderr.write(`chorus: ${(error as Error).message}\n`);
   } else {
-    process.stderr.write(`chorus: unexpected error\n${error instanceof Error ? error.stack : String(error)}\n`);
+    process.stderr.write(
+      `chorus: unexpected error\n${error instanceof Error ? error.stack : String(error)}\n`,
+    );
   }
   process.exitCode = 1;
 }

@@ -21,7 +21,8 @@ export function createProgressView(interactive: boolean, log: (line: string) => 
 function barView(): ProgressView {
   const multibar = new cliProgress.MultiBar(
     {
-      format: ' member {member} |{bar}| {percentage}% | epoch {epoch} | loss {loss} | acc {acc} | {speed} samples/s',
+      format:
+        ' member {member} |{bar}| {percentage}% | epoch {epoch} | loss {loss} | acc {acc} | {speed} samples/s',
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
@@ -107,5 +108,40 @@ function lastFigures(): (p: MemberProgress) => { loss?: number; accuracy?: numbe
     };
     seen.set(p.member, now);
     return now;
+  };
+}
+
+/** Progress of `chorus predict`. */
+export interface RowsProgress {
+  update(done: number): void;
+  stop(): void;
+}
+
+/** Rows predicted so far, on stderr: a bar on a terminal, else a line every 5 s and one at the end. */
+export function createRowsProgress(
+  total: number,
+  interactive: boolean,
+  log: (line: string) => void,
+): RowsProgress {
+  if (interactive) {
+    const bar = new cliProgress.SingleBar(
+      { format: ' predicting |{bar}| {percentage}% | {value}/{total} rows', hideCursor: true, fps: 5 },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(total, 0);
+    return { update: (done) => bar.update(done), stop: () => bar.stop() };
+  }
+  let last = 0;
+  let shown = -1;
+  return {
+    update(done) {
+      const now = Date.now();
+      if (done < total && now - last < 5000) return;
+      last = now;
+      if (done === shown) return;
+      shown = done;
+      log(`predicted ${done}/${total} rows`);
+    },
+    stop() {},
   };
 }

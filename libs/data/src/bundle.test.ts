@@ -16,7 +16,12 @@ describe('dataset bundles', () => {
     expect(sameBytes(back.train.x, mnist.train.x)).toBe(true);
     expect(sameBytes(back.test.x, mnist.test.x)).toBe(true);
     expect(sameBytes(back.test.y, mnist.test.y)).toBe(true);
-    expect(back).toMatchObject({ name: 'mnist', inputShape: [28, 28, 1], numClasses: 10, sha256: mnist.sha256 });
+    expect(back).toMatchObject({
+      name: 'mnist',
+      inputShape: [28, 28, 1],
+      numClasses: 10,
+      sha256: mnist.sha256,
+    });
     expect(bundleSha256(encodeDatasetBundle(back))).toBe(bundleSha256(bundle));
   });
 
@@ -42,10 +47,14 @@ describe('dataset bundles', () => {
     // As read from disk: a Node Buffer at an odd offset of a larger pool.
     const pooled = Buffer.concat([Buffer.from([7]), Buffer.from(bundle)]).subarray(1);
     expect(decodeDatasetBundle(pooled).train.x).toEqual(tiny.train.x);
-    expect(() => decodeDatasetBundle(bundle.subarray(0, bundle.length - 1), 'x.bundle')).toThrow(/x\.bundle: truncated/);
+    expect(() => decodeDatasetBundle(bundle.subarray(0, bundle.length - 1), 'x.bundle')).toThrow(
+      /x\.bundle: truncated/,
+    );
     const longer = new Uint8Array(bundle.length + 2);
     longer.set(bundle);
     expect(() => decodeDatasetBundle(longer)).toThrow(/trailing/);
-    expect(() => decodeDatasetBundle(new TextEncoder().encode('hello world, not a bundle'))).toThrow(/not a Chorus/);
+    expect(() => decodeDatasetBundle(new TextEncoder().encode('hello world, not a bundle'))).toThrow(
+      /not a Chorus/,
+    );
   });
 });

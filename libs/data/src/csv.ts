@@ -103,7 +103,7 @@ function collect(rows: NumericRows, path: string, columns: number, handle: RowHa
 }
 
 /** Line-by-line numeric CSV scanner over a whole decoded file; blank lines are skipped. */
-class NumericRows {
+export class NumericRows {
   private pos = 0;
   lineNumber = 0;
 
@@ -178,13 +178,13 @@ function parseField(
   return n;
 }
 
-function countColumns(text: string): number {
+export function countColumns(text: string): number {
   let n = 1;
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 44) n++;
   return n;
 }
 
-function decode(bytes: Uint8Array, path: string): string {
+export function decode(bytes: Uint8Array, path: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (e) {
@@ -192,6 +192,6 @@ function decode(bytes: Uint8Array, path: string): string {
   }
 }
 
-function corrupt(path: string, line: number, msg: string): DatasetError {
+export function corrupt(path: string, line: number, msg: string): DatasetError {
   return new DatasetError('corrupt', `${path}:${line}: ${msg}`, { path, line });
 }

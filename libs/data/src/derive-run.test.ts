@@ -127,7 +127,9 @@ describe('datasetKeyOf', () => {
     const key = (input: object) => datasetKeyOf(parseRunConfig(input));
     // A file dataset does not depend on the run seed: two seeds share one loaded copy.
     expect(key({ dataset: 'digits', seed: 1 })).toBe(key({ dataset: 'digits', seed: 2 }));
-    expect(key({ dataset: 'digits' })).not.toBe(key({ dataset: 'digits', datasetPath: '/data/digits.csv.gz' }));
+    expect(key({ dataset: 'digits' })).not.toBe(
+      key({ dataset: 'digits', datasetPath: '/data/digits.csv.gz' }),
+    );
     expect(key({ dataset: 'digits' })).not.toBe(key({ dataset: 'mnist' }));
     // The synthetic dataset is generated from the seed.
     expect(key({ dataset: 'synthetic', seed: 1 })).not.toBe(key({ dataset: 'synthetic', seed: 2 }));

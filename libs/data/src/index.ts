@@ -26,3 +26,7 @@ export type { ReadLimits } from './io';
 export { bundleSha256, decodeDatasetBundle, encodeDatasetBundle } from './bundle';
 export type { DatasetListing } from './registry';
 export { softmaxRows } from './synthetic';
+export { parseNumericCsv, readNumericCsv } from './numeric-csv';
+export type { NumericTable } from './numeric-csv';
+export { parseNpy, readNpy } from './npy';
+export type { NpyArray } from './npy';

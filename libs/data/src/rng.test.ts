@@ -58,4 +58,3 @@ describe('createRng', () => {
     expect(() => createRng(1).nextInt(2.5)).toThrow('positive integer');
   });
 });
-

@@ -78,7 +78,11 @@ describe('limitSplit and subsetSplit', () => {
 
 describe('prepareRunData', () => {
   it('limits, then holds out validation rows, and leaves the test split alone', () => {
-    const train = { x: Float32Array.from({ length: 200 }, (_, i) => i), y: Int32Array.from({ length: 100 }, (_, i) => i), count: 100 };
+    const train = {
+      x: Float32Array.from({ length: 200 }, (_, i) => i),
+      y: Int32Array.from({ length: 100 }, (_, i) => i),
+      count: 100,
+    };
     const test = { x: new Float32Array(4), y: new Int32Array(2), count: 2 };
     const a = prepareRunData({ train, test }, { seed: 3, validationFraction: 0.25, trainLimit: 40 });
     expect(a.train.count + a.validation.count).toBe(40);

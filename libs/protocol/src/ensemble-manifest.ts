@@ -143,3 +143,29 @@ export type ManifestDataset = z.infer<typeof ManifestDatasetSchema>;
 export type ManifestMember = z.infer<typeof ManifestMemberSchema>;
 export type ManifestCombiners = z.infer<typeof ManifestCombinersSchema>;
 export type Preprocess = z.infer<typeof PreprocessSchema>;
+
+/**
+ * The answer of `GET /api/runs/:id/export`: everything of ensemble.json the coordinator knows —
+ * it holds no TensorFlow.js, so `chorus export` downloads each member's final checkpoint
+ * (`GET /api/runs/:id/export/members/:index`) and writes the TF.js files itself.
+ */
+export const RunExportSourceSchema = z.object({
+  runId: z.string().min(1).max(100),
+  config: RunConfigSchema,
+  dataset: ManifestDatasetSchema,
+  result: RunResultSchema,
+  /** Fitted on the validation predictions of each member's last round with the run's seed, as the result was. */
+  combiners: ManifestCombinersSchema,
+  /** Each member's final checkpoint: its epoch, size and sha256 (hex), in member order. */
+  members: z
+    .array(
+      z.object({
+        index: z.number().int().min(0),
+        epoch: z.number().int().min(0),
+        bytes: z.number().int().positive(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      }),
+    )
+    .min(1),
+});
+export type RunExportSource = z.infer<typeof RunExportSourceSchema>;

@@ -5,6 +5,7 @@ import {
   runConfigFromFlags,
   type RunConfigFlags,
 } from '../run-config-options';
+import { checkExportTarget } from '@chorus/models';
 import { trainEnsembleLocally } from '../local-train';
 import { createProgressView } from '../progress';
 import { formatRunReport } from '../report';
@@ -16,45 +17,64 @@ export function registerTrainCommand(program: Command): void {
     .description('train a whole ensemble in this process (no server) and compare the voting strategies');
   addRunConfigOptions(command)
     .addOption(
-      new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+      new Option('--backend <name>', 'TensorFlow.js backend')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
     )
     .option('--json', 'print the result as one JSON object on the last stdout line')
-    .action(async (flags: RunConfigFlags & { json?: boolean; backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }) => {
-      const cfg = await runConfigFromFlags(flags);
-      checkMemberParams(cfg, flags);
-      const log = (line: string) => process.stderr.write(`${line}\n`);
-      const view = createProgressView(Boolean(process.stderr.isTTY) && !flags.json, log);
-      const abort = new AbortController();
-      const onSignal = () => abort.abort(new Error('interrupted'));
-      process.once('SIGINT', onSignal);
-      try {
-        const outcome = await trainEnsembleLocally(cfg, {
-          backend: flags.backend,
-          signal: abort.signal,
-          onStart: ({ backend, device, dataset, counts, totals }) => {
-            log(
-              `chorus train: ${cfg.members} × ${cfg.model} on ${dataset.name} ` +
-                `(${counts.train} train / ${counts.validation} validation / ${counts.test} test, ` +
-                `sha256 ${dataset.sha256.slice(0, 12)}…), ` +
-                `${cfg.sharding} sharding, ${plural(cfg.epochs, 'epoch')}, batch ${cfg.batchSize}, seed ${cfg.seed}; ` +
-                `backend ${backend} on ${device}`,
+    .option(
+      '--save <dir>',
+      'export the trained ensemble into this new or empty directory (TF.js layers format)',
+    )
+    .action(
+      async (
+        flags: RunConfigFlags & {
+          json?: boolean;
+          save?: string;
+          backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+        },
+      ) => {
+        const cfg = await runConfigFromFlags(flags);
+        checkMemberParams(cfg, flags);
+        if (flags.save !== undefined) await checkExportTarget(flags.save);
+        const log = (line: string) => process.stderr.write(`${line}\n`);
+        const view = createProgressView(Boolean(process.stderr.isTTY) && !flags.json, log);
+        const abort = new AbortController();
+        const onSignal = () => abort.abort(new Error('interrupted'));
+        process.once('SIGINT', onSignal);
+        try {
+          const outcome = await trainEnsembleLocally(cfg, {
+            backend: flags.backend,
+            signal: abort.signal,
+            ...(flags.save === undefined ? {} : { save: flags.save }),
+            onStart: ({ backend, device, dataset, counts, totals }) => {
+              log(
+                `chorus train: ${cfg.members} × ${cfg.model} on ${dataset.name} ` +
+                  `(${counts.train} train / ${counts.validation} validation / ${counts.test} test, ` +
+                  `sha256 ${dataset.sha256.slice(0, 12)}…), ` +
+                  `${cfg.sharding} sharding, ${plural(cfg.epochs, 'epoch')}, batch ${cfg.batchSize}, seed ${cfg.seed}; ` +
+                  `backend ${backend} on ${device}`,
+              );
+              view.start(totals);
+            },
+            onProgress: (p) => view.update(p),
+          });
+          view.stop();
+          if (outcome.saved && flags.save !== undefined) {
+            log(`saved the ensemble (${plural(outcome.saved.members.length, 'member')}) to ${flags.save}`);
+          }
+          if (flags.json) {
+            process.stdout.write(
+              `${JSON.stringify({ ...outcome.result, backend: outcome.backend, device: outcome.device, seconds: outcome.seconds })}\n`,
             );
-            view.start(totals);
-          },
-          onProgress: (p) => view.update(p),
-        });
-        view.stop();
-        if (flags.json) {
-          process.stdout.write(
-            `${JSON.stringify({ ...outcome.result, backend: outcome.backend, device: outcome.device, seconds: outcome.seconds })}\n`,
-          );
-        } else {
-          process.stdout.write(`${formatRunReport(outcome.result)}\n`);
-          log(`done in ${outcome.seconds.toFixed(1)} s on ${outcome.backend} (${outcome.device})`);
+          } else {
+            process.stdout.write(`${formatRunReport(outcome.result)}\n`);
+            log(`done in ${outcome.seconds.toFixed(1)} s on ${outcome.backend} (${outcome.device})`);
+          }
+        } finally {
+          view.stop();
+          process.off('SIGINT', onSignal);
         }
-      } finally {
-        view.stop();
-        process.off('SIGINT', onSignal);
-      }
-    });
+      },
+    );
 }

@@ -4,6 +4,7 @@ import type { PlanService } from '../services/plan.service';
 import type { RunPredictor } from '../services/run-predictor';
 import type { RunService } from '../services/run.service';
 import { runDetail, runEvaluations } from '../services/run-view';
+import { runExportCheckpoint, runExportSource } from '../services/run-export';
 import { computeWhatIf } from '../services/what-if';
 import { registerRoute, type RouteTokens } from './route';
 
@@ -31,6 +32,19 @@ export function registerRunRoutes(
 
   // A completed run's ensemble on raw rows (services/run-predictor.ts: TensorFlow.js loads on the first call).
   registerRoute(app, 'predictRun', deps, async ({ params, body }) => deps.predictor.predict(params.id, body));
+
+  // An export's manifest parts and each member's final checkpoint; `chorus export` writes the TF.js
+  // files (the coordinator holds no tfjs; services/run-export.ts).
+  registerRoute(app, 'getRunExport', deps, async ({ params }) => runExportSource(deps, params.id));
+
+  registerRoute(app, 'getRunExportMember', deps, async ({ params, reply }) => {
+    const checkpoint = await runExportCheckpoint(deps.repos, params.id, params.index);
+    const bytes = checkpoint.weights;
+    return reply
+      .header('content-type', 'application/octet-stream')
+      .header('x-chorus-epoch', checkpoint.epoch)
+      .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  });
 
   registerRoute(app, 'cancelRun', deps, async ({ params }) => {
     const run = await deps.runs.cancel(params.id);

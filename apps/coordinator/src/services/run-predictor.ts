@@ -1,12 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { manifestDatasetOf } from '@chorus/data';
-import type { Repositories, StoredPrediction } from '@chorus/db';
-import { evaluateEnsemble } from '@chorus/ensemble';
+import type { Repositories } from '@chorus/db';
 import type { LoadedEnsemble } from '@chorus/models';
 import { ChorusError, parsePredictRows, type PredictAnswer } from '@chorus/protocol';
 import type { PlanService } from './plan.service';
+import { runExportCheckpoint, runExportSource } from './run-export';
 
 /** Runs whose members stay loaded; a predict on another run loads it and drops the least recent. */
 const LOADED_RUNS = 2;
@@ -24,12 +23,11 @@ type Models = typeof import('@chorus/models');
  * Predictions of a completed run's ensemble. The coordinator trains nothing and never loads
  * TensorFlow.js at start (its start-up and every other route stay as light as before); the first
  * predict request imports libs/models, and only then. A run is loaded once: its members rebuilt
- * from their final stored checkpoints, written as an export under `<dataDir>/exports/<runId>` — the
- * very files `chorus export` writes, the learned combiners refitted from the stored validation
- * predictions with the run's seed as the run's own evaluation did — and read back with
- * readEnsembleExport, so the answer is the one `chorus serve` gives for that export. The directory
- * stays (a restarted coordinator reads it again instead of rebuilding); at most LOADED_RUNS runs
- * stay in memory.
+ * from their final stored checkpoints and written as an export under `<dataDir>/exports/<runId>`
+ * from the parts `GET /api/runs/:id/export` hands `chorus export` (run-export.ts) — the very files
+ * `chorus export` writes — then read back with readEnsembleExport, so the answer is the one
+ * `chorus serve` gives for that export. The directory stays (a restarted coordinator reads it again
+ * instead of rebuilding); at most LOADED_RUNS runs stay in memory.
  */
 export function createRunPredictor(deps: {
   repos: Repositories;
@@ -83,35 +81,22 @@ export function createRunPredictor(deps: {
     return lib.readEnsembleExport(dir);
   };
 
+  /** The export `chorus export` would write, from the same parts (services/run-export.ts). */
   const writeRunExport = async (lib: Models, runId: string, dir: string): Promise<void> => {
-    const run = await deps.repos.runs.get(runId);
-    if (!run) throw new ChorusError('not-found', `run ${runId} does not exist`);
-    if (!run.result) throw new ChorusError('conflict', `run ${runId} has no result`);
-    const data = await deps.plans.forRun(runId);
-    const checkpoints = await Promise.all(
-      run.members.map(async (m) => {
-        const checkpoint = await deps.repos.checkpoints.latest(m.id);
-        if (!checkpoint)
-          throw new ChorusError('conflict', `member ${m.index} of run ${runId} has no stored checkpoint`);
-        return checkpoint.weights;
-      }),
-    );
-    const pairs = await finalPairs(deps.repos, runId, run.members.length);
-    const evaluation = evaluateEnsemble({
-      numClasses: data.numClasses,
-      validation: { members: pairs.map((p) => p.validation.probabilities), truth: data.validationTruth },
-      test: { members: pairs.map((p) => p.test.probabilities), truth: data.testTruth },
-      seed: data.config.seed,
-    });
-    const shape = { inputShape: data.inputShape, numClasses: data.numClasses };
-    const members = await lib.modelsFromCheckpoints(data.config, shape, checkpoints);
+    const source = await runExportSource(deps, runId);
+    const checkpoints: Uint8Array[] = [];
+    for (const member of source.members) {
+      checkpoints.push((await runExportCheckpoint(deps.repos, runId, member.index)).weights);
+    }
+    const { inputShape, numClasses } = source.dataset;
+    const members = await lib.modelsFromCheckpoints(source.config, { inputShape, numClasses }, checkpoints);
     try {
       await lib.writeEnsembleExport(dir, {
-        runId,
-        config: data.config,
-        dataset: manifestDatasetOf(data.config.dataset),
-        result: run.result,
-        combiners: evaluation.combiners,
+        runId: source.runId,
+        config: source.config,
+        dataset: source.dataset,
+        result: source.result,
+        combiners: source.combiners,
         models: members,
       });
     } finally {
@@ -142,39 +127,4 @@ export function createRunPredictor(deps: {
       loaded.clear();
     },
   };
-}
-
-/**
- * Each member's predictions of the run's final evaluation (gather.service's `finalize`): its latest
- * round stored for both splits.
- */
-async function finalPairs(
-  repos: Repositories,
-  runId: string,
-  members: number,
-): Promise<{ validation: StoredPrediction; test: StoredPrediction }[]> {
-  const [validation, test] = await Promise.all([
-    repos.predictions.listLatest(runId, 'validation'),
-    repos.predictions.listLatest(runId, 'test'),
-  ]);
-  const pairs: { index: number; validation: StoredPrediction; test: StoredPrediction }[] = [];
-  for (const v of validation) {
-    const t = test.find((p) => p.memberId === v.memberId);
-    if (!t) continue;
-    const round = Math.min(v.round, t.round);
-    const val =
-      v.round === round
-        ? v
-        : await repos.predictions.get({ memberId: v.memberId, split: 'validation', round });
-    const tst =
-      t.round === round ? t : await repos.predictions.get({ memberId: v.memberId, split: 'test', round });
-    if (val && tst) pairs.push({ index: v.memberIndex, validation: val, test: tst });
-  }
-  if (pairs.length !== members) {
-    throw new ChorusError(
-      'conflict',
-      `run ${runId}: ${pairs.length} of ${members} members have stored predictions`,
-    );
-  }
-  return pairs.sort((a, b) => a.index - b.index);
 }

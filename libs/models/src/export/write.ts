@@ -57,7 +57,7 @@ export async function writeEnsembleExport(
       `the result describes ${result.members.length} members, got ${models.length} models`,
     );
   }
-  await assertEmpty(dir);
+  await checkExportTarget(dir);
   const files: Record<string, string> = {};
   const writes: { path: string; bytes: Uint8Array | string }[] = [];
   for (const [i, model] of models.entries()) {
@@ -113,7 +113,8 @@ export async function writeEnsembleExport(
   return manifest;
 }
 
-async function assertEmpty(dir: string): Promise<void> {
+/** Refuses a target that exists and is not an empty directory (call it before training, to fail fast). */
+export async function checkExportTarget(dir: string): Promise<void> {
   let entries: string[];
   try {
     entries = await readdir(dir);

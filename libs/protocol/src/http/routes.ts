@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunExportSourceSchema } from '../ensemble-manifest';
 import { ERROR_CODES } from '../errors';
 import { RunConfigSchema } from '../run-config';
 import { PredictAnswerSchema, PredictRequestSchema } from '../predict';
@@ -34,6 +35,10 @@ export const CheckpointParamsSchema = z.object({
   memberId: IdSchema,
   epoch: z.coerce.number().int().min(0).max(1_000_000),
 });
+export const RunMemberParamsSchema = z.object({
+  id: IdSchema,
+  index: z.coerce.number().int().min(0).max(63),
+});
 export const RunListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   status: z.enum(RUN_STATUSES).optional(),
@@ -45,6 +50,8 @@ export const CheckpointHeadersSchema = z.object({
   'x-chorus-step': z.coerce.number().int().min(0),
   'x-chorus-plan-offset': z.coerce.number().int().min(0),
 });
+/** The headers of a member's final checkpoint download for an export: the epoch it was taken after. */
+export const ExportCheckpointHeadersSchema = z.object({ 'x-chorus-epoch': z.coerce.number().int().min(0) });
 /** The headers of a dataset bundle download (content-addressed: the ETag is its sha256). */
 export const DatasetHeadersSchema = z.object({ etag: z.string() });
 
@@ -134,6 +141,20 @@ export const HTTP_ROUTES = {
     auth: 'admin',
     params: RunParamsSchema,
     response: z.object({ id: z.string(), status: z.enum(RUN_STATUSES) }),
+  }),
+  getRunExport: route({
+    method: 'GET',
+    path: '/api/runs/:id/export',
+    auth: 'admin',
+    params: RunParamsSchema,
+    response: RunExportSourceSchema,
+  }),
+  getRunExportMember: route({
+    method: 'GET',
+    path: '/api/runs/:id/export/members/:index',
+    auth: 'admin',
+    params: RunMemberParamsSchema,
+    download: ExportCheckpointHeadersSchema,
   }),
   listDatasets: route({
     method: 'GET',

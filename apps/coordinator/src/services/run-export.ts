@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import type { Checkpoint, Repositories, StoredPrediction } from '@chorus/db';
+import { manifestDatasetOf } from '@chorus/data';
+import { evaluateEnsemble } from '@chorus/ensemble';
+import { ChorusError, type RunExportSource } from '@chorus/protocol';
+import type { PlanService } from './plan.service';
+
+/**
+ * What `chorus export` needs besides the members' weights (README "Take the ensemble away"): the
+ * run's config, dataset, result and learned combiners. The coordinator holds no TensorFlow.js, so it
+ * hands out each member's final checkpoint as stored and the CLI writes the TF.js files. The
+ * combiners are not stored; they are fitted again exactly as the final result was (evaluateEnsemble
+ * on each member's last round, the run's seed), so they are the result's.
+ */
+export async function runExportSource(
+  deps: { repos: Repositories; plans: PlanService },
+  runId: string,
+): Promise<RunExportSource> {
+  const run = await completedRun(deps.repos, runId);
+  const data = await deps.plans.forRun(runId);
+  const pairs = await lastRoundPairs(deps.repos, runId, run.members.length);
+  const evaluation = evaluateEnsemble({
+    numClasses: data.numClasses,
+    validation: { members: pairs.map((p) => p.validation.probabilities), truth: data.validationTruth },
+    test: { members: pairs.map((p) => p.test.probabilities), truth: data.testTruth },
+    seed: data.config.seed,
+  });
+  const members = [];
+  for (const member of [...run.members].sort((a, b) => a.index - b.index)) {
+    const checkpoint = await finalCheckpoint(deps.repos, runId, member.id, member.index);
+    members.push({
+      index: member.index,
+      epoch: checkpoint.epoch,
+      bytes: checkpoint.weights.byteLength,
+      sha256: createHash('sha256').update(checkpoint.weights).digest('hex'),
+    });
+  }
+  return {
+    runId,
+    config: run.config,
+    dataset: manifestDatasetOf(run.config.dataset, run.datasetSha256 ?? undefined),
+    result: run.result as NonNullable<typeof run.result>,
+    combiners: evaluation.combiners,
+    members,
+  };
+}
+
+/** The final checkpoint of member `index` of a completed run (GET /api/runs/:id/export/members/:index). */
+export async function runExportCheckpoint(
+  repos: Repositories,
+  runId: string,
+  index: number,
+): Promise<Checkpoint> {
+  const run = await completedRun(repos, runId);
+  const member = run.members.find((m) => m.index === index);
+  if (!member) {
+    throw new ChorusError(
+      'not-found',
+      `run ${runId} has members 0–${run.members.length - 1}; there is no member ${index}`,
+    );
+  }
+  return finalCheckpoint(repos, runId, member.id, index);
+}
+
+async function completedRun(repos: Repositories, runId: string) {
+  const run = await repos.runs.get(runId);
+  if (!run) throw new ChorusError('not-found', `run ${runId} does not exist`);
+  if (run.status !== 'completed' || !run.result) {
+    throw new ChorusError('conflict', `run ${runId} is ${run.status}: only a completed run can be exported`);
+  }
+  return run;
+}
+
+async function finalCheckpoint(
+  repos: Repositories,
+  runId: string,
+  memberId: string,
+  index: number,
+): Promise<Checkpoint> {
+  const checkpoint = await repos.checkpoints.latest(memberId);
+  if (!checkpoint)
+    throw new ChorusError('not-found', `member ${index} of run ${runId} has no stored checkpoint`);
+  return checkpoint;
+}
+
+/** Each member's latest round stored for both splits (the final result was computed from these). */
+async function lastRoundPairs(
+  repos: Repositories,
+  runId: string,
+  count: number,
+): Promise<{ validation: StoredPrediction; test: StoredPrediction }[]> {
+  const [validation, test] = await Promise.all([
+    repos.predictions.listLatest(runId, 'validation'),
+    repos.predictions.listLatest(runId, 'test'),
+  ]);
+  const pairs = [];
+  for (const v of validation) {
+    const t = test.find((p) => p.memberId === v.memberId);
+    if (!t) continue;
+    const round = Math.min(v.round, t.round);
+    const val =
+      v.round === round
+        ? v
+        : await repos.predictions.get({ memberId: v.memberId, split: 'validation', round });
+    const tst =
+      t.round === round ? t : await repos.predictions.get({ memberId: v.memberId, split: 'test', round });
+    if (val && tst) pairs.push({ validation: val, test: tst });
+  }
+  if (pairs.length !== count) {
+    throw new ChorusError(
+      'internal',
+      `run ${runId}: ${pairs.length} of ${count} members have predictions for both splits`,
+    );
+  }
+  return pairs.sort((a, b) => a.validation.memberIndex - b.validation.memberIndex);
+}
