@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRepositories } from '@chorus/db/client';
 import { withTestDatabase } from '@chorus/db/testing';
-import { cancelRun, launchRun } from './coordinator-actions';
+import { cancelRun, launchRun, predictRun } from './coordinator-actions';
 
 // Next's guard that keeps server modules out of browser bundles; there is no bundle here.
 vi.mock('server-only', () => ({}));
@@ -101,5 +101,31 @@ describe("the dashboard's launch action", () => {
     const wrong = await launchRun(`${secret}-wrong`, { dataset: 'synthetic', members: 2 });
     expect(wrong).toMatchObject({ ok: false, status: 401 });
     expect(JSON.stringify(wrong)).not.toContain(secret);
+  });
+});
+
+describe("the dashboard's predict action (the try-it panel)", () => {
+  it("forwards the coordinator's refusals: a run not completed (409), a wrong token (401)", async () => {
+    const launched = await launchRun(ADMIN, { dataset: 'synthetic', members: 2 });
+    if (!launched.ok) throw new Error(launched.message);
+    const row = new Array(64).fill(0.5);
+    expect(await predictRun(ADMIN, launched.id, [row])).toEqual({
+      ok: false,
+      status: 409,
+      message: `run ${launched.id} is pending: only a completed run's ensemble predicts`,
+    });
+    const wrong = await predictRun('not-the-admin-token-0123456789', launched.id, [row]);
+    expect(wrong).toMatchObject({ ok: false, status: 401 });
+    expect(JSON.stringify(wrong)).not.toContain('not-the-admin-token');
+  });
+
+  it('refuses rows that are not numbers and a bad run id before asking the coordinator', async () => {
+    expect(await predictRun(ADMIN, 'some-run', [['1', 2]])).toMatchObject({
+      ok: false,
+      status: 400,
+      message: expect.stringContaining('rows.0.0'),
+    });
+    expect(await predictRun(ADMIN, '../etc', [[1]])).toMatchObject({ ok: false, status: 400 });
+    expect(await predictRun('', 'some-run', [[1]])).toMatchObject({ ok: false, status: 401 });
   });
 });
