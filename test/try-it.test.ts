@@ -12,7 +12,7 @@ import { ChorusProcess, REPO_ROOT, dumpProcessOutput, killAll } from './support/
  * The "try it" panel end to end: `chorus demo` trains a small MNIST ensemble; in chromium a stroke
  * is drawn on the completed run's page and the answer shown is the coordinator's predict route's
  * for the same 28×28 row (read back from the panel's preview), which is in turn exactly what
- * `chorus serve` answers for the export the coordinator wrote.
+ * `chorus serve` answers for the export the coordinator wrote, and what `chorus predict` prints.
  */
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'try-it');
@@ -88,7 +88,7 @@ describe.skipIf(!haveBrowser && !requireBrowser)(
       await dataDir?.remove();
     });
 
-    it('draws a stroke and shows the ensemble answer, equal to the predict route and to chorus serve', async () => {
+    it('draws a stroke and shows the ensemble answer, equal to the predict route, chorus serve and chorus predict', async () => {
       try {
         const done = await waitForRunEnd(() => coordinatorUrl, runId, 600_000);
         expect(done.status).toBe('completed');
@@ -176,4 +176,3 @@ describe.skipIf(!haveBrowser && !requireBrowser)(
     }, 900_000);
   },
 );
-
