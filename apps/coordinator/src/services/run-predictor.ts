@@ -41,7 +41,8 @@ export function createRunPredictor(deps: {
   const libs = (): Promise<Models> => {
     models ??= (async () => {
       const lib = await import('@chorus/models');
-      const backend = await lib.selectBackend('auto');
+      // wasm (cpu if it cannot start), never tensorflow: a GPU on this machine is for its workers.
+      const backend = await lib.selectBackend('wasm').catch(() => lib.selectBackend('cpu'));
       deps.logger.info({ backend: backend.backend }, 'predict: TensorFlow.js loaded');
       return lib;
     })();
