@@ -170,7 +170,10 @@ describe('an ensemble exported by chorus train --save', () => {
     await writeFile(empty, '\n');
     const short = join(dir.path, 'short.csv');
     await writeFile(short, '1,2,3\n4,5,6\n');
+    const outside = join(dir.path, 'outside.csv');
+    await writeFile(outside, `${Array.from({ length: 64 }, (_, j) => (j === 9 ? 17 : 0)).join(',')}\n`);
     const cases: [string[], string][] = [
+      [['--input', outside], `${outside}: row 0, value 10: 17 is outside the raw range [0, 16]`],
       [
         ['--input', short],
         `${short}: rows have 3 values; this ensemble takes 64 values a row (shape [8, 8, 1])`,

@@ -1,5 +1,11 @@
 import { Option, type Command } from 'commander';
-import { predictWithEnsemble, readEnsembleExport, selectBackend, type BackendName } from '@chorus/models';
+import {
+  applyPreprocess,
+  predictWithEnsemble,
+  readEnsembleExport,
+  selectBackend,
+  type BackendName,
+} from '@chorus/models';
 import { ChorusError, type StrategyName } from '@chorus/protocol';
 import { createEvaluation, type PredictEvaluation } from '../predict/evaluate';
 import { readInputs, readLabels } from '../predict/read-inputs';
@@ -88,22 +94,27 @@ export function registerPredictCommand(program: Command): void {
         const evaluation = flags.evaluate ? createEvaluation(numClasses, inputs.count) : undefined;
         const progress = createRowsProgress(inputs.count, Boolean(process.stderr.isTTY), log);
         const color = stdoutColor();
-        for (let first = 0; first < inputs.count; first += batchSize) {
+        // A first pass over the raw values, so that a bad row is refused before any row is printed.
+        const inBatches = (first: number) => {
           const n = Math.min(batchSize, inputs.count - first);
-          const x = inputs.x.subarray(first * featureSize, (first + n) * featureSize);
-          let prediction;
+          return { n, x: inputs.x.subarray(first * featureSize, (first + n) * featureSize) };
+        };
+        for (let first = 0; first < inputs.count; first += batchSize) {
           try {
-            prediction = await predictWithEnsemble(ensemble, x, n, members ? { members } : {});
+            applyPreprocess(manifest.dataset.preprocess, inBatches(first).x, featureSize);
           } catch (error) {
             // applyPreprocess names the row within the batch: say which row of the file it is.
-            if (error instanceof ChorusError) {
-              throw new ChorusError(
-                error.code,
-                `${flags.input}: ${error.message.replace(/^row (\d+)/, (_m, r: string) => `row ${first + Number(r)}`)}`,
-              );
-            }
-            throw error;
+            if (!(error instanceof ChorusError)) throw error;
+            const message = error.message.replace(
+              /^row (\d+)/,
+              (_m, r: string) => `row ${first + Number(r)}`,
+            );
+            throw new ChorusError(error.code, `${flags.input}: ${message}`);
           }
+        }
+        for (let first = 0; first < inputs.count; first += batchSize) {
+          const { n, x } = inBatches(first);
+          const prediction = await predictWithEnsemble(ensemble, x, n, members ? { members } : {});
           if (evaluation && labels) evaluation.add(prediction, labels.subarray(first, first + n));
           else {
             const text = formatRows(prediction, {

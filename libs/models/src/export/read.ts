@@ -27,7 +27,8 @@ const refuse = (message: string) => new ChorusError('invalid-input', message);
 /**
  * Reads an export directory: checks `ensemble.json` (format, version, schema), the sha256 of every
  * file it lists (a missing or changed file is refused, named), that each member's model.json and
- * shards are listed, and builds the members with tfjs' own `loadLayersModel`.
+ * shards are listed, and builds the members with tfjs' own `loadLayersModel` on the current backend
+ * (call selectBackend first to choose one).
  */
 export async function readEnsembleExport(dir: string): Promise<LoadedEnsemble> {
   const manifest = await readManifest(dir);
