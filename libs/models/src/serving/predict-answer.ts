@@ -19,7 +19,7 @@ export function predictionRowsOf(
     if (probs.length !== count * classes) {
       throw new ChorusError(
         'internal',
-        `member ${m} gave ${probs.length} values for ${count} rows × ${classes} classes`,
+        `member ${outputs.members[m] ?? m} gave ${probs.length} values for ${count} rows × ${classes} classes`,
       );
     }
   }
