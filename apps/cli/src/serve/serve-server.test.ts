@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictWithEnsemble, readEnsembleExport, selectBackend, type LoadedEnsemble } from '@chorus/models';
 import { PredictAnswerSchema, ServeHealthSchema } from '@chorus/protocol';
@@ -137,5 +138,38 @@ describe('chorus serve', () => {
     expect((await guarded.inject({ method: 'GET', url: '/ensemble' })).statusCode).toBe(401);
     expect((await predict(guarded, { rows }, { authorization: `Bearer ${TOKEN}` })).statusCode).toBe(200);
     expect((await guarded.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+  });
+
+  it('takes an image upload as one row, sized and scaled as the dataset holds its rows', async () => {
+    // An 8×8 grey PNG (the synthetic set's size: no resizing); its raw range is [0, 1], so v → v / 255.
+    const pixels = Uint8Array.from({ length: 64 }, (_, i) => (i * 37) % 256);
+    const png = await sharp(pixels, { raw: { width: 8, height: 8, channels: 1 } })
+      .png()
+      .toBuffer();
+    const upload = (query = '') =>
+      open.inject({
+        method: 'POST',
+        url: `/predict${query}`,
+        headers: { 'content-type': 'image/png' },
+        payload: png,
+      });
+    const asRows = async (values: number[]) => (await predict(open, { rows: [values] })).json();
+
+    const image = await upload();
+    expect(image.statusCode).toBe(200);
+    expect(image.json()).toEqual(await asRows(Array.from(pixels, (v) => v / 255)));
+    // ?invert=1: dark ink on light paper becomes light on dark.
+    expect((await upload('?invert=1')).json()).toEqual(
+      await asRows(Array.from(pixels, (v) => (255 - v) / 255)),
+    );
+
+    const notImage = await open.inject({
+      method: 'POST',
+      url: '/predict',
+      headers: { 'content-type': 'image/png' },
+      payload: Buffer.from('not a png at all'),
+    });
+    expect(notImage.statusCode).toBe(400);
+    expect(notImage.json().message).toMatch(/^the body is not an image this server can read/);
   });
 });

@@ -13,6 +13,7 @@ import {
 import { bearerToken, tokenMatches } from '@chorus/coordinator';
 import { isModelError } from '@chorus/models';
 import { createBatcher, type BatcherOptions } from './batcher';
+import { imageToRow } from './image-row';
 
 /** What the server serves: the loaded ensemble, as rows in and answer rows out. */
 export interface ServedModel {
@@ -73,15 +74,27 @@ export async function createServeServer(options: ServeServerOptions): Promise<Fa
     });
   }
 
+  // An image body (content-type image/*): one row, decoded and sized as the ensemble's images (image-row.ts).
+  app.addContentTypeParser(/^image\//, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
   app.get('/health', async () => ({ ok: true, members: model.view.members.length, ...batcher.stats() }));
   app.get('/ensemble', async () => model.view);
   app.post('/predict', async (request): Promise<PredictAnswer> => {
-    const { x, count } = parsePredictRows(request.body, { features: model.features, maxRows });
+    const body = Buffer.isBuffer(request.body)
+      ? { rows: [await imageToRow(request.body, model.view.dataset.preprocess, invertOf(request.query))] }
+      : request.body;
+    const { x, count } = parsePredictRows(body, { features: model.features, maxRows });
     const predictions = await batcher.predict(x, count);
     return { strategy: model.strategy, classNames: model.classNames, predictions };
   });
   await app.ready();
   return app;
+}
+
+/** `?invert=1` (or `true`): the image is dark ink on a light background. */
+function invertOf(query: unknown): boolean {
+  const value = (query as { invert?: unknown } | undefined)?.invert;
+  return value === '1' || value === 'true';
 }
 
 /** Any thrown value as a ChorusError; fastify's own refusals (body too large, bad JSON) keep their meaning. */
