@@ -20,4 +20,5 @@ export * from './http/index';
 export * from './tokens-file';
 export * from './embedded-database-file';
 export * from './model-size';
+export * from './model-file';
 export * from './checkpoint-bytes';
