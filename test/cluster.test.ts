@@ -162,7 +162,12 @@ describe('a cluster of real processes', () => {
       'chorus run --model-file',
       [
         ...['run', '--coordinator', cluster.coordinator.url, '--token', ADMIN_TOKEN],
-        ...['--model-file', join(REPO_ROOT, 'docs/model-files/digits-cnn.keras3.json'), '--dataset', 'digits'],
+        ...[
+          '--model-file',
+          join(REPO_ROOT, 'docs/model-files/digits-cnn.keras3.json'),
+          '--dataset',
+          'digits',
+        ],
         ...['--members', '2', '--epochs', '2', '--batch-size', '16', '--train-limit', '600', '--seed', '12'],
         ...['--wait', '--json'],
       ],
@@ -170,15 +175,30 @@ describe('a cluster of real processes', () => {
     );
     const exit = await within(cli.exited, 100_000, '`chorus run --model-file --wait` exits');
     expect(exit, cli.tail()).toEqual({ code: 0, signal: null });
-    const { runId } = JSON.parse(cli.stdout.filter((line) => line.trim() !== '').at(-1) ?? '') as { runId: string };
+    const { runId } = JSON.parse(cli.stdout.filter((line) => line.trim() !== '').at(-1) ?? '') as {
+      runId: string;
+    };
 
     const run = await getRun(cluster.coordinator.url, runId);
     // The workers never read the file: they built the members from the config the coordinator stored.
     expect(run.config.modelFile?.fileName).toBe('digits-cnn.keras3.json');
     expect(run.config.modelFile?.layers.map((l) => l.kind)).toEqual([
-      ...['conv2d', 'batchNorm', 'activation', 'maxPool', 'dropout', 'flatten', 'dense', 'dense', 'activation'],
+      ...[
+        'conv2d',
+        'batchNorm',
+        'activation',
+        'maxPool',
+        'dropout',
+        'flatten',
+        'dense',
+        'dense',
+        'activation',
+      ],
     ]);
-    expect(run).toMatchObject({ modelFile: 'digits-cnn.keras3.json', name: '2 × digits-cnn.keras3.json on digits' });
+    expect(run).toMatchObject({
+      modelFile: 'digits-cnn.keras3.json',
+      name: '2 × digits-cnn.keras3.json on digits',
+    });
     await verifyCompletedRun(db.prisma, run);
   });
 });

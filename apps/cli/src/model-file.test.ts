@@ -50,7 +50,16 @@ const SYNTHETIC_CNN = {
   config: {
     name: 'synthetic_cnn',
     layers: [
-      { class_name: 'InputLayer', config: { batch_input_shape: [null, 8, 8, 1], dtype: 'float32', sparse: false, ragged: false, name: 'input_1' } },
+      {
+        class_name: 'InputLayer',
+        config: {
+          batch_input_shape: [null, 8, 8, 1],
+          dtype: 'float32',
+          sparse: false,
+          ragged: false,
+          name: 'input_1',
+        },
+      },
       {
         class_name: 'Conv2D',
         config: {
@@ -75,9 +84,33 @@ const SYNTHETIC_CNN = {
           bias_constraint: null,
         },
       },
-      { class_name: 'MaxPooling2D', config: { name: 'max_pooling2d', trainable: true, dtype: 'float32', pool_size: [2, 2], padding: 'valid', strides: [2, 2], data_format: 'channels_last' } },
-      { class_name: 'Flatten', config: { name: 'flatten', trainable: true, dtype: 'float32', data_format: 'channels_last' } },
-      { class_name: 'Dropout', config: { name: 'dropout', trainable: true, dtype: 'float32', rate: 0.1, noise_shape: null, seed: null } },
+      {
+        class_name: 'MaxPooling2D',
+        config: {
+          name: 'max_pooling2d',
+          trainable: true,
+          dtype: 'float32',
+          pool_size: [2, 2],
+          padding: 'valid',
+          strides: [2, 2],
+          data_format: 'channels_last',
+        },
+      },
+      {
+        class_name: 'Flatten',
+        config: { name: 'flatten', trainable: true, dtype: 'float32', data_format: 'channels_last' },
+      },
+      {
+        class_name: 'Dropout',
+        config: {
+          name: 'dropout',
+          trainable: true,
+          dtype: 'float32',
+          rate: 0.1,
+          noise_shape: null,
+          seed: null,
+        },
+      },
       dense('dense', 4, 'softmax'),
     ],
   },
@@ -119,7 +152,13 @@ describe('--model-file', () => {
     });
     const cfg = await runConfigFromFlags({ modelFile: path, dataset: 'synthetic' }, (l) => notes.push(l));
     expect(cfg.modelFile?.fileName).toBe('model.json');
-    expect(cfg.modelFile?.layers.map((l) => l.kind)).toEqual(['conv2d', 'maxPool', 'flatten', 'dropout', 'dense']);
+    expect(cfg.modelFile?.layers.map((l) => l.kind)).toEqual([
+      'conv2d',
+      'maxPool',
+      'flatten',
+      'dropout',
+      'dense',
+    ]);
     expect(notes).toEqual([
       'note: model.json: its weightsManifest is ignored — every member starts from its own seeded initial weights',
     ]);
@@ -172,13 +211,21 @@ describe('--model-file', () => {
       config: {
         name: 'two_towers',
         layers: [
-          { class_name: 'InputLayer', name: 'x', config: { name: 'x', batch_input_shape: [null, 8, 8, 1] }, inbound_nodes: [] },
+          {
+            class_name: 'InputLayer',
+            name: 'x',
+            config: { name: 'x', batch_input_shape: [null, 8, 8, 1] },
+            inbound_nodes: [],
+          },
           { class_name: 'Flatten', name: 'flat', config: { name: 'flat' }, inbound_nodes: node(['x']) },
           { ...dense('left', 4, 'softmax'), name: 'left', inbound_nodes: node(['flat']) },
           { ...dense('right', 4, 'softmax'), name: 'right', inbound_nodes: node(['flat']) },
         ],
         input_layers: [['x', 0, 0]],
-        output_layers: [['left', 0, 0], ['right', 0, 0]],
+        output_layers: [
+          ['left', 0, 0],
+          ['right', 0, 0],
+        ],
       },
     };
     const path = await fileWith('towers.json', graph);
@@ -195,7 +242,10 @@ describe('--model-file', () => {
 
   it('refuses width and activation overrides, and --model beside it', async () => {
     const path = await fileWith('cnn.json', SYNTHETIC_CNN);
-    const config = await fileWith('run.json', { members: 2, memberOverrides: [{ member: 1, width: 8, dropout: 0.3 }] });
+    const config = await fileWith('run.json', {
+      members: 2,
+      memberOverrides: [{ member: 1, width: 8, dropout: 0.3 }],
+    });
     expect(await refusal({ modelFile: path, config, dataset: 'synthetic' })).toBe(
       'invalid run config:\nmemberOverrides.0.width: not available with a model file: its layers are built as cnn.json gives them',
     );
@@ -207,13 +257,23 @@ describe('--model-file', () => {
 
 describe('the chorus CLI with a model file', () => {
   it('`chorus models --file` prints the Keras summary of a file', async () => {
-    const r = await chorus(['models', '--file', join(EXAMPLES, 'digits-cnn.keras3.json'), '--dataset', 'digits']);
+    const r = await chorus([
+      'models',
+      '--file',
+      join(EXAMPLES, 'digits-cnn.keras3.json'),
+      '--dataset',
+      'digits',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toBe('Model file digits-cnn.keras3.json ("digits_cnn"): input (8, 8, 1), 10 classes');
     expect(lines[2]).toMatch(/^conv2d \(Conv2D\) +\(8, 8, 16\) +160$/);
-    expect(lines.slice(-3)).toEqual(['Total params: 8,778', 'Trainable params: 8,746', 'Non-trainable params: 32']);
+    expect(lines.slice(-3)).toEqual([
+      'Total params: 8,778',
+      'Trainable params: 8,746',
+      'Non-trainable params: 32',
+    ]);
   }, 60_000);
 
   it('`chorus train --model-file` trains the file on synthetic data well above chance', async () => {

@@ -46,7 +46,11 @@ const shapeText = (shape: readonly number[]) => `(${shape.join(', ')})`;
 export function formatModelSummary(file: ModelFile, summary: ModelFileSummary, color: boolean): string {
   const table = plainTable(['layer (type)', 'output shape', 'params'], [40, 18], color);
   for (const row of summary.rows) {
-    table.push([`${row.name} (${row.className})`, shapeText(row.outputShape), row.params.toLocaleString('en-US')]);
+    table.push([
+      `${row.name} (${row.className})`,
+      shapeText(row.outputShape),
+      row.params.toLocaleString('en-US'),
+    ]);
   }
   const fmt = (n: number) => n.toLocaleString('en-US');
   return [

@@ -128,7 +128,15 @@ const CNN_FILE: ModelFile = {
   name: 'cnn',
   inputShape: [8, 8, 1],
   layers: [
-    { kind: 'conv2d', name: 'c1', filters: 6, kernelSize: 3, padding: 'same', activation: 'linear', init: 'glorotUniform' },
+    {
+      kind: 'conv2d',
+      name: 'c1',
+      filters: 6,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'linear',
+      init: 'glorotUniform',
+    },
     { kind: 'batchNorm', name: 'bn', momentum: 0.9, epsilon: 0.001 },
     { kind: 'activation', name: 'act', activation: 'relu' },
     { kind: 'maxPool', name: 'pool', poolSize: 2, strides: 2, padding: 'valid' },
@@ -161,7 +169,10 @@ const cases = [
     config: { name: 'mlp' as const, optimizer: 'sgd' as const, learningRate: 0.1, dropout: 0.2 },
   },
   // A model-file member: tf.variableGrads path with BatchNorm, an Activation layer and dropout.
-  { label: 'model file convnet, Adam, BatchNorm + dropout', config: { name: 'mlp' as const, modelFile: CNN_FILE } },
+  {
+    label: 'model file convnet, Adam, BatchNorm + dropout',
+    config: { name: 'mlp' as const, modelFile: CNN_FILE },
+  },
   // A dense model file (flat input from 8×8×1 samples): the dense fast path.
   {
     label: 'model file dense, Adam, dropout 0.3',

@@ -10,7 +10,15 @@ const FILE: ModelFile = {
   inputShape: [64],
   layers: [
     { kind: 'reshape', name: 'img', targetShape: [8, -1, 1] },
-    { kind: 'conv2d', name: 'c', filters: 2, kernelSize: 3, padding: 'valid', activation: 'relu', init: 'heNormal' },
+    {
+      kind: 'conv2d',
+      name: 'c',
+      filters: 2,
+      kernelSize: 3,
+      padding: 'valid',
+      activation: 'relu',
+      init: 'heNormal',
+    },
     { kind: 'batchNorm', name: 'bn', momentum: 0.99, epsilon: 0.001 },
     { kind: 'avgPool', name: 'p', poolSize: 2, strides: 2, padding: 'same' },
     { kind: 'flatten', name: 'f' },
@@ -40,10 +48,17 @@ describe('ModelFile', () => {
   });
 
   it('is stored in the run config and survives being parsed again (what the coordinator stores)', () => {
-    const once = parseRunConfig({ dataset: 'digits', members: 2, modelFile: FILE, memberOverrides: [{ member: 1, dropout: 0.2 }] });
+    const once = parseRunConfig({
+      dataset: 'digits',
+      members: 2,
+      modelFile: FILE,
+      memberOverrides: [{ member: 1, dropout: 0.2 }],
+    });
     expect(parseRunConfig(JSON.parse(JSON.stringify(once)))).toEqual(once);
     expect(memberModelSpec(once, 1)).toMatchObject({ modelFile: FILE, dropout: 0.2 });
-    expect(memberSizes(once, { inputShape: [8, 8, 1], numClasses: 10 }).map((m) => m.params)).toEqual([218, 218]);
+    expect(memberSizes(once, { inputShape: [8, 8, 1], numClasses: 10 }).map((m) => m.params)).toEqual([
+      218, 218,
+    ]);
   });
 
   it('refuses duplicate names, softmax before the end, an output that is not over classes', () => {
@@ -55,10 +70,14 @@ describe('ModelFile', () => {
     expect(issues({ ...FILE, layers: [first, { ...first, name: 'img' }, ...rest] })).toContain(
       'layers.1.name: layer name "img" is used twice',
     );
-    expect(issues({ ...FILE, layers: [{ ...FILE.layers[6], activation: 'softmax' }, ...FILE.layers] })).toContain(
+    expect(
+      issues({ ...FILE, layers: [{ ...FILE.layers[6], activation: 'softmax' }, ...FILE.layers] }),
+    ).toContain(
       "layers.0.activation: layer 0 'logits' (Dense): softmax is only supported as the output (the last layer)",
     );
-    expect(issues({ ...FILE, layers: FILE.layers.slice(0, 5) })[0]).toMatch(/^layers: layer 4 'f' \(Flatten\) cannot be the output/);
+    expect(issues({ ...FILE, layers: FILE.layers.slice(0, 5) })[0]).toMatch(
+      /^layers: layer 4 'f' \(Flatten\) cannot be the output/,
+    );
     expect(issues({ ...FILE, layers: [{ kind: 'lstm', name: 'x' }] })[0]).toMatch(/^layers.0.kind: /);
   });
 
@@ -73,7 +92,13 @@ describe('ModelFile', () => {
         return (e as Error).message;
       }
     };
-    expect(attempt({ members: 2, modelFile: noDropout, memberOverrides: [{ member: 0, activation: 'tanh', dropout: 0.1 }] })).toBe(
+    expect(
+      attempt({
+        members: 2,
+        modelFile: noDropout,
+        memberOverrides: [{ member: 0, activation: 'tanh', dropout: 0.1 }],
+      }),
+    ).toBe(
       'invalid run config:\n' +
         'memberOverrides.0.activation: not available with a model file: its layers are built as net.json gives them\n' +
         'memberOverrides.0.dropout: net.json has no Dropout layer whose rate it could replace',

@@ -37,7 +37,15 @@ const pool = <K extends 'maxPool' | 'avgPool'>(kind: K) =>
 export const ModelFileLayerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('dense'), name: layerName, units: size, activation, init }).strict(),
   z
-    .object({ kind: z.literal('conv2d'), name: layerName, filters: size, kernelSize: size, padding, activation, init })
+    .object({
+      kind: z.literal('conv2d'),
+      name: layerName,
+      filters: size,
+      kernelSize: size,
+      padding,
+      activation,
+      init,
+    })
     .strict(),
   pool('maxPool'),
   pool('avgPool'),
@@ -77,7 +85,11 @@ export const ModelFileSchema = z
     const seen = new Set<string>();
     file.layers.forEach((layer, i) => {
       if (seen.has(layer.name)) {
-        ctx.addIssue({ code: 'custom', path: ['layers', i, 'name'], message: `layer name "${layer.name}" is used twice` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['layers', i, 'name'],
+          message: `layer name "${layer.name}" is used twice`,
+        });
       }
       seen.add(layer.name);
       const softmax = ('activation' in layer && layer.activation === 'softmax') || false;
@@ -89,10 +101,18 @@ export const ModelFileSchema = z
         });
       }
       if (layer.kind === 'reshape' && layer.targetShape.filter((d) => d === -1).length > 1) {
-        ctx.addIssue({ code: 'custom', path: ['layers', i, 'targetShape'], message: 'at most one -1 in a Reshape' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['layers', i, 'targetShape'],
+          message: 'at most one -1 in a Reshape',
+        });
       }
       if (layer.kind === 'reshape' && layer.targetShape.includes(0)) {
-        ctx.addIssue({ code: 'custom', path: ['layers', i, 'targetShape'], message: 'a Reshape dimension is ≥ 1 or -1' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['layers', i, 'targetShape'],
+          message: 'a Reshape dimension is ≥ 1 or -1',
+        });
       }
     });
     const problem = outputProblem(file);
@@ -116,7 +136,9 @@ export const FILE_LAYER_CLASS: Record<ModelFileLayer['kind'], string> = {
 /** `layer 3 'dense_2' (Dense)`: how messages name a layer (0-based index in the file's chain). */
 export function describeLayer(file: Pick<ModelFile, 'layers'>, index: number): string {
   const layer = file.layers[index];
-  return layer === undefined ? `layer ${index}` : `layer ${index} '${layer.name}' (${FILE_LAYER_CLASS[layer.kind]})`;
+  return layer === undefined
+    ? `layer ${index}`
+    : `layer ${index} '${layer.name}' (${FILE_LAYER_CLASS[layer.kind]})`;
 }
 
 /**
@@ -187,7 +209,11 @@ export function summarizeModelFile(
     throw new ModelFileFitError(`${where} declares no input shape: give a dataset to size it against`);
   }
   let flattensInput = false;
-  if (dataShape !== undefined && file.inputShape !== null && fmtShape(dataShape) !== fmtShape(file.inputShape)) {
+  if (
+    dataShape !== undefined &&
+    file.inputShape !== null &&
+    fmtShape(dataShape) !== fmtShape(file.inputShape)
+  ) {
     if (file.inputShape.length === 1 && product(dataShape) === file.inputShape[0]) {
       flattensInput = true;
     } else {
@@ -199,7 +225,8 @@ export function summarizeModelFile(
   }
   let shape = flattensInput ? [product(input)] : [...input];
   const rows: ModelFileRow[] = [];
-  if (flattensInput) rows.push({ index: -1, name: '(input)', className: 'Flatten', outputShape: [...shape], params: 0 });
+  if (flattensInput)
+    rows.push({ index: -1, name: '(input)', className: 'Flatten', outputShape: [...shape], params: 0 });
   let params = 0;
   let trainableParams = 0;
   file.layers.forEach((layer, i) => {
@@ -212,7 +239,9 @@ export function summarizeModelFile(
         break;
       case 'dense':
         if (shape.length !== 1) {
-          throw new ModelFileFitError(`${at} ${sees}: Chorus applies Dense to flat input only (add a Flatten before it)`);
+          throw new ModelFileFitError(
+            `${at} ${sees}: Chorus applies Dense to flat input only (add a Flatten before it)`,
+          );
         }
         p = (shape[0] as number) * layer.units + layer.units;
         shape = [layer.units];
@@ -248,7 +277,9 @@ export function summarizeModelFile(
         const total = product(shape);
         const target = layer.targetShape.map((d) => (d === -1 ? total / known : d));
         if (product(target) !== total || !target.every(Number.isInteger)) {
-          throw new ModelFileFitError(`${at} ${sees} (${total} values): cannot reshape to ${fmtShape(layer.targetShape)}`);
+          throw new ModelFileFitError(
+            `${at} ${sees} (${total} values): cannot reshape to ${fmtShape(layer.targetShape)}`,
+          );
         }
         shape = target;
         break;
@@ -259,7 +290,13 @@ export function summarizeModelFile(
     }
     params += p;
     trainableParams += p;
-    rows.push({ index: i, name: layer.name, className: FILE_LAYER_CLASS[layer.kind], outputShape: [...shape], params: p });
+    rows.push({
+      index: i,
+      name: layer.name,
+      className: FILE_LAYER_CLASS[layer.kind],
+      outputShape: [...shape],
+      params: p,
+    });
   });
   const outIndex = outputLayerIndex(file) as number; // the schema guarantees an output layer
   const classes = (file.layers[outIndex] as { units: number }).units;

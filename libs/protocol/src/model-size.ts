@@ -108,7 +108,13 @@ export class IncompatibleInputError extends Error {
  * The member's parameter count (Keras `model.summary()` total: BatchNorm's moving statistics
  * included). Throws an IncompatibleInputError when the input does not fit the model.
  */
-export function countMemberParams({ model, modelFile, inputShape, numClasses, width }: MemberSizeInput): number {
+export function countMemberParams({
+  model,
+  modelFile,
+  inputShape,
+  numClasses,
+  width,
+}: MemberSizeInput): number {
   if (modelFile !== undefined) {
     try {
       return summarizeModelFile(modelFile, inputShape, numClasses).params;

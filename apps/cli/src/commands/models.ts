@@ -24,7 +24,10 @@ export function registerModelsCommand(program: Command): void {
       'list the models with their parameter counts at their reference shapes, or summarize a model file (--file)',
     )
     .option('--json', 'print JSON')
-    .option('--file <file>', "a Keras/TF.js topology JSON: its layers, output shapes and parameters (Keras' summary)")
+    .option(
+      '--file <file>',
+      "a Keras/TF.js topology JSON: its layers, output shapes and parameters (Keras' summary)",
+    )
     .addOption(
       new Option('--dataset <name>', "with --file: size it for this dataset's samples and classes").choices(
         DATASET_NAMES,

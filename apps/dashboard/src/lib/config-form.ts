@@ -118,7 +118,8 @@ function specOf(name: FieldName): FieldSpec {
     kind,
     optional,
     // An object field left empty is absent; an empty list is the array fields' default.
-    defaultText: inner.def.type === 'object' && defaultValue === undefined ? '' : valueToText(kind, defaultValue),
+    defaultText:
+      inner.def.type === 'object' && defaultValue === undefined ? '' : valueToText(kind, defaultValue),
     advanced: text.advanced ?? false,
   };
   if (kind === 'select') spec.options = inner.options ?? [];

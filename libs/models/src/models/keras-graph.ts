@@ -68,7 +68,8 @@ function unwrap(file: string, value: Json, notes: string[]): JsonObject {
 }
 
 function layerOf(file: string, entry: Json | undefined, index: number): RawLayer {
-  if (!isObject(entry)) throw fileError(file, `layers[${index}] must be an object with class_name and config`);
+  if (!isObject(entry))
+    throw fileError(file, `layers[${index}] must be an object with class_name and config`);
   const className = entry['class_name'];
   if (typeof className !== 'string') throw fileError(file, `layers[${index}] has no class_name`);
   const config = entry['config'] ?? {};
@@ -118,7 +119,10 @@ function chainOf(file: string, layers: RawLayer[], entries: Json[], config: Json
     const nodes = entry['inbound_nodes'];
     const nodeList = Array.isArray(nodes) ? nodes : [];
     if (nodeList.length > 1) {
-      throw fileError(file, `${describeRaw(layer)} is called ${nodeList.length} times: shared layers are not supported`);
+      throw fileError(
+        file,
+        `${describeRaw(layer)} is called ${nodeList.length} times: shared layers are not supported`,
+      );
     }
     const from = nodeList.length === 1 ? inboundNames(nodeList[0] as Json) : [];
     if (from.length > 1) {
@@ -130,7 +134,8 @@ function chainOf(file: string, layers: RawLayer[], entries: Json[], config: Json
     }
     const source = from[0];
     if (source === undefined) continue;
-    if (!byName.has(source)) throw fileError(file, `${describeRaw(layer)} reads '${source}', which is not a layer of the file`);
+    if (!byName.has(source))
+      throw fileError(file, `${describeRaw(layer)} reads '${source}', which is not a layer of the file`);
     next.set(source, [...(next.get(source) ?? []), layer]);
   }
   for (const [source, readers] of next) {
@@ -176,7 +181,8 @@ export function readChain(file: string, value: Json): RawChain {
   }
   // Keras before 2.2.3 wrote a Sequential's config as the bare list of layers.
   const entries = Array.isArray(config) ? config : isObject(config) ? config['layers'] : undefined;
-  if (!Array.isArray(entries) || entries.length === 0) throw fileError(file, 'config.layers must be a non-empty list');
+  if (!Array.isArray(entries) || entries.length === 0)
+    throw fileError(file, 'config.layers must be a non-empty list');
   const layers = entries.map((e, i) => layerOf(file, e, i));
   const cfg = isObject(config) ? config : {};
   const modelName = typeof cfg['name'] === 'string' ? cfg['name'] : 'model';

@@ -42,7 +42,13 @@ const KERAS2_MLP: Json = {
     layers: [
       {
         class_name: 'InputLayer',
-        config: { batch_input_shape: [null, 784], dtype: 'float32', sparse: false, ragged: false, name: 'input_1' },
+        config: {
+          batch_input_shape: [null, 784],
+          dtype: 'float32',
+          sparse: false,
+          ragged: false,
+          name: 'input_1',
+        },
       },
       ...[1, 2, 3, 4].map((i) => kerasDense(`hidden${i}`, 50, 'relu', 'HeNormal')),
       kerasDense('output', 10, 'softmax', 'GlorotUniform'),
@@ -98,7 +104,12 @@ describe('importModelFile', () => {
       config: {
         name,
         trainable: true,
-        dtype: { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null },
+        dtype: {
+          module: 'keras',
+          class_name: 'DTypePolicy',
+          config: { name: 'float32' },
+          registered_name: null,
+        },
         filters,
         kernel_size: [5, 5],
         strides: [1, 1],
@@ -108,8 +119,18 @@ describe('importModelFile', () => {
         groups: 1,
         activation: 'tanh',
         use_bias: true,
-        kernel_initializer: { module: 'keras.initializers', class_name: 'GlorotUniform', config: { seed: null }, registered_name: null },
-        bias_initializer: { module: 'keras.initializers', class_name: 'Zeros', config: {}, registered_name: null },
+        kernel_initializer: {
+          module: 'keras.initializers',
+          class_name: 'GlorotUniform',
+          config: { seed: null },
+          registered_name: null,
+        },
+        bias_initializer: {
+          module: 'keras.initializers',
+          class_name: 'Zeros',
+          config: {},
+          registered_name: null,
+        },
         kernel_regularizer: null,
         bias_regularizer: null,
         activity_regularizer: null,
@@ -121,13 +142,31 @@ describe('importModelFile', () => {
     const pool = (name: string) => ({
       module: 'keras.layers',
       class_name: 'AveragePooling2D',
-      config: { name, trainable: true, pool_size: [2, 2], padding: 'valid', strides: [2, 2], data_format: 'channels_last' },
+      config: {
+        name,
+        trainable: true,
+        pool_size: [2, 2],
+        padding: 'valid',
+        strides: [2, 2],
+        data_format: 'channels_last',
+      },
       registered_name: null,
     });
     const dense = (name: string, units: number, activation: string) => ({
       module: 'keras.layers',
       class_name: 'Dense',
-      config: { name, units, activation, use_bias: true, kernel_initializer: { module: 'keras.initializers', class_name: 'GlorotUniform', config: { seed: 7 }, registered_name: null } },
+      config: {
+        name,
+        units,
+        activation,
+        use_bias: true,
+        kernel_initializer: {
+          module: 'keras.initializers',
+          class_name: 'GlorotUniform',
+          config: { seed: 7 },
+          registered_name: null,
+        },
+      },
       registered_name: null,
     });
     const lenet: Json = {
@@ -137,12 +176,22 @@ describe('importModelFile', () => {
         name: 'lenet',
         trainable: true,
         layers: [
-          { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 28, 28, 1], dtype: 'float32', name: 'input_layer' }, registered_name: null },
+          {
+            module: 'keras.layers',
+            class_name: 'InputLayer',
+            config: { batch_shape: [null, 28, 28, 1], dtype: 'float32', name: 'input_layer' },
+            registered_name: null,
+          },
           conv('conv1', 6, 'same'),
           pool('pool1'),
           conv('conv2', 16, 'valid'),
           pool('pool2'),
-          { module: 'keras.layers', class_name: 'Flatten', config: { name: 'flatten', data_format: 'channels_last' }, registered_name: null },
+          {
+            module: 'keras.layers',
+            class_name: 'Flatten',
+            config: { name: 'flatten', data_format: 'channels_last' },
+            registered_name: null,
+          },
           dense('dense1', 120, 'tanh'),
           dense('dense2', 84, 'tanh'),
           dense('output', 10, 'softmax'),
@@ -167,7 +216,13 @@ describe('importModelFile', () => {
   it("reads TF.js' own toJSON() and a model.json (its weights ignored, with a note)", () => {
     const model = tfl.sequential({
       layers: [
-        tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, activation: 'relu', name: 'c' }),
+        tfl.layers.conv2d({
+          inputShape: [8, 8, 1],
+          filters: 4,
+          kernelSize: 3,
+          activation: 'relu',
+          name: 'c',
+        }),
         tfl.layers.maxPooling2d({ poolSize: 2, name: 'p' }),
         tfl.layers.flatten({ name: 'f' }),
         tfl.layers.dense({ units: 4, activation: 'softmax', name: 'out' }),
@@ -184,7 +239,9 @@ describe('importModelFile', () => {
     expect(wrapped.notes[0]).toMatch(/model\.json: its weightsManifest is ignored/);
     const summary = summarizeModelFile(direct.modelFile, [8, 8, 1], 4);
     expect(summary.params).toBe(model.countParams());
-    expect(summary.rows.map((r) => r.outputShape)).toEqual(model.layers.map((l) => (l.outputShape as number[]).slice(1)));
+    expect(summary.rows.map((r) => r.outputShape)).toEqual(
+      model.layers.map((l) => (l.outputShape as number[]).slice(1)),
+    );
     model.dispose();
   });
 
@@ -208,15 +265,31 @@ describe('importModelFile', () => {
       config: {
         name: 'model',
         layers: [
-          { class_name: 'InputLayer', name: 'x', config: { batch_input_shape: [null, 784], name: 'x' }, inbound_nodes: [] },
-          { ...(kerasDense('h', 50, 'relu', 'HeNormal') as object), name: 'h', inbound_nodes: [[['x', 0, 0, {}]]] },
-          { ...(kerasDense('out', 10, 'softmax', 'GlorotUniform') as object), name: 'out', inbound_nodes: [[['h', 0, 0, {}]]] },
+          {
+            class_name: 'InputLayer',
+            name: 'x',
+            config: { batch_input_shape: [null, 784], name: 'x' },
+            inbound_nodes: [],
+          },
+          {
+            ...(kerasDense('h', 50, 'relu', 'HeNormal') as object),
+            name: 'h',
+            inbound_nodes: [[['x', 0, 0, {}]]],
+          },
+          {
+            ...(kerasDense('out', 10, 'softmax', 'GlorotUniform') as object),
+            name: 'out',
+            inbound_nodes: [[['h', 0, 0, {}]]],
+          },
         ],
         input_layers: [['x', 0, 0]],
         output_layers: [['out', 0, 0]],
       },
     } as Json;
-    const tensor = (from: string) => ({ class_name: '__keras_tensor__', config: { shape: [null, 1], dtype: 'float32', keras_history: [from, 0, 0] } });
+    const tensor = (from: string) => ({
+      class_name: '__keras_tensor__',
+      config: { shape: [null, 1], dtype: 'float32', keras_history: [from, 0, 0] },
+    });
     const k3 = {
       module: 'keras.src.models.functional',
       class_name: 'Functional',
@@ -224,9 +297,22 @@ describe('importModelFile', () => {
         name: 'model',
         layers: [
           // Listed out of order: the chain is followed through the nodes.
-          { ...(kerasDense('out', 10, 'softmax', 'GlorotUniform') as object), name: 'out', inbound_nodes: [{ args: [tensor('h')], kwargs: {} }] },
-          { class_name: 'InputLayer', name: 'x', config: { batch_shape: [null, 784], name: 'x' }, inbound_nodes: [] },
-          { ...(kerasDense('h', 50, 'relu', 'HeNormal') as object), name: 'h', inbound_nodes: [{ args: [tensor('x')], kwargs: {} }] },
+          {
+            ...(kerasDense('out', 10, 'softmax', 'GlorotUniform') as object),
+            name: 'out',
+            inbound_nodes: [{ args: [tensor('h')], kwargs: {} }],
+          },
+          {
+            class_name: 'InputLayer',
+            name: 'x',
+            config: { batch_shape: [null, 784], name: 'x' },
+            inbound_nodes: [],
+          },
+          {
+            ...(kerasDense('h', 50, 'relu', 'HeNormal') as object),
+            name: 'h',
+            inbound_nodes: [{ args: [tensor('x')], kwargs: {} }],
+          },
         ],
         input_layers: ['x', 0, 0],
         output_layers: ['out', 0, 0],
@@ -253,9 +339,9 @@ describe('importModelFile refuses, naming the file and the entry', () => {
       "model file rnn.json: layers[2] 'lstm' (LSTM): Chorus cannot build this layer; it builds InputLayer, Dense, " +
         'Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dropout, BatchNormalization, Activation, Reshape',
     );
-    expect(refusal(withLayer({ class_name: 'Lambda', config: { name: 'l', function: ['4wEA…', null, null] } }))).toMatch(
-      /layers\[2\] 'l' \(Lambda\): Chorus cannot build this layer/,
-    );
+    expect(
+      refusal(withLayer({ class_name: 'Lambda', config: { name: 'l', function: ['4wEA…', null, null] } })),
+    ).toMatch(/layers\[2\] 'l' \(Lambda\): Chorus cannot build this layer/);
   });
 
   it('settings Chorus would not build faithfully', () => {
@@ -266,10 +352,12 @@ describe('importModelFile refuses, naming the file and the entry', () => {
     );
     expect(refusal(dense({ activation: 'elu' }))).toMatch(/'d' \(Dense\): activation "elu" is not supported/);
     expect(refusal(dense({ use_bias: false }))).toMatch(/use_bias false is not supported/);
-    expect(refusal(dense({ activation: 'softmax' }))).toMatch(/'d' \(Dense\): softmax is only supported in the last layer/);
-    expect(refusal(withLayer({ class_name: 'Conv2D', config: { name: 'c', filters: 2, kernel_size: [3, 1] } }))).toMatch(
-      /'c' \(Conv2D\): kernel_size must be one whole number or a square pair/,
+    expect(refusal(dense({ activation: 'softmax' }))).toMatch(
+      /'d' \(Dense\): softmax is only supported in the last layer/,
     );
+    expect(
+      refusal(withLayer({ class_name: 'Conv2D', config: { name: 'c', filters: 2, kernel_size: [3, 1] } })),
+    ).toMatch(/'c' \(Conv2D\): kernel_size must be one whole number or a square pair/);
   });
 
   it('a functional graph with branches', () => {
@@ -284,7 +372,12 @@ describe('importModelFile refuses, naming the file and the entry', () => {
       config: {
         name: 'resnetish',
         layers: [
-          { class_name: 'InputLayer', name: 'x', config: { name: 'x', batch_input_shape: [null, 10] }, inbound_nodes: [] },
+          {
+            class_name: 'InputLayer',
+            name: 'x',
+            config: { name: 'x', batch_input_shape: [null, 10] },
+            inbound_nodes: [],
+          },
           layer('a', ['x']),
           layer('b', ['x']),
           layer('sum', ['a', 'b'], 'Add'),
@@ -310,9 +403,11 @@ describe('a model file against a dataset', () => {
 
   it('says which input shape does not fit', () => {
     expect(() => summarizeModelFile(file(), [8, 8, 1], 10)).toThrow(
-      'model file mlp.json: its input shape [784] does not fit the dataset\'s samples [8, 8, 1] (64 values)',
+      "model file mlp.json: its input shape [784] does not fit the dataset's samples [8, 8, 1] (64 values)",
     );
-    expect(() => modelSpec({ name: 'mlp', modelFile: file(), inputShape: [8, 8, 1], numClasses: 10, seed: 1 })).toThrow(ModelError);
+    expect(() =>
+      modelSpec({ name: 'mlp', modelFile: file(), inputShape: [8, 8, 1], numClasses: 10, seed: 1 }),
+    ).toThrow(ModelError);
   });
 
   it('says which layer has the wrong class count', () => {
@@ -327,17 +422,22 @@ describe('a model file against a dataset', () => {
     expect(() => summarizeModelFile(tiny, [1, 1, 1], 10)).toThrow(
       "model file digits-cnn.keras3.json: layer 3 'max_pooling2d' (MaxPooling2D) gets [1, 1, 16]: too small for its 2×2 window with valid padding",
     );
-    expect(() => summarizeModelFile(tiny, [64], 10)).toThrow(/layer 0 'conv2d' \(Conv2D\) gets \[64\]: it needs images/);
+    expect(() => summarizeModelFile(tiny, [64], 10)).toThrow(
+      /layer 0 'conv2d' \(Conv2D\) gets \[64\]: it needs images/,
+    );
   });
 
   it('applies the dropout override to the file’s Dropout layers; refuses width and activation', () => {
     const cnn = importModelFile('digits-cnn.keras3.json', readExample('digits-cnn.keras3.json')).modelFile;
     const base = { name: 'mlp' as const, modelFile: cnn, inputShape: [8, 8, 1], numClasses: 10, seed: 1 };
-    const rates = (s: ReturnType<typeof modelSpec>) => s.layers.flatMap((l) => (l.kind === 'dropout' ? [l.rate] : []));
+    const rates = (s: ReturnType<typeof modelSpec>) =>
+      s.layers.flatMap((l) => (l.kind === 'dropout' ? [l.rate] : []));
     expect(rates(modelSpec(base))).toEqual([0.25]);
     expect(rates(modelSpec({ ...base, dropout: 0.5 }))).toEqual([0.5]);
     expect(rates(modelSpec({ ...base, dropout: 0 }))).toEqual([]);
-    expect(() => modelSpec({ ...base, width: 8 })).toThrow(/the width override does not apply to model file digits-cnn/);
+    expect(() => modelSpec({ ...base, width: 8 })).toThrow(
+      /the width override does not apply to model file digits-cnn/,
+    );
     expect(() => modelSpec({ ...base, activation: 'tanh' })).toThrow(/activation override does not apply/);
   });
 });

@@ -14,7 +14,15 @@ import {
   type ModelFile,
   type ModelFileLayer,
 } from '@chorus/protocol';
-import { describeRaw, fileError, isObject, readChain, type Json, type JsonObject, type RawLayer } from './keras-graph';
+import {
+  describeRaw,
+  fileError,
+  isObject,
+  readChain,
+  type Json,
+  type JsonObject,
+  type RawLayer,
+} from './keras-graph';
 
 export const SUPPORTED_LAYER_CLASSES = [
   'InputLayer',
@@ -47,12 +55,14 @@ function readerOf(file: string, layer: RawLayer) {
     has: (key: string) => c[key] !== undefined && c[key] !== null,
     int(key: string, fallback?: number): number {
       const v = c[key] ?? fallback ?? null;
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw fail(`${key} must be a whole number ≥ 1, got ${shown(key)}`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+        throw fail(`${key} must be a whole number ≥ 1, got ${shown(key)}`);
       return v;
     },
     num(key: string, fallback: number): number {
       const v = c[key] ?? fallback;
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw fail(`${key} must be a number, got ${shown(key)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw fail(`${key} must be a number, got ${shown(key)}`);
       return v;
     },
     /** An int or a square pair [n, n] (Keras writes kernel_size, pool_size and strides as pairs). */
@@ -69,7 +79,8 @@ function readerOf(file: string, layer: RawLayer) {
     only(key: string, accepted: Json[], why: string): void {
       const v = c[key];
       if (v === undefined || v === null) return;
-      if (!accepted.some((a) => JSON.stringify(a) === JSON.stringify(v))) throw fail(`${key} ${shown(key)} is not supported (${why})`);
+      if (!accepted.some((a) => JSON.stringify(a) === JSON.stringify(v)))
+        throw fail(`${key} ${shown(key)} is not supported (${why})`);
     },
     /** An initializer that is absent or `expected` (Keras' `zeros`, `Zeros`, or `{ class_name: 'Zeros', … }`). */
     initIs(key: string, expected: 'Zeros' | 'Ones', why: string): void {
@@ -82,7 +93,8 @@ function readerOf(file: string, layer: RawLayer) {
     },
     none(keys: string[]): void {
       for (const key of keys) {
-        if (c[key] !== undefined && c[key] !== null) throw fail(`${key} is not supported (Chorus builds it without one)`);
+        if (c[key] !== undefined && c[key] !== null)
+          throw fail(`${key} is not supported (Chorus builds it without one)`);
       }
     },
     activation(key = 'activation'): FileActivation {
@@ -94,7 +106,8 @@ function readerOf(file: string, layer: RawLayer) {
     },
     padding(): 'same' | 'valid' {
       const v = c['padding'] ?? 'valid';
-      if (v !== 'same' && v !== 'valid') throw fail(`padding ${shown('padding')} is not supported (same, valid)`);
+      if (v !== 'same' && v !== 'valid')
+        throw fail(`padding ${shown('padding')} is not supported (same, valid)`);
       return v;
     },
     config: c,
@@ -102,7 +115,13 @@ function readerOf(file: string, layer: RawLayer) {
 }
 
 /** Keras' initializer names and TF.js' VarianceScaling forms of the initializers Chorus seeds. */
-function initializerOf(r: Reader, key: string, notes: string[], file: string, layer: RawLayer): FileInitializer {
+function initializerOf(
+  r: Reader,
+  key: string,
+  notes: string[],
+  file: string,
+  layer: RawLayer,
+): FileInitializer {
   const v = r.config[key] ?? 'glorot_uniform';
   const className = typeof v === 'string' ? v : isObject(v) ? v['class_name'] : null;
   const cfg: JsonObject = isObject(v) && isObject(v['config']) ? v['config'] : {};
@@ -143,14 +162,27 @@ function initializerOf(r: Reader, key: string, notes: string[], file: string, la
   );
 }
 
-const NO_EXTRAS = ['kernel_regularizer', 'bias_regularizer', 'activity_regularizer', 'kernel_constraint', 'bias_constraint'];
+const NO_EXTRAS = [
+  'kernel_regularizer',
+  'bias_regularizer',
+  'activity_regularizer',
+  'kernel_constraint',
+  'bias_constraint',
+];
 
 /** A sample's shape from a Keras batch shape ([null, 28, 28, 1]) or input_shape ([28, 28, 1]). */
 function shapeOf(file: string, where: string, v: Json | undefined, batched: boolean): number[] | null {
   if (v === undefined || v === null) return null;
   const dims = Array.isArray(v) ? (batched ? v.slice(1) : v) : null;
-  if (dims === null || dims.length === 0 || !dims.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 1)) {
-    throw fileError(file, `${where}: input shape ${JSON.stringify(v)} must give every sample dimension as a whole number`);
+  if (
+    dims === null ||
+    dims.length === 0 ||
+    !dims.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 1)
+  ) {
+    throw fileError(
+      file,
+      `${where}: input shape ${JSON.stringify(v)} must give every sample dimension as a whole number`,
+    );
   }
   return dims as number[];
 }
@@ -169,19 +201,27 @@ function declaredInput(file: string, layer: RawLayer): number[] | null {
 function convertLayer(file: string, layer: RawLayer, rank: number | null, notes: string[]): ModelFileLayer {
   const r = readerOf(file, layer);
   const name = layer.name;
-  if (r.config['trainable'] === false) throw r.fail('trainable false is not supported (Chorus trains every layer)');
+  if (r.config['trainable'] === false)
+    throw r.fail('trainable false is not supported (Chorus trains every layer)');
   const dtype = r.config['dtype'];
   const dtypeName = isObject(dtype) && isObject(dtype['config']) ? dtype['config']['name'] : dtype;
   if (dtypeName !== undefined && dtypeName !== null && dtypeName !== 'float32') {
     throw r.fail(`dtype ${JSON.stringify(dtypeName)} is not supported (float32)`);
   }
-  const channelsLast = () => r.only('data_format', ['channels_last'], 'Chorus feeds images as height × width × channels');
+  const channelsLast = () =>
+    r.only('data_format', ['channels_last'], 'Chorus feeds images as height × width × channels');
   switch (layer.className) {
     case 'Dense':
       r.only('use_bias', [true], 'Chorus builds Dense with a bias');
       r.initIs('bias_initializer', 'Zeros', 'biases start at zero');
       r.none([...NO_EXTRAS, 'lora_rank']);
-      return { kind: 'dense', name, units: r.int('units'), activation: r.activation(), init: initializerOf(r, 'kernel_initializer', notes, file, layer) };
+      return {
+        kind: 'dense',
+        name,
+        units: r.int('units'),
+        activation: r.activation(),
+        init: initializerOf(r, 'kernel_initializer', notes, file, layer),
+      };
     case 'Conv2D':
       channelsLast();
       r.only('use_bias', [true], 'Chorus builds Conv2D with a bias');
@@ -222,9 +262,21 @@ function convertLayer(file: string, layer: RawLayer, rank: number | null, notes:
       r.only('axis', last, 'Chorus normalizes the last axis (channels_last)');
       r.only('center', [true], 'Chorus builds it with beta');
       r.only('scale', [true], 'Chorus builds it with gamma');
-      r.none(['beta_regularizer', 'gamma_regularizer', 'beta_constraint', 'gamma_constraint', 'virtual_batch_size', 'adjustment']);
+      r.none([
+        'beta_regularizer',
+        'gamma_regularizer',
+        'beta_constraint',
+        'gamma_constraint',
+        'virtual_batch_size',
+        'adjustment',
+      ]);
       r.only('renorm', [false], 'not built');
-      for (const [key, init] of [['beta_initializer', 'Zeros'], ['gamma_initializer', 'Ones'], ['moving_mean_initializer', 'Zeros'], ['moving_variance_initializer', 'Ones']] as const) {
+      for (const [key, init] of [
+        ['beta_initializer', 'Zeros'],
+        ['gamma_initializer', 'Ones'],
+        ['moving_mean_initializer', 'Zeros'],
+        ['moving_variance_initializer', 'Ones'],
+      ] as const) {
         r.initIs(key, init, "Keras' default");
       }
       return { kind: 'batchNorm', name, momentum: r.num('momentum', 0.99), epsilon: r.num('epsilon', 0.001) };
@@ -254,7 +306,10 @@ function rankAfter(layer: ModelFileLayer, rank: number | null): number | null {
 function checkOutput(file: string, layers: ModelFileLayer[], sources: RawLayer[]): void {
   layers.forEach((layer, i) => {
     if (i < layers.length - 1 && 'activation' in layer && layer.activation === 'softmax') {
-      throw fileError(file, `${describeRaw(sources[i] as RawLayer)}: softmax is only supported in the last layer`);
+      throw fileError(
+        file,
+        `${describeRaw(sources[i] as RawLayer)}: softmax is only supported in the last layer`,
+      );
     }
   });
   if (outputLayerIndex({ layers }) === null) {
@@ -287,14 +342,20 @@ export function importModelFile(fileName: string, value: Json): ImportedModelFil
       return;
     }
     if (i === 0) inputShape = declaredInput(fileName, layer);
-    const rank = inputShape === null ? null : layers.reduce<number | null>((r, l) => rankAfter(l, r), inputShape.length);
+    const rank =
+      inputShape === null ? null : layers.reduce<number | null>((r, l) => rankAfter(l, r), inputShape.length);
     layers.push(convertLayer(fileName, layer, rank, notes));
     sources.push(layer);
   });
   if (layers.length === 0) throw fileError(fileName, 'the model has no layer besides its input');
   checkOutput(fileName, layers, sources);
   inputShape ??= shapeOf(fileName, 'build_input_shape', chain.buildInputShape, true);
-  const parsed = ModelFileSchema.safeParse({ fileName, name: chain.modelName.slice(0, 200), inputShape, layers });
+  const parsed = ModelFileSchema.safeParse({
+    fileName,
+    name: chain.modelName.slice(0, 200),
+    inputShape,
+    layers,
+  });
   if (!parsed.success) throw fileError(fileName, formatIssues(parsed.error));
   return { modelFile: parsed.data, notes };
 }

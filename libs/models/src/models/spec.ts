@@ -6,7 +6,8 @@
 import type { ActivationName, OptimizerName } from '@chorus/protocol';
 import { ModelError } from '../errors';
 
-export type Initializer = 'glorotUniform' | 'glorotNormal' | 'heNormal' | 'heUniform' | 'lecunNormal' | 'lecunUniform';
+export type Initializer =
+  'glorotUniform' | 'glorotNormal' | 'heNormal' | 'heUniform' | 'lecunNormal' | 'lecunUniform';
 export type Padding = 'same' | 'valid';
 
 export type LayerSpec =

@@ -1,13 +1,19 @@
-import { DATASET_SHAPES, summarizeModelFile, type ModelFile, type ModelFileRow } from '@chorus/protocol';
+import {
+  DATASET_SHAPES,
+  FILE_LAYER_CLASS,
+  summarizeModelFile,
+  type ModelFile,
+  type ModelFileRow,
+} from '@chorus/protocol';
 
 /**
  * The layers of a run's model file (`chorus run --model-file`) as Keras' `model.summary()` shows
  * them: output shapes at the dataset's samples when it is a built-in one, else at the file's input.
  */
 export function ModelFileSummary({ file, dataset }: { file: ModelFile; dataset: string }) {
-  const shape = (DATASET_SHAPES as Partial<Record<string, { inputShape: readonly number[]; numClasses: number }>>)[
-    dataset
-  ];
+  const shape = (
+    DATASET_SHAPES as Partial<Record<string, { inputShape: readonly number[]; numClasses: number }>>
+  )[dataset];
   let rows: ModelFileRow[] | null = null;
   let params: number | null = null;
   try {
@@ -32,17 +38,24 @@ export function ModelFileSummary({ file, dataset }: { file: ModelFile; dataset: 
           </tr>
         </thead>
         <tbody>
-          {(rows ?? file.layers.map((l, index) => ({ index, name: l.name, className: l.kind, outputShape: null, params: null }))).map(
-            (r) => (
-              <tr key={`${r.index}-${r.name}`}>
-                <td>
-                  {r.name} ({r.className})
-                </td>
-                <td>{r.outputShape === null ? '—' : `(${r.outputShape.join(', ')})`}</td>
-                <td>{r.params === null ? '—' : r.params.toLocaleString('en-US')}</td>
-              </tr>
-            ),
-          )}
+          {(
+            rows ??
+            file.layers.map((l, index) => ({
+              index,
+              name: l.name,
+              className: FILE_LAYER_CLASS[l.kind],
+              outputShape: null,
+              params: null,
+            }))
+          ).map((r) => (
+            <tr key={`${r.index}-${r.name}`}>
+              <td>
+                {r.name} ({r.className})
+              </td>
+              <td>{r.outputShape === null ? '—' : `(${r.outputShape.join(', ')})`}</td>
+              <td>{r.params === null ? '—' : r.params.toLocaleString('en-US')}</td>
+            </tr>
+          ))}
         </tbody>
       </table>
     </details>
