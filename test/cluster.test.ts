@@ -14,7 +14,7 @@ import {
   WORKER_TOKEN,
 } from './support/cluster';
 import { within } from './support/eventually';
-import { ChorusProcess } from './support/processes';
+import { ChorusProcess, REPO_ROOT } from './support/processes';
 import { verifyCompletedRun } from './support/verify';
 
 /**
@@ -154,6 +154,51 @@ describe('a cluster of real processes', () => {
     const run = await getRun(cluster.coordinator.url, runId as string);
     expect(run.config).toMatchObject({ name: 'e2e chorus run', members: 2, seed: 11, dataset: 'synthetic' });
     expect(run.result).toEqual(result);
+    await verifyCompletedRun(db.prisma, run);
+  });
+
+  it('`chorus run --model-file` trains a Keras model file on the workers, stored in the run config', async () => {
+    const cli = new ChorusProcess(
+      'chorus run --model-file',
+      [
+        ...['run', '--coordinator', cluster.coordinator.url, '--token', ADMIN_TOKEN],
+        ...[
+          '--model-file',
+          join(REPO_ROOT, 'docs/model-files/digits-cnn.keras3.json'),
+          '--dataset',
+          'digits',
+        ],
+        ...['--members', '2', '--epochs', '2', '--batch-size', '16', '--train-limit', '600', '--seed', '12'],
+        ...['--wait', '--json'],
+      ],
+      {},
+    );
+    const exit = await within(cli.exited, 100_000, '`chorus run --model-file --wait` exits');
+    expect(exit, cli.tail()).toEqual({ code: 0, signal: null });
+    const { runId } = JSON.parse(cli.stdout.filter((line) => line.trim() !== '').at(-1) ?? '') as {
+      runId: string;
+    };
+
+    const run = await getRun(cluster.coordinator.url, runId);
+    // The workers never read the file: they built the members from the config the coordinator stored.
+    expect(run.config.modelFile?.fileName).toBe('digits-cnn.keras3.json');
+    expect(run.config.modelFile?.layers.map((l) => l.kind)).toEqual([
+      ...[
+        'conv2d',
+        'batchNorm',
+        'activation',
+        'maxPool',
+        'dropout',
+        'flatten',
+        'dense',
+        'dense',
+        'activation',
+      ],
+    ]);
+    expect(run).toMatchObject({
+      modelFile: 'digits-cnn.keras3.json',
+      name: '2 × digits-cnn.keras3.json on digits',
+    });
     await verifyCompletedRun(db.prisma, run);
   });
 });

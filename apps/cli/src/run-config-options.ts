@@ -6,6 +6,7 @@ import {
   DATASET_SHAPES,
   DEFAULT_MAX_MEMBER_PARAMS,
   memberParamsRefusal,
+  modelFileRefusal,
   MODEL_NAMES,
   OPTIMIZERS,
   parseRunConfig,
@@ -13,6 +14,7 @@ import {
   type RunConfig,
 } from '@chorus/protocol';
 import { parseJsonText } from './json-text';
+import { readModelFile } from './model-file';
 
 /** The flags of a run config, shared by `chorus train` and `chorus run`. Defaults come from the schema. */
 export function addRunConfigOptions(command: Command): Command {
@@ -21,6 +23,7 @@ export function addRunConfigOptions(command: Command): Command {
     .addOption(new Option('--dataset <name>', 'dataset (default mnist)').choices(DATASET_NAMES))
     .option('--dataset-path <path>', 'where the dataset lives when not at its default place')
     .addOption(new Option('--model <name>', 'model (default mlp)').choices(MODEL_NAMES))
+    .option('--model-file <file>', 'train your own model: a Keras/TF.js topology JSON (README "Your own model")')
     .option('--members <n>', 'ensemble members (default 5)')
     .addOption(
       new Option('--sharding <strategy>', 'how mini-batches are shared (default round-robin)').choices(
@@ -45,6 +48,7 @@ export interface RunConfigFlags {
   dataset?: string;
   datasetPath?: string;
   model?: string;
+  modelFile?: string;
   members?: string;
   sharding?: string;
   epochs?: string;
@@ -59,8 +63,14 @@ export interface RunConfigFlags {
 
 const NUMERIC = ['members', 'epochs', 'batchSize', 'seed', 'trainLimit', 'validationFraction', 'learningRate'] as const;
 
-/** Merges `--config` with the flags and validates the result with the run-config schema. */
-export async function runConfigFromFlags(flags: RunConfigFlags): Promise<RunConfig> {
+/**
+ * Merges `--config` with the flags and validates the result with the run-config schema. A
+ * `--model-file` is read here and stored converted in the config (`modelFile`); its notes go to `log`.
+ */
+export async function runConfigFromFlags(
+  flags: RunConfigFlags,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<RunConfig> {
   let base: Record<string, unknown> = {};
   if (flags.config) {
     let text: string;
@@ -86,6 +96,7 @@ export async function runConfigFromFlags(flags: RunConfigFlags): Promise<RunConf
   for (const key of ['dataset', 'datasetPath', 'model', 'sharding', 'optimizer'] as const) {
     if (flags[key] !== undefined) merged[key] = flags[key];
   }
+  if (flags.modelFile !== undefined) merged['modelFile'] = await readModelFile(flags.modelFile, log);
   for (const key of NUMERIC) {
     const raw = flags[key];
     if (raw === undefined) continue;
@@ -99,7 +110,8 @@ export async function runConfigFromFlags(flags: RunConfigFlags): Promise<RunConf
 }
 
 /**
- * Refuses a config with a member over `--max-member-params` (default 50 M), counted from the model,
+ * Refuses a model file that does not fit the dataset (input shape, a layer, the class count) and a
+ * config with a member over `--max-member-params` (default 50 M), counted from the model,
  * its width and the dataset's shape before any dataset is read or coordinator asked. A coordinator
  * applies its own limit as well (CHORUS_MAX_MEMBER_PARAMS).
  */
@@ -109,6 +121,8 @@ export function checkMemberParams(cfg: RunConfig, flags: Pick<RunConfigFlags, 'm
   if (raw !== undefined && (raw.trim() === '' || !Number.isInteger(limit) || limit < 1)) {
     throw new ChorusError('invalid-input', `--max-member-params must be a whole number ≥ 1, got "${raw}"`);
   }
+  const misfit = modelFileRefusal(cfg, DATASET_SHAPES[cfg.dataset]);
+  if (misfit !== null) throw new ChorusError('invalid-input', `${misfit} (dataset ${cfg.dataset})`);
   const refusal = memberParamsRefusal(cfg, DATASET_SHAPES[cfg.dataset], limit);
   if (refusal !== null) throw new ChorusError('invalid-input', `${refusal} (--max-member-params)`);
 }

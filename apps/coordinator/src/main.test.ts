@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDataset, prepareRunData } from '@chorus/data';
 import { createTestDatabase } from '@chorus/db/testing';
-import { parseRunConfig, SPLITS, type Assignment, type RunConfigInput } from '@chorus/protocol';
+import { parseRunConfig, SPLITS, type Assignment, type ModelFile, type RunConfigInput } from '@chorus/protocol';
 import type { RunningCoordinator } from './coordinator';
 import { main } from './main';
 import {
@@ -159,6 +159,24 @@ describe('chorus coordinator (main)', () => {
       ).rejects.toMatchObject({
         status: 400,
         reason: /^member 1 \(width 128\) has 59,146 parameters: over the limit of 20,000 /,
+      });
+      // A model file is judged the same way, and against the dataset's shape (400·64+400 + 10·400+10).
+      const modelFile = (units: number, classes: number): ModelFile => ({
+        fileName: 'wide.json',
+        name: 'wide',
+        inputShape: [64],
+        layers: [
+          { kind: 'dense', name: 'h', units, activation: 'relu', init: 'heNormal' },
+          { kind: 'dense', name: 'out', units: classes, activation: 'softmax', init: 'glorotUniform' },
+        ],
+      });
+      await expect(admin.createRun({ body: { ...config, modelFile: modelFile(400, 10) } })).rejects.toMatchObject({
+        status: 400,
+        reason: /^model file wide\.json has 30,010 parameters per member: over the limit of 20,000 /,
+      });
+      await expect(admin.createRun({ body: { ...config, modelFile: modelFile(40, 4) } })).rejects.toMatchObject({
+        status: 400,
+        reason: "model file wide.json: layer 1 'out' (Dense) has 4 units, the output over the classes; the dataset has 10 classes (dataset digits)",
       });
     } finally {
       await coordinator.close();

@@ -17,6 +17,7 @@ export function runSummary(run: Run): RunSummary {
     status: run.status,
     datasetName: run.datasetName,
     model: run.config.model,
+    modelFile: run.config.modelFile?.fileName ?? null,
     members: run.config.members,
     epochs: run.config.epochs,
     sharding: run.config.sharding,

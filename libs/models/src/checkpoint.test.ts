@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { countMemberParams, verifyCheckpointBytes } from '@chorus/protocol';
+import { countMemberParams, verifyCheckpointBytes, type ModelFile } from '@chorus/protocol';
 import { selectBackend } from './backends/select';
 import { crc32, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import type { CheckpointParts } from './checkpoint';
@@ -122,6 +122,40 @@ const N = 14;
 const K = 6;
 const batches = [...batchPlan(data.count, 32, 2, 11)].slice(0, N);
 
+/** Model files (ModelFile, as `--model-file` stores them): a convnet and a dense one with logits. */
+const CNN_FILE: ModelFile = {
+  fileName: 'cnn.json',
+  name: 'cnn',
+  inputShape: [8, 8, 1],
+  layers: [
+    {
+      kind: 'conv2d',
+      name: 'c1',
+      filters: 6,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'linear',
+      init: 'glorotUniform',
+    },
+    { kind: 'batchNorm', name: 'bn', momentum: 0.9, epsilon: 0.001 },
+    { kind: 'activation', name: 'act', activation: 'relu' },
+    { kind: 'maxPool', name: 'pool', poolSize: 2, strides: 2, padding: 'valid' },
+    { kind: 'dropout', name: 'drop', rate: 0.25 },
+    { kind: 'flatten', name: 'flat' },
+    { kind: 'dense', name: 'out', units: 4, activation: 'softmax', init: 'glorotUniform' },
+  ],
+};
+const DENSE_FILE: ModelFile = {
+  fileName: 'dense.json',
+  name: 'dense',
+  inputShape: [64],
+  layers: [
+    { kind: 'dense', name: 'h', units: 24, activation: 'tanh', init: 'lecunNormal' },
+    { kind: 'dropout', name: 'd', rate: 0.3 },
+    { kind: 'dense', name: 'logits', units: 4, activation: 'linear', init: 'heUniform' },
+  ],
+};
+
 const cases = [
   // Dense fast path with three dropout layers; Adam's t, m, v must carry over.
   {
@@ -133,6 +167,16 @@ const cases = [
   {
     label: 'mlp, SGD, dropout 0.2',
     config: { name: 'mlp' as const, optimizer: 'sgd' as const, learningRate: 0.1, dropout: 0.2 },
+  },
+  // A model-file member: tf.variableGrads path with BatchNorm, an Activation layer and dropout.
+  {
+    label: 'model file convnet, Adam, BatchNorm + dropout',
+    config: { name: 'mlp' as const, modelFile: CNN_FILE },
+  },
+  // A dense model file (flat input from 8×8×1 samples): the dense fast path.
+  {
+    label: 'model file dense, Adam, dropout 0.3',
+    config: { name: 'mlp' as const, modelFile: DENSE_FILE, learningRate: 0.01 },
   },
 ];
 
@@ -227,10 +271,11 @@ describe.each(['cpu', 'wasm'] as const)('resuming from a checkpoint on %s', (bac
       { name: 'mlp' as const, width: 100 },
       { name: 'small-cnn' as const, width: 8 },
       { name: 'fashion-dnn' as const, width: 64 },
+      { name: 'mlp' as const, modelFile: CNN_FILE },
     ]) {
       const model = buildModel({ ...cfg, ...small, seed: 3 });
       await trainOnBatches({ model, data, batches: batches.slice(0, 1) });
-      const params = countMemberParams({ model: cfg.name, ...small, width: cfg.width });
+      const params = countMemberParams({ model: cfg.name, ...small, ...cfg });
       for (const bytes of [await saveCheckpoint(model), await saveCheckpoint(model, { optimizer: false })]) {
         expect(verifyCheckpointBytes(bytes, params)).toBe(params);
         expect(() => verifyCheckpointBytes(bytes, params + 1)).toThrow(/hold \d+ parameters/);

@@ -21,5 +21,6 @@ export * from './http/index';
 export * from './tokens-file';
 export * from './embedded-database-file';
 export * from './model-size';
+export * from './model-file';
 export * from './checkpoint-bytes';
 export * from './ensemble-manifest';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MemberOverrideSchema, MODEL_NAMES, overridesFor, type RunConfig } from './run-config';
+import { ModelFileSchema } from './model-file';
 import { fmix32 } from './seed-mix';
 
 /**
@@ -22,6 +23,8 @@ export const MemberModelSpecSchema = MemberOverrideSchema.omit({ member: true })
     error: (issue) => `unknown model "${String(issue.input)}"; this version knows ${MODEL_NAMES.join(', ')}`,
   }),
   seed: z.number().int().min(0),
+  /** The run's model file: when present it is built, and `name` is not. */
+  modelFile: ModelFileSchema.optional(),
 });
 export type MemberModelSpec = z.infer<typeof MemberModelSpecSchema>;
 
@@ -31,6 +34,7 @@ export function memberModelSpec(cfg: RunConfig, member: number): MemberModelSpec
     name: cfg.model,
     ...(cfg.optimizer ? { optimizer: cfg.optimizer } : {}),
     ...(cfg.learningRate ? { learningRate: cfg.learningRate } : {}),
+    ...(cfg.modelFile ? { modelFile: cfg.modelFile } : {}),
     ...overrides,
     seed: overrides.seed ?? memberSeed(cfg.seed, member),
   };

@@ -9,6 +9,7 @@
  * (rounded, at least 1), and so do the convolutions' filters; the output layer never changes. So
  * `width: 128` gives an mlp four Dense 128 layers, and a sign-cnn `width: 256` halves every layer.
  */
+import { ModelFileFitError, summarizeModelFile, type ModelFile } from './model-file';
 import type { DatasetName, MemberOverride, ModelName, RunConfig } from './run-config';
 import { overridesFor } from './run-config';
 
@@ -91,6 +92,8 @@ export function hiddenSize(model: ModelName, designUnits: number, width: number 
 
 export interface MemberSizeInput {
   model: ModelName;
+  /** The run's model file: counted in place of `model` (which then plays no part). */
+  modelFile?: ModelFile | undefined;
   inputShape: readonly number[];
   numClasses: number;
   width?: number | undefined;
@@ -105,7 +108,21 @@ export class IncompatibleInputError extends Error {
  * The member's parameter count (Keras `model.summary()` total: BatchNorm's moving statistics
  * included). Throws an IncompatibleInputError when the input does not fit the model.
  */
-export function countMemberParams({ model, inputShape, numClasses, width }: MemberSizeInput): number {
+export function countMemberParams({
+  model,
+  modelFile,
+  inputShape,
+  numClasses,
+  width,
+}: MemberSizeInput): number {
+  if (modelFile !== undefined) {
+    try {
+      return summarizeModelFile(modelFile, inputShape, numClasses).params;
+    } catch (err) {
+      if (err instanceof ModelFileFitError) throw new IncompatibleInputError(err.message);
+      throw err;
+    }
+  }
   let shape = [...inputShape];
   let params = 0;
   for (const layer of MODEL_LAYERS[model]) {
@@ -159,14 +176,15 @@ export interface MemberSize {
 
 /** Every member's width and parameter count for a run config on a dataset of this shape. */
 export function memberSizes(
-  config: Pick<RunConfig, 'model' | 'members' | 'memberOverrides'>,
+  config: Pick<RunConfig, 'model' | 'modelFile' | 'members' | 'memberOverrides'>,
   shape: { inputShape: readonly number[]; numClasses: number },
 ): MemberSize[] {
   return Array.from({ length: config.members }, (_, member) => {
     const width: MemberOverride['width'] = overridesFor(config as RunConfig, member).width;
     const base = { member, width: width ?? MODEL_DEFAULT_WIDTH[config.model] };
     try {
-      return { ...base, params: countMemberParams({ model: config.model, ...shape, width }) };
+      const { model, modelFile } = config;
+      return { ...base, params: countMemberParams({ model, modelFile, ...shape, width }) };
     } catch (err) {
       if (err instanceof IncompatibleInputError) return { ...base, params: null, error: err.message };
       throw err;
@@ -180,13 +198,20 @@ export function memberSizes(
  * judged here (it fails where the model is built, with its own message).
  */
 export function memberParamsRefusal(
-  config: Pick<RunConfig, 'model' | 'members' | 'memberOverrides'>,
+  config: Pick<RunConfig, 'model' | 'modelFile' | 'members' | 'memberOverrides'>,
   shape: { inputShape: readonly number[]; numClasses: number },
   limit: number,
 ): string | null {
   const over = memberSizes(config, shape).filter((s) => s.params !== null && s.params > limit);
   if (over.length === 0) return null;
   const fmt = (n: number) => n.toLocaleString('en-US');
+  if (config.modelFile !== undefined) {
+    // Every member of a model file has the same layers, so one count speaks for all.
+    return (
+      `model file ${config.modelFile.fileName} has ${fmt(over[0]?.params as number)} parameters per member: ` +
+      `over the limit of ${fmt(limit)} parameters per member`
+    );
+  }
   const named = over
     .slice(0, 5)
     .map((s) => `member ${s.member} (width ${s.width}) has ${fmt(s.params as number)} parameters`)
@@ -204,4 +229,22 @@ function countDefault(
   shape: { inputShape: readonly number[]; numClasses: number },
 ): number {
   return countMemberParams({ model, ...shape });
+}
+
+/**
+ * Why the run's model file does not fit a dataset of this shape (its input, a layer, or its class
+ * count, named), or null when it fits or the run trains a built-in model (those fail where built).
+ */
+export function modelFileRefusal(
+  config: Pick<RunConfig, 'modelFile'>,
+  shape: { inputShape: readonly number[]; numClasses: number },
+): string | null {
+  if (config.modelFile === undefined) return null;
+  try {
+    summarizeModelFile(config.modelFile, shape.inputShape, shape.numClasses);
+    return null;
+  } catch (err) {
+    if (err instanceof ModelFileFitError) return err.message;
+    throw err;
+  }
 }

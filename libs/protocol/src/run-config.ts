@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasDropout, ModelFileSchema } from './model-file';
 import { withKeySuggestions } from './nearest-key';
 
 /**
@@ -48,6 +49,11 @@ export const RunConfigSchema = z
       .optional()
       .describe('directory or file of the dataset when not at its default place'),
     model: z.enum(MODEL_NAMES).default('mlp'),
+    /**
+     * A model brought from a Keras/TF.js file (`--model-file`), in place of `model`: see
+     * model-file.ts and README "Your own model". Members take no `width` or `activation` override.
+     */
+    modelFile: ModelFileSchema.optional(),
     members: positiveInt(64).default(5),
     sharding: z.enum(SHARDING_STRATEGIES).default('round-robin'),
     epochs: positiveInt(1000).default(2),
@@ -78,7 +84,31 @@ export const RunConfigSchema = z
         });
       }
       seen.add(o.member);
+      if (cfg.modelFile === undefined) return;
+      for (const key of ['width', 'activation'] as const) {
+        if (o[key] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['memberOverrides', i, key],
+            message: `not available with a model file: its layers are built as ${cfg.modelFile.fileName} gives them`,
+          });
+        }
+      }
+      if (o.dropout !== undefined && o.dropout > 0 && !hasDropout(cfg.modelFile)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['memberOverrides', i, 'dropout'],
+          message: `${cfg.modelFile.fileName} has no Dropout layer whose rate it could replace`,
+        });
+      }
     });
+    if (cfg.modelFile !== undefined && cfg.model !== 'mlp') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['model'],
+        message: `give either a built-in model or a model file, not both (model ${cfg.model}, modelFile ${cfg.modelFile.fileName})`,
+      });
+    }
   });
 
 /** A run config as written by a user (defaults optional). */
@@ -92,6 +122,11 @@ export type ShardingStrategyName = (typeof SHARDING_STRATEGIES)[number];
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 /** Activation of the hidden layers (dense and convolutional); the output stays softmax. */
 export type ActivationName = (typeof ACTIVATIONS)[number];
+
+/** What a run trains, in words: the built-in model's name or the model file's name. */
+export function modelLabel(cfg: Pick<RunConfig, 'model' | 'modelFile'>): string {
+  return cfg.modelFile === undefined ? cfg.model : cfg.modelFile.fileName;
+}
 
 /** Formats zod issues as `path: message` lines a user can act on. */
 export function formatIssues(error: z.ZodError): string {

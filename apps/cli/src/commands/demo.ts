@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { RunningDashboard } from '@chorus/dashboard';
-import { ChorusError, createHttpClient } from '@chorus/protocol';
+import { ChorusError, createHttpClient, modelLabel } from '@chorus/protocol';
 import { colorEnabled, createLogger, resolveLogFormat } from '@chorus/terminal';
 import { followAndPrintRun, launchRun } from '../coordinator-client';
 import { DEFAULT_DASHBOARD_PORT, runPageUrl } from '../coordinator-options';
@@ -139,7 +139,7 @@ export function registerDemoCommand(program: Command): void {
       const client = createHttpClient({ baseUrl: coordinator.url });
       const runId = await launchRun(client, coordinator.adminToken, cfg);
       log(
-        `chorus demo: run ${runId}: ${cfg.members} × ${cfg.model} on ${cfg.dataset}, ${cfg.sharding} sharding, ` +
+        `chorus demo: run ${runId}: ${cfg.members} × ${modelLabel(cfg)} on ${cfg.dataset}, ${cfg.sharding} sharding, ` +
           plural(cfg.epochs, 'epoch'),
       );
       log(

@@ -82,7 +82,7 @@ async function printHistory(
     client.getRunEvaluations({ params: { id: runId } }),
   ]);
   print(
-    `${clock(run.createdAt)} run ${run.id} "${run.name}": ${run.members.length} × ${run.model} on ${run.datasetName}, ` +
+    `${clock(run.createdAt)} run ${run.id} "${run.name}": ${run.members.length} × ${run.modelFile ?? run.model} on ${run.datasetName}, ` +
       `${run.epochs} epoch${run.epochs === 1 ? '' : 's'}, ${run.sharding} sharding`,
   );
   const totals = new Map(run.members.map((m) => [m.index, m.totalBatches]));

@@ -1,3 +1,4 @@
+import { modelLabel } from '@chorus/protocol';
 import type { Command } from 'commander';
 import { followAndPrintRun, launchRun } from '../coordinator-client';
 import {
@@ -44,7 +45,7 @@ export function registerRunCommand(program: Command): void {
       const client = coordinatorClient(flags, env);
       const runId = await launchRun(client, await findAdminToken(flags, env), cfg);
       const log = (line: string) => process.stderr.write(`${line}\n`);
-      log(`chorus run: launched ${runId} on ${client.baseUrl} (${cfg.members} × ${cfg.model} on ${cfg.dataset})`);
+      log(`chorus run: launched ${runId} on ${client.baseUrl} (${cfg.members} × ${modelLabel(cfg)} on ${cfg.dataset})`);
       // The coordinator does not know where its dashboard is served: the default of `chorus dashboard`.
       log(`chorus run: dashboard ${runPageUrl(flags.dashboardUrl ?? env.CHORUS_DASHBOARD_URL ?? DEFAULT_DASHBOARD_URL, runId)}`);
       if (!flags.wait) {

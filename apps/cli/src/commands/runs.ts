@@ -54,7 +54,7 @@ export function formatRunsTable(runs: readonly RunListItem[], now: Date, color: 
     run.id,
     run.status,
     run.datasetName,
-    `${run.members} × ${run.model}`,
+    `${run.members} × ${run.modelFile ?? run.model}`,
     run.best ? `${run.best.strategy} ${percent(run.best.accuracy)}` : '-',
     ago(run.createdAt, now),
     run.name,

@@ -1,3 +1,4 @@
+import { modelLabel } from '@chorus/protocol';
 import { Option, type Command } from 'commander';
 import {
   addRunConfigOptions,
@@ -49,7 +50,7 @@ export function registerTrainCommand(program: Command): void {
             ...(flags.save === undefined ? {} : { save: flags.save }),
             onStart: ({ backend, device, dataset, counts, totals }) => {
               log(
-                `chorus train: ${cfg.members} × ${cfg.model} on ${dataset.name} ` +
+                `chorus train: ${cfg.members} × ${modelLabel(cfg)} on ${dataset.name} ` +
                   `(${counts.train} train / ${counts.validation} validation / ${counts.test} test, ` +
                   `sha256 ${dataset.sha256.slice(0, 12)}…), ` +
                   `${cfg.sharding} sharding, ${plural(cfg.epochs, 'epoch')}, batch ${cfg.batchSize}, seed ${cfg.seed}; ` +

@@ -5,6 +5,8 @@ import {
   ChorusError,
   DATASET_SHAPES,
   memberParamsRefusal,
+  modelFileRefusal,
+  modelLabel,
   overridesFor,
   parseRunConfig,
   type RunConfig,
@@ -84,6 +86,8 @@ export function createRunService(deps: {
     async create(input) {
       const config: RunConfig = parseRunConfig(input);
       // A datasetPath holds the dataset's own format, so its shape is known before loading it.
+      const misfit = modelFileRefusal(config, DATASET_SHAPES[config.dataset]);
+      if (misfit !== null) throw new ChorusError('invalid-input', `${misfit} (dataset ${config.dataset})`);
       const refusal = memberParamsRefusal(config, DATASET_SHAPES[config.dataset], deps.maxMemberParams);
       if (refusal !== null) {
         throw new ChorusError('invalid-input', `${refusal} (the coordinator's CHORUS_MAX_MEMBER_PARAMS)`);
@@ -92,7 +96,7 @@ export function createRunService(deps: {
       // Derive the split and the shard plan now: a config that cannot work fails here, not on a worker.
       const derived = deriveRunData(config, dataset);
       const run = await repos.runs.create({
-        name: config.name ?? `${config.members} × ${config.model} on ${config.dataset}`,
+        name: config.name ?? `${config.members} × ${modelLabel(config)} on ${config.dataset}`,
         config,
         seed: config.seed,
         datasetName: config.dataset,

@@ -74,6 +74,7 @@ export function checkCheckpointBytes(data: RunData, memberIndex: number, bytes: 
     try {
       expected = countMemberParams({
         model: spec.name,
+        modelFile: spec.modelFile,
         inputShape: data.inputShape,
         numClasses: data.numClasses,
         width: spec.width,

@@ -208,7 +208,12 @@ export async function claimAssignment(worker: WorkerSocket): Promise<Assignment>
  */
 export function checkpointFor(a: Assignment, fill: (i: number) => number = () => 0): Uint8Array<ArrayBuffer> {
   const shape = DATASET_SHAPES[a.config.dataset as keyof typeof DATASET_SHAPES];
-  const params = countMemberParams({ model: a.model.name, ...shape, width: a.model.width });
+  const params = countMemberParams({
+    model: a.model.name,
+    modelFile: a.model.modelFile,
+    ...shape,
+    width: a.model.width,
+  });
   return encodeCheckpointBytes([[params]], fill);
 }
 

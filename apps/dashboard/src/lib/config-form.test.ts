@@ -46,6 +46,7 @@ describe('config form fields', () => {
       dataset: 'mnist',
       datasetPath: '',
       model: 'mlp',
+      modelFile: '',
       members: '5',
       sharding: 'round-robin',
       epochs: '2',
@@ -87,6 +88,19 @@ describe('form ⇄ config', () => {
     expect(form.learningRate).toBe('0.005');
     expect(JSON.parse(form.memberOverrides)).toEqual([{ member: 2, dropout: 0.5 }]);
     expect(validateForm(form)).toEqual({ ok: true, config, errors: {} });
+    // A run of a model file (`chorus run --model-file`) copied into the form keeps its file.
+    const modelFile = {
+      fileName: 'net.json',
+      name: 'net',
+      inputShape: [64],
+      layers: [
+        { kind: 'dropout', name: 'drop', rate: 0.2 },
+        { kind: 'dense', name: 'out', units: 10, activation: 'softmax', init: 'glorotUniform' },
+      ],
+    };
+    const fromFile = RunConfigSchema.parse({ ...config, modelFile });
+    expect(fieldSpec('modelFile')).toMatchObject({ kind: 'json', defaultText: '', advanced: true });
+    expect(validateForm(configToForm(fromFile))).toEqual({ ok: true, config: fromFile, errors: {} });
   });
 
   it('leaves empty fields out and trims text', () => {

@@ -43,6 +43,11 @@ const TEXT: Record<FieldName, { label: string; help: string; advanced?: boolean 
     advanced: true,
   },
   model: { label: 'Model', help: 'Seed architecture every member is built from.' },
+  modelFile: {
+    label: 'Model file (JSON)',
+    help: 'Your own model, as `chorus run --model-file` stores it (README "Your own model"); it replaces Model. Empty: none.',
+    advanced: true,
+  },
   members: { label: 'Members', help: 'Ensemble members, each trained by one worker slot.' },
   sharding: {
     label: 'Sharding',
@@ -103,7 +108,7 @@ function specOf(name: FieldName): FieldSpec {
         ? inner.isInt
           ? 'int'
           : 'number'
-        : inner.def.type === 'array'
+        : inner.def.type === 'array' || inner.def.type === 'object'
           ? 'json'
           : 'text';
   const spec: FieldSpec = {
@@ -112,7 +117,9 @@ function specOf(name: FieldName): FieldSpec {
     help: text.help,
     kind,
     optional,
-    defaultText: valueToText(kind, defaultValue),
+    // An object field left empty is absent; an empty list is the array fields' default.
+    defaultText:
+      inner.def.type === 'object' && defaultValue === undefined ? '' : valueToText(kind, defaultValue),
     advanced: text.advanced ?? false,
   };
   if (kind === 'select') spec.options = inner.options ?? [];

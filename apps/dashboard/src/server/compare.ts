@@ -13,6 +13,8 @@ export interface CompareRun {
   status: string;
   datasetName: string;
   createdAt: Date;
+  /** The built-in model's name, or the model file's name. */
+  model: string;
   config: Record<string, unknown>;
   /** Test split: the run's final table (result, else latest complete round, else live). */
   table: FinalTable | null;
@@ -50,6 +52,7 @@ async function loadOne(repos: Repositories, id: string): Promise<CompareRun | nu
     status: detail.status,
     datasetName: detail.datasetName,
     createdAt: detail.createdAt,
+    model: detail.modelFile ?? detail.model,
     config,
     table,
     rounds: evals

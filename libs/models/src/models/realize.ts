@@ -16,6 +16,12 @@ function initializer(kind: Initializer, seed: number) {
       return tfl.initializers.glorotNormal({ seed });
     case 'heNormal':
       return tfl.initializers.heNormal({ seed });
+    case 'heUniform':
+      return tfl.initializers.heUniform({ seed });
+    case 'lecunNormal':
+      return tfl.initializers.leCunNormal({ seed });
+    case 'lecunUniform':
+      return tfl.initializers.leCunUniform({ seed });
   }
 }
 
@@ -57,7 +63,15 @@ function makeLayer(spec: LayerSpec, inputShape: number[] | undefined): tfl.layer
         padding: spec.padding,
       });
     case 'batchNorm':
-      return tfl.layers.batchNormalization(base);
+      return tfl.layers.batchNormalization({
+        ...base,
+        ...(spec.momentum === undefined ? {} : { momentum: spec.momentum }),
+        ...(spec.epsilon === undefined ? {} : { epsilon: spec.epsilon }),
+      });
+    case 'activation':
+      return tfl.layers.activation({ ...base, activation: spec.activation });
+    case 'reshape':
+      return tfl.layers.reshape({ ...base, targetShape: spec.targetShape });
     case 'dropout':
       // The seed makes masks reproducible; the training loop re-derives it every step (see training/dropout.ts).
       return tfl.layers.dropout({ ...base, rate: spec.rate, seed: spec.seed });

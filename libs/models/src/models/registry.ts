@@ -4,6 +4,7 @@ import type { ModelConfig } from '../config';
 import { ModelError } from '../errors';
 import { fashionDnnSpec } from './fashion-dnn';
 import { fashionSmallSpec } from './fashion-small';
+import { modelFileSpec } from './from-file';
 import { lenet5Spec } from './lenet5';
 import { mlpSpec } from './mlp';
 import { realizeModel } from './realize';
@@ -72,9 +73,10 @@ function entry(name: ModelName): Entry {
   return e;
 }
 
-/** The layer description of a member (checked against its input shape, no tfjs needed). */
+/** The layer description of a member, from its model file when it has one (checked against its input shape, no tfjs needed). */
 export function modelSpec(cfg: ModelConfig): ModelSpec {
-  const spec = entry(cfg.name).spec(cfg);
+  const { modelFile } = cfg;
+  const spec = modelFile === undefined ? entry(cfg.name).spec(cfg) : modelFileSpec({ ...cfg, modelFile });
   inferShapes(spec);
   return spec;
 }

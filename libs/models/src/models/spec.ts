@@ -3,10 +3,11 @@
  * input fits (clear errors instead of tfjs' negative-dimension failures) and counts parameters
  * without a tfjs backend (for `describeModels`); `realizeModel` turns it into a compiled tfjs model.
  */
-import type { ActivationName, ModelName, OptimizerName } from '@chorus/protocol';
+import type { ActivationName, OptimizerName } from '@chorus/protocol';
 import { ModelError } from '../errors';
 
-export type Initializer = 'glorotUniform' | 'glorotNormal' | 'heNormal';
+export type Initializer =
+  'glorotUniform' | 'glorotNormal' | 'heNormal' | 'heUniform' | 'lecunNormal' | 'lecunUniform';
 export type Padding = 'same' | 'valid';
 
 export type LayerSpec =
@@ -25,17 +26,23 @@ export type LayerSpec =
       filters: number;
       kernelSize: number;
       padding: Padding;
-      activation: ActivationName;
+      activation: ActivationName | 'linear';
       init: Initializer;
       seed: number;
     }
   | { kind: 'maxPool' | 'avgPool'; name: string; poolSize: number; strides: number; padding: Padding }
-  | { kind: 'batchNorm'; name: string }
+  /** Keras' momentum 0.99 and epsilon 0.001 when not given. */
+  | { kind: 'batchNorm'; name: string; momentum?: number; epsilon?: number }
+  /** A hidden activation as its own layer (model files); the output's softmax is `softmax`. */
+  | { kind: 'activation'; name: string; activation: ActivationName | 'linear' }
+  /** Keras' Reshape: a sample's new shape, one dimension may be -1 (model files). */
+  | { kind: 'reshape'; name: string; targetShape: number[] }
   | { kind: 'dropout'; name: string; rate: number; seed: number }
   | { kind: 'softmax'; name: string };
 
 export interface ModelSpec {
-  name: ModelName;
+  /** A built-in model's name, or the model file's model name. */
+  name: string;
   inputShape: number[];
   layers: LayerSpec[];
   optimizer: OptimizerName;
@@ -116,8 +123,22 @@ export function inferShapes(spec: ModelSpec): ShapeReport {
         trainableParams += 2 * c;
         break;
       }
+      case 'reshape': {
+        const total = size(shape);
+        const known = size(layer.targetShape.filter((d) => d !== -1));
+        const target = layer.targetShape.map((d) => (d === -1 ? total / known : d));
+        if (size(target) !== total || !target.every(Number.isInteger)) {
+          throw new ModelError(
+            'incompatible-input',
+            `${spec.name}: layer ${layer.name} cannot reshape [${shape}] to [${layer.targetShape}]`,
+          );
+        }
+        shape = target;
+        break;
+      }
       case 'dropout':
       case 'softmax':
+      case 'activation':
         break;
     }
     shapes.push([...shape]);

@@ -70,6 +70,8 @@ export const RunSummarySchema = z.object({
   status: z.enum(RUN_STATUSES),
   datasetName: z.string(),
   model: RunConfigSchema.shape.model.unwrap(),
+  /** The model file's name when the run trains one (`model` then plays no part); else null. */
+  modelFile: z.string().nullable(),
   members: z.number().int(),
   epochs: z.number().int(),
   sharding: RunConfigSchema.shape.sharding.unwrap(),

@@ -23,7 +23,7 @@ export function CompareRunCards({ runs }: { runs: readonly CompareRun[] }) {
           <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.name}</Link>{' '}
           <span className={`badge status-${r.status}`}>{r.status}</span>
           <small className="muted">
-            {r.datasetName} · {String(r.config.model ?? '?')} · {String(r.config.members ?? '?')} members ·{' '}
+            {r.datasetName} · {r.model} · {String(r.config.members ?? '?')} members ·{' '}
             {String(r.config.sharding ?? '?')}
           </small>
           <small className="muted">

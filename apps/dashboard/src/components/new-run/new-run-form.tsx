@@ -71,6 +71,9 @@ export function NewRunForm({
   const total = countErrors(validation.errors);
   const preview = JSON.stringify(validation.ok ? validation.config : validation.input, null, 2);
   const sizes = useMemo(() => (validation.ok ? memberSizeRows(validation.config) : null), [validation]);
+  // A model file's members all have its layers: its name says more than a width it does not take.
+  const modelFile = validation.ok ? validation.config.modelFile : undefined;
+  const sizeLabel = (width: number) => (modelFile ? modelFile.fileName : `width ${width}`);
 
   const set = (name: FieldName) => (value: string) => {
     setForm((f) => ({ ...f, [name]: value }));
@@ -228,7 +231,7 @@ export function NewRunForm({
             <ul className={styles.sizes} aria-labelledby="member-sizes-title" data-testid="member-sizes">
               {sizes.map((row) => (
                 <li key={row.width} className={row.overDefaultLimit ? 'error-text' : undefined}>
-                  {memberList(row.members)} (width {row.width}):{' '}
+                  {memberList(row.members)} ({sizeLabel(row.width)}):{' '}
                   {row.params === null
                     ? `cannot be built: ${row.error ?? 'the input does not fit the model'}`
                     : `${row.params.toLocaleString('en-US')} parameters`}

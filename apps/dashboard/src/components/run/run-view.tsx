@@ -13,6 +13,7 @@ import { AccuracyDiversity, DiversityPanel } from './diversity-panel';
 import { FinalTable } from './final-table';
 import { LiveAccuracies } from './live-accuracies';
 import { MembersTable } from './members-table';
+import { ModelFileSummary } from './model-file-summary';
 import { StrategyAccuracy } from './strategy-accuracy';
 import { ValidationAccuracy } from './validation-accuracy';
 import { TryItPanel } from './try-it-panel';
@@ -148,7 +149,7 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
       <section className="panel" aria-label="Run details">
         <dl className={styles.facts}>
           <Fact label="Dataset" value={run.datasetName} />
-          <Fact label="Model" value={run.model ?? '—'} />
+          <Fact label="Model" value={run.modelFile ?? run.model ?? '—'} />
           <Fact label="Members" value={String(run.members.length)} />
           <Fact label="Sharding" value={run.sharding ?? '—'} />
           <Fact label="Epochs" value={run.epochs === null ? '—' : String(run.epochs)} />
@@ -163,6 +164,7 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
           </div>
           <Fact label="Run id" value={run.id} mono />
         </dl>
+        {run.config.modelFile && <ModelFileSummary file={run.config.modelFile} dataset={run.datasetName} />}
         {active && <CancelRun runId={runId} onCancelled={() => void refreshState()} />}
       </section>
 

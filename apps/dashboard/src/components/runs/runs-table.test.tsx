@@ -12,6 +12,7 @@ const run = (id: string, overrides: Partial<RunListItem> = {}): RunListItem => (
   status: 'completed',
   datasetName: 'digits',
   model: 'mlp',
+  modelFile: null,
   members: 3,
   epochs: 2,
   sharding: 'round-robin',

@@ -127,7 +127,7 @@ export function RunsTable({ runs, now }: { runs: readonly RunListItem[]; now: st
                     )}
                   </td>
                   <td>{run.datasetName}</td>
-                  <td>{run.model ?? '—'}</td>
+                  <td>{run.modelFile ?? run.model ?? '—'}</td>
                   <td className="num">{run.members ?? '—'}</td>
                   <td className={styles.nowrap}>{run.sharding ?? '—'}</td>
                   <td>
