@@ -10,9 +10,11 @@ import {
   MAX_SOCKET_MESSAGE_BYTES,
   WORKERS_NAMESPACE,
 } from '@chorus/protocol';
+import { createCheckpointStore } from './checkpoint-store';
 import { createDatasetStore } from './dataset-store';
 import { sendHttpError } from './errors';
-import { MAX_BODY_BYTES, onlyTableRoutes } from './http/route';
+import { registerCheckpointRoutes } from './http/checkpoint.routes';
+import { MAX_BODY_BYTES, onlyTableRoutes, streamBinaryBodies } from './http/route';
 import { registerRunRoutes } from './http/runs.routes';
 import { registerSystemRoutes } from './http/system.routes';
 import { createMetricsBuffer } from './metrics-buffer';
@@ -91,6 +93,10 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
 
   const queue = createTaskQueue();
   const store = createDatasetStore(deps.dataDir);
+  const checkpoints = createCheckpointStore(deps.dataDir, repos);
+  // Uploads a previous process was receiving when it stopped.
+  await checkpoints.removeParts();
+  const maxMemberParams = deps.maxMemberParams ?? DEFAULT_MAX_MEMBER_PARAMS;
   const { datasetLimits } = deps;
   const plans = createPlanService({ repos, store, logger, datasetLimits });
   const runs = createRunService({
@@ -100,7 +106,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     notify,
     logger,
     datasetLimits,
-    maxMemberParams: deps.maxMemberParams ?? DEFAULT_MAX_MEMBER_PARAMS,
+    maxMemberParams,
   });
   const scheduler = createScheduler({
     repos,
@@ -138,6 +144,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   registerWorkersNamespace(workersNs, {
     workerToken: deps.workerToken,
     repos,
+    checkpoints,
     scheduler,
     plans,
     gather,
@@ -156,6 +163,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     ),
   );
   onlyTableRoutes(app);
+  streamBinaryBodies(app);
   registerSystemRoutes(app, {
     adminToken: deps.adminToken,
     workerToken: deps.workerToken,
@@ -163,6 +171,15 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     store,
     clock: deps.clock,
     leaseMs: deps.leaseMs,
+  });
+  registerCheckpointRoutes(app, {
+    adminToken: deps.adminToken,
+    workerToken: deps.workerToken,
+    repos,
+    checkpoints,
+    scheduler,
+    plans,
+    maxMemberParams,
   });
   registerRunRoutes(app, { adminToken: deps.adminToken, workerToken: deps.workerToken, repos, runs, plans });
   await app.ready();

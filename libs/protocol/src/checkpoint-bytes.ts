@@ -17,10 +17,18 @@ const CRC_TABLE = (() => {
 
 /** CRC-32 (IEEE, as zlib). */
 export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
+  return (crc32Update(0xffffffff, bytes) ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * The CRC-32 register after `bytes`, from `register` (0xffffffff at the start; the CRC is the
+ * final register XOR 0xffffffff): a checksum computed over bytes that arrive in pieces.
+ */
+export function crc32Update(register: number, bytes: Uint8Array): number {
+  let c = register;
   for (let i = 0; i < bytes.length; i++)
     c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return c;
 }
 
 /** Why checkpoint bytes were refused. */

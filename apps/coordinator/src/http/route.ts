@@ -23,6 +23,8 @@ export interface RouteRequest<R extends RouteSpec> {
   query: Parsed<R, 'query'>;
   /** Validated by the service it is handed to (POST /api/runs: parseRunConfig, the route's body schema). */
   body: unknown;
+  /** An upload's request headers, parsed with the route's `upload` schema. */
+  headers: Parsed<R, 'upload'>;
   request: FastifyRequest;
   reply: FastifyReply;
 }
@@ -71,6 +73,7 @@ export function registerRoute<K extends RouteName>(
         params: spec.params?.parse(request.params),
         query: spec.query?.parse(request.query),
         body: request.body,
+        headers: spec.upload?.parse(request.headers),
         request,
         reply,
       } as RouteRequest<HttpRoutes[K]>;
@@ -87,6 +90,15 @@ export function registerRoute<K extends RouteName>(
       return reply.status(spec.status ?? 200).send(encoded.data);
     },
   });
+}
+
+/**
+ * Upload routes (a spec with `upload`) take `application/octet-stream`: the body reaches the handler
+ * as the request stream, unread (so `bodyLimit` does not apply: the handler bounds it), after the
+ * route's token check.
+ */
+export function streamBinaryBodies(app: FastifyInstance): void {
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
 }
 
 /**

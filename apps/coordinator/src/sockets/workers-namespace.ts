@@ -15,6 +15,7 @@ import {
   type HandlerResultOf,
   type WorkerToCoordinatorEvents,
 } from '@chorus/protocol';
+import type { CheckpointStore } from '../checkpoint-store';
 import type { MetricsBuffer } from '../metrics-buffer';
 import type { WorkerNotifier } from '../notifications';
 import type { GatherService } from '../services/gather.service';
@@ -45,9 +46,6 @@ export type WorkersNamespace = Namespace<
   Record<string, never>,
   WorkerSocketData
 >;
-
-/** Checkpoints kept per member: the latest is what a resumed member loads; one more in reserve. */
-const CHECKPOINTS_KEPT = 2;
 
 const workerRoom = (workerId: string): string => `worker:${workerId}`;
 
@@ -83,6 +81,7 @@ export function registerWorkersNamespace(
   deps: {
     workerToken: string;
     repos: Repositories;
+    checkpoints: CheckpointStore;
     scheduler: Scheduler;
     plans: PlanService;
     gather: GatherService;
@@ -179,14 +178,13 @@ export function registerWorkersNamespace(
       const data = await deps.plans.forRun(member.runId);
       checkCheckpointNumbers(boundsOf(data, member.index), message);
       checkCheckpointBytes(data, member.index, message.weights);
-      await deps.repos.checkpoints.save({
+      await deps.checkpoints.saveBytes({
         memberId: member.id,
         epoch: message.epoch,
         step: message.step,
         planOffset: message.planOffset,
         weights: message.weights,
       });
-      await deps.repos.checkpoints.prune(member.id, CHECKPOINTS_KEPT);
       return {};
     });
 
@@ -203,7 +201,7 @@ export function registerWorkersNamespace(
       const member = await scheduler.requireLease(workerId, message);
       if (message.checkpointEpoch !== undefined) {
         // The worker could not load the checkpoint it was given: the next attempt gets the older one.
-        await deps.repos.checkpoints.remove(member.id, message.checkpointEpoch);
+        await deps.checkpoints.remove(member.id, message.checkpointEpoch);
       }
       return scheduler.memberFailed(workerId, member, message.error);
     });
