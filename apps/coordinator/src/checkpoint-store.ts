@@ -68,7 +68,8 @@ export function createCheckpointStore(dataDir: string, repos: Repositories): Che
   };
   const pathOf = (file: string): string => {
     const path = resolve(dir, file);
-    if (!path.startsWith(dir + sep)) throw new ChorusError('internal', `checkpoint file ${file} is outside ${dir}`);
+    if (!path.startsWith(dir + sep))
+      throw new ChorusError('internal', `checkpoint file ${file} is outside ${dir}`);
     return path;
   };
 
@@ -183,7 +184,10 @@ export function createCheckpointStore(dataDir: string, repos: Repositories): Che
         bytes = (await stat(path)).size;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-          throw new ChorusError('not-found', `checkpoint file ${path} is missing from the coordinator's data dir`);
+          throw new ChorusError(
+            'not-found',
+            `checkpoint file ${path} is missing from the coordinator's data dir`,
+          );
         throw error;
       }
       return { stream: createReadStream(path), bytes };

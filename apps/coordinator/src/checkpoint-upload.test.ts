@@ -42,7 +42,12 @@ const config: RunConfigInput = {
 const sockets: WorkerSocket[] = [];
 afterAll(() => sockets.forEach((s) => s.close()));
 
-async function leasedMember(): Promise<{ runId: string; workerId: string; worker: WorkerSocket; a: Assignment }> {
+async function leasedMember(): Promise<{
+  runId: string;
+  workerId: string;
+  worker: WorkerSocket;
+  a: Assignment;
+}> {
   const runId = await launchRun(fixture.coordinator, config);
   const auth = handshake();
   const worker = await connectWorker(fixture.coordinator, auth);
@@ -105,7 +110,12 @@ describe('PUT /api/checkpoints/:memberId/:epoch', () => {
     const row = await fixture.prisma.checkpoint.findUniqueOrThrow({
       where: { memberId_epoch: { memberId: a.memberId, epoch: 0 } },
     });
-    expect(row).toMatchObject({ weights: null, file: `${a.memberId}/0-${sha256}.chck`, sha256, size: bytes.length });
+    expect(row).toMatchObject({
+      weights: null,
+      file: `${a.memberId}/0-${sha256}.chck`,
+      sha256,
+      size: bytes.length,
+    });
 
     const download = await api().getCheckpoint({ params: { memberId: a.memberId, epoch: 0 } });
     expect(download.headers).toEqual({ 'x-chorus-epoch': 0, 'x-chorus-step': 4, 'x-chorus-plan-offset': 4 });
@@ -122,7 +132,10 @@ describe('PUT /api/checkpoints/:memberId/:epoch', () => {
   it('refuses a stale attempt or another worker (403) and bad bytes (400), storing nothing', async () => {
     const { runId, workerId, a } = await leasedMember();
     const good = checkpointFor(a);
-    await expect(put(a, workerId, 0, good, a.attempt + 1)).rejects.toMatchObject({ code: 'forbidden', status: 403 });
+    await expect(put(a, workerId, 0, good, a.attempt + 1)).rejects.toMatchObject({
+      code: 'forbidden',
+      status: 403,
+    });
     await expect(put(a, '00000000-0000-4000-8000-000000000000', 0, good)).rejects.toMatchObject({
       code: 'forbidden',
     });
@@ -145,7 +158,11 @@ describe('PUT /api/checkpoints/:memberId/:epoch', () => {
 
   it('answers 413 to a content-length beyond the member’s bound before reading the body', async () => {
     const { runId, workerId, a } = await leasedMember();
-    const params = countMemberParams({ model: a.model.name, ...DATASET_SHAPES.synthetic, width: a.model.width });
+    const params = countMemberParams({
+      model: a.model.name,
+      ...DATASET_SHAPES.synthetic,
+      width: a.model.width,
+    });
     const tooMany = checkpointMaxBytes(params) + 1;
     const answer = await rawPut(
       `/api/checkpoints/${a.memberId}/0`,
@@ -190,7 +207,13 @@ describe('PUT /api/checkpoints/:memberId/:epoch', () => {
     await put(a, workerId, 0, bytes);
     expect(filesOf(a.memberId)).toHaveLength(1);
     expect(
-      await worker.emitWithAck('checkpoint', { ...leaseOf(a), epoch: 0, step: 4, planOffset: 4, weights: bytes }),
+      await worker.emitWithAck('checkpoint', {
+        ...leaseOf(a),
+        epoch: 0,
+        step: 4,
+        planOffset: 4,
+        weights: bytes,
+      }),
     ).toEqual({ ok: true });
     expect(filesOf(a.memberId)).toEqual([]);
     await cancelRun(fixture.coordinator, runId);

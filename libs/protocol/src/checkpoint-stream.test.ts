@@ -54,7 +54,9 @@ describe('createCheckpointVerifier', () => {
   });
 
   it('refuses the weights of another member, and says how many it holds', () => {
-    expect(() => verifyInPieces(good, [100], 33)).toThrow('the weights hold 32 parameters, this member has 33');
+    expect(() => verifyInPieces(good, [100], 33)).toThrow(
+      'the weights hold 32 parameters, this member has 33',
+    );
   });
 
   it('refuses a cut upload at finish, and bytes past the header’s length at once', () => {

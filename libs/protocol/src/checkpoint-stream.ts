@@ -4,7 +4,12 @@
  * `verifyCheckpointBytes` (checkpoint-bytes.ts) — magic number, version, header, total length, every
  * section's CRC-32, the weights' own header against their length and parameter count.
  */
-import { CheckpointBytesError, CHECKPOINT_VERSION, crc32Update, type CheckpointSection } from './checkpoint-bytes';
+import {
+  CheckpointBytesError,
+  CHECKPOINT_VERSION,
+  crc32Update,
+  type CheckpointSection,
+} from './checkpoint-bytes';
 
 /**
  * Checkpoints up to this size travel in the socket `checkpoint` message (stored in the database);
@@ -124,7 +129,9 @@ export function createCheckpointVerifier(expectedParams?: number): CheckpointVer
         `the weights hold ${weights.values} parameters, this member has ${expectedParams}`,
       );
     if (weightsLength !== undefined && weights.length !== weightsLength)
-      throw new CheckpointBytesError(`weights: ${weightsLength} bytes, the header describes ${weights.length}`);
+      throw new CheckpointBytesError(
+        `weights: ${weightsLength} bytes, the header describes ${weights.length}`,
+      );
     if (format === 'weights-only') total = weights.length;
   };
 
@@ -145,7 +152,8 @@ export function createCheckpointVerifier(expectedParams?: number): CheckpointVer
         'checkpoint: the header does not list sections as { name, offset, length, crc32 }',
       );
     const list = sections as CheckpointSection[];
-    if (list[0]?.name !== 'weights') throw new CheckpointBytesError('checkpoint: the first section is not the weights');
+    if (list[0]?.name !== 'weights')
+      throw new CheckpointBytesError('checkpoint: the first section is not the weights');
     const dataStart = align(parsed.end, 8);
     total = dataStart + list.reduce((n, s) => Math.max(n, s.offset + s.length), 0);
     tracked = list.map((section) => ({
@@ -208,9 +216,11 @@ export function createCheckpointVerifier(expectedParams?: number): CheckpointVer
       if (format === undefined || weights === undefined || total === undefined)
         throw new CheckpointBytesError(`checkpoint: ${received} bytes are too few (truncated)`);
       if (received !== total)
-        throw new CheckpointBytesError(`checkpoint: ${received} bytes, its header describes ${total} (truncated)`);
+        throw new CheckpointBytesError(
+          `checkpoint: ${received} bytes, its header describes ${total} (truncated)`,
+        );
       for (const t of tracked) {
-        if (((t.crc ^ 0xffffffff) >>> 0) !== t.section.crc32)
+        if ((t.crc ^ 0xffffffff) >>> 0 !== t.section.crc32)
           throw new CheckpointBytesError(`checkpoint: section ${t.section.name} fails its checksum`);
       }
       return weights.values;

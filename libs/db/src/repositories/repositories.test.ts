@@ -392,9 +392,31 @@ describe('idempotent writes', () => {
     const run = await newRun(1);
     const memberId = run.members[0]!.id;
     const sha256 = 'ab'.repeat(32);
-    await repos.checkpoints.save({ memberId, epoch: 0, step: 1, planOffset: 64, weights: new Uint8Array([7]) });
-    await repos.checkpoints.saveFile({ memberId, epoch: 0, step: 2, planOffset: 128, file: 'm/0-a.chck', sha256, size: 9 });
-    await repos.checkpoints.saveFile({ memberId, epoch: 1, step: 3, planOffset: 192, file: 'm/1-b.chck', sha256, size: 9 });
+    await repos.checkpoints.save({
+      memberId,
+      epoch: 0,
+      step: 1,
+      planOffset: 64,
+      weights: new Uint8Array([7]),
+    });
+    await repos.checkpoints.saveFile({
+      memberId,
+      epoch: 0,
+      step: 2,
+      planOffset: 128,
+      file: 'm/0-a.chck',
+      sha256,
+      size: 9,
+    });
+    await repos.checkpoints.saveFile({
+      memberId,
+      epoch: 1,
+      step: 3,
+      planOffset: 192,
+      file: 'm/1-b.chck',
+      sha256,
+      size: 9,
+    });
     expect(await repos.checkpoints.latest(memberId)).toMatchObject({
       epoch: 1,
       weights: null,
@@ -404,7 +426,13 @@ describe('idempotent writes', () => {
     });
     expect((await repos.checkpoints.files(memberId)).sort()).toEqual(['m/0-a.chck', 'm/1-b.chck']);
     // The socket path replaces a file by bytes: the row forgets the file.
-    await repos.checkpoints.save({ memberId, epoch: 0, step: 2, planOffset: 128, weights: new Uint8Array([8]) });
+    await repos.checkpoints.save({
+      memberId,
+      epoch: 0,
+      step: 2,
+      planOffset: 128,
+      weights: new Uint8Array([8]),
+    });
     expect(await repos.checkpoints.files(memberId)).toEqual(['m/1-b.chck']);
     // Neither bytes nor a file: refused by the table's CHECK constraint.
     await expect(

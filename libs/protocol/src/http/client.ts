@@ -151,10 +151,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 }
 
 /** The request headers of an upload, checked against the route's schema (nothing sent otherwise). */
-function uploadHeaders(
-  spec: RouteSpec,
-  upload: NonNullable<WireInput['upload']>,
-): Record<string, string> {
+function uploadHeaders(spec: RouteSpec, upload: NonNullable<WireInput['upload']>): Record<string, string> {
   const checked = (spec.upload ?? z.object({})).safeParse(upload.headers);
   if (!checked.success) {
     throw new ChorusError(
