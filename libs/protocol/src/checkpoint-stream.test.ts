@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CheckpointBytesError, encodeCheckpointBytes, verifyCheckpointBytes } from './checkpoint-bytes';
+import {
+  CheckpointBytesError,
+  crc32,
+  crc32Continue,
+  encodeCheckpointBytes,
+  verifyCheckpointBytes,
+} from './checkpoint-bytes';
 import { checkpointMaxBytes, createCheckpointVerifier } from './checkpoint-stream';
 
 /** The bytes fed in pieces cut at `cuts` (sorted, deduplicated offsets). */
@@ -25,6 +31,27 @@ function outcome(run: () => number): number | string {
 
 const shapes = [[3, 5], [5], [5, 2], [2]]; // 15 + 5 + 10 + 2 = 32 parameters
 const good = encodeCheckpointBytes(shapes, (i) => i / 7);
+
+describe('crc32', () => {
+  it('is zlib’s CRC-32, natively and by table, whole or in pieces', () => {
+    // The check value of CRC-32/ISO-HDLC: crc32("123456789") = 0xcbf43926.
+    const check = new TextEncoder().encode('123456789');
+    expect(crc32(check)).toBe(0xcbf43926);
+    expect(crc32Continue(0, check, false)).toBe(0xcbf43926);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(300), (bytes, cut) => {
+        const at = Math.min(cut, bytes.length);
+        const table = crc32Continue(
+          crc32Continue(0, bytes.subarray(0, at), false),
+          bytes.subarray(at),
+          false,
+        );
+        expect(crc32Continue(crc32Continue(0, bytes.subarray(0, at)), bytes.subarray(at))).toBe(table);
+        expect(crc32(bytes)).toBe(table);
+      }),
+    );
+  });
+});
 
 describe('createCheckpointVerifier', () => {
   it('accepts a good checkpoint however it is cut, and counts its parameters', () => {

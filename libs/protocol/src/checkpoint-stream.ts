@@ -7,7 +7,7 @@
 import {
   CheckpointBytesError,
   CHECKPOINT_VERSION,
-  crc32Update,
+  crc32Continue,
   type CheckpointSection,
 } from './checkpoint-bytes';
 
@@ -160,7 +160,7 @@ export function createCheckpointVerifier(expectedParams?: number): CheckpointVer
       section,
       start: dataStart + section.offset,
       end: dataStart + section.offset + section.length,
-      crc: 0xffffffff,
+      crc: 0,
     }));
     weightsStart = dataStart + list[0].offset;
     weightsLength = list[0].length;
@@ -171,7 +171,7 @@ export function createCheckpointVerifier(expectedParams?: number): CheckpointVer
     for (const t of tracked) {
       const from = Math.max(t.start, at);
       const to = Math.min(t.end, at + chunk.length);
-      if (from < to) t.crc = crc32Update(t.crc, chunk.subarray(from - at, to - at));
+      if (from < to) t.crc = crc32Continue(t.crc, chunk.subarray(from - at, to - at));
     }
     if (weightsStart !== undefined && weights === undefined) {
       const from = Math.max(weightsStart, at);
@@ -220,7 +220,7 @@ export function createCheckpointVerifier(expectedParams?: number): CheckpointVer
           `checkpoint: ${received} bytes, its header describes ${total} (truncated)`,
         );
       for (const t of tracked) {
-        if ((t.crc ^ 0xffffffff) >>> 0 !== t.section.crc32)
+        if (t.crc !== t.section.crc32)
           throw new CheckpointBytesError(`checkpoint: section ${t.section.name} fails its checksum`);
       }
       return weights.values;
