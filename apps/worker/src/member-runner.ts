@@ -294,7 +294,10 @@ async function resumePoint(
       `checkpoint plan offset ${checkpoint.planOffset} is past the member's ${ctx.assignment.totalBatches} batches`,
     );
   }
+  const started = performance.now();
   const bytes = await downloadBytes(url, { token: ctx.token, signal });
+  const seconds = Math.round(performance.now() - started) / 1000;
+  log.info({ epoch: checkpoint.epoch, bytes: bytes.byteLength, seconds }, 'checkpoint downloaded');
   const loaded = await loadCheckpoint(model, bytes, { fallbackStep: checkpoint.step }).catch(
     (error: unknown) => {
       throw new CheckpointLoadError(checkpoint.epoch, error);

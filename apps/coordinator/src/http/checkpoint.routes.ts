@@ -81,6 +81,7 @@ export function registerCheckpointRoutes(
           `a checkpoint of ${length} bytes is beyond this member's bound of ${maxBytes} (weights and optimizer slots of its ${expectedParams ?? deps.maxMemberParams} parameters, and headers)`,
         );
       }
+      const started = performance.now();
       const received = await deps.checkpoints.receive(memberId, body, {
         maxBytes: Math.min(maxBytes, length),
         ...(expectedParams !== undefined && { expectedParams }),
@@ -98,6 +99,8 @@ export function registerCheckpointRoutes(
         await deps.checkpoints.discard(received);
         throw error;
       }
+      const seconds = Math.round(performance.now() - started) / 1000;
+      request.log.info({ memberId, epoch, bytes: received.size, seconds }, 'checkpoint stored');
       return { epoch, bytes: received.size, sha256: received.sha256 };
     } catch (error) {
       // A refusal before the whole body was read: close the connection rather than read the rest.
