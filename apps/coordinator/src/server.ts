@@ -31,6 +31,7 @@ import {
   registerDashboardNamespace,
   type DashboardNamespace,
 } from './sockets/dashboard-namespace';
+import type { RateLimits } from './sockets/rate-limit';
 import {
   createWorkerNotifier,
   registerWorkersNamespace,
@@ -55,6 +56,8 @@ export interface ServerDeps {
   datasetLimits: ReadLimits;
   /** The most parameters one member of a run may have (default DEFAULT_MAX_MEMBER_PARAMS). */
   maxMemberParams?: number;
+  /** Per-worker message budgets (sockets/rate-limit.ts). */
+  rateLimits?: RateLimits;
 }
 
 export interface ChorusServer {
@@ -151,6 +154,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     metrics,
     queue,
     logger: logger.child({ component: 'workers' }),
+    ...(deps.rateLimits !== undefined && { rateLimits: deps.rateLimits }),
   });
   registerDashboardNamespace(dashboardNs, { repos, queue, logger: logger.child({ component: 'dashboard' }) });
 

@@ -32,6 +32,7 @@ import {
 } from '../services/worker-numbers';
 import { tokenMatches } from '../tokens';
 import { coordinatorHandling } from './acks';
+import { createWorkerBudget, DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit';
 
 export interface WorkerSocketData {
   workerId: string;
@@ -88,6 +89,8 @@ export function registerWorkersNamespace(
     metrics: MetricsBuffer;
     queue: TaskQueue;
     logger: Logger;
+    /** Per-connection budgets (rate-limit.ts); DEFAULT_RATE_LIMITS when not given. */
+    rateLimits?: RateLimits;
   },
 ): void {
   const { scheduler, logger } = deps;
@@ -141,7 +144,15 @@ export function registerWorkersNamespace(
         log.error({ err: error }, 'reconciling the leases of a reconnected worker failed'),
       );
 
-    const handling = coordinatorHandling(log, deps.queue);
+    const budget = createWorkerBudget(deps.rateLimits ?? DEFAULT_RATE_LIMITS, slots);
+    let limited = 0;
+    const handling = coordinatorHandling(log, deps.queue, (event, payload) => {
+      const refusal = budget.admit(event, payload);
+      // Said once per burst of refusals, not once per message.
+      if (refusal !== undefined && limited++ % 1000 === 0)
+        log.warn({ event, refused: limited }, 'worker over its message budget: answering rate-limited');
+      return refusal;
+    });
     type Catalog = typeof WorkerToCoordinatorCatalog;
     const on = <E extends keyof Catalog & string>(
       event: E,
