@@ -118,7 +118,9 @@ export function onlyTableRoutes(app: FastifyInstance): void {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  // A stream is what an octet-stream body is (streamBinaryBodies): never a JSON object.
+  const stream = typeof (value as { pipe?: unknown } | null)?.pipe === 'function';
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !stream;
 }
 
 /** What a body was, without its content. */
@@ -126,5 +128,6 @@ function describe(body: unknown): string {
   if (body === undefined) return 'no body';
   if (body === null) return 'null';
   if (Array.isArray(body)) return 'an array';
+  if (typeof (body as { pipe?: unknown }).pipe === 'function') return 'binary data';
   return `a ${typeof body}`;
 }
