@@ -54,14 +54,12 @@ export async function startFlood(
       for (let i = 0; i < due; i++) {
         sent++;
         const answered = (
-          socket
-            .timeout(5_000)
-            .emitWithAck('plan:next', {
-              memberId: 'not-a-member',
-              attempt: 1,
-              offset: 0,
-              count: 1,
-            }) as Promise<{
+          socket.timeout(5_000).emitWithAck('plan:next', {
+            memberId: 'not-a-member',
+            attempt: 1,
+            offset: 0,
+            count: 1,
+          }) as Promise<{
             ok: boolean;
             code?: string;
           }>
