@@ -21,13 +21,15 @@
  *  2. A load test: K simulated workers (socket.io clients, no training) against one coordinator,
  *     each with one member of a K-member run, sending metrics, predictions and heartbeats at fixed
  *     rates for a fixed time: acknowledged messages/s, acknowledgement latency, drops, error acks.
+ *  3. The hostile neighbour: the load test with 32 honest clients beside one flooding `plan:next` at
+ *     500 messages/s: honest p95 latency, leases lost, the coordinator's RSS before and after.
  *
  *   npm run bench:cluster [-- --repeats 3] [-- --workers 1,2] [-- --clients 8,32,64] [-- --seconds 10]
  *     [-- --dataset mnist --model fashion-dnn --members 4 --sharding round-robin --epochs 1 --batch-size 64
  *         --train-limit N --seed 1 --backend auto]
  *     [-- --metrics-hz 2 --points 10 --round-every 5 --heartbeat-every 5] [-- --skip-train | --skip-load]
  *     [-- --database embedded,postgres | embedded | postgres | env] [-- --timeline] [-- --coordinator-cpu-prof DIR]
- *     [-- --skip-ceiling]
+ *     [-- --skip-ceiling] [-- --skip-hostile] [-- --hostile-clients 32 --flood-rate 500]
  *
  * The coordinator is one child process (`chorus coordinator --port 0`, loopback) on its embedded
  * PGlite in a temporary directory (`embedded`; PGlite runs inside the coordinator process), on
@@ -42,6 +44,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { RunConfigInput, RunResult } from '@chorus/protocol';
+import { startFlood } from './support/flood';
 import { latencySummary, runLoadTest, type LoadReport } from './support/load';
 import {
   cpuSecondsOf,
@@ -524,6 +527,54 @@ async function loadTest(coordinator: CoordinatorProcess, watcher: RunWatcher, lo
   for (const p of problems.slice(0, 10)) log(`  ${p}`);
 }
 
+/** VmRSS of a process (Linux), in bytes. */
+function rssOf(pid: number): number {
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return kb === undefined ? NaN : Number(kb) * 1024;
+}
+
+/**
+ * 3. The hostile neighbour: the load test with `--hostile-clients` honest simulated workers (32)
+ * while one more client floods `plan:next` at `--flood-rate` messages/s (500); its budget answers
+ * the excess `rate-limited` (apps/coordinator/README.md, "Limits"). Targets, printed and never
+ * asserted: honest p95 ack latency < 250 ms, no lease lost, the coordinator's RSS back within 20%
+ * of where it was before.
+ */
+async function hostileTest(coordinator: CoordinatorProcess, watcher: RunWatcher) {
+  const clients = num('hostile-clients', 32);
+  const rate = num('flood-rate', 500);
+  log(
+    `\n== 3. hostile neighbour — database: ${coordinator.database} ==\n` +
+      `the load test with K = ${clients} honest simulated workers, while one more client (1 slot) floods plan:next ` +
+      `at ${rate}/s for a member it does not hold`,
+  );
+  const rssBefore = rssOf(coordinator.pid);
+  const flood = await startFlood(coordinator, rate);
+  const report = await runLoadTest(coordinator, watcher, { ...load, clients });
+  const flooded = await flood.stop();
+  // The coordinator's memory once the flood is over (a few seconds to settle, a GC's worth).
+  await new Promise((r) => setTimeout(r, 5_000));
+  const rssAfter = rssOf(coordinator.pid);
+  const kinds = Object.values(report.byKind);
+  const p95 = latencySummary(kinds).p95;
+  const heartbeatRevokes = report.errorCodes.get('heartbeat: revoked (heartbeat)') ?? 0;
+  const leasesLost =
+    report.revokes + heartbeatRevokes + report.disconnects + (report.clients - report.claimed);
+  const codes = [...flooded.codes].map(([c, n]) => `${n} × ${c}`).join(', ');
+  log(`  honest: ${loadRow(report)}`);
+  log(
+    `  flood: ${flooded.sent} sent in ${fmt(flooded.seconds, 1)} s (${fmt(flooded.sent / flooded.seconds, 0)}/s): ${codes}`,
+  );
+  const change = (rssAfter - rssBefore) / rssBefore;
+  log(
+    `  target: honest p95 < 250 ms (${p95 < 250 ? 'met' : 'MISSED'}: ${fmt(p95, 1)} ms); leases lost 0 ` +
+      `(${leasesLost === 0 ? 'met' : `MISSED: ${leasesLost}`}: revokes ${report.revokes}, revoked heartbeats ${heartbeatRevokes}, ` +
+      `disconnects ${report.disconnects}, unclaimed ${report.clients - report.claimed}); coordinator RSS ` +
+      `${fmt(rssBefore / 1e6, 0)} → ${fmt(rssAfter / 1e6, 0)} MB (${change >= 0 ? '+' : ''}${fmt(100 * change, 0)}%, ` +
+      `within 20%: ${Math.abs(change) <= 0.2 ? 'met' : 'MISSED'})`,
+  );
+}
+
 // --coordinator-cpu-prof <dir>: V8 CPU profiles of the coordinator process (written when it stops).
 const coordinatorNodeArgs = args.includes('--coordinator-cpu-prof')
   ? ['--cpu-prof', '--cpu-prof-dir', arg('coordinator-cpu-prof', '.')]
@@ -624,6 +675,7 @@ async function main(): Promise<void> {
       watcher = await RunWatcher.connect(coordinator);
       if (i === 0 && !flag('skip-train')) await trainingComparison(coordinator, watcher, tmp, logs);
       if (!flag('skip-load')) await loadTest(coordinator, watcher, logs);
+      if (!flag('skip-hostile')) await hostileTest(coordinator, watcher);
       watcher.close();
       watcher = undefined;
       await current.stop();

@@ -83,6 +83,8 @@ export interface WorkerSettings {
   token?: string;
   /** Members trained side by side (default 1). */
   slots?: number;
+  /** Default `cpu`; `wasm` for the tests of large members (several times faster at matrix products). */
+  backend?: 'cpu' | 'wasm';
 }
 
 /** Starts `chorus worker --backend cpu` (token in the environment, as documented). */
@@ -94,7 +96,7 @@ export function spawnWorker(settings: WorkerSettings): ChorusProcess {
       '--coordinator',
       settings.coordinatorUrl,
       '--backend',
-      'cpu',
+      settings.backend ?? 'cpu',
       '--name',
       settings.name,
       ...(settings.slots !== undefined ? ['--slots', String(settings.slots)] : []),
@@ -138,7 +140,12 @@ export interface Cluster {
  */
 export function withCluster(
   db: { readonly connectionString: string },
-  options: { workers: ReadonlyArray<string | { name: string; slots?: number }>; handover?: boolean },
+  options: {
+    workers: ReadonlyArray<string | { name: string; slots?: number; backend?: 'cpu' | 'wasm' }>;
+    handover?: boolean;
+    /** The coordinator's lease (default LEASE_MS). */
+    leaseMs?: number;
+  },
 ): Cluster {
   const dirs: Array<{ remove: () => Promise<void> }> = [];
   const keep = async (prefix: string) => {
@@ -153,15 +160,17 @@ export function withCluster(
       databaseUrl: db.connectionString,
       dataDir: cluster.dataDir,
       ...(options.handover !== undefined && { handover: options.handover }),
+      ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
     });
     const specs = options.workers.map((w) => (typeof w === 'string' ? { name: w } : w));
     const started = await Promise.all(
-      specs.map(async ({ name, slots }) =>
+      specs.map(async ({ name, slots, backend }) =>
         startWorker({
           coordinatorUrl: cluster.coordinator.url,
           name,
           cacheDir: (await keep(`chorus-e2e-cache-${name}-`)).path,
           ...(slots !== undefined && { slots }),
+          ...(backend !== undefined && { backend }),
         }),
       ),
     );

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -57,6 +58,17 @@ export class ChorusProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** The process's peak resident set so far (Linux: VmHWM of /proc/<pid>/status), in bytes. */
+  peakRssBytes(): number | undefined {
+    try {
+      const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+      const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
+      return kb === undefined ? undefined : Number(kb) * 1024;
+    } catch {
+      return undefined;
+    }
   }
 
   get running(): boolean {

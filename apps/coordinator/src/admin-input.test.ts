@@ -140,6 +140,10 @@ describe('request bodies', () => {
     const text = await post('{"members": 2}', 'text/plain');
     expect(text.status).toBe(400);
     expect(text.body).toMatchObject({ ok: false, code: 'invalid-input' });
+    // Binary bodies reach the upload route as a stream: anywhere else they are not a JSON object.
+    const binary = await post('{"members": 2}', 'application/octet-stream');
+    expect(binary).toMatchObject({ status: 400, body: { code: 'invalid-input' } });
+    expect(binary.body.message).toMatch(/takes a JSON object as its body .*got binary data/);
     expect(await fixture.prisma.run.count()).toBe(before);
   });
 

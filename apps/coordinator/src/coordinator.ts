@@ -17,6 +17,7 @@ import { ChorusError, EMBEDDED_DATABASE_FILE, type EmbeddedDatabaseFile } from '
 import { DEFAULT_DATASET_MAX_BYTES } from './dataset-paths';
 import { createServer, type ChorusServer } from './server';
 import type { HandoverOptions } from './services/handover.service';
+import type { RateLimits } from './sockets/rate-limit';
 import { resolveTokens } from './tokens';
 
 export interface CoordinatorOptions {
@@ -59,6 +60,8 @@ export interface CoordinatorOptions {
   maxMemberParams?: number;
   /** Offline workers that hold no member are forgotten after this long (default 7 days). */
   workerRetentionMs?: number;
+  /** Per-worker message budgets (sockets/rate-limit.ts; default DEFAULT_RATE_LIMITS). */
+  rateLimits?: RateLimits;
   /** How often such workers are looked for (default hourly, at most workerRetentionMs). */
   workerPruneIntervalMs?: number;
 }
@@ -172,6 +175,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
         maxBytes: options.datasetMaxBytes ?? DEFAULT_DATASET_MAX_BYTES,
       },
       ...(options.maxMemberParams !== undefined && { maxMemberParams: options.maxMemberParams }),
+      ...(options.rateLimits !== undefined && { rateLimits: options.rateLimits }),
     });
     cleanups.push(() => server.close());
     await server.app.listen({ host, port: options.port ?? 4000 }).catch((error: NodeJS.ErrnoException) => {

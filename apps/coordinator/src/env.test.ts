@@ -18,6 +18,7 @@ describe('parseEnv', () => {
       datasetMaxBytes: 256 * 1024 * 1024,
       maxMemberParams: 50_000_000,
       workerRetentionMs: 7 * 24 * 3_600_000,
+      rateLimits: { messagesPerSlot: 100, bytesPerSlot: 64 * 1024 * 1024, heartbeatsPerSecond: 2 },
       logLevel: 'info',
       logFormat: undefined,
     });
@@ -38,6 +39,9 @@ describe('parseEnv', () => {
         CHORUS_DATASET_MAX_BYTES: '1000000',
         CHORUS_MAX_MEMBER_PARAMS: '2000000',
         CHORUS_WORKER_RETENTION_MS: '3600000',
+        CHORUS_RATE_MESSAGES_PER_SLOT: '20',
+        CHORUS_RATE_BYTES_PER_SLOT: '1048576',
+        CHORUS_RATE_HEARTBEATS: '0.5',
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',
       }),
@@ -54,6 +58,7 @@ describe('parseEnv', () => {
       datasetMaxBytes: 1_000_000,
       maxMemberParams: 2_000_000,
       workerRetentionMs: 3_600_000,
+      rateLimits: { messagesPerSlot: 20, bytesPerSlot: 1_048_576, heartbeatsPerSecond: 0.5 },
       logLevel: 'debug',
       logFormat: 'json',
     });
@@ -61,7 +66,13 @@ describe('parseEnv', () => {
 
   it('treats blank values as unset', () => {
     expect(
-      parseEnv({ DATABASE_URL: ' ', CHORUS_WORKER_TOKEN: '', CHORUS_PORT: '', LOG_LEVEL: '', LOG_FORMAT: '' }),
+      parseEnv({
+        DATABASE_URL: ' ',
+        CHORUS_WORKER_TOKEN: '',
+        CHORUS_PORT: '',
+        LOG_LEVEL: '',
+        LOG_FORMAT: '',
+      }),
     ).toMatchObject({
       databaseUrl: undefined,
       workerToken: undefined,
@@ -82,6 +93,7 @@ describe('parseEnv', () => {
         CHORUS_HANDOVER: 'maybe',
         LOG_FORMAT: 'fancy',
         CHORUS_MAX_MEMBER_PARAMS: '0',
+        CHORUS_RATE_MESSAGES_PER_SLOT: '-1',
       });
     expect(parse).toThrow(/DATABASE_URL: must be a postgresql/);
     expect(parse).toThrow(/CHORUS_PORT/);
@@ -91,6 +103,7 @@ describe('parseEnv', () => {
     expect(parse).toThrow(/CHORUS_HANDOVER/);
     expect(parse).toThrow(/LOG_FORMAT/);
     expect(parse).toThrow(/CHORUS_MAX_MEMBER_PARAMS/);
+    expect(parse).toThrow(/CHORUS_RATE_MESSAGES_PER_SLOT/);
   });
 
   it('refuses the same token for workers and admins', () => {

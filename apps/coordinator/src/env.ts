@@ -2,6 +2,7 @@ import { delimiter } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_MAX_MEMBER_PARAMS, formatIssues, MIN_TOKEN_LENGTH } from '@chorus/protocol';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '@chorus/terminal';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './sockets/rate-limit';
 
 export { MIN_TOKEN_LENGTH };
 
@@ -39,6 +40,16 @@ const EnvSchema = z
     CHORUS_MAX_MEMBER_PARAMS: withDefault(z.coerce.number().int().min(1), DEFAULT_MAX_MEMBER_PARAMS),
     /** Offline workers holding no member are forgotten after this long (default 7 days). */
     CHORUS_WORKER_RETENTION_MS: withDefault(z.coerce.number().int().min(60_000), 7 * 24 * 3_600_000),
+    /** Per-worker budgets (README "Limits"): messages and bytes a second per slot, heartbeats a second. */
+    CHORUS_RATE_MESSAGES_PER_SLOT: withDefault(
+      z.coerce.number().positive(),
+      DEFAULT_RATE_LIMITS.messagesPerSlot,
+    ),
+    CHORUS_RATE_BYTES_PER_SLOT: withDefault(z.coerce.number().positive(), DEFAULT_RATE_LIMITS.bytesPerSlot),
+    CHORUS_RATE_HEARTBEATS: withDefault(
+      z.coerce.number().positive(),
+      DEFAULT_RATE_LIMITS.heartbeatsPerSecond,
+    ),
     LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), 'info'),
     /** Unset: human lines on a terminal, JSON on a file or pipe. */
     LOG_FORMAT: optionalString.pipe(z.enum(LOG_FORMATS).optional()),
@@ -67,6 +78,7 @@ export interface CoordinatorEnv {
   datasetMaxBytes: number;
   maxMemberParams: number;
   workerRetentionMs: number;
+  rateLimits: RateLimits;
   logLevel: LogLevel;
   logFormat: LogFormat | undefined;
 }
@@ -95,6 +107,11 @@ export function parseEnv(source: Record<string, string | undefined>): Coordinato
     datasetMaxBytes: env.CHORUS_DATASET_MAX_BYTES,
     maxMemberParams: env.CHORUS_MAX_MEMBER_PARAMS,
     workerRetentionMs: env.CHORUS_WORKER_RETENTION_MS,
+    rateLimits: {
+      messagesPerSlot: env.CHORUS_RATE_MESSAGES_PER_SLOT,
+      bytesPerSlot: env.CHORUS_RATE_BYTES_PER_SLOT,
+      heartbeatsPerSecond: env.CHORUS_RATE_HEARTBEATS,
+    },
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
   };

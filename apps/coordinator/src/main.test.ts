@@ -49,7 +49,9 @@ describe('chorus coordinator (main)', () => {
       expect(lines.join('\n')).toContain(tokensFile);
       expect(lines.join('\n')).toContain(coordinator.url);
       // The first start says how to go on (once); the tokens themselves are never printed.
-      expect(lines.join('\n')).toContain(`npx chorus worker --coordinator ${coordinator.url} --data-dir ${dataDir}`);
+      expect(lines.join('\n')).toContain(
+        `npx chorus worker --coordinator ${coordinator.url} --data-dir ${dataDir}`,
+      );
       expect(statSync(tokensFile).mode & 0o777).toBe(0o600);
       const tokens = JSON.parse(readFileSync(tokensFile, 'utf8')) as {
         workerToken: string;

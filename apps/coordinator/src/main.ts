@@ -70,6 +70,7 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
     datasetMaxBytes: env.datasetMaxBytes,
     maxMemberParams: env.maxMemberParams,
     workerRetentionMs: env.workerRetentionMs,
+    rateLimits: env.rateLimits,
     logger,
   });
   for (const line of startupLines(coordinator, env.dataDir)) print(line);

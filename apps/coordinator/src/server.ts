@@ -10,9 +10,11 @@ import {
   MAX_SOCKET_MESSAGE_BYTES,
   WORKERS_NAMESPACE,
 } from '@chorus/protocol';
+import { createCheckpointStore } from './checkpoint-store';
 import { createDatasetStore } from './dataset-store';
 import { sendHttpError } from './errors';
-import { MAX_BODY_BYTES, onlyTableRoutes } from './http/route';
+import { registerCheckpointRoutes } from './http/checkpoint.routes';
+import { MAX_BODY_BYTES, onlyTableRoutes, streamBinaryBodies } from './http/route';
 import { registerRunRoutes } from './http/runs.routes';
 import { registerSystemRoutes } from './http/system.routes';
 import { createMetricsBuffer } from './metrics-buffer';
@@ -30,6 +32,7 @@ import {
   registerDashboardNamespace,
   type DashboardNamespace,
 } from './sockets/dashboard-namespace';
+import type { RateLimits } from './sockets/rate-limit';
 import {
   createWorkerNotifier,
   registerWorkersNamespace,
@@ -54,6 +57,8 @@ export interface ServerDeps {
   datasetLimits: ReadLimits;
   /** The most parameters one member of a run may have (default DEFAULT_MAX_MEMBER_PARAMS). */
   maxMemberParams?: number;
+  /** Per-worker message budgets (sockets/rate-limit.ts). */
+  rateLimits?: RateLimits;
 }
 
 export interface ChorusServer {
@@ -92,6 +97,10 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
 
   const queue = createTaskQueue();
   const store = createDatasetStore(deps.dataDir);
+  const checkpoints = createCheckpointStore(deps.dataDir, repos);
+  // Uploads a previous process was receiving when it stopped.
+  await checkpoints.removeParts();
+  const maxMemberParams = deps.maxMemberParams ?? DEFAULT_MAX_MEMBER_PARAMS;
   const { datasetLimits } = deps;
   const plans = createPlanService({ repos, store, logger, datasetLimits });
   const runs = createRunService({
@@ -101,7 +110,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     notify,
     logger,
     datasetLimits,
-    maxMemberParams: deps.maxMemberParams ?? DEFAULT_MAX_MEMBER_PARAMS,
+    maxMemberParams,
   });
   const scheduler = createScheduler({
     repos,
@@ -139,12 +148,14 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   registerWorkersNamespace(workersNs, {
     workerToken: deps.workerToken,
     repos,
+    checkpoints,
     scheduler,
     plans,
     gather,
     metrics,
     queue,
     logger: logger.child({ component: 'workers' }),
+    ...(deps.rateLimits !== undefined && { rateLimits: deps.rateLimits }),
   });
   registerDashboardNamespace(dashboardNs, { repos, queue, logger: logger.child({ component: 'dashboard' }) });
 
@@ -157,6 +168,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     ),
   );
   onlyTableRoutes(app);
+  streamBinaryBodies(app);
   registerSystemRoutes(app, {
     adminToken: deps.adminToken,
     workerToken: deps.workerToken,
@@ -165,7 +177,17 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     clock: deps.clock,
     leaseMs: deps.leaseMs,
   });
-  const predictor = createRunPredictor({ repos, plans, dataDir: deps.dataDir, logger });
+  registerCheckpointRoutes(app, {
+    adminToken: deps.adminToken,
+    workerToken: deps.workerToken,
+    repos,
+    checkpoints,
+    scheduler,
+    plans,
+    maxMemberParams,
+  });
+
+  const predictor = createRunPredictor({ repos, plans, checkpoints, dataDir: deps.dataDir, logger });
   registerRunRoutes(app, {
     adminToken: deps.adminToken,
     workerToken: deps.workerToken,
@@ -173,6 +195,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     runs,
     plans,
     predictor,
+    checkpoints,
   });
   await app.ready();
 

@@ -121,6 +121,26 @@ describe('Connection', () => {
     expect(error).toMatchObject({ code: 'conflict', message: 'metrics refused: attempt 1 is stale' });
   });
 
+  it('backs off and sends again when it is rate-limited, until the message is taken', async () => {
+    const arrivals: number[] = []; // each send's arrival
+    const server = await startTestServer({
+      token: TOKEN,
+      onConnection: (socket) =>
+        socket.on('metrics', (_p, ack) => {
+          arrivals.push(Date.now());
+          if (arrivals.length <= 2) ack({ ok: false, code: 'rate-limited', message: 'slow down' });
+          else ack({ ok: true });
+        }),
+    });
+    cleanup.push(() => server.close());
+    const connection = connect(server);
+    await connection.open();
+    await expect(
+      connection.request('metrics', { memberId: 'm1', attempt: 1, points: [point] }),
+    ).resolves.toEqual({ ok: true });
+    expect(arrivals).toHaveLength(3);
+  });
+
   it('gives up at once, clearly, when the token is refused', async () => {
     const server = await serve(() => () => undefined);
     const connection = connect(server, 'wrong-token');

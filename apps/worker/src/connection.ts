@@ -32,7 +32,7 @@ export type AckValue<E extends RequestEvent> = { ok: true } & AckValueOf<Catalog
 /** Handshake refusals that retrying cannot fix: the process should stop and say why. */
 const FATAL_REFUSALS: ReadonlySet<string> = new Set(['unauthorized', 'forbidden', 'invalid-input']);
 /** Acknowledgement codes that mean "try again later"; every other refusal is final. */
-const RETRYABLE_CODES: ReadonlySet<string> = new Set(['unavailable']);
+const RETRYABLE_CODES: ReadonlySet<string> = new Set(['unavailable', 'rate-limited']);
 /** A message whose sending lost the connection this many times in a row is not sent again. */
 const MAX_DROPS_PER_MESSAGE = 3;
 /** A connection that stayed up this long ends the backoff: the next loss retries quickly again. */

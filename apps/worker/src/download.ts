@@ -57,13 +57,24 @@ async function downloadOnce(url: string, options: DownloadOptions): Promise<Uint
   if (response.body === null) return new Uint8Array(await response.arrayBuffer());
   const parts: Uint8Array[] = [];
   let received = 0;
+  // With a length, one buffer filled in place (a checkpoint of hundreds of MB is not held twice).
+  const whole = total !== null ? new Uint8Array(total) : undefined;
   const reader = response.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    parts.push(value);
+    if (whole !== undefined && received + value.length <= whole.length) whole.set(value, received);
+    else parts.push(value);
     received += value.length;
     options.onProgress?.(received, total);
+  }
+  if (whole !== undefined) {
+    if (received !== whole.length || parts.length > 0)
+      throw new ChorusError(
+        'unavailable',
+        `GET ${url}: ${received} bytes arrived, content-length said ${whole.length}`,
+      );
+    return whole;
   }
   const out = new Uint8Array(received);
   let at = 0;

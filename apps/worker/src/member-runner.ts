@@ -8,12 +8,13 @@ import {
   saveCheckpoint,
   trainOnBatches,
 } from '@chorus/models';
-import { ChorusError, type Assignment, type SplitName } from '@chorus/protocol';
+import { CHECKPOINT_SOCKET_MAX_BYTES, ChorusError, type Assignment, type SplitName } from '@chorus/protocol';
 import { abortable, type AckValue, type Connection, type PayloadOf, type RequestEvent } from './connection';
 import type { RunData, RunDataProvider } from './dataset-cache';
 import { downloadBytes } from './download';
 import { MetricsSender } from './metrics-sender';
 import { PlanStream } from './plan-stream';
+import { uploadCheckpoint } from './upload';
 
 /**
  * Trains one leased member, epoch by epoch, as `chorus train` trains each member locally, but with
@@ -21,7 +22,8 @@ import { PlanStream } from './plan-stream';
  * training; at the end of every epoch (= evaluation round `epoch`, 0-based) the softmax
  * probabilities on the validation and test splits, then a checkpoint (epoch, step, the plan offset
  * of the next batch to train, and as `weights` the @chorus/models checkpoint container: weights,
- * step count and optimizer state, so a resumed member continues bit-identically); after the last
+ * step count and optimizer state, so a resumed member continues bit-identically; beyond
+ * CHECKPOINT_SOCKET_MAX_BYTES the same uploaded with `PUT /api/checkpoints/…`); after the last
  * epoch `member:done`.
  *
  * `handover` (the coordinator's `member:handover`: a faster worker sits idle) stops training before
@@ -40,6 +42,10 @@ export interface MemberContext {
   data: RunDataProvider;
   coordinatorUrl: string;
   token: string;
+  /** This worker's id: a checkpoint upload names it with the lease (the coordinator fences on both). */
+  workerId: string;
+  /** Checkpoints larger than this are uploaded over HTTP (default CHECKPOINT_SOCKET_MAX_BYTES). */
+  checkpointSocketMaxBytes?: number;
   logger: Logger;
   signal: AbortSignal;
   /** Hands the member over: stop before the next batch, checkpoint, `member:release`. */
@@ -76,10 +82,11 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
   const lost = new AbortController();
   const signal = AbortSignal.any([ctx.signal, lost.signal]);
 
-  const send = async <E extends RequestEvent>(event: E, payload: PayloadOf<E>): Promise<AckValue<E>> => {
+  /** `work`, noting a refusal that says the lease is gone (training stops, nothing more is sent). */
+  const fenced = async <T>(work: () => Promise<T>): Promise<T> => {
     signal.throwIfAborted();
     try {
-      return await ctx.connection.request(event, payload, { signal });
+      return await work();
     } catch (error) {
       if (error instanceof ChorusError && LEASE_LOST.has(error.code)) {
         lost.abort(new ChorusError(error.code, `lease lost: ${error.message}`));
@@ -87,6 +94,8 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
       throw error;
     }
   };
+  const send = <E extends RequestEvent>(event: E, payload: PayloadOf<E>): Promise<AckValue<E>> =>
+    fenced(() => ctx.connection.request(event, payload, { signal }));
 
   let model: Model | undefined;
   const metrics = new MetricsSender(
@@ -139,13 +148,27 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
     const sendCheckpoint = async (epoch: number, optimizer: boolean): Promise<void> => {
       const checkpoint = await saveCheckpoint(built, { optimizer });
       // An exact-length copy on its own ArrayBuffer: what goes on the wire is exactly the container.
-      await send('checkpoint', {
-        ...lease,
-        epoch,
-        step,
-        planOffset: plan.offset,
-        weights: new Uint8Array(checkpoint),
-      });
+      const weights = new Uint8Array(checkpoint);
+      const position = { epoch, step, planOffset: plan.offset };
+      if (weights.byteLength <= (ctx.checkpointSocketMaxBytes ?? CHECKPOINT_SOCKET_MAX_BYTES)) {
+        await send('checkpoint', { ...lease, ...position, weights });
+      } else {
+        const { seconds } = await fenced(() =>
+          uploadCheckpoint({
+            coordinatorUrl: ctx.coordinatorUrl,
+            token: ctx.token,
+            workerId: ctx.workerId,
+            lease,
+            ...position,
+            bytes: weights,
+            signal,
+          }),
+        );
+        log.info(
+          { epoch, bytes: weights.byteLength, seconds: Math.round(seconds * 100) / 100 },
+          'checkpoint uploaded',
+        );
+      }
       checkpointed = plan.offset;
     };
     let samples = 0;
@@ -271,7 +294,10 @@ async function resumePoint(
       `checkpoint plan offset ${checkpoint.planOffset} is past the member's ${ctx.assignment.totalBatches} batches`,
     );
   }
+  const started = performance.now();
   const bytes = await downloadBytes(url, { token: ctx.token, signal });
+  const seconds = Math.round(performance.now() - started) / 1000;
+  log.info({ epoch: checkpoint.epoch, bytes: bytes.byteLength, seconds }, 'checkpoint downloaded');
   const loaded = await loadCheckpoint(model, bytes, { fallbackStep: checkpoint.step }).catch(
     (error: unknown) => {
       throw new CheckpointLoadError(checkpoint.epoch, error);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '@chorus/coordinator';
+import { createPrismaClient } from '@chorus/db';
 import { createTestDatabase, type TestDatabase } from '@chorus/db/testing';
 import { createHttpClient, type RunDetail } from '@chorus/protocol';
 import { expectEventually } from './test-server';
@@ -86,5 +87,50 @@ describe('worker with a real coordinator', () => {
     expect(await readdir(join(cacheDir, 'datasets'))).toEqual([
       expect.stringMatching(/^[0-9a-f]{64}\.bundle$/),
     ]);
+  });
+
+  it('uploads its checkpoints over HTTP beyond the socket limit, and they are stored as files', async () => {
+    await worker?.close();
+    worker = await startWorker({
+      coordinatorUrl: coordinator.url,
+      token: WORKER_TOKEN,
+      backend: 'cpu',
+      name: 'uploading-worker',
+      cacheDir,
+      // Every checkpoint is beyond 1 byte: all go by PUT /api/checkpoints/….
+      checkpointSocketMaxBytes: 1,
+      logger: logger.child({ app: 'worker' }),
+    });
+    const client = createHttpClient({ baseUrl: coordinator.url, token: ADMIN_TOKEN });
+    const { id } = await client.createRun({
+      body: {
+        dataset: 'synthetic',
+        model: 'mlp',
+        members: 1,
+        epochs: 3,
+        batchSize: 8,
+        trainLimit: 200,
+        seed: 6,
+      },
+    });
+    let run: RunDetail | undefined;
+    await expectEventually(async () => {
+      run = await client.getRun({ params: { id } });
+      expect(['completed', 'failed', 'cancelled']).toContain(run.status);
+    }, 120_000);
+    expect(run?.status, run?.error ?? undefined).toBe('completed');
+    const memberId = run?.members[0]?.id ?? '';
+    // The newest two of its three checkpoints, each a file named by epoch and sha256, no bytes in the row.
+    const prisma = createPrismaClient({ connectionString: database.connectionString });
+    const rows = await prisma.checkpoint
+      .findMany({ where: { memberId }, orderBy: { epoch: 'asc' } })
+      .finally(() => prisma.$disconnect());
+    expect(rows.map((r) => [r.epoch, r.weights, r.file])).toEqual([
+      [1, null, `${memberId}/1-${rows[0]?.sha256}.chck`],
+      [2, null, `${memberId}/2-${rows[1]?.sha256}.chck`],
+    ]);
+    expect((await readdir(join(dataDir, 'checkpoints', memberId))).sort()).toEqual(
+      rows.map((r) => `${r.epoch}-${r.sha256}.chck`),
+    );
   });
 });

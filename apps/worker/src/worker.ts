@@ -39,6 +39,8 @@ export interface WorkerOptions {
   metricsIntervalMs?: number;
   /** Batches per `plan:next` request (default 64). */
   planChunkSize?: number;
+  /** Checkpoints larger than this go over HTTP (default CHECKPOINT_SOCKET_MAX_BYTES; tests lower it). */
+  checkpointSocketMaxBytes?: number;
   /** Reconnect backoff: first delay and cap (defaults 500 ms and 30 s; connection.ts). */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
@@ -237,6 +239,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         data,
         coordinatorUrl,
         token: options.token,
+        workerId,
+        ...(options.checkpointSocketMaxBytes !== undefined && {
+          checkpointSocketMaxBytes: options.checkpointSocketMaxBytes,
+        }),
         logger: log,
         signal: controller.signal,
         handover: handover.signal,

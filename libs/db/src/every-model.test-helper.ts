@@ -182,7 +182,7 @@ export async function exerciseEveryModel(prisma: PrismaClient): Promise<Prisma.M
   const checkpoint = await prisma.checkpoint.findUniqueOrThrow({
     where: { memberId_epoch: { memberId: member.id, epoch: 1 } },
   });
-  expect(Buffer.from(checkpoint.weights).equals(Buffer.from(weights))).toBe(true);
+  expect(Buffer.from(checkpoint.weights!).equals(Buffer.from(weights))).toBe(true);
   expect(checkpoint).toMatchObject({
     step: 10,
     planOffset: 640,

@@ -15,9 +15,28 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
+/**
+ * Node's own CRC-32 (zlib.crc32, Node ≥ 20.15), found at run time so that this package imports
+ * nothing but zod and still runs in a browser: about 50× the speed of the table below, which
+ * matters for checkpoints of hundreds of MB (the table took 4.6 s for 305 MB, blocking the
+ * worker's heartbeats). Both give the same values (checkpoint-stream.test.ts).
+ */
+type Crc32 = (bytes: Uint8Array, value?: number) => number;
+const nativeCrc32: Crc32 | undefined = (() => {
+  const host = globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } };
+  const zlib = host.process?.getBuiltinModule?.('node:zlib') as { crc32?: Crc32 } | undefined;
+  return typeof zlib?.crc32 === 'function' ? zlib.crc32 : undefined;
+})();
+
 /** CRC-32 (IEEE, as zlib). */
 export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
+  return crc32Continue(0, bytes);
+}
+
+/** The CRC-32 of the bytes before (`crc`, 0 at the start) followed by `bytes`: for bytes in pieces. */
+export function crc32Continue(crc: number, bytes: Uint8Array, native = true): number {
+  if (native && nativeCrc32 !== undefined) return nativeCrc32(bytes, crc) >>> 0;
+  let c = (crc ^ 0xffffffff) >>> 0;
   for (let i = 0; i < bytes.length; i++)
     c = (CRC_TABLE[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;

@@ -7,6 +7,8 @@ export const ERROR_CODES = [
   'conflict',
   /** A request body or message beyond a size limit. */
   'too-large',
+  /** A worker sent more messages or bytes than its budget allows: back off and send again. */
+  'rate-limited',
   'unavailable',
   'internal',
 ] as const;
@@ -31,6 +33,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   'not-found': 404,
   conflict: 409,
   'too-large': 413,
+  'rate-limited': 429,
   unavailable: 503,
   internal: 500,
 };

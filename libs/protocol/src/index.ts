@@ -24,3 +24,4 @@ export * from './model-size';
 export * from './model-file';
 export * from './checkpoint-bytes';
 export * from './ensemble-manifest';
+export * from './checkpoint-stream';

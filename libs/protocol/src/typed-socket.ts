@@ -129,6 +129,11 @@ export interface HandleOptions {
   onRefused?: (event: string, refusal: AckError, payload: unknown) => void;
   /** Given the handling of every message, so a shutdown can wait for it. */
   track?: (work: Promise<void>) => void;
+  /**
+   * Called first with every message, before it is parsed: a ChorusError refuses it with its code
+   * (the coordinator's per-worker budgets answer `rate-limited` this way).
+   */
+  admit?: (event: string, payload: unknown) => ChorusError | undefined;
 }
 
 /**
@@ -155,6 +160,8 @@ export function handleEvent<C extends SocketCatalog, K extends keyof C & string>
       options.onRefused?.(event, refusal, payload);
       ack(refusal);
     };
+    const over = options.admit?.(event, payload);
+    if (over !== undefined) return refuse({ ok: false, code: over.code, message: over.message });
     const work = (async () => {
       const parsed = parseMessage(catalog, event, payload);
       if (!parsed.ok) return refuse(parsed);

@@ -23,6 +23,8 @@ export interface RouteRequest<R extends RouteSpec> {
   query: Parsed<R, 'query'>;
   /** Validated by the service it is handed to (POST /api/runs: parseRunConfig, the route's body schema). */
   body: unknown;
+  /** An upload's request headers, parsed with the route's `upload` schema. */
+  headers: Parsed<R, 'upload'>;
   request: FastifyRequest;
   reply: FastifyReply;
 }
@@ -71,6 +73,7 @@ export function registerRoute<K extends RouteName>(
         params: spec.params?.parse(request.params),
         query: spec.query?.parse(request.query),
         body: request.body,
+        headers: spec.upload?.parse(request.headers),
         request,
         reply,
       } as RouteRequest<HttpRoutes[K]>;
@@ -90,6 +93,15 @@ export function registerRoute<K extends RouteName>(
 }
 
 /**
+ * Upload routes (a spec with `upload`) take `application/octet-stream`: the body reaches the handler
+ * as the request stream, unread (so `bodyLimit` does not apply: the handler bounds it), after the
+ * route's token check.
+ */
+export function streamBinaryBodies(app: FastifyInstance): void {
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+}
+
+/**
  * Refuses, when the server starts, any route that is not in HTTP_ROUTES: every route the
  * coordinator serves has its schemas in libs/protocol, where clients derive their calls from.
  */
@@ -106,7 +118,9 @@ export function onlyTableRoutes(app: FastifyInstance): void {
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  // A stream is what an octet-stream body is (streamBinaryBodies): never a JSON object.
+  const stream = typeof (value as { pipe?: unknown } | null)?.pipe === 'function';
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !stream;
 }
 
 /** What a body was, without its content. */
@@ -114,5 +128,6 @@ function describe(body: unknown): string {
   if (body === undefined) return 'no body';
   if (body === null) return 'null';
   if (Array.isArray(body)) return 'an array';
+  if (typeof (body as { pipe?: unknown }).pipe === 'function') return 'binary data';
   return `a ${typeof body}`;
 }

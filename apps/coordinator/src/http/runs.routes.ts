@@ -1,3 +1,4 @@
+import type { CheckpointStore } from '../checkpoint-store';
 import type { FastifyInstance } from 'fastify';
 import { loadRunsList, type Repositories } from '@chorus/db';
 import type { PlanService } from '../services/plan.service';
@@ -10,7 +11,13 @@ import { registerRoute, type RouteTokens } from './route';
 
 export function registerRunRoutes(
   app: FastifyInstance,
-  deps: RouteTokens & { repos: Repositories; runs: RunService; plans: PlanService; predictor: RunPredictor },
+  deps: RouteTokens & {
+    repos: Repositories;
+    runs: RunService;
+    plans: PlanService;
+    predictor: RunPredictor;
+    checkpoints: CheckpointStore;
+  },
 ): void {
   registerRoute(app, 'listRuns', deps, async ({ query }) => ({
     runs: await loadRunsList(deps.repos, query),
@@ -39,11 +46,13 @@ export function registerRunRoutes(
 
   registerRoute(app, 'getRunExportMember', deps, async ({ params, reply }) => {
     const checkpoint = await runExportCheckpoint(deps.repos, params.id, params.index);
-    const bytes = checkpoint.weights;
-    return reply
-      .header('content-type', 'application/octet-stream')
-      .header('x-chorus-epoch', checkpoint.epoch)
-      .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    reply.header('content-type', 'application/octet-stream').header('x-chorus-epoch', checkpoint.epoch);
+    if (checkpoint.file !== null) {
+      const { stream, bytes } = await deps.checkpoints.open(checkpoint.file);
+      return reply.header('content-length', bytes).send(stream);
+    }
+    const bytes = checkpoint.weights ?? new Uint8Array(0);
+    return reply.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   });
 
   registerRoute(app, 'cancelRun', deps, async ({ params }) => {

@@ -93,25 +93,4 @@ export function registerSystemRoutes(
       .header('cache-control', 'public, max-age=31536000, immutable')
       .send(stream);
   });
-
-  /** A member's checkpoint weights (the bytes the worker sent), with its step and plan offset in headers. */
-  registerRoute(app, 'getCheckpoint', deps, async ({ params, reply }) => {
-    const { memberId, epoch } = params;
-    const latest = await deps.repos.checkpoints.latest(memberId);
-    // Only the latest checkpoint is what a resumed member loads (older ones are pruned).
-    if (!latest || latest.epoch !== epoch) {
-      throw new ChorusError(
-        'not-found',
-        latest
-          ? `member ${memberId} has no checkpoint of epoch ${epoch} (latest: epoch ${latest.epoch})`
-          : `member ${memberId} has no checkpoint`,
-      );
-    }
-    return reply
-      .header('content-type', 'application/octet-stream')
-      .header('x-chorus-epoch', latest.epoch)
-      .header('x-chorus-step', latest.step)
-      .header('x-chorus-plan-offset', latest.planOffset)
-      .send(Buffer.from(latest.weights.buffer, latest.weights.byteOffset, latest.weights.byteLength));
-  });
 }

@@ -28,12 +28,7 @@ export async function runExportSource(
   const members = [];
   for (const member of [...run.members].sort((a, b) => a.index - b.index)) {
     const checkpoint = await finalCheckpoint(deps.repos, runId, member.id, member.index);
-    members.push({
-      index: member.index,
-      epoch: checkpoint.epoch,
-      bytes: checkpoint.weights.byteLength,
-      sha256: createHash('sha256').update(checkpoint.weights).digest('hex'),
-    });
+    members.push({ index: member.index, epoch: checkpoint.epoch, ...checkpointDigest(checkpoint) });
   }
   return {
     runId,
@@ -60,6 +55,15 @@ export async function runExportCheckpoint(
     );
   }
   return finalCheckpoint(repos, runId, member.id, index);
+}
+
+/** Length and sha256 of a stored checkpoint: recorded for an uploaded file, computed for bytes in the row. */
+function checkpointDigest(checkpoint: Checkpoint): { bytes: number; sha256: string } {
+  if (checkpoint.file !== null && checkpoint.sha256 !== null && checkpoint.size !== null) {
+    return { bytes: checkpoint.size, sha256: checkpoint.sha256 };
+  }
+  const weights = checkpoint.weights ?? new Uint8Array(0);
+  return { bytes: weights.byteLength, sha256: createHash('sha256').update(weights).digest('hex') };
 }
 
 async function completedRun(repos: Repositories, runId: string) {

@@ -1,3 +1,4 @@
+import type { CheckpointStore } from '../checkpoint-store';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -32,6 +33,7 @@ type Models = typeof import('@chorus/models');
 export function createRunPredictor(deps: {
   repos: Repositories;
   plans: PlanService;
+  checkpoints: CheckpointStore;
   dataDir: string;
   logger: Logger;
 }): RunPredictor {
@@ -87,7 +89,9 @@ export function createRunPredictor(deps: {
     const source = await runExportSource(deps, runId);
     const checkpoints: Uint8Array[] = [];
     for (const member of source.members) {
-      checkpoints.push((await runExportCheckpoint(deps.repos, runId, member.index)).weights);
+      checkpoints.push(
+        await deps.checkpoints.bytesOf(await runExportCheckpoint(deps.repos, runId, member.index)),
+      );
     }
     const { inputShape, numClasses } = source.dataset;
     const members = await lib.modelsFromCheckpoints(source.config, { inputShape, numClasses }, checkpoints);

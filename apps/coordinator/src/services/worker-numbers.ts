@@ -68,27 +68,30 @@ export function checkPlanOffset(bounds: MemberPlanBounds, planOffset: number): v
  * one is refused with `invalid-input`, so it never becomes the checkpoint a resumed member loads.
  */
 export function checkCheckpointBytes(data: RunData, memberIndex: number, bytes: Uint8Array): void {
-  const spec = data.members[memberIndex];
-  let expected: number | undefined;
-  if (spec !== undefined) {
-    try {
-      expected = countMemberParams({
-        model: spec.name,
-        modelFile: spec.modelFile,
-        inputShape: data.inputShape,
-        numClasses: data.numClasses,
-        width: spec.width,
-      });
-    } catch (err) {
-      if (!(err instanceof IncompatibleInputError)) throw err;
-    }
-  }
   try {
-    verifyCheckpointBytes(bytes, expected);
+    verifyCheckpointBytes(bytes, memberParamsOf(data, memberIndex));
   } catch (err) {
     if (err instanceof CheckpointBytesError) {
       throw new ChorusError('invalid-input', `checkpoint refused: ${err.message}`);
     }
     throw err;
+  }
+}
+
+/** The member's parameter count, or undefined when its model does not fit the dataset's shape. */
+export function memberParamsOf(data: RunData, memberIndex: number): number | undefined {
+  const spec = data.members[memberIndex];
+  if (spec === undefined) return undefined;
+  try {
+    return countMemberParams({
+      model: spec.name,
+      modelFile: spec.modelFile,
+      inputShape: data.inputShape,
+      numClasses: data.numClasses,
+      width: spec.width,
+    });
+  } catch (err) {
+    if (!(err instanceof IncompatibleInputError)) throw err;
+    return undefined;
   }
 }

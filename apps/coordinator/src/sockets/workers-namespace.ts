@@ -15,6 +15,7 @@ import {
   type HandlerResultOf,
   type WorkerToCoordinatorEvents,
 } from '@chorus/protocol';
+import type { CheckpointStore } from '../checkpoint-store';
 import type { MetricsBuffer } from '../metrics-buffer';
 import type { WorkerNotifier } from '../notifications';
 import type { GatherService } from '../services/gather.service';
@@ -31,6 +32,7 @@ import {
 } from '../services/worker-numbers';
 import { tokenMatches } from '../tokens';
 import { coordinatorHandling } from './acks';
+import { createWorkerBudget, DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit';
 
 export interface WorkerSocketData {
   workerId: string;
@@ -45,9 +47,6 @@ export type WorkersNamespace = Namespace<
   Record<string, never>,
   WorkerSocketData
 >;
-
-/** Checkpoints kept per member: the latest is what a resumed member loads; one more in reserve. */
-const CHECKPOINTS_KEPT = 2;
 
 const workerRoom = (workerId: string): string => `worker:${workerId}`;
 
@@ -83,12 +82,15 @@ export function registerWorkersNamespace(
   deps: {
     workerToken: string;
     repos: Repositories;
+    checkpoints: CheckpointStore;
     scheduler: Scheduler;
     plans: PlanService;
     gather: GatherService;
     metrics: MetricsBuffer;
     queue: TaskQueue;
     logger: Logger;
+    /** Per-connection budgets (rate-limit.ts); DEFAULT_RATE_LIMITS when not given. */
+    rateLimits?: RateLimits;
   },
 ): void {
   const { scheduler, logger } = deps;
@@ -142,7 +144,15 @@ export function registerWorkersNamespace(
         log.error({ err: error }, 'reconciling the leases of a reconnected worker failed'),
       );
 
-    const handling = coordinatorHandling(log, deps.queue);
+    const budget = createWorkerBudget(deps.rateLimits ?? DEFAULT_RATE_LIMITS, slots);
+    let limited = 0;
+    const handling = coordinatorHandling(log, deps.queue, (event, payload) => {
+      const refusal = budget.admit(event, payload);
+      // Said once per burst of refusals, not once per message.
+      if (refusal !== undefined && limited++ % 1000 === 0)
+        log.warn({ event, refused: limited }, 'worker over its message budget: answering rate-limited');
+      return refusal;
+    });
     type Catalog = typeof WorkerToCoordinatorCatalog;
     const on = <E extends keyof Catalog & string>(
       event: E,
@@ -179,14 +189,13 @@ export function registerWorkersNamespace(
       const data = await deps.plans.forRun(member.runId);
       checkCheckpointNumbers(boundsOf(data, member.index), message);
       checkCheckpointBytes(data, member.index, message.weights);
-      await deps.repos.checkpoints.save({
+      await deps.checkpoints.saveBytes({
         memberId: member.id,
         epoch: message.epoch,
         step: message.step,
         planOffset: message.planOffset,
         weights: message.weights,
       });
-      await deps.repos.checkpoints.prune(member.id, CHECKPOINTS_KEPT);
       return {};
     });
 
@@ -203,7 +212,7 @@ export function registerWorkersNamespace(
       const member = await scheduler.requireLease(workerId, message);
       if (message.checkpointEpoch !== undefined) {
         // The worker could not load the checkpoint it was given: the next attempt gets the older one.
-        await deps.repos.checkpoints.remove(member.id, message.checkpointEpoch);
+        await deps.checkpoints.remove(member.id, message.checkpointEpoch);
       }
       return scheduler.memberFailed(workerId, member, message.error);
     });

@@ -28,7 +28,28 @@ const SAVE_CHECKPOINT = `
   ON CONFLICT ("memberId", "epoch") DO UPDATE
      SET "step" = EXCLUDED."step", "planOffset" = EXCLUDED."planOffset", "weights" = EXCLUDED."weights",
          "weightSpecs" = COALESCE(EXCLUDED."weightSpecs", "Checkpoint"."weightSpecs"),
+         "file" = NULL, "sha256" = NULL, "size" = NULL,
          "updatedAt" = EXCLUDED."updatedAt"`;
+
+/** The same, for a checkpoint stored as a file (`file` relative to the coordinator's checkpoint dir). */
+const SAVE_CHECKPOINT_FILE = `
+  INSERT INTO "Checkpoint" ("memberId", "epoch", "step", "planOffset", "file", "sha256", "size", "updatedAt")
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3))
+  ON CONFLICT ("memberId", "epoch") DO UPDATE
+     SET "step" = EXCLUDED."step", "planOffset" = EXCLUDED."planOffset", "weights" = NULL,
+         "file" = EXCLUDED."file", "sha256" = EXCLUDED."sha256", "size" = EXCLUDED."size",
+         "updatedAt" = EXCLUDED."updatedAt"`;
+
+export interface CheckpointFileInput {
+  memberId: string;
+  epoch: number;
+  step: number;
+  planOffset: number;
+  /** The file's path relative to the coordinator's checkpoint directory. */
+  file: string;
+  sha256: string;
+  size: number;
+}
 
 export function createCheckpointRepository(prisma: PrismaClient, options: RepositoryOptions = {}) {
   const bytes = options.bytes ?? prismaBytesWriter(prisma);
@@ -44,6 +65,33 @@ export function createCheckpointRepository(prisma: PrismaClient, options: Reposi
         input.weightSpecs === undefined ? null : JSON.stringify(input.weightSpecs),
         sqlTimestamp(new Date()),
       ]);
+    },
+
+    /**
+     * Idempotent on (member, epoch) as `save`, for a checkpoint whose bytes are a file; the row no
+     * longer holds bytes. The file it replaces (if any) is the caller's to delete (`files`).
+     */
+    async saveFile(input: CheckpointFileInput): Promise<void> {
+      await prisma.$executeRawUnsafe(
+        SAVE_CHECKPOINT_FILE,
+        input.memberId,
+        input.epoch,
+        input.step,
+        input.planOffset,
+        input.file,
+        input.sha256,
+        input.size,
+        sqlTimestamp(new Date()),
+      );
+    },
+
+    /** The files the member's checkpoints are stored in (those of the socket path have none). */
+    async files(memberId: string): Promise<string[]> {
+      const rows = await prisma.checkpoint.findMany({
+        where: { memberId, file: { not: null } },
+        select: { file: true },
+      });
+      return rows.flatMap((r) => (r.file === null ? [] : [r.file]));
     },
 
     /** The checkpoint a resumed member restarts from: its highest epoch. */

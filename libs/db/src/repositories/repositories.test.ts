@@ -383,9 +383,64 @@ describe('idempotent writes', () => {
       planOffset: 1280,
       weightSpecs: [{ name: 'w', shape: [3] }],
     });
-    expect(latest!.weights.every((b) => b === 3)).toBe(true);
+    expect(latest!.weights!.every((b) => b === 3)).toBe(true);
     expect(await repos.checkpoints.prune(memberId, 1)).toBe(1);
     expect(await db.prisma.checkpoint.count({ where: { memberId } })).toBe(1);
+  });
+
+  it('stores a checkpoint as a file or as bytes, never both, and lists the files', async () => {
+    const run = await newRun(1);
+    const memberId = run.members[0]!.id;
+    const sha256 = 'ab'.repeat(32);
+    await repos.checkpoints.save({
+      memberId,
+      epoch: 0,
+      step: 1,
+      planOffset: 64,
+      weights: new Uint8Array([7]),
+    });
+    await repos.checkpoints.saveFile({
+      memberId,
+      epoch: 0,
+      step: 2,
+      planOffset: 128,
+      file: 'm/0-a.chck',
+      sha256,
+      size: 9,
+    });
+    await repos.checkpoints.saveFile({
+      memberId,
+      epoch: 1,
+      step: 3,
+      planOffset: 192,
+      file: 'm/1-b.chck',
+      sha256,
+      size: 9,
+    });
+    expect(await repos.checkpoints.latest(memberId)).toMatchObject({
+      epoch: 1,
+      weights: null,
+      file: 'm/1-b.chck',
+      sha256,
+      size: 9,
+    });
+    expect((await repos.checkpoints.files(memberId)).sort()).toEqual(['m/0-a.chck', 'm/1-b.chck']);
+    // The socket path replaces a file by bytes: the row forgets the file.
+    await repos.checkpoints.save({
+      memberId,
+      epoch: 0,
+      step: 2,
+      planOffset: 128,
+      weights: new Uint8Array([8]),
+    });
+    expect(await repos.checkpoints.files(memberId)).toEqual(['m/1-b.chck']);
+    // Neither bytes nor a file: refused by the table's CHECK constraint.
+    await expect(
+      db.prisma.$executeRawUnsafe(
+        `UPDATE "Checkpoint" SET "weights" = NULL WHERE "memberId" = $1 AND "epoch" = 0`,
+        memberId,
+      ),
+    ).rejects.toThrow(/Checkpoint_bytes_or_file/);
   });
 
   it('replaces a checkpoint in place: createdAt and weightSpecs stay unless given, a view is stored as its bytes', async () => {
@@ -415,7 +470,7 @@ describe('idempotent writes', () => {
       planOffset: 128,
       weightSpecs: [{ name: 'w', shape: [3] }],
     });
-    expect([...second!.weights]).toEqual([4, 5, 6]);
+    expect([...second!.weights!]).toEqual([4, 5, 6]);
     expect(second!.createdAt).toEqual(first!.createdAt);
     expect(second!.updatedAt.getTime()).toBeGreaterThanOrEqual(first!.updatedAt.getTime());
     await expect(
@@ -537,7 +592,7 @@ describe('bytes written through a pg pool of their own (createBytesWriter)', () 
         planOffset: 384,
         weightSpecs: [{ name: 'w', shape: [3] }],
       });
-      expect([...checkpoint!.weights]).toEqual([7, 1, 2, 3, 7]);
+      expect([...checkpoint!.weights!]).toEqual([7, 1, 2, 3, 7]);
       expect(Math.abs(checkpoint!.updatedAt.getTime() - before)).toBeLessThan(60_000);
 
       const probabilities = new Float32Array([0.25, 0.75, -0, 1]);

@@ -54,6 +54,7 @@ interface WireInput {
   params?: Record<string, unknown>;
   query?: Record<string, unknown>;
   body?: unknown;
+  upload?: { headers: Record<string, unknown>; bytes: Uint8Array };
 }
 
 /** `path: message` of each issue, e.g. `members.0.status: Invalid option`. */
@@ -85,9 +86,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         method: spec.method,
         headers: {
           ...(input.body !== undefined && { 'content-type': 'application/json' }),
+          ...(input.upload !== undefined && uploadHeaders(spec, input.upload)),
           ...(spec.auth !== undefined && token !== undefined && { authorization: `Bearer ${token}` }),
         },
         ...(input.body !== undefined && { body: JSON.stringify(input.body) }),
+        // fetch streams a typed array as it is, without another copy.
+        ...(input.upload !== undefined && { body: input.upload.bytes }),
         ...(callOptions.signal !== undefined && { signal: callOptions.signal }),
       });
     } catch (error) {
@@ -144,6 +148,22 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     ]),
   );
   return { ...client, baseUrl: options.baseUrl } as HttpClient;
+}
+
+/** The request headers of an upload, checked against the route's schema (nothing sent otherwise). */
+function uploadHeaders(spec: RouteSpec, upload: NonNullable<WireInput['upload']>): Record<string, string> {
+  const checked = (spec.upload ?? z.object({})).safeParse(upload.headers);
+  if (!checked.success) {
+    throw new ChorusError(
+      'invalid-input',
+      `${spec.method} ${spec.path}: the upload's headers do not match: ${issueList(checked.error)}`,
+    );
+  }
+  return {
+    ...Object.fromEntries(Object.entries(checked.data).map(([k, v]) => [k, String(v)])),
+    // fetch sets content-length from the typed array.
+    'content-type': 'application/octet-stream',
+  };
 }
 
 /**

@@ -52,6 +52,24 @@ export const CheckpointHeadersSchema = z.object({
 });
 /** The headers of a member's final checkpoint download for an export: the epoch it was taken after. */
 export const ExportCheckpointHeadersSchema = z.object({ 'x-chorus-epoch': z.coerce.number().int().min(0) });
+/**
+ * The headers of a checkpoint upload: the worker and the lease it holds the member under (the
+ * socket messages' fencing: a worker whose lease was taken over cannot write), and where the
+ * weights leave the member's plan. `content-length` is required: the coordinator refuses a body
+ * beyond the member's bound before reading it.
+ */
+export const CheckpointUploadHeadersSchema = z.object({
+  'x-chorus-worker-id': z.string().uuid(),
+  'x-chorus-attempt': z.coerce.number().int().min(1),
+  'x-chorus-step': z.coerce.number().int().min(0),
+  'x-chorus-plan-offset': z.coerce.number().int().min(0),
+});
+/** What the coordinator stored: the bytes and their sha256. */
+export const CheckpointStoredSchema = z.object({
+  epoch: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
 /** The headers of a dataset bundle download (content-addressed: the ETag is its sha256). */
 export const DatasetHeadersSchema = z.object({ etag: z.string() });
 
@@ -65,7 +83,7 @@ export const ErrorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'PUT';
 type AnyObject = z.ZodType<Record<string, unknown>, Record<string, unknown>>;
 
 /** One route. `response` is the JSON answer; `download` marks a binary answer and its headers. */
@@ -81,6 +99,8 @@ export interface RouteSpec {
   status?: number;
   response?: z.ZodType;
   download?: AnyObject;
+  /** A binary body (application/octet-stream, streamed) and the schema of its request headers. */
+  upload?: AnyObject;
 }
 
 const route = <const R extends RouteSpec>(spec: R): R => spec;
@@ -175,6 +195,15 @@ export const HTTP_ROUTES = {
     params: CheckpointParamsSchema,
     download: CheckpointHeadersSchema,
   }),
+  /** Large checkpoints (beyond CHECKPOINT_SOCKET_MAX_BYTES), streamed; apps/coordinator/README.md. */
+  putCheckpoint: route({
+    method: 'PUT',
+    path: '/api/checkpoints/:memberId/:epoch',
+    auth: 'worker',
+    params: CheckpointParamsSchema,
+    upload: CheckpointUploadHeadersSchema,
+    response: CheckpointStoredSchema,
+  }),
 } as const;
 
 export type HttpRoutes = typeof HTTP_ROUTES;
@@ -187,7 +216,10 @@ export type RouteInput<R extends RouteSpec> = ([SchemaOf<R, 'params'>] extends [
   ? unknown
   : { params: z.input<SchemaOf<R, 'params'>> }) &
   ([SchemaOf<R, 'query'>] extends [never] ? unknown : { query?: z.input<SchemaOf<R, 'query'>> }) &
-  ([SchemaOf<R, 'body'>] extends [never] ? unknown : { body: z.input<SchemaOf<R, 'body'>> });
+  ([SchemaOf<R, 'body'>] extends [never] ? unknown : { body: z.input<SchemaOf<R, 'body'>> }) &
+  ([SchemaOf<R, 'upload'>] extends [never]
+    ? unknown
+    : { upload: { headers: z.input<SchemaOf<R, 'upload'>>; bytes: Uint8Array } });
 
 /** What a handler returns and a caller gets: the decoded answer, or the bytes and headers of a download. */
 export type RouteOutput<R extends RouteSpec> = [SchemaOf<R, 'download'>] extends [never]
