@@ -90,8 +90,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           ...(spec.auth !== undefined && token !== undefined && { authorization: `Bearer ${token}` }),
         },
         ...(input.body !== undefined && { body: JSON.stringify(input.body) }),
-        // fetch streams a typed array as it is, without another copy.
-        ...(input.upload !== undefined && { body: input.upload.bytes }),
+        // fetch streams a typed array as it is, without another copy. (The DOM typings refuse a view
+        // whose buffer might be shared; our checkpoint bytes never are.)
+        ...(input.upload !== undefined && { body: input.upload.bytes as Uint8Array<ArrayBuffer> }),
         ...(callOptions.signal !== undefined && { signal: callOptions.signal }),
       });
     } catch (error) {
