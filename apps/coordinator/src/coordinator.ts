@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -13,7 +13,12 @@ import {
   type ResolvedDatabase,
 } from '@chorus/db';
 import { builtInDatasetRoots } from '@chorus/data';
-import { ChorusError, EMBEDDED_DATABASE_FILE, type EmbeddedDatabaseFile } from '@chorus/protocol';
+import {
+  ChorusError,
+  EMBEDDED_DATABASE_FILE,
+  isLoopbackHost,
+  type EmbeddedDatabaseFile,
+} from '@chorus/protocol';
 import { DEFAULT_DATASET_MAX_BYTES } from './dataset-paths';
 import { createServer, type ChorusServer } from './server';
 import type { HandoverOptions } from './services/handover.service';
@@ -31,6 +36,16 @@ export interface CoordinatorOptions {
   /** Without them, the tokens of `<dataDir>/tokens.json` (generated on first start). */
   workerToken?: string | undefined;
   adminToken?: string | undefined;
+  viewerToken?: string | undefined;
+  /**
+   * Reads (the `viewer` level) need a token even on loopback. Bound beyond loopback they always
+   * do (README "Operating Chorus", "Tokens").
+   */
+  requireAuth?: boolean;
+  /** Serve HTTPS and wss:// with this certificate chain and private key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
+  /** Refuse to start bound beyond loopback without `tls`. */
+  requireTls?: boolean;
   /** How long a member's lease lasts without a heartbeat (default 30 s). */
   leaseMs?: number;
   logger?: Logger;
@@ -69,6 +84,9 @@ export interface RunningCoordinator {
   port: number;
   workerToken: string;
   adminToken: string;
+  viewerToken: string;
+  /** Whether reads need a token (bound beyond loopback, or requireAuth). */
+  authRequired: boolean;
   /** Where the tokens are stored, when they were not all given. */
   tokensFile?: string;
   /** True when this start generated a token into tokensFile (the data dir's first start). */
@@ -93,7 +111,28 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const dataDir = resolve(options.dataDir ?? '.chorus');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
-  const tokens = resolveTokens({ dataDir, workerToken: options.workerToken, adminToken: options.adminToken });
+  const exposed = !isLoopbackHost(host);
+  const tls = options.tls && readTlsFiles(options.tls);
+  if (exposed && !tls) {
+    if (options.requireTls) {
+      throw new ChorusError(
+        'invalid-input',
+        `refusing to listen on ${host} without TLS (--require-tls): pass --tls-cert and --tls-key, or bind 127.0.0.1`,
+      );
+    }
+    logger.warn(
+      { host },
+      `listening on ${host} without TLS: tokens, run configs and results cross the network in clear text, ` +
+        'readable and replayable by anyone on the path. Pass --tls-cert/--tls-key (README "Operating Chorus", "TLS")',
+    );
+  }
+  const authRequired = exposed || options.requireAuth === true;
+  const tokens = resolveTokens({
+    dataDir,
+    workerToken: options.workerToken,
+    adminToken: options.adminToken,
+    viewerToken: options.viewerToken,
+  });
   if (tokens.tokensFile !== undefined) {
     logger.info(
       { tokensFile: tokens.tokensFile },
@@ -163,6 +202,9 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       leaseMs,
       workerToken: tokens.workerToken,
       adminToken: tokens.adminToken,
+      viewerToken: tokens.viewerToken,
+      requireAuth: authRequired,
+      ...(tls && { tls }),
       ...(options.metricsFlushMs !== undefined && { metricsFlushMs: options.metricsFlushMs }),
       ...(options.metricsNotifyMs !== undefined && { metricsNotifyMs: options.metricsNotifyMs }),
       ...(options.handover !== undefined && { handover: options.handover }),
@@ -222,14 +264,16 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       await pruning;
     });
 
-    const url = `http://${urlHost(host)}:${port}`;
-    logger.info({ url, leaseMs }, `coordinator listening on ${url}`);
+    const url = `${tls ? 'https' : 'http'}://${urlHost(host)}:${port}`;
+    logger.info({ url, leaseMs, authRequired }, `coordinator listening on ${url}`);
     let closing: Promise<void> | undefined;
     return {
       url,
       port,
       workerToken: tokens.workerToken,
       adminToken: tokens.adminToken,
+      viewerToken: tokens.viewerToken,
+      authRequired,
       ...(tokens.tokensFile !== undefined && { tokensFile: tokens.tokensFile }),
       tokensGenerated: tokens.generated,
       databaseUrl: database.connectionString,
@@ -240,6 +284,18 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     await cleanup();
     throw error;
   }
+}
+
+/** The certificate and key, read once at start; a file that cannot be read is an error naming it. */
+function readTlsFiles(files: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (file: string, flag: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ChorusError('invalid-input', `${flag} ${file}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  return { cert: read(files.certFile, '--tls-cert'), key: read(files.keyFile, '--tls-key') };
 }
 
 /** The host part of a URL clients on this machine can use. */

@@ -18,6 +18,8 @@ export * from './what-if';
 export * from './stored';
 export * from './http/index';
 export * from './tokens-file';
+export * from './access';
+export * from './dashboard-ticket';
 export * from './embedded-database-file';
 export * from './model-size';
 export * from './checkpoint-bytes';

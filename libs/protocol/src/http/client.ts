@@ -30,7 +30,7 @@ export class HttpError extends ChorusError {
 export interface HttpClientOptions {
   /** The coordinator's base URL, e.g. `http://127.0.0.1:8080`. */
   baseUrl: string;
-  /** Sent as `Authorization: Bearer <token>` to the routes that need a token. */
+  /** Sent as `Authorization: Bearer <token>` (every route takes one: routes.ts `auth`). */
   token?: string;
   /** Added to every request (e.g. Next's `cache: 'no-store'`). */
   init?: RequestInit;
@@ -77,7 +77,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const url = new URL(`${path}${search.size > 0 ? `?${search}` : ''}`, options.baseUrl);
     const requested = `${spec.method} ${path}`;
     const token = callOptions.token ?? options.token;
-    if (spec.auth !== undefined && token !== undefined) checkToken(token);
+    if (token !== undefined) checkToken(token);
     let response: Response;
     try {
       response = await fetch(url, {
@@ -85,7 +85,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         method: spec.method,
         headers: {
           ...(input.body !== undefined && { 'content-type': 'application/json' }),
-          ...(spec.auth !== undefined && token !== undefined && { authorization: `Bearer ${token}` }),
+          ...(token !== undefined && { authorization: `Bearer ${token}` }),
         },
         ...(input.body !== undefined && { body: JSON.stringify(input.body) }),
         ...(callOptions.signal !== undefined && { signal: callOptions.signal }),
