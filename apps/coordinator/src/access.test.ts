@@ -13,9 +13,11 @@ import { describe, expect, it } from 'vitest';
 import {
   ACCESS_TOKENS,
   DASHBOARD_NAMESPACE,
+  DASHBOARD_TICKET_TTL_MS,
   HTTP_ROUTES,
   openWithoutAuth,
   SOCKET_NAMESPACES,
+  signDashboardTicket,
   TOKEN_KINDS,
   WORKERS_NAMESPACE,
   type AccessLevel,
@@ -23,7 +25,7 @@ import {
   type TokenKind,
 } from '@chorus/protocol';
 import type { RunningCoordinator } from './coordinator';
-import { handshake, withCoordinator } from './testing/harness';
+import { handshake, launchRun, withCoordinator } from './testing/harness';
 
 type Caller = TokenKind | 'none' | 'stranger';
 const STRANGER = 'not-a-token-of-this-coordinator-0123';
@@ -59,7 +61,7 @@ const SOCKET_AUTH: Record<string, (token: string | undefined) => Record<string, 
 };
 
 /** Connects to a namespace; resolves with null when accepted, the refusal's code otherwise. */
-export async function connectCode(url: string, namespace: string, auth: Record<string, unknown>): Promise<string | null> {
+async function connectCode(url: string, namespace: string, auth: Record<string, unknown>): Promise<string | null> {
   const socket = io(`${url}${namespace}`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
   try {
     return await new Promise<string | null>((resolve) => {
@@ -117,6 +119,42 @@ describe('bound beyond loopback (0.0.0.0): every route and namespace needs its t
       else expect(code).toBe(codeOf[expected]);
     },
   );
+});
+
+describe('dashboard tickets on a coordinator bound beyond loopback', () => {
+  const fixture = withCoordinator({ host: '0.0.0.0' });
+  const ticketAt = async (now: number, viewer = fixture.coordinator.viewerToken) =>
+    (await signDashboardTicket(viewer, now)).ticket;
+
+  it('lets a socket with a valid ticket in, and it receives notifications', async () => {
+    const socket = io(`${fixture.coordinator.url}${DASHBOARD_NAMESPACE}`, {
+      auth: { ticket: await ticketAt(Date.now()) },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('connect_error', reject);
+      });
+      const changed = new Promise<void>((resolve) => socket.once('runs:changed', () => resolve()));
+      await launchRun(fixture.coordinator, { dataset: 'synthetic', members: 1, epochs: 1, trainLimit: 200, seed: 1 });
+      await changed;
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('refuses a forged, expired or malformed ticket', async () => {
+    const url = fixture.coordinator.url;
+    const forged = await ticketAt(Date.now(), 'someone-elses-viewer-token-0123');
+    const expired = await ticketAt(Date.now() - 2 * DASHBOARD_TICKET_TTL_MS);
+    for (const ticket of [forged, expired, 'v1.123.abc']) {
+      expect(await connectCode(url, DASHBOARD_NAMESPACE, { ticket })).toBe('unauthorized');
+    }
+    expect(await connectCode(url, DASHBOARD_NAMESPACE, { ticket: 42 })).toBe('invalid-input');
+  });
 });
 
 describe('bound to loopback: reads open, control and downloads still need their token', () => {

@@ -1,3 +1,4 @@
+import type { TlsTrust } from './tls-trust';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -39,6 +40,8 @@ export interface DatasetCacheOptions {
   coordinatorUrl: string;
   token: string;
   logger: Logger;
+  /** A private CA to trust (tls-trust.ts). */
+  tls?: TlsTrust;
   /** Try to build the bundle from a local copy before downloading (default true). */
   localLoad?: boolean;
 }
@@ -98,6 +101,7 @@ export class DatasetCache {
     let lastLogged = 0;
     const bundle = await downloadBytes(url, {
       token: this.options.token,
+      ...(this.options.tls && { init: this.options.tls.fetchInit }),
       onProgress: (received, total) => {
         const now = Date.now();
         if (now - lastLogged < 1_000) return;

@@ -5,6 +5,7 @@
 export { startWorker } from './worker';
 export type { WorkerHandle, WorkerOptions } from './worker';
 export { runWorkerMain } from './main';
+export { readTlsTrust, tlsTrustOf, type TlsTrust } from './tls-trust';
 export { parseEnv, resolveWorkerSettings, DEFAULT_CACHE_DIR, LOG_FORMATS, LOG_LEVELS, WORKER_BACKENDS } from './env';
 export type { LogFormat, LogLevel, WorkerBackendPreference, WorkerEnv, WorkerFlags, WorkerSettings } from './env';
 export { DatasetCache, RunDataProvider, writeAtomically } from './dataset-cache';

@@ -1,3 +1,4 @@
+import type { TlsTrust } from './tls-trust';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
@@ -40,6 +41,8 @@ export interface MemberContext {
   data: RunDataProvider;
   coordinatorUrl: string;
   token: string;
+  /** A private CA to trust (tls-trust.ts). */
+  tls?: TlsTrust;
   logger: Logger;
   signal: AbortSignal;
   /** Hands the member over: stop before the next batch, checkpoint, `member:release`. */
@@ -271,7 +274,11 @@ async function resumePoint(
       `checkpoint plan offset ${checkpoint.planOffset} is past the member's ${ctx.assignment.totalBatches} batches`,
     );
   }
-  const bytes = await downloadBytes(url, { token: ctx.token, signal });
+  const bytes = await downloadBytes(url, {
+    token: ctx.token,
+    signal,
+    ...(ctx.tls && { init: ctx.tls.fetchInit }),
+  });
   const loaded = await loadCheckpoint(model, bytes, { fallbackStep: checkpoint.step }).catch(
     (error: unknown) => {
       throw new CheckpointLoadError(checkpoint.epoch, error);
