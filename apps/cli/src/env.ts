@@ -6,6 +6,9 @@ const EnvSchema = z.object({
   CHORUS_COORDINATOR_URL: z.string().url().optional(),
   CHORUS_DASHBOARD_URL: z.string().url().optional(),
   CHORUS_ADMIN_TOKEN: z.string().min(1).optional(),
+  CHORUS_VIEWER_TOKEN: z.string().min(1).optional(),
+  /** A PEM file: the private CA that signed the coordinator's TLS certificate. */
+  CHORUS_CA: z.string().min(1).optional(),
   CHORUS_DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
 });

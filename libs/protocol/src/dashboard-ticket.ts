@@ -10,6 +10,15 @@
  * so this file has no import a browser bundle would trip over.
  */
 
+import { z } from 'zod';
+
+/** The dashboard server's answer to its browsers (GET /api/socket-ticket): null without a viewer token. */
+export const DashboardTicketAnswerSchema = z.object({
+  ticket: z.string().min(1).max(512).nullable(),
+  expiresAt: z.number().int().optional(),
+});
+export type DashboardTicketAnswer = z.infer<typeof DashboardTicketAnswerSchema>;
+
 const VERSION = 'v1';
 /** What the key is for: a ticket key never equals the token, nor a key derived for anything else. */
 const KEY_LABEL = 'chorus dashboard ticket v1';

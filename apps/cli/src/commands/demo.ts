@@ -125,6 +125,7 @@ export function registerDemoCommand(program: Command): void {
           dashboard = await startDashboard({
             databaseUrl: coordinator.databaseUrl,
             coordinatorUrl: coordinator.url,
+            viewerToken: coordinator.viewerToken,
             port: dashboardPort,
             log: (line) => log(`chorus demo: ${line}`),
           });

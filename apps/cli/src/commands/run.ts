@@ -41,8 +41,9 @@ export function registerRunCommand(program: Command): void {
       const env = parseEnv();
       const cfg = await runConfigFromFlags(flags);
       checkMemberParams(cfg, flags);
-      const client = coordinatorClient(flags, env);
-      const runId = await launchRun(client, await findAdminToken(flags, env), cfg);
+      const adminToken = await findAdminToken(flags, env);
+      const client = await coordinatorClient(flags, env, adminToken);
+      const runId = await launchRun(client, adminToken, cfg);
       const log = (line: string) => process.stderr.write(`${line}\n`);
       log(`chorus run: launched ${runId} on ${client.baseUrl} (${cfg.members} × ${cfg.model} on ${cfg.dataset})`);
       // The coordinator does not know where its dashboard is served: the default of `chorus dashboard`.
