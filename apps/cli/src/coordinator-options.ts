@@ -34,8 +34,14 @@ export interface AdminTokenFlags {
 /** `--coordinator <url>` and `--ca <file>`, as every command that talks to a coordinator takes them. */
 export function addCoordinatorOption(command: Command): Command {
   return command
-    .option('--coordinator <url>', `coordinator URL (env CHORUS_COORDINATOR_URL; default ${DEFAULT_COORDINATOR_URL})`)
-    .option('--ca <file>', "PEM certificate of a private CA that signed the coordinator's TLS certificate (env CHORUS_CA)");
+    .option(
+      '--coordinator <url>',
+      `coordinator URL (env CHORUS_COORDINATOR_URL; default ${DEFAULT_COORDINATOR_URL})`,
+    )
+    .option(
+      '--ca <file>',
+      "PEM certificate of a private CA that signed the coordinator's TLS certificate (env CHORUS_CA)",
+    );
 }
 
 /** `--token` and `--data-dir`: the admin token, or the local coordinator's tokens.json that holds it. */
@@ -78,7 +84,8 @@ export async function coordinatorClient(
 
 /** A token that reads: CHORUS_VIEWER_TOKEN, CHORUS_ADMIN_TOKEN, or a local coordinator's tokens.json. */
 export async function findReadToken(flags: { dataDir?: string }, env: CliEnv): Promise<string | undefined> {
-  if (env.CHORUS_VIEWER_TOKEN ?? env.CHORUS_ADMIN_TOKEN) return env.CHORUS_VIEWER_TOKEN ?? env.CHORUS_ADMIN_TOKEN;
+  if (env.CHORUS_VIEWER_TOKEN ?? env.CHORUS_ADMIN_TOKEN)
+    return env.CHORUS_VIEWER_TOKEN ?? env.CHORUS_ADMIN_TOKEN;
   const tokens = await readTokensFile(flags.dataDir ?? env.CHORUS_DATA_DIR ?? DEFAULT_DATA_DIR);
   return tokens?.viewerToken ?? tokens?.adminToken;
 }

@@ -33,7 +33,9 @@ const STRANGER = 'not-a-token-of-this-coordinator-0123';
 function tokenOf(coordinator: RunningCoordinator, caller: Caller): string | undefined {
   if (caller === 'none') return undefined;
   if (caller === 'stranger') return STRANGER;
-  return { viewer: coordinator.viewerToken, admin: coordinator.adminToken, worker: coordinator.workerToken }[caller];
+  return { viewer: coordinator.viewerToken, admin: coordinator.adminToken, worker: coordinator.workerToken }[
+    caller
+  ];
 }
 
 /** The HTTP status of a route called as `caller` (path params `1`, a POST with `{}`: auth runs first). */
@@ -61,8 +63,17 @@ const SOCKET_AUTH: Record<string, (token: string | undefined) => Record<string, 
 };
 
 /** Connects to a namespace; resolves with null when accepted, the refusal's code otherwise. */
-async function connectCode(url: string, namespace: string, auth: Record<string, unknown>): Promise<string | null> {
-  const socket = io(`${url}${namespace}`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
+async function connectCode(
+  url: string,
+  namespace: string,
+  auth: Record<string, unknown>,
+): Promise<string | null> {
+  const socket = io(`${url}${namespace}`, {
+    auth,
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+  });
   try {
     return await new Promise<string | null>((resolve) => {
       socket.once('connect', () => resolve(null));
@@ -88,9 +99,10 @@ function cases(levels: Array<[string, AccessLevel]>, requireAuth: boolean) {
   );
 }
 
-const routeLevels = Object.entries(HTTP_ROUTES).map(([name, spec]: [string, RouteSpec]) => [name, spec.auth]) as Array<
-  [string, AccessLevel]
->;
+const routeLevels = Object.entries(HTTP_ROUTES).map(([name, spec]: [string, RouteSpec]) => [
+  name,
+  spec.auth,
+]) as Array<[string, AccessLevel]>;
 const namespaceLevels = Object.entries(SOCKET_NAMESPACES) as Array<[string, AccessLevel]>;
 
 describe('bound beyond loopback (0.0.0.0): every route and namespace needs its token', () => {
@@ -100,18 +112,29 @@ describe('bound beyond loopback (0.0.0.0): every route and namespace needs its t
     expect(fixture.coordinator.authRequired).toBe(true);
   });
 
-  it.each(cases(routeLevels, true))('$name ($level) as $caller: $expected', async ({ name, caller, expected }) => {
-    const status = await statusOf(fixture.coordinator, HTTP_ROUTES[name as keyof typeof HTTP_ROUTES], caller);
-    if (expected === 'in') expect([401, 403]).not.toContain(status);
-    else expect(status).toBe(expected);
-  });
+  it.each(cases(routeLevels, true))(
+    '$name ($level) as $caller: $expected',
+    async ({ name, caller, expected }) => {
+      const status = await statusOf(
+        fixture.coordinator,
+        HTTP_ROUTES[name as keyof typeof HTTP_ROUTES],
+        caller,
+      );
+      if (expected === 'in') expect([401, 403]).not.toContain(status);
+      else expect(status).toBe(expected);
+    },
+  );
 
   it.each(cases(namespaceLevels, true))(
     'namespace $name ($level) as $caller: $expected',
     async ({ name, caller, expected }) => {
       const auth = SOCKET_AUTH[name];
       if (!auth) throw new Error(`no way to authenticate on ${name}: add it to SOCKET_AUTH`);
-      const code = await connectCode(fixture.coordinator.url, name, auth(tokenOf(fixture.coordinator, caller)));
+      const code = await connectCode(
+        fixture.coordinator.url,
+        name,
+        auth(tokenOf(fixture.coordinator, caller)),
+      );
       const codeOf = { 401: 'unauthorized', 403: 'forbidden' } as const;
       // The workers namespace answers any token but its own with `unauthorized` (it checks one token).
       if (expected === 'in') expect(code).toBeNull();
@@ -139,7 +162,13 @@ describe('dashboard tickets on a coordinator bound beyond loopback', () => {
         socket.once('connect_error', reject);
       });
       const changed = new Promise<void>((resolve) => socket.once('runs:changed', () => resolve()));
-      await launchRun(fixture.coordinator, { dataset: 'synthetic', members: 1, epochs: 1, trainLimit: 200, seed: 1 });
+      await launchRun(fixture.coordinator, {
+        dataset: 'synthetic',
+        members: 1,
+        epochs: 1,
+        trainLimit: 200,
+        seed: 1,
+      });
       await changed;
     } finally {
       socket.close();
@@ -160,11 +189,18 @@ describe('dashboard tickets on a coordinator bound beyond loopback', () => {
 describe('bound to loopback: reads open, control and downloads still need their token', () => {
   const fixture = withCoordinator();
 
-  it.each(cases(routeLevels, false))('$name ($level) as $caller: $expected', async ({ name, caller, expected }) => {
-    const status = await statusOf(fixture.coordinator, HTTP_ROUTES[name as keyof typeof HTTP_ROUTES], caller);
-    if (expected === 'in') expect([401, 403]).not.toContain(status);
-    else expect(status).toBe(expected);
-  });
+  it.each(cases(routeLevels, false))(
+    '$name ($level) as $caller: $expected',
+    async ({ name, caller, expected }) => {
+      const status = await statusOf(
+        fixture.coordinator,
+        HTTP_ROUTES[name as keyof typeof HTTP_ROUTES],
+        caller,
+      );
+      if (expected === 'in') expect([401, 403]).not.toContain(status);
+      else expect(status).toBe(expected);
+    },
+  );
 });
 
 describe('bound to loopback with requireAuth', () => {

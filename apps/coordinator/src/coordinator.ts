@@ -292,7 +292,9 @@ function readTlsFiles(files: { certFile: string; keyFile: string }): { cert: Buf
     try {
       return readFileSync(file);
     } catch (error) {
-      throw new ChorusError('invalid-input', `${flag} ${file}: ${(error as Error).message}`, { cause: error });
+      throw new ChorusError('invalid-input', `${flag} ${file}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
   };
   return { cert: read(files.certFile, '--tls-cert'), key: read(files.keyFile, '--tls-key') };

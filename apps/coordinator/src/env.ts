@@ -77,7 +77,8 @@ const EnvSchema = z
       ctx.addIssue({
         code: 'custom',
         path: [env.CHORUS_TLS_CERT === undefined ? 'CHORUS_TLS_CERT' : 'CHORUS_TLS_KEY'],
-        message: 'TLS needs both the certificate (--tls-cert, CHORUS_TLS_CERT) and its key (--tls-key, CHORUS_TLS_KEY)',
+        message:
+          'TLS needs both the certificate (--tls-cert, CHORUS_TLS_CERT) and its key (--tls-key, CHORUS_TLS_KEY)',
       });
     }
   });

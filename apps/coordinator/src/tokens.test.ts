@@ -49,10 +49,17 @@ describe('resolveTokens', () => {
     const upgraded = resolveTokens({ dataDir });
     expect(upgraded).toMatchObject({ ...old, generated: true });
     expect(upgraded.viewerToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(JSON.parse(readFileSync(tokensFile!, 'utf8'))).toEqual({ ...old, viewerToken: upgraded.viewerToken });
+    expect(JSON.parse(readFileSync(tokensFile!, 'utf8'))).toEqual({
+      ...old,
+      viewerToken: upgraded.viewerToken,
+    });
     // Tokens given in the environment are used, and never replace what the file holds.
     const given = resolveTokens({ dataDir, workerToken: 'g'.repeat(20) });
-    expect(given).toMatchObject({ workerToken: 'g'.repeat(20), viewerToken: upgraded.viewerToken, generated: false });
+    expect(given).toMatchObject({
+      workerToken: 'g'.repeat(20),
+      viewerToken: upgraded.viewerToken,
+      generated: false,
+    });
     expect(JSON.parse(readFileSync(tokensFile!, 'utf8')).workerToken).toBe(old.workerToken);
   });
 

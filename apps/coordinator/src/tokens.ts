@@ -1,7 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ChorusError, MIN_TOKEN_LENGTH, TOKENS_FILE, TokensFileSchema, type TokensFile } from '@chorus/protocol';
+import {
+  ChorusError,
+  MIN_TOKEN_LENGTH,
+  TOKENS_FILE,
+  TokensFileSchema,
+  type TokensFile,
+} from '@chorus/protocol';
 
 export { TOKENS_FILE };
 
@@ -31,14 +37,22 @@ export function resolveTokens(options: {
   adminToken?: string | undefined;
   viewerToken?: string | undefined;
 }): Tokens {
-  const given = { workerToken: options.workerToken, adminToken: options.adminToken, viewerToken: options.viewerToken };
+  const given = {
+    workerToken: options.workerToken,
+    adminToken: options.adminToken,
+    viewerToken: options.viewerToken,
+  };
   for (const [name, value] of Object.entries(given)) {
     if (value !== undefined && value.length < MIN_TOKEN_LENGTH) {
       throw new ChorusError('invalid-input', `${name} must be at least ${MIN_TOKEN_LENGTH} characters`);
     }
   }
   if (given.workerToken !== undefined && given.adminToken !== undefined && given.viewerToken !== undefined) {
-    const all = { workerToken: given.workerToken, adminToken: given.adminToken, viewerToken: given.viewerToken };
+    const all = {
+      workerToken: given.workerToken,
+      adminToken: given.adminToken,
+      viewerToken: given.viewerToken,
+    };
     assertDistinct(all);
     return { ...all, generated: false };
   }

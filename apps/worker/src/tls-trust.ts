@@ -25,7 +25,10 @@ export function readTlsTrust(file: string): TlsTrust {
     throw new ChorusError('invalid-input', `--ca ${file}: ${(error as Error).message}`, { cause: error });
   }
   if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new ChorusError('invalid-input', `--ca ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    throw new ChorusError(
+      'invalid-input',
+      `--ca ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    );
   }
   return tlsTrustOf(ca);
 }

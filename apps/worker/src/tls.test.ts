@@ -80,7 +80,15 @@ describe('TLS', () => {
     });
     const client = createHttpClient({ baseUrl: coordinator.url, token: ADMIN_TOKEN, init: tls.fetchInit });
     const { id } = await client.createRun({
-      body: { dataset: 'synthetic', model: 'mlp', members: 1, epochs: 1, batchSize: 16, trainLimit: 200, seed: 5 },
+      body: {
+        dataset: 'synthetic',
+        model: 'mlp',
+        members: 1,
+        epochs: 1,
+        batchSize: 16,
+        trainLimit: 200,
+        seed: 5,
+      },
     });
     let run: RunDetail | undefined;
     await expectEventually(async () => {
@@ -108,16 +116,22 @@ describe('TLS', () => {
     });
     const refused = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
     socket.close();
-    expect(String((refused as Error & { description?: { message?: string } }).description?.message ?? refused)).toMatch(
-      /self.signed|unable to verify/i,
-    );
+    expect(
+      String((refused as Error & { description?: { message?: string } }).description?.message ?? refused),
+    ).toMatch(/self.signed|unable to verify/i);
   });
 
   it('refuses to start beyond loopback without TLS when TLS is required, and warns otherwise', async () => {
     const lines: string[] = [];
     const capture = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
     await expect(
-      startCoordinator({ host: '0.0.0.0', port: 0, dataDir: join(dir, 'plain'), requireTls: true, logger: capture }),
+      startCoordinator({
+        host: '0.0.0.0',
+        port: 0,
+        dataDir: join(dir, 'plain'),
+        requireTls: true,
+        logger: capture,
+      }),
     ).rejects.toThrow(/refusing to listen on 0\.0\.0\.0 without TLS/);
     const plain = await startCoordinator({
       host: '0.0.0.0',
@@ -127,7 +141,9 @@ describe('TLS', () => {
       logger: capture,
     });
     await plain.close();
-    expect(lines.join('')).toMatch(/without TLS: tokens, run configs and results cross the network in clear text/);
+    expect(lines.join('')).toMatch(
+      /without TLS: tokens, run configs and results cross the network in clear text/,
+    );
     expect(await readFile(join(dir, 'plain', 'tokens.json'), 'utf8')).toMatch(/viewerToken/);
   });
 });

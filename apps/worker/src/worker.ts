@@ -314,7 +314,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   return { workerId, backend: selection.backend, device: selection.device, finished, close };
 }
 
-async function fetchLeaseMs(coordinatorUrl: string, token: string, tls?: TlsTrust): Promise<number | undefined> {
+async function fetchLeaseMs(
+  coordinatorUrl: string,
+  token: string,
+  tls?: TlsTrust,
+): Promise<number | undefined> {
   try {
     const client = createHttpClient({ baseUrl: coordinatorUrl, token, ...(tls && { init: tls.fetchInit }) });
     const health = await client.health(undefined, {

@@ -18,7 +18,9 @@ describe('dashboard tickets', () => {
   it('refuse a changed expiry, a changed signature, one too far ahead and garbage', async () => {
     const { ticket } = await signDashboardTicket(VIEWER, NOW);
     const [version, expiry, mac] = ticket.split('.') as [string, string, string];
-    expect(await checkDashboardTicket(VIEWER, `${version}.${Number(expiry) + 60_000}.${mac}`, NOW)).toBe('forged');
+    expect(await checkDashboardTicket(VIEWER, `${version}.${Number(expiry) + 60_000}.${mac}`, NOW)).toBe(
+      'forged',
+    );
     const flipped = `${mac[0] === 'A' ? 'B' : 'A'}${mac.slice(1)}`;
     expect(await checkDashboardTicket(VIEWER, `${version}.${expiry}.${flipped}`, NOW)).toBe('forged');
     const far = await signDashboardTicket(VIEWER, NOW, 3_600_000);

@@ -31,9 +31,13 @@ const encoder = new TextEncoder();
 
 async function ticketKey(viewerToken: string) {
   const subtle = globalThis.crypto.subtle;
-  const tokenKey = await subtle.importKey('raw', encoder.encode(viewerToken), { name: 'HMAC', hash: 'SHA-256' }, false, [
-    'sign',
-  ]);
+  const tokenKey = await subtle.importKey(
+    'raw',
+    encoder.encode(viewerToken),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign'],
+  );
   const derived = await subtle.sign('HMAC', tokenKey, encoder.encode(KEY_LABEL));
   return subtle.importKey('raw', derived, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
@@ -60,7 +64,11 @@ export async function signDashboardTicket(
 ): Promise<{ ticket: string; expiresAt: number }> {
   const expiresAt = Math.floor(now + ttlMs);
   const payload = `${VERSION}.${expiresAt}`;
-  const mac = await globalThis.crypto.subtle.sign('HMAC', await ticketKey(viewerToken), encoder.encode(payload));
+  const mac = await globalThis.crypto.subtle.sign(
+    'HMAC',
+    await ticketKey(viewerToken),
+    encoder.encode(payload),
+  );
   return { ticket: `${payload}.${toBase64Url(mac)}`, expiresAt };
 }
 

@@ -47,7 +47,10 @@ export function registerCoordinatorCommand(program: Command): void {
       '--require-auth',
       'reads (runs, workers, the dashboard socket) need the viewer or admin token even on loopback; beyond loopback they always do (env CHORUS_REQUIRE_AUTH=1)',
     )
-    .option('--tls-cert <file>', 'serve HTTPS and wss:// with this PEM certificate chain (env CHORUS_TLS_CERT)')
+    .option(
+      '--tls-cert <file>',
+      'serve HTTPS and wss:// with this PEM certificate chain (env CHORUS_TLS_CERT)',
+    )
     .option('--tls-key <file>', 'the PEM private key of --tls-cert (env CHORUS_TLS_KEY)')
     .option(
       '--require-tls',

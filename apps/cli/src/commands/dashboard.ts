@@ -35,7 +35,10 @@ export function registerDashboardCommand(program: Command): void {
       '--data-dir <dir>',
       "a local coordinator's data dir, to find its embedded database and its tokens.json (viewer token) (default .chorus)",
     )
-    .option('--ca <file>', "PEM certificate of a private CA that signed the coordinator's TLS certificate (env CHORUS_CA)")
+    .option(
+      '--ca <file>',
+      "PEM certificate of a private CA that signed the coordinator's TLS certificate (env CHORUS_CA)",
+    )
     .action(async (flags: DashboardFlags) => {
       const env = parseEnv();
       const port = parsePort(flags.port, '--port');

@@ -1,5 +1,11 @@
 import type { FastifyRequest } from 'fastify';
-import { ACCESS_TOKENS, ChorusError, openWithoutAuth, type AccessLevel, type TokenKind } from '@chorus/protocol';
+import {
+  ACCESS_TOKENS,
+  ChorusError,
+  openWithoutAuth,
+  type AccessLevel,
+  type TokenKind,
+} from '@chorus/protocol';
 import { bearerToken, tokenMatches } from '../tokens';
 
 /** The coordinator's tokens, and whether reads need one (README "Operating Chorus", "Tokens"). */
@@ -37,7 +43,12 @@ export function tokenKindOf(policy: AccessPolicy, given: unknown): TokenKind | u
  * auth is not required) or a token of a kind the level accepts. No token, or one that is none of
  * ours: `unauthorized` (401); one of ours of the wrong kind: `forbidden` (403).
  */
-export function checkAccess(level: AccessLevel, policy: AccessPolicy, given: string | undefined, what: string): void {
+export function checkAccess(
+  level: AccessLevel,
+  policy: AccessPolicy,
+  given: string | undefined,
+  what: string,
+): void {
   if (!policy.requireAuth && openWithoutAuth(level)) return;
   const accepted = ACCESS_TOKENS[level];
   const names = accepted.map((kind) => `${kind} (${ENV_NAME[kind]})`).join(' or ');
@@ -50,7 +61,10 @@ export function checkAccess(level: AccessLevel, policy: AccessPolicy, given: str
     );
   }
   if (!accepted.includes(kind)) {
-    throw new ChorusError('forbidden', `${what} is not open to the ${kind} token: it takes the ${names} token`);
+    throw new ChorusError(
+      'forbidden',
+      `${what} is not open to the ${kind} token: it takes the ${names} token`,
+    );
   }
 }
 

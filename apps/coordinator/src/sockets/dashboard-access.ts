@@ -11,7 +11,8 @@ import {
 import { checkAccess, type AccessPolicy } from '../http/auth';
 
 type Refusal = Error & { data: { code: ErrorCode } };
-const refusal = (code: ErrorCode, message: string): Refusal => Object.assign(new Error(message), { data: { code } });
+const refusal = (code: ErrorCode, message: string): Refusal =>
+  Object.assign(new Error(message), { data: { code } });
 
 /**
  * The `/dashboard` namespace's middleware: its access level (libs/protocol SOCKET_NAMESPACES) as
@@ -27,7 +28,8 @@ export function dashboardAccess(deps: { policy: AccessPolicy; now: () => number;
       next(error);
     };
     const auth = DashboardAuthSchema.safeParse(socket.handshake.auth ?? {});
-    if (!auth.success) return refuse(refusal('invalid-input', 'auth must be { token } or { ticket } (strings)'));
+    if (!auth.success)
+      return refuse(refusal('invalid-input', 'auth must be { token } or { ticket } (strings)'));
     const { ticket, token } = auth.data;
     if (ticket !== undefined && deps.policy.requireAuth) {
       checkDashboardTicket(deps.policy.viewerToken, ticket, deps.now()).then(

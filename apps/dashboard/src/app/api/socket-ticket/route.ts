@@ -12,6 +12,7 @@ export const dynamic = 'force-dynamic';
  */
 export async function GET() {
   const { viewerToken } = dashboardServer().env;
-  const body = viewerToken === undefined ? { ticket: null } : await signDashboardTicket(viewerToken, Date.now());
+  const body =
+    viewerToken === undefined ? { ticket: null } : await signDashboardTicket(viewerToken, Date.now());
   return Response.json(body, { headers: { 'cache-control': 'no-store' } });
 }
