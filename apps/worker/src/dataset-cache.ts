@@ -1,4 +1,3 @@
-import type { TlsTrust } from './tls-trust';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -23,6 +22,7 @@ import {
   type RunConfig,
 } from '@chorus/protocol';
 import { downloadBytes } from './download';
+import type { TlsTrust } from './tls-trust';
 
 /**
  * Datasets on the worker's disk, content-addressed: `<cacheDir>/datasets/<sha256>.bundle`. A

@@ -1,4 +1,3 @@
-import type { TlsTrust } from './tls-trust';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
@@ -15,6 +14,7 @@ import type { RunData, RunDataProvider } from './dataset-cache';
 import { downloadBytes } from './download';
 import { MetricsSender } from './metrics-sender';
 import { PlanStream } from './plan-stream';
+import type { TlsTrust } from './tls-trust';
 
 /**
  * Trains one leased member, epoch by epoch, as `chorus train` trains each member locally, but with

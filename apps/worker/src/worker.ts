@@ -1,4 +1,3 @@
-import type { TlsTrust } from './tls-trust';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { selectBackend, type BackendName } from '@chorus/models';
@@ -19,6 +18,7 @@ import { DEFAULT_CACHE_DIR, type WorkerBackendPreference } from './env';
 import { Heartbeat } from './heartbeat';
 import { runMember } from './member-runner';
 import { claimWorkerId } from './worker-identity';
+import type { TlsTrust } from './tls-trust';
 
 export interface WorkerOptions {
   coordinatorUrl: string;
