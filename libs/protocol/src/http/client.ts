@@ -92,7 +92,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       });
     } catch (error) {
       // Never the token in a message (nor in the cause callers show), whatever fetch put in its own.
-      const message = (error as Error).message;
+      // fetch says "fetch failed"; why (refused, a certificate it does not trust…) is in its cause.
+      const cause = (error as Error).cause;
+      const why = cause instanceof Error && cause.message !== '' ? ` (${cause.message})` : '';
+      const message = `${(error as Error).message}${why}`;
       const leaks = token !== undefined && token !== '' && message.includes(token);
       const reason = leaks ? message.split(token).join('<token>') : message;
       throw new ChorusError('unavailable', `cannot reach the coordinator at ${options.baseUrl}: ${reason}`, {
