@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -13,16 +13,12 @@ import {
   type ResolvedDatabase,
 } from '@chorus/db';
 import { builtInDatasetRoots } from '@chorus/data';
-import {
-  ChorusError,
-  EMBEDDED_DATABASE_FILE,
-  isLoopbackHost,
-  type EmbeddedDatabaseFile,
-} from '@chorus/protocol';
+import { ChorusError, EMBEDDED_DATABASE_FILE, type EmbeddedDatabaseFile } from '@chorus/protocol';
 import { DEFAULT_DATASET_MAX_BYTES } from './dataset-paths';
 import { createServer, type ChorusServer } from './server';
 import type { HandoverOptions } from './services/handover.service';
 import { resolveTokens } from './tokens';
+import { resolveTransportSecurity } from './transport-security';
 
 export interface CoordinatorOptions {
   /** Interface to bind (default 127.0.0.1: loopback only unless told otherwise). */
@@ -111,22 +107,13 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const dataDir = resolve(options.dataDir ?? '.chorus');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
-  const exposed = !isLoopbackHost(host);
-  const tls = options.tls && readTlsFiles(options.tls);
-  if (exposed && !tls) {
-    if (options.requireTls) {
-      throw new ChorusError(
-        'invalid-input',
-        `refusing to listen on ${host} without TLS (--require-tls): pass --tls-cert and --tls-key, or bind 127.0.0.1`,
-      );
-    }
-    logger.warn(
-      { host },
-      `listening on ${host} without TLS: tokens, run configs and results cross the network in clear text, ` +
-        'readable and replayable by anyone on the path. Pass --tls-cert/--tls-key (README "Operating Chorus", "TLS")',
-    );
-  }
-  const authRequired = exposed || options.requireAuth === true;
+  const { tls, authRequired } = resolveTransportSecurity({
+    host,
+    tls: options.tls,
+    requireTls: options.requireTls,
+    requireAuth: options.requireAuth,
+    logger,
+  });
   const tokens = resolveTokens({
     dataDir,
     workerToken: options.workerToken,
@@ -284,20 +271,6 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     await cleanup();
     throw error;
   }
-}
-
-/** The certificate and key, read once at start; a file that cannot be read is an error naming it. */
-function readTlsFiles(files: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
-  const read = (file: string, flag: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (error) {
-      throw new ChorusError('invalid-input', `${flag} ${file}: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-  };
-  return { cert: read(files.certFile, '--tls-cert'), key: read(files.keyFile, '--tls-key') };
 }
 
 /** The host part of a URL clients on this machine can use. */
