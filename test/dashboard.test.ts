@@ -381,9 +381,13 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     for (const chunk of chunks) {
       expect(readFileSync(join(staticDir, chunk), 'utf8'), chunk).not.toMatch(/@tensorflow|tfjs-backend/);
     }
-    // The read views, as served (HTML and the flight data in it): no worker or admin token.
-    const { workerToken } = JSON.parse(readFileSync(join(dataDir.path, 'tokens.json'), 'utf8')) as {
+    // The read views, as served (HTML and the flight data in it), and the socket ticket: no token
+    // (the dashboard server holds the viewer token; browsers get tickets signed with it).
+    const { workerToken, viewerToken } = JSON.parse(
+      readFileSync(join(dataDir.path, 'tokens.json'), 'utf8'),
+    ) as {
       workerToken: string;
+      viewerToken: string;
     };
     for (const path of [
       '/',
@@ -392,12 +396,17 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
       '/runs/new',
       `/compare?runs=${runId}`,
       `/api/runs/${runId}`,
+      '/api/socket-ticket',
     ]) {
       const body = await (await fetch(`${dashboardUrl}${path}`)).text();
       expect(body.length, path).toBeGreaterThan(0);
       expect(body.includes(adminToken), `${path} holds the admin token`).toBe(false);
       expect(body.includes(workerToken), `${path} holds the worker token`).toBe(false);
+      expect(body.includes(viewerToken), `${path} holds the viewer token`).toBe(false);
     }
+    expect(await (await fetch(`${dashboardUrl}/api/socket-ticket`)).json()).toMatchObject({
+      ticket: expect.stringMatching(/^v1\.\d+\.[A-Za-z0-9_-]{43}$/),
+    });
   }, 60_000);
 
   it('operates the what-if panel and the new-run form from the keyboard alone', async () => {
