@@ -77,25 +77,32 @@ describe('a cluster of real processes', () => {
     expect([...cluster.workers.values()].every((w) => w.running)).toBe(true);
   });
 
-  it('answers 401 to admin and worker routes without the right token', async () => {
+  it('answers 401 to admin and worker routes without a token of ours, 403 with one of the wrong kind', async () => {
     const before = await db.prisma.run.count();
     const config = { ...small, members: 2 };
-    for (const token of [undefined, 'wrong-admin-token-0123456789', WORKER_TOKEN]) {
+    for (const [token, status, code] of [
+      [undefined, 401, 'unauthorized'],
+      ['wrong-admin-token-0123456789', 401, 'unauthorized'],
+      [WORKER_TOKEN, 403, 'forbidden'],
+    ] as const) {
       await expect(
         coordinatorApi(cluster.coordinator.url, token).createRun({ body: config }),
         `POST /api/runs with token ${token ?? '(none)'}`,
-      ).rejects.toMatchObject({ status: 401, code: 'unauthorized' });
+      ).rejects.toMatchObject({ status, code });
     }
     expect(await db.prisma.run.count()).toBe(before);
 
     const [run] = await db.prisma.run.findMany({ where: { status: 'completed' }, take: 1 });
     expect(run).toBeDefined();
     const runId = run?.id ?? '';
-    for (const token of [undefined, WORKER_TOKEN]) {
+    for (const [token, status] of [
+      [undefined, 401],
+      [WORKER_TOKEN, 403],
+    ] as const) {
       await expect(
         coordinatorApi(cluster.coordinator.url, token).cancelRun({ params: { id: runId } }),
         `cancel with token ${token ?? '(none)'}`,
-      ).rejects.toMatchObject({ status: 401 });
+      ).rejects.toMatchObject({ status });
     }
     expect((await getRun(cluster.coordinator.url, runId)).status).toBe('completed');
     // With the admin token the same request gets past authentication (and is refused for its state).
@@ -105,11 +112,14 @@ describe('a cluster of real processes', () => {
 
     // Dataset bundles and checkpoints are for workers only.
     const sha = run?.datasetSha256 ?? '';
-    for (const token of [undefined, ADMIN_TOKEN]) {
+    for (const [token, status] of [
+      [undefined, 401],
+      [ADMIN_TOKEN, 403],
+    ] as const) {
       await expect(
         coordinatorApi(cluster.coordinator.url, token).getDataset({ params: { sha256: sha } }),
         `dataset with token ${token ?? '(none)'}`,
-      ).rejects.toMatchObject({ status: 401 });
+      ).rejects.toMatchObject({ status });
     }
     const bundle = await coordinatorApi(cluster.coordinator.url, WORKER_TOKEN).getDataset({
       params: { sha256: sha },

@@ -10,8 +10,8 @@ import { expectEventually } from './support/eventually';
 import { ChorusProcess, REPO_ROOT, dumpProcessOutput, killAll } from './support/processes';
 
 /**
- * The dashboard end to end, on the stack `npm start` runs: `chorus demo` (embedded Postgres, the
- * coordinator, the dashboard, two local workers) with a small MNIST run, watched in Debian's
+ * The dashboard end to end, on the stack `npm start` runs: `chorus demo --require-auth` (embedded
+ * Postgres, the coordinator, the dashboard holding the viewer token, two local workers) with a small MNIST run, watched in Debian's
  * chromium. Screenshots of every page go to test-artifacts/dashboard/ (Run and Compare also at
  * 1024×768). Every page opened is checked with axe-core (no serious or critical violation), the
  * what-if panel and the new-run form are driven from the keyboard alone, and the laptop width never
@@ -80,6 +80,9 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
         dataDir.path,
         '--config',
         configPath,
+        // Reads need the viewer token, as on a coordinator bound beyond loopback: the pages read
+        // through the dashboard server and the browser's socket shows the server's tickets.
+        '--require-auth',
       ],
       { CHORUS_CACHE_DIR: join(dataDir.path, 'cache') },
     );
@@ -172,7 +175,7 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
       );
 
       // Live: a member's step shown on the page changes without reloading the page.
-      const running = await getRun(coordinatorUrl, runId);
+      const running = await getRun(coordinatorUrl, runId, adminToken);
       expect(['pending', 'running']).toContain(running.status);
       const stepOf = async (i: number) =>
         Number((await page.getByTestId(`member-step-${i}`).textContent())?.replace(/\D/g, '') || '0');
@@ -195,7 +198,7 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
       await shot(page, 'run-live');
       await checkA11y(page, 'Run (live)');
 
-      const done = await waitForRunEnd(() => coordinatorUrl, runId, 300_000);
+      const done = await waitForRunEnd(() => coordinatorUrl, runId, 300_000, adminToken);
       expect(done.status).toBe('completed');
       const result = done.result as RunResult;
 
@@ -233,7 +236,7 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
   }, 600_000);
 
   it('computes a what-if sub-ensemble from the stored predictions', async () => {
-    const result = (await getRun(coordinatorUrl, runId)).result as RunResult;
+    const result = (await getRun(coordinatorUrl, runId, adminToken)).result as RunResult;
     const page = await open(`/runs/${runId}`);
     const memberBox = (i: number) => page.getByRole('checkbox', { name: `Member ${i}`, exact: true });
     const strategy = page.getByLabel('Strategy');
@@ -287,9 +290,9 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
   it('compares two runs side by side with the API numbers', async () => {
     // The client checks the status of a success: 201 Created.
     const { id: secondId } = await coordinatorApi(coordinatorUrl, adminToken).createRun({ body: SECOND_RUN });
-    const second = await waitForRunEnd(() => coordinatorUrl, secondId, 300_000);
+    const second = await waitForRunEnd(() => coordinatorUrl, secondId, 300_000, adminToken);
     expect(second.status).toBe('completed');
-    const first = await getRun(coordinatorUrl, runId);
+    const first = await getRun(coordinatorUrl, runId, adminToken);
 
     const page = await open(`/compare?runs=${runId},${secondId}`);
     await expectEventually(
@@ -365,7 +368,7 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     await shot(form, 'new-run');
     await checkA11y(form, 'New run (launch refused)');
     // Nothing was launched by the refused form.
-    const listed = await coordinatorApi(coordinatorUrl).listRuns();
+    const listed = await coordinatorApi(coordinatorUrl, adminToken).listRuns();
     expect(listed.runs).toHaveLength(2);
     for (const page of [runs, workers, form]) await page.close();
   }, 180_000);
@@ -378,9 +381,13 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     for (const chunk of chunks) {
       expect(readFileSync(join(staticDir, chunk), 'utf8'), chunk).not.toMatch(/@tensorflow|tfjs-backend/);
     }
-    // The read views, as served (HTML and the flight data in it): no worker or admin token.
-    const { workerToken } = JSON.parse(readFileSync(join(dataDir.path, 'tokens.json'), 'utf8')) as {
+    // The read views, as served (HTML and the flight data in it), and the socket ticket: no token
+    // (the dashboard server holds the viewer token; browsers get tickets signed with it).
+    const { workerToken, viewerToken } = JSON.parse(
+      readFileSync(join(dataDir.path, 'tokens.json'), 'utf8'),
+    ) as {
       workerToken: string;
+      viewerToken: string;
     };
     for (const path of [
       '/',
@@ -389,12 +396,17 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
       '/runs/new',
       `/compare?runs=${runId}`,
       `/api/runs/${runId}`,
+      '/api/socket-ticket',
     ]) {
       const body = await (await fetch(`${dashboardUrl}${path}`)).text();
       expect(body.length, path).toBeGreaterThan(0);
       expect(body.includes(adminToken), `${path} holds the admin token`).toBe(false);
       expect(body.includes(workerToken), `${path} holds the worker token`).toBe(false);
+      expect(body.includes(viewerToken), `${path} holds the viewer token`).toBe(false);
     }
+    expect(await (await fetch(`${dashboardUrl}/api/socket-ticket`)).json()).toMatchObject({
+      ticket: expect.stringMatching(/^v1\.\d+\.[A-Za-z0-9_-]{43}$/),
+    });
   }, 60_000);
 
   it('operates the what-if panel and the new-run form from the keyboard alone', async () => {
@@ -435,7 +447,7 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
     };
 
     // Run page: Tab to the what-if checkboxes, the Strategy select and Compute; Space, typing and Enter operate them.
-    const result = (await getRun(coordinatorUrl, runId)).result as RunResult;
+    const result = (await getRun(coordinatorUrl, runId, adminToken)).result as RunResult;
     const member0 = result.members.find((m) => m.index === 0)!;
     const page = await open(`/runs/${runId}`);
     const memberBox = (i: number) => page.getByRole('checkbox', { name: `Member ${i}`, exact: true });
@@ -516,7 +528,7 @@ describe.skipIf(!haveBrowser && !requireBrowser)('dashboard end to end (chorus d
       30_000,
       { what: 'Enter on Launch run submits (and the wrong token is refused)' },
     );
-    const listed = await coordinatorApi(coordinatorUrl).listRuns();
+    const listed = await coordinatorApi(coordinatorUrl, adminToken).listRuns();
     expect(listed.runs).toHaveLength(2);
     expect((page as Page & { errors?: string[] }).errors).toEqual([]);
     expect((form as Page & { errors?: string[] }).errors).toEqual([]);

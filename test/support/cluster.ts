@@ -201,8 +201,9 @@ export async function launchRun(baseUrl: string, config: RunConfigInput): Promis
   return (await coordinatorApi(baseUrl, ADMIN_TOKEN).createRun({ body: config })).id;
 }
 
-export function getRun(baseUrl: string, runId: string): Promise<RunView> {
-  return coordinatorApi(baseUrl).getRun({ params: { id: runId } });
+/** `token`: for a coordinator whose reads need one (bound beyond loopback, or --require-auth). */
+export function getRun(baseUrl: string, runId: string, token?: string): Promise<RunView> {
+  return coordinatorApi(baseUrl, token).getRun({ params: { id: runId } });
 }
 
 /** Waits until the run is completed, failed or cancelled; returns its final view. */
@@ -210,10 +211,11 @@ export async function waitForRunEnd(
   baseUrl: () => string,
   runId: string,
   timeoutMs: number,
+  token?: string,
 ): Promise<RunView> {
   return expectEventually(
     async () => {
-      const run = await getRun(baseUrl(), runId);
+      const run = await getRun(baseUrl(), runId, token);
       if (!['completed', 'failed', 'cancelled'].includes(run.status)) {
         throw new Error(
           `run ${runId} is ${run.status}: ${run.members

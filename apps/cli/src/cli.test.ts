@@ -82,13 +82,24 @@ describe('chorus CLI', () => {
   it('models --json lists every model with its Keras parameter counts (model.summary)', async () => {
     const r = await chorus(['models', '--json']);
     expect(r.code).toBe(0);
-    const models = JSON.parse(lastLine(r.stdout)) as { name: string; params: number; trainableParams: number }[];
+    const models = JSON.parse(lastLine(r.stdout)) as {
+      name: string;
+      params: number;
+      trainableParams: number;
+    }[];
     const byName = Object.fromEntries(models.map((m) => [m.name, m]));
     expect(byName.mlp?.params).toBe(47_410);
     expect(byName['fashion-dnn']?.params).toBe(1_195_018);
     expect(byName['fashion-small']?.params).toBe(79_510);
     expect(byName['sign-cnn']).toMatchObject({ params: 264_049, trainableParams: 263_749 });
-    expect(models.map((m) => m.name)).toEqual(['mlp', 'fashion-dnn', 'fashion-small', 'sign-cnn', 'lenet5', 'small-cnn']);
+    expect(models.map((m) => m.name)).toEqual([
+      'mlp',
+      'fashion-dnn',
+      'fashion-small',
+      'sign-cnn',
+      'lenet5',
+      'small-cnn',
+    ]);
   });
 
   it('a mistake prints the error and where the help is, not the whole help; --version', async () => {
@@ -131,7 +142,13 @@ describe('chorus CLI', () => {
     const config = join(dir, 'run.json');
     await writeFile(
       config,
-      JSON.stringify({ dataset: 'synthetic', members: 2, epochs: 2, batchSize: 32, memberOverrides: [{ member: 1, dropout: 0.2 }] }),
+      JSON.stringify({
+        dataset: 'synthetic',
+        members: 2,
+        epochs: 2,
+        batchSize: 32,
+        memberOverrides: [{ member: 1, dropout: 0.2 }],
+      }),
     );
     const r = await chorus(['train', '--config', config, '--members', '3', '--backend', 'cpu', '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -149,8 +166,21 @@ describe('chorus CLI', () => {
     expect(r.stderr).toMatch(/backend cpu/);
   });
 
-  it('the same seed gives the same ensemble; the start line counts the run\'s own splits', async () => {
-    const args = ['train', '--dataset', 'synthetic', '--members', '2', '--epochs', '1', '--train-limit', '600', '--backend', 'cpu', '--json'];
+  it("the same seed gives the same ensemble; the start line counts the run's own splits", async () => {
+    const args = [
+      'train',
+      '--dataset',
+      'synthetic',
+      '--members',
+      '2',
+      '--epochs',
+      '1',
+      '--train-limit',
+      '600',
+      '--backend',
+      'cpu',
+      '--json',
+    ];
     const [a, b] = await Promise.all([chorus(args), chorus(args)]);
     expect(JSON.parse(lastLine(a.stdout)).ensemble).toEqual(JSON.parse(lastLine(b.stdout)).ensemble);
     // 600 of synthetic's 2000 training rows, 10 % of them held out; its own 500 test rows.
@@ -216,12 +246,25 @@ describe('chorus CLI', () => {
 
   it('worker logs are JSON on a pipe, and human lines with --log-format pretty', async () => {
     // Nothing listens on port 1: the worker logs its start, then keeps trying to connect.
-    const args = ['worker', '--coordinator', 'http://127.0.0.1:1', '--token', 'not-a-real-token', '--backend', 'cpu'];
+    const args = [
+      'worker',
+      '--coordinator',
+      'http://127.0.0.1:1',
+      '--token',
+      'not-a-real-token',
+      '--backend',
+      'cpu',
+    ];
     const json = JSON.parse(await firstStdoutLine(args)) as Record<string, unknown>;
     expect(json).toMatchObject({ level: 30, name: 'chorus-worker', msg: 'worker starting', slots: 1 });
     const pretty = await firstStdoutLine([...args, '--log-format', 'pretty']);
-    expect(pretty).toMatch(/^\d\d:\d\d:\d\d INFO {2}worker starting coordinator=http:\/\/127\.0\.0\.1:1 backend=cpu slots=1$/);
-    const colored = await firstStdoutLine([...args, '--log-format', 'pretty'], { ...process.env, FORCE_COLOR: '1' });
+    expect(pretty).toMatch(
+      /^\d\d:\d\d:\d\d INFO {2}worker starting coordinator=http:\/\/127\.0\.0\.1:1 backend=cpu slots=1$/,
+    );
+    const colored = await firstStdoutLine([...args, '--log-format', 'pretty'], {
+      ...process.env,
+      FORCE_COLOR: '1',
+    });
     expect(colored).toContain('\u001b[32mINFO');
   });
 
@@ -229,7 +272,7 @@ describe('chorus CLI', () => {
     const { CHORUS_WORKER_TOKEN: _token, CHORUS_DATA_DIR: _dir, ...env } = process.env;
     const dataDir = join(dir, 'coordinator-data');
     await mkdir(dataDir, { recursive: true });
-    const tokens = { workerToken: 'w'.repeat(43), adminToken: 'a'.repeat(43) };
+    const tokens = { workerToken: 'w'.repeat(43), adminToken: 'a'.repeat(43), viewerToken: 'v'.repeat(43) };
     await writeFile(join(dataDir, 'tokens.json'), JSON.stringify(tokens), { mode: 0o600 });
 
     const json = await chorus(['tokens', '--data-dir', dataDir, '--json'], 60_000, env);
@@ -237,13 +280,24 @@ describe('chorus CLI', () => {
     const text = await chorus(['tokens', '--data-dir', dataDir], 60_000, env);
     expect(text.stdout).toContain(`worker token  ${tokens.workerToken}`);
     expect(text.stdout).toContain(`admin token   ${tokens.adminToken}`);
+    expect(text.stdout).toContain(`viewer token  ${tokens.viewerToken}`);
     const none = await chorus(['tokens', '--data-dir', join(dir, 'nowhere')], 60_000, env);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/no tokens in .*nowhere: a coordinator started with --data-dir/);
 
     // With the data dir the worker has a token and starts (then waits for the coordinator)...
-    const worker = ['worker', '--coordinator', 'http://127.0.0.1:1', '--backend', 'cpu', '--log-format', 'json'];
-    const started = JSON.parse(await firstStdoutLine([...worker, '--data-dir', dataDir], env)) as { msg: string };
+    const worker = [
+      'worker',
+      '--coordinator',
+      'http://127.0.0.1:1',
+      '--backend',
+      'cpu',
+      '--log-format',
+      'json',
+    ];
+    const started = JSON.parse(await firstStdoutLine([...worker, '--data-dir', dataDir], env)) as {
+      msg: string;
+    };
     expect(started.msg).toBe('worker starting');
     // ...without one it says where the token is.
     const refused = await chorus([...worker, '--data-dir', join(dir, 'nowhere')], 60_000, env);
@@ -257,8 +311,18 @@ describe('chorus CLI', () => {
     const table = await firstStdoutLine([], env, onTerminal(['datasets']));
     expect(table.startsWith('\u001b[36mdataset\u001b[39m')).toBe(true);
     expect(stripVTControlCharacters(table)).toMatch(/^dataset +train \/ test/);
-    expect(await firstStdoutLine([], { ...env, NO_COLOR: '1' }, onTerminal(['datasets']))).toMatch(/^dataset +train \/ test/);
-    const worker = ['worker', '--coordinator', 'http://127.0.0.1:1', '--token', 'not-a-real-token', '--backend', 'cpu'];
+    expect(await firstStdoutLine([], { ...env, NO_COLOR: '1' }, onTerminal(['datasets']))).toMatch(
+      /^dataset +train \/ test/,
+    );
+    const worker = [
+      'worker',
+      '--coordinator',
+      'http://127.0.0.1:1',
+      '--token',
+      'not-a-real-token',
+      '--backend',
+      'cpu',
+    ];
     const log = await firstStdoutLine([], { ...env, NO_COLOR: '1' }, onTerminal(worker));
     expect(log).toMatch(/^\d\d:\d\d:\d\d INFO {2}worker starting coordinator=/);
   });
@@ -278,7 +342,20 @@ describe('chorus CLI', () => {
     const config = join(dir, 'demo.json');
     await writeFile(config, JSON.stringify({ dataset: 'synthetic', members: 2, epochs: 2, trainLimit: 600 }));
     const r = await chorus(
-      ['demo', '--port', '0', '--no-dashboard', '--workers', '2', '--data-dir', join(dir, 'demo-data'), '--config', config, '--exit-when-done', '--json'],
+      [
+        'demo',
+        '--port',
+        '0',
+        '--no-dashboard',
+        '--workers',
+        '2',
+        '--data-dir',
+        join(dir, 'demo-data'),
+        '--config',
+        config,
+        '--exit-when-done',
+        '--json',
+      ],
       240_000,
     );
     expect(r.code, r.stderr).toBe(0);

@@ -8,6 +8,9 @@ const EnvSchema = z.object({
   CHORUS_ADMIN_TOKEN: z.string().min(1).optional(),
   /** `chorus serve`'s token (instead of --token, which other users of the machine can read in ps). */
   CHORUS_SERVE_TOKEN: z.string().min(1).optional(),
+  CHORUS_VIEWER_TOKEN: z.string().min(1).optional(),
+  /** A PEM file: the private CA that signed the coordinator's TLS certificate. */
+  CHORUS_CA: z.string().min(1).optional(),
   CHORUS_DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
 });
@@ -16,7 +19,9 @@ export type CliEnv = z.infer<typeof EnvSchema>;
 export function parseEnv(source: Record<string, string | undefined> = process.env): CliEnv {
   const result = EnvSchema.safeParse(source);
   if (!result.success) {
-    throw new Error(`invalid environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `invalid environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return result.data;
 }

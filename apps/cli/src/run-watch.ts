@@ -13,6 +13,7 @@ import {
   type RunDetail,
   type RunNotification,
 } from '@chorus/protocol';
+import type { SocketAccess } from './coordinator-options';
 import type { MemberProgress } from './local-train';
 
 type DashboardSocket = Socket<CoordinatorToDashboardEvents, DashboardToCoordinatorEvents>;
@@ -60,7 +61,7 @@ export interface RunWatchOptions {
  * An unknown run, or a coordinator that never answered, is an error at once.
  */
 export async function watchRun(
-  client: HttpClient,
+  client: HttpClient & { readonly socket?: SocketAccess },
   runId: string,
   handlers: RunWatchHandlers,
   options: RunWatchOptions = {},
@@ -78,6 +79,9 @@ export async function watchRun(
     wakeSleeper?.();
   };
   const socket: DashboardSocket = io(`${client.baseUrl}${DASHBOARD_NAMESPACE}`, {
+    // The read token, when the coordinator needs one (bound beyond loopback); its CA over wss://.
+    auth: (cb) => cb(client.socket?.auth() ?? {}),
+    ...(client.socket?.ca !== undefined && { ca: client.socket.ca }),
     transports: ['websocket'],
     reconnectionDelayMax: 2_000,
     forceNew: true,

@@ -19,6 +19,7 @@ import { createServer, type ChorusServer } from './server';
 import type { HandoverOptions } from './services/handover.service';
 import type { RateLimits } from './sockets/rate-limit';
 import { resolveTokens } from './tokens';
+import { resolveTransportSecurity } from './transport-security';
 
 export interface CoordinatorOptions {
   /** Interface to bind (default 127.0.0.1: loopback only unless told otherwise). */
@@ -32,6 +33,16 @@ export interface CoordinatorOptions {
   /** Without them, the tokens of `<dataDir>/tokens.json` (generated on first start). */
   workerToken?: string | undefined;
   adminToken?: string | undefined;
+  viewerToken?: string | undefined;
+  /**
+   * Reads (the `viewer` level) need a token even on loopback. Bound beyond loopback they always
+   * do (README "Operating Chorus", "Tokens").
+   */
+  requireAuth?: boolean;
+  /** Serve HTTPS and wss:// with this certificate chain and private key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
+  /** Refuse to start bound beyond loopback without `tls`. */
+  requireTls?: boolean;
   /** How long a member's lease lasts without a heartbeat (default 30 s). */
   leaseMs?: number;
   logger?: Logger;
@@ -72,6 +83,9 @@ export interface RunningCoordinator {
   port: number;
   workerToken: string;
   adminToken: string;
+  viewerToken: string;
+  /** Whether reads need a token (bound beyond loopback, or requireAuth). */
+  authRequired: boolean;
   /** Where the tokens are stored, when they were not all given. */
   tokensFile?: string;
   /** True when this start generated a token into tokensFile (the data dir's first start). */
@@ -96,7 +110,19 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const dataDir = resolve(options.dataDir ?? '.chorus');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 
-  const tokens = resolveTokens({ dataDir, workerToken: options.workerToken, adminToken: options.adminToken });
+  const { tls, authRequired } = resolveTransportSecurity({
+    host,
+    tls: options.tls,
+    requireTls: options.requireTls,
+    requireAuth: options.requireAuth,
+    logger,
+  });
+  const tokens = resolveTokens({
+    dataDir,
+    workerToken: options.workerToken,
+    adminToken: options.adminToken,
+    viewerToken: options.viewerToken,
+  });
   if (tokens.tokensFile !== undefined) {
     logger.info(
       { tokensFile: tokens.tokensFile },
@@ -166,6 +192,9 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       leaseMs,
       workerToken: tokens.workerToken,
       adminToken: tokens.adminToken,
+      viewerToken: tokens.viewerToken,
+      requireAuth: authRequired,
+      ...(tls && { tls }),
       ...(options.metricsFlushMs !== undefined && { metricsFlushMs: options.metricsFlushMs }),
       ...(options.metricsNotifyMs !== undefined && { metricsNotifyMs: options.metricsNotifyMs }),
       ...(options.handover !== undefined && { handover: options.handover }),
@@ -226,14 +255,16 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       await pruning;
     });
 
-    const url = `http://${urlHost(host)}:${port}`;
-    logger.info({ url, leaseMs }, `coordinator listening on ${url}`);
+    const url = `${tls ? 'https' : 'http'}://${urlHost(host)}:${port}`;
+    logger.info({ url, leaseMs, authRequired }, `coordinator listening on ${url}`);
     let closing: Promise<void> | undefined;
     return {
       url,
       port,
       workerToken: tokens.workerToken,
       adminToken: tokens.adminToken,
+      viewerToken: tokens.viewerToken,
+      authRequired,
       ...(tokens.tokensFile !== undefined && { tokensFile: tokens.tokensFile }),
       tokensGenerated: tokens.generated,
       databaseUrl: database.connectionString,

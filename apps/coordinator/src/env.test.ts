@@ -9,6 +9,10 @@ describe('parseEnv', () => {
       databaseUrl: undefined,
       workerToken: undefined,
       adminToken: undefined,
+      viewerToken: undefined,
+      requireAuth: false,
+      tls: undefined,
+      requireTls: false,
       host: '127.0.0.1',
       port: 4000,
       dataDir: '.chorus',
@@ -30,6 +34,11 @@ describe('parseEnv', () => {
         DATABASE_URL: 'postgresql://chorus@db:5432/chorus',
         CHORUS_WORKER_TOKEN: token('w'),
         CHORUS_ADMIN_TOKEN: token('a'),
+        CHORUS_VIEWER_TOKEN: token('v'),
+        CHORUS_REQUIRE_AUTH: 'on',
+        CHORUS_TLS_CERT: '/etc/chorus/cert.pem',
+        CHORUS_TLS_KEY: '/etc/chorus/key.pem',
+        CHORUS_REQUIRE_TLS: '1',
         CHORUS_HOST: '0.0.0.0',
         CHORUS_PORT: '0',
         CHORUS_DATA_DIR: '/var/lib/chorus',
@@ -49,6 +58,10 @@ describe('parseEnv', () => {
       databaseUrl: 'postgresql://chorus@db:5432/chorus',
       workerToken: token('w'),
       adminToken: token('a'),
+      viewerToken: token('v'),
+      requireAuth: true,
+      tls: { certFile: '/etc/chorus/cert.pem', keyFile: '/etc/chorus/key.pem' },
+      requireTls: true,
       host: '0.0.0.0',
       port: 0,
       dataDir: '/var/lib/chorus',
@@ -80,6 +93,14 @@ describe('parseEnv', () => {
       logLevel: 'info',
       logFormat: undefined,
     });
+  });
+
+  it('refuses a viewer token equal to another, and a TLS certificate without its key', () => {
+    expect(() => parseEnv({ CHORUS_ADMIN_TOKEN: token('a'), CHORUS_VIEWER_TOKEN: token('a') })).toThrow(
+      /CHORUS_VIEWER_TOKEN: must differ/,
+    );
+    expect(() => parseEnv({ CHORUS_TLS_CERT: '/c.pem' })).toThrow(/CHORUS_TLS_KEY: TLS needs both/);
+    expect(() => parseEnv({ CHORUS_REQUIRE_TLS: 'maybe' })).toThrow(/CHORUS_REQUIRE_TLS/);
   });
 
   it('lists every bad variable', () => {

@@ -19,6 +19,11 @@ const token = (name: string) =>
     message: `${name} must be at least ${MIN_TOKEN_LENGTH} characters (leave it unset to generate one)`,
   });
 
+/** An on/off switch: 1/true/on or 0/false/off (unset: off). */
+const flag = withDefault(z.enum(['1', '0', 'on', 'off', 'true', 'false']), 'off').transform((v) =>
+  ['1', 'on', 'true'].includes(v),
+);
+
 const EnvSchema = z
   .object({
     DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
@@ -26,6 +31,15 @@ const EnvSchema = z
     }),
     CHORUS_WORKER_TOKEN: token('CHORUS_WORKER_TOKEN'),
     CHORUS_ADMIN_TOKEN: token('CHORUS_ADMIN_TOKEN'),
+    /** Read-only access (README "Operating Chorus", "Tokens"). */
+    CHORUS_VIEWER_TOKEN: token('CHORUS_VIEWER_TOKEN'),
+    /** Reads need a token even on loopback (beyond loopback they always do). */
+    CHORUS_REQUIRE_AUTH: flag,
+    /** HTTPS: the certificate chain and private key (PEM files); both or neither. */
+    CHORUS_TLS_CERT: optionalString,
+    CHORUS_TLS_KEY: optionalString,
+    /** Refuse to start bound beyond loopback without TLS. */
+    CHORUS_REQUIRE_TLS: flag,
     CHORUS_HOST: withDefault(z.string().trim().min(1), '127.0.0.1'),
     CHORUS_PORT: withDefault(z.coerce.number().int().min(0).max(65_535), 4000),
     CHORUS_DATA_DIR: withDefault(z.string().trim().min(1), '.chorus'),
@@ -62,12 +76,33 @@ const EnvSchema = z
         message: 'must differ from CHORUS_WORKER_TOKEN: workers must not be able to launch or cancel runs',
       });
     }
+    const viewer = env.CHORUS_VIEWER_TOKEN;
+    if (viewer !== undefined && (viewer === env.CHORUS_ADMIN_TOKEN || viewer === env.CHORUS_WORKER_TOKEN)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CHORUS_VIEWER_TOKEN'],
+        message: 'must differ from CHORUS_ADMIN_TOKEN and CHORUS_WORKER_TOKEN: it only reads',
+      });
+    }
+    if ((env.CHORUS_TLS_CERT === undefined) !== (env.CHORUS_TLS_KEY === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.CHORUS_TLS_CERT === undefined ? 'CHORUS_TLS_CERT' : 'CHORUS_TLS_KEY'],
+        message:
+          'TLS needs both the certificate (--tls-cert, CHORUS_TLS_CERT) and its key (--tls-key, CHORUS_TLS_KEY)',
+      });
+    }
   });
 
 export interface CoordinatorEnv {
   databaseUrl: string | undefined;
   workerToken: string | undefined;
   adminToken: string | undefined;
+  viewerToken: string | undefined;
+  requireAuth: boolean;
+  /** Undefined: plain HTTP. */
+  tls: { certFile: string; keyFile: string } | undefined;
+  requireTls: boolean;
   host: string;
   port: number;
   dataDir: string;
@@ -98,6 +133,13 @@ export function parseEnv(source: Record<string, string | undefined>): Coordinato
     databaseUrl: env.DATABASE_URL,
     workerToken: env.CHORUS_WORKER_TOKEN,
     adminToken: env.CHORUS_ADMIN_TOKEN,
+    viewerToken: env.CHORUS_VIEWER_TOKEN,
+    requireAuth: env.CHORUS_REQUIRE_AUTH,
+    tls:
+      env.CHORUS_TLS_CERT !== undefined && env.CHORUS_TLS_KEY !== undefined
+        ? { certFile: env.CHORUS_TLS_CERT, keyFile: env.CHORUS_TLS_KEY }
+        : undefined,
+    requireTls: env.CHORUS_REQUIRE_TLS,
     host: env.CHORUS_HOST,
     port: env.CHORUS_PORT,
     dataDir: env.CHORUS_DATA_DIR,

@@ -15,10 +15,17 @@ export interface CoordinatorFlags {
   datasetRoots?: readonly string[] | undefined;
   /** `--max-member-params`: replaces CHORUS_MAX_MEMBER_PARAMS. */
   maxMemberParams?: string | number | undefined;
+  /** `--require-auth`: CHORUS_REQUIRE_AUTH=1. */
+  requireAuth?: boolean | undefined;
+  /** `--tls-cert`, `--tls-key`: CHORUS_TLS_CERT, CHORUS_TLS_KEY. */
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
+  /** `--require-tls`: CHORUS_REQUIRE_TLS=1. */
+  requireTls?: boolean | undefined;
 }
 
 export interface MainOptions {
-  /** Command-line flags (`--host`, `--port`, `--data-dir`, `--log-format`, `--dataset-root`, `--max-member-params`), as strings to parse or already parsed; they win over the environment. */
+  /** Command-line flags (`--host`, `--port`, `--data-dir`, `--log-format`, `--dataset-root`, `--max-member-params`, `--require-auth`, `--tls-cert`, `--tls-key`, `--require-tls`), as strings to parse or already parsed; they win over the environment. */
   argv?: readonly string[] | CoordinatorFlags;
   /** The environment (default: the process's). */
   env?: Record<string, string | undefined>;
@@ -46,6 +53,10 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
     source.CHORUS_DATASET_ROOTS = flags.datasetRoots.join(delimiter);
   }
   if (flags.maxMemberParams !== undefined) source.CHORUS_MAX_MEMBER_PARAMS = String(flags.maxMemberParams);
+  if (flags.requireAuth) source.CHORUS_REQUIRE_AUTH = '1';
+  if (flags.tlsCert !== undefined) source.CHORUS_TLS_CERT = flags.tlsCert;
+  if (flags.tlsKey !== undefined) source.CHORUS_TLS_KEY = flags.tlsKey;
+  if (flags.requireTls) source.CHORUS_REQUIRE_TLS = '1';
   const env = parseEnv(source);
   const logger =
     options.logger ??
@@ -64,6 +75,10 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
     databaseUrl: env.databaseUrl,
     workerToken: env.workerToken,
     adminToken: env.adminToken,
+    viewerToken: env.viewerToken,
+    requireAuth: env.requireAuth,
+    ...(env.tls && { tls: env.tls }),
+    requireTls: env.requireTls,
     leaseMs: env.leaseMs,
     ...(env.handover ? {} : { handover: false as const }),
     ...(env.datasetRoots !== undefined && { datasetRoots: env.datasetRoots }),
@@ -117,6 +132,10 @@ function parseFlags(argv: readonly string[]): CoordinatorFlags {
       'log-format': { type: 'string' },
       'dataset-root': { type: 'string', multiple: true },
       'max-member-params': { type: 'string' },
+      'require-auth': { type: 'boolean' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'require-tls': { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
@@ -128,5 +147,9 @@ function parseFlags(argv: readonly string[]): CoordinatorFlags {
     logFormat: values['log-format'],
     datasetRoots: values['dataset-root'],
     maxMemberParams: values['max-member-params'],
+    requireAuth: values['require-auth'],
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
+    requireTls: values['require-tls'],
   };
 }

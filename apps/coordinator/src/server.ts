@@ -1,4 +1,10 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createServer as createHttpsServer } from 'node:https';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerFactory,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { ReadLimits } from '@chorus/data';
@@ -12,6 +18,7 @@ import {
 } from '@chorus/protocol';
 import { createCheckpointStore } from './checkpoint-store';
 import { createDatasetStore } from './dataset-store';
+import type { AccessPolicy } from './http/auth';
 import { sendHttpError } from './errors';
 import { registerCheckpointRoutes } from './http/checkpoint.routes';
 import { MAX_BODY_BYTES, onlyTableRoutes, streamBinaryBodies } from './http/route';
@@ -47,6 +54,11 @@ export interface ServerDeps {
   leaseMs: number;
   workerToken: string;
   adminToken: string;
+  viewerToken: string;
+  /** Reads need a token too (bound beyond loopback, or --require-auth): http/auth.ts. */
+  requireAuth: boolean;
+  /** Serve HTTPS (and socket.io over it) with this certificate and key (PEM). */
+  tls?: { cert: Buffer; key: Buffer };
   metricsFlushMs?: number;
   metricsNotifyMs?: number;
   /** Straggler handover (handover.service.ts): on by default; false turns it off. */
@@ -69,6 +81,11 @@ export interface ChorusServer {
   close(): Promise<void>;
 }
 
+/** An HTTPS server in place of fastify's HTTP one: the same request handler, over TLS. */
+function httpsServerFactory(tls: { cert: Buffer; key: Buffer }): FastifyServerFactory {
+  return (handler) => createHttpsServer(tls, handler);
+}
+
 /** Fastify (HTTP API) and socket.io (workers, dashboards) on one HTTP server, wired to the services. */
 export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   const { repos, logger } = deps;
@@ -77,11 +94,20 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     // Errors are logged by errors.ts; a line per request would drown the log.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY_BYTES,
+    // socket.io rides the same server, so it is wss:// whenever this is https://.
+    ...(deps.tls && { serverFactory: httpsServerFactory(deps.tls) }),
   });
+  const policy: AccessPolicy = {
+    adminToken: deps.adminToken,
+    workerToken: deps.workerToken,
+    viewerToken: deps.viewerToken,
+    requireAuth: deps.requireAuth,
+  };
   const io = new Server(app.server, {
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     serveClient: false,
-    // Browsers may connect from the dashboard's origin; /workers is guarded by its token, /dashboard is read-only.
+    // Browsers may connect from the dashboard's origin; /workers is guarded by its token, /dashboard
+    // is read-only and behind the viewer level (a ticket from the dashboard server).
     cors: { origin: true },
   });
   io.use((_socket, next) =>
@@ -157,7 +183,13 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     logger: logger.child({ component: 'workers' }),
     ...(deps.rateLimits !== undefined && { rateLimits: deps.rateLimits }),
   });
-  registerDashboardNamespace(dashboardNs, { repos, queue, logger: logger.child({ component: 'dashboard' }) });
+  registerDashboardNamespace(dashboardNs, {
+    repos,
+    queue,
+    logger: logger.child({ component: 'dashboard' }),
+    policy,
+    now: () => deps.clock().getTime(),
+  });
 
   app.setErrorHandler((error, _request, reply) => sendHttpError(reply, error, logger));
   app.setNotFoundHandler((request, reply) =>
@@ -170,33 +202,16 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   onlyTableRoutes(app);
   streamBinaryBodies(app);
   registerSystemRoutes(app, {
-    adminToken: deps.adminToken,
-    workerToken: deps.workerToken,
+    ...policy,
     repos,
     store,
     clock: deps.clock,
     leaseMs: deps.leaseMs,
   });
-  registerCheckpointRoutes(app, {
-    adminToken: deps.adminToken,
-    workerToken: deps.workerToken,
-    repos,
-    checkpoints,
-    scheduler,
-    plans,
-    maxMemberParams,
-  });
+  registerCheckpointRoutes(app, { ...policy, repos, checkpoints, scheduler, plans, maxMemberParams });
 
   const predictor = createRunPredictor({ repos, plans, checkpoints, dataDir: deps.dataDir, logger });
-  registerRunRoutes(app, {
-    adminToken: deps.adminToken,
-    workerToken: deps.workerToken,
-    repos,
-    runs,
-    plans,
-    predictor,
-    checkpoints,
-  });
+  registerRunRoutes(app, { ...policy, repos, runs, plans, predictor, checkpoints });
   await app.ready();
 
   return {

@@ -15,7 +15,9 @@ describe('startupLines', () => {
       { url, port: 4000, tokensFile: '/srv/chorus/tokens.json', tokensGenerated: true },
       '/srv/chorus',
     ).join('\n');
-    expect(text).toContain('First start: worker and admin tokens generated into /srv/chorus/tokens.json');
+    expect(text).toContain(
+      'First start: worker, admin and viewer tokens generated into /srv/chorus/tokens.json',
+    );
     expect(text).toContain('npx chorus worker --coordinator http://127.0.0.1:4000 --data-dir /srv/chorus');
     expect(text).toContain(
       'CHORUS_WORKER_TOKEN=<worker token> npx chorus worker --coordinator http://<this host>:4000',
@@ -31,7 +33,15 @@ describe('startupLines', () => {
       '.chorus',
     );
     expect(lines.slice(1)).toEqual([
-      'worker and admin tokens: .chorus/tokens.json (`npx chorus tokens` prints them)',
+      'worker, admin and viewer tokens: .chorus/tokens.json (`npx chorus tokens` prints them)',
     ]);
+  });
+
+  it('says when every request needs a token', () => {
+    const lines = startupLines(
+      { url: 'https://0.0.0.0:4000', port: 4000, tokensGenerated: false, authRequired: true },
+      '.chorus',
+    );
+    expect(lines[1]).toMatch(/^every request needs a token here: reads take the viewer \(or admin\) token/);
   });
 });

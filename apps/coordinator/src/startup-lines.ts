@@ -6,27 +6,33 @@ import type { RunningCoordinator } from './coordinator';
  * dashboard. Tokens themselves are never printed: logs and terminals get copied around.
  */
 export function startupLines(
-  coordinator: Pick<RunningCoordinator, 'url' | 'port' | 'tokensFile' | 'tokensGenerated'>,
+  coordinator: Pick<RunningCoordinator, 'url' | 'port' | 'tokensFile' | 'tokensGenerated'> &
+    Partial<Pick<RunningCoordinator, 'authRequired'>>,
   dataDir: string,
 ): string[] {
   const lines = [
     `Chorus coordinator listening on ${coordinator.url} (HTTP API under /api; workers and dashboards ` +
       'connect over socket.io, namespaces /workers and /dashboard)',
   ];
+  if (coordinator.authRequired) {
+    lines.push(
+      'every request needs a token here: reads take the viewer (or admin) token, `chorus dashboard` passes it (README "Operating Chorus")',
+    );
+  }
   if (coordinator.tokensFile === undefined) return lines; // both tokens came from the environment
   const dir = dataDir === '.chorus' ? '' : ` --data-dir ${dataDir}`;
   const loopback = /^http:\/\/(127\.|localhost|\[::1\])/.test(coordinator.url);
   if (!coordinator.tokensGenerated) {
     lines.push(
-      `worker and admin tokens: ${coordinator.tokensFile} (\`npx chorus tokens${dir}\` prints them)`,
+      `worker, admin and viewer tokens: ${coordinator.tokensFile} (\`npx chorus tokens${dir}\` prints them)`,
     );
     return lines;
   }
   lines.push(
-    `First start: worker and admin tokens generated into ${coordinator.tokensFile} (mode 0600, kept for`,
-    `the next starts; set CHORUS_WORKER_TOKEN / CHORUS_ADMIN_TOKEN to choose them). To go on:`,
+    `First start: worker, admin and viewer tokens generated into ${coordinator.tokensFile} (mode 0600, kept`,
+    `for the next starts; set CHORUS_WORKER_TOKEN / CHORUS_ADMIN_TOKEN / CHORUS_VIEWER_TOKEN to choose them). To go on:`,
     `  a worker on this machine:     npx chorus worker --coordinator ${coordinator.url}${dir}`,
-    `  a worker on another machine:  CHORUS_WORKER_TOKEN=<worker token> npx chorus worker --coordinator http://<this host>:${coordinator.port}`,
+    `  a worker on another machine:  CHORUS_WORKER_TOKEN=<worker token> npx chorus worker --coordinator ${coordinator.url.split(':')[0]}://<this host>:${coordinator.port}`,
     ...(loopback
       ? [
           '                                (this coordinator listens on loopback only: start it with --host 0.0.0.0 for that)',

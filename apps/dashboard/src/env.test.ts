@@ -12,6 +12,16 @@ describe('dashboard parseEnv', () => {
     expect(() => parseEnv({ DATABASE_URL: 'mysql://x' })).toThrow(/postgresql:\/\//);
   });
 
+  it('takes the viewer token (never a short one)', () => {
+    const viewerToken = 'v'.repeat(43);
+    expect(parseEnv({ DATABASE_URL: 'postgres://db', CHORUS_VIEWER_TOKEN: viewerToken }).viewerToken).toBe(
+      viewerToken,
+    );
+    expect(() => parseEnv({ DATABASE_URL: 'postgres://db', CHORUS_VIEWER_TOKEN: 'short' })).toThrow(
+      /CHORUS_VIEWER_TOKEN must be at least 16 characters/,
+    );
+  });
+
   it('keeps a separate public coordinator URL and strips trailing slashes', () => {
     const env = parseEnv({
       DATABASE_URL: 'postgres://db',

@@ -3,10 +3,14 @@ import { z } from 'zod';
 /**
  * The dashboard server's environment. It reads Postgres directly (server components) and talks
  * to the coordinator for control actions; the browser gets the coordinator's URL for socket.io.
+ * A private CA of the coordinator is trusted through Node's NODE_EXTRA_CA_CERTS (read by Node at
+ * start; `chorus dashboard --ca` sets it).
  */
 const EnvSchema = z.object({
   DATABASE_URL: z
-    .string({ message: 'DATABASE_URL is required: the Postgres the coordinator uses (chorus dashboard sets it)' })
+    .string({
+      message: 'DATABASE_URL is required: the Postgres the coordinator uses (chorus dashboard sets it)',
+    })
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgresql:// URL'),
   /**
    * The coordinator's `embedded-database.json` when DATABASE_URL is its embedded database: re-read
@@ -17,6 +21,12 @@ const EnvSchema = z.object({
   CHORUS_COORDINATOR_URL: z.string().url().default('http://127.0.0.1:4000'),
   /** The coordinator as browsers reach it (socket.io); defaults to CHORUS_COORDINATOR_URL. */
   CHORUS_PUBLIC_COORDINATOR_URL: z.string().url().optional(),
+  /**
+   * The coordinator's viewer token: this server reads with it and signs the browsers' socket
+   * tickets with a key derived from it (app/api/socket-ticket). Never sent to a browser. Unset:
+   * reads without a token (a coordinator on loopback without --require-auth takes them).
+   */
+  CHORUS_VIEWER_TOKEN: z.string().min(16, 'CHORUS_VIEWER_TOKEN must be at least 16 characters').optional(),
 });
 
 export interface DashboardEnv {
@@ -24,6 +34,7 @@ export interface DashboardEnv {
   embeddedDatabaseFile?: string;
   coordinatorUrl: string;
   publicCoordinatorUrl: string;
+  viewerToken?: string;
 }
 
 export function parseEnv(source: Record<string, string | undefined> = process.env): DashboardEnv {
@@ -41,5 +52,6 @@ export function parseEnv(source: Record<string, string | undefined> = process.en
     }),
     coordinatorUrl,
     publicCoordinatorUrl: (result.data.CHORUS_PUBLIC_COORDINATOR_URL ?? coordinatorUrl).replace(/\/+$/, ''),
+    ...(result.data.CHORUS_VIEWER_TOKEN !== undefined && { viewerToken: result.data.CHORUS_VIEWER_TOKEN }),
   };
 }

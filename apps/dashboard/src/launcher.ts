@@ -28,6 +28,13 @@ export interface DashboardOptions {
   coordinatorUrl: string;
   /** The coordinator as browsers reach it (socket.io); default coordinatorUrl. */
   publicCoordinatorUrl?: string;
+  /**
+   * The coordinator's viewer token: the server reads with it and signs the browsers' socket
+   * tickets (never sent to a browser). Needed when the coordinator requires auth.
+   */
+  viewerToken?: string;
+  /** A PEM file of the private CA that signed the coordinator's certificate (NODE_EXTRA_CA_CERTS of the server). */
+  caFile?: string;
   host?: string;
   /** Default 3000; 0 picks a free port. */
   port?: number;
@@ -182,6 +189,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       }),
       CHORUS_COORDINATOR_URL: options.coordinatorUrl,
       CHORUS_PUBLIC_COORDINATOR_URL: options.publicCoordinatorUrl ?? options.coordinatorUrl,
+      ...(options.viewerToken !== undefined && { CHORUS_VIEWER_TOKEN: options.viewerToken }),
+      // Node's fetch trusts these besides the system's CAs; read when the process starts.
+      ...(options.caFile !== undefined && { NODE_EXTRA_CA_CERTS: resolve(options.caFile) }),
       NODE_ENV: 'production',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -50,6 +50,8 @@ export interface ConnectionOptions {
   reconnectMaxMs?: number;
   /** The largest message sent (default MAX_SOCKET_MESSAGE_BYTES, the coordinator's limit). */
   maxMessageBytes?: number;
+  /** PEM of a private CA that signed the coordinator's certificate (wss://). */
+  ca?: string;
 }
 
 export interface RequestOptions {
@@ -89,6 +91,7 @@ export class Connection {
       reconnection: false,
       transports: ['websocket'],
       autoConnect: false,
+      ...(options.ca !== undefined && { ca: options.ca }),
     });
     this.socket.on('connect', () => {
       this.logger.info({ url: options.url }, 'connected to the coordinator');

@@ -22,6 +22,7 @@ import {
   type RunConfig,
 } from '@chorus/protocol';
 import { downloadBytes } from './download';
+import type { TlsTrust } from './tls-trust';
 
 /**
  * Datasets on the worker's disk, content-addressed: `<cacheDir>/datasets/<sha256>.bundle`. A
@@ -39,6 +40,8 @@ export interface DatasetCacheOptions {
   coordinatorUrl: string;
   token: string;
   logger: Logger;
+  /** A private CA to trust (tls-trust.ts). */
+  tls?: TlsTrust;
   /** Try to build the bundle from a local copy before downloading (default true). */
   localLoad?: boolean;
 }
@@ -98,6 +101,7 @@ export class DatasetCache {
     let lastLogged = 0;
     const bundle = await downloadBytes(url, {
       token: this.options.token,
+      ...(this.options.tls && { init: this.options.tls.fetchInit }),
       onProgress: (received, total) => {
         const now = Date.now();
         if (now - lastLogged < 1_000) return;

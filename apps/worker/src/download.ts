@@ -8,6 +8,8 @@ export interface DownloadOptions {
   onProgress?: (received: number, total: number | null) => void;
   /** Attempts for network errors and 5xx answers (default 3). */
   attempts?: number;
+  /** Added to the request: a private CA's dispatcher (tls-trust.ts). */
+  init?: RequestInit;
 }
 
 /**
@@ -37,6 +39,7 @@ async function downloadOnce(url: string, options: DownloadOptions): Promise<Uint
   let response: Response;
   try {
     response = await fetch(url, {
+      ...options.init,
       headers: { authorization: `Bearer ${options.token}` },
       ...(options.signal ? { signal: options.signal } : {}),
     });

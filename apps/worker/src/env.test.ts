@@ -14,6 +14,7 @@ describe('parseEnv', () => {
         CHORUS_WORKER_NAME: 'box-1',
         CHORUS_CACHE_DIR: '/var/cache/chorus',
         CHORUS_RECONNECT_MAX_MS: '60000',
+        CHORUS_CA: '/etc/chorus/ca.pem',
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',
         UNRELATED: 'x',
@@ -27,6 +28,7 @@ describe('parseEnv', () => {
       name: 'box-1',
       cacheDir: '/var/cache/chorus',
       reconnectMaxMs: 60_000,
+      caFile: '/etc/chorus/ca.pem',
       logLevel: 'debug',
       logFormat: 'json',
     });
@@ -100,6 +102,12 @@ describe('resolveWorkerSettings', () => {
 
   it('carries the reconnect cap from the environment', () => {
     expect(resolveWorkerSettings({}, { ...env, reconnectMaxMs: 5_000 }).reconnectMaxMs).toBe(5_000);
+  });
+
+  it('takes the CA from --ca, else CHORUS_CA', () => {
+    expect(resolveWorkerSettings({ ca: 'flag.pem' }, { ...env, caFile: 'env.pem' }).caFile).toBe('flag.pem');
+    expect(resolveWorkerSettings({}, { ...env, caFile: 'env.pem' }).caFile).toBe('env.pem');
+    expect(resolveWorkerSettings({}, env).caFile).toBeUndefined();
   });
 
   it('makes a missing token a clear error', () => {

@@ -40,6 +40,8 @@ const EnvSchema = z.object({
   CHORUS_WORKER_NAME: optional(name),
   CHORUS_CACHE_DIR: optional(z.string().min(1)),
   CHORUS_RECONNECT_MAX_MS: optional(reconnectMaxMs),
+  /** A PEM file: the private CA that signed the coordinator's certificate. */
+  CHORUS_CA: optional(z.string().min(1)),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS)),
   LOG_FORMAT: optional(z.enum(LOG_FORMATS)),
 });
@@ -53,6 +55,7 @@ export interface WorkerEnv {
   name?: string;
   cacheDir?: string;
   reconnectMaxMs?: number;
+  caFile?: string;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
 }
@@ -67,6 +70,7 @@ export function parseEnv(source: Record<string, string | undefined>): WorkerEnv 
   return dropUndefined({
     coordinatorUrl: e.CHORUS_COORDINATOR_URL,
     token: e.CHORUS_WORKER_TOKEN,
+    caFile: e.CHORUS_CA,
     backend: e.CHORUS_BACKEND,
     gpu: e.CHORUS_GPU,
     slots: e.CHORUS_SLOTS,
@@ -97,6 +101,7 @@ export interface WorkerFlags {
   slots?: string;
   name?: string;
   cacheDir?: string;
+  ca?: string;
   logLevel?: string;
   logFormat?: string;
 }
@@ -111,6 +116,8 @@ export interface WorkerSettings {
   cacheDir: string;
   /** The reconnect backoff's cap (CHORUS_RECONNECT_MAX_MS; default 30 s). */
   reconnectMaxMs?: number;
+  /** `--ca` / CHORUS_CA: a PEM file of the CA to trust for https:// and wss:// (tls-trust.ts). */
+  caFile?: string;
   logLevel: LogLevel;
   /** Unset: human lines on a terminal, JSON on a file or pipe (resolveLogFormat). */
   logFormat?: LogFormat;
@@ -126,6 +133,7 @@ const FlagsSchema = z.object({
   slots: optional(slots),
   name: optional(name),
   cacheDir: optional(z.string().min(1)),
+  ca: optional(z.string().min(1)),
   logLevel: optional(z.enum(LOG_LEVELS)),
   logFormat: optional(z.enum(LOG_FORMATS)),
 });
@@ -176,6 +184,7 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
     ...(workerName !== undefined ? { name: workerName } : {}),
     cacheDir: f.cacheDir ?? env.cacheDir ?? DEFAULT_CACHE_DIR,
     ...(env.reconnectMaxMs !== undefined ? { reconnectMaxMs: env.reconnectMaxMs } : {}),
+    ...((f.ca ?? env.caFile) !== undefined ? { caFile: f.ca ?? env.caFile } : {}),
     logLevel: f.logLevel ?? env.logLevel ?? 'info',
     ...(logFormat !== undefined ? { logFormat } : {}),
   };

@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { colorEnabled, createLogger, resolveLogFormat } from '@chorus/terminal';
 import { readColorEnv, readEnv, resolveWorkerSettings, type WorkerFlags } from './env';
 import { startWorker, type WorkerHandle } from './worker';
+import { readTlsTrust } from './tls-trust';
 
 /**
  * The worker process: settings from flags and the environment, a pino logger, the worker, and
@@ -50,6 +51,7 @@ export async function runWorkerMain(flags: WorkerFlags): Promise<number> {
       ...(settings.name !== undefined ? { name: settings.name } : {}),
       cacheDir: settings.cacheDir,
       ...(settings.reconnectMaxMs !== undefined ? { reconnectMaxMs: settings.reconnectMaxMs } : {}),
+      ...(settings.caFile !== undefined ? { tls: readTlsTrust(settings.caFile) } : {}),
       logger,
     });
     await handle.finished;

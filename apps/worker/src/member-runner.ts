@@ -15,6 +15,7 @@ import { downloadBytes } from './download';
 import { MetricsSender } from './metrics-sender';
 import { PlanStream } from './plan-stream';
 import { uploadCheckpoint } from './upload';
+import type { TlsTrust } from './tls-trust';
 
 /**
  * Trains one leased member, epoch by epoch, as `chorus train` trains each member locally, but with
@@ -46,6 +47,8 @@ export interface MemberContext {
   workerId: string;
   /** Checkpoints larger than this are uploaded over HTTP (default CHECKPOINT_SOCKET_MAX_BYTES). */
   checkpointSocketMaxBytes?: number;
+  /** A private CA to trust (tls-trust.ts). */
+  tls?: TlsTrust;
   logger: Logger;
   signal: AbortSignal;
   /** Hands the member over: stop before the next batch, checkpoint, `member:release`. */
@@ -162,6 +165,7 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
             ...position,
             bytes: weights,
             signal,
+            ...(ctx.tls && { init: ctx.tls.fetchInit }),
           }),
         );
         log.info(
@@ -295,7 +299,11 @@ async function resumePoint(
     );
   }
   const started = performance.now();
-  const bytes = await downloadBytes(url, { token: ctx.token, signal });
+  const bytes = await downloadBytes(url, {
+    token: ctx.token,
+    signal,
+    ...(ctx.tls && { init: ctx.tls.fetchInit }),
+  });
   const seconds = Math.round(performance.now() - started) / 1000;
   log.info({ epoch: checkpoint.epoch, bytes: bytes.byteLength, seconds }, 'checkpoint downloaded');
   const loaded = await loadCheckpoint(model, bytes, { fallbackStep: checkpoint.step }).catch(

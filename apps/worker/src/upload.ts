@@ -11,6 +11,8 @@ export interface CheckpointUpload {
   planOffset: number;
   bytes: Uint8Array;
   signal?: AbortSignal;
+  /** fetch options that trust a private CA (tls-trust.ts). */
+  init?: RequestInit;
   /** Attempts for a lost connection, 5xx or `rate-limited` (default 5), backing off 1 s, 2 s, … */
   attempts?: number;
 }
@@ -27,7 +29,11 @@ const RETRYABLE = new Set(['unavailable', 'rate-limited']);
 export async function uploadCheckpoint(
   upload: CheckpointUpload,
 ): Promise<{ sha256: string; seconds: number }> {
-  const client = createHttpClient({ baseUrl: upload.coordinatorUrl, token: upload.token });
+  const client = createHttpClient({
+    baseUrl: upload.coordinatorUrl,
+    token: upload.token,
+    ...(upload.init && { init: upload.init }),
+  });
   const attempts = Math.max(1, upload.attempts ?? 5);
   for (let attempt = 1; ; attempt++) {
     upload.signal?.throwIfAborted();

@@ -18,6 +18,7 @@ import { DEFAULT_CACHE_DIR, type WorkerBackendPreference } from './env';
 import { Heartbeat } from './heartbeat';
 import { runMember } from './member-runner';
 import { claimWorkerId } from './worker-identity';
+import type { TlsTrust } from './tls-trust';
 
 export interface WorkerOptions {
   coordinatorUrl: string;
@@ -44,6 +45,8 @@ export interface WorkerOptions {
   /** Reconnect backoff: first delay and cap (defaults 500 ms and 30 s; connection.ts). */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** A private CA that signed the coordinator's certificate (`--ca`, CHORUS_CA: tls-trust.ts). */
+  tls?: TlsTrust;
 }
 
 export interface WorkerHandle {
@@ -102,6 +105,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const leases = (): LeaseRef[] => [...active].map(([memberId, m]) => ({ memberId, attempt: m.attempt }));
   const connection = new Connection({
     url: coordinatorUrl,
+    ...(options.tls && { ca: options.tls.ca }),
     logger: log,
     ...(options.reconnectMinMs !== undefined ? { reconnectMinMs: options.reconnectMinMs } : {}),
     ...(options.reconnectMaxMs !== undefined ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
@@ -149,7 +153,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   // The coordinator's lease length decides how often to beat; ask on every (re)connection, since a
   // restarted coordinator may have another. Best effort: the default interval stays otherwise.
   connection.socket.on('connect', () => {
-    void fetchLeaseMs(coordinatorUrl).then((leaseMs) => {
+    void fetchLeaseMs(coordinatorUrl, options.token, options.tls).then((leaseMs) => {
       if (leaseMs !== undefined) heartbeat.fitLease(leaseMs);
     });
   });
@@ -192,6 +196,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       cacheDir,
       coordinatorUrl,
       token: options.token,
+      ...(options.tls && { tls: options.tls }),
       logger: log,
     }),
   );
@@ -243,6 +248,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         ...(options.checkpointSocketMaxBytes !== undefined && {
           checkpointSocketMaxBytes: options.checkpointSocketMaxBytes,
         }),
+        ...(options.tls && { tls: options.tls }),
         logger: log,
         signal: controller.signal,
         handover: handover.signal,
@@ -314,9 +320,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   return { workerId, backend: selection.backend, device: selection.device, finished, close };
 }
 
-async function fetchLeaseMs(coordinatorUrl: string): Promise<number | undefined> {
+async function fetchLeaseMs(
+  coordinatorUrl: string,
+  token: string,
+  tls?: TlsTrust,
+): Promise<number | undefined> {
   try {
-    const health = await createHttpClient({ baseUrl: coordinatorUrl }).health(undefined, {
+    const client = createHttpClient({ baseUrl: coordinatorUrl, token, ...(tls && { init: tls.fetchInit }) });
+    const health = await client.health(undefined, {
       signal: AbortSignal.timeout(5_000),
     });
     return health.leaseMs;

@@ -19,6 +19,8 @@ export * from './predict';
 export * from './stored';
 export * from './http/index';
 export * from './tokens-file';
+export * from './access';
+export * from './dashboard-ticket';
 export * from './embedded-database-file';
 export * from './model-size';
 export * from './model-file';

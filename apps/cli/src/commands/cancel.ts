@@ -20,8 +20,8 @@ export function registerCancelCommand(program: Command): void {
   addCoordinatorOption(command);
   addAdminTokenOptions(command).action(async (runId: string, flags: CoordinatorFlags & AdminTokenFlags) => {
     const env = parseEnv();
-    const client = coordinatorClient(flags, env);
     const token = requireAdminToken(await findAdminToken(flags, env), 'cancelling a run');
+    const client = await coordinatorClient(flags, env, token);
     const answer = await client.cancelRun({ params: { id: runId } }, { token }).catch((error: unknown) => {
       throw explainRunError(error, client, runId);
     });

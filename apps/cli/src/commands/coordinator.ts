@@ -9,12 +9,18 @@ interface CoordinatorCommandFlags {
   logFormat?: string;
   datasetRoot?: string[];
   maxMemberParams?: string;
+  requireAuth?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  requireTls?: boolean;
 }
 
 /**
  * `chorus coordinator`: the HTTP API and socket.io server that hands members to workers and
  * gathers their predictions. Flags win over the environment (CHORUS_HOST, CHORUS_PORT,
- * CHORUS_DATA_DIR, LOG_FORMAT, CHORUS_DATASET_ROOTS; DATABASE_URL, CHORUS_WORKER_TOKEN, CHORUS_ADMIN_TOKEN, CHORUS_LEASE_MS, LOG_LEVEL).
+ * CHORUS_DATA_DIR, LOG_FORMAT, CHORUS_DATASET_ROOTS, CHORUS_REQUIRE_AUTH, CHORUS_TLS_CERT, CHORUS_TLS_KEY,
+ * CHORUS_REQUIRE_TLS; DATABASE_URL, CHORUS_WORKER_TOKEN, CHORUS_ADMIN_TOKEN, CHORUS_VIEWER_TOKEN,
+ * CHORUS_LEASE_MS, LOG_LEVEL). README "Operating Chorus" says what the security flags do.
  */
 export function registerCoordinatorCommand(program: Command): void {
   program
@@ -37,6 +43,19 @@ export function registerCoordinatorCommand(program: Command): void {
       '--max-member-params <n>',
       'the most parameters one member of a run may have; a run with a larger one is refused (default 50000000; env CHORUS_MAX_MEMBER_PARAMS)',
     )
+    .option(
+      '--require-auth',
+      'reads (runs, workers, the dashboard socket) need the viewer or admin token even on loopback; beyond loopback they always do (env CHORUS_REQUIRE_AUTH=1)',
+    )
+    .option(
+      '--tls-cert <file>',
+      'serve HTTPS and wss:// with this PEM certificate chain (env CHORUS_TLS_CERT)',
+    )
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert (env CHORUS_TLS_KEY)')
+    .option(
+      '--require-tls',
+      'refuse to start bound beyond loopback without --tls-cert/--tls-key (env CHORUS_REQUIRE_TLS=1)',
+    )
     .addOption(
       new Option(
         '--log-format <format>',
@@ -55,6 +74,10 @@ export function registerCoordinatorCommand(program: Command): void {
             logFormat: flags.logFormat,
             datasetRoots: flags.datasetRoot,
             maxMemberParams: flags.maxMemberParams,
+            requireAuth: flags.requireAuth,
+            tlsCert: flags.tlsCert,
+            tlsKey: flags.tlsKey,
+            requireTls: flags.requireTls,
           },
         });
       } catch (error) {

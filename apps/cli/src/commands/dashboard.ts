@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ChorusError, EMBEDDED_DATABASE_FILE, EmbeddedDatabaseFileSchema } from '@chorus/protocol';
 import { DEFAULT_COORDINATOR_URL, DEFAULT_DASHBOARD_PORT } from '../coordinator-options';
 import { parseEnv } from '../env';
+import { DEFAULT_DATA_DIR, readTokensFile } from '../tokens-file';
 
 interface DashboardFlags {
   host: string;
@@ -11,6 +12,7 @@ interface DashboardFlags {
   coordinator?: string;
   publicCoordinator?: string;
   dataDir?: string;
+  ca?: string;
 }
 
 /**
@@ -31,7 +33,11 @@ export function registerDashboardCommand(program: Command): void {
     .option('--public-coordinator <url>', 'coordinator URL as browsers reach it, if different (socket.io)')
     .option(
       '--data-dir <dir>',
-      "a local coordinator's data dir, to find its embedded database (default .chorus)",
+      "a local coordinator's data dir, to find its embedded database and its tokens.json (viewer token) (default .chorus)",
+    )
+    .option(
+      '--ca <file>',
+      "PEM certificate of a private CA that signed the coordinator's TLS certificate (env CHORUS_CA)",
     )
     .action(async (flags: DashboardFlags) => {
       const env = parseEnv();
@@ -40,12 +46,19 @@ export function registerDashboardCommand(program: Command): void {
         ? { databaseUrl: env.DATABASE_URL }
         : embeddedDatabase(flags.dataDir ?? env.CHORUS_DATA_DIR ?? '.chorus');
       const coordinatorUrl = flags.coordinator ?? env.CHORUS_COORDINATOR_URL ?? DEFAULT_COORDINATOR_URL;
+      // The viewer token stays on the dashboard server: browsers get short-lived socket tickets.
+      const viewerToken =
+        env.CHORUS_VIEWER_TOKEN ??
+        (await readTokensFile(flags.dataDir ?? env.CHORUS_DATA_DIR ?? DEFAULT_DATA_DIR))?.viewerToken;
+      const caFile = flags.ca ?? env.CHORUS_CA;
       const log = (line: string) => process.stderr.write(`chorus dashboard: ${line}\n`);
       const { startDashboard, DashboardError } = await import('@chorus/dashboard');
       const dashboard = await startDashboard({
         ...database,
         coordinatorUrl,
         ...(flags.publicCoordinator !== undefined && { publicCoordinatorUrl: flags.publicCoordinator }),
+        ...(viewerToken !== undefined && { viewerToken }),
+        ...(caFile !== undefined && { caFile }),
         host: flags.host,
         port,
         log,

@@ -21,6 +21,7 @@ interface DemoFlags {
   config?: string;
   exitWhenDone?: boolean;
   json?: boolean;
+  requireAuth?: boolean;
 }
 
 const CLI_ENTRY = fileURLToPath(new URL('../../../../bin/chorus.mjs', import.meta.url));
@@ -41,6 +42,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--data-dir <dir>', 'tokens, dataset bundles and the embedded database (default .chorus)')
     .option('--config <file>', 'run config JSON instead of the default MNIST run')
     .option('--exit-when-done', 'stop everything once the run has finished')
+    .option('--require-auth', 'reads need the viewer token too, as beyond loopback (the dashboard gets it)')
     .option('--json', 'print the result as JSON (with "runId") instead of tables')
     .action(async (flags: DemoFlags) => {
       const env = parseEnv();
@@ -62,6 +64,7 @@ export function registerDemoCommand(program: Command): void {
         host: '127.0.0.1',
         port,
         dataDir,
+        ...(flags.requireAuth && { requireAuth: true }),
         ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : {}),
         // The demo's own output is the progress view; the service logs only what goes wrong.
         logger: createLogger({
@@ -125,6 +128,7 @@ export function registerDemoCommand(program: Command): void {
           dashboard = await startDashboard({
             databaseUrl: coordinator.databaseUrl,
             coordinatorUrl: coordinator.url,
+            viewerToken: coordinator.viewerToken,
             port: dashboardPort,
             log: (line) => log(`chorus demo: ${line}`),
           });
@@ -136,7 +140,14 @@ export function registerDemoCommand(program: Command): void {
         }
       }
 
-      const client = createHttpClient({ baseUrl: coordinator.url });
+      // Reads with the viewer token, over HTTP and the socket alike (coordinator-options.ts).
+      const readAuth = { token: coordinator.viewerToken };
+      const client = Object.assign(
+        createHttpClient({ baseUrl: coordinator.url, token: coordinator.viewerToken }),
+        {
+          socket: { auth: () => readAuth },
+        },
+      );
       const runId = await launchRun(client, coordinator.adminToken, cfg);
       log(
         `chorus demo: run ${runId}: ${cfg.members} × ${modelLabel(cfg)} on ${cfg.dataset}, ${cfg.sharding} sharding, ` +

@@ -48,8 +48,8 @@ export function registerExportCommand(program: Command): void {
   addCoordinatorOption(command);
   addAdminTokenOptions(command).action(async (flags: ExportFlags) => {
     const env = parseEnv();
-    const client = coordinatorClient(flags, env);
     const token = requireAdminToken(await findAdminToken(flags, env), 'exporting a run');
+    const client = await coordinatorClient(flags, env, token);
     await checkExportTarget(flags.out);
     const source = await client
       .getRunExport({ params: { id: flags.run } }, { token })

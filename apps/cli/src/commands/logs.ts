@@ -34,7 +34,7 @@ export function registerLogsCommand(program: Command): void {
   addCoordinatorOption(command)
     .option('-f, --follow', 'keep printing as the run goes on, until it ends')
     .action(async (runId: string, flags: LogsFlags) => {
-      const client = coordinatorClient(flags, parseEnv());
+      const client = await coordinatorClient(flags, parseEnv());
       const print = (line: string) => process.stdout.write(`${line}\n`);
       try {
         const printed = await printHistory(client, runId, print, Boolean(flags.follow));

@@ -28,7 +28,9 @@ interface RunFlags extends RunConfigFlags, CoordinatorFlags, AdminTokenFlags {
 export function registerRunCommand(program: Command): void {
   const command = program
     .command('run')
-    .description('launch a run on a coordinator (the same run config as `chorus train`) and optionally wait for it');
+    .description(
+      'launch a run on a coordinator (the same run config as `chorus train`) and optionally wait for it',
+    );
   addRunConfigOptions(command);
   addCoordinatorOption(command);
   addAdminTokenOptions(command)
@@ -37,17 +39,25 @@ export function registerRunCommand(program: Command): void {
       `the dashboard's address, for the run's page (env CHORUS_DASHBOARD_URL; default ${DEFAULT_DASHBOARD_URL})`,
     )
     .option('--wait', 'follow the run until it ends (live progress) and print its result')
-    .option('--json', 'print JSON: {"runId"} at once, or with --wait the result of `chorus train --json` plus "runId"')
+    .option(
+      '--json',
+      'print JSON: {"runId"} at once, or with --wait the result of `chorus train --json` plus "runId"',
+    )
     .action(async (flags: RunFlags) => {
       const env = parseEnv();
       const cfg = await runConfigFromFlags(flags);
       checkMemberParams(cfg, flags);
-      const client = coordinatorClient(flags, env);
-      const runId = await launchRun(client, await findAdminToken(flags, env), cfg);
+      const adminToken = await findAdminToken(flags, env);
+      const client = await coordinatorClient(flags, env, adminToken);
+      const runId = await launchRun(client, adminToken, cfg);
       const log = (line: string) => process.stderr.write(`${line}\n`);
-      log(`chorus run: launched ${runId} on ${client.baseUrl} (${cfg.members} × ${modelLabel(cfg)} on ${cfg.dataset})`);
+      log(
+        `chorus run: launched ${runId} on ${client.baseUrl} (${cfg.members} × ${modelLabel(cfg)} on ${cfg.dataset})`,
+      );
       // The coordinator does not know where its dashboard is served: the default of `chorus dashboard`.
-      log(`chorus run: dashboard ${runPageUrl(flags.dashboardUrl ?? env.CHORUS_DASHBOARD_URL ?? DEFAULT_DASHBOARD_URL, runId)}`);
+      log(
+        `chorus run: dashboard ${runPageUrl(flags.dashboardUrl ?? env.CHORUS_DASHBOARD_URL ?? DEFAULT_DASHBOARD_URL, runId)}`,
+      );
       if (!flags.wait) {
         process.stdout.write(flags.json ? `${JSON.stringify({ runId })}\n` : `${runId}\n`);
         return;

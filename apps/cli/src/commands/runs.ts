@@ -32,7 +32,7 @@ export function registerRunsCommand(program: Command): void {
           `--status must be one of ${RUN_STATUSES.join(', ')}, got ${flags.status}`,
         );
       }
-      const client = coordinatorClient(flags, parseEnv());
+      const client = await coordinatorClient(flags, parseEnv());
       const { runs } = await client.listRuns({
         query: { limit, ...(flags.status !== undefined && { status: flags.status as RunStatusName }) },
       });

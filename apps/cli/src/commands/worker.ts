@@ -25,6 +25,10 @@ export function registerWorkerCommand(program: Command): void {
     .option('--slots <n>', 'members trained side by side (env CHORUS_SLOTS; default 1)')
     .option('--name <name>', 'name shown on the dashboard (env CHORUS_WORKER_NAME; default the host name)')
     .option(
+      '--ca <file>',
+      "PEM certificate of a private CA that signed the coordinator's TLS certificate (env CHORUS_CA)",
+    )
+    .option(
       '--cache-dir <dir>',
       "dataset cache and this worker's id, kept across restarts (env CHORUS_CACHE_DIR; default .chorus/cache)",
     )

@@ -11,7 +11,7 @@ export function registerWorkersCommand(program: Command): void {
   addCoordinatorOption(command)
     .option('--json', 'print {"workers": [...]} as the coordinator answers GET /api/workers')
     .action(async (flags: CoordinatorFlags & { json?: boolean }) => {
-      const client = coordinatorClient(flags, parseEnv());
+      const client = await coordinatorClient(flags, parseEnv());
       const { workers } = await client.listWorkers();
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ workers })}\n`);

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { RunStatusName } from '@chorus/protocol';
 import { onlyTableRoutes, registerRoute } from './route';
 
-const tokens = { adminToken: 'admin-token-0123456789', workerToken: 'worker-token-0123456789' };
+const tokens = {
+  adminToken: 'admin-token-0123456789',
+  workerToken: 'worker-token-0123456789',
+  viewerToken: 'viewer-token-0123456789',
+  requireAuth: false,
+};
 
 describe('the route table guard', () => {
   it('accepts the routes of HTTP_ROUTES and refuses any other', async () => {

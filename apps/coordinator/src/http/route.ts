@@ -8,7 +8,7 @@ import {
   type RouteOutput,
   type RouteSpec,
 } from '@chorus/protocol';
-import { requireBearer } from './auth';
+import { accessGuard, type AccessPolicy } from './auth';
 
 /** The largest request body the API reads (a run config is a few kB); beyond it: 413, `too-large`. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -32,14 +32,12 @@ export interface RouteRequest<R extends RouteSpec> {
 /** A JSON route answers its response type; a download route sends its bytes on the reply. */
 type Answer<R extends RouteSpec> = R extends { download: z.ZodType } ? FastifyReply : RouteOutput<R>;
 
-export interface RouteTokens {
-  adminToken: string;
-  workerToken: string;
-}
+/** What registerRoute needs to guard a route (auth.ts). */
+export type RouteTokens = AccessPolicy;
 
 /**
- * Registers the handler of one route of libs/protocol's HTTP_ROUTES: its method, path and token
- * come from the table, params and query are parsed with its schemas, and a JSON answer is encoded
+ * Registers the handler of one route of libs/protocol's HTTP_ROUTES: its method, path and access
+ * level (auth.ts) come from the table, params and query are parsed with its schemas, and a JSON answer is encoded
  * with its response schema before it is sent (an answer that does not match is an internal error
  * naming the route and the field, never sent half-right).
  */
@@ -50,16 +48,11 @@ export function registerRoute<K extends RouteName>(
   handler: (input: RouteRequest<HttpRoutes[K]>) => Promise<Answer<HttpRoutes[K]>>,
 ): void {
   const spec: RouteSpec = HTTP_ROUTES[name];
-  const guard =
-    spec.auth === 'admin'
-      ? requireBearer(tokens.adminToken, 'admin')
-      : spec.auth === 'worker'
-        ? requireBearer(tokens.workerToken, 'worker')
-        : undefined;
   app.route({
     method: spec.method,
     url: spec.path,
-    ...(guard && { preHandler: guard }),
+    // Every route is guarded by its table entry's level; an open one lets requests through there.
+    preHandler: accessGuard(spec.auth, tokens, `${spec.method} ${spec.path}`),
     handler: async (request, reply) => {
       // A route that takes a body takes a JSON object: `null`, an array, a string or nothing is
       // refused here, never read as "all defaults" by the service.

@@ -13,7 +13,9 @@ import {
 } from '@chorus/protocol';
 import type { DashboardNotifier } from '../notifications';
 import type { TaskQueue } from '../services/task-queue';
+import type { AccessPolicy } from '../http/auth';
 import { coordinatorHandling } from './acks';
+import { dashboardAccess } from './dashboard-access';
 
 export type DashboardNamespace = Namespace<DashboardToCoordinatorEvents, CoordinatorToDashboardEvents>;
 
@@ -32,14 +34,15 @@ export function createDashboardNotifier(ns: DashboardNamespace): DashboardNotifi
 }
 
 /**
- * The `/dashboard` namespace is read-only: a dashboard joins the room of the run it shows and
+ * The `/dashboard` namespace is read-only, behind the viewer level (dashboard-access.ts): a dashboard joins the room of the run it shows and
  * receives notifications; it reads state over HTTP (and refetches after a reconnect).
  */
 export function registerDashboardNamespace(
   ns: DashboardNamespace,
-  deps: { repos: Repositories; queue: TaskQueue; logger: Logger },
+  deps: { repos: Repositories; queue: TaskQueue; logger: Logger; policy: AccessPolicy; now: () => number },
 ): void {
   const handling = coordinatorHandling(deps.logger, deps.queue);
+  ns.use(dashboardAccess(deps));
   ns.on('connection', (socket) => {
     handleEvent(
       socket,

@@ -2,8 +2,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Server } from 'socket.io';
-import { DASHBOARD_NAMESPACE, runRoom } from '@chorus/protocol';
-import { subscribeCoordinatorEvents, type ConnectionState } from './coordinator-events';
+import { checkDashboardTicket, DASHBOARD_NAMESPACE, runRoom, signDashboardTicket } from '@chorus/protocol';
+import { fetchSocketTicket, subscribeCoordinatorEvents, type ConnectionState } from './coordinator-events';
 
 /** A real socket.io server with the coordinator's `/dashboard` contract: join a known run's room. */
 async function startServer(port = 0): Promise<{ io: Server; http: HttpServer; url: string; port: number }> {
@@ -106,5 +106,74 @@ describe('subscribeCoordinatorEvents', () => {
     expect(resyncs).toBe(0);
     unsubscribe();
     await until(() => server.io.of(DASHBOARD_NAMESPACE).sockets.size === 0, 'the socket to close');
+  });
+
+  it('shows a fresh ticket at every (re)connection, which a ticket-checking namespace takes', async () => {
+    const viewer = 'viewer-token-for-dashboard-tests-01';
+    const server = await startServer();
+    cleanups.push(() => server.io.close());
+    // As the coordinator's middleware (apps/coordinator sockets/dashboard-access.ts) checks tickets.
+    const seen: string[] = [];
+    server.io.of(DASHBOARD_NAMESPACE).use((socket, next) => {
+      const ticket = String((socket.handshake.auth as { ticket?: unknown }).ticket);
+      seen.push(ticket);
+      void checkDashboardTicket(viewer, ticket, Date.now()).then((problem) =>
+        next(problem === null ? undefined : new Error(`ticket ${problem}`)),
+      );
+    });
+    let issued = 0;
+    const states: ConnectionState[] = [];
+    const unsubscribe = subscribeCoordinatorEvents(
+      server.url,
+      null,
+      () => ({ onState: (s) => states.push(s) }),
+      // Each ticket a millisecond later than the last, so two tickets differ.
+      {
+        auth: async () => ({ ticket: (await signDashboardTicket(viewer, Date.now() + issued++)).ticket }),
+        reconnectionDelayMax: 200,
+      },
+    );
+    cleanups.push(unsubscribe);
+    await until(() => states.at(-1) === 'live', 'the connection with a ticket');
+    for (const socket of server.io.of(DASHBOARD_NAMESPACE).sockets.values()) socket.conn.close(); // a lost connection (not a server-side kick), which the client retries
+    await until(() => seen.length === 2 && states.at(-1) === 'live', 'the reconnection');
+    expect(seen[0]).not.toBe(seen[1]);
+
+    // A forged ticket is refused: the page stays offline.
+    const forged = subscribeCoordinatorEvents(
+      server.url,
+      null,
+      () => ({ onState: (s) => states.push(`forged:${s}` as ConnectionState) }),
+      {
+        auth: async () => ({
+          ticket: (await signDashboardTicket('another-viewer-token-000000', Date.now())).ticket,
+        }),
+      },
+    );
+    cleanups.push(forged);
+    await until(() => states.includes('forged:offline' as ConnectionState), 'the refusal');
+    expect(states).not.toContain('forged:live');
+  });
+
+  it("fetches the dashboard server's ticket, or none", async () => {
+    const answers = [
+      { status: 200, body: { ticket: 'v1.1.abc', expiresAt: 1 } },
+      { status: 200, body: { ticket: null } },
+      { status: 500, body: { error: 'x' } },
+      { status: 200, body: { ticket: 42 } },
+    ];
+    const http = createServer((_request, response) => {
+      const answer = answers.shift() ?? { status: 404, body: {} };
+      response
+        .writeHead(answer.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify(answer.body));
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => http.close(resolve)));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api/socket-ticket`;
+    expect(await fetchSocketTicket(url)).toEqual({ ticket: 'v1.1.abc' });
+    expect(await fetchSocketTicket(url)).toEqual({});
+    expect(await fetchSocketTicket(url)).toEqual({});
+    expect(await fetchSocketTicket(url)).toEqual({});
   });
 });

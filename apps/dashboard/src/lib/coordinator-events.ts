@@ -5,7 +5,9 @@ import {
   DashboardToCoordinatorCatalog,
   handleEvent,
   requestEvent,
+  DashboardTicketAnswerSchema,
   type CoordinatorToDashboardEvents,
+  type DashboardAuth,
   type DashboardToCoordinatorEvents,
   type RunNotification,
 } from '@chorus/protocol';
@@ -40,9 +42,15 @@ export function subscribeCoordinatorEvents(
   coordinatorUrl: string,
   runId: string | null,
   handlers: () => CoordinatorEventHandlers,
-  options: { reconnectionDelayMax?: number } = {},
+  options: {
+    reconnectionDelayMax?: number;
+    /** The socket's credentials, asked for before every (re)connection (a ticket lasts a minute). */
+    auth?: () => Promise<DashboardAuth>;
+  } = {},
 ): () => void {
+  const auth = options.auth;
   const socket: DashboardSocket = io(`${coordinatorUrl}${DASHBOARD_NAMESPACE}`, {
+    ...(auth && { auth: (cb: (data: object) => void) => void auth().then(cb, () => cb({})) }),
     transports: ['websocket'],
     reconnectionDelayMax: options.reconnectionDelayMax ?? 5_000,
     forceNew: true,
@@ -91,4 +99,19 @@ export function subscribeCoordinatorEvents(
     socket.removeAllListeners();
     socket.disconnect();
   };
+}
+
+/** Where the dashboard server hands out socket tickets (app/api/socket-ticket/route.ts). */
+export const SOCKET_TICKET_PATH = '/api/socket-ticket';
+
+/**
+ * A fresh ticket from the dashboard server, as the socket's `auth`; `{}` when it has none to give
+ * (no viewer token: the coordinator is open to reads) or cannot be reached (the coordinator then
+ * refuses the socket, and the page says it is offline).
+ */
+export async function fetchSocketTicket(url: string = SOCKET_TICKET_PATH): Promise<DashboardAuth> {
+  const response = await fetch(url, { cache: 'no-store' });
+  if (!response.ok) return {};
+  const answer = DashboardTicketAnswerSchema.safeParse(await response.json());
+  return answer.success && answer.data.ticket !== null ? { ticket: answer.data.ticket } : {};
 }

@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, useState } from 'react';
 import {
+  fetchSocketTicket,
   subscribeCoordinatorEvents,
   type ConnectionState,
   type CoordinatorEventHandlers,
@@ -21,12 +22,18 @@ export function useCoordinatorEvents(
 
   useEffect(
     () =>
-      subscribeCoordinatorEvents(coordinatorUrl, runId, () => ({
-        // What does not match the protocol is ignored, and said in the browser's console.
-        onInvalid: (reason) => console.warn(`ignored a coordinator notification: ${reason}`),
-        ...latest.current,
-        onState: setState,
-      })),
+      subscribeCoordinatorEvents(
+        coordinatorUrl,
+        runId,
+        () => ({
+          // What does not match the protocol is ignored, and said in the browser's console.
+          onInvalid: (reason) => console.warn(`ignored a coordinator notification: ${reason}`),
+          ...latest.current,
+          onState: setState,
+        }),
+        // A ticket from this dashboard's server: the viewer token never reaches the browser.
+        { auth: () => fetchSocketTicket() },
+      ),
     [coordinatorUrl, runId],
   );
 

@@ -3,11 +3,17 @@ import { ChorusError, createHttpClient, HttpError, type HttpClient } from '@chor
 import { dashboardServer } from './repositories';
 
 /**
- * libs/protocol's typed HTTP client on the coordinator (never cached by Next). Reads go to the
- * database; the coordinator is asked only for what it alone can do: launch, cancel, what-if.
+ * libs/protocol's typed HTTP client on the coordinator (never cached by Next), reading with the
+ * viewer token; launch and cancel pass the admin token the user typed. Reads go to the database;
+ * the coordinator is asked only for what it alone can do: launch, cancel, what-if.
  */
 export function coordinatorApi(): HttpClient {
-  return createHttpClient({ baseUrl: dashboardServer().env.coordinatorUrl, init: { cache: 'no-store' } });
+  const { coordinatorUrl, viewerToken } = dashboardServer().env;
+  return createHttpClient({
+    baseUrl: coordinatorUrl,
+    ...(viewerToken !== undefined && { token: viewerToken }),
+    init: { cache: 'no-store' },
+  });
 }
 
 /** A failed call as the status and message the dashboard shows; `needs` says what the call was for. */

@@ -57,9 +57,11 @@ describe('createHttpClient', () => {
     expect((error as ChorusError).message).toMatch(
       /^POST \/api\/runs\/:id\/cancel: .*status: Invalid option/,
     );
-    // Routes that need a token get it; the others do not.
+    // Every route takes a token (routes.ts `auth`): the client's goes with each call, a call's own wins.
     expect(seen.at(-1)?.authorization).toBe('Bearer admin-token');
-    await client.health();
+    await client.health(undefined, { token: 'viewer-token' });
+    expect(seen.at(-1)?.authorization).toBe('Bearer viewer-token');
+    await createHttpClient({ baseUrl }).health();
     expect(seen.at(-1)?.authorization).toBeUndefined();
   });
 

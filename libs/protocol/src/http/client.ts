@@ -30,7 +30,7 @@ export class HttpError extends ChorusError {
 export interface HttpClientOptions {
   /** The coordinator's base URL, e.g. `http://127.0.0.1:8080`. */
   baseUrl: string;
-  /** Sent as `Authorization: Bearer <token>` to the routes that need a token. */
+  /** Sent as `Authorization: Bearer <token>` (every route takes one: routes.ts `auth`). */
   token?: string;
   /** Added to every request (e.g. Next's `cache: 'no-store'`). */
   init?: RequestInit;
@@ -78,7 +78,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const url = new URL(`${path}${search.size > 0 ? `?${search}` : ''}`, options.baseUrl);
     const requested = `${spec.method} ${path}`;
     const token = callOptions.token ?? options.token;
-    if (spec.auth !== undefined && token !== undefined) checkToken(token);
+    if (token !== undefined) checkToken(token);
     let response: Response;
     try {
       response = await fetch(url, {
@@ -87,7 +87,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         headers: {
           ...(input.body !== undefined && { 'content-type': 'application/json' }),
           ...(input.upload !== undefined && uploadHeaders(spec, input.upload)),
-          ...(spec.auth !== undefined && token !== undefined && { authorization: `Bearer ${token}` }),
+          ...(token !== undefined && { authorization: `Bearer ${token}` }),
         },
         ...(input.body !== undefined && { body: JSON.stringify(input.body) }),
         // fetch streams a typed array as it is, without another copy. (The DOM typings refuse a view
@@ -97,7 +97,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       });
     } catch (error) {
       // Never the token in a message (nor in the cause callers show), whatever fetch put in its own.
-      const message = (error as Error).message;
+      // fetch says "fetch failed"; why (refused, a certificate it does not trust…) is in its cause.
+      const cause = (error as Error).cause;
+      const why = cause instanceof Error && cause.message !== '' ? ` (${cause.message})` : '';
+      const message = `${(error as Error).message}${why}`;
       const leaks = token !== undefined && token !== '' && message.includes(token);
       const reason = leaks ? message.split(token).join('<token>') : message;
       throw new ChorusError('unavailable', `cannot reach the coordinator at ${options.baseUrl}: ${reason}`, {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RunExportSourceSchema } from '../ensemble-manifest';
+import type { AccessLevel } from '../access';
 import { ERROR_CODES } from '../errors';
 import { RunConfigSchema } from '../run-config';
 import { PredictAnswerSchema, PredictRequestSchema } from '../predict';
@@ -90,8 +91,11 @@ type AnyObject = z.ZodType<Record<string, unknown>, Record<string, unknown>>;
 export interface RouteSpec {
   method: HttpMethod;
   path: string;
-  /** The bearer token the route needs: `admin` (CHORUS_ADMIN_TOKEN) or `worker` (CHORUS_WORKER_TOKEN). */
-  auth?: 'admin' | 'worker';
+  /**
+   * Who may call it (access.ts, ACCESS_TOKENS): `viewer` for reads, `admin` for control actions,
+   * `worker` for what workers fetch, `any` for liveness. Required, so no route forgets it.
+   */
+  auth: AccessLevel;
   params?: AnyObject;
   query?: AnyObject;
   body?: z.ZodType;
@@ -106,15 +110,17 @@ export interface RouteSpec {
 const route = <const R extends RouteSpec>(spec: R): R => spec;
 
 export const HTTP_ROUTES = {
-  health: route({ method: 'GET', path: '/api/health', response: HealthSchema }),
+  health: route({ method: 'GET', path: '/api/health', auth: 'any', response: HealthSchema }),
   listWorkers: route({
     method: 'GET',
     path: '/api/workers',
+    auth: 'viewer',
     response: z.object({ workers: z.array(WorkerViewSchema) }),
   }),
   listRuns: route({
     method: 'GET',
     path: '/api/runs',
+    auth: 'viewer',
     query: RunListQuerySchema,
     response: z.object({ runs: z.array(RunListItemSchema) }),
   }),
@@ -126,22 +132,31 @@ export const HTTP_ROUTES = {
     status: 201,
     response: z.object({ id: z.string() }),
   }),
-  getRun: route({ method: 'GET', path: '/api/runs/:id', params: RunParamsSchema, response: RunDetailSchema }),
+  getRun: route({
+    method: 'GET',
+    path: '/api/runs/:id',
+    auth: 'viewer',
+    params: RunParamsSchema,
+    response: RunDetailSchema,
+  }),
   getRunEvaluations: route({
     method: 'GET',
     path: '/api/runs/:id/evaluations',
+    auth: 'viewer',
     params: RunParamsSchema,
     response: z.object({ ensemble: z.array(EnsembleEvalSchema), diversity: z.array(DiversityEvalSchema) }),
   }),
   getRunMetrics: route({
     method: 'GET',
     path: '/api/runs/:id/metrics',
+    auth: 'viewer',
     params: RunParamsSchema,
     response: z.object({ points: z.array(MetricPointViewSchema) }),
   }),
   getWhatIf: route({
     method: 'GET',
     path: '/api/runs/:id/what-if',
+    auth: 'viewer',
     params: RunParamsSchema,
     query: WhatIfQuerySchema,
     response: WhatIfResultSchema,
@@ -179,6 +194,7 @@ export const HTTP_ROUTES = {
   listDatasets: route({
     method: 'GET',
     path: '/api/datasets',
+    auth: 'viewer',
     response: z.object({ datasets: z.array(DatasetListingSchema) }),
   }),
   getDataset: route({
