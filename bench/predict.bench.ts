@@ -149,6 +149,8 @@ async function longestLoopDelay(work: () => Promise<unknown>): Promise<number> {
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   await work();
+  // Let the loop turn once more, so that a wait that ends with the work is sampled too.
+  await new Promise((resolve) => setTimeout(resolve, 10));
   delay.disable();
   return delay.max / 1e6;
 }
@@ -166,7 +168,10 @@ async function threadDelays(dir: string): Promise<void> {
     const threadMs = performance.now() - started;
     const ensemble = await readEnsembleExport(dir);
     const onMain = await longestLoopDelay(async () => {
-      for (let i = 0; i < 4; i++) await predictWithEnsemble(ensemble, x, BATCH);
+      for (let i = 0; i < 4; i++) {
+        await predictWithEnsemble(ensemble, x, BATCH);
+        await new Promise((resolve) => setImmediate(resolve)); // as between two requests
+      }
     });
     ensemble.dispose();
     console.log(
