@@ -9,6 +9,9 @@
  * 2. `chorus serve` (wasm) on the 5 × mlp export: `--clients` concurrent clients each sending
  *    one-row requests back to back for `--load-seconds`: requests/s, p50/p95 latency, and how many
  *    rows each model call held (the batching).
+ * 3. The coordinator's predict thread (apps/coordinator predict-pool.ts): the longest the event loop
+ *    waits while four max batches of 5 × lenet5 are predicted, in the thread and, for comparison,
+ *    with the same predictWithEnsemble calls on the main thread.
  * PyTorch inference is printed beside it only where `python3 -c "import torch"` works.
  * Untrained members (the speed does not depend on the weights). Prints figures; asserts nothing.
  */
@@ -27,6 +30,9 @@ import {
   selectBackend,
   writeEnsembleExport,
 } from '@chorus/models';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import pino from 'pino';
+import { createPredictPool } from '@chorus/coordinator';
 import { parseRunConfig, ServeHealthSchema } from '@chorus/protocol';
 import { CLI_ENTRY, stopChild } from './support/processes';
 import { loadLine, quantile } from './support/stats';
@@ -138,6 +144,46 @@ async function loadTest(dir: string): Promise<void> {
   }
 }
 
+/** The event loop's longest wait (ms) while `work` runs, watched at 1 ms resolution. */
+async function longestLoopDelay(work: () => Promise<unknown>): Promise<number> {
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  await work();
+  // Let the loop turn once more, so that a wait that ends with the work is sampled too.
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  delay.disable();
+  return delay.max / 1e6;
+}
+
+async function threadDelays(dir: string): Promise<void> {
+  const body = { rows: Array.from({ length: BATCH }, (_, r) => Array.from(rawRows(1), (v) => (v + r) % 256)) };
+  const pool = createPredictPool({ logger: pino({ level: 'silent' }) });
+  const x = Float32Array.from(body.rows.flat());
+  try {
+    await pool.send({ kind: 'predict', dir, body }); // TF.js and the export load in the thread
+    const started = performance.now();
+    const inThread = await longestLoopDelay(() =>
+      Promise.all([1, 2, 3, 4].map(() => pool.send({ kind: 'predict', dir, body }))),
+    );
+    const threadMs = performance.now() - started;
+    const ensemble = await readEnsembleExport(dir);
+    const onMain = await longestLoopDelay(async () => {
+      for (let i = 0; i < 4; i++) {
+        await predictWithEnsemble(ensemble, x, BATCH);
+        await new Promise((resolve) => setImmediate(resolve)); // as between two requests
+      }
+    });
+    ensemble.dispose();
+    console.log(
+      `coordinator predict, 4 × ${BATCH} rows of ${MEMBERS} × lenet5 (${threadMs.toFixed(0)} ms): ` +
+        `longest event-loop wait ${inThread.toFixed(1)} ms in the predict thread, ` +
+        `${onMain.toFixed(1)} ms on the main thread`,
+    );
+  } finally {
+    await pool.close();
+  }
+}
+
 async function main(): Promise<void> {
   const backend = await selectBackend('wasm');
   console.log(`backend ${backend.backend} (${backend.device}); load ${loadLine()}`);
@@ -165,6 +211,7 @@ async function main(): Promise<void> {
         ? 'PyTorch: installed, but no inference script is written yet (bench/torch_train.py measures training)'
         : 'PyTorch: not measured (python3 -c "import torch" fails; python3-torch is not installed)',
     );
+    await threadDelays(join(root, 'lenet5'));
     await loadTest(join(root, 'mlp'));
   } finally {
     await rm(root, { recursive: true, force: true });

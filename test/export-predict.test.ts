@@ -1,5 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDataset } from '@chorus/data';
 import { RunResultSchema, type RunResult } from '@chorus/protocol';
@@ -165,6 +166,56 @@ describe('an ensemble exported by chorus train --save', () => {
     }
   });
 
+  it('chorus predict streams a CSV in batches smaller than the file: the same answers', async () => {
+    const args = ['predict', '--ensemble', exportDir, '--input', testCsv, '--json', '--backend', 'cpu'];
+    const whole = await chorus(args);
+    const batched = await chorus([...args, '--batch-size', '37']);
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(batched.code, batched.stderr).toBe(0);
+    const rows = (run: { stdout: string[] }) => run.stdout.filter((l) => l.startsWith('{'));
+    expect(rows(whole)).toHaveLength(truth.length); // 360 rows: 10 batches of 37, the last of 27
+    expect(rows(batched)).toEqual(rows(whole));
+  });
+
+  it('chorus predict classifies PNG images as the rows they were made from', async () => {
+    // Six test rows as 8×8 grey PNGs: pixel p = round(v × 255 / 16). Decoded, p maps back onto the
+    // raw range [0, 16] as p × 16 / 255, so the CSV of those values must get the very same answers.
+    const folder = join(dir.path, 'digit-images');
+    await mkdir(folder);
+    const f = 64;
+    const quantized: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const pixels = Uint8Array.from(raw.subarray(i * f, (i + 1) * f), (v) => Math.round((v * 255) / 16));
+      const png = sharp(Buffer.from(pixels), { raw: { width: 8, height: 8, channels: 1 } }).png();
+      await png.toFile(join(folder, `digit-${i}.png`));
+      quantized.push(Array.from(pixels, (p) => (p * 16) / 255).join(','));
+    }
+    await writeFile(join(folder, 'notes.txt'), 'not an image: skipped');
+    const quantizedCsv = join(dir.path, 'quantized.csv');
+    await writeFile(quantizedCsv, `${quantized.join('\n')}\n`);
+    const base = ['predict', '--ensemble', exportDir, '--json', '--backend', 'cpu', '--batch-size', '4'];
+    const images = await chorus([...base, '--input', folder]);
+    const rows = await chorus([...base, '--input', quantizedCsv]);
+    expect(images.code, images.stderr).toBe(0);
+    expect(rows.code, rows.stderr).toBe(0);
+    const parse = (run: { stdout: string[] }) =>
+      run.stdout.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const fromImages = parse(images);
+    expect(fromImages.map((r) => r.file)).toEqual([0, 1, 2, 3, 4, 5].map((i) => `digit-${i}.png`));
+    expect(fromImages.map(({ file: _file, ...r }) => r)).toEqual(parse(rows));
+    // One file on its own, too.
+    const one = await chorus([...base, '--input', join(folder, 'digit-3.png')]);
+    expect(parse(one).map(({ row: _row, ...r }) => r)).toEqual([
+      (({ row: _row, ...r }) => r)(fromImages[3] as Record<string, unknown>),
+    ]);
+
+    const broken = join(dir.path, 'broken.png');
+    await writeFile(broken, 'not a png at all');
+    const refused = await chorus([...base, '--input', broken]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${broken} is not an image Chorus can read`);
+  });
+
   it('chorus predict refuses bad input, saying what is wrong', async () => {
     const empty = join(dir.path, 'empty.csv');
     await writeFile(empty, '\n');
@@ -178,7 +229,7 @@ describe('an ensemble exported by chorus train --save', () => {
         ['--input', short],
         `${short}: rows have 3 values; this ensemble takes 64 values a row (shape [8, 8, 1])`,
       ],
-      [['--input', empty], `${empty}:1: the file is empty: no rows`],
+      [['--input', empty], `${empty}: the file holds no rows`],
       [
         ['--input', testCsv, '--strategy', 'loudest'],
         'unknown strategy "loudest"; this ensemble votes with hard, soft',

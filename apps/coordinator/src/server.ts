@@ -225,7 +225,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
       await queue.idle();
       await metrics.close();
       await queue.idle();
-      predictor.close();
+      await predictor.close();
     },
   };
 }

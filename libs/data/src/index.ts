@@ -28,5 +28,5 @@ export type { DatasetListing } from './registry';
 export { softmaxRows } from './synthetic';
 export { parseNumericCsv, readNumericCsv } from './numeric-csv';
 export type { NumericTable } from './numeric-csv';
-export { parseNpy, readNpy } from './npy';
-export type { NpyArray } from './npy';
+export { parseNpy, parseNpyHeader, readNpy } from './npy';
+export type { NpyArray, NpyHeader } from './npy';

@@ -34,6 +34,35 @@ export async function readNpy(path: string): Promise<NpyArray> {
  * (float32/64, signed and unsigned ints of 1–8 bytes) in C order; values become float32.
  */
 export function parseNpy(bytes: Uint8Array, path: string): NpyArray {
+  const header = parseNpyHeader(bytes, path);
+  const { shape, dataStart, width, valueAt } = header;
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (bytes.length - dataStart !== count * width) {
+    throw new DatasetError(
+      'corrupt',
+      `${path}: shape (${shape.join(', ')}) needs ${count * width} data bytes, the file has ${bytes.length - dataStart}`,
+      { path },
+    );
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const values = new Float32Array(count);
+  for (let i = 0; i < count; i++) values[i] = valueAt(view, dataStart + i * width);
+  return { shape, values };
+}
+
+/** What a `.npy` header says: the shape, where the data starts, bytes per value, and how to read one. */
+export interface NpyHeader {
+  shape: number[];
+  dataStart: number;
+  width: number;
+  valueAt: (view: DataView, offset: number) => number;
+}
+
+/**
+ * Parses the header of a `.npy` file from its first bytes (at least `dataStart` of them: the header
+ * is at most 64 KiB in version 1), so that a reader can take the data a slice at a time.
+ */
+export function parseNpyHeader(bytes: Uint8Array, path: string): NpyHeader {
   const fail = (message: string): never => {
     throw new DatasetError('corrupt', `${path}: ${message}`, { path });
   };
@@ -61,16 +90,7 @@ export function parseNpy(bytes: Uint8Array, path: string): NpyArray {
     .filter((s) => s !== '')
     .map(Number);
   if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(`bad shape (${shape.join(', ')})`);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLength;
   const { size: width, read } = dtype as { size: number; read: Reader };
-  if (bytes.length - dataStart !== count * width) {
-    fail(
-      `shape (${shape.join(', ')}) needs ${count * width} data bytes, the file has ${bytes.length - dataStart}`,
-    );
-  }
   const little = order !== '>';
-  const values = new Float32Array(count);
-  for (let i = 0; i < count; i++) values[i] = read(view, dataStart + i * width, little);
-  return { shape, values };
+  return { shape, dataStart: start + headerLength, width, valueAt: (v, o) => read(v, o, little) };
 }

@@ -8,7 +8,8 @@ import {
 } from '@chorus/models';
 import { ChorusError, type StrategyName } from '@chorus/protocol';
 import { createEvaluation, type PredictEvaluation } from '../predict/evaluate';
-import { readInputs, readLabels } from '../predict/read-inputs';
+import { openInputs } from '../predict/input-source';
+import { readLabels } from '../predict/read-inputs';
 import { formatRows } from '../predict/row-output';
 import { createRowsProgress } from '../progress';
 import { boxedTable, renderTable, stdoutColor } from '../table';
@@ -21,6 +22,7 @@ interface PredictFlags {
   members?: string;
   json?: boolean;
   evaluate?: boolean;
+  invert?: boolean;
   batchSize: string;
   backend: 'auto' | BackendName;
 }
@@ -33,7 +35,7 @@ export function registerPredictCommand(program: Command): void {
     .requiredOption('--ensemble <dir>', 'the export directory (holds ensemble.json)')
     .requiredOption(
       '--input <file>',
-      'rows to classify: CSV, .npy or IDX (raw values, as the dataset files hold them)',
+      'rows to classify: CSV, .npy or IDX (raw values, as the dataset files hold them), a PNG/JPEG image or a folder of them',
     )
     .option(
       '--labels <file>',
@@ -42,6 +44,7 @@ export function registerPredictCommand(program: Command): void {
     .option('--strategy <name>', "the vote whose class is printed (default: the ensemble's default)")
     .option('--members <list>', 'only these members, e.g. 0,2 (the learned combiners need all of them)')
     .option('--evaluate', 'score every strategy against the labels instead of printing rows')
+    .option('--invert', 'images are dark ink on a light background (MNIST is light on dark)')
     .option('--json', 'rows as JSON lines; with --evaluate, one JSON object on the last stdout line')
     .option('--batch-size <rows>', 'rows predicted at a time (bounds memory)', '1024')
     .addOption(
@@ -71,51 +74,51 @@ export function registerPredictCommand(program: Command): void {
           members,
         );
         const featureSize = inputShape.reduce((a, b) => a * b, 1);
-        const inputs = await readInputs(flags.input, featureSize, `[${inputShape.join(', ')}]`);
-        const labels =
-          flags.labels !== undefined
-            ? await readLabels(flags.labels, inputs.count, numClasses)
-            : inputs.labels;
-        if (flags.evaluate && labels === undefined) {
-          throw new ChorusError(
-            'invalid-input',
-            '--evaluate needs labels: --labels FILE, or a label column in the CSV',
-          );
-        }
-        if (labels) {
-          const outside = labels.findIndex((l) => l >= numClasses);
-          if (outside >= 0) {
-            throw new ChorusError(
-              'invalid-input',
-              `the label of row ${outside} is ${labels[outside]}, not a class 0–${numClasses - 1}`,
-            );
-          }
-        }
-        const evaluation = flags.evaluate ? createEvaluation(numClasses, inputs.count) : undefined;
-        const progress = createRowsProgress(inputs.count, Boolean(process.stderr.isTTY), log);
-        const color = stdoutColor();
-        // A first pass over the raw values, so that a bad row is refused before any row is printed.
-        const inBatches = (first: number) => {
-          const n = Math.min(batchSize, inputs.count - first);
-          return { n, x: inputs.x.subarray(first * featureSize, (first + n) * featureSize) };
-        };
-        for (let first = 0; first < inputs.count; first += batchSize) {
+        const source = await openInputs(flags.input, manifest.dataset, { invert: Boolean(flags.invert) });
+        // A first pass over the raw values (one batch in memory at a time), so that a bad row is
+        // refused before any row is printed; it also counts the rows for --labels and the progress.
+        let count = 0;
+        let labelColumn = false;
+        for await (const batch of source.batches(batchSize)) {
           try {
-            applyPreprocess(manifest.dataset.preprocess, inBatches(first).x, featureSize);
+            applyPreprocess(manifest.dataset.preprocess, batch.x, featureSize);
           } catch (error) {
             // applyPreprocess names the row within the batch: say which row of the file it is.
             if (!(error instanceof ChorusError)) throw error;
             const message = error.message.replace(
               /^row (\d+)/,
-              (_m, r: string) => `row ${first + Number(r)}`,
+              (_m, r: string) => `row ${count + Number(r)}`,
             );
             throw new ChorusError(error.code, `${flags.input}: ${message}`);
           }
+          if (batch.labels) {
+            labelColumn = true;
+            const outside = batch.labels.findIndex((l) => l >= numClasses);
+            if (outside >= 0) {
+              throw new ChorusError(
+                'invalid-input',
+                `the label of row ${count + outside} is ${batch.labels[outside]}, not a class 0–${numClasses - 1}`,
+              );
+            }
+          }
+          count += batch.n;
         }
-        for (let first = 0; first < inputs.count; first += batchSize) {
-          const { n, x } = inBatches(first);
+        const labels =
+          flags.labels !== undefined ? await readLabels(flags.labels, count, numClasses) : undefined;
+        if (flags.evaluate && labels === undefined && !labelColumn) {
+          throw new ChorusError(
+            'invalid-input',
+            '--evaluate needs labels: --labels FILE, or a label column in the CSV',
+          );
+        }
+        const evaluation = flags.evaluate ? createEvaluation(numClasses, count) : undefined;
+        const progress = createRowsProgress(count, Boolean(process.stderr.isTTY), log);
+        const color = stdoutColor();
+        let first = 0;
+        for await (const { x, n, labels: column, names } of source.batches(batchSize)) {
           const prediction = await predictWithEnsemble(ensemble, x, n, members ? { members } : {});
-          if (evaluation && labels) evaluation.add(prediction, labels.subarray(first, first + n));
+          const truth = labels ? labels.subarray(first, first + n) : column;
+          if (evaluation && truth) evaluation.add(prediction, truth);
           else {
             const text = formatRows(prediction, {
               strategy,
@@ -124,10 +127,12 @@ export function registerPredictCommand(program: Command): void {
               classNames,
               json: Boolean(flags.json),
               color,
+              ...(names ? { names } : {}),
             });
             process.stdout.write(`${text}\n`);
           }
-          progress.update(first + n);
+          first += n;
+          progress.update(first);
         }
         progress.stop();
         if (evaluation) {

@@ -5,10 +5,13 @@ import { plainTable, renderTable } from '../table';
 /** Widths of the per-row table's columns but the last (votes, wrapped into the rest of 100). */
 const WIDTHS = [7, 16, 11, 12];
 const HEAD = ['row', 'class', 'probability', 'disagreement', 'member votes'];
+/** With images, the first column is the file's name. */
+const FILE_WIDTH = 24;
 
 /**
  * One batch of `chorus predict` rows: a table (its header only before the first batch) or, with
- * --json, one JSON object a line: { row, class, className, probability, votes, disagreement }.
+ * --json, one JSON object a line: { row, class, className, probability, votes, disagreement }, and
+ * `file` when the rows are images (`names`: their file names, which then head the table's rows).
  */
 export function formatRows(
   prediction: EnsemblePrediction,
@@ -19,6 +22,7 @@ export function formatRows(
     classNames: string[];
     json: boolean;
     color: boolean;
+    names?: string[];
   },
 ): string {
   const { strategy, first, numClasses, classNames } = options;
@@ -32,7 +36,10 @@ export function formatRows(
     return best;
   });
   const lines: string[] = [];
-  const table = plainTable(HEAD, WIDTHS, options.color);
+  const { names } = options;
+  const table = names
+    ? plainTable(['file', ...HEAD.slice(1)], [FILE_WIDTH, ...WIDTHS.slice(1)], options.color)
+    : plainTable(HEAD, WIDTHS, options.color);
   for (let r = 0; r < vote.classes.length; r++) {
     const cls = vote.classes[r] as number;
     const probability = vote.probs[r * numClasses + cls] as number;
@@ -42,6 +49,7 @@ export function formatRows(
       lines.push(
         JSON.stringify({
           row: first + r,
+          ...(names ? { file: names[r] } : {}),
           class: cls,
           className: name(cls),
           probability,
@@ -51,7 +59,8 @@ export function formatRows(
       );
     } else {
       const shown = votes.map((v, i) => `#${prediction.members[i]}:${name(v)}`).join(' ');
-      table.push([String(first + r), name(cls), probability.toFixed(4), disagreement.toFixed(3), shown]);
+      const label = names ? (names[r] as string) : String(first + r);
+      table.push([label, name(cls), probability.toFixed(4), disagreement.toFixed(3), shown]);
     }
   }
   if (options.json) return lines.join('\n');

@@ -170,6 +170,6 @@ describe('chorus serve', () => {
       payload: Buffer.from('not a png at all'),
     });
     expect(notImage.statusCode).toBe(400);
-    expect(notImage.json().message).toMatch(/^the body is not an image this server can read/);
+    expect(notImage.json().message).toMatch(/^the body is not an image Chorus can read/);
   });
 });

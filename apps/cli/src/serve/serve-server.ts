@@ -13,7 +13,7 @@ import {
 import { bearerToken, tokenMatches } from '@chorus/coordinator';
 import { isModelError } from '@chorus/models';
 import { createBatcher, type BatcherOptions } from './batcher';
-import { imageToRow } from './image-row';
+import { imageToRow } from '../image-row';
 
 /** What the server serves: the loaded ensemble, as rows in and answer rows out. */
 export interface ServedModel {
@@ -74,14 +74,23 @@ export async function createServeServer(options: ServeServerOptions): Promise<Fa
     });
   }
 
-  // An image body (content-type image/*): one row, decoded and sized as the ensemble's images (image-row.ts).
+  // An image body (content-type image/*): one row, decoded and sized as the ensemble's images (../image-row.ts).
   app.addContentTypeParser(/^image\//, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   app.get('/health', async () => ({ ok: true, members: model.view.members.length, ...batcher.stats() }));
   app.get('/ensemble', async () => model.view);
   app.post('/predict', async (request): Promise<PredictAnswer> => {
     const body = Buffer.isBuffer(request.body)
-      ? { rows: [await imageToRow(request.body, model.view.dataset.preprocess, invertOf(request.query))] }
+      ? {
+          rows: [
+            Array.from(
+              await imageToRow(request.body, model.view.dataset, {
+                invert: invertOf(request.query),
+                source: 'the body',
+              }),
+            ),
+          ],
+        }
       : request.body;
     const { x, count } = parsePredictRows(body, { features: model.features, maxRows });
     const predictions = await batcher.predict(x, count);

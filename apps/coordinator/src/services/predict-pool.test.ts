@@ -1,0 +1,110 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deriveRun, loadDataset, manifestDatasetOf } from '@chorus/data';
+import { evaluateEnsemble, runResultOf } from '@chorus/ensemble';
+import {
+  buildModel,
+  disposeModel,
+  predictEnsembleRows,
+  predictProbabilities,
+  readEnsembleExport,
+  selectBackend,
+  writeEnsembleExport,
+} from '@chorus/models';
+import { MAX_PREDICT_ROWS, parseRunConfig, PredictAnswerSchema } from '@chorus/protocol';
+import { createPredictPool, type PredictPool } from './predict-pool';
+
+/**
+ * The predict thread on a real export: five untrained small-cnn members on the synthetic set (8×8,
+ * 4 classes) — untrained is enough, the thread must answer what predictEnsembleRows answers here.
+ */
+let root: string;
+let dir: string;
+let rows: number[][];
+let pool: PredictPool;
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+  root = await mkdtemp(join(tmpdir(), 'chorus-predict-pool-'));
+  dir = join(root, 'ensemble');
+  const config = parseRunConfig({ dataset: 'synthetic', model: 'small-cnn', members: 5, epochs: 1, seed: 5 });
+  const dataset = await loadDataset('synthetic');
+  const run = deriveRun(config, dataset);
+  const models = run.members.map((spec) =>
+    buildModel({ ...spec, inputShape: dataset.inputShape, numClasses: dataset.numClasses }),
+  );
+  const probs = (x: Float32Array) => models.map((m) => predictProbabilities(m, x, dataset.inputShape));
+  const evaluation = evaluateEnsemble({
+    numClasses: dataset.numClasses,
+    validation: { members: probs(run.validation.x), truth: run.validation.y },
+    test: { members: probs(dataset.test.x), truth: dataset.test.y },
+    seed: config.seed,
+  });
+  await writeEnsembleExport(dir, {
+    runId: 'predict-pool-test',
+    config,
+    dataset: manifestDatasetOf('synthetic', dataset.sha256),
+    result: runResultOf(evaluation, models.map(() => 0)),
+    combiners: evaluation.combiners,
+    models,
+  });
+  models.forEach(disposeModel);
+  const f = 64;
+  rows = Array.from({ length: MAX_PREDICT_ROWS }, (_, i) => {
+    const r = i % dataset.test.count;
+    return Array.from(dataset.test.x.subarray(r * f, (r + 1) * f));
+  });
+  pool = createPredictPool({ logger: pino({ level: 'silent' }), maxQueue: 4 });
+}, 120_000);
+
+afterAll(async () => {
+  await pool?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('the coordinator predict thread', () => {
+  it("answers what predictEnsembleRows answers on this thread; a missing export is 'missing'", async () => {
+    const reply = await pool.send({ kind: 'predict', dir, body: { rows: rows.slice(0, 5) } });
+    expect(reply.kind).toBe('answer');
+    const answer = PredictAnswerSchema.parse((reply as { answer: unknown }).answer);
+    const ensemble = await readEnsembleExport(dir);
+    try {
+      const here = await predictEnsembleRows(ensemble, Float32Array.from(rows.slice(0, 5).flat()), 5);
+      expect(answer.predictions.map((p) => p.class)).toEqual(here.map((p) => p.class));
+      answer.predictions.forEach((p, i) => expect(p.probability).toBeCloseTo(here[i]!.probability, 5));
+    } finally {
+      ensemble.dispose();
+    }
+    const missing = await pool.send({ kind: 'predict', dir: join(root, 'nothing'), body: { rows: [] } });
+    expect(missing.kind).toBe('missing');
+    const bad = await pool.send({ kind: 'predict', dir, body: { rows: [[1, 2]] } });
+    expect(bad).toMatchObject({ kind: 'failed', code: 'invalid-input' });
+  }, 120_000);
+
+  it('refuses a request beyond its queue (503) and answers the queued ones', async () => {
+    // How free the event loop stays is a figure, not a test: npm run bench:predict prints it.
+    const body = { rows };
+    const queued = [1, 2, 3, 4].map(() => pool.send({ kind: 'predict', dir, body }));
+    await expect(pool.send({ kind: 'predict', dir, body })).rejects.toMatchObject({
+      code: 'unavailable',
+      message: 'the coordinator is already predicting 4 requests; try again shortly',
+    });
+    const replies = await Promise.all(queued);
+    expect(replies.map((r) => r.kind)).toEqual(['answer', 'answer', 'answer', 'answer']);
+    const again = await pool.send({ kind: 'predict', dir, body: { rows: rows.slice(0, 1) } });
+    expect(again.kind).toBe('answer');
+  }, 120_000);
+
+  it('fails what it holds when closed, and starts a new thread for the next request', async () => {
+    const held = expect(pool.send({ kind: 'predict', dir, body: { rows } })).rejects.toMatchObject({
+      code: 'unavailable',
+    });
+    await pool.close();
+    await held;
+    const after = await pool.send({ kind: 'predict', dir, body: { rows: rows.slice(0, 2) } });
+    expect(after.kind).toBe('answer');
+  }, 120_000);
+});
