@@ -1,5 +1,5 @@
-import { deriveRun, loadRunDataset, type Dataset, type DerivedRun } from '@chorus/data';
-import { evaluateEnsemble, runResultOf } from '@chorus/ensemble';
+import { deriveRun, loadRunDataset, type Dataset, type DerivedRun, type LoadProgress } from '@chorus/data';
+import { evaluateEnsemble, perClassResult, runResultOf } from '@chorus/ensemble';
 import {
   buildModel,
   disposeModel,
@@ -34,6 +34,10 @@ export interface LocalTrainOptions {
   }) => void;
   onProgress?: (p: MemberProgress) => void;
   onEpoch?: (epoch: number, epochs: number) => void;
+  /** While a large csv is read. */
+  onLoadProgress?: (progress: LoadProgress) => void;
+  /** Checks the loaded dataset before any model is built (throws to refuse it). */
+  checkDataset?: (dataset: Dataset) => void;
   signal?: AbortSignal;
 }
 
@@ -46,8 +50,12 @@ export interface LocalTrainResult {
 }
 
 /** The dataset of a run and its `deriveRun`: what `chorus train` trains and evaluates on. */
-export async function deriveLocalRun(cfg: RunConfig): Promise<{ dataset: Dataset; run: DerivedRun }> {
-  const dataset = await loadRunDataset(cfg);
+export async function deriveLocalRun(
+  cfg: RunConfig,
+  options: Pick<LocalTrainOptions, 'onLoadProgress' | 'checkDataset'> = {},
+): Promise<{ dataset: Dataset; run: DerivedRun }> {
+  const dataset = await loadRunDataset(cfg, options.onLoadProgress ? { onProgress: options.onLoadProgress } : {});
+  options.checkDataset?.(dataset);
   return { dataset, run: deriveRun(cfg, dataset) };
 }
 
@@ -59,7 +67,7 @@ export async function deriveLocalRun(cfg: RunConfig): Promise<{ dataset: Dataset
 export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOptions): Promise<LocalTrainResult> {
   const started = performance.now();
   const backend = await selectBackend(options.backend);
-  const { dataset, run } = await deriveLocalRun(cfg);
+  const { dataset, run } = await deriveLocalRun(cfg, options);
   const { train, validation, plan } = run;
 
   const members = run.members.map((spec, m) => {
@@ -114,10 +122,18 @@ export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOp
       test: { members: predictions.map((p) => p.test), truth: dataset.test.y },
       seed: cfg.seed,
     });
-    const result = runResultOf(
-      evaluation,
-      members.map((m) => (m.seconds > 0 ? m.samples / m.seconds : 0)),
-    );
+    const result = {
+      ...runResultOf(
+        evaluation,
+        members.map((m) => (m.seconds > 0 ? m.samples / m.seconds : 0)),
+      ),
+      classes: perClassResult(
+        predictions.map((p) => p.test),
+        dataset.test.y,
+        dataset.numClasses,
+        dataset.classNames,
+      ),
+    };
     return {
       result,
       backend: backend.backend,

@@ -2,14 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import {
   ChorusError,
-  DATASET_NAMES,
-  DATASET_SHAPES,
+  DATASET_KINDS,
   DEFAULT_MAX_MEMBER_PARAMS,
+  knownDatasetShape,
   memberParamsRefusal,
+  modelInputRefusal,
   MODEL_NAMES,
+  NORMALIZATIONS,
   OPTIMIZERS,
   parseRunConfig,
   SHARDING_STRATEGIES,
+  type DatasetShape,
   type RunConfig,
 } from '@chorus/protocol';
 import { parseJsonText } from './json-text';
@@ -18,8 +21,20 @@ import { parseJsonText } from './json-text';
 export function addRunConfigOptions(command: Command): Command {
   return command
     .option('--config <file>', 'run config JSON (camelCase fields); flags given here override it')
-    .addOption(new Option('--dataset <name>', 'dataset (default mnist)').choices(DATASET_NAMES))
-    .option('--dataset-path <path>', 'where the dataset lives when not at its default place')
+    .addOption(
+      new Option('--dataset <name>', 'a built-in dataset, or csv / npy for your own files (default mnist)').choices(
+        DATASET_KINDS,
+      ),
+    )
+    .option('--dataset-path <path>', 'where the dataset lives when not at its default place; csv: the file; npy: a directory or .npz')
+    .option('--label-column <name|index>', 'csv: the label column, by header name or 0-based index (default: the last)')
+    .option('--test-path <file>', 'csv: a second file holding the test split')
+    .option('--test-fraction <f>', 'csv without --test-path: share of rows held out for test, seeded by --seed (default 0.2)')
+    .addOption(
+      new Option('--normalize <how>', 'csv/npy: feature scaling from the training split (default standard for csv, none for npy)').choices(
+        NORMALIZATIONS,
+      ),
+    )
     .addOption(new Option('--model <name>', 'model (default mlp)').choices(MODEL_NAMES))
     .option('--members <n>', 'ensemble members (default 5)')
     .addOption(
@@ -44,6 +59,10 @@ export interface RunConfigFlags {
   config?: string;
   dataset?: string;
   datasetPath?: string;
+  labelColumn?: string;
+  testPath?: string;
+  testFraction?: string;
+  normalize?: string;
   model?: string;
   members?: string;
   sharding?: string;
@@ -86,6 +105,8 @@ export async function runConfigFromFlags(flags: RunConfigFlags): Promise<RunConf
   for (const key of ['dataset', 'datasetPath', 'model', 'sharding', 'optimizer'] as const) {
     if (flags[key] !== undefined) merged[key] = flags[key];
   }
+  const options = datasetOptionsFromFlags(flags, base.datasetOptions);
+  if (options !== undefined) merged.datasetOptions = options;
   for (const key of NUMERIC) {
     const raw = flags[key];
     if (raw === undefined) continue;
@@ -98,18 +119,47 @@ export async function runConfigFromFlags(flags: RunConfigFlags): Promise<RunConf
   return parseRunConfig(merged);
 }
 
+/** `--label-column`, `--test-path`, `--test-fraction`, `--normalize` over `--config`'s datasetOptions. */
+function datasetOptionsFromFlags(flags: RunConfigFlags, base: unknown): unknown {
+  const given: Record<string, unknown> = {};
+  if (flags.labelColumn !== undefined) {
+    // An index when it is a whole number, else a header name.
+    given.labelColumn = /^\d+$/.test(flags.labelColumn.trim()) ? Number(flags.labelColumn) : flags.labelColumn;
+  }
+  if (flags.testPath !== undefined) given.testPath = flags.testPath;
+  if (flags.testFraction !== undefined) {
+    const value = Number(flags.testFraction);
+    if (flags.testFraction.trim() === '' || !Number.isFinite(value)) {
+      throw new ChorusError('invalid-input', `--test-fraction must be a number, got "${flags.testFraction}"`);
+    }
+    given.testFraction = value;
+  }
+  if (flags.normalize !== undefined) given.normalize = flags.normalize;
+  if (Object.keys(given).length === 0) return base;
+  return typeof base === 'object' && base !== null && !Array.isArray(base) ? { ...base, ...given } : given;
+}
+
 /**
  * Refuses a config with a member over `--max-member-params` (default 50 M), counted from the model,
- * its width and the dataset's shape before any dataset is read or coordinator asked. A coordinator
- * applies its own limit as well (CHORUS_MAX_MEMBER_PARAMS).
+ * its width and the dataset's shape, or a model that cannot take the dataset's samples (a convnet
+ * on flat features). For a built-in dataset this runs before any dataset is read or coordinator
+ * asked; a csv/npy dataset's shape is known once it is loaded (`shape`). A coordinator applies its
+ * own limit as well (CHORUS_MAX_MEMBER_PARAMS).
  */
-export function checkMemberParams(cfg: RunConfig, flags: Pick<RunConfigFlags, 'maxMemberParams'>): void {
+export function checkMemberParams(
+  cfg: RunConfig,
+  flags: Pick<RunConfigFlags, 'maxMemberParams'>,
+  shape: DatasetShape | undefined = knownDatasetShape(cfg.dataset),
+): void {
   const raw = flags.maxMemberParams;
   const limit = raw === undefined ? DEFAULT_MAX_MEMBER_PARAMS : Number(raw);
   if (raw !== undefined && (raw.trim() === '' || !Number.isInteger(limit) || limit < 1)) {
     throw new ChorusError('invalid-input', `--max-member-params must be a whole number ≥ 1, got "${raw}"`);
   }
-  const refusal = memberParamsRefusal(cfg, DATASET_SHAPES[cfg.dataset], limit);
+  if (shape === undefined) return;
+  const misfit = modelInputRefusal(cfg.model, shape.inputShape, cfg.datasetPath ?? `the ${cfg.dataset} dataset`);
+  if (misfit !== null) throw new ChorusError('invalid-input', misfit);
+  const refusal = memberParamsRefusal(cfg, shape, limit);
   if (refusal !== null) throw new ChorusError('invalid-input', `${refusal} (--max-member-params)`);
 }
 

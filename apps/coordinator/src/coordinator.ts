@@ -57,6 +57,8 @@ export interface CoordinatorOptions {
   datasetMaxBytes?: number;
   /** The most parameters one member of a run may have (default DEFAULT_MAX_MEMBER_PARAMS, 50 M). */
   maxMemberParams?: number;
+  /** The largest dataset bundle `PUT /api/datasets/:sha256` stores (default 4 GiB). */
+  uploadMaxBytes?: number;
   /** Offline workers that hold no member are forgotten after this long (default 7 days). */
   workerRetentionMs?: number;
   /** How often such workers are looked for (default hourly, at most workerRetentionMs). */
@@ -172,6 +174,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
         maxBytes: options.datasetMaxBytes ?? DEFAULT_DATASET_MAX_BYTES,
       },
       ...(options.maxMemberParams !== undefined && { maxMemberParams: options.maxMemberParams }),
+      ...(options.uploadMaxBytes !== undefined && { uploadMaxBytes: options.uploadMaxBytes }),
     });
     cleanups.push(() => server.close());
     await server.app.listen({ host, port: options.port ?? 4000 }).catch((error: NodeJS.ErrnoException) => {

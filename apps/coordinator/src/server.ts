@@ -15,6 +15,7 @@ import { sendHttpError } from './errors';
 import { MAX_BODY_BYTES, onlyTableRoutes } from './http/route';
 import { registerRunRoutes } from './http/runs.routes';
 import { registerSystemRoutes } from './http/system.routes';
+import { DEFAULT_UPLOAD_MAX_BYTES, registerDatasetRoutes } from './http/dataset.routes';
 import { createMetricsBuffer } from './metrics-buffer';
 import type { Notifiers } from './notifications';
 import { createGatherService } from './services/gather.service';
@@ -53,6 +54,8 @@ export interface ServerDeps {
   datasetLimits: ReadLimits;
   /** The most parameters one member of a run may have (default DEFAULT_MAX_MEMBER_PARAMS). */
   maxMemberParams?: number;
+  /** The largest dataset bundle an upload may hold (default DEFAULT_UPLOAD_MAX_BYTES, 4 GiB). */
+  uploadMaxBytes?: number;
 }
 
 export interface ChorusServer {
@@ -163,6 +166,12 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     store,
     clock: deps.clock,
     leaseMs: deps.leaseMs,
+  });
+  await registerDatasetRoutes(app, {
+    adminToken: deps.adminToken,
+    workerToken: deps.workerToken,
+    store,
+    uploadMaxBytes: deps.uploadMaxBytes ?? DEFAULT_UPLOAD_MAX_BYTES,
   });
   registerRunRoutes(app, { adminToken: deps.adminToken, workerToken: deps.workerToken, repos, runs, plans });
   await app.ready();

@@ -21,3 +21,4 @@ export * from './tokens-file';
 export * from './embedded-database-file';
 export * from './model-size';
 export * from './checkpoint-bytes';
+export * from './dataset-bundle-header';

@@ -6,11 +6,15 @@ import {
   coordinatorClient,
   DEFAULT_DASHBOARD_URL,
   findAdminToken,
+  requireAdminToken,
   runPageUrl,
   type AdminTokenFlags,
   type CoordinatorFlags,
 } from '../coordinator-options';
+import { isFileDatasetKind } from '@chorus/protocol';
+import { uploadOwnDataset } from '../dataset-upload';
 import { parseEnv } from '../env';
+import { loadProgressLogger } from '../load-progress';
 import {
   addRunConfigOptions,
   checkMemberParams,
@@ -42,8 +46,17 @@ export function registerRunCommand(program: Command): void {
       const cfg = await runConfigFromFlags(flags);
       checkMemberParams(cfg, flags);
       const client = coordinatorClient(flags, env);
-      const runId = await launchRun(client, await findAdminToken(flags, env), cfg);
       const log = (line: string) => process.stderr.write(`${line}\n`);
+      const token = await findAdminToken(flags, env);
+      // A csv/npy dataset lives on this machine: loaded here, uploaded once, named by its bundle.
+      const own = isFileDatasetKind(cfg.dataset)
+        ? await uploadOwnDataset(client, requireAdminToken(token, 'uploading a dataset'), cfg, {
+            onLoadProgress: loadProgressLogger(log),
+            check: (dataset) => checkMemberParams(cfg, flags, dataset),
+            log: (line) => log(`chorus run: ${line}`),
+          })
+        : null;
+      const runId = await launchRun(client, token, own?.config ?? cfg);
       log(`chorus run: launched ${runId} on ${client.baseUrl} (${cfg.members} × ${cfg.model} on ${cfg.dataset})`);
       // The coordinator does not know where its dashboard is served: the default of `chorus dashboard`.
       log(`chorus run: dashboard ${runPageUrl(flags.dashboardUrl ?? env.CHORUS_DASHBOARD_URL ?? DEFAULT_DASHBOARD_URL, runId)}`);

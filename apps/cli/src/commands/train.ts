@@ -6,6 +6,7 @@ import {
   type RunConfigFlags,
 } from '../run-config-options';
 import { trainEnsembleLocally } from '../local-train';
+import { loadProgressLogger } from '../load-progress';
 import { createProgressView } from '../progress';
 import { formatRunReport } from '../report';
 import { plural } from '../wording';
@@ -31,6 +32,8 @@ export function registerTrainCommand(program: Command): void {
         const outcome = await trainEnsembleLocally(cfg, {
           backend: flags.backend,
           signal: abort.signal,
+          onLoadProgress: loadProgressLogger(log),
+          checkDataset: (dataset) => checkMemberParams(cfg, flags, dataset),
           onStart: ({ backend, device, dataset, counts, totals }) => {
             log(
               `chorus train: ${cfg.members} × ${cfg.model} on ${dataset.name} ` +

@@ -29,6 +29,8 @@ export interface RunData {
   runId: string;
   config: RunConfig;
   numClasses: number;
+  /** The dataset's class names, when it has them (the result's per-class table names them). */
+  classNames?: string[];
   /** The dataset's input shape (a member's parameter count follows from it). */
   inputShape: number[];
   datasetSha256: string;
@@ -52,6 +54,7 @@ export function deriveRunData(config: RunConfig, dataset: Dataset): RunDerivatio
   return {
     config,
     numClasses: dataset.numClasses,
+    ...(dataset.classNames !== undefined && { classNames: dataset.classNames }),
     inputShape: [...dataset.inputShape],
     trainCount: train.count,
     validationTruth: validation.y,

@@ -54,6 +54,7 @@ interface WireInput {
   params?: Record<string, unknown>;
   query?: Record<string, unknown>;
   body?: unknown;
+  bytes?: Uint8Array;
 }
 
 /** `path: message` of each issue, e.g. `members.0.status: Invalid option`. */
@@ -85,9 +86,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         method: spec.method,
         headers: {
           ...(input.body !== undefined && { 'content-type': 'application/json' }),
+          ...(input.bytes !== undefined && { 'content-type': 'application/octet-stream' }),
           ...(spec.auth !== undefined && token !== undefined && { authorization: `Bearer ${token}` }),
         },
         ...(input.body !== undefined && { body: JSON.stringify(input.body) }),
+        ...(input.bytes !== undefined && { body: input.bytes as Uint8Array<ArrayBuffer> }),
         ...(callOptions.signal !== undefined && { signal: callOptions.signal }),
       });
     } catch (error) {

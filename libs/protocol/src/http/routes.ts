@@ -44,6 +44,14 @@ export const CheckpointHeadersSchema = z.object({
   'x-chorus-step': z.coerce.number().int().min(0),
   'x-chorus-plan-offset': z.coerce.number().int().min(0),
 });
+/** Whether a dataset bundle is stored on the coordinator, and its size. */
+export const DatasetStatusSchema = z.object({
+  sha256: z.string(),
+  stored: z.boolean(),
+  bytes: z.number().int().min(0).nullable(),
+});
+export type DatasetStatus = z.output<typeof DatasetStatusSchema>;
+
 /** The headers of a dataset bundle download (content-addressed: the ETag is its sha256). */
 export const DatasetHeadersSchema = z.object({ etag: z.string() });
 
@@ -57,7 +65,7 @@ export const ErrorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-export type HttpMethod = 'GET' | 'POST';
+export type HttpMethod = 'GET' | 'POST' | 'PUT';
 type AnyObject = z.ZodType<Record<string, unknown>, Record<string, unknown>>;
 
 /** One route. `response` is the JSON answer; `download` marks a binary answer and its headers. */
@@ -73,6 +81,8 @@ export interface RouteSpec {
   status?: number;
   response?: z.ZodType;
   download?: AnyObject;
+  /** The body is raw bytes (`application/octet-stream`), streamed by the handler, not JSON. */
+  upload?: true;
 }
 
 const route = <const R extends RouteSpec>(spec: R): R => spec;
@@ -137,6 +147,31 @@ export const HTTP_ROUTES = {
     params: DatasetParamsSchema,
     download: DatasetHeadersSchema,
   }),
+  /**
+   * Whether a dataset bundle is stored (`chorus run` asks before uploading one: a second run on the
+   * same data uploads nothing).
+   */
+  getDatasetStatus: route({
+    method: 'GET',
+    path: '/api/datasets/:sha256/status',
+    auth: 'admin',
+    params: DatasetParamsSchema,
+    response: DatasetStatusSchema,
+  }),
+  /**
+   * Uploads a dataset bundle (libs/data bundle.ts) under its sha256: streamed to a temporary file,
+   * checked against the hash and renamed into the store, so nothing half-stored ever has the name.
+   * At most CHORUS_UPLOAD_MAX_BYTES (413 beyond); a hash that does not match is refused (400).
+   */
+  putDataset: route({
+    method: 'PUT',
+    path: '/api/datasets/:sha256',
+    auth: 'admin',
+    params: DatasetParamsSchema,
+    upload: true,
+    status: 201,
+    response: DatasetStatusSchema,
+  }),
   getCheckpoint: route({
     method: 'GET',
     path: '/api/checkpoints/:memberId/:epoch',
@@ -156,7 +191,8 @@ export type RouteInput<R extends RouteSpec> = ([SchemaOf<R, 'params'>] extends [
   ? unknown
   : { params: z.input<SchemaOf<R, 'params'>> }) &
   ([SchemaOf<R, 'query'>] extends [never] ? unknown : { query?: z.input<SchemaOf<R, 'query'>> }) &
-  ([SchemaOf<R, 'body'>] extends [never] ? unknown : { body: z.input<SchemaOf<R, 'body'>> });
+  ([SchemaOf<R, 'body'>] extends [never] ? unknown : { body: z.input<SchemaOf<R, 'body'>> }) &
+  (R extends { upload: true } ? { bytes: Uint8Array } : unknown);
 
 /** What a handler returns and a caller gets: the decoded answer, or the bytes and headers of a download. */
 export type RouteOutput<R extends RouteSpec> = [SchemaOf<R, 'download'>] extends [never]

@@ -1,0 +1,22 @@
+import type { LoadProgress } from '@chorus/data';
+
+/**
+ * A progress callback for reading a large dataset file: one stderr line at most every
+ * `everyMs` (rows read, share of the file), nothing for a file read in under a second.
+ */
+export function loadProgressLogger(
+  log: (line: string) => void,
+  clock: () => number = () => performance.now(),
+  everyMs = 1_000,
+): (progress: LoadProgress) => void {
+  const started = clock();
+  let last = started;
+  return (p) => {
+    const now = clock();
+    if (now - last < everyMs) return;
+    last = now;
+    const percent = p.totalBytes > 0 ? Math.min(100, Math.round((100 * p.bytesRead) / p.totalBytes)) : 0;
+    const rate = Math.round(p.rows / ((now - started) / 1000));
+    log(`reading ${p.path}: ${p.rows.toLocaleString('en-US')} rows (${percent}%, ${rate.toLocaleString('en-US')} rows/s)`);
+  };
+}
