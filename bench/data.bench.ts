@@ -10,6 +10,7 @@
  * Prints figures; asserts nothing.
  */
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -48,11 +49,9 @@ async function measureChorus(file: string): Promise<void> {
 /** Writes `rows` rows of 49 values with 3 decimals and a label, in 10,000-row chunks. */
 async function generate(file: string, rows: number): Promise<void> {
   const out = createWriteStream(file);
-  const write = (text: string) =>
-    new Promise<void>((resolve, reject) => {
-      if (out.write(text)) resolve();
-      else out.once('drain', resolve).once('error', reject);
-    });
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, 'drain');
+  };
   await write(`${Array.from({ length: COLUMNS - 1 }, (_, j) => `f${j}`).join(',')},label\n`);
   let seed = 12345;
   const next = () => {
