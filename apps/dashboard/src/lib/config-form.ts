@@ -39,7 +39,17 @@ const TEXT: Record<FieldName, { label: string; help: string; advanced?: boolean 
   },
   datasetPath: {
     label: 'Dataset path',
-    help: 'Directory or file of the dataset on the coordinator, when not at its default place.',
+    help:
+      'A path on the coordinator, under its dataset roots: a built-in dataset kept elsewhere, or a csv file / npy directory or .npz. ' +
+      'The browser cannot upload files: to train on a file of your machine, run `chorus run --dataset csv --dataset-path FILE` there (it uploads it).',
+  },
+  datasetOptions: {
+    label: 'Dataset options (JSON)',
+    help: 'csv / npy only: {"labelColumn": "species" or 0, "testPath": "/on/the/coordinator/test.csv" or "testFraction": 0.2, "normalize": "standard" | "minmax" | "none"}; empty: the defaults (last column, 0.2, standard for csv, none for npy).',
+  },
+  datasetBundle: {
+    label: 'Uploaded dataset bundle (sha256)',
+    help: 'csv / npy: a bundle already uploaded to the coordinator (chorus run prints it), instead of a dataset path.',
     advanced: true,
   },
   model: { label: 'Model', help: 'Seed architecture every member is built from.' },
@@ -103,7 +113,7 @@ function specOf(name: FieldName): FieldSpec {
         ? inner.isInt
           ? 'int'
           : 'number'
-        : inner.def.type === 'array'
+        : inner.def.type === 'array' || inner.def.type === 'object'
           ? 'json'
           : 'text';
   const spec: FieldSpec = {
@@ -112,7 +122,7 @@ function specOf(name: FieldName): FieldSpec {
     help: text.help,
     kind,
     optional,
-    defaultText: valueToText(kind, defaultValue),
+    defaultText: inner.def.type === 'object' && defaultValue === undefined ? '' : valueToText(kind, defaultValue),
     advanced: text.advanced ?? false,
   };
   if (kind === 'select') spec.options = inner.options ?? [];
