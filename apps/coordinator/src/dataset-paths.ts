@@ -6,7 +6,7 @@ import {
   type Dataset,
   type ReadLimits,
 } from '@chorus/data';
-import { ChorusError, type RunConfig } from '@chorus/protocol';
+import { ChorusError, isFileDatasetKind, type RunConfig } from '@chorus/protocol';
 import type { DatasetStore } from './dataset-store';
 
 /** The most bytes one dataset file may hold (decompressed) unless configured: MNIST's largest is 47 MB. */
@@ -37,7 +37,11 @@ export async function loadDatasetOf(config: RunConfig, limits: ReadLimits): Prom
       const where = `${error.path ?? path}${error.line !== undefined ? ` line ${error.line}` : ''}`;
       throw new ChorusError(
         'invalid-input',
-        `datasetPath: ${where} is not a ${config.dataset} file this coordinator reads (${error.code}); \`chorus datasets --dataset-path\` on this machine says more`,
+        `datasetPath: ${where} is not a ${config.dataset} file this coordinator reads (${error.code}); ${
+          isFileDatasetKind(config.dataset)
+            ? `\`chorus train --dataset ${config.dataset} --dataset-path ${path}\` on this machine says what is wrong`
+            : '`chorus datasets --dataset-path` on this machine says more'
+        }`,
       );
     }
     throw new ChorusError('invalid-input', `datasetPath: ${error.message}`);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundleSha256, encodeDatasetBundle, type Dataset } from '@chorus/data';
@@ -190,5 +190,26 @@ describe('PUT /api/datasets/:sha256', () => {
     await expectEventually(() => expect(filesIn(datasetsDir()).filter((f) => f.startsWith(sha256))).toEqual([]));
     const api = httpClient(fixture.coordinator, ADMIN_TOKEN);
     expect((await api.getDatasetStatus({ params: { sha256 } })).stored).toBe(false);
+  });
+});
+
+describe('a csv datasetPath the coordinator reads itself (the New run form)', () => {
+  it('loads a file under its dataset roots, and names the line of a bad row without quoting it', async () => {
+    const api = httpClient(fixture.coordinator, ADMIN_TOKEN);
+    const rows = Array.from({ length: 60 }, (_, i) => `${i % 7},${(i * 3) % 11},${['red', 'blue'][i % 2]}`);
+    const good = join(fixture.dataDir, 'colours.csv');
+    writeFileSync(good, `a,b,colour\n${rows.join('\n')}\n`);
+    const { id } = await api.createRun({ body: { dataset: 'csv', datasetPath: good, members: 2, epochs: 1, batchSize: 8 } });
+    const run = await api.getRun({ params: { id } });
+    expect(run.config).toMatchObject({ dataset: 'csv', datasetPath: good });
+    await api.cancelRun({ params: { id } });
+
+    const bad = join(fixture.dataDir, 'secret.csv');
+    writeFileSync(bad, 'a,b,colour\n1,2,red\n3,TOP-SECRET,blue\n');
+    const refused = await refusal(api.createRun({ body: { dataset: 'csv', datasetPath: bad } }));
+    expect(refused.reason).toBe(
+      `datasetPath: ${bad} line 3 is not a csv file this coordinator reads (corrupt); \`chorus train --dataset csv --dataset-path ${bad}\` on this machine says what is wrong`,
+    );
+    expect(refused.reason).not.toContain('TOP-SECRET');
   });
 });
