@@ -22,14 +22,16 @@ export function addRunConfigOptions(command: Command): Command {
   return command
     .option('--config <file>', 'run config JSON (camelCase fields); flags given here override it')
     .addOption(
-      new Option('--dataset <name>', 'a built-in dataset, or csv / npy for your own files (default mnist)').choices(
+      new Option('--dataset <name>', 'a built-in dataset, or csv / npy / images for your own files (default mnist)').choices(
         DATASET_KINDS,
       ),
     )
-    .option('--dataset-path <path>', 'where the dataset lives when not at its default place; csv: the file; npy: a directory or .npz')
+    .option('--dataset-path <path>', 'where the dataset lives when not at its default place; csv: the file; npy: a directory or .npz; images: a directory of class folders')
     .option('--label-column <name|index>', 'csv: the label column, by header name or 0-based index (default: the last)')
     .option('--test-path <file>', 'csv: a second file holding the test split')
-    .option('--test-fraction <f>', 'csv without --test-path: share of rows held out for test, seeded by --seed (default 0.2)')
+    .option('--test-fraction <f>', 'csv without --test-path, images without train/ test/: share held out for test, seeded by --seed (default 0.2)')
+    .option('--image-size <HxW>', 'images: resize every image to height × width, e.g. 28x28 (default: the size all images share)')
+    .addOption(new Option('--channels <n>', 'images: 1 (grayscale) or 3 (RGB) (default 1 when all images are grayscale, else 3)').choices(['1', '3']))
     .addOption(
       new Option('--normalize <how>', 'csv/npy: feature scaling from the training split (default standard for csv, none for npy)').choices(
         NORMALIZATIONS,
@@ -63,6 +65,8 @@ export interface RunConfigFlags {
   testPath?: string;
   testFraction?: string;
   normalize?: string;
+  imageSize?: string;
+  channels?: string;
   model?: string;
   members?: string;
   sharding?: string;
@@ -119,7 +123,7 @@ export async function runConfigFromFlags(flags: RunConfigFlags): Promise<RunConf
   return parseRunConfig(merged);
 }
 
-/** `--label-column`, `--test-path`, `--test-fraction`, `--normalize` over `--config`'s datasetOptions. */
+/** `--label-column`, `--test-path`, `--test-fraction`, `--normalize`, `--image-size`, `--channels` over `--config`'s datasetOptions. */
 function datasetOptionsFromFlags(flags: RunConfigFlags, base: unknown): unknown {
   const given: Record<string, unknown> = {};
   if (flags.labelColumn !== undefined) {
@@ -135,6 +139,12 @@ function datasetOptionsFromFlags(flags: RunConfigFlags, base: unknown): unknown 
     given.testFraction = value;
   }
   if (flags.normalize !== undefined) given.normalize = flags.normalize;
+  if (flags.imageSize !== undefined) {
+    const m = /^\s*(\d+)\s*[xX×]\s*(\d+)\s*$/.exec(flags.imageSize);
+    if (m === null) throw new ChorusError('invalid-input', `--image-size must be HxW (height x width, e.g. 28x28), got "${flags.imageSize}"`);
+    given.imageSize = [Number(m[1]), Number(m[2])];
+  }
+  if (flags.channels !== undefined) given.channels = Number(flags.channels);
   if (Object.keys(given).length === 0) return base;
   return typeof base === 'object' && base !== null && !Array.isArray(base) ? { ...base, ...given } : given;
 }

@@ -10,7 +10,7 @@ import type { Dataset, LoadOptions, Split } from './types';
 /** The share of rows held out as the test split when a csv has no testPath and no testFraction. */
 export const DEFAULT_TEST_FRACTION = 0.2;
 /** Second component of the test hold-out's rng stream: independent of the run's validation split. */
-const TEST_STREAM = 0x7e57;
+export const TEST_STREAM = 0x7e57;
 
 /**
  * Loads a `csv` dataset (README "Your own data"): `path` the training file (or the only one),

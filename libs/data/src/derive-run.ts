@@ -50,6 +50,8 @@ export function datasetOptionsOf(
     ...(o.testPath !== undefined && { testPath: o.testPath }),
     ...(o.testFraction !== undefined && { testFraction: o.testFraction }),
     ...(o.normalize !== undefined && { normalize: o.normalize }),
+    ...(o.imageSize !== undefined && { imageSize: o.imageSize }),
+    ...(o.channels !== undefined && { channels: o.channels }),
   };
 }
 
@@ -62,7 +64,11 @@ export function datasetKeyOf(
     Partial<Pick<RunConfig, 'datasetOptions' | 'datasetBundle'>>,
 ): string {
   const { path = null, seed } = datasetOptionsOf(config);
-  const seeded = config.dataset === 'synthetic' || (config.dataset === 'csv' && config.datasetOptions?.testPath === undefined);
+  // An images folder without train/ and test/ is held out with the seed too (its layout is not known here).
+  const seeded =
+    config.dataset === 'synthetic' ||
+    config.dataset === 'images' ||
+    (config.dataset === 'csv' && config.datasetOptions?.testPath === undefined);
   return JSON.stringify([
     config.dataset,
     path,

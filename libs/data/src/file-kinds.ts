@@ -1,5 +1,6 @@
 import type { FileDatasetKind } from '@chorus/protocol';
 import { loadCsvDataset } from './csv-dataset';
+import { loadImagesDataset } from './images-dataset';
 import { loadNpyDataset } from './npy-dataset';
 import type { Dataset, LoadOptions } from './types';
 
@@ -14,4 +15,5 @@ import type { Dataset, LoadOptions } from './types';
 export const FILE_DATASET_LOADERS: Readonly<Record<FileDatasetKind, (options: LoadOptions) => Promise<Dataset>>> = {
   csv: loadCsvDataset,
   npy: loadNpyDataset,
+  images: loadImagesDataset,
 };

@@ -32,6 +32,8 @@ export interface LoadProgress {
   bytesRead: number;
   totalBytes: number;
   rows: number;
+  /** What `rows` counts (default rows of a table); for images, bytesRead/totalBytes count images too. */
+  unit?: 'rows' | 'images';
 }
 
 export interface LoadOptions {
@@ -43,13 +45,17 @@ export interface LoadOptions {
   testPath?: string;
   /** csv: the label column, by header name or 0-based index (default: the last). */
   labelColumn?: string | number;
-  /** csv without testPath: the share of rows held out as the test split, seeded by `seed` (default 0.2). */
+  /** csv without testPath, images without train/ and test/: the share held out as the test split, seeded by `seed` (default 0.2). */
   testFraction?: number;
+  /** images: the [height, width] every image is resized to (default: their common size). */
+  imageSize?: [number, number];
+  /** images: 1 (grayscale) or 3 (RGB); default 1 when every image is grayscale, else 3. */
+  channels?: 1 | 3;
   /** csv, npy: how features are rescaled (default standard for csv, none for npy). */
   normalize?: Normalization;
   /** Called now and then while a large file is read. */
   onProgress?: (progress: LoadProgress) => void;
-  /** synthetic: generator seed (default 1); csv: the seed of the test hold-out. */
+  /** synthetic: generator seed (default 1); csv, images: the seed of the test hold-out. */
   seed?: number;
   /** Where files may be read from and how large they may be (io.ts); unset: read as given. */
   limits?: ReadLimits;

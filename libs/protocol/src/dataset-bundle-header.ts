@@ -7,8 +7,26 @@ import { DATASET_KINDS } from './run-config';
  * (minmax), per feature, statistics of the training split only (a constant feature gets std 1 /
  * range 1). `scale`: raw values were divided by it first (uint8 images: 255).
  */
+/**
+ * How an `images` dataset's files became samples (libs/data images-dataset.ts): each image
+ * flattened onto black (alpha), stretched to height × width (`fit: fill`, aspect ratio not kept;
+ * a no-op when the files had that size), converted to `channels` (1: grayscale, 3: sRGB); then
+ * divided by the preprocess's `scale` (255).
+ */
+export const ImagePreprocessSchema = z
+  .object({
+    height: z.number().int().min(1),
+    width: z.number().int().min(1),
+    channels: z.union([z.literal(1), z.literal(3)]),
+    fit: z.literal('fill'),
+    alpha: z.literal('flatten-black'),
+  })
+  .strict();
+
 export const DatasetPreprocessSchema = z.discriminatedUnion('normalize', [
-  z.object({ normalize: z.literal('none'), scale: z.number().positive().optional() }).strict(),
+  z
+    .object({ normalize: z.literal('none'), scale: z.number().positive().optional(), image: ImagePreprocessSchema.optional() })
+    .strict(),
   z
     .object({
       normalize: z.literal('standard'),

@@ -12,7 +12,7 @@ export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'digits', 'sign-mnist', 
  * `datasetPath` (or an uploaded bundle, `datasetBundle`), its shape and classes from the files.
  * A new kind is added here and given a loader in libs/data (file-kinds.ts, FILE_DATASET_LOADERS).
  */
-export const FILE_DATASET_KINDS = ['csv', 'npy'] as const;
+export const FILE_DATASET_KINDS = ['csv', 'npy', 'images'] as const;
 /** Every value of a run config's `dataset`: a built-in dataset or a kind of file. */
 export const DATASET_KINDS = [...DATASET_NAMES, ...FILE_DATASET_KINDS] as const;
 /** How features are rescaled (statistics of the training split only): see DatasetOptionsSchema. */
@@ -46,8 +46,11 @@ export const MemberOverrideSchema = z
   })
   .strict();
 
+/** The largest height or width an `images` dataset is resized to. */
+export const MAX_IMAGE_SIDE = 4096;
+
 /**
- * How a `csv` or `npy` dataset is read (README "Your own data"); refused with a built-in dataset.
+ * How a `csv`, `npy` or `images` dataset is read (README "Your own data"); refused with a built-in dataset.
  */
 export const DatasetOptionsSchema = z
   .object({
@@ -63,8 +66,17 @@ export const DatasetOptionsSchema = z
       .max(4096)
       .refine((path) => !path.includes('\0'), 'must not contain a NUL character')
       .optional(),
-    /** csv without `testPath`: the share of rows held out as the test split, seeded by the run seed (default 0.2). */
+    /**
+     * csv without `testPath`, images without train/ and test/ folders: the share of rows (images)
+     * held out as the test split, seeded by the run seed (default 0.2).
+     */
     testFraction: z.number().gt(0).max(0.5).optional(),
+    /** images: [height, width] every image is resized to (default: the size all images share). */
+    imageSize: z
+      .tuple([z.number().int().min(1).max(MAX_IMAGE_SIDE), z.number().int().min(1).max(MAX_IMAGE_SIDE)])
+      .optional(),
+    /** images: 1 (grayscale) or 3 (RGB); default 1 when every image is grayscale, else 3. */
+    channels: z.union([z.literal(1), z.literal(3)]).optional(),
     /**
      * Per-feature rescaling, statistics from the training split only, recorded in the dataset's
      * `preprocess` (default: `standard` for csv, `none` for npy).
@@ -87,7 +99,7 @@ export const RunConfigSchema = z
       .refine((path) => !path.includes('\0'), 'must not contain a NUL character')
       .optional()
       .describe('directory or file of the dataset when not at its default place'),
-    /** How a `csv`/`npy` dataset is read: DatasetOptionsSchema. */
+    /** How a `csv`/`npy`/`images` dataset is read: DatasetOptionsSchema. */
     datasetOptions: DatasetOptionsSchema.optional(),
     /**
      * A `csv`/`npy` run on a dataset bundle already stored on the coordinator (uploaded with
@@ -153,9 +165,18 @@ function checkDatasetFields(
     issue(['datasetPath'], `a ${cfg.dataset} dataset needs datasetPath (the file or directory) or datasetBundle (an uploaded bundle)`);
   const options = cfg.datasetOptions ?? {};
   if (cfg.dataset !== 'csv') {
-    for (const key of ['labelColumn', 'testPath', 'testFraction'] as const) {
-      if (options[key] !== undefined) issue(['datasetOptions', key], `only for csv (a ${cfg.dataset} dataset brings its own test split and labels)`);
+    for (const key of ['labelColumn', 'testPath'] as const) {
+      if (options[key] !== undefined) issue(['datasetOptions', key], `only for csv (a ${cfg.dataset} dataset brings its own labels)`);
     }
+  }
+  if (cfg.dataset === 'npy' && options.testFraction !== undefined)
+    issue(['datasetOptions', 'testFraction'], 'only for csv and images (an npy dataset brings its own test split)');
+  if (cfg.dataset !== 'images') {
+    for (const key of ['imageSize', 'channels'] as const) {
+      if (options[key] !== undefined) issue(['datasetOptions', key], `only for images, not ${cfg.dataset}`);
+    }
+  } else if (options.normalize !== undefined && options.normalize !== 'none') {
+    issue(['datasetOptions', 'normalize'], 'images are scaled to [0, 1] (/255) and not normalised: leave normalize out');
   }
   if (options.testPath !== undefined && options.testFraction !== undefined)
     issue(['datasetOptions', 'testFraction'], 'give either testPath or testFraction, not both');
