@@ -42,4 +42,16 @@ describe('dataset flags of chorus train and chorus run', () => {
       /over the limit of 1,000 parameters per member/,
     );
   });
+
+  it('put --image-size HxW and --channels into datasetOptions, refusing a size that is not HxW', async () => {
+    const cfg = await runConfigFromFlags({ dataset: 'images', datasetPath: 'pets', imageSize: '32x48', channels: '1', testFraction: '0.1' });
+    expect(cfg.datasetOptions).toEqual({ imageSize: [32, 48], channels: 1, testFraction: 0.1 });
+    await expect(runConfigFromFlags({ dataset: 'images', datasetPath: 'pets', imageSize: '32' })).rejects.toThrow(
+      '--image-size must be HxW (height x width, e.g. 28x28), got "32"',
+    );
+    // The folder's images decide the shape: lenet5 refuses 8 × 8 before training.
+    const lenet = await runConfigFromFlags({ dataset: 'images', datasetPath: 'pets', model: 'lenet5' });
+    expect(() => checkMemberParams(lenet, {}, { inputShape: [8, 8, 1], numClasses: 3 })).toThrow(/^pets: lenet5: input \[8,8,1\] is too small/);
+    expect(() => checkMemberParams(lenet, {}, { inputShape: [28, 28, 3], numClasses: 3 })).not.toThrow();
+  });
 });

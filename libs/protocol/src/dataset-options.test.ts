@@ -32,10 +32,10 @@ describe('run config fields of a dataset of your own files', () => {
       'invalid run config:\ndatasetBundle: give either datasetPath or datasetBundle, not both',
     );
     expect(message({ dataset: 'mnist', datasetOptions: { normalize: 'none' } })).toBe(
-      'invalid run config:\ndatasetOptions: only for a dataset of your own files (csv, npy), not mnist',
+      'invalid run config:\ndatasetOptions: only for a dataset of your own files (csv, npy, images), not mnist',
     );
     expect(message({ dataset: 'npy', datasetPath: '/d', datasetOptions: { labelColumn: 0 } })).toBe(
-      'invalid run config:\ndatasetOptions.labelColumn: only for csv (a npy dataset brings its own test split and labels)',
+      'invalid run config:\ndatasetOptions.labelColumn: only for csv (a npy dataset brings its own labels)',
     );
     expect(message({ dataset: 'csv', datasetPath: '/a', datasetOptions: { testPath: '/b', testFraction: 0.1 } })).toBe(
       'invalid run config:\ndatasetOptions.testFraction: give either testPath or testFraction, not both',
@@ -44,6 +44,30 @@ describe('run config fields of a dataset of your own files', () => {
       'invalid run config:\ndatasetOptions: unknown key "normalise" (did you mean "normalize"?)',
     );
     expect(message({ dataset: 'csv', datasetBundle: 'abc' })).toMatch(/datasetBundle: must be a sha256 hex digest/);
+  });
+
+  it('accepts images with imageSize, channels and testFraction, and refuses what only images take', () => {
+    const cfg = parseRunConfig({
+      dataset: 'images',
+      datasetPath: '/data/pets',
+      datasetOptions: { imageSize: [32, 48], channels: 3, testFraction: 0.3 },
+    });
+    expect(cfg.datasetOptions).toEqual({ imageSize: [32, 48], channels: 3, testFraction: 0.3 });
+    expect(message({ dataset: 'csv', datasetPath: '/a', datasetOptions: { channels: 1 } })).toBe(
+      'invalid run config:\ndatasetOptions.channels: only for images, not csv',
+    );
+    expect(message({ dataset: 'npy', datasetPath: '/d', datasetOptions: { testFraction: 0.2 } })).toBe(
+      'invalid run config:\ndatasetOptions.testFraction: only for csv and images (an npy dataset brings its own test split)',
+    );
+    expect(message({ dataset: 'images', datasetPath: '/d', datasetOptions: { normalize: 'standard' } })).toBe(
+      'invalid run config:\ndatasetOptions.normalize: images are scaled to [0, 1] (/255) and not normalised: leave normalize out',
+    );
+    expect(message({ dataset: 'images', datasetPath: '/d', datasetOptions: { labelColumn: 1 } })).toBe(
+      'invalid run config:\ndatasetOptions.labelColumn: only for csv (a images dataset brings its own labels)',
+    );
+    expect(message({ dataset: 'images', datasetPath: '/d', datasetOptions: { channels: 2 } })).toMatch(/datasetOptions\.channels/);
+    expect(message({ dataset: 'images', datasetPath: '/d', datasetOptions: { imageSize: [0, 5] } })).toMatch(/datasetOptions\.imageSize/);
+    expect(message({ dataset: 'images', datasetPath: '/d', datasetOptions: { imageSize: [5000, 5] } })).toMatch(/datasetOptions\.imageSize/);
   });
 });
 
@@ -56,5 +80,8 @@ describe('modelInputRefusal', () => {
     expect(modelInputRefusal('mlp', [50], 'data.csv')).toBeNull();
     expect(modelInputRefusal('lenet5', [28, 28, 1], 'x')).toBeNull();
     expect(modelInputRefusal('lenet5', [4, 4, 1], 'x')).toMatch(/^x: lenet5: input \[4,4,1\] is too small/);
+    // An image folder's shape: h × w × c from the files.
+    expect(modelInputRefusal('small-cnn', [32, 48, 3], '/data/pets')).toBeNull();
+    expect(modelInputRefusal('lenet5', [6, 6, 3], '/data/pets')).toMatch(/^\/data\/pets: lenet5: input \[6,6,3\] is too small/);
   });
 });

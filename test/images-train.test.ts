@@ -1,0 +1,75 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunResultSchema } from '@chorus/protocol';
+import { within } from './support/eventually';
+import { ChorusProcess } from './support/processes';
+
+/**
+ * `chorus train --dataset images` (README "Your own data", images) on a folder of generated PNGs:
+ * three classes of 12 × 12 grayscale patterns (horizontal stripes, vertical stripes, a
+ * checkerboard; random phase and noise), 40 images each. A small convnet learns them far above
+ * chance (1/3); lenet5 on the images resized to 6 × 6 (too small for its layers) is refused before training.
+ */
+
+const H = 12;
+const W = 12;
+const PATTERNS: Record<string, (r: number, c: number, phase: number) => number> = {
+  horizontal: (r, _c, p) => ((r + p) % 4 < 2 ? 220 : 30),
+  vertical: (_r, c, p) => ((c + p) % 4 < 2 ? 220 : 30),
+  checker: (r, c, p) => (((r >> 1) + (c >> 1) + p) % 2 === 0 ? 220 : 30),
+};
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'chorus-images-e2e-'));
+  let s = 7;
+  const rand = () => (s = (s * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+  for (const [name, pattern] of Object.entries(PATTERNS)) {
+    await mkdir(join(dir, name));
+    for (let i = 0; i < 40; i++) {
+      const phase = Math.floor(rand() * 4);
+      const data = Buffer.alloc(H * W);
+      for (let r = 0; r < H; r++) {
+        for (let c = 0; c < W; c++) {
+          data[r * W + c] = Math.max(0, Math.min(255, pattern(r, c, phase) + Math.round((rand() - 0.5) * 80)));
+        }
+      }
+      await sharp(data, { raw: { width: W, height: H, channels: 1 } }).toColourspace('b-w').toFile(join(dir, name, `${i}.png`));
+    }
+  }
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function chorus(args: string[]) {
+  const proc = new ChorusProcess(`chorus ${args[0]}`, args, {});
+  const exit = await within(proc.exited, 240_000, `chorus ${args.join(' ')} ends`);
+  return { code: exit.code, stdout: proc.stdout.join('\n'), stderr: proc.stderr.join('\n') };
+}
+
+describe('chorus train --dataset images', () => {
+  it('trains a convnet on a generated image folder to well above chance', async () => {
+    const out = await chorus([
+      'train', '--dataset', 'images', '--dataset-path', dir, '--model', 'small-cnn',
+      '--members', '1', '--epochs', '6', '--batch-size', '16', '--seed', '2', '--json',
+    ]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stderr).toContain('1 × small-cnn on images (86 train / 10 validation / 24 test');
+    const result = RunResultSchema.parse(JSON.parse(out.stdout.trim().split('\n').pop() ?? ''));
+    expect(result.classes?.names).toEqual(['checker', 'horizontal', 'vertical']);
+    expect(result.members[0]?.testAccuracy).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('refuses a model that cannot take the images (resized to 6 × 6) before training', async () => {
+    const out = await chorus([
+      'train', '--dataset', 'images', '--dataset-path', dir, '--image-size', '6x6', '--model', 'lenet5',
+      '--members', '1', '--epochs', '1', '--batch-size', '16',
+    ]);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain(`${dir}: lenet5: input [6,6,1] is too small`);
+    expect(out.stderr).not.toContain('member 0:');
+  });
+});
