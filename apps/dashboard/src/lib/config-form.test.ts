@@ -60,6 +60,15 @@ describe('config form fields', () => {
     expect(bad.errors.datasetOptions).toEqual(['Unrecognized key: "labelColum"']);
   });
 
+  it('turns an images dataset with its size and channels into a run config', () => {
+    const form = { ...DEFAULT_FORM, dataset: 'images', datasetPath: '/data/pets', datasetOptions: '{"imageSize": [32, 48], "channels": 3}' };
+    const v = validateForm(form);
+    expect(v.ok && v.config).toMatchObject({ dataset: 'images', datasetPath: '/data/pets', datasetOptions: { imageSize: [32, 48], channels: 3 } });
+    const bad = validateForm({ ...form, datasetOptions: '{"channels": 2}' });
+    expect(bad.ok).toBe(false);
+    expect(JSON.stringify(bad.errors)).toContain('channels');
+  });
+
   it('fills the form with the defaults', () => {
     expect(DEFAULT_FORM).toEqual({
       name: '',

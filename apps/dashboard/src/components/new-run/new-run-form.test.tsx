@@ -181,4 +181,19 @@ describe('NewRunForm datasets', () => {
     expect(screen.getByTestId('config-preview').textContent).toContain('"labelColumn": 0');
     expect(screen.getByText(/Counted by the coordinator once it has read the files/)).toBeTruthy();
   });
+
+  it('for images: offers the kind and takes its size and channels in the options', () => {
+    render(
+      <AdminTokenProvider>
+        <NewRunForm launch={recorder({ ok: true, id: 'r' }).launch} onLaunched={() => {}} datasets={[]} />
+      </AdminTokenProvider>,
+    );
+    fireEvent.change(screen.getByLabelText('Dataset') as HTMLSelectElement, { target: { value: 'images' } });
+    expect(screen.getByTestId('dataset-own-files').textContent).toContain('Your own images data');
+    fireEvent.change(screen.getByLabelText('Dataset path'), { target: { value: '/data/pets' } });
+    fireEvent.change(screen.getByLabelText('Dataset options (JSON)'), { target: { value: '{"imageSize": [32, 32], "channels": 1}' } });
+    const preview = screen.getByTestId('config-preview').textContent ?? '';
+    expect(preview).toContain('"dataset": "images"');
+    expect(preview).toContain('"channels": 1');
+  });
 });
