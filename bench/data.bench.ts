@@ -3,9 +3,10 @@
  * streaming loader on a generated file of 1,000,000 rows × 50 columns (49 numeric features and an
  * integer label 0–9), beside Python's `numpy.loadtxt` on the same file when python3-numpy is
  * installed (it is not installed for this). Each reader runs in its own process, so its peak RSS
- * is its own; the file is generated in a temporary directory and removed afterwards.
+ * is its own; the file is generated in a temporary directory and removed afterwards. Then the
+ * images case (data-images.ts): a folder of generated PNGs (default 20,000) through the images loader.
  *
- *   npm run bench:data [-- --rows 200000] [-- --no-numpy]
+ *   npm run bench:data [-- --rows 200000] [-- --no-numpy] [-- --images 60000] [-- --only csv|images]
  *
  * Prints figures; asserts nothing.
  */
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCsvDataset } from '@chorus/data';
+import { benchImages, measureImages } from './data-images';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => {
@@ -82,6 +84,21 @@ print(json.dumps({'reader': 'numpy.loadtxt (float32)', 'rows': int(a.shape[0]), 
 
 async function main(): Promise<void> {
   if (args[0] === '--child') return measureChorus(args[1] as string);
+  if (args[0] === '--child-images') return measureImages(args[1] as string);
+  const only = arg('only', 'all');
+  const self = fileURLToPath(import.meta.url);
+  if (only !== 'images') await benchCsv(self);
+  if (only !== 'csv')
+    await benchImages(Number(arg('images', '20000')), (dir) => [
+      '--import',
+      'tsx',
+      self,
+      '--child-images',
+      dir,
+    ]);
+}
+
+async function benchCsv(self: string): Promise<void> {
   const rows = Number(arg('rows', '1000000'));
   const dir = await mkdtemp(join(tmpdir(), 'chorus-bench-data-'));
   try {
@@ -95,8 +112,9 @@ async function main(): Promise<void> {
     );
     console.log(`float32 data alone: ${((rows * (COLUMNS - 1) * 4) / 2 ** 20).toFixed(0)} MiB`);
     const results: Figures[] = [];
-    const self = fileURLToPath(import.meta.url);
-    const chorus = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', file], { encoding: 'utf8' });
+    const chorus = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', file], {
+      encoding: 'utf8',
+    });
     if (chorus.status !== 0) throw new Error(`the chorus reader failed: ${chorus.stderr}`);
     results.push(JSON.parse(chorus.stdout.trim().split('\n').pop() ?? '') as Figures);
     const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
@@ -111,8 +129,9 @@ async function main(): Promise<void> {
     }
     for (const r of results) {
       console.log(
-        `${r.reader.padEnd(52)} ${Math.round(r.rows / r.seconds).toLocaleString('en-US').padStart(10)} rows/s ` +
-          `(${r.seconds.toFixed(1)} s), peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
+        `${r.reader.padEnd(52)} ${Math.round(r.rows / r.seconds)
+          .toLocaleString('en-US')
+          .padStart(10)} rows/s ` + `(${r.seconds.toFixed(1)} s), peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
       );
     }
   } finally {

@@ -58,6 +58,10 @@ describe('chorus train --dataset images', () => {
     ]);
     expect(out.code, out.stderr).toBe(0);
     expect(out.stderr).toContain('1 × small-cnn on images (86 train / 10 validation / 24 test');
+    // The defaults it chose, said: the common size, 1 channel as every file is grayscale, sorted folder names.
+    expect(out.stderr).toContain(
+      `dataset: ${dir} (120 images, 12×12 as found, 1 channel (all grayscale), classes = folder names sorted: checker, horizontal, vertical;`,
+    );
     const result = RunResultSchema.parse(JSON.parse(out.stdout.trim().split('\n').pop() ?? ''));
     expect(result.classes?.names).toEqual(['checker', 'horizontal', 'vertical']);
     expect(result.members[0]?.testAccuracy).toBeGreaterThanOrEqual(0.8);

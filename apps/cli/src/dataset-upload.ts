@@ -29,6 +29,7 @@ export async function uploadOwnDataset(
 ): Promise<UploadOutcome | null> {
   if (!isFileDatasetKind(cfg.dataset) || cfg.datasetPath === undefined) return null;
   const dataset = await loadRunDataset(cfg, options.onLoadProgress ? { onProgress: options.onLoadProgress } : {});
+  options.log?.(`dataset: ${dataset.source}`);
   options.check?.(dataset);
   const bundle = encodeDatasetBundle(dataset);
   const sha256 = bundleSha256(bundle);

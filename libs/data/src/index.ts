@@ -27,6 +27,8 @@ export type { DatasetListing } from './registry';
 export { softmaxRows } from './synthetic';
 export { FILE_DATASET_LOADERS } from './file-kinds';
 export { loadCsvDataset, DEFAULT_TEST_FRACTION } from './csv-dataset';
+export { loadImagesDataset } from './images-dataset';
+export { IMAGE_EXTENSIONS } from './image-folder';
 export { readCsvTable, MAX_CLASSES } from './csv-table';
 export type { CsvTable, CsvTableOptions } from './csv-table';
 export { loadNpyDataset, NPY_FILES } from './npy-dataset';

@@ -1,3 +1,4 @@
+import { isFileDatasetKind } from '@chorus/protocol';
 import { Option, type Command } from 'commander';
 import {
   addRunConfigOptions,
@@ -42,6 +43,8 @@ export function registerTrainCommand(program: Command): void {
                 `${cfg.sharding} sharding, ${plural(cfg.epochs, 'epoch')}, batch ${cfg.batchSize}, seed ${cfg.seed}; ` +
                 `backend ${backend} on ${device}`,
             );
+            // What was read and what was chosen for it (a csv's label column, an image folder's size and channels).
+            if (isFileDatasetKind(dataset.name)) log(`dataset: ${dataset.source}`);
             view.start(totals);
           },
           onProgress: (p) => view.update(p),
