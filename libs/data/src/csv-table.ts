@@ -256,9 +256,12 @@ class RowReader {
     if (rows.count === 0) {
       throw new DatasetError('corrupt', `${this.path}: no data rows`, { path: this.path });
     }
+    // A copy only when the arrays are much larger than their rows (a copy costs a peak of both).
+    const tight = rows.labels.length <= 1.25 * rows.count;
+    const used = rows.count * rows.features;
     return {
-      x: rows.x.slice(0, rows.count * rows.features),
-      labels: rows.labels.slice(0, rows.count),
+      x: tight ? rows.x.subarray(0, used) : rows.x.slice(0, used),
+      labels: tight ? rows.labels.subarray(0, rows.count) : rows.labels.slice(0, rows.count),
       labelKeys: this.labelKeys,
       count: rows.count,
       features: rows.features,
