@@ -80,5 +80,22 @@ function holdOut(all: Split, fraction: number, seed: number, path: string): { tr
     );
   }
   const perm = permutation(all.count, createRng(seed, TEST_STREAM));
-  return { train: subsetSplit(all, perm.slice(k).sort()), test: subsetSplit(all, perm.slice(0, k).sort()) };
+  const test = subsetSplit(all, perm.slice(0, k).sort());
+  return { train: keepRowsInPlace(all, perm.slice(k).sort()), test };
+}
+
+/**
+ * The rows `ascending` of `split`, moved to its front in place (a row only ever moves forward, so
+ * nothing is overwritten before it is read): no second copy of a large training split.
+ */
+function keepRowsInPlace(split: Split, ascending: Int32Array): Split {
+  const f = split.count === 0 ? 0 : split.x.length / split.count;
+  for (let r = 0; r < ascending.length; r++) {
+    const i = ascending[r] as number;
+    if (i !== r) {
+      split.x.copyWithin(r * f, i * f, (i + 1) * f);
+      split.y[r] = split.y[i] as number;
+    }
+  }
+  return { x: split.x.subarray(0, ascending.length * f), y: split.y.subarray(0, ascending.length), count: ascending.length };
 }

@@ -4,6 +4,7 @@ import { DatasetError } from './errors';
 import type { ReadLimits } from './io';
 import { openByteStream } from './stream-read';
 import type { LoadProgress } from './types';
+import { labelKey, numberOf, parseDecimal, unquote } from './csv-fields';
 
 /** The most classes a dataset may have (a label column of ids, not classes, is refused). */
 export const MAX_CLASSES = 10_000;
@@ -37,17 +38,6 @@ export interface CsvTable {
   header: string[] | undefined;
   /** sha256 of the file's decompressed bytes. */
   sha256: string;
-}
-
-const INTEGER = /^[+-]?\d+$/;
-
-/** The key of a label: integers canonical (so "7" and "07" are one class), anything else as written. */
-export function labelKey(field: string): string {
-  if (INTEGER.test(field)) {
-    const n = Number(field);
-    if (Number.isSafeInteger(n)) return String(n);
-  }
-  return field;
 }
 
 /**
@@ -256,9 +246,12 @@ class RowReader {
     if (rows.count === 0) {
       throw new DatasetError('corrupt', `${this.path}: no data rows`, { path: this.path });
     }
+    // A copy only when the arrays are much larger than their rows (a copy costs a peak of both).
+    const tight = rows.labels.length <= 1.25 * rows.count;
+    const used = rows.count * rows.features;
     return {
-      x: rows.x.slice(0, rows.count * rows.features),
-      labels: rows.labels.slice(0, rows.count),
+      x: tight ? rows.x.subarray(0, used) : rows.x.slice(0, used),
+      labels: tight ? rows.labels.subarray(0, rows.count) : rows.labels.slice(0, rows.count),
       labelKeys: this.labelKeys,
       count: rows.count,
       features: rows.features,
@@ -268,50 +261,4 @@ class RowReader {
       sha256,
     };
   }
-}
-
-const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
-
-/**
- * The fast path for a plain decimal `[-]digits[.digits]` of at most 15 significant digits: the
- * digits as an exact integer divided by an exact power of ten is correctly rounded, so it equals
- * Number(field). NaN for anything else (exponents, spaces, quotes, long numbers): the caller falls
- * back to Number().
- */
-function parseDecimal(text: string, start: number, end: number): number {
-  let i = start;
-  let negative = false;
-  const first = text.charCodeAt(i);
-  if (first === 45 /* - */) {
-    negative = true;
-    i++;
-  }
-  let mantissa = 0;
-  let digits = 0;
-  let decimals = -1;
-  for (; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      mantissa = mantissa * 10 + (c - 48);
-      digits++;
-      if (decimals >= 0) decimals++;
-    } else if (c === 46 /* . */ && decimals < 0) {
-      decimals = 0;
-    } else {
-      return NaN;
-    }
-  }
-  if (digits === 0 || digits > 15) return NaN;
-  const value = decimals > 0 ? mantissa / (POW10[decimals] as number) : mantissa;
-  return negative ? -value : value;
-}
-
-function unquote(field: string): string {
-  const t = field.trim();
-  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
-}
-
-/** A field as a number: NaN for anything but a finite decimal number (empty, "NaN", "abc"). */
-function numberOf(field: string): number {
-  return field === '' ? NaN : Number(field);
 }
