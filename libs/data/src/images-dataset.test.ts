@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeDatasetBundle, encodeDatasetBundle } from './bundle';
@@ -15,7 +15,11 @@ afterEach(() => cleanup());
 const gray = (h: number, w: number) => ({ height: h, width: w, channels: 1 as const });
 
 /** class folder → n images of value v (a flat grey), `size` each. */
-async function writeClasses(root: string, classes: Record<string, number[]>, size = gray(4, 3)): Promise<void> {
+async function writeClasses(
+  root: string,
+  classes: Record<string, number[]>,
+  size = gray(4, 3),
+): Promise<void> {
   for (const [name, values] of Object.entries(classes)) {
     for (const [i, v] of values.entries()) await writeImage(join(root, name, `img${i}.png`), size, () => v);
   }
@@ -48,7 +52,13 @@ describe('loadDataset images', () => {
         expect(split.x[i * 12 + 11]).toBeCloseTo(want, 6);
       }
     }
-    expect(progress.at(-1)).toMatchObject({ path: dir, rows: 10, bytesRead: 10, totalBytes: 10, unit: 'images' });
+    expect(progress.at(-1)).toMatchObject({
+      path: dir,
+      rows: 10,
+      bytesRead: 10,
+      totalBytes: 10,
+      unit: 'images',
+    });
     expect(ds.preprocess).toEqual({
       normalize: 'none',
       scale: 255,
@@ -65,7 +75,8 @@ describe('loadDataset images', () => {
 
     // The bundle keeps one byte per value and decodes to the same floats and preprocess.
     const bundle = encodeDatasetBundle(ds);
-    expect(bundle.length).toBeLessThan(1_000 + 10 * 12 + 10);
+    const headerLength = new DataView(bundle.buffer, bundle.byteOffset).getUint32(12, true);
+    expect(bundle.length - 16 - headerLength).toBe(10 * 12 + 10); // u8 pixels and u8 labels
     const back = decodeDatasetBundle(bundle);
     expect(Array.from(back.train.x)).toEqual(Array.from(ds.train.x));
     expect(back.preprocess).toEqual(ds.preprocess);
@@ -79,7 +90,9 @@ describe('loadDataset images', () => {
       await writeImage(join(dir, 'train', 'blue', `${i}.png`), rgb, (_r, _c, k) => (k === 2 ? 255 : 0));
     }
     await writeImage(join(dir, 'test', 'red', 'x.jpg'), rgb, (_r, _c, k) => (k === 0 ? 255 : 0));
-    await writeImage(join(dir, 'test', 'blue', 'y.png'), { height: 8, width: 2, channels: 3 }, (_r, _c, k) => (k === 2 ? 255 : 0));
+    await writeImage(join(dir, 'test', 'blue', 'y.png'), { height: 8, width: 2, channels: 3 }, (_r, _c, k) =>
+      k === 2 ? 255 : 0,
+    );
     await writeFile(join(dir, 'train', 'red', 'notes.txt'), 'not an image: skipped');
 
     const ds = await loadDataset('images', { path: dir, imageSize: [2, 2] });
@@ -152,7 +165,9 @@ describe('loadDataset images', () => {
     await writeClasses(join(dir, 'train'), { cat: [1, 2], dog: [3, 4] });
     await writeClasses(join(dir, 'test'), { cat: [1], emu: [5] });
     const e = await refusal(loadDataset('images', { path: dir }));
-    expect(e.message).toContain(`${join(dir, 'test', 'emu')}: class "emu" has no folder in ${join(dir, 'train')}`);
+    expect(e.message).toContain(
+      `${join(dir, 'test', 'emu')}: class "emu" has no folder in ${join(dir, 'train')}`,
+    );
 
     const { dir: d2, cleanup: c } = tempDir('chorus-images-');
     try {
@@ -162,6 +177,24 @@ describe('loadDataset images', () => {
       expect(f.message).toContain('a test fraction does not apply');
       const ok = await loadDataset('images', { path: d2 });
       expect([ok.train.count, ok.test.count]).toEqual([2, 1]);
+    } finally {
+      c();
+    }
+  });
+
+  it('with read limits, refuses an image linked from outside the roots before sharp reads it', async () => {
+    const { dir: outside, cleanup: c } = tempDir('chorus-images-out-');
+    try {
+      await writeClasses(dir, { a: [1, 2], b: [3] });
+      await writeImage(join(outside, 'secret.png'), gray(4, 3), () => 7);
+      await symlink(join(outside, 'secret.png'), join(dir, 'b', 'link.png'));
+      const limits = { roots: [dir], maxBytes: 1 << 20 };
+      const e = await refusal(loadDataset('images', { path: dir, limits }));
+      expect(e.message).toBe(
+        `${join(dir, 'b', 'link.png')}: outside the dataset roots this process reads from (--dataset-root / CHORUS_DATASET_ROOTS)`,
+      );
+      const e2 = await refusal(loadDataset('images', { path: dir, limits, imageSize: [4, 3], channels: 1 }));
+      expect(e2.message).toContain('outside the dataset roots');
     } finally {
       c();
     }

@@ -4,7 +4,7 @@ import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { DEFAULT_TEST_FRACTION, TEST_STREAM } from './csv-dataset';
 import { DatasetError } from './errors';
 import { scanImageFolder, type ImageFile } from './image-folder';
-import { readMaybeGzip } from './io';
+import { checkReadablePath, readMaybeGzip } from './io';
 import { createRng, permutation } from './rng';
 import type { Dataset, LoadOptions, Split } from './types';
 
@@ -140,8 +140,11 @@ async function probeAll(files: ImageFile[], options: LoadOptions): Promise<Probe
     const file = files[i] as ImageFile;
     let meta: Metadata;
     try {
-      meta = await sharp(file.path, { failOn: 'error' }).metadata();
+      // With limits, sharp reads only a file that passed them (a link out of the roots does not).
+      const real = options.limits ? await checkReadablePath(file.path, options.limits) : file.path;
+      meta = await sharp(real, { failOn: 'error' }).metadata();
     } catch (e) {
+      if (e instanceof DatasetError) throw e;
       throw undecodable(file.path, e);
     }
     probes[i] = { width: meta.width, height: meta.height, gray: meta.channels <= 2 || meta.space === 'b-w' };
