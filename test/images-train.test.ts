@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunResultSchema } from '@chorus/protocol';
 import { within } from './support/eventually';
+import { writePatternFolder } from './support/image-folder';
 import { ChorusProcess } from './support/processes';
 
 /**
@@ -14,33 +14,11 @@ import { ChorusProcess } from './support/processes';
  * chance (1/3); lenet5 on the images resized to 6 × 6 (too small for its layers) is refused before training.
  */
 
-const H = 12;
-const W = 12;
-const PATTERNS: Record<string, (r: number, c: number, phase: number) => number> = {
-  horizontal: (r, _c, p) => ((r + p) % 4 < 2 ? 220 : 30),
-  vertical: (_r, c, p) => ((c + p) % 4 < 2 ? 220 : 30),
-  checker: (r, c, p) => (((r >> 1) + (c >> 1) + p) % 2 === 0 ? 220 : 30),
-};
-
 let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'chorus-images-e2e-'));
-  let s = 7;
-  const rand = () => (s = (s * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
-  for (const [name, pattern] of Object.entries(PATTERNS)) {
-    await mkdir(join(dir, name));
-    for (let i = 0; i < 40; i++) {
-      const phase = Math.floor(rand() * 4);
-      const data = Buffer.alloc(H * W);
-      for (let r = 0; r < H; r++) {
-        for (let c = 0; c < W; c++) {
-          data[r * W + c] = Math.max(0, Math.min(255, pattern(r, c, phase) + Math.round((rand() - 0.5) * 80)));
-        }
-      }
-      await sharp(data, { raw: { width: W, height: H, channels: 1 } }).toColourspace('b-w').toFile(join(dir, name, `${i}.png`));
-    }
-  }
+  await writePatternFolder(dir);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
