@@ -12,7 +12,7 @@ export interface UploadOutcome {
 }
 
 /**
- * Brings a csv/npy dataset from this machine to the coordinator (README "Your own data"): loads it
+ * Brings a csv/npy/images dataset from this machine to the coordinator (README "Your own data"): loads it
  * as `chorus train` would (the run seed holds out a csv's test rows), lets `check` refuse it
  * (model input, parameter limit), encodes its bundle and uploads it unless the coordinator has
  * that sha256 already. Returns null for a built-in dataset, which the coordinator reads itself.

@@ -153,7 +153,7 @@ function datasetOptionsFromFlags(flags: RunConfigFlags, base: unknown): unknown 
  * Refuses a config with a member over `--max-member-params` (default 50 M), counted from the model,
  * its width and the dataset's shape, or a model that cannot take the dataset's samples (a convnet
  * on flat features). For a built-in dataset this runs before any dataset is read or coordinator
- * asked; a csv/npy dataset's shape is known once it is loaded (`shape`). A coordinator applies its
+ * asked; a csv/npy/images dataset's shape is known once it is loaded (`shape`). A coordinator applies its
  * own limit as well (CHORUS_MAX_MEMBER_PARAMS).
  */
 export function checkMemberParams(

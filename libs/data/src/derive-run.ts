@@ -36,7 +36,7 @@ export function splitSettingsOf(config: SplitSettings): SplitSettings {
 }
 
 /**
- * How the dataset of a config is loaded: its `datasetPath`, its `datasetOptions` (csv, npy), and
+ * How the dataset of a config is loaded: its `datasetPath`, its `datasetOptions` (csv, npy, images), and
  * the run seed (the synthetic generator's, a csv's test hold-out).
  */
 export function datasetOptionsOf(

@@ -6,7 +6,7 @@ import type { Dataset, LoadOptions } from './types';
 
 /**
  * The loader of each dataset kind read from the user's own files (FILE_DATASET_KINDS in
- * libs/protocol). A new kind (say `images`) is a name there and a loader here: it gets the
+ * libs/protocol). A new kind is a name there and a loader here: it gets the
  * LoadOptions of the run (`path` = datasetPath, the run config's datasetOptions, the run seed,
  * the read limits, a progress callback) and returns a Dataset with `name` = the kind, its
  * `inputShape`, `classNames` and, when features were rescaled, `preprocess`. Everything after

@@ -48,7 +48,7 @@ export function registerRunCommand(program: Command): void {
       const client = coordinatorClient(flags, env);
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const token = await findAdminToken(flags, env);
-      // A csv/npy dataset lives on this machine: loaded here, uploaded once, named by its bundle.
+      // A csv/npy/images dataset lives on this machine: loaded here, uploaded once, named by its bundle.
       const own = isFileDatasetKind(cfg.dataset)
         ? await uploadOwnDataset(client, requireAdminToken(token, 'uploading a dataset'), cfg, {
             onLoadProgress: loadProgressLogger(log),

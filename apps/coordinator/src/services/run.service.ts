@@ -100,7 +100,7 @@ export function createRunService(deps: {
     async create(input) {
       const config: RunConfig = parseRunConfig(input);
       // A built-in dataset's shape is known before loading it (a datasetPath holds its own format):
-      // an oversized member is refused before anything is read. A csv/npy dataset's after.
+      // an oversized member is refused before anything is read. A csv/npy/images dataset's after.
       const known = knownDatasetShape(config.dataset);
       if (known !== undefined) checkShape(config, known);
       const { dataset, sha256 } = await datasetOf(config);

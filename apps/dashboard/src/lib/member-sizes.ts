@@ -13,7 +13,7 @@ export interface MemberSizeRow {
 
 /**
  * Each member's parameter count (libs/protocol model-size.ts, the same arithmetic the coordinator
- * checks at launch), members of the same width on one row, in member order; null for a csv/npy
+ * checks at launch), members of the same width on one row, in member order; null for a csv/npy/images
  * dataset, whose shape only the coordinator learns when it reads the files.
  */
 export function memberSizeRows(config: RunConfig): MemberSizeRow[] | null {

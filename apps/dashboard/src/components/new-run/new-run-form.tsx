@@ -120,7 +120,7 @@ export function NewRunForm({
   const renderField = (name: FieldName) => {
     const spec = FIELD_SPECS.find((s) => s.name === name);
     if (!spec) return null;
-    // Options of a csv/npy dataset only when one is chosen.
+    // Options of a csv/npy/images dataset only when one is chosen.
     if (name === 'datasetOptions' && !ownFiles && form.datasetOptions.trim() === '') return null;
     return (
       <ConfigField
