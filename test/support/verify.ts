@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { loadDataset, prepareRunData } from '@chorus/data';
 import { createRepositories, type PrismaClient } from '@chorus/db';
-import { argmaxLabels, evaluateEnsemble, runResultOf } from '@chorus/ensemble';
+import { argmaxLabels, evaluateEnsemble, perClassResult, runResultOf } from '@chorus/ensemble';
 import { parseRunConfig, RunResultSchema, type RunResult } from '@chorus/protocol';
 import type { RunView } from './cluster';
 
@@ -81,10 +81,18 @@ export async function verifyCompletedRun(prisma: PrismaClient, run: RunView): Pr
     test: { members: testPreds.map((p) => p.probabilities), truth: test.y },
     seed: config.seed,
   });
-  const expected = runResultOf(
-    evaluation,
-    members.map((m) => m.samplesPerSecond ?? NaN),
-  );
+  const expected = {
+    ...runResultOf(
+      evaluation,
+      members.map((m) => m.samplesPerSecond ?? NaN),
+    ),
+    classes: perClassResult(
+      testPreds.map((p) => p.probabilities),
+      test.y,
+      dataset.numClasses,
+      dataset.classNames,
+    ),
+  };
   expectClose(result, expected, 1e-9);
 
   // An oracle independent of libs/ensemble for the headline numbers: argmax accuracies of each
@@ -107,6 +115,14 @@ export async function verifyCompletedRun(prisma: PrismaClient, run: RunView): Pr
     mean[k] = sum / testPreds.length;
   }
   expect(result.ensemble.soft.accuracy).toBeCloseTo(accuracy(mean, test.y), 12);
+  // …and for each class, the share of its rows the average labels right.
+  const meanLabels = argmaxOf(mean, dataset.numClasses);
+  result.classes?.testCount.forEach((count, c) => {
+    const rows = [...test.y.keys()].filter((i) => test.y[i] === c);
+    expect(count).toBe(rows.length);
+    const right = rows.filter((i) => meanLabels[i] === c).length;
+    expect(result.classes?.softVoteAccuracy[c]).toBeCloseTo(rows.length > 0 ? right / rows.length : 0, 12);
+  });
   // argmaxLabels is libs/ensemble's own; the oracle above must agree with it on the members.
   expect(argmaxLabels(testPreds[0]?.probabilities ?? new Float32Array(), dataset.numClasses)).toEqual(
     argmaxOf(testPreds[0]?.probabilities ?? new Float32Array(), dataset.numClasses),

@@ -244,6 +244,26 @@ describe('chorus CLI', () => {
     expect(missing.stderr).toMatch(/--dataset-path/);
   });
 
+  it('train on a CSV of your own: class names in the result; a bad row or a convnet refused', async () => {
+    const rows = Array.from({ length: 120 }, (_, i) => `${(i % 3) + Math.sin(i)},${(i % 3) * 2 + Math.cos(i)},${['ant', 'bee', 'cow'][i % 3]}`);
+    const file = join(dir, 'animals.csv');
+    await writeFile(file, `a,b,kind\n${rows.join('\n')}\n`);
+    const ok = await chorus(['train', '--dataset', 'csv', '--dataset-path', file, '--members', '2', '--epochs', '1', '--batch-size', '16', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    const result = RunResultSchema.parse(JSON.parse(ok.stdout.trim().split('\n').pop() ?? ''));
+    expect(result.classes?.names).toEqual(['ant', 'bee', 'cow']);
+    expect(ok.stderr).toContain('on csv (86 train / 10 validation / 24 test');
+
+    const ragged = join(dir, 'ragged.csv');
+    await writeFile(ragged, 'a,b,kind\n1,2,ant\n3,bee\n');
+    const bad = await chorus(['train', '--dataset', 'csv', '--dataset-path', ragged]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`chorus: ${ragged}:3: expected 3 columns (as on the first line), found 2\n`);
+    const convnet = await chorus(['train', '--dataset', 'csv', '--dataset-path', file, '--model', 'lenet5']);
+    expect(convnet.code).toBe(1);
+    expect(convnet.stderr).toContain('lenet5 is a convolutional network and needs images [height, width, channels]');
+  });
+
   it('worker logs are JSON on a pipe, and human lines with --log-format pretty', async () => {
     // Nothing listens on port 1: the worker logs its start, then keeps trying to connect.
     const args = [

@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { deriveRun, loadRunDataset, manifestDatasetOf, type Dataset, type DerivedRun } from '@chorus/data';
-import { evaluateEnsemble, runResultOf } from '@chorus/ensemble';
+import {
+  deriveRun,
+  loadRunDataset,
+  manifestDatasetFor,
+  type Dataset,
+  type DerivedRun,
+  type LoadProgress,
+} from '@chorus/data';
+import { evaluateEnsemble, perClassResult, runResultOf } from '@chorus/ensemble';
 import {
   buildModel,
   disposeModel,
@@ -36,6 +43,10 @@ export interface LocalTrainOptions {
   }) => void;
   onProgress?: (p: MemberProgress) => void;
   onEpoch?: (epoch: number, epochs: number) => void;
+  /** While a large csv is read. */
+  onLoadProgress?: (progress: LoadProgress) => void;
+  /** Checks the loaded dataset before any model is built (throws to refuse it). */
+  checkDataset?: (dataset: Dataset) => void;
   signal?: AbortSignal;
   /** Export the trained ensemble into this directory (README "Take the ensemble away"). */
   save?: string;
@@ -52,8 +63,15 @@ export interface LocalTrainResult {
 }
 
 /** The dataset of a run and its `deriveRun`: what `chorus train` trains and evaluates on. */
-export async function deriveLocalRun(cfg: RunConfig): Promise<{ dataset: Dataset; run: DerivedRun }> {
-  const dataset = await loadRunDataset(cfg);
+export async function deriveLocalRun(
+  cfg: RunConfig,
+  options: Pick<LocalTrainOptions, 'onLoadProgress' | 'checkDataset'> = {},
+): Promise<{ dataset: Dataset; run: DerivedRun }> {
+  const dataset = await loadRunDataset(
+    cfg,
+    options.onLoadProgress ? { onProgress: options.onLoadProgress } : {},
+  );
+  options.checkDataset?.(dataset);
   return { dataset, run: deriveRun(cfg, dataset) };
 }
 
@@ -68,7 +86,7 @@ export async function trainEnsembleLocally(
 ): Promise<LocalTrainResult> {
   const started = performance.now();
   const backend = await selectBackend(options.backend);
-  const { dataset, run } = await deriveLocalRun(cfg);
+  const { dataset, run } = await deriveLocalRun(cfg, options);
   const { train, validation, plan } = run;
 
   const members = run.members.map((spec, m) => {
@@ -123,17 +141,25 @@ export async function trainEnsembleLocally(
       test: { members: predictions.map((p) => p.test), truth: dataset.test.y },
       seed: cfg.seed,
     });
-    const result = runResultOf(
-      evaluation,
-      members.map((m) => (m.seconds > 0 ? m.samples / m.seconds : 0)),
-    );
+    const result = {
+      ...runResultOf(
+        evaluation,
+        members.map((m) => (m.seconds > 0 ? m.samples / m.seconds : 0)),
+      ),
+      classes: perClassResult(
+        predictions.map((p) => p.test),
+        dataset.test.y,
+        dataset.numClasses,
+        dataset.classNames,
+      ),
+    };
     const saved =
       options.save === undefined
         ? undefined
         : await writeEnsembleExport(options.save, {
             runId: localRunId(),
             config: cfg,
-            dataset: manifestDatasetOf(dataset.name, dataset.sha256),
+            dataset: manifestDatasetFor(dataset),
             result,
             combiners: evaluation.combiners,
             models: members.map((m) => m.model),

@@ -49,5 +49,18 @@ export function formatRunReport(result: RunResult, options: { color?: boolean } 
     ['interrater κ', fmt(d.interraterKappa)],
     ...(d.ambiguity !== undefined ? [['ambiguity (to the soft vote)', fmt(d.ambiguity)]] : []),
   );
-  return [members, strategies, diversity].map(renderTable).join('\n');
+  const tables = [members, strategies, diversity];
+  if (result.classes !== undefined) tables.push(classTable(result.classes, color));
+  return tables.map(renderTable).join('\n');
+}
+
+/** Each class by name: its test rows and the soft vote's accuracy on them (at most 50 classes shown). */
+function classTable(classes: NonNullable<RunResult['classes']>, color: boolean) {
+  const table = boxedTable(['class (test)', 'rows', 'soft vote accuracy'], color);
+  const shown = Math.min(classes.names.length, 50);
+  for (let c = 0; c < shown; c++) {
+    table.push([classes.names[c] ?? String(c), classes.testCount[c] ?? 0, fmt(classes.softVoteAccuracy[c] ?? 0)]);
+  }
+  if (classes.names.length > shown) table.push([`… ${classes.names.length - shown} more classes`, '', '']);
+  return table;
 }

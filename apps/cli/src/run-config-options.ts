@@ -2,15 +2,17 @@ import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import {
   ChorusError,
-  DATASET_NAMES,
-  DATASET_SHAPES,
+  DATASET_KINDS,
   DEFAULT_MAX_MEMBER_PARAMS,
+  knownDatasetShape,
   memberParamsRefusal,
-  modelFileRefusal,
+  modelShapeRefusal,
   MODEL_NAMES,
+  NORMALIZATIONS,
   OPTIMIZERS,
   parseRunConfig,
   SHARDING_STRATEGIES,
+  type DatasetShape,
   type RunConfig,
 } from '@chorus/protocol';
 import { parseJsonText } from './json-text';
@@ -20,10 +22,46 @@ import { readModelFile } from './model-file';
 export function addRunConfigOptions(command: Command): Command {
   return command
     .option('--config <file>', 'run config JSON (camelCase fields); flags given here override it')
-    .addOption(new Option('--dataset <name>', 'dataset (default mnist)').choices(DATASET_NAMES))
-    .option('--dataset-path <path>', 'where the dataset lives when not at its default place')
+    .addOption(
+      new Option(
+        '--dataset <name>',
+        'a built-in dataset, or csv / npy / images for your own files (default mnist)',
+      ).choices(DATASET_KINDS),
+    )
+    .option(
+      '--dataset-path <path>',
+      'where the dataset lives when not at its default place; csv: the file; npy: a directory or .npz; images: a directory of class folders',
+    )
+    .option(
+      '--label-column <name|index>',
+      'csv: the label column, by header name or 0-based index (default: the last)',
+    )
+    .option('--test-path <file>', 'csv: a second file holding the test split')
+    .option(
+      '--test-fraction <f>',
+      'csv without --test-path, images without train/ test/: share held out for test, seeded by --seed (default 0.2)',
+    )
+    .option(
+      '--image-size <HxW>',
+      'images: resize every image to height × width, e.g. 28x28 (default: the size all images share)',
+    )
+    .addOption(
+      new Option(
+        '--channels <n>',
+        'images: 1 (grayscale) or 3 (RGB) (default 1 when all images are grayscale, else 3)',
+      ).choices(['1', '3']),
+    )
+    .addOption(
+      new Option(
+        '--normalize <how>',
+        'csv/npy: feature scaling from the training split (default standard for csv, none for npy)',
+      ).choices(NORMALIZATIONS),
+    )
     .addOption(new Option('--model <name>', 'model (default mlp)').choices(MODEL_NAMES))
-    .option('--model-file <file>', 'train your own model: a Keras/TF.js topology JSON (README "Your own model")')
+    .option(
+      '--model-file <file>',
+      'train your own model: a Keras/TF.js topology JSON (README "Your own model")',
+    )
     .option('--members <n>', 'ensemble members (default 5)')
     .addOption(
       new Option('--sharding <strategy>', 'how mini-batches are shared (default round-robin)').choices(
@@ -47,6 +85,12 @@ export interface RunConfigFlags {
   config?: string;
   dataset?: string;
   datasetPath?: string;
+  labelColumn?: string;
+  testPath?: string;
+  testFraction?: string;
+  normalize?: string;
+  imageSize?: string;
+  channels?: string;
   model?: string;
   modelFile?: string;
   members?: string;
@@ -61,7 +105,15 @@ export interface RunConfigFlags {
   maxMemberParams?: string;
 }
 
-const NUMERIC = ['members', 'epochs', 'batchSize', 'seed', 'trainLimit', 'validationFraction', 'learningRate'] as const;
+const NUMERIC = [
+  'members',
+  'epochs',
+  'batchSize',
+  'seed',
+  'trainLimit',
+  'validationFraction',
+  'learningRate',
+] as const;
 
 /**
  * Merges `--config` with the flags and validates the result with the run-config schema. A
@@ -77,7 +129,10 @@ export async function runConfigFromFlags(
     try {
       text = await readFile(flags.config, 'utf8');
     } catch (error) {
-      throw new ChorusError('invalid-input', `cannot read --config ${flags.config}: ${(error as Error).message}`);
+      throw new ChorusError(
+        'invalid-input',
+        `cannot read --config ${flags.config}: ${(error as Error).message}`,
+      );
     }
     const parsed = parseJsonText(text);
     if (!parsed.ok) {
@@ -88,7 +143,10 @@ export async function runConfigFromFlags(
     }
     const value = parsed.value;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new ChorusError('invalid-input', `--config ${flags.config} must hold a JSON object ({ "epochs": 3, … })`);
+      throw new ChorusError(
+        'invalid-input',
+        `--config ${flags.config} must hold a JSON object ({ "epochs": 3, … })`,
+      );
     }
     base = value as Record<string, unknown>;
   }
@@ -97,6 +155,8 @@ export async function runConfigFromFlags(
     if (flags[key] !== undefined) merged[key] = flags[key];
   }
   if (flags.modelFile !== undefined) merged['modelFile'] = await readModelFile(flags.modelFile, log);
+  const options = datasetOptionsFromFlags(flags, base.datasetOptions);
+  if (options !== undefined) merged.datasetOptions = options;
   for (const key of NUMERIC) {
     const raw = flags[key];
     if (raw === undefined) continue;
@@ -109,21 +169,60 @@ export async function runConfigFromFlags(
   return parseRunConfig(merged);
 }
 
+/** `--label-column`, `--test-path`, `--test-fraction`, `--normalize`, `--image-size`, `--channels` over `--config`'s datasetOptions. */
+function datasetOptionsFromFlags(flags: RunConfigFlags, base: unknown): unknown {
+  const given: Record<string, unknown> = {};
+  if (flags.labelColumn !== undefined) {
+    // An index when it is a whole number, else a header name.
+    given.labelColumn = /^\d+$/.test(flags.labelColumn.trim())
+      ? Number(flags.labelColumn)
+      : flags.labelColumn;
+  }
+  if (flags.testPath !== undefined) given.testPath = flags.testPath;
+  if (flags.testFraction !== undefined) {
+    const value = Number(flags.testFraction);
+    if (flags.testFraction.trim() === '' || !Number.isFinite(value)) {
+      throw new ChorusError('invalid-input', `--test-fraction must be a number, got "${flags.testFraction}"`);
+    }
+    given.testFraction = value;
+  }
+  if (flags.normalize !== undefined) given.normalize = flags.normalize;
+  if (flags.imageSize !== undefined) {
+    const m = /^\s*(\d+)\s*[xX×]\s*(\d+)\s*$/.exec(flags.imageSize);
+    if (m === null)
+      throw new ChorusError(
+        'invalid-input',
+        `--image-size must be HxW (height x width, e.g. 28x28), got "${flags.imageSize}"`,
+      );
+    given.imageSize = [Number(m[1]), Number(m[2])];
+  }
+  if (flags.channels !== undefined) given.channels = Number(flags.channels);
+  if (Object.keys(given).length === 0) return base;
+  return typeof base === 'object' && base !== null && !Array.isArray(base) ? { ...base, ...given } : given;
+}
+
 /**
- * Refuses a model file that does not fit the dataset (input shape, a layer, the class count) and a
- * config with a member over `--max-member-params` (default 50 M), counted from the model,
- * its width and the dataset's shape before any dataset is read or coordinator asked. A coordinator
- * applies its own limit as well (CHORUS_MAX_MEMBER_PARAMS).
+ * Refuses a config with a member over `--max-member-params` (default 50 M), counted from the model
+ * (or model file), its width and the dataset's shape, or a model that cannot take the dataset's
+ * samples (a convnet on flat features, a model file whose layers do not fit). For a built-in dataset
+ * this runs before any dataset is read or coordinator asked; a csv/npy/images dataset's shape is
+ * known once it is loaded (`shape`). A coordinator applies its own limit as well
+ * (CHORUS_MAX_MEMBER_PARAMS).
  */
-export function checkMemberParams(cfg: RunConfig, flags: Pick<RunConfigFlags, 'maxMemberParams'>): void {
+export function checkMemberParams(
+  cfg: RunConfig,
+  flags: Pick<RunConfigFlags, 'maxMemberParams'>,
+  shape: DatasetShape | undefined = knownDatasetShape(cfg.dataset),
+): void {
   const raw = flags.maxMemberParams;
   const limit = raw === undefined ? DEFAULT_MAX_MEMBER_PARAMS : Number(raw);
   if (raw !== undefined && (raw.trim() === '' || !Number.isInteger(limit) || limit < 1)) {
     throw new ChorusError('invalid-input', `--max-member-params must be a whole number ≥ 1, got "${raw}"`);
   }
-  const misfit = modelFileRefusal(cfg, DATASET_SHAPES[cfg.dataset]);
-  if (misfit !== null) throw new ChorusError('invalid-input', `${misfit} (dataset ${cfg.dataset})`);
-  const refusal = memberParamsRefusal(cfg, DATASET_SHAPES[cfg.dataset], limit);
+  if (shape === undefined) return;
+  const misfit = modelShapeRefusal(cfg, shape, cfg.datasetPath ?? `the ${cfg.dataset} dataset`);
+  if (misfit !== null) throw new ChorusError('invalid-input', misfit);
+  const refusal = memberParamsRefusal(cfg, shape, limit);
   if (refusal !== null) throw new ChorusError('invalid-input', `${refusal} (--max-member-params)`);
 }
 

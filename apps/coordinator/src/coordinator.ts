@@ -69,6 +69,8 @@ export interface CoordinatorOptions {
   datasetMaxBytes?: number;
   /** The most parameters one member of a run may have (default DEFAULT_MAX_MEMBER_PARAMS, 50 M). */
   maxMemberParams?: number;
+  /** The largest dataset bundle `PUT /api/datasets/:sha256` stores (default 4 GiB). */
+  uploadMaxBytes?: number;
   /** Offline workers that hold no member are forgotten after this long (default 7 days). */
   workerRetentionMs?: number;
   /** Per-worker message budgets (sockets/rate-limit.ts; default DEFAULT_RATE_LIMITS). */
@@ -205,6 +207,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       },
       ...(options.maxMemberParams !== undefined && { maxMemberParams: options.maxMemberParams }),
       ...(options.rateLimits !== undefined && { rateLimits: options.rateLimits }),
+      ...(options.uploadMaxBytes !== undefined && { uploadMaxBytes: options.uploadMaxBytes }),
     });
     cleanups.push(() => server.close());
     await server.app.listen({ host, port: options.port ?? 4000 }).catch((error: NodeJS.ErrnoException) => {

@@ -1,7 +1,8 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bundleSha256 } from '@chorus/data';
+import { BUNDLE_PREFIX_BYTES, bundleSha256, inspectBundleStart, isDatasetError } from '@chorus/data';
 import { ChorusError } from '@chorus/protocol';
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -21,6 +22,14 @@ export interface DatasetStore {
   put(bundle: Uint8Array): Promise<StoredBundle>;
   /** Size in bytes, or undefined when the bundle is not stored. */
   size(sha256: string): Promise<number | undefined>;
+  /**
+   * Stores a bundle arriving as a stream (an upload): written to a temporary file while hashed,
+   * at most `maxBytes`; renamed to its final name only when its sha256 is `sha256` and its header
+   * and length are those of a bundle. On any failure (too large, wrong hash, not a bundle, the
+   * stream cut off) the temporary file is removed and nothing is stored. `created`: false when the
+   * bundle was there already.
+   */
+  putStream(sha256: string, source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredBundle & { created: boolean }>;
   /** The bundle's bytes, checked against its hash; undefined when it is not stored. */
   read(sha256: string): Promise<Uint8Array | undefined>;
   /** A stream of the stored bundle (throws not-found). */
@@ -58,6 +67,42 @@ export function createDatasetStore(dataDir: string): DatasetStore {
       return { sha256, bytes: bundle.byteLength };
     },
     size,
+    async putStream(sha256, source, maxBytes) {
+      const final = pathOf(sha256);
+      await mkdir(dir, { recursive: true });
+      const tmp = `${final}.${process.pid}.${randomBytes(6).toString('hex')}.upload`;
+      const file = await open(tmp, 'wx');
+      const hash = createHash('sha256');
+      let bytes = 0;
+      let stored = false;
+      try {
+        try {
+          for await (const chunk of source) {
+            bytes += chunk.byteLength;
+            if (bytes > maxBytes) {
+              throw new ChorusError(
+                'too-large',
+                `the upload is larger than ${maxBytes} bytes, the most this coordinator stores (CHORUS_UPLOAD_MAX_BYTES)`,
+              );
+            }
+            hash.update(chunk);
+            await file.write(chunk);
+          }
+        } finally {
+          await file.close();
+        }
+        const got = hash.digest('hex');
+        if (got !== sha256) {
+          throw new ChorusError('invalid-input', `the uploaded ${bytes} bytes have sha256 ${got}, not ${sha256} (cut off or changed in transit?)`);
+        }
+        await checkBundleFile(tmp, bytes);
+        await rename(tmp, final);
+        stored = true;
+        return { sha256, bytes, created: true };
+      } finally {
+        if (!stored) await rm(tmp, { force: true });
+      }
+    },
     async read(sha256) {
       let bytes: Uint8Array;
       try {
@@ -84,4 +129,32 @@ export function createDatasetStore(dataDir: string): DatasetStore {
       return { stream: createReadStream(pathOf(sha256)), bytes };
     },
   };
+}
+
+/** Refuses a file whose header is not a bundle's or whose length is not the one its header gives. */
+async function checkBundleFile(path: string, bytes: number): Promise<void> {
+  const file = await open(path, 'r');
+  try {
+    const readStart = async (n: number): Promise<Uint8Array> => {
+      const buffer = new Uint8Array(Math.min(n, bytes));
+      await file.read(buffer, 0, buffer.length, 0);
+      return buffer;
+    };
+    let start = await readStart(BUNDLE_PREFIX_BYTES);
+    let seen = inspectBundleStart(start, 'the upload');
+    if ('needs' in seen) {
+      if (seen.needs > bytes) throw new ChorusError('invalid-input', 'the upload is not a dataset bundle: its header is cut off');
+      start = await readStart(seen.needs);
+      seen = inspectBundleStart(start, 'the upload');
+    }
+    if ('needs' in seen) throw new ChorusError('invalid-input', 'the upload is not a dataset bundle');
+    if (seen.totalBytes !== bytes) {
+      throw new ChorusError('invalid-input', `the upload is not a whole dataset bundle: its header says ${seen.totalBytes} bytes, it has ${bytes}`);
+    }
+  } catch (error) {
+    if (isDatasetError(error)) throw new ChorusError('invalid-input', error.message);
+    throw error;
+  } finally {
+    await file.close();
+  }
 }

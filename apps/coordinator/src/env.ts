@@ -50,6 +50,8 @@ const EnvSchema = z
     CHORUS_DATASET_ROOTS: optionalString,
     /** The most bytes one dataset file may hold, decompressed. */
     CHORUS_DATASET_MAX_BYTES: withDefault(z.coerce.number().int().min(1), 256 * 1024 * 1024),
+    /** The largest dataset bundle an upload (PUT /api/datasets/:sha256) may hold (default 4 GiB). */
+    CHORUS_UPLOAD_MAX_BYTES: withDefault(z.coerce.number().int().min(1), 4 * 1024 ** 3),
     /** The most parameters one member of a run may have (a larger one is refused at launch). */
     CHORUS_MAX_MEMBER_PARAMS: withDefault(z.coerce.number().int().min(1), DEFAULT_MAX_MEMBER_PARAMS),
     /** Offline workers holding no member are forgotten after this long (default 7 days). */
@@ -111,6 +113,7 @@ export interface CoordinatorEnv {
   /** Undefined: the default roots (coordinator.ts). */
   datasetRoots: string[] | undefined;
   datasetMaxBytes: number;
+  uploadMaxBytes: number;
   maxMemberParams: number;
   workerRetentionMs: number;
   rateLimits: RateLimits;
@@ -147,6 +150,7 @@ export function parseEnv(source: Record<string, string | undefined>): Coordinato
     handover: ['1', 'on', 'true'].includes(env.CHORUS_HANDOVER),
     datasetRoots: env.CHORUS_DATASET_ROOTS?.split(delimiter).filter((r) => r.trim() !== ''),
     datasetMaxBytes: env.CHORUS_DATASET_MAX_BYTES,
+    uploadMaxBytes: env.CHORUS_UPLOAD_MAX_BYTES,
     maxMemberParams: env.CHORUS_MAX_MEMBER_PARAMS,
     workerRetentionMs: env.CHORUS_WORKER_RETENTION_MS,
     rateLimits: {

@@ -83,6 +83,7 @@ export async function main(options: MainOptions = {}): Promise<RunningCoordinato
     ...(env.handover ? {} : { handover: false as const }),
     ...(env.datasetRoots !== undefined && { datasetRoots: env.datasetRoots }),
     datasetMaxBytes: env.datasetMaxBytes,
+    uploadMaxBytes: env.uploadMaxBytes,
     maxMemberParams: env.maxMemberParams,
     workerRetentionMs: env.workerRetentionMs,
     rateLimits: env.rateLimits,

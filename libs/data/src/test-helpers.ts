@@ -32,3 +32,26 @@ export function signCsv(rows: number[][]): string {
 export function signRow(label: number, seed: number): number[] {
   return [label, ...Array.from({ length: 784 }, (_, i) => (seed + i) % 256)];
 }
+
+/**
+ * Writes an image file with sharp (format from the name: .png, .jpg); pixel (row, col, channel) →
+ * 0…255. Parent folders are created.
+ */
+export async function writeImage(
+  path: string,
+  size: { height: number; width: number; channels: 1 | 3 | 4 },
+  pixel: (r: number, c: number, k: number) => number,
+): Promise<void> {
+  const { default: sharp } = await import('sharp');
+  const { mkdir } = await import('node:fs/promises');
+  const { dirname } = await import('node:path');
+  const { height, width, channels } = size;
+  const data = Buffer.alloc(height * width * channels);
+  for (let r = 0; r < height; r++)
+    for (let c = 0; c < width; c++)
+      for (let k = 0; k < channels; k++) data[(r * width + c) * channels + k] = pixel(r, c, k);
+  await mkdir(dirname(path), { recursive: true });
+  const image = sharp(data, { raw: { width, height, channels } });
+  // sharp writes sRGB unless told: a 1-channel source stays a grayscale file.
+  await (channels === 1 ? image.toColourspace('b-w') : image).toFile(path);
+}

@@ -1,4 +1,4 @@
-import type { DatasetName } from '@chorus/protocol';
+import type { DatasetKind, DatasetPreprocess, Normalization } from '@chorus/protocol';
 import type { ReadLimits } from './io';
 
 /** One split of a dataset: `count` samples, `x` row-major (count × featureSize) scaled to [0, 1]. */
@@ -9,7 +9,8 @@ export interface Split {
 }
 
 export interface Dataset {
-  name: DatasetName;
+  /** A built-in dataset, or the kind of file it was read from (csv, npy). */
+  name: DatasetKind;
   /** Shape of one sample, height × width × channels. */
   inputShape: number[];
   numClasses: number;
@@ -20,6 +21,19 @@ export interface Dataset {
   /** Where the data came from (file paths or a generator description). */
   source: string;
   classNames?: string[];
+  /** What was done to the features after reading (csv, npy): the statistics an export applies again. */
+  preprocess?: DatasetPreprocess;
+}
+
+/** How far a large file has been read (`chorus train` shows it on stderr). */
+export interface LoadProgress {
+  path: string;
+  /** Bytes of the file read so far (compressed bytes for a .gz), and its size. */
+  bytesRead: number;
+  totalBytes: number;
+  rows: number;
+  /** What `rows` counts (default rows of a table); for images, bytesRead/totalBytes count images too. */
+  unit?: 'rows' | 'images';
 }
 
 export interface LoadOptions {
@@ -27,9 +41,21 @@ export interface LoadOptions {
   path?: string;
   /** sign-mnist: the training CSV. */
   trainPath?: string;
-  /** sign-mnist: the test CSV. */
+  /** sign-mnist and csv: the test CSV. */
   testPath?: string;
-  /** synthetic: generator seed (default 1). */
+  /** csv: the label column, by header name or 0-based index (default: the last). */
+  labelColumn?: string | number;
+  /** csv without testPath, images without train/ and test/: the share held out as the test split, seeded by `seed` (default 0.2). */
+  testFraction?: number;
+  /** images: the [height, width] every image is resized to (default: their common size). */
+  imageSize?: [number, number];
+  /** images: 1 (grayscale) or 3 (RGB); default 1 when every image is grayscale, else 3. */
+  channels?: 1 | 3;
+  /** csv, npy: how features are rescaled (default standard for csv, none for npy). */
+  normalize?: Normalization;
+  /** Called now and then while a large file is read. */
+  onProgress?: (progress: LoadProgress) => void;
+  /** synthetic: generator seed (default 1); csv, images: the seed of the test hold-out. */
   seed?: number;
   /** Where files may be read from and how large they may be (io.ts); unset: read as given. */
   limits?: ReadLimits;

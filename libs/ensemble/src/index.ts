@@ -40,3 +40,4 @@ export {
   type StrategyScores,
 } from './evaluate';
 export { runResultOf } from './run-result';
+export { perClassResult } from './per-class';

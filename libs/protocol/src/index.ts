@@ -27,3 +27,4 @@ export * from './model-file';
 export * from './checkpoint-bytes';
 export * from './ensemble-manifest';
 export * from './checkpoint-stream';
+export * from './dataset-bundle-header';

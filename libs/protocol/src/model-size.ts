@@ -10,8 +10,8 @@
  * `width: 128` gives an mlp four Dense 128 layers, and a sign-cnn `width: 256` halves every layer.
  */
 import { ModelFileFitError, summarizeModelFile, type ModelFile } from './model-file';
-import type { DatasetName, MemberOverride, ModelName, RunConfig } from './run-config';
-import { overridesFor } from './run-config';
+import type { DatasetKind, DatasetName, MemberOverride, ModelName, RunConfig } from './run-config';
+import { isFileDatasetKind, overridesFor } from './run-config';
 
 /** Sample shape and class count of each built-in dataset (a `datasetPath` holds the same format). */
 export const DATASET_SHAPES: Record<DatasetName, { inputShape: readonly number[]; numClasses: number }> = {
@@ -21,6 +21,48 @@ export const DATASET_SHAPES: Record<DatasetName, { inputShape: readonly number[]
   'sign-mnist': { inputShape: [28, 28, 1], numClasses: 24 },
   synthetic: { inputShape: [8, 8, 1], numClasses: 4 },
 };
+
+/** Sample shape and class count of a dataset. */
+export interface DatasetShape {
+  inputShape: readonly number[];
+  numClasses: number;
+}
+
+/**
+ * The shape of a run's dataset when it is known before loading it (a built-in dataset, whatever its
+ * `datasetPath`), or undefined for a kind of file (csv, npy), whose shape comes from its files.
+ */
+export function knownDatasetShape(dataset: DatasetKind): DatasetShape | undefined {
+  return isFileDatasetKind(dataset) ? undefined : DATASET_SHAPES[dataset];
+}
+
+/** Models that take any flat feature vector (no convolution): the ones a csv dataset can train. */
+export const DENSE_MODELS: readonly ModelName[] = ['mlp', 'fashion-dnn', 'fashion-small'];
+
+/**
+ * Why `model` cannot take samples of `inputShape` (a convnet on flat features, an image too small
+ * for its layers), or null when it can. `what` names the data in the message (e.g. "data.csv").
+ */
+export function modelInputRefusal(
+  model: ModelName,
+  inputShape: readonly number[],
+  what: string,
+): string | null {
+  if (!DENSE_MODELS.includes(model) && inputShape.length !== 3) {
+    return (
+      `${model} is a convolutional network and needs images [height, width, channels], but ${what} holds ` +
+      `samples of shape [${inputShape.join(', ')}]${inputShape.length === 1 ? ' (a flat feature vector)' : ''}: ` +
+      `use a dense model (${DENSE_MODELS.join(', ')})`
+    );
+  }
+  try {
+    countMemberParams({ model, inputShape, numClasses: 2 });
+    return null;
+  } catch (error) {
+    if (error instanceof IncompatibleInputError) return `${what}: ${error.message}`;
+    throw error;
+  }
+}
 
 type Padding = 'same' | 'valid';
 type SizeLayer =
@@ -247,4 +289,20 @@ export function modelFileRefusal(
     if (err instanceof ModelFileFitError) return err.message;
     throw err;
   }
+}
+
+/**
+ * Why the run's model cannot take the dataset's samples, or null: a model file checked layer by
+ * layer (modelFileRefusal), a built-in model by its input (modelInputRefusal). `what` names the data.
+ */
+export function modelShapeRefusal(
+  config: Pick<RunConfig, 'model' | 'modelFile'>,
+  shape: { inputShape: readonly number[]; numClasses: number },
+  what: string,
+): string | null {
+  if (config.modelFile !== undefined) {
+    const misfit = modelFileRefusal(config, shape);
+    return misfit === null ? null : `${misfit} (${what})`;
+  }
+  return modelInputRefusal(config.model, shape.inputShape, what);
 }

@@ -47,6 +47,16 @@ function shapeOf<K extends string, T extends z.ZodType>(names: readonly K[], sch
   return Object.fromEntries(names.map((name) => [name, schema])) as Record<K, T>;
 }
 
+/** The classes of a run's dataset and how the soft vote does on each (test split). */
+export const ClassResultSchema = z.object({
+  names: z.array(z.string()),
+  /** Test rows of each class. */
+  testCount: z.array(z.number().int().min(0)),
+  /** The share of each class's test rows the soft vote labels right (0 for a class without rows). */
+  softVoteAccuracy: z.array(finite),
+});
+export type ClassResult = z.infer<typeof ClassResultSchema>;
+
 /**
  * The final result of a run: printed as the last line of `chorus train --json`, returned by
  * `GET /api/runs/:id` once the run has finished, and by `chorus run --wait --json` (plus runId).
@@ -60,6 +70,8 @@ export const RunResultSchema = z.object({
     ...shapeOf(LEARNED_COMBINERS, StrategyResultSchema.optional()),
   }),
   diversity: DiversitySummarySchema,
+  /** The dataset's class names and the soft vote's accuracy on each (absent in older results). */
+  classes: ClassResultSchema.optional(),
 });
 
 export type RunResult = z.infer<typeof RunResultSchema>;

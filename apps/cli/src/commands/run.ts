@@ -7,11 +7,15 @@ import {
   coordinatorClient,
   DEFAULT_DASHBOARD_URL,
   findAdminToken,
+  requireAdminToken,
   runPageUrl,
   type AdminTokenFlags,
   type CoordinatorFlags,
 } from '../coordinator-options';
+import { isFileDatasetKind } from '@chorus/protocol';
+import { uploadOwnDataset } from '../dataset-upload';
 import { parseEnv } from '../env';
+import { loadProgressLogger } from '../load-progress';
 import {
   addRunConfigOptions,
   checkMemberParams,
@@ -47,10 +51,18 @@ export function registerRunCommand(program: Command): void {
       const env = parseEnv();
       const cfg = await runConfigFromFlags(flags);
       checkMemberParams(cfg, flags);
-      const adminToken = await findAdminToken(flags, env);
-      const client = await coordinatorClient(flags, env, adminToken);
-      const runId = await launchRun(client, adminToken, cfg);
       const log = (line: string) => process.stderr.write(`${line}\n`);
+      const token = await findAdminToken(flags, env);
+      const client = await coordinatorClient(flags, env, token);
+      // A csv/npy/images dataset lives on this machine: loaded here, uploaded once, named by its bundle.
+      const own = isFileDatasetKind(cfg.dataset)
+        ? await uploadOwnDataset(client, requireAdminToken(token, 'uploading a dataset'), cfg, {
+            onLoadProgress: loadProgressLogger(log),
+            check: (dataset) => checkMemberParams(cfg, flags, dataset),
+            log: (line) => log(`chorus run: ${line}`),
+          })
+        : null;
+      const runId = await launchRun(client, token, own?.config ?? cfg);
       log(
         `chorus run: launched ${runId} on ${client.baseUrl} (${cfg.members} × ${modelLabel(cfg)} on ${cfg.dataset})`,
       );

@@ -1,4 +1,4 @@
-import { modelLabel } from '@chorus/protocol';
+import { isFileDatasetKind, modelLabel } from '@chorus/protocol';
 import { Option, type Command } from 'commander';
 import {
   addRunConfigOptions,
@@ -8,6 +8,7 @@ import {
 } from '../run-config-options';
 import { checkExportTarget } from '@chorus/models';
 import { trainEnsembleLocally } from '../local-train';
+import { loadProgressLogger } from '../load-progress';
 import { createProgressView } from '../progress';
 import { formatRunReport } from '../report';
 import { plural } from '../wording';
@@ -48,6 +49,8 @@ export function registerTrainCommand(program: Command): void {
             backend: flags.backend,
             signal: abort.signal,
             ...(flags.save === undefined ? {} : { save: flags.save }),
+            onLoadProgress: loadProgressLogger(log),
+            checkDataset: (dataset) => checkMemberParams(cfg, flags, dataset),
             onStart: ({ backend, device, dataset, counts, totals }) => {
               log(
                 `chorus train: ${cfg.members} × ${modelLabel(cfg)} on ${dataset.name} ` +
@@ -56,6 +59,8 @@ export function registerTrainCommand(program: Command): void {
                   `${cfg.sharding} sharding, ${plural(cfg.epochs, 'epoch')}, batch ${cfg.batchSize}, seed ${cfg.seed}; ` +
                   `backend ${backend} on ${device}`,
               );
+              // What was read and what was chosen for it (a csv's label column, an image folder's size and channels).
+              if (isFileDatasetKind(dataset.name)) log(`dataset: ${dataset.source}`);
               view.start(totals);
             },
             onProgress: (p) => view.update(p),

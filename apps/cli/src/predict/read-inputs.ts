@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { readIdx, readNpy, readNumericCsv } from '@chorus/data';
+import { npyValues, readIdx, readNpy, readNumericCsv } from '@chorus/data';
 import { ChorusError } from '@chorus/protocol';
 
 type Format = 'csv' | 'npy' | 'idx';
@@ -25,7 +25,7 @@ export async function readLabels(path: string, count: number, numClasses: number
   } else {
     const array =
       format === 'npy'
-        ? await readNpy(path)
+        ? await readNpy(path).then((a) => ({ shape: a.shape, values: npyValues(a) }))
         : await readIdx(path).then((a) => ({ shape: a.dims, values: a.data }));
     if (array.shape.length > 2 || (array.shape.length === 2 && array.shape[1] !== 1)) {
       throw bad(`${path}: labels must be a vector, got shape (${array.shape.join(', ')})`);

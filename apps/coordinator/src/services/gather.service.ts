@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { LIVE_ROUND, type Member, type Repositories, type StoredPrediction } from '@chorus/db';
 import {
   evaluateEnsemble,
+  perClassResult,
   runResultOf,
   splitDiversity,
   validateProbabilities,
@@ -187,12 +188,18 @@ export function createGatherService(deps: {
       last && last.version === version && last.key === pairsKey(pairs)
         ? last.evaluation
         : await evaluateAndStore(data, [LIVE_ROUND], pairs);
-    const result = RunResultSchema.parse(
-      runResultOf(
+    const result = RunResultSchema.parse({
+      ...runResultOf(
         evaluation,
         run.members.map((m) => m.samplesPerSecond ?? 0),
       ),
-    );
+      classes: perClassResult(
+        pairs.map((p) => p.test.probabilities),
+        data.testTruth,
+        data.numClasses,
+        data.classNames,
+      ),
+    });
     await deps.runs.finish(runId, 'completed', { result });
     lastLive.delete(runId);
     predictions.forget(runId);

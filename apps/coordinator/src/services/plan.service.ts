@@ -13,6 +13,7 @@ import {
   ChorusError,
   packPlanChunk,
   parseRunConfig,
+  type DatasetPreprocess,
   type MemberModelSpec,
   type PlanChunk,
   type RunConfig,
@@ -29,6 +30,10 @@ export interface RunData {
   runId: string;
   config: RunConfig;
   numClasses: number;
+  /** The dataset's class names, when it has them (the result's per-class table names them). */
+  classNames?: string[];
+  /** What loading a csv/npy/images dataset did to its values (an export applies it to new inputs). */
+  preprocess?: DatasetPreprocess;
   /** The dataset's input shape (a member's parameter count follows from it). */
   inputShape: number[];
   datasetSha256: string;
@@ -52,6 +57,8 @@ export function deriveRunData(config: RunConfig, dataset: Dataset): RunDerivatio
   return {
     config,
     numClasses: dataset.numClasses,
+    ...(dataset.classNames !== undefined && { classNames: dataset.classNames }),
+    ...(dataset.preprocess !== undefined && { preprocess: dataset.preprocess }),
     inputShape: [...dataset.inputShape],
     trainCount: train.count,
     validationTruth: validation.y,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Checkpoint, Repositories, StoredPrediction } from '@chorus/db';
-import { manifestDatasetOf } from '@chorus/data';
+import { manifestDatasetFor } from '@chorus/data';
 import { evaluateEnsemble } from '@chorus/ensemble';
 import { ChorusError, type RunExportSource } from '@chorus/protocol';
 import type { PlanService } from './plan.service';
@@ -33,7 +33,14 @@ export async function runExportSource(
   return {
     runId,
     config: run.config,
-    dataset: manifestDatasetOf(run.config.dataset, run.datasetSha256 ?? undefined),
+    dataset: manifestDatasetFor({
+      name: run.config.dataset,
+      ...(run.datasetSha256 === null ? {} : { sha256: run.datasetSha256 }),
+      inputShape: data.inputShape,
+      numClasses: data.numClasses,
+      ...(data.classNames !== undefined && { classNames: data.classNames }),
+      ...(data.preprocess !== undefined && { preprocess: data.preprocess }),
+    }),
     result: run.result as NonNullable<typeof run.result>,
     combiners: evaluation.combiners,
     members,

@@ -3,16 +3,16 @@ import { datasetKeyOf, encodeDatasetBundle, type Dataset, type ReadLimits } from
 import { TERMINAL_RUN_STATUSES, type Repositories, type Run, type RunStatus } from '@chorus/db';
 import {
   ChorusError,
-  DATASET_SHAPES,
+  knownDatasetShape,
   memberParamsRefusal,
-  modelFileRefusal,
+  modelShapeRefusal,
   modelLabel,
   overridesFor,
   parseRunConfig,
   type RunConfig,
   type RunResult,
 } from '@chorus/protocol';
-import { loadDatasetOf } from '../dataset-paths';
+import { loadDatasetOf, uploadedDataset } from '../dataset-paths';
 import type { DatasetStore } from '../dataset-store';
 import type { Notifiers } from '../notifications';
 import { deriveRunData, type PlanService } from './plan.service';
@@ -55,10 +55,31 @@ export function createRunService(deps: {
   const datasetOf = async (config: RunConfig) => {
     const key = datasetKeyOf(config);
     if (recent?.key === key && (await deps.store.size(recent.sha256)) !== undefined) return recent;
+    if (config.datasetBundle !== undefined) {
+      const dataset = await uploadedDataset(deps.store, config, config.datasetBundle);
+      recent = { key, dataset, sha256: config.datasetBundle };
+      return recent;
+    }
     const dataset = await loadDatasetOf(config, deps.datasetLimits);
     const stored = await deps.store.put(encodeDatasetBundle(dataset));
     recent = { key, dataset, sha256: stored.sha256 };
     return recent;
+  };
+
+  const checkShape = (
+    config: RunConfig,
+    shape: { inputShape: readonly number[]; numClasses: number },
+  ): void => {
+    const what =
+      config.datasetBundle !== undefined
+        ? `dataset bundle ${config.datasetBundle.slice(0, 12)}…`
+        : (config.datasetPath ?? `the ${config.dataset} dataset`);
+    const misfit = modelShapeRefusal(config, shape, what);
+    if (misfit !== null) throw new ChorusError('invalid-input', misfit);
+    const refusal = memberParamsRefusal(config, shape, deps.maxMemberParams);
+    if (refusal !== null) {
+      throw new ChorusError('invalid-input', `${refusal} (the coordinator's CHORUS_MAX_MEMBER_PARAMS)`);
+    }
   };
 
   const finish: RunService['finish'] = async (id, status, details = {}) => {
@@ -85,14 +106,12 @@ export function createRunService(deps: {
   return {
     async create(input) {
       const config: RunConfig = parseRunConfig(input);
-      // A datasetPath holds the dataset's own format, so its shape is known before loading it.
-      const misfit = modelFileRefusal(config, DATASET_SHAPES[config.dataset]);
-      if (misfit !== null) throw new ChorusError('invalid-input', `${misfit} (dataset ${config.dataset})`);
-      const refusal = memberParamsRefusal(config, DATASET_SHAPES[config.dataset], deps.maxMemberParams);
-      if (refusal !== null) {
-        throw new ChorusError('invalid-input', `${refusal} (the coordinator's CHORUS_MAX_MEMBER_PARAMS)`);
-      }
+      // A built-in dataset's shape is known before loading it (a datasetPath holds its own format):
+      // an oversized member is refused before anything is read. A csv/npy/images dataset's after.
+      const known = knownDatasetShape(config.dataset);
+      if (known !== undefined) checkShape(config, known);
       const { dataset, sha256 } = await datasetOf(config);
+      if (known === undefined) checkShape(config, dataset);
       // Derive the split and the shard plan now: a config that cannot work fails here, not on a worker.
       const derived = deriveRunData(config, dataset);
       const run = await repos.runs.create({

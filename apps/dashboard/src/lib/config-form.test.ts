@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DATASET_NAMES, RunConfigSchema } from '@chorus/protocol';
+import { DATASET_KINDS, RunConfigSchema } from '@chorus/protocol';
 import {
   DEFAULT_FORM,
   FIELD_SPECS,
@@ -16,9 +16,12 @@ describe('config form fields', () => {
     expect(FIELD_SPECS.map((s) => s.name)).toEqual(Object.keys(RunConfigSchema.shape));
     expect(fieldSpec('dataset')).toMatchObject({
       kind: 'select',
-      options: DATASET_NAMES,
+      options: DATASET_KINDS,
       defaultText: 'mnist',
     });
+    // A csv/npy dataset's options are one JSON object, empty by default (the defaults apply).
+    expect(fieldSpec('datasetOptions')).toMatchObject({ kind: 'json', optional: true, defaultText: '' });
+    expect(fieldSpec('datasetBundle')).toMatchObject({ kind: 'text', optional: true, advanced: true });
     expect(fieldSpec('members')).toMatchObject({
       kind: 'int',
       min: 1,
@@ -40,11 +43,39 @@ describe('config form fields', () => {
     expect(fieldSpec('trainLimit').max).toBeUndefined();
   });
 
+  it('turns a csv dataset with its options into a run config', () => {
+    const form = {
+      ...DEFAULT_FORM,
+      dataset: 'csv',
+      datasetPath: '/data/iris.csv',
+      datasetOptions: '{"labelColumn": "species", "normalize": "minmax"}',
+    };
+    const v = validateForm(form);
+    expect(v.ok && v.config).toMatchObject({
+      dataset: 'csv',
+      datasetPath: '/data/iris.csv',
+      datasetOptions: { labelColumn: 'species', normalize: 'minmax' },
+    });
+    const bad = validateForm({ ...form, datasetOptions: '{"labelColum": 1}' });
+    expect(bad.errors.datasetOptions).toEqual(['Unrecognized key: "labelColum"']);
+  });
+
+  it('turns an images dataset with its size and channels into a run config', () => {
+    const form = { ...DEFAULT_FORM, dataset: 'images', datasetPath: '/data/pets', datasetOptions: '{"imageSize": [32, 48], "channels": 3}' };
+    const v = validateForm(form);
+    expect(v.ok && v.config).toMatchObject({ dataset: 'images', datasetPath: '/data/pets', datasetOptions: { imageSize: [32, 48], channels: 3 } });
+    const bad = validateForm({ ...form, datasetOptions: '{"channels": 2}' });
+    expect(bad.ok).toBe(false);
+    expect(JSON.stringify(bad.errors)).toContain('channels');
+  });
+
   it('fills the form with the defaults', () => {
     expect(DEFAULT_FORM).toEqual({
       name: '',
       dataset: 'mnist',
       datasetPath: '',
+      datasetOptions: '',
+      datasetBundle: '',
       model: 'mlp',
       modelFile: '',
       members: '5',

@@ -39,7 +39,20 @@ const TEXT: Record<FieldName, { label: string; help: string; advanced?: boolean 
   },
   datasetPath: {
     label: 'Dataset path',
-    help: 'Directory or file of the dataset on the coordinator, when not at its default place.',
+    help:
+      'A path on the coordinator, under its dataset roots: a built-in dataset kept elsewhere, or a csv file / npy directory or .npz / images folder of class folders. ' +
+      'The browser cannot upload files: to train on a file of your machine, run `chorus run --dataset csv --dataset-path FILE` there (it uploads it).',
+  },
+  datasetOptions: {
+    label: 'Dataset options (JSON)',
+    help:
+      'csv / npy / images only: {"labelColumn": "species" or 0, "testPath": "/on/the/coordinator/test.csv" or "testFraction": 0.2, "normalize": "standard" | "minmax" | "none"}; ' +
+      'images: {"imageSize": [height, width], "channels": 1 | 3, "testFraction": 0.2}; ' +
+      'empty: the defaults (last column, 0.2, standard for csv, none for npy; for images the size all images share, 1 channel when all are grayscale else 3).',
+  },
+  datasetBundle: {
+    label: 'Uploaded dataset bundle (sha256)',
+    help: 'csv / npy / images: a bundle already uploaded to the coordinator (chorus run prints it), instead of a dataset path.',
     advanced: true,
   },
   model: { label: 'Model', help: 'Seed architecture every member is built from.' },

@@ -22,9 +22,13 @@ describe('memberSizeRows', () => {
   });
 
   it('says why a model cannot take the dataset instead of a count', () => {
-    const [row] = memberSizeRows(parseRunConfig({ dataset: 'digits', model: 'lenet5', members: 2 }));
+    const [row] = memberSizeRows(parseRunConfig({ dataset: 'digits', model: 'lenet5', members: 2 })) ?? [];
     expect(row).toMatchObject({ members: [0, 1], width: 120, params: null, overDefaultLimit: false });
     expect(row?.error).toMatch(/too small/);
+  });
+
+  it('counts nothing for a csv/npy dataset: its shape comes from its files', () => {
+    expect(memberSizeRows(parseRunConfig({ dataset: 'csv', datasetPath: '/data/a.csv' }))).toBeNull();
   });
 
   it('names one member or several', () => {

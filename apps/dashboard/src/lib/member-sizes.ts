@@ -1,4 +1,4 @@
-import { DATASET_SHAPES, DEFAULT_MAX_MEMBER_PARAMS, memberSizes, type RunConfig } from '@chorus/protocol';
+import { DEFAULT_MAX_MEMBER_PARAMS, knownDatasetShape, memberSizes, type RunConfig } from '@chorus/protocol';
 
 /** Members of the same width, for the New run form's size list. */
 export interface MemberSizeRow {
@@ -13,11 +13,14 @@ export interface MemberSizeRow {
 
 /**
  * Each member's parameter count (libs/protocol model-size.ts, the same arithmetic the coordinator
- * checks at launch), members of the same width on one row, in member order.
+ * checks at launch), members of the same width on one row, in member order; null for a csv/npy/images
+ * dataset, whose shape only the coordinator learns when it reads the files.
  */
-export function memberSizeRows(config: RunConfig): MemberSizeRow[] {
+export function memberSizeRows(config: RunConfig): MemberSizeRow[] | null {
+  const shape = knownDatasetShape(config.dataset);
+  if (shape === undefined) return null;
   const rows: MemberSizeRow[] = [];
-  for (const size of memberSizes(config, DATASET_SHAPES[config.dataset])) {
+  for (const size of memberSizes(config, shape)) {
     const same = rows.find((r) => r.width === size.width);
     if (same) {
       same.members.push(size.member);

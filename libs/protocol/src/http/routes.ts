@@ -71,6 +71,14 @@ export const CheckpointStoredSchema = z.object({
   bytes: z.number().int().min(0),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });
+/** Whether a dataset bundle is stored on the coordinator, and its size. */
+export const DatasetStatusSchema = z.object({
+  sha256: z.string(),
+  stored: z.boolean(),
+  bytes: z.number().int().min(0).nullable(),
+});
+export type DatasetStatus = z.output<typeof DatasetStatusSchema>;
+
 /** The headers of a dataset bundle download (content-addressed: the ETag is its sha256). */
 export const DatasetHeadersSchema = z.object({ etag: z.string() });
 
@@ -203,6 +211,31 @@ export const HTTP_ROUTES = {
     auth: 'worker',
     params: DatasetParamsSchema,
     download: DatasetHeadersSchema,
+  }),
+  /**
+   * Whether a dataset bundle is stored (`chorus run` asks before uploading one: a second run on the
+   * same data uploads nothing).
+   */
+  getDatasetStatus: route({
+    method: 'GET',
+    path: '/api/datasets/:sha256/status',
+    auth: 'admin',
+    params: DatasetParamsSchema,
+    response: DatasetStatusSchema,
+  }),
+  /**
+   * Uploads a dataset bundle (libs/data bundle.ts) under its sha256: streamed to a temporary file,
+   * checked against the hash and renamed into the store, so nothing half-stored ever has the name.
+   * At most CHORUS_UPLOAD_MAX_BYTES (413 beyond); a hash that does not match is refused (400).
+   */
+  putDataset: route({
+    method: 'PUT',
+    path: '/api/datasets/:sha256',
+    auth: 'admin',
+    params: DatasetParamsSchema,
+    upload: z.object({}),
+    status: 201,
+    response: DatasetStatusSchema,
   }),
   getCheckpoint: route({
     method: 'GET',

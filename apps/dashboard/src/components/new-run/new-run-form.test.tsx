@@ -163,4 +163,37 @@ describe('NewRunForm datasets', () => {
     fireEvent.change(screen.getByLabelText('Dataset path'), { target: { value: '/data/mnist' } });
     expect(screen.queryByTestId('dataset-missing')).toBeNull();
   });
+
+  it('for csv/npy: says the browser uploads nothing, shows the options field, counts no sizes', () => {
+    render(
+      <AdminTokenProvider>
+        <NewRunForm launch={recorder({ ok: true, id: 'r' }).launch} onLaunched={() => {}} datasets={[]} />
+      </AdminTokenProvider>,
+    );
+    expect(screen.queryByLabelText('Dataset options (JSON)')).toBeNull();
+    fireEvent.change(screen.getByLabelText('Dataset') as HTMLSelectElement, { target: { value: 'csv' } });
+    expect(screen.getByTestId('dataset-own-files').textContent).toBe(
+      'Your own csv data: the browser cannot upload files. Give a Dataset path the coordinator can read (under its dataset roots), ' +
+        'or launch from the machine that has the file with chorus run --dataset csv --dataset-path …, which uploads it.',
+    );
+    fireEvent.change(screen.getByLabelText('Dataset path'), { target: { value: '/data/iris.csv' } });
+    fireEvent.change(screen.getByLabelText('Dataset options (JSON)'), { target: { value: '{"labelColumn": 0}' } });
+    expect(screen.getByTestId('config-preview').textContent).toContain('"labelColumn": 0');
+    expect(screen.getByText(/Counted by the coordinator once it has read the files/)).toBeTruthy();
+  });
+
+  it('for images: offers the kind and takes its size and channels in the options', () => {
+    render(
+      <AdminTokenProvider>
+        <NewRunForm launch={recorder({ ok: true, id: 'r' }).launch} onLaunched={() => {}} datasets={[]} />
+      </AdminTokenProvider>,
+    );
+    fireEvent.change(screen.getByLabelText('Dataset') as HTMLSelectElement, { target: { value: 'images' } });
+    expect(screen.getByTestId('dataset-own-files').textContent).toContain('Your own images data');
+    fireEvent.change(screen.getByLabelText('Dataset path'), { target: { value: '/data/pets' } });
+    fireEvent.change(screen.getByLabelText('Dataset options (JSON)'), { target: { value: '{"imageSize": [32, 32], "channels": 1}' } });
+    const preview = screen.getByTestId('config-preview').textContent ?? '';
+    expect(preview).toContain('"dataset": "images"');
+    expect(preview).toContain('"channels": 1');
+  });
 });

@@ -10,7 +10,7 @@ import {
   type FieldName,
   type FormState,
 } from '../../lib/config-form';
-import { DEFAULT_MAX_MEMBER_PARAMS, type DatasetListing } from '@chorus/protocol';
+import { DEFAULT_MAX_MEMBER_PARAMS, isFileDatasetKind, type DatasetListing } from '@chorus/protocol';
 import { memberList, memberSizeRows } from '../../lib/member-sizes';
 import { ConfigField, fieldId } from './config-field';
 import styles from './new-run.module.css';
@@ -31,9 +31,9 @@ export interface NewRunFormProps {
 
 const GROUPS: ReadonlyArray<{ title: string; fields: readonly FieldName[]; advanced?: boolean }> = [
   { title: 'Ensemble', fields: ['name', 'members', 'model', 'sharding', 'seed'] },
-  { title: 'Data', fields: ['dataset', 'trainLimit', 'validationFraction'] },
+  { title: 'Data', fields: ['dataset', 'datasetPath', 'datasetOptions', 'trainLimit', 'validationFraction'] },
   { title: 'Training', fields: ['epochs', 'batchSize', 'learningRate', 'optimizer'] },
-  { title: 'Advanced', fields: ['memberOverrides', 'datasetPath'], advanced: true },
+  { title: 'Advanced', fields: ['memberOverrides', 'datasetBundle'], advanced: true },
 ];
 const GROUPED = new Set(GROUPS.flatMap((g) => g.fields));
 /** A schema field no group names still gets an input (in Advanced). */
@@ -74,6 +74,7 @@ export function NewRunForm({
   // A model file's members all have its layers: its name says more than a width it does not take.
   const modelFile = validation.ok ? validation.config.modelFile : undefined;
   const sizeLabel = (width: number) => (modelFile ? modelFile.fileName : `width ${width}`);
+  const ownFiles = isFileDatasetKind(form.dataset);
 
   const set = (name: FieldName) => (value: string) => {
     setForm((f) => ({ ...f, [name]: value }));
@@ -109,7 +110,7 @@ export function NewRunForm({
       } else {
         const pathHint =
           result.status === 400 && /dataset/i.test(result.message)
-            ? ' If the coordinator keeps this dataset elsewhere, set “Dataset path” under Advanced.'
+            ? ' If the coordinator keeps this dataset elsewhere, set “Dataset path”.'
             : '';
         // The coordinator's message starts lower-case (it reads as a clause in logs): a sentence here.
         const message = result.message.charAt(0).toUpperCase() + result.message.slice(1);
@@ -122,6 +123,8 @@ export function NewRunForm({
   const renderField = (name: FieldName) => {
     const spec = FIELD_SPECS.find((s) => s.name === name);
     if (!spec) return null;
+    // Options of a csv/npy/images dataset only when one is chosen.
+    if (name === 'datasetOptions' && !ownFiles && form.datasetOptions.trim() === '') return null;
     return (
       <ConfigField
         key={name}
@@ -161,7 +164,7 @@ export function NewRunForm({
           const hasErrors = fields.some((f) => shown(f));
           return (
             <details key={group.title} className={styles.group} open={hasErrors || undefined}>
-              <summary>{group.title}: per-member overrides, dataset path</summary>
+              <summary>{group.title}: per-member overrides, uploaded dataset bundle</summary>
               {body}
             </details>
           );
@@ -226,7 +229,11 @@ export function NewRunForm({
           </pre>
           <h3 id="member-sizes-title">Member sizes</h3>
           {sizes === null ? (
-            <p className="muted">Counted once the config is valid.</p>
+            <p className="muted">
+              {validation.ok && ownFiles
+                ? 'Counted by the coordinator once it has read the files (their shape is not known here).'
+                : 'Counted once the config is valid.'}
+            </p>
           ) : (
             <ul className={styles.sizes} aria-labelledby="member-sizes-title" data-testid="member-sizes">
               {sizes.map((row) => (
@@ -261,6 +268,18 @@ function datasetHints(
   chosen: string,
   datasetPath: string,
 ): { optionLabel?: (option: string) => string; notice?: ReactNode } {
+  if (isFileDatasetKind(chosen)) {
+    return {
+      notice: (
+        <p className="notice" role="status" data-testid="dataset-own-files">
+          <strong>Your own {chosen} data:</strong> the browser cannot upload files. Give a{' '}
+          <em>Dataset path</em> the coordinator can read (under its dataset roots), or launch from the
+          machine that has the file with <code>chorus run --dataset {chosen} --dataset-path …</code>, which
+          uploads it.
+        </p>
+      ),
+    };
+  }
   if (!datasets) return {};
   const absent = new Map(datasets.filter((d) => !d.present).map((d) => [d.name as string, d]));
   const missing = datasetPath.trim() === '' ? absent.get(chosen) : undefined;
