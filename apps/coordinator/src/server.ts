@@ -163,6 +163,8 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     store,
     clock: deps.clock,
     leaseMs: deps.leaseMs,
+    scheduler,
+    workers: notify.workers,
   });
   registerRunRoutes(app, { adminToken: deps.adminToken, workerToken: deps.workerToken, repos, runs, plans });
   await app.ready();

@@ -44,6 +44,8 @@ export interface MemberContext {
   signal: AbortSignal;
   /** Hands the member over: stop before the next batch, checkpoint, `member:release`. */
   handover?: AbortSignal;
+  /** What the release says when `handover` stopped training (default `handover`; `drain` when the worker drains). */
+  releaseReason?: () => 'handover' | 'drain';
   /** Minimum time between two `metrics` messages (default 500 ms). */
   metricsIntervalMs?: number;
   /** Batches per `plan:next` request (default 64). */
@@ -178,8 +180,9 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
         // Stopped short: only a handover does that (a plan ending early throws).
         const planOffset = plan.offset;
         if (planOffset > checkpointed) await sendCheckpoint(epoch, true);
-        await send('member:release', { ...lease, planOffset });
-        log.info({ epoch, step, planOffset }, 'member handed over');
+        const reason = ctx.releaseReason?.() ?? 'handover';
+        await send('member:release', { ...lease, planOffset, reason });
+        log.info({ epoch, step, planOffset, reason }, 'member handed over');
         return 'handed-over';
       }
 

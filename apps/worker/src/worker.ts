@@ -55,12 +55,18 @@ export interface WorkerHandle {
   finished: Promise<void>;
   /** Stops taking work, stops the members after their current step, disconnects. */
   close(): Promise<void>;
+  /**
+   * Stops taking work, checkpoints and releases every member at its next step (`member:release`
+   * with reason `drain`; a member past its last batch finishes), then closes. The coordinator's
+   * `worker:drain` does the same. Resolves once closed.
+   */
+  drain(reason: string): Promise<void>;
 }
 
 interface ActiveMember {
   attempt: number;
   controller: AbortController;
-  /** Aborted on `member:handover`: checkpoint where training got to, then release the member. */
+  /** Aborted on `member:handover` or a drain: checkpoint where training got to, then release the member. */
   handover: AbortController;
 }
 
@@ -154,6 +160,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   // Idle slots sleep until `work:available`, a reconnection, the poll timer, or shutdown.
   const stopping = new AbortController();
+  /** Aborted when the worker drains: no more requests; members are handed back (their `handover`). */
+  const draining = new AbortController();
   let wakeIdle: () => void = () => undefined;
   let idle = new Promise<void>((resolve) => (wakeIdle = resolve));
   // Counts wake-ups, so a slot whose request crossed a `work:available` asks again at once.
@@ -182,6 +190,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     CoordinatorToWorkerCatalog,
     'member:handover',
     ({ reason, ...lease }) => handOver(lease, reason),
+    ignoring,
+  );
+  handleEvent(
+    connection.socket,
+    CoordinatorToWorkerCatalog,
+    'worker:drain',
+    ({ reason }) => void drain(`the coordinator asked: ${reason}`),
     ignoring,
   );
 
@@ -230,6 +245,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     if (stopping.signal.aborted) onStop();
     else stopping.signal.addEventListener('abort', onStop, { once: true });
     active.set(assignment.memberId, { attempt: assignment.attempt, controller, handover });
+    if (draining.signal.aborted) handover.abort(draining.signal.reason);
     try {
       await runMember({
         assignment,
@@ -240,6 +256,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         logger: log,
         signal: controller.signal,
         handover: handover.signal,
+        releaseReason: () => (draining.signal.aborted ? 'drain' : 'handover'),
         ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
         ...(options.planChunkSize !== undefined ? { planChunkSize: options.planChunkSize } : {}),
       });
@@ -251,12 +268,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   const slotLoop = async (slot: number): Promise<void> => {
     let failures = 0;
-    while (!stopping.signal.aborted) {
+    while (!stopping.signal.aborted && !draining.signal.aborted) {
       try {
         const seen = wakeups;
         const assignment = await nextAssignment();
         failures = 0;
         if (stopping.signal.aborted) break;
+        // A member that arrived while draining is released again at once (train: its handover is aborted).
         if (assignment === null) {
           if (wakeups === seen) await waitForWork(options.pollMs ?? 30_000);
           continue;
@@ -264,10 +282,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         log.info({ slot, runId: assignment.runId, member: assignment.memberIndex }, 'got a member');
         await train(assignment);
       } catch (error) {
-        if (stopping.signal.aborted) break;
+        if (stopping.signal.aborted || draining.signal.aborted) break;
         failures++;
         log.warn({ slot, err: String(error) }, 'asking for work failed; retrying');
-        await delay(Math.min(30_000, 1_000 * 2 ** Math.min(failures, 5)), stopping.signal).catch(
+        await delay(
+          Math.min(30_000, 1_000 * 2 ** Math.min(failures, 5)),
+          AbortSignal.any([stopping.signal, draining.signal]),
+        ).catch(
           () => undefined,
         );
       }
@@ -296,16 +317,30 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       log.info('worker stopped');
     })());
 
+  let drained: Promise<void> | null = null;
+  function drain(reason: string): Promise<void> {
+    return (drained ??= (async () => {
+      log.info({ active: active.size, reason }, 'draining: handing members back, then stopping');
+      draining.abort(new ChorusError('conflict', `drain: ${reason}`));
+      for (const member of active.values()) member.handover.abort(draining.signal.reason);
+      wake();
+      await Promise.allSettled(loops);
+      log.info('drained: every member handed back');
+      await close();
+    })());
+  }
+
   const finished = new Promise<void>((resolve, reject) => {
     connection.fatal.catch(async (error: unknown) => {
       await close();
       reject(error as Error);
     });
-    void Promise.allSettled(loops).then(() => closing?.then(resolve));
+    // Loops end on close() or on a drain (which then closes).
+    void Promise.allSettled(loops).then(() => (closing ?? drained)?.then(resolve));
   });
   finished.catch(() => undefined);
 
-  return { workerId, backend: selection.backend, device: selection.device, finished, close };
+  return { workerId, backend: selection.backend, device: selection.device, finished, close, drain };
 }
 
 async function fetchLeaseMs(coordinatorUrl: string): Promise<number | undefined> {

@@ -67,6 +67,9 @@ export function createWorkerNotifier(ns: WorkersNamespace, leases?: LeaseTable):
         ...lease,
         reason,
       }),
+    drain: (workerId, reason) =>
+      emitEvent(ns.to(workerRoom(workerId)), CoordinatorToWorkerCatalog, 'worker:drain', { reason }),
+    connected: async (workerId) => (await ns.in(workerRoom(workerId)).fetchSockets()).length > 0,
     revoke: (workerId, lease, reason) => {
       leases?.forget(lease.memberId);
       emitEvent(ns.to(workerRoom(workerId)), CoordinatorToWorkerCatalog, 'member:revoke', {
@@ -212,7 +215,7 @@ export function registerWorkersNamespace(
       const member = await scheduler.requireLease(workerId, message);
       checkPlanOffset(boundsOf(await deps.plans.forRun(member.runId), member.index), message.planOffset);
       await deps.metrics.flush(); // its last points while the lease is still this worker's
-      await scheduler.released(workerId, member, message.planOffset);
+      await scheduler.released(workerId, member, message.planOffset, message.reason);
       return {};
     });
 

@@ -33,6 +33,8 @@ export const CheckpointParamsSchema = z.object({
   memberId: IdSchema,
   epoch: z.coerce.number().int().min(0).max(1_000_000),
 });
+/** Worker ids are chosen by the workers (uuids); the same character rules as other ids. */
+export const WorkerParamsSchema = z.object({ id: IdSchema });
 export const RunListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   status: z.enum(RUN_STATUSES).optional(),
@@ -44,6 +46,8 @@ export const CheckpointHeadersSchema = z.object({
   'x-chorus-step': z.coerce.number().int().min(0),
   'x-chorus-plan-offset': z.coerce.number().int().min(0),
 });
+/** The headers of the Prometheus scrape: its text exposition format (the body is that text). */
+export const MetricsHeadersSchema = z.object({ 'content-type': z.string().startsWith('text/plain') });
 /** The headers of a dataset bundle download (content-addressed: the ETag is its sha256). */
 export const DatasetHeadersSchema = z.object({ etag: z.string() });
 
@@ -84,6 +88,20 @@ export const HTTP_ROUTES = {
     path: '/api/workers',
     response: z.object({ workers: z.array(WorkerViewSchema) }),
   }),
+  /**
+   * Asks a connected worker to drain: it checkpoints and releases its members at their next step,
+   * then exits; it is leased nothing more (README "Health and draining").
+   */
+  drainWorker: route({
+    method: 'POST',
+    path: '/api/workers/:id/drain',
+    auth: 'admin',
+    params: WorkerParamsSchema,
+    status: 202,
+    response: z.object({ id: z.string(), draining: z.literal(true), members: z.number().int() }),
+  }),
+  /** Prometheus' text exposition format (README "Metrics"); open like the other reads. */
+  metrics: route({ method: 'GET', path: '/metrics', download: MetricsHeadersSchema }),
   listRuns: route({
     method: 'GET',
     path: '/api/runs',
