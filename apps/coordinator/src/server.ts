@@ -17,6 +17,7 @@ import { registerRunRoutes } from './http/runs.routes';
 import { registerSystemRoutes } from './http/system.routes';
 import { createMetricsBuffer } from './metrics-buffer';
 import type { Notifiers } from './notifications';
+import { registerDatabaseGauges, type CoordinatorTelemetry } from './telemetry';
 import { createGatherService } from './services/gather.service';
 import { createPlanService } from './services/plan.service';
 import { createRunService } from './services/run.service';
@@ -53,6 +54,8 @@ export interface ServerDeps {
   datasetLimits: ReadLimits;
   /** The most parameters one member of a run may have (default DEFAULT_MAX_MEMBER_PARAMS). */
   maxMemberParams?: number;
+  /** Prometheus metrics (telemetry.ts), served at GET /metrics. */
+  telemetry: CoordinatorTelemetry;
 }
 
 export interface ChorusServer {
@@ -85,7 +88,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   const dashboardNs = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace;
   const leases = createLeaseTable({ ttlMs: deps.leaseMs });
   const notify: Notifiers = {
-    workers: createWorkerNotifier(workersNs, leases),
+    workers: createWorkerNotifier(workersNs, leases, deps.telemetry),
     dashboards: createDashboardNotifier(dashboardNs),
   };
 
@@ -112,6 +115,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     leaseMs: deps.leaseMs,
     ...(deps.retryBackoffMs !== undefined && { retryBackoffMs: deps.retryBackoffMs }),
     logger,
+    telemetry: deps.telemetry,
     handover:
       deps.handover === false
         ? null
@@ -124,13 +128,23 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
             now: () => deps.clock().getTime(),
           }),
   });
-  const gather = createGatherService({ repos, plans, runs, queue, notify, logger });
+  const gather = createGatherService({
+    repos,
+    plans,
+    runs,
+    queue,
+    notify,
+    logger,
+    telemetry: deps.telemetry,
+  });
+  registerDatabaseGauges(deps.telemetry, repos);
   const metrics = createMetricsBuffer({
     repos,
     plans,
     notify,
     logger,
     clock: deps.clock,
+    telemetry: deps.telemetry,
     ...(deps.metricsFlushMs !== undefined && { flushMs: deps.metricsFlushMs }),
     ...(deps.metricsNotifyMs !== undefined && { notifyMs: deps.metricsNotifyMs }),
   });
@@ -144,6 +158,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     metrics,
     queue,
     logger: logger.child({ component: 'workers' }),
+    telemetry: deps.telemetry,
   });
   registerDashboardNamespace(dashboardNs, { repos, queue, logger: logger.child({ component: 'dashboard' }) });
 
@@ -165,6 +180,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     leaseMs: deps.leaseMs,
     scheduler,
     workers: notify.workers,
+    metrics: deps.telemetry.registry,
   });
   registerRunRoutes(app, { adminToken: deps.adminToken, workerToken: deps.workerToken, repos, runs, plans });
   await app.ready();

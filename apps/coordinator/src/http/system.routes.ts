@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { Repositories } from '@chorus/db';
 import { listDatasets } from '@chorus/data';
 import { ChorusError, PROTOCOL_VERSION } from '@chorus/protocol';
@@ -54,6 +55,8 @@ export function registerSystemRoutes(
     healthTimeoutMs?: number;
     scheduler: Scheduler;
     workers: WorkerNotifier;
+    /** What GET /metrics serves (telemetry.ts). */
+    metrics: Registry;
   },
 ): void {
   const ping = createDatabasePing(deps.repos, deps.healthTimeoutMs ?? HEALTH_TIMEOUT_MS);
@@ -82,6 +85,11 @@ export function registerSystemRoutes(
       ),
     };
   });
+
+  // Prometheus' text format; the database gauges are read now (README "Metrics").
+  registerRoute(app, 'metrics', deps, async ({ reply }) =>
+    reply.header('content-type', deps.metrics.contentType).send(await deps.metrics.metrics()),
+  );
 
   // Draining: the worker is leased nothing more, and told to release its members and exit.
   registerRoute(app, 'drainWorker', deps, async ({ params }) => {

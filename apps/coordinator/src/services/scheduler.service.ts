@@ -3,6 +3,7 @@ import { isDatasetError } from '@chorus/data';
 import type { Member, Repositories } from '@chorus/db';
 import { ChorusError, type Assignment, type LeaseRef, type WorkerHandshake } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
+import type { CoordinatorTelemetry } from '../telemetry';
 import type { HandoverService } from './handover.service';
 import type { KnownLease, LeaseTable } from './lease-table';
 import type { Notifiers } from '../notifications';
@@ -81,6 +82,7 @@ export function createScheduler(deps: {
   logger: Logger;
   /** Straggler handover (null: never). */
   handover: HandoverService | null;
+  telemetry?: CoordinatorTelemetry;
 }): Scheduler {
   const { repos, notify, leaseMs, logger, leases, handover } = deps;
   const retryBackoffMs = deps.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;
@@ -220,6 +222,7 @@ export function createScheduler(deps: {
       try {
         const assignment = await buildAssignment(member);
         leases.confirm({ ...member, workerId }, since);
+        deps.telemetry?.leasesGranted.inc();
         logger.info(
           {
             runId: member.runId,
@@ -312,6 +315,7 @@ export function createScheduler(deps: {
       }
       const drained = reason === 'drain';
       if (!(await repos.members.handOver({ memberId: member.id, workerId }, { drained }))) return;
+      deps.telemetry?.handovers.inc({ reason });
       logger.info(
         { runId: member.runId, member: member.index, from: workerId, planOffset, reason },
         drained ? 'member released by a draining worker' : 'member handed over',
@@ -366,6 +370,7 @@ export function createScheduler(deps: {
       const expired = await repos.members.expireLeases();
       for (const member of expired) leases.forget(member.id);
       if (expired.length === 0) return 0;
+      deps.telemetry?.leasesExpired.inc(expired.length);
       logger.info(
         { members: expired.map((m) => ({ runId: m.runId, index: m.index })) },
         'expired leases re-queued',

@@ -29,6 +29,7 @@ import {
   checkMetricPoints,
   checkPlanOffset,
 } from '../services/worker-numbers';
+import type { CoordinatorTelemetry } from '../telemetry';
 import { tokenMatches } from '../tokens';
 import { coordinatorHandling } from './acks';
 
@@ -57,7 +58,11 @@ function refusal(code: ErrorCode, message: string): Error & { data: { code: Erro
 }
 
 /** `leases`: a revoked lease is dropped from the coordinator's lease table at once. */
-export function createWorkerNotifier(ns: WorkersNamespace, leases?: LeaseTable): WorkerNotifier {
+export function createWorkerNotifier(
+  ns: WorkersNamespace,
+  leases?: LeaseTable,
+  telemetry?: CoordinatorTelemetry,
+): WorkerNotifier {
   return {
     workAvailable: () => emitEvent(ns, CoordinatorToWorkerCatalog, 'work:available'),
     workAvailableFor: (workerId) =>
@@ -72,6 +77,7 @@ export function createWorkerNotifier(ns: WorkersNamespace, leases?: LeaseTable):
     connected: async (workerId) => (await ns.in(workerRoom(workerId)).fetchSockets()).length > 0,
     revoke: (workerId, lease, reason) => {
       leases?.forget(lease.memberId);
+      telemetry?.leasesRevoked.inc();
       emitEvent(ns.to(workerRoom(workerId)), CoordinatorToWorkerCatalog, 'member:revoke', {
         ...lease,
         reason,
@@ -92,6 +98,7 @@ export function registerWorkersNamespace(
     metrics: MetricsBuffer;
     queue: TaskQueue;
     logger: Logger;
+    telemetry?: CoordinatorTelemetry;
   },
 ): void {
   const { scheduler, logger } = deps;
@@ -145,7 +152,7 @@ export function registerWorkersNamespace(
         log.error({ err: error }, 'reconciling the leases of a reconnected worker failed'),
       );
 
-    const handling = coordinatorHandling(log, deps.queue);
+    const handling = coordinatorHandling(log, deps.queue, deps.telemetry);
     type Catalog = typeof WorkerToCoordinatorCatalog;
     const on = <E extends keyof Catalog & string>(
       event: E,

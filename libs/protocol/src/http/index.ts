@@ -1,3 +1,4 @@
 export * from './client';
 export * from './routes';
 export * from './views';
+export * from './prometheus-text';
