@@ -38,7 +38,9 @@ const config: RunConfigInput = {
 };
 
 /** The first member that has trained some steps and is still training: its id and worker's name. */
-async function memberInTraining(runId: string): Promise<{ id: string; workerId: string; workerName: string }> {
+async function memberInTraining(
+  runId: string,
+): Promise<{ id: string; workerId: string; workerName: string }> {
   return expectEventually(
     async () => {
       const member = await db.prisma.member.findFirst({
@@ -92,7 +94,9 @@ async function expectDrained(
   // The successor resumed the member from that checkpoint, under the next attempt …
   const start = successor
     .jsonLines()
-    .find((l) => l.memberId === victim.id && l.attempt === 2 && typeof l.msg === 'string' && /member/.test(l.msg));
+    .find(
+      (l) => l.memberId === victim.id && l.attempt === 2 && typeof l.msg === 'string' && /member/.test(l.msg),
+    );
   expect(start).toMatchObject({ msg: 'resuming member from its checkpoint', from: offset });
   // … and the drained lease did not count as a failure.
   const row = await db.prisma.member.findUniqueOrThrow({ where: { id: victim.id } });

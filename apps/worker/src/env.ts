@@ -31,6 +31,15 @@ const reconnectMaxMs = z.coerce
   .min(1_000, 'must be ≥ 1000')
   .max(600_000, 'must be ≤ 600000');
 
+/** A TCP port for the metrics and health servers (0: any free one). */
+const port = z.coerce
+  .number()
+  .int('must be a whole number')
+  .min(0, 'must be ≥ 0')
+  .max(65_535, 'must be ≤ 65535');
+/** The interface those servers bind: an IP address or a host name. */
+const host = z.string().trim().min(1).max(255);
+
 const EnvSchema = z.object({
   CHORUS_COORDINATOR_URL: optional(url),
   CHORUS_WORKER_TOKEN: optional(z.string().min(1)),
@@ -40,6 +49,9 @@ const EnvSchema = z.object({
   CHORUS_WORKER_NAME: optional(name),
   CHORUS_CACHE_DIR: optional(z.string().min(1)),
   CHORUS_RECONNECT_MAX_MS: optional(reconnectMaxMs),
+  CHORUS_METRICS_PORT: optional(port),
+  CHORUS_HEALTH_PORT: optional(port),
+  CHORUS_METRICS_HOST: optional(host),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS)),
   LOG_FORMAT: optional(z.enum(LOG_FORMATS)),
 });
@@ -53,6 +65,9 @@ export interface WorkerEnv {
   name?: string;
   cacheDir?: string;
   reconnectMaxMs?: number;
+  metricsPort?: number;
+  healthPort?: number;
+  metricsHost?: string;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
 }
@@ -73,6 +88,9 @@ export function parseEnv(source: Record<string, string | undefined>): WorkerEnv 
     name: e.CHORUS_WORKER_NAME,
     cacheDir: e.CHORUS_CACHE_DIR,
     reconnectMaxMs: e.CHORUS_RECONNECT_MAX_MS,
+    metricsPort: e.CHORUS_METRICS_PORT,
+    healthPort: e.CHORUS_HEALTH_PORT,
+    metricsHost: e.CHORUS_METRICS_HOST,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
   });
@@ -97,6 +115,9 @@ export interface WorkerFlags {
   slots?: string;
   name?: string;
   cacheDir?: string;
+  metricsPort?: string;
+  healthPort?: string;
+  metricsHost?: string;
   logLevel?: string;
   logFormat?: string;
 }
@@ -111,6 +132,10 @@ export interface WorkerSettings {
   cacheDir: string;
   /** The reconnect backoff's cap (CHORUS_RECONNECT_MAX_MS; default 30 s). */
   reconnectMaxMs?: number;
+  /** GET /metrics and GET /health servers (off unless given), bound to metricsHost (127.0.0.1). */
+  metricsPort?: number;
+  healthPort?: number;
+  metricsHost: string;
   logLevel: LogLevel;
   /** Unset: human lines on a terminal, JSON on a file or pipe (resolveLogFormat). */
   logFormat?: LogFormat;
@@ -126,6 +151,9 @@ const FlagsSchema = z.object({
   slots: optional(slots),
   name: optional(name),
   cacheDir: optional(z.string().min(1)),
+  metricsPort: optional(port),
+  healthPort: optional(port),
+  metricsHost: optional(host),
   logLevel: optional(z.enum(LOG_LEVELS)),
   logFormat: optional(z.enum(LOG_FORMATS)),
 });
@@ -166,6 +194,8 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
     );
   }
   const workerName = f.name ?? env.name;
+  const metricsPort = f.metricsPort ?? env.metricsPort;
+  const healthPort = f.healthPort ?? env.healthPort;
   const logFormat = f.logFormat ?? env.logFormat;
   return {
     coordinatorUrl: coordinatorUrl.replace(/\/+$/, ''),
@@ -176,6 +206,9 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
     ...(workerName !== undefined ? { name: workerName } : {}),
     cacheDir: f.cacheDir ?? env.cacheDir ?? DEFAULT_CACHE_DIR,
     ...(env.reconnectMaxMs !== undefined ? { reconnectMaxMs: env.reconnectMaxMs } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
+    ...(healthPort !== undefined ? { healthPort } : {}),
+    metricsHost: f.metricsHost ?? env.metricsHost ?? '127.0.0.1',
     logLevel: f.logLevel ?? env.logLevel ?? 'info',
     ...(logFormat !== undefined ? { logFormat } : {}),
   };

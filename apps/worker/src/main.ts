@@ -56,6 +56,9 @@ export async function runWorkerMain(flags: WorkerFlags): Promise<number> {
       ...(settings.name !== undefined ? { name: settings.name } : {}),
       cacheDir: settings.cacheDir,
       ...(settings.reconnectMaxMs !== undefined ? { reconnectMaxMs: settings.reconnectMaxMs } : {}),
+      ...(settings.metricsPort !== undefined ? { metricsPort: settings.metricsPort } : {}),
+      ...(settings.healthPort !== undefined ? { healthPort: settings.healthPort } : {}),
+      opsHost: settings.metricsHost,
       logger,
     });
     await handle.finished;

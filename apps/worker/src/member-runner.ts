@@ -52,6 +52,8 @@ export interface MemberContext {
   planChunkSize?: number;
   /** Metric points kept while the coordinator is away (default MAX_BUFFERED_POINTS). */
   maxBufferedMetrics?: number;
+  /** Told of every window of steps trained (the worker's Prometheus metrics). */
+  onTrained?: (window: { steps: number; samples: number; seconds: number }) => void;
 }
 
 /** `handed-over`: released on `member:handover` after its checkpoint; not a failure. */
@@ -155,13 +157,20 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
     const trainData = { x: data.train.x, y: data.train.y, inputShape, numClasses };
     for (let epoch = Math.floor(start.planOffset / perEpoch); epoch < epochs; epoch++) {
       const epochEnd = (epoch + 1) * perEpoch;
+      let reported = { step, samples: 0 };
       const stats = await trainOnBatches({
         model,
         data: trainData,
         batches: untilHandover(plan.take(epochEnd - plan.offset), ctx.handover),
         metricsEvery: METRICS_EVERY,
         signal,
-        onBatch: (m) =>
+        onBatch: (m) => {
+          const window = { steps: m.step - reported.step, samples: m.samples - reported.samples };
+          reported = { step: m.step, samples: m.samples };
+          ctx.onTrained?.({
+            ...window,
+            seconds: m.samplesPerSecond > 0 ? window.samples / m.samplesPerSecond : 0,
+          });
           metrics.push({
             // m.step counts this model's steps, those restored from the checkpoint included.
             step: m.step,
@@ -169,7 +178,8 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
             loss: m.loss,
             accuracy: m.accuracy,
             samplesPerSecond: m.samplesPerSecond,
-          }),
+          });
+        },
       });
       step += stats.steps;
       samples += stats.samples;

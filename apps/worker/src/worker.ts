@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { selectBackend, type BackendName } from '@chorus/models';
 import {
   ChorusError,
@@ -17,6 +18,8 @@ import { DatasetCache, RunDataProvider } from './dataset-cache';
 import { DEFAULT_CACHE_DIR, type WorkerBackendPreference } from './env';
 import { Heartbeat } from './heartbeat';
 import { runMember } from './member-runner';
+import { startOpsEndpoints, type OpsEndpoints } from './ops-endpoints';
+import { createWorkerTelemetry } from './telemetry';
 import { claimWorkerId } from './worker-identity';
 
 export interface WorkerOptions {
@@ -42,6 +45,14 @@ export interface WorkerOptions {
   /** Reconnect backoff: first delay and cap (defaults 500 ms and 30 s; connection.ts). */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /** Serve Prometheus metrics at GET /metrics on this port (0: a free one); off without it. */
+  metricsPort?: number;
+  /** Serve GET /health on this port (0: a free one; may equal metricsPort); off without it. */
+  healthPort?: number;
+  /** The interface both bind (default 127.0.0.1). */
+  opsHost?: string;
+  /** Where the worker's metrics are registered (default: a registry of its own). */
+  metricsRegistry?: Registry;
 }
 
 export interface WorkerHandle {
@@ -53,6 +64,9 @@ export interface WorkerHandle {
    * coordinator refuses this worker for good (bad token, incompatible protocol).
    */
   finished: Promise<void>;
+  /** Base URLs of the metrics and health servers, when they were asked for. */
+  metricsUrl?: string;
+  healthUrl?: string;
   /** Stops taking work, stops the members after their current step, disconnects. */
   close(): Promise<void>;
   /**
@@ -103,6 +117,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   );
 
   const active = new Map<string, ActiveMember>();
+  const telemetry = createWorkerTelemetry({
+    registry: options.metricsRegistry ?? new Registry(),
+    backend: selection.backend,
+    device: selection.device,
+    membersHeld: () => active.size,
+  });
   const leases = (): LeaseRef[] => [...active].map(([memberId, m]) => ({ memberId, attempt: m.attempt }));
   const connection = new Connection({
     url: coordinatorUrl,
@@ -257,11 +277,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         signal: controller.signal,
         handover: handover.signal,
         releaseReason: () => (draining.signal.aborted ? 'drain' : 'handover'),
+        onTrained: (window) => telemetry.trained(assignment.memberId, window),
         ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
         ...(options.planChunkSize !== undefined ? { planChunkSize: options.planChunkSize } : {}),
       });
     } finally {
       stopping.signal.removeEventListener('abort', onStop);
+      telemetry.ended(assignment.memberId);
       if (active.get(assignment.memberId)?.controller === controller) active.delete(assignment.memberId);
     }
   };
@@ -288,16 +310,46 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         await delay(
           Math.min(30_000, 1_000 * 2 ** Math.min(failures, 5)),
           AbortSignal.any([stopping.signal, draining.signal]),
-        ).catch(
-          () => undefined,
-        );
+        ).catch(() => undefined);
       }
     }
   };
 
+  // Before connecting: a supervisor sees 503 while the coordinator is out of reach.
+  let ops: OpsEndpoints;
+  try {
+    ops = await startOpsEndpoints({
+      host: options.opsHost ?? '127.0.0.1',
+      ...(options.metricsPort !== undefined && { metricsPort: options.metricsPort }),
+      ...(options.healthPort !== undefined && { healthPort: options.healthPort }),
+      registry: telemetry.registry,
+      health: () => {
+        const last = telemetry.lastStepAt();
+        return {
+          ok: connection.socket.connected,
+          connected: connection.socket.connected,
+          draining: draining.signal.aborted,
+          workerId,
+          name,
+          backend: selection.backend,
+          device: selection.device,
+          slots,
+          membersHeld: active.size,
+          lastStepAgeMs: last === undefined ? null : Math.max(0, Date.now() - last),
+        };
+      },
+    });
+  } catch (error) {
+    await identity.release();
+    throw error;
+  }
+  if (ops.metricsUrl !== undefined)
+    log.info({ url: `${ops.metricsUrl}/metrics` }, 'serving Prometheus metrics');
+  if (ops.healthUrl !== undefined) log.info({ url: `${ops.healthUrl}/health` }, 'serving health');
   try {
     await connection.open();
   } catch (error) {
+    await ops.close();
     await identity.release();
     throw error;
   }
@@ -313,6 +365,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       await Promise.allSettled(loops);
       heartbeat.stop();
       connection.close();
+      await ops.close();
       await identity.release();
       log.info('worker stopped');
     })());
@@ -340,7 +393,16 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   });
   finished.catch(() => undefined);
 
-  return { workerId, backend: selection.backend, device: selection.device, finished, close, drain };
+  return {
+    workerId,
+    backend: selection.backend,
+    device: selection.device,
+    ...(ops.metricsUrl !== undefined && { metricsUrl: ops.metricsUrl }),
+    ...(ops.healthUrl !== undefined && { healthUrl: ops.healthUrl }),
+    finished,
+    close,
+    drain,
+  };
 }
 
 async function fetchLeaseMs(coordinatorUrl: string): Promise<number | undefined> {
