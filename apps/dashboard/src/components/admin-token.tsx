@@ -45,7 +45,9 @@ export function AdminTokenField() {
         placeholder="from .chorus/tokens.json or CHORUS_ADMIN_TOKEN"
         aria-describedby={`${id}-help`}
       />
-      <small id={`${id}-help`}>Needed to launch and cancel runs; kept in this tab only.</small>
+      <small id={`${id}-help`}>
+        Needed to launch and cancel runs and to drain workers; kept in this tab only.
+      </small>
     </div>
   );
 }

@@ -39,3 +39,16 @@ export async function cancelRun(token: string, runId: string): Promise<ActionRes
   }
   return forward(token, (bearer) => coordinatorApi().cancelRun({ params: { id: runId } }, { token: bearer }));
 }
+
+/** Drains a worker (README "Health and draining"): it hands its members back and exits. */
+export async function drainWorker(
+  token: string,
+  workerId: string,
+): Promise<ActionResult<{ members: number }>> {
+  if (typeof workerId !== 'string' || !/^[\w-]{1,64}$/.test(workerId)) {
+    return { ok: false, status: 400, message: new ChorusError('invalid-input', 'not a worker id').message };
+  }
+  return forward(token, (bearer) =>
+    coordinatorApi().drainWorker({ params: { id: workerId } }, { token: bearer }),
+  );
+}
