@@ -10,6 +10,7 @@ import {
   createHttpClient,
   LeaseRefSchema,
   PROTOCOL_VERSION,
+  CHORUS_VERSION,
   type Assignment,
   type LeaseRef,
 } from '@chorus/protocol';
@@ -132,6 +133,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     handshake: () => ({
       token: options.token,
       protocolVersion: PROTOCOL_VERSION,
+      chorusVersion: CHORUS_VERSION,
       workerId,
       name,
       host,

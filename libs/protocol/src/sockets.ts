@@ -42,6 +42,8 @@ export const WorkerHandshakeSchema = z
   .object({
     token: z.string().min(1),
     protocolVersion: z.number().int(),
+    /** The worker's Chorus version (CHORUS_VERSION); the coordinator refuses another, or none. */
+    chorusVersion: z.string().min(1).max(64).optional(),
     /** Stable id of this worker process across reconnects (to reconcile its leases). */
     workerId: z.string().uuid(),
     name: z.string().min(1).max(120),

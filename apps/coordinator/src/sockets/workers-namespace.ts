@@ -6,6 +6,8 @@ import {
   emitEvent,
   formatIssues,
   handleEvent,
+  BACKENDS,
+  CHORUS_VERSION,
   PROTOCOL_VERSION,
   WorkerHandshakeSchema,
   WorkerToCoordinatorCatalog,
@@ -55,6 +57,24 @@ const workerRoom = (workerId: string): string => `worker:${workerId}`;
 /** A refused connection: the client's `connect_error` has this message and `data.code`. */
 function refusal(code: ErrorCode, message: string): Error & { data: { code: ErrorCode } } {
   return Object.assign(new Error(message), { data: { code } });
+}
+
+/**
+ * Why a handshake's Chorus version or backend cannot work with this coordinator, said so the
+ * operator knows what to change; undefined when they can.
+ */
+function versionRefusal(auth: Record<string, unknown>): string | undefined {
+  const version = auth.chorusVersion;
+  if (version === undefined) {
+    return `this worker does not say its Chorus version (it is older than ${CHORUS_VERSION}): run Chorus ${CHORUS_VERSION}, the coordinator's version`;
+  }
+  if (version !== CHORUS_VERSION) {
+    return `worker is Chorus ${String(version).slice(0, 64)}, this coordinator is Chorus ${CHORUS_VERSION}: run the same version on both`;
+  }
+  if (!(BACKENDS as readonly unknown[]).includes(auth.backend)) {
+    return `backend ${JSON.stringify(String(auth.backend).slice(0, 64))} is not one this coordinator can train with (${BACKENDS.join(', ')}): start the worker with --backend ${BACKENDS.join('|')}`;
+  }
+  return undefined;
 }
 
 /** `leases`: a revoked lease is dropped from the coordinator's lease table at once. */
@@ -121,6 +141,11 @@ export function registerWorkersNamespace(
           `protocol version ${String(auth.protocolVersion)} is not supported: this coordinator speaks version ${PROTOCOL_VERSION}; run a matching worker`,
         ),
       );
+    }
+    const refused = versionRefusal(auth);
+    if (refused !== undefined) {
+      logger.warn({ address: socket.handshake.address, reason: refused }, 'worker refused');
+      return next(refusal('invalid-input', refused));
     }
     const parsed = WorkerHandshakeSchema.safeParse(auth);
     if (!parsed.success)
