@@ -26,6 +26,7 @@ import {
   createHttpClient,
   parseRunConfig,
   PROTOCOL_VERSION,
+  CHORUS_VERSION,
   WORKERS_NAMESPACE,
   type Ack,
   type Assignment,
@@ -107,6 +108,7 @@ async function main() {
         auth: {
           token: coordinator.workerToken,
           protocolVersion: PROTOCOL_VERSION,
+          chorusVersion: CHORUS_VERSION,
           workerId: randomUUID(),
           name: `sim-${i}`,
           host: 'bench-loopback',

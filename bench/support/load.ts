@@ -14,6 +14,7 @@ import { createRng, loadDataset, prepareRunData, softmaxRows } from '@chorus/dat
 import {
   parseRunConfig,
   PROTOCOL_VERSION,
+  CHORUS_VERSION,
   WORKERS_NAMESPACE,
   type Assignment,
   type CoordinatorToWorkerEvents,
@@ -83,6 +84,7 @@ async function connectClient(coordinator: CoordinatorProcess, index: number): Pr
   const auth: WorkerHandshake = {
     token: coordinator.workerToken,
     protocolVersion: PROTOCOL_VERSION,
+    chorusVersion: CHORUS_VERSION,
     workerId: randomUUID(),
     name: `load-${index}`,
     host: 'bench-loopback',

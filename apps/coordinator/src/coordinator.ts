@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
 import {
   applyMigrations,
   createBytesWriter,
@@ -18,6 +19,7 @@ import { DEFAULT_DATASET_MAX_BYTES } from './dataset-paths';
 import { createServer, type ChorusServer } from './server';
 import type { HandoverOptions } from './services/handover.service';
 import type { RateLimits } from './sockets/rate-limit';
+import { createCoordinatorTelemetry } from './telemetry';
 import { resolveTokens } from './tokens';
 import { resolveTransportSecurity } from './transport-security';
 
@@ -77,6 +79,8 @@ export interface CoordinatorOptions {
   rateLimits?: RateLimits;
   /** How often such workers are looked for (default hourly, at most workerRetentionMs). */
   workerPruneIntervalMs?: number;
+  /** Where the Prometheus metrics of GET /metrics are registered (default: a registry of its own). */
+  metricsRegistry?: Registry;
 }
 
 export interface RunningCoordinator {
@@ -171,8 +175,10 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     const migrations = await applyMigrations(database.connectionString, { log: (line) => logger.info(line) });
     if (migrations.applied.length > 0) logger.info({ applied: migrations.applied }, 'migrations applied');
 
+    const telemetry = createCoordinatorTelemetry(options.metricsRegistry ?? new Registry());
     const prisma: PrismaClient = createPrismaClient({
       connectionString: database.connectionString,
+      onQuery: (statement, seconds) => telemetry.databaseSeconds.observe({ statement }, seconds),
       onPoolError: (error) => logger.warn({ err: error }, 'database connection lost; reconnecting'),
     });
     cleanups.push(() => prisma.$disconnect());
@@ -197,6 +203,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       viewerToken: tokens.viewerToken,
       requireAuth: authRequired,
       ...(tls && { tls }),
+      telemetry,
       ...(options.metricsFlushMs !== undefined && { metricsFlushMs: options.metricsFlushMs }),
       ...(options.metricsNotifyMs !== undefined && { metricsNotifyMs: options.metricsNotifyMs }),
       ...(options.handover !== undefined && { handover: options.handover }),

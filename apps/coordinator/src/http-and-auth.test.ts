@@ -5,7 +5,13 @@ import { pino } from 'pino';
 import { io } from 'socket.io-client';
 import { describe, expect, it } from 'vitest';
 import { HOW_TO_GET } from '@chorus/data';
-import { DASHBOARD_NAMESPACE, DATASET_NAMES, ErrorBodySchema, PROTOCOL_VERSION } from '@chorus/protocol';
+import {
+  CHORUS_VERSION,
+  DASHBOARD_NAMESPACE,
+  DATASET_NAMES,
+  ErrorBodySchema,
+  PROTOCOL_VERSION,
+} from '@chorus/protocol';
 import { startCoordinator } from './coordinator';
 import {
   ADMIN_TOKEN,
@@ -41,6 +47,22 @@ describe('worker handshake', () => {
     ).rejects.toThrow(
       new RegExp(`protocol version ${PROTOCOL_VERSION + 1} is not supported.*version ${PROTOCOL_VERSION}`),
     );
+    // Another Chorus version, none (an older worker), or a backend it cannot train with: each said plainly.
+    await expect(connectWorker(fixture.coordinator, handshake({ chorusVersion: '9.9.9' }))).rejects.toThrow(
+      `worker is Chorus 9.9.9, this coordinator is Chorus ${CHORUS_VERSION}: run the same version on both`,
+    );
+    const { chorusVersion: _v, ...unversioned } = handshake();
+    await expect(connectWorker(fixture.coordinator, unversioned)).rejects.toThrow(
+      `this worker does not say its Chorus version (it is older than ${CHORUS_VERSION}): run Chorus ${CHORUS_VERSION}`,
+    );
+    const webgpu = (await connectWorker(fixture.coordinator, { ...handshake(), backend: 'webgpu' }).then(
+      () => new Error('connected'),
+      (e: unknown) => e,
+    )) as Error & { data?: { code?: string } };
+    expect(webgpu.message).toBe(
+      'backend "webgpu" is not one this coordinator can train with (tensorflow, wasm, cpu): start the worker with --backend tensorflow|wasm|cpu',
+    );
+    expect(webgpu.data?.code).toBe('invalid-input');
     await expect(
       connectWorker(fixture.coordinator, { ...handshake(), workerId: 'not-a-uuid' }),
     ).rejects.toThrow(/invalid worker handshake[\s\S]*workerId/);

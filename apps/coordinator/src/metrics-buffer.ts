@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Member, MemberProgress, MetricPointInput, Repositories } from '@chorus/db';
 import type { MemberMetrics, MetricsMessage } from '@chorus/protocol';
 import type { Notifiers } from './notifications';
+import type { CoordinatorTelemetry } from './telemetry';
 import type { PlanService } from './services/plan.service';
 
 /**
@@ -54,6 +55,7 @@ export function createMetricsBuffer(deps: {
   /** How often dashboards are told (default 500 ms, never less often than flushMs). */
   notifyMs?: number;
   maxPoints?: number;
+  telemetry?: CoordinatorTelemetry;
 }): MetricsBuffer {
   const flushMs = deps.flushMs ?? 2_000;
   const notifyMs = Math.min(deps.notifyMs ?? 500, flushMs);
@@ -159,7 +161,10 @@ export function createMetricsBuffer(deps: {
       const batch = pending;
       pending = new Map();
       count = 0;
+      const stopTimer = deps.telemetry?.metricsFlushSeconds.startTimer();
       await writeSurviving(batch);
+      stopTimer?.();
+      deps.telemetry?.metricsBufferPoints.set(count);
     });
     return chain;
   };
@@ -183,6 +188,7 @@ export function createMetricsBuffer(deps: {
       pending.set(member.id, entry);
       if (added > 0) unnotified.add(member.id);
       count += added;
+      deps.telemetry?.metricsBufferPoints.set(count);
       if (count >= maxPoints) void flush();
     },
     flush,

@@ -13,6 +13,10 @@ export interface WorkerNotifier {
   revoke(workerId: string, lease: LeaseRef, reason: string): void;
   /** Asks a worker to checkpoint the member and release it (`member:handover`). */
   handover(workerId: string, lease: LeaseRef, reason: string): void;
+  /** Asks a worker to release all its members and exit (`worker:drain`). */
+  drain(workerId: string, reason: string): void;
+  /** Whether the worker has a socket open now. */
+  connected(workerId: string): Promise<boolean>;
 }
 
 export interface DashboardNotifier {

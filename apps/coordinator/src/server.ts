@@ -27,6 +27,7 @@ import { registerSystemRoutes } from './http/system.routes';
 import { DEFAULT_UPLOAD_MAX_BYTES, registerDatasetRoutes } from './http/dataset.routes';
 import { createMetricsBuffer } from './metrics-buffer';
 import type { Notifiers } from './notifications';
+import { registerDatabaseGauges, type CoordinatorTelemetry } from './telemetry';
 import { createGatherService } from './services/gather.service';
 import { createPlanService } from './services/plan.service';
 import { createRunService } from './services/run.service';
@@ -74,6 +75,8 @@ export interface ServerDeps {
   rateLimits?: RateLimits;
   /** The largest dataset bundle an upload may hold (default DEFAULT_UPLOAD_MAX_BYTES, 4 GiB). */
   uploadMaxBytes?: number;
+  /** Prometheus metrics (telemetry.ts), served at GET /metrics. */
+  telemetry: CoordinatorTelemetry;
 }
 
 export interface ChorusServer {
@@ -120,7 +123,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   const dashboardNs = io.of(DASHBOARD_NAMESPACE) as unknown as DashboardNamespace;
   const leases = createLeaseTable({ ttlMs: deps.leaseMs });
   const notify: Notifiers = {
-    workers: createWorkerNotifier(workersNs, leases),
+    workers: createWorkerNotifier(workersNs, leases, deps.telemetry),
     dashboards: createDashboardNotifier(dashboardNs),
   };
 
@@ -151,6 +154,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     leaseMs: deps.leaseMs,
     ...(deps.retryBackoffMs !== undefined && { retryBackoffMs: deps.retryBackoffMs }),
     logger,
+    telemetry: deps.telemetry,
     handover:
       deps.handover === false
         ? null
@@ -163,13 +167,23 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
             now: () => deps.clock().getTime(),
           }),
   });
-  const gather = createGatherService({ repos, plans, runs, queue, notify, logger });
+  const gather = createGatherService({
+    repos,
+    plans,
+    runs,
+    queue,
+    notify,
+    logger,
+    telemetry: deps.telemetry,
+  });
+  registerDatabaseGauges(deps.telemetry, repos);
   const metrics = createMetricsBuffer({
     repos,
     plans,
     notify,
     logger,
     clock: deps.clock,
+    telemetry: deps.telemetry,
     ...(deps.metricsFlushMs !== undefined && { flushMs: deps.metricsFlushMs }),
     ...(deps.metricsNotifyMs !== undefined && { notifyMs: deps.metricsNotifyMs }),
   });
@@ -185,6 +199,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     queue,
     logger: logger.child({ component: 'workers' }),
     ...(deps.rateLimits !== undefined && { rateLimits: deps.rateLimits }),
+    telemetry: deps.telemetry,
   });
   registerDashboardNamespace(dashboardNs, {
     repos,
@@ -210,6 +225,9 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     store,
     clock: deps.clock,
     leaseMs: deps.leaseMs,
+    scheduler,
+    workers: notify.workers,
+    metrics: deps.telemetry.registry,
   });
   registerCheckpointRoutes(app, { ...policy, repos, checkpoints, scheduler, plans, maxMemberParams });
   await registerDatasetRoutes(app, {

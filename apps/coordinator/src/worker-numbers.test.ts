@@ -163,7 +163,14 @@ describe('the metrics buffer, when a shared write fails', () => {
     });
     const silent: Notifiers = {
       dashboards: { runsChanged: () => {}, workersChanged: () => {}, runChanged: () => {} },
-      workers: { workAvailable: () => {}, workAvailableFor: () => {}, handover: () => {}, revoke: () => {} },
+      workers: {
+        workAvailable: () => {},
+        workAvailableFor: () => {},
+        handover: () => {},
+        revoke: () => {},
+        drain: () => {},
+        connected: async () => false,
+      },
     };
     const buffer = createMetricsBuffer({
       repos: fixture.repos,

@@ -15,6 +15,9 @@ describe('parseEnv', () => {
         CHORUS_CACHE_DIR: '/var/cache/chorus',
         CHORUS_RECONNECT_MAX_MS: '60000',
         CHORUS_CA: '/etc/chorus/ca.pem',
+        CHORUS_METRICS_PORT: '9400',
+        CHORUS_HEALTH_PORT: '9401',
+        CHORUS_METRICS_HOST: '0.0.0.0',
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',
         UNRELATED: 'x',
@@ -29,6 +32,9 @@ describe('parseEnv', () => {
       cacheDir: '/var/cache/chorus',
       reconnectMaxMs: 60_000,
       caFile: '/etc/chorus/ca.pem',
+      metricsPort: 9400,
+      healthPort: 9401,
+      metricsHost: '0.0.0.0',
       logLevel: 'debug',
       logFormat: 'json',
     });
@@ -47,6 +53,7 @@ describe('parseEnv', () => {
         CHORUS_COORDINATOR_URL: 'host:4000',
         LOG_FORMAT: 'fancy',
         CHORUS_RECONNECT_MAX_MS: '50',
+        CHORUS_METRICS_PORT: '70000',
       });
     expect(parse).toThrow(ChorusError);
     expect(parse).toThrow(/CHORUS_RECONNECT_MAX_MS: must be ≥ 1000/);
@@ -54,6 +61,7 @@ describe('parseEnv', () => {
     expect(parse).toThrow(/CHORUS_BACKEND/);
     expect(parse).toThrow(/CHORUS_COORDINATOR_URL: must be a URL/);
     expect(parse).toThrow(/LOG_FORMAT/);
+    expect(parse).toThrow(/CHORUS_METRICS_PORT: must be ≤ 65535/);
   });
 });
 
@@ -92,6 +100,7 @@ describe('resolveWorkerSettings', () => {
       backend: 'wasm',
       slots: 3,
       cacheDir: '.chorus/cache',
+      metricsHost: '127.0.0.1',
       logLevel: 'info',
     });
     expect(resolveWorkerSettings({ coordinator: 'http://h:1', token: 't' }, {})).toMatchObject({
@@ -108,6 +117,23 @@ describe('resolveWorkerSettings', () => {
     expect(resolveWorkerSettings({ ca: 'flag.pem' }, { ...env, caFile: 'env.pem' }).caFile).toBe('flag.pem');
     expect(resolveWorkerSettings({}, { ...env, caFile: 'env.pem' }).caFile).toBe('env.pem');
     expect(resolveWorkerSettings({}, env).caFile).toBeUndefined();
+  });
+
+  it('serves metrics and health only when asked, on loopback unless told; flags win', () => {
+    expect(resolveWorkerSettings({}, env)).not.toHaveProperty('metricsPort');
+    expect(resolveWorkerSettings({}, env)).not.toHaveProperty('healthPort');
+    const withEnv = { ...env, metricsPort: 9400, healthPort: 9401, metricsHost: '0.0.0.0' };
+    expect(resolveWorkerSettings({}, withEnv)).toMatchObject({
+      metricsPort: 9400,
+      healthPort: 9401,
+      metricsHost: '0.0.0.0',
+    });
+    expect(
+      resolveWorkerSettings({ metricsPort: '9500', healthPort: '9500', metricsHost: '10.0.0.5' }, withEnv),
+    ).toMatchObject({ metricsPort: 9500, healthPort: 9500, metricsHost: '10.0.0.5' });
+    expect(() => resolveWorkerSettings({ healthPort: 'x' }, env)).toThrow(
+      /--health-port: must be a whole number|--health-port/,
+    );
   });
 
   it('makes a missing token a clear error', () => {

@@ -31,6 +31,15 @@ const reconnectMaxMs = z.coerce
   .min(1_000, 'must be ≥ 1000')
   .max(600_000, 'must be ≤ 600000');
 
+/** A TCP port for the metrics and health servers (0: any free one). */
+const port = z.coerce
+  .number()
+  .int('must be a whole number')
+  .min(0, 'must be ≥ 0')
+  .max(65_535, 'must be ≤ 65535');
+/** The interface those servers bind: an IP address or a host name. */
+const host = z.string().trim().min(1).max(255);
+
 const EnvSchema = z.object({
   CHORUS_COORDINATOR_URL: optional(url),
   CHORUS_WORKER_TOKEN: optional(z.string().min(1)),
@@ -42,6 +51,9 @@ const EnvSchema = z.object({
   CHORUS_RECONNECT_MAX_MS: optional(reconnectMaxMs),
   /** A PEM file: the private CA that signed the coordinator's certificate. */
   CHORUS_CA: optional(z.string().min(1)),
+  CHORUS_METRICS_PORT: optional(port),
+  CHORUS_HEALTH_PORT: optional(port),
+  CHORUS_METRICS_HOST: optional(host),
   LOG_LEVEL: optional(z.enum(LOG_LEVELS)),
   LOG_FORMAT: optional(z.enum(LOG_FORMATS)),
 });
@@ -56,6 +68,9 @@ export interface WorkerEnv {
   cacheDir?: string;
   reconnectMaxMs?: number;
   caFile?: string;
+  metricsPort?: number;
+  healthPort?: number;
+  metricsHost?: string;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
 }
@@ -77,6 +92,9 @@ export function parseEnv(source: Record<string, string | undefined>): WorkerEnv 
     name: e.CHORUS_WORKER_NAME,
     cacheDir: e.CHORUS_CACHE_DIR,
     reconnectMaxMs: e.CHORUS_RECONNECT_MAX_MS,
+    metricsPort: e.CHORUS_METRICS_PORT,
+    healthPort: e.CHORUS_HEALTH_PORT,
+    metricsHost: e.CHORUS_METRICS_HOST,
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
   });
@@ -102,6 +120,9 @@ export interface WorkerFlags {
   name?: string;
   cacheDir?: string;
   ca?: string;
+  metricsPort?: string;
+  healthPort?: string;
+  metricsHost?: string;
   logLevel?: string;
   logFormat?: string;
 }
@@ -118,6 +139,10 @@ export interface WorkerSettings {
   reconnectMaxMs?: number;
   /** `--ca` / CHORUS_CA: a PEM file of the CA to trust for https:// and wss:// (tls-trust.ts). */
   caFile?: string;
+  /** GET /metrics and GET /health servers (off unless given), bound to metricsHost (127.0.0.1). */
+  metricsPort?: number;
+  healthPort?: number;
+  metricsHost: string;
   logLevel: LogLevel;
   /** Unset: human lines on a terminal, JSON on a file or pipe (resolveLogFormat). */
   logFormat?: LogFormat;
@@ -134,6 +159,9 @@ const FlagsSchema = z.object({
   name: optional(name),
   cacheDir: optional(z.string().min(1)),
   ca: optional(z.string().min(1)),
+  metricsPort: optional(port),
+  healthPort: optional(port),
+  metricsHost: optional(host),
   logLevel: optional(z.enum(LOG_LEVELS)),
   logFormat: optional(z.enum(LOG_FORMATS)),
 });
@@ -174,6 +202,8 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
     );
   }
   const workerName = f.name ?? env.name;
+  const metricsPort = f.metricsPort ?? env.metricsPort;
+  const healthPort = f.healthPort ?? env.healthPort;
   const logFormat = f.logFormat ?? env.logFormat;
   return {
     coordinatorUrl: coordinatorUrl.replace(/\/+$/, ''),
@@ -185,6 +215,9 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
     cacheDir: f.cacheDir ?? env.cacheDir ?? DEFAULT_CACHE_DIR,
     ...(env.reconnectMaxMs !== undefined ? { reconnectMaxMs: env.reconnectMaxMs } : {}),
     ...((f.ca ?? env.caFile) !== undefined ? { caFile: f.ca ?? env.caFile } : {}),
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
+    ...(healthPort !== undefined ? { healthPort } : {}),
+    metricsHost: f.metricsHost ?? env.metricsHost ?? '127.0.0.1',
     logLevel: f.logLevel ?? env.logLevel ?? 'info',
     ...(logFormat !== undefined ? { logFormat } : {}),
   };

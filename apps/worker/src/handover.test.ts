@@ -135,6 +135,7 @@ describe('member handover', () => {
       memberId: 'hand-0',
       attempt: 1,
       planOffset: p,
+      reason: 'handover',
     });
     expect(coordinator.received.indexOf(checkpoints[0] as never)).toBeLessThan(
       coordinator.received.indexOf(of('member:release', 'hand-0')[0] as never),
@@ -216,6 +217,7 @@ describe('member handover', () => {
       memberId: 'late-0',
       attempt: 2,
       planOffset: perEpoch,
+      reason: 'handover',
     });
     // No batch was pulled, trained or reported.
     for (const event of [

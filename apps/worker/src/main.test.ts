@@ -32,7 +32,7 @@ afterAll(async () => {
   await rm(cacheDir, { recursive: true, force: true });
 });
 
-function startProcess(token: string) {
+function startProcess(token: string, extra: string[] = []) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CHORUS_')));
   const child = spawn(
     process.execPath,
@@ -47,6 +47,7 @@ function startProcess(token: string) {
       'cpu',
       '--cache-dir',
       cacheDir,
+      ...extra,
     ],
     { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -63,6 +64,31 @@ describe('chorus worker (process)', () => {
     await expectEventually(() => expect(connected).toBe(1), 60_000);
     worker.child.kill('SIGINT');
     expect(await worker.exited).toBe(0);
+    expect(worker.output()).toMatch(/worker stopped/);
+    await expectEventually(() => expect(connected).toBe(0));
+  });
+
+  it('drains on SIGTERM and exits 0; serves /health and /metrics on the ports its flags name', async () => {
+    const worker = startProcess(TOKEN, ['--health-port', '0', '--metrics-port', '0', '--log-format', 'json']);
+    await expectEventually(() => expect(connected).toBe(1), 60_000);
+    const urlOf = (msg: string) => {
+      const line = worker
+        .output()
+        .split('\n')
+        .find((l) => l.includes(`"msg":"${msg}"`));
+      return (JSON.parse(line ?? '{}') as { url?: string }).url;
+    };
+    const health = urlOf('serving health');
+    const metrics = urlOf('serving Prometheus metrics');
+    expect(health).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/health$/);
+    expect(metrics).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const answer = await fetch(health!);
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({ connected: true, membersHeld: 0 });
+    expect(await (await fetch(metrics!)).text()).toMatch(/^chorus_worker_members_held 0$/m);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(worker.output()).toMatch(/draining: handing members back/);
     expect(worker.output()).toMatch(/worker stopped/);
     await expectEventually(() => expect(connected).toBe(0));
   });

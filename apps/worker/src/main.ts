@@ -6,10 +6,11 @@ import { readTlsTrust } from './tls-trust';
 
 /**
  * The worker process: settings from flags and the environment, a pino logger, the worker, and
- * signal handling. SIGINT/SIGTERM stop taking work, let the step in progress finish, disconnect
- * and exit 0 (the coordinator's leases then expire and the members resume elsewhere from their
- * checkpoints); a second signal exits at once. Resolves with the exit code; a refused handshake
- * rejects with a ChorusError that says why.
+ * signal handling. SIGTERM drains (the worker's `drain`: every member is checkpointed at its next
+ * step and released to the coordinator, which hands it to another worker; then exit 0). SIGINT
+ * stops taking work, lets the step in progress finish, disconnects and exits 0 (the leases then
+ * expire and the members resume elsewhere from their last checkpoints). A second signal exits at
+ * once. Resolves with the exit code; a refused handshake rejects with a ChorusError that says why.
  */
 export async function runWorkerMain(flags: WorkerFlags): Promise<number> {
   const settings = resolveWorkerSettings(flags, readEnv());
@@ -36,6 +37,11 @@ export async function runWorkerMain(flags: WorkerFlags): Promise<number> {
       logger.warn({ signal }, 'second signal: exiting without waiting');
       process.exit(130);
     }
+    if (signal === 'SIGTERM') {
+      logger.info({ signal }, 'draining: releasing every member at its next step, then exiting');
+      void handle.drain(`${signal} received`);
+      return;
+    }
     logger.info({ signal }, 'stopping: finishing the current step, then disconnecting');
     void handle.close();
   };
@@ -52,6 +58,9 @@ export async function runWorkerMain(flags: WorkerFlags): Promise<number> {
       cacheDir: settings.cacheDir,
       ...(settings.reconnectMaxMs !== undefined ? { reconnectMaxMs: settings.reconnectMaxMs } : {}),
       ...(settings.caFile !== undefined ? { tls: readTlsTrust(settings.caFile) } : {}),
+      ...(settings.metricsPort !== undefined ? { metricsPort: settings.metricsPort } : {}),
+      ...(settings.healthPort !== undefined ? { healthPort: settings.healthPort } : {}),
+      opsHost: settings.metricsHost,
       logger,
     });
     await handle.finished;

@@ -53,12 +53,16 @@ export interface MemberContext {
   signal: AbortSignal;
   /** Hands the member over: stop before the next batch, checkpoint, `member:release`. */
   handover?: AbortSignal;
+  /** What the release says when `handover` stopped training (default `handover`; `drain` when the worker drains). */
+  releaseReason?: () => 'handover' | 'drain';
   /** Minimum time between two `metrics` messages (default 500 ms). */
   metricsIntervalMs?: number;
   /** Batches per `plan:next` request (default 64). */
   planChunkSize?: number;
   /** Metric points kept while the coordinator is away (default MAX_BUFFERED_POINTS). */
   maxBufferedMetrics?: number;
+  /** Told of every window of steps trained (the worker's Prometheus metrics). */
+  onTrained?: (window: { steps: number; samples: number; seconds: number }) => void;
 }
 
 /** `handed-over`: released on `member:handover` after its checkpoint; not a failure. */
@@ -180,13 +184,20 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
     const trainData = { x: data.train.x, y: data.train.y, inputShape, numClasses };
     for (let epoch = Math.floor(start.planOffset / perEpoch); epoch < epochs; epoch++) {
       const epochEnd = (epoch + 1) * perEpoch;
+      let reported = { step, samples: 0 };
       const stats = await trainOnBatches({
         model,
         data: trainData,
         batches: untilHandover(plan.take(epochEnd - plan.offset), ctx.handover),
         metricsEvery: METRICS_EVERY,
         signal,
-        onBatch: (m) =>
+        onBatch: (m) => {
+          const window = { steps: m.step - reported.step, samples: m.samples - reported.samples };
+          reported = { step: m.step, samples: m.samples };
+          ctx.onTrained?.({
+            ...window,
+            seconds: m.samplesPerSecond > 0 ? window.samples / m.samplesPerSecond : 0,
+          });
           metrics.push({
             // m.step counts this model's steps, those restored from the checkpoint included.
             step: m.step,
@@ -194,7 +205,8 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
             loss: m.loss,
             accuracy: m.accuracy,
             samplesPerSecond: m.samplesPerSecond,
-          }),
+          });
+        },
       });
       step += stats.steps;
       samples += stats.samples;
@@ -205,8 +217,9 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
         // Stopped short: only a handover does that (a plan ending early throws).
         const planOffset = plan.offset;
         if (planOffset > checkpointed) await sendCheckpoint(epoch, true);
-        await send('member:release', { ...lease, planOffset });
-        log.info({ epoch, step, planOffset }, 'member handed over');
+        const reason = ctx.releaseReason?.() ?? 'handover';
+        await send('member:release', { ...lease, planOffset, reason });
+        log.info({ epoch, step, planOffset, reason }, 'member handed over');
         return 'handed-over';
       }
 

@@ -135,6 +135,8 @@ export interface FakeCoordinator {
   offer(a: Assignment): void;
   /** Sends a notice to every connected worker (checked against the protocol). */
   emit(event: 'member:revoke' | 'member:handover', notice: LeaseNotice): void;
+  /** Tells every connected worker to drain (`worker:drain`). */
+  drain(reason: string): void;
   close(): Promise<void>;
 }
 
@@ -253,6 +255,7 @@ export async function startFakeCoordinator(options: {
       emitEvent(nsp, CoordinatorToWorkerCatalog, 'work:available');
     },
     emit: (event, notice) => emitEvent(nsp, CoordinatorToWorkerCatalog, event, notice),
+    drain: (reason) => emitEvent(nsp, CoordinatorToWorkerCatalog, 'worker:drain', { reason }),
     close: () => io.close(),
   };
   return fake;
@@ -267,7 +270,7 @@ export async function startTestWorker(
   coordinator: FakeCoordinator,
   token: string,
   logger: Logger,
-  options: { heartbeatMs?: number } = {},
+  options: { heartbeatMs?: number; metricsPort?: number; healthPort?: number } = {},
 ): Promise<{ worker: WorkerHandle; stop: () => Promise<void> }> {
   const cacheDir = await mkdtemp(join(tmpdir(), 'chorus-worker-test-'));
   const worker = await startWorker({
@@ -280,6 +283,8 @@ export async function startTestWorker(
     pollMs: 60_000,
     metricsIntervalMs: 50,
     planChunkSize: 16,
+    ...(options.metricsPort !== undefined && { metricsPort: options.metricsPort }),
+    ...(options.healthPort !== undefined && { healthPort: options.healthPort }),
   });
   return {
     worker,

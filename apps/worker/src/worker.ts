@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { selectBackend, type BackendName } from '@chorus/models';
 import {
   ChorusError,
@@ -9,6 +10,7 @@ import {
   createHttpClient,
   LeaseRefSchema,
   PROTOCOL_VERSION,
+  CHORUS_VERSION,
   type Assignment,
   type LeaseRef,
 } from '@chorus/protocol';
@@ -17,6 +19,8 @@ import { DatasetCache, RunDataProvider } from './dataset-cache';
 import { DEFAULT_CACHE_DIR, type WorkerBackendPreference } from './env';
 import { Heartbeat } from './heartbeat';
 import { runMember } from './member-runner';
+import { startOpsEndpoints, type OpsEndpoints } from './ops-endpoints';
+import { createWorkerTelemetry } from './telemetry';
 import { claimWorkerId } from './worker-identity';
 import type { TlsTrust } from './tls-trust';
 
@@ -47,6 +51,14 @@ export interface WorkerOptions {
   reconnectMaxMs?: number;
   /** A private CA that signed the coordinator's certificate (`--ca`, CHORUS_CA: tls-trust.ts). */
   tls?: TlsTrust;
+  /** Serve Prometheus metrics at GET /metrics on this port (0: a free one); off without it. */
+  metricsPort?: number;
+  /** Serve GET /health on this port (0: a free one; may equal metricsPort); off without it. */
+  healthPort?: number;
+  /** The interface both bind (default 127.0.0.1). */
+  opsHost?: string;
+  /** Where the worker's metrics are registered (default: a registry of its own). */
+  metricsRegistry?: Registry;
 }
 
 export interface WorkerHandle {
@@ -58,14 +70,23 @@ export interface WorkerHandle {
    * coordinator refuses this worker for good (bad token, incompatible protocol).
    */
   finished: Promise<void>;
+  /** Base URLs of the metrics and health servers, when they were asked for. */
+  metricsUrl?: string;
+  healthUrl?: string;
   /** Stops taking work, stops the members after their current step, disconnects. */
   close(): Promise<void>;
+  /**
+   * Stops taking work, checkpoints and releases every member at its next step (`member:release`
+   * with reason `drain`; a member past its last batch finishes), then closes. The coordinator's
+   * `worker:drain` does the same. Resolves once closed.
+   */
+  drain(reason: string): Promise<void>;
 }
 
 interface ActiveMember {
   attempt: number;
   controller: AbortController;
-  /** Aborted on `member:handover`: checkpoint where training got to, then release the member. */
+  /** Aborted on `member:handover` or a drain: checkpoint where training got to, then release the member. */
   handover: AbortController;
 }
 
@@ -102,6 +123,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   );
 
   const active = new Map<string, ActiveMember>();
+  const telemetry = createWorkerTelemetry({
+    registry: options.metricsRegistry ?? new Registry(),
+    backend: selection.backend,
+    device: selection.device,
+    membersHeld: () => active.size,
+  });
   const leases = (): LeaseRef[] => [...active].map(([memberId, m]) => ({ memberId, attempt: m.attempt }));
   const connection = new Connection({
     url: coordinatorUrl,
@@ -112,6 +139,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     handshake: () => ({
       token: options.token,
       protocolVersion: PROTOCOL_VERSION,
+      chorusVersion: CHORUS_VERSION,
       workerId,
       name,
       host,
@@ -160,6 +188,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   // Idle slots sleep until `work:available`, a reconnection, the poll timer, or shutdown.
   const stopping = new AbortController();
+  /** Aborted when the worker drains: no more requests; members are handed back (their `handover`). */
+  const draining = new AbortController();
   let wakeIdle: () => void = () => undefined;
   let idle = new Promise<void>((resolve) => (wakeIdle = resolve));
   // Counts wake-ups, so a slot whose request crossed a `work:available` asks again at once.
@@ -188,6 +218,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     CoordinatorToWorkerCatalog,
     'member:handover',
     ({ reason, ...lease }) => handOver(lease, reason),
+    ignoring,
+  );
+  handleEvent(
+    connection.socket,
+    CoordinatorToWorkerCatalog,
+    'worker:drain',
+    ({ reason }) => void drain(`the coordinator asked: ${reason}`),
     ignoring,
   );
 
@@ -237,6 +274,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     if (stopping.signal.aborted) onStop();
     else stopping.signal.addEventListener('abort', onStop, { once: true });
     active.set(assignment.memberId, { attempt: assignment.attempt, controller, handover });
+    if (draining.signal.aborted) handover.abort(draining.signal.reason);
     try {
       await runMember({
         assignment,
@@ -252,23 +290,27 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         logger: log,
         signal: controller.signal,
         handover: handover.signal,
+        releaseReason: () => (draining.signal.aborted ? 'drain' : 'handover'),
+        onTrained: (window) => telemetry.trained(assignment.memberId, window),
         ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
         ...(options.planChunkSize !== undefined ? { planChunkSize: options.planChunkSize } : {}),
       });
     } finally {
       stopping.signal.removeEventListener('abort', onStop);
+      telemetry.ended(assignment.memberId);
       if (active.get(assignment.memberId)?.controller === controller) active.delete(assignment.memberId);
     }
   };
 
   const slotLoop = async (slot: number): Promise<void> => {
     let failures = 0;
-    while (!stopping.signal.aborted) {
+    while (!stopping.signal.aborted && !draining.signal.aborted) {
       try {
         const seen = wakeups;
         const assignment = await nextAssignment();
         failures = 0;
         if (stopping.signal.aborted) break;
+        // A member that arrived while draining is released again at once (train: its handover is aborted).
         if (assignment === null) {
           if (wakeups === seen) await waitForWork(options.pollMs ?? 30_000);
           continue;
@@ -276,19 +318,52 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         log.info({ slot, runId: assignment.runId, member: assignment.memberIndex }, 'got a member');
         await train(assignment);
       } catch (error) {
-        if (stopping.signal.aborted) break;
+        if (stopping.signal.aborted || draining.signal.aborted) break;
         failures++;
         log.warn({ slot, err: String(error) }, 'asking for work failed; retrying');
-        await delay(Math.min(30_000, 1_000 * 2 ** Math.min(failures, 5)), stopping.signal).catch(
-          () => undefined,
-        );
+        await delay(
+          Math.min(30_000, 1_000 * 2 ** Math.min(failures, 5)),
+          AbortSignal.any([stopping.signal, draining.signal]),
+        ).catch(() => undefined);
       }
     }
   };
 
+  // Before connecting: a supervisor sees 503 while the coordinator is out of reach.
+  let ops: OpsEndpoints;
+  try {
+    ops = await startOpsEndpoints({
+      host: options.opsHost ?? '127.0.0.1',
+      ...(options.metricsPort !== undefined && { metricsPort: options.metricsPort }),
+      ...(options.healthPort !== undefined && { healthPort: options.healthPort }),
+      registry: telemetry.registry,
+      health: () => {
+        const last = telemetry.lastStepAt();
+        return {
+          ok: connection.socket.connected,
+          connected: connection.socket.connected,
+          draining: draining.signal.aborted,
+          workerId,
+          name,
+          backend: selection.backend,
+          device: selection.device,
+          slots,
+          membersHeld: active.size,
+          lastStepAgeMs: last === undefined ? null : Math.max(0, Date.now() - last),
+        };
+      },
+    });
+  } catch (error) {
+    await identity.release();
+    throw error;
+  }
+  if (ops.metricsUrl !== undefined)
+    log.info({ url: `${ops.metricsUrl}/metrics` }, 'serving Prometheus metrics');
+  if (ops.healthUrl !== undefined) log.info({ url: `${ops.healthUrl}/health` }, 'serving health');
   try {
     await connection.open();
   } catch (error) {
+    await ops.close();
     await identity.release();
     throw error;
   }
@@ -304,20 +379,44 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       await Promise.allSettled(loops);
       heartbeat.stop();
       connection.close();
+      await ops.close();
       await identity.release();
       log.info('worker stopped');
     })());
+
+  let drained: Promise<void> | null = null;
+  function drain(reason: string): Promise<void> {
+    return (drained ??= (async () => {
+      log.info({ active: active.size, reason }, 'draining: handing members back, then stopping');
+      draining.abort(new ChorusError('conflict', `drain: ${reason}`));
+      for (const member of active.values()) member.handover.abort(draining.signal.reason);
+      wake();
+      await Promise.allSettled(loops);
+      log.info('drained: every member handed back');
+      await close();
+    })());
+  }
 
   const finished = new Promise<void>((resolve, reject) => {
     connection.fatal.catch(async (error: unknown) => {
       await close();
       reject(error as Error);
     });
-    void Promise.allSettled(loops).then(() => closing?.then(resolve));
+    // Loops end on close() or on a drain (which then closes).
+    void Promise.allSettled(loops).then(() => (closing ?? drained)?.then(resolve));
   });
   finished.catch(() => undefined);
 
-  return { workerId, backend: selection.backend, device: selection.device, finished, close };
+  return {
+    workerId,
+    backend: selection.backend,
+    device: selection.device,
+    ...(ops.metricsUrl !== undefined && { metricsUrl: ops.metricsUrl }),
+    ...(ops.healthUrl !== undefined && { healthUrl: ops.healthUrl }),
+    finished,
+    close,
+    drain,
+  };
 }
 
 async function fetchLeaseMs(

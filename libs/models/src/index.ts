@@ -18,6 +18,7 @@ export { buildSignCnn } from './models/sign-cnn';
 export { buildLenet5 } from './models/lenet5';
 export { buildSmallCnn } from './models/small-cnn';
 export { selectBackend } from './backends/select';
+export { backendMemory, type BackendMemory } from './backends/memory';
 export type { BackendName, BackendSelection, SelectBackendOptions } from './backends/select';
 export { trainOnBatches } from './training/train';
 export type { BatchMetrics, TrainingData, TrainOptions, TrainResult } from './training/train';

@@ -18,6 +18,12 @@ export const CoordinatorToWorkerCatalog = {
    * `member:done` as usual.
    */
   'member:handover': { message: LeaseNoticeSchema },
+  /**
+   * An operator drains this worker (`POST /api/workers/:id/drain`): it stops asking for work,
+   * checkpoints and releases every member at its next step (`member:release` with reason `drain`),
+   * then exits. The coordinator leases it nothing more.
+   */
+  'worker:drain': { message: z.object({ reason: z.string().max(4000) }) },
 } satisfies SocketCatalog;
 
 export type CoordinatorToWorkerEvents = SocketEvents<typeof CoordinatorToWorkerCatalog>;

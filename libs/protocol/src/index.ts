@@ -1,6 +1,7 @@
 /** Bumped whenever a message or schema changes incompatibly; sent in every handshake. */
 export const PROTOCOL_VERSION = 1;
 export * from './errors';
+export * from './version';
 export * from './run-config';
 export { nearestKey } from './nearest-key';
 export * from './member-model';

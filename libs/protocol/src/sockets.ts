@@ -42,6 +42,8 @@ export const WorkerHandshakeSchema = z
   .object({
     token: z.string().min(1),
     protocolVersion: z.number().int(),
+    /** The worker's Chorus version (CHORUS_VERSION); the coordinator refuses another, or none. */
+    chorusVersion: z.string().min(1).max(64).optional(),
     /** Stable id of this worker process across reconnects (to reconcile its leases). */
     workerId: z.string().uuid(),
     name: z.string().min(1).max(120),
@@ -151,7 +153,14 @@ export const MemberFailedSchema = LeaseRefSchema.extend({
   checkpointEpoch: count.optional(),
 });
 /** The worker stopped a member on `member:handover`, after its checkpoint at `planOffset` was acknowledged. */
-export const MemberReleaseSchema = LeaseRefSchema.extend({ planOffset: count });
+/**
+ * `reason`: `handover` answers `member:handover`; `drain` is a worker that is shutting down
+ * (SIGTERM, or the coordinator's `worker:drain`) handing its members back. Neither is a failure.
+ */
+export const MemberReleaseSchema = LeaseRefSchema.extend({
+  planOffset: count,
+  reason: z.enum(['handover', 'drain']).default('handover'),
+});
 export const HeartbeatSchema = z.object({ members: z.array(LeaseRefSchema).max(64) });
 
 export type WorkerHandshake = z.input<typeof WorkerHandshakeSchema>;
@@ -164,5 +173,5 @@ export type PredictionsMessage = z.infer<typeof PredictionsMessageSchema>;
 export type CheckpointMessage = z.infer<typeof CheckpointMessageSchema>;
 export type MemberDone = z.infer<typeof MemberDoneSchema>;
 export type MemberFailed = z.infer<typeof MemberFailedSchema>;
-export type MemberRelease = z.infer<typeof MemberReleaseSchema>;
+export type MemberRelease = z.input<typeof MemberReleaseSchema>;
 export type Heartbeat = z.infer<typeof HeartbeatSchema>;

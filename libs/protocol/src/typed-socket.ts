@@ -134,6 +134,11 @@ export interface HandleOptions {
    * (the coordinator's per-worker budgets answer `rate-limited` this way).
    */
   admit?: (event: string, payload: unknown) => ChorusError | undefined;
+  /**
+   * Told of every message once it is answered: its payload as received, the refusal (undefined when
+   * accepted) and the seconds from its arrival to its answer (operators' metrics).
+   */
+  onAnswered?: (event: string, payload: unknown, refusal: AckError | undefined, seconds: number) => void;
 }
 
 /**
@@ -156,9 +161,13 @@ export function handleEvent<C extends SocketCatalog, K extends keyof C & string>
     const ack = answers && typeof last === 'function' ? (last as (answer: unknown) => void) : () => {};
     // An answered event sent with only its callback carries an empty payload.
     const payload = answers && args.length === 1 && typeof last === 'function' ? {} : args[0];
+    const arrived = performance.now();
+    const answered = (refusal: AckError | undefined) =>
+      options.onAnswered?.(event, payload, refusal, (performance.now() - arrived) / 1000);
     const refuse = (refusal: AckError) => {
       options.onRefused?.(event, refusal, payload);
       ack(refusal);
+      answered(refusal);
     };
     const over = options.admit?.(event, payload);
     if (over !== undefined) return refuse({ ok: false, code: over.code, message: over.message });
@@ -168,6 +177,7 @@ export function handleEvent<C extends SocketCatalog, K extends keyof C & string>
       try {
         const result = await handler(parsed.data);
         ack({ ok: true, ...(result ?? {}) });
+        answered(undefined);
       } catch (error) {
         refuse(toAckError(error, event));
       }

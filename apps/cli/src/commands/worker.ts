@@ -32,6 +32,18 @@ export function registerWorkerCommand(program: Command): void {
       '--cache-dir <dir>',
       "dataset cache and this worker's id, kept across restarts (env CHORUS_CACHE_DIR; default .chorus/cache)",
     )
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics at GET /metrics on this port (env CHORUS_METRICS_PORT; off by default)',
+    )
+    .option(
+      '--health-port <port>',
+      'serve GET /health on this port: 200 while connected, else 503 (env CHORUS_HEALTH_PORT; off by default; may equal --metrics-port)',
+    )
+    .option(
+      '--metrics-host <host>',
+      'interface of the metrics and health servers (env CHORUS_METRICS_HOST; default 127.0.0.1)',
+    )
     .addOption(
       new Option('--log-level <level>', 'log level (env LOG_LEVEL; default info)').choices(LOG_LEVELS),
     )
@@ -52,8 +64,10 @@ Without a GPU, run one worker per few CPU cores (the wasm backend uses one threa
 
 Lost connections are retried with a backoff up to 30 s (env CHORUS_RECONNECT_MAX_MS, in ms).
 
-Ctrl-C (SIGINT) or SIGTERM stops taking work, finishes the step in progress and disconnects;
-the coordinator hands the member to another worker, which resumes from its last checkpoint.`,
+SIGTERM drains: each member is checkpointed at its next step and handed back to the coordinator,
+which gives it to another worker; then the worker exits 0 (no epoch is lost). Ctrl-C (SIGINT)
+stops taking work, finishes the step in progress and disconnects; the member's lease expires and
+another worker resumes it from its last checkpoint.`,
     )
     .action(async ({ dataDir, ...flags }: WorkerFlags & { dataDir?: string }) => {
       // As `chorus run` finds the admin token: the flag, the environment, then the local tokens.json.

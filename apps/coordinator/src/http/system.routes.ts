@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { Repositories } from '@chorus/db';
 import { listDatasets } from '@chorus/data';
 import { ChorusError, PROTOCOL_VERSION } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
+import type { WorkerNotifier } from '../notifications';
+import type { Scheduler } from '../services/scheduler.service';
 import { registerRoute, type RouteTokens } from './route';
 
 /** How long /api/health waits for the database's `SELECT 1` before it answers 503. */
@@ -50,6 +53,10 @@ export function registerSystemRoutes(
     clock: () => Date;
     leaseMs: number;
     healthTimeoutMs?: number;
+    scheduler: Scheduler;
+    workers: WorkerNotifier;
+    /** What GET /metrics serves (telemetry.ts). */
+    metrics: Registry;
   },
 ): void {
   const ping = createDatabasePing(deps.repos, deps.healthTimeoutMs ?? HEALTH_TIMEOUT_MS);
@@ -77,6 +84,27 @@ export function registerSystemRoutes(
         })),
       ),
     };
+  });
+
+  // Prometheus' text format; the database gauges are read now (README "Metrics").
+  registerRoute(app, 'metrics', deps, async ({ reply }) =>
+    reply.header('content-type', deps.metrics.contentType).send(await deps.metrics.metrics()),
+  );
+
+  // Draining: the worker is leased nothing more, and told to release its members and exit.
+  registerRoute(app, 'drainWorker', deps, async ({ params }) => {
+    const worker = await deps.repos.workers.get(params.id);
+    if (!worker) throw new ChorusError('not-found', `no worker ${params.id} (chorus workers lists them)`);
+    if (!(await deps.workers.connected(worker.id))) {
+      throw new ChorusError(
+        'conflict',
+        `worker ${worker.name} (${worker.id}) is not connected: there is nothing to drain`,
+      );
+    }
+    deps.scheduler.drain(worker.id);
+    deps.workers.drain(worker.id, 'an operator asked this worker to drain');
+    const members = (await deps.repos.members.listByWorker(worker.id)).length;
+    return { id: worker.id, draining: true as const, members };
   });
 
   /** Which datasets a run can use without a `datasetPath` (the New run form marks the others). */

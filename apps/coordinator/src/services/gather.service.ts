@@ -9,6 +9,7 @@ import {
   type EnsembleEvaluation,
 } from '@chorus/ensemble';
 import { ChorusError, RunResultSchema, type MemberDone, type PredictionsMessage } from '@chorus/protocol';
+import type { CoordinatorTelemetry } from '../telemetry';
 import type { Notifiers } from '../notifications';
 import type { PlanService, RunData } from './plan.service';
 import type { RunService } from './run.service';
@@ -37,12 +38,14 @@ export function createGatherService(deps: {
   queue: TaskQueue;
   notify: Notifiers;
   logger: Logger;
+  telemetry?: CoordinatorTelemetry;
 }): GatherService {
   const { repos, notify, logger } = deps;
   const predictions = createPredictionCache(repos);
 
   /** Evaluates the members' predictions of `pairs`: its rows under each of `rounds`, and the scores. */
   const evaluate = (data: RunData, rounds: number[], pairs: Pair[]) => {
+    const stopTimer = deps.telemetry?.evaluationSeconds.startTimer();
     const validation = pairs.map((p) => p.validation.probabilities);
     const evaluation = evaluateEnsemble({
       numClasses: data.numClasses,
@@ -61,6 +64,7 @@ export function createGatherService(deps: {
         validationDiversity,
       }),
     );
+    stopTimer?.();
     return {
       evaluation,
       rows: { ensemble: rows.flatMap((r) => r.ensemble), diversity: rows.flatMap((r) => r.diversity) },

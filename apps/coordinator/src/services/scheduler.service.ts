@@ -3,6 +3,7 @@ import { isDatasetError } from '@chorus/data';
 import type { Member, Repositories } from '@chorus/db';
 import { ChorusError, type Assignment, type LeaseRef, type WorkerHandshake } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
+import type { CoordinatorTelemetry } from '../telemetry';
 import type { HandoverService } from './handover.service';
 import type { KnownLease, LeaseTable } from './lease-table';
 import type { Notifiers } from '../notifications';
@@ -46,7 +47,18 @@ export interface Scheduler {
    * The worker released a member it was asked to hand over (its checkpoint at `planOffset` is
    * stored): the member waits for the worker it was handed to.
    */
-  released(workerId: string, member: Member, planOffset: number): Promise<void>;
+  released(
+    workerId: string,
+    member: Member,
+    planOffset: number,
+    reason?: 'handover' | 'drain',
+  ): Promise<void>;
+  /**
+   * The worker is draining (its `member:release` said so, or an operator asked): it is leased
+   * nothing more until it registers again (a new process under the same id).
+   */
+  drain(workerId: string): void;
+  isDraining(workerId: string): boolean;
   /**
    * The worker gave up on a member: re-queued, or after MAX_ATTEMPTS failed attempts (handovers
    * do not count) the run fails.
@@ -70,11 +82,14 @@ export function createScheduler(deps: {
   logger: Logger;
   /** Straggler handover (null: never). */
   handover: HandoverService | null;
+  telemetry?: CoordinatorTelemetry;
 }): Scheduler {
   const { repos, notify, leaseMs, logger, leases, handover } = deps;
   const retryBackoffMs = deps.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;
   /** Failed members not handed out before this time (ms since the epoch); in memory only. */
   const retryAt = new Map<string, number>();
+  /** Workers being drained; in memory: a draining worker itself never asks again either. */
+  const draining = new Set<string>();
   const backingOff = (): string[] => {
     const now = Date.now();
     for (const [id, at] of retryAt) if (at <= now) retryAt.delete(id);
@@ -139,6 +154,7 @@ export function createScheduler(deps: {
 
   return {
     async register(worker) {
+      draining.delete(worker.workerId);
       await repos.workers.register({
         id: worker.workerId,
         name: worker.name,
@@ -183,6 +199,7 @@ export function createScheduler(deps: {
     },
 
     async claim(workerId, slots) {
+      if (draining.has(workerId)) return null;
       // A worker never holds more members than it announced slots.
       if ((await repos.members.listByWorker(workerId)).length >= slots) return null;
       const since = leases.mark();
@@ -205,6 +222,7 @@ export function createScheduler(deps: {
       try {
         const assignment = await buildAssignment(member);
         leases.confirm({ ...member, workerId }, since);
+        deps.telemetry?.leasesGranted.inc();
         logger.info(
           {
             runId: member.runId,
@@ -274,7 +292,14 @@ export function createScheduler(deps: {
       return revoked;
     },
 
-    async released(workerId, member, planOffset) {
+    drain(workerId) {
+      draining.add(workerId);
+    },
+
+    isDraining: (workerId) => draining.has(workerId),
+
+    async released(workerId, member, planOffset, reason = 'handover') {
+      if (reason === 'drain') draining.add(workerId);
       leases.forget(member.id);
       const checkpoint = await repos.checkpoints.latest(member.id);
       if ((checkpoint?.planOffset ?? 0) !== planOffset) {
@@ -288,10 +313,12 @@ export function createScheduler(deps: {
           'a released member has no checkpoint at its plan offset: it resumes from the latest one',
         );
       }
-      if (!(await repos.members.handOver({ memberId: member.id, workerId }))) return;
+      const drained = reason === 'drain';
+      if (!(await repos.members.handOver({ memberId: member.id, workerId }, { drained }))) return;
+      deps.telemetry?.handovers.inc({ reason });
       logger.info(
-        { runId: member.runId, member: member.index, from: workerId, planOffset },
-        'member handed over',
+        { runId: member.runId, member: member.index, from: workerId, planOffset, reason },
+        drained ? 'member released by a draining worker' : 'member handed over',
       );
       notify.dashboards.runChanged({
         runId: member.runId,
@@ -343,6 +370,7 @@ export function createScheduler(deps: {
       const expired = await repos.members.expireLeases();
       for (const member of expired) leases.forget(member.id);
       if (expired.length === 0) return 0;
+      deps.telemetry?.leasesExpired.inc(expired.length);
       logger.info(
         { members: expired.map((m) => ({ runId: m.runId, index: m.index })) },
         'expired leases re-queued',

@@ -6,6 +6,8 @@ import {
   emitEvent,
   formatIssues,
   handleEvent,
+  BACKENDS,
+  CHORUS_VERSION,
   PROTOCOL_VERSION,
   WorkerHandshakeSchema,
   WorkerToCoordinatorCatalog,
@@ -30,6 +32,7 @@ import {
   checkMetricPoints,
   checkPlanOffset,
 } from '../services/worker-numbers';
+import type { CoordinatorTelemetry } from '../telemetry';
 import { tokenMatches } from '../tokens';
 import { coordinatorHandling } from './acks';
 import { createWorkerBudget, DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit';
@@ -55,8 +58,30 @@ function refusal(code: ErrorCode, message: string): Error & { data: { code: Erro
   return Object.assign(new Error(message), { data: { code } });
 }
 
+/**
+ * Why a handshake's Chorus version or backend cannot work with this coordinator, said so the
+ * operator knows what to change; undefined when they can.
+ */
+function versionRefusal(auth: Record<string, unknown>): string | undefined {
+  const version = auth.chorusVersion;
+  if (version === undefined) {
+    return `this worker does not say its Chorus version (it is older than ${CHORUS_VERSION}): run Chorus ${CHORUS_VERSION}, the coordinator's version`;
+  }
+  if (version !== CHORUS_VERSION) {
+    return `worker is Chorus ${String(version).slice(0, 64)}, this coordinator is Chorus ${CHORUS_VERSION}: run the same version on both`;
+  }
+  if (!(BACKENDS as readonly unknown[]).includes(auth.backend)) {
+    return `backend ${JSON.stringify(String(auth.backend).slice(0, 64))} is not one this coordinator can train with (${BACKENDS.join(', ')}): start the worker with --backend ${BACKENDS.join('|')}`;
+  }
+  return undefined;
+}
+
 /** `leases`: a revoked lease is dropped from the coordinator's lease table at once. */
-export function createWorkerNotifier(ns: WorkersNamespace, leases?: LeaseTable): WorkerNotifier {
+export function createWorkerNotifier(
+  ns: WorkersNamespace,
+  leases?: LeaseTable,
+  telemetry?: CoordinatorTelemetry,
+): WorkerNotifier {
   return {
     workAvailable: () => emitEvent(ns, CoordinatorToWorkerCatalog, 'work:available'),
     workAvailableFor: (workerId) =>
@@ -66,8 +91,12 @@ export function createWorkerNotifier(ns: WorkersNamespace, leases?: LeaseTable):
         ...lease,
         reason,
       }),
+    drain: (workerId, reason) =>
+      emitEvent(ns.to(workerRoom(workerId)), CoordinatorToWorkerCatalog, 'worker:drain', { reason }),
+    connected: async (workerId) => (await ns.in(workerRoom(workerId)).fetchSockets()).length > 0,
     revoke: (workerId, lease, reason) => {
       leases?.forget(lease.memberId);
+      telemetry?.leasesRevoked.inc();
       emitEvent(ns.to(workerRoom(workerId)), CoordinatorToWorkerCatalog, 'member:revoke', {
         ...lease,
         reason,
@@ -91,6 +120,7 @@ export function registerWorkersNamespace(
     logger: Logger;
     /** Per-connection budgets (rate-limit.ts); DEFAULT_RATE_LIMITS when not given. */
     rateLimits?: RateLimits;
+    telemetry?: CoordinatorTelemetry;
   },
 ): void {
   const { scheduler, logger } = deps;
@@ -113,6 +143,11 @@ export function registerWorkersNamespace(
           `protocol version ${String(auth.protocolVersion)} is not supported: this coordinator speaks version ${PROTOCOL_VERSION}; run a matching worker`,
         ),
       );
+    }
+    const refused = versionRefusal(auth);
+    if (refused !== undefined) {
+      logger.warn({ address: socket.handshake.address, reason: refused }, 'worker refused');
+      return next(refusal('invalid-input', refused));
     }
     const parsed = WorkerHandshakeSchema.safeParse(auth);
     if (!parsed.success)
@@ -146,12 +181,15 @@ export function registerWorkersNamespace(
 
     const budget = createWorkerBudget(deps.rateLimits ?? DEFAULT_RATE_LIMITS, slots);
     let limited = 0;
-    const handling = coordinatorHandling(log, deps.queue, (event, payload) => {
-      const refusal = budget.admit(event, payload);
-      // Said once per burst of refusals, not once per message.
-      if (refusal !== undefined && limited++ % 1000 === 0)
-        log.warn({ event, refused: limited }, 'worker over its message budget: answering rate-limited');
-      return refusal;
+    const handling = coordinatorHandling(log, deps.queue, {
+      admit: (event, payload) => {
+        const refusal = budget.admit(event, payload);
+        // Said once per burst of refusals, not once per message.
+        if (refusal !== undefined && limited++ % 1000 === 0)
+          log.warn({ event, refused: limited }, 'worker over its message budget: answering rate-limited');
+        return refusal;
+      },
+      ...(deps.telemetry && { telemetry: deps.telemetry }),
     });
     type Catalog = typeof WorkerToCoordinatorCatalog;
     const on = <E extends keyof Catalog & string>(
@@ -221,7 +259,7 @@ export function registerWorkersNamespace(
       const member = await scheduler.requireLease(workerId, message);
       checkPlanOffset(boundsOf(await deps.plans.forRun(member.runId), member.index), message.planOffset);
       await deps.metrics.flush(); // its last points while the lease is still this worker's
-      await scheduler.released(workerId, member, message.planOffset);
+      await scheduler.released(workerId, member, message.planOffset, message.reason);
       return {};
     });
 

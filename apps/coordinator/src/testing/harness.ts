@@ -17,6 +17,7 @@ import {
   DATASET_SHAPES,
   encodeCheckpointBytes,
   PROTOCOL_VERSION,
+  CHORUS_VERSION,
   WORKERS_NAMESPACE,
   type HttpClient,
   type RunConfigInput,
@@ -125,6 +126,7 @@ export function handshake(overrides: Partial<WorkerHandshake> = {}): WorkerHands
   return {
     token: WORKER_TOKEN,
     protocolVersion: PROTOCOL_VERSION,
+    chorusVersion: CHORUS_VERSION,
     workerId: randomUUID(),
     name: 'scripted-worker',
     host: 'test-host',

@@ -46,7 +46,7 @@ export function AdminTokenField() {
         aria-describedby={`${id}-help`}
       />
       <small id={`${id}-help`}>
-        Needed to launch and cancel runs and to try an ensemble; kept in this tab only.
+        Needed to launch and cancel runs, drain workers and try an ensemble; kept in this tab only.
       </small>
     </div>
   );

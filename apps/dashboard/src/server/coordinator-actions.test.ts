@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRepositories } from '@chorus/db/client';
 import { withTestDatabase } from '@chorus/db/testing';
-import { cancelRun, launchRun, predictRun } from './coordinator-actions';
+import { cancelRun, drainWorker, launchRun, predictRun } from './coordinator-actions';
 
 // Next's guard that keeps server modules out of browser bundles; there is no bundle here.
 vi.mock('server-only', () => ({}));
@@ -127,5 +127,24 @@ describe("the dashboard's predict action (the try-it panel)", () => {
     });
     expect(await predictRun(ADMIN, '../etc', [[1]])).toMatchObject({ ok: false, status: 400 });
     expect(await predictRun('', 'some-run', [[1]])).toMatchObject({ ok: false, status: 401 });
+  });
+});
+
+describe("the dashboard's drain action", () => {
+  it('forwards to POST /api/workers/:id/drain with the admin token and shows its refusals', async () => {
+    const workerId = '3f1c9a2e-0000-4000-8000-000000000001';
+    // Not a worker this coordinator knows.
+    expect(await drainWorker(ADMIN, workerId)).toMatchObject({ ok: false, status: 404 });
+    expect((await drainWorker(ADMIN, workerId)) as { message: string }).toMatchObject({
+      message: expect.stringContaining(`no worker ${workerId}`),
+    });
+    // The token is checked before anything else; a malformed id never reaches the coordinator.
+    expect(await drainWorker('wrong-admin-token-000000', workerId)).toMatchObject({ ok: false, status: 401 });
+    expect(await drainWorker('', workerId)).toMatchObject({ ok: false, status: 401 });
+    expect(await drainWorker(ADMIN, '../runs')).toEqual({
+      ok: false,
+      status: 400,
+      message: 'not a worker id',
+    });
   });
 });

@@ -71,3 +71,16 @@ export async function predictRun(
     ),
   }));
 }
+
+/** Drains a worker (README "Health and draining"): it hands its members back and exits. */
+export async function drainWorker(
+  token: string,
+  workerId: string,
+): Promise<ActionResult<{ members: number }>> {
+  if (typeof workerId !== 'string' || !/^[\w-]{1,64}$/.test(workerId)) {
+    return { ok: false, status: 400, message: new ChorusError('invalid-input', 'not a worker id').message };
+  }
+  return forward(token, (bearer) =>
+    coordinatorApi().drainWorker({ params: { id: workerId } }, { token: bearer }),
+  );
+}

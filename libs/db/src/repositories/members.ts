@@ -280,13 +280,16 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
     /**
      * The holder hands the member back after it was asked to (askHandover): it returns to the
      * queue, and the lease that ended counts as a handover, not as a failed attempt (`handovers`
-     * grows by one, once per member). A member released without being asked gets no such credit.
+     * grows by one, once per member). A member released without being asked gets no such credit,
+     * unless `drained`: its worker was drained (shut down on purpose), which is no failure either.
      */
-    async handOver(lease: LeaseRef): Promise<boolean> {
+    async handOver(lease: LeaseRef, options: { drained?: boolean } = {}): Promise<boolean> {
+      const drained = options.drained === true;
       const count = await prisma.$executeRaw`
         UPDATE "Member"
            SET "status" = 'pending', "workerId" = NULL, "leaseExpiresAt" = NULL,
-               "handovers" = CASE WHEN "handoverAskedAt" IS NOT NULL AND "handovers" = 0
+               "handovers" = CASE WHEN ${drained}::boolean THEN "handovers" + 1
+                                  WHEN "handoverAskedAt" IS NOT NULL AND "handovers" = 0
                                   THEN 1 ELSE "handovers" END
          WHERE "id" = ${lease.memberId}
            AND "workerId" = ${lease.workerId}
@@ -301,6 +304,12 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
         data: { status: 'pending', workerId: null, leaseExpiresAt: null },
       });
       return count === 1;
+    },
+
+    /** Members per status, over every run (the coordinator's `chorus_members` gauge). */
+    async countByStatus(): Promise<Array<{ status: string; count: number }>> {
+      const groups = await prisma.member.groupBy({ by: ['status'], _count: { _all: true } });
+      return groups.map((g) => ({ status: g.status, count: g._count._all }));
     },
 
     async get(id: string): Promise<Member | null> {

@@ -91,6 +91,16 @@ export function createWorkerRepository(prisma: PrismaClient, options: Repository
       return count;
     },
 
+    /** Online workers per backend (the coordinator's `chorus_workers_online` gauge). */
+    async countOnlineByBackend(): Promise<Array<{ backend: string; count: number }>> {
+      const groups = await prisma.worker.groupBy({
+        by: ['backend'],
+        where: { status: 'online' },
+        _count: { _all: true },
+      });
+      return groups.map((g) => ({ backend: g.backend, count: g._count._all }));
+    },
+
     get(id: string): Promise<Worker | null> {
       return prisma.worker.findUnique({ where: { id } });
     },

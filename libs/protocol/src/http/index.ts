@@ -1,3 +1,5 @@
 export * from './client';
 export * from './routes';
 export * from './views';
+export * from './prometheus-text';
+export * from './worker-health';

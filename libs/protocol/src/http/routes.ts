@@ -40,6 +40,8 @@ export const RunMemberParamsSchema = z.object({
   id: IdSchema,
   index: z.coerce.number().int().min(0).max(63),
 });
+/** Worker ids are chosen by the workers (uuids); the same character rules as other ids. */
+export const WorkerParamsSchema = z.object({ id: IdSchema });
 export const RunListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   status: z.enum(RUN_STATUSES).optional(),
@@ -79,6 +81,8 @@ export const DatasetStatusSchema = z.object({
 });
 export type DatasetStatus = z.output<typeof DatasetStatusSchema>;
 
+/** The headers of the Prometheus scrape: its text exposition format (the body is that text). */
+export const MetricsHeadersSchema = z.object({ 'content-type': z.string().startsWith('text/plain') });
 /** The headers of a dataset bundle download (content-addressed: the ETag is its sha256). */
 export const DatasetHeadersSchema = z.object({ etag: z.string() });
 
@@ -125,6 +129,20 @@ export const HTTP_ROUTES = {
     auth: 'viewer',
     response: z.object({ workers: z.array(WorkerViewSchema) }),
   }),
+  /**
+   * Asks a connected worker to drain: it checkpoints and releases its members at their next step,
+   * then exits; it is leased nothing more (README "Health and draining").
+   */
+  drainWorker: route({
+    method: 'POST',
+    path: '/api/workers/:id/drain',
+    auth: 'admin',
+    params: WorkerParamsSchema,
+    status: 202,
+    response: z.object({ id: z.string(), draining: z.literal(true), members: z.number().int() }),
+  }),
+  /** Prometheus' text exposition format (README "Metrics"); a read like the others (viewer token beyond loopback). */
+  metrics: route({ method: 'GET', path: '/metrics', auth: 'viewer', download: MetricsHeadersSchema }),
   listRuns: route({
     method: 'GET',
     path: '/api/runs',

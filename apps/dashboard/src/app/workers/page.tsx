@@ -1,3 +1,4 @@
+import { AdminTokenField } from '../../components/admin-token';
 import { LiveRefresh } from '../../components/live-refresh';
 import { WorkersEmpty } from '../../components/workers/workers-empty';
 import { WorkersTable } from '../../components/workers/workers-table';
@@ -28,7 +29,10 @@ export default async function WorkersPage() {
       {workers.length === 0 ? (
         <WorkersEmpty coordinatorUrl={publicCoordinatorUrl} />
       ) : (
-        <WorkersTable workers={workers} now={new Date().toISOString()} />
+        <>
+          <AdminTokenField />
+          <WorkersTable workers={workers} now={new Date().toISOString()} />
+        </>
       )}
     </>
   );

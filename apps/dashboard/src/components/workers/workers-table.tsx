@@ -1,6 +1,7 @@
 import Link from 'next/link';
 import type { WorkerListItem } from '../../server/workers';
 import { formatPercent, formatRate } from '../../lib/format';
+import { DrainWorker } from './drain-worker';
 import { HeartbeatAge } from './heartbeat-age';
 import styles from './workers.module.css';
 import list from '../list-table.module.css';
@@ -27,6 +28,7 @@ export function WorkersTable({ workers, now }: { workers: readonly WorkerListIte
             <th scope="col" className="num">
               Samples/s
             </th>
+            <th scope="col">Actions</th>
           </tr>
         </thead>
         <tbody>
@@ -71,6 +73,7 @@ export function WorkersTable({ workers, now }: { workers: readonly WorkerListIte
                 )}
               </td>
               <td className="num">{formatRate(w.samplesPerSecond)}</td>
+              <td>{w.status === 'online' && <DrainWorker workerId={w.id} name={w.name} />}</td>
             </tr>
           ))}
         </tbody>
