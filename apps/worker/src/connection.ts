@@ -5,6 +5,7 @@ import {
   ChorusError,
   MAX_SOCKET_MESSAGE_BYTES,
   requestEvent,
+  WORKER_IDENTITY_REFUSED,
   WORKERS_NAMESPACE,
   WorkerToCoordinatorCatalog,
   type Ack,
@@ -50,6 +51,11 @@ export interface ConnectionOptions {
   reconnectMaxMs?: number;
   /** The largest message sent (default MAX_SOCKET_MESSAGE_BYTES, the coordinator's limit). */
   maxMessageBytes?: number;
+  /**
+   * The coordinator refused the handshake's worker id and secret (WORKER_IDENTITY_REFUSED): called
+   * before reconnecting, so the next handshake carries a new id. Without it that refusal is final.
+   */
+  onIdentityRefused?: () => void;
 }
 
 export interface RequestOptions {
@@ -215,6 +221,13 @@ export class Connection {
     // The coordinator answered and refused the handshake.
     const code = refusalCode(error);
     const reason = `the coordinator at ${this.options.url} refused this worker: ${error.message}`;
+    const data = error.data as { reason?: unknown } | undefined;
+    if (data?.reason === WORKER_IDENTITY_REFUSED && this.options.onIdentityRefused) {
+      this.logger.warn({ code }, `${reason}; registering under a new worker id`);
+      this.options.onIdentityRefused();
+      this.scheduleRetry('registering under a new worker id', { code });
+      return;
+    }
     if (FATAL_REFUSALS.has(code)) {
       const hint =
         code === 'unauthorized'

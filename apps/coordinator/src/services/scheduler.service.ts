@@ -8,6 +8,7 @@ import type { KnownLease, LeaseTable } from './lease-table';
 import type { Notifiers } from '../notifications';
 import type { PlanService } from './plan.service';
 import type { RunService } from './run.service';
+import { issueWorkerSecret, workerSecretMatches } from '../worker-secrets';
 
 /** A member that failed on this many leases fails its run (leases ended by a handover do not count). */
 export const MAX_ATTEMPTS = 3;
@@ -16,11 +17,28 @@ export const DEFAULT_RETRY_BACKOFF_MS = 1_000;
 
 export type RegisteredWorker = Pick<
   WorkerHandshake,
-  'workerId' | 'name' | 'host' | 'backend' | 'device' | 'slots'
+  'workerId' | 'name' | 'host' | 'backend' | 'device' | 'slots' | 'secret'
 >;
 
+/** The handshake's worker id is registered with another secret (or none was given): not that worker. */
+export class WorkerIdentityError extends ChorusError {
+  constructor(workerId: string) {
+    super(
+      'forbidden',
+      `worker id ${workerId} is registered with another session secret: a worker presents the secret it ` +
+        'was issued at its first registration (kept beside its id in its cache directory); a worker ' +
+        'that lost it registers under a new id',
+    );
+  }
+}
+
 export interface Scheduler {
-  register(worker: RegisteredWorker): Promise<void>;
+  /**
+   * Registers a (re)connecting worker (README "Worker identity"): a new id is registered with a
+   * fresh session secret, returned once as `issuedSecret`; a known id must present its secret, else
+   * WorkerIdentityError and nothing changes.
+   */
+  register(worker: RegisteredWorker): Promise<{ issuedSecret: string | null }>;
   /**
    * A worker (re)connected saying which members it still trains: those it still holds keep their
    * lease (renewed); members leased to it that it no longer has go back to the queue; members it
@@ -139,15 +157,30 @@ export function createScheduler(deps: {
 
   return {
     async register(worker) {
-      await repos.workers.register({
+      const details = {
         id: worker.workerId,
         name: worker.name,
         host: worker.host,
         backend: worker.backend,
         device: worker.device,
         slots: worker.slots,
-      });
+      };
+      const stored = await repos.workers.secretHashOf(worker.workerId);
+      let issuedSecret: string | null = null;
+      if (stored === undefined) {
+        const { secret, hash } = issueWorkerSecret();
+        // Two connections racing for one new id: the first registers it, the other is refused.
+        if (!(await repos.workers.registerNew({ ...details, secretHash: hash })))
+          throw new WorkerIdentityError(worker.workerId);
+        issuedSecret = secret;
+      } else if (stored === null || !workerSecretMatches(stored, worker.secret)) {
+        // A row from before worker secrets has no owner to prove: its id is retired.
+        throw new WorkerIdentityError(worker.workerId);
+      } else {
+        await repos.workers.register(details);
+      }
       notify.dashboards.workersChanged();
+      return { issuedSecret };
     },
 
     async reconcile(workerId, activeMembers) {

@@ -7,6 +7,7 @@ import {
   formatIssues,
   handleEvent,
   PROTOCOL_VERSION,
+  WORKER_IDENTITY_REFUSED,
   WorkerHandshakeSchema,
   WorkerToCoordinatorCatalog,
   type CoordinatorToWorkerEvents,
@@ -20,7 +21,7 @@ import type { WorkerNotifier } from '../notifications';
 import type { GatherService } from '../services/gather.service';
 import type { LeaseTable } from '../services/lease-table';
 import type { PlanService } from '../services/plan.service';
-import type { Scheduler } from '../services/scheduler.service';
+import { WorkerIdentityError, type Scheduler } from '../services/scheduler.service';
 import type { TaskQueue } from '../services/task-queue';
 import {
   boundsOf,
@@ -51,9 +52,16 @@ const CHECKPOINTS_KEPT = 2;
 
 const workerRoom = (workerId: string): string => `worker:${workerId}`;
 
-/** A refused connection: the client's `connect_error` has this message and `data.code`. */
-function refusal(code: ErrorCode, message: string): Error & { data: { code: ErrorCode } } {
-  return Object.assign(new Error(message), { data: { code } });
+/**
+ * A refused connection: the client's `connect_error` has this message and `data.code` (and
+ * `data.reason` WORKER_IDENTITY_REFUSED when the worker id's secret did not match).
+ */
+function refusal(
+  code: ErrorCode,
+  message: string,
+  reason?: string,
+): Error & { data: { code: ErrorCode; reason?: string } } {
+  return Object.assign(new Error(message), { data: { code, ...(reason !== undefined && { reason }) } });
 }
 
 /** `leases`: a revoked lease is dropped from the coordinator's lease table at once. */
@@ -92,6 +100,8 @@ export function registerWorkersNamespace(
   },
 ): void {
   const { scheduler, logger } = deps;
+  /** The secret issued to a connection that registered a new worker id, until it is sent to it. */
+  const issuedSecrets = new WeakMap<object, string>();
 
   ns.use((socket, next) => {
     const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
@@ -123,8 +133,18 @@ export function registerWorkersNamespace(
       activeMembers: handshake.activeMembers,
     };
     deps.queue.track(scheduler.register(handshake)).then(
-      () => next(),
+      ({ issuedSecret }) => {
+        if (issuedSecret !== null) issuedSecrets.set(socket, issuedSecret);
+        next();
+      },
       (error: unknown) => {
+        if (error instanceof WorkerIdentityError) {
+          logger.warn(
+            { workerId: handshake.workerId, address: socket.handshake.address },
+            'worker refused: its id is registered with another secret',
+          );
+          return next(refusal(error.code, error.message, WORKER_IDENTITY_REFUSED));
+        }
         logger.error({ err: error }, 'registering a worker failed');
         next(refusal('unavailable', 'the coordinator cannot register workers right now; retry shortly'));
       },
@@ -135,6 +155,11 @@ export function registerWorkersNamespace(
     const { workerId, name, slots } = socket.data;
     const log = logger.child({ workerId, worker: name });
     log.info('worker connected');
+    const secret = issuedSecrets.get(socket);
+    if (secret !== undefined) {
+      issuedSecrets.delete(socket);
+      emitEvent(socket, CoordinatorToWorkerCatalog, 'worker:registered', { workerId, secret });
+    }
     void socket.join(workerRoom(workerId));
     deps.queue
       .track(scheduler.reconcile(workerId, socket.data.activeMembers))
