@@ -202,8 +202,14 @@ export function registerWorkersNamespace(
       const member = await scheduler.requireLease(workerId, message);
       // An epoch beyond the run would become the "latest" checkpoint and prune the real ones.
       const data = await deps.plans.forRun(member.runId);
-      checkCheckpointNumbers(boundsOf(data, member.index), message);
-      checkCheckpointBytes(data, member.index, message.weights);
+      try {
+        checkCheckpointNumbers(boundsOf(data, member.index), message);
+        checkCheckpointBytes(data, member.index, message.weights);
+      } catch (error) {
+        // The member's failure that follows is the checkpoint's, not the member's own (README "Attempts").
+        scheduler.checkpointRefused(message);
+        throw error;
+      }
       await deps.repos.checkpoints.save({
         memberId: member.id,
         epoch: message.epoch,
@@ -226,11 +232,11 @@ export function registerWorkersNamespace(
 
     on('member:failed', async (message) => {
       const member = await scheduler.requireLease(workerId, message);
-      if (message.checkpointEpoch !== undefined) {
-        // The worker could not load the checkpoint it was given: the next attempt gets the older one.
-        await deps.repos.checkpoints.remove(member.id, message.checkpointEpoch);
-      }
-      return scheduler.memberFailed(workerId, member, message.error);
+      // The worker could not load the checkpoint it was given: the next attempt gets the older one.
+      const checkpointRemoved =
+        message.checkpointEpoch !== undefined &&
+        (await deps.repos.checkpoints.remove(member.id, message.checkpointEpoch));
+      return scheduler.memberFailed(workerId, member, message.error, { checkpointRemoved });
     });
 
     on('member:release', async (message) => {
