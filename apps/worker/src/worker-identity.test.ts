@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseRunConfig } from '@chorus/protocol';
+import { parseRunConfig, WORKER_IDENTITY_REFUSED, WORKERS_NAMESPACE } from '@chorus/protocol';
 import { expectEventually, startFakeCoordinator } from './test-server';
 import { startWorker } from './worker';
 import { claimWorkerId } from './worker-identity';
@@ -103,5 +103,38 @@ describe('startWorker', () => {
     const second = await startWorker({ ...options, logger });
     await second.close();
     expect(second.workerId).toBe(first.workerId);
+  });
+
+  it('registers under a new id when the coordinator refuses its id and secret', async () => {
+    const token = 'identity-token';
+    const config = parseRunConfig({ dataset: 'synthetic', model: 'mlp', members: 1, epochs: 1 });
+    const coordinator = await startFakeCoordinator({ token, config });
+    cleanup.push(() => coordinator.close());
+    const dir = await cacheDir();
+    // A kept identity the coordinator no longer honours (its id was registered with another secret).
+    const kept = await claimWorkerId(dir);
+    await kept.adopt(kept.workerId, newSecret());
+    await kept.release();
+    coordinator.io.of(WORKERS_NAMESPACE).use((socket, next) => {
+      const auth = socket.handshake.auth as { workerId?: unknown };
+      if (auth.workerId !== kept.workerId) return next();
+      next(Object.assign(new Error('worker id registered with another session secret'), {
+        data: { code: 'forbidden', reason: WORKER_IDENTITY_REFUSED },
+      }));
+    });
+    const worker = await startWorker({
+      coordinatorUrl: coordinator.url,
+      token,
+      backend: 'cpu',
+      cacheDir: dir,
+      logger: pino({ level: 'silent' }),
+      reconnectMinMs: 10,
+    });
+    cleanup.push(() => worker.close());
+    expect(worker.workerId).not.toBe(kept.workerId);
+    // The secret issued to the new id replaces the refused identity in the file.
+    await expectEventually(async () =>
+      expect((await readFile(join(dir, 'worker-ids', '0.id'), 'utf8')).split('\n')[0]).toBe(worker.workerId),
+    );
   });
 });
