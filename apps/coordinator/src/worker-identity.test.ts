@@ -141,7 +141,14 @@ describe('worker identity', () => {
 
   it('refuses an id registered before worker secrets: it has no owner to prove', async () => {
     const id = randomUUID();
-    await fixture.repos.workers.register({ id, name: 'old', host: 'h', backend: 'cpu', device: 'cpu', slots: 1 });
+    await fixture.repos.workers.register({
+      id,
+      name: 'old',
+      host: 'h',
+      backend: 'cpu',
+      device: 'cpu',
+      slots: 1,
+    });
     await expect(
       connectWorker(fixture.coordinator, handshake({ workerId: id }), { presentSecret: false }),
     ).rejects.toMatchObject({ data: { code: 'forbidden', reason: WORKER_IDENTITY_REFUSED } });

@@ -118,9 +118,11 @@ describe('startWorker', () => {
     coordinator.io.of(WORKERS_NAMESPACE).use((socket, next) => {
       const auth = socket.handshake.auth as { workerId?: unknown };
       if (auth.workerId !== kept.workerId) return next();
-      next(Object.assign(new Error('worker id registered with another session secret'), {
-        data: { code: 'forbidden', reason: WORKER_IDENTITY_REFUSED },
-      }));
+      next(
+        Object.assign(new Error('worker id registered with another session secret'), {
+          data: { code: 'forbidden', reason: WORKER_IDENTITY_REFUSED },
+        }),
+      );
     });
     const worker = await startWorker({
       coordinatorUrl: coordinator.url,

@@ -107,7 +107,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     // README "Identity": the id and the secret issued to it; a refused pair gives way to a new id.
     onIdentityRefused: () => {
       identity.renew();
-      log.warn({ newWorkerId: identity.workerId }, 'the coordinator refused this worker id: taking a new one');
+      log.warn(
+        { newWorkerId: identity.workerId },
+        'the coordinator refused this worker id: taking a new one',
+      );
     },
     handshake: () => ({
       token: options.token,

@@ -376,7 +376,9 @@ export function createScheduler(deps: {
         else await repos.members.release(lease);
         logger.warn(
           { runId: member.runId, member: member.index, attempt: member.attempt, error, overCheckpoint },
-          overCheckpoint ? 'member failed over a checkpoint: re-queued, not counted' : 'member failed: re-queued',
+          overCheckpoint
+            ? 'member failed over a checkpoint: re-queued, not counted'
+            : 'member failed: re-queued',
         );
         const delay = retryBackoffMs * 2 ** Math.max(failures - 1, 0);
         if (delay > 0) {
