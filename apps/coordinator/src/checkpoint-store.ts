@@ -50,8 +50,8 @@ export interface CheckpointStore {
   discard(received: ReceivedCheckpoint): Promise<void>;
   /** A checkpoint of the socket path (bytes in the database). */
   saveBytes(input: CheckpointInput): Promise<void>;
-  /** Deletes the checkpoint of this epoch (a worker could not load it). */
-  remove(memberId: string, epoch: number): Promise<void>;
+  /** Deletes the checkpoint of this epoch (a worker could not load it); false when there was none. */
+  remove(memberId: string, epoch: number): Promise<boolean>;
   /** A stream of a stored file (`not-found` when it is missing). */
   open(file: string): Promise<{ stream: ReadStream; bytes: number }>;
   /** A stored checkpoint's bytes, from the database or its file (for an export: one member at a time). */
@@ -175,8 +175,9 @@ export function createCheckpointStore(dataDir: string, repos: Repositories): Che
     },
     remove(memberId, epoch) {
       return locked(memberId, async () => {
-        await repos.checkpoints.remove(memberId, epoch);
+        const removed = await repos.checkpoints.remove(memberId, epoch);
         await tidy(memberId);
+        return removed;
       });
     },
     async open(file) {

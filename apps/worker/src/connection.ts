@@ -5,6 +5,7 @@ import {
   ChorusError,
   MAX_SOCKET_MESSAGE_BYTES,
   requestEvent,
+  WORKER_IDENTITY_REFUSED,
   WORKERS_NAMESPACE,
   WorkerToCoordinatorCatalog,
   type Ack,
@@ -52,6 +53,11 @@ export interface ConnectionOptions {
   maxMessageBytes?: number;
   /** PEM of a private CA that signed the coordinator's certificate (wss://). */
   ca?: string;
+  /**
+   * The coordinator refused the handshake's worker id and secret (WORKER_IDENTITY_REFUSED): called
+   * before reconnecting, so the next handshake carries a new id. Without it that refusal is final.
+   */
+  onIdentityRefused?: () => void;
 }
 
 export interface RequestOptions {
@@ -218,6 +224,13 @@ export class Connection {
     // The coordinator answered and refused the handshake.
     const code = refusalCode(error);
     const reason = `the coordinator at ${this.options.url} refused this worker: ${error.message}`;
+    const data = error.data as { reason?: unknown } | undefined;
+    if (data?.reason === WORKER_IDENTITY_REFUSED && this.options.onIdentityRefused) {
+      this.logger.warn({ code }, `${reason}; registering under a new worker id`);
+      this.options.onIdentityRefused();
+      this.scheduleRetry('registering under a new worker id', { code });
+      return;
+    }
     if (FATAL_REFUSALS.has(code)) {
       const hint =
         code === 'unauthorized'

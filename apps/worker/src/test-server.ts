@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -174,6 +175,13 @@ export async function startFakeCoordinator(options: {
     socket.handshake.auth['token'] === token ? next() : next(new Error('unauthorized')),
   );
   nsp.on('connection', (socket) => {
+    // As the coordinator does at a new id's first registration (it remembers none: any id is new).
+    const auth = socket.handshake.auth as { workerId?: unknown; secret?: unknown };
+    if (typeof auth.workerId === 'string' && auth.secret === undefined)
+      emitEvent(socket, CoordinatorToWorkerCatalog, 'worker:registered', {
+        workerId: auth.workerId,
+        secret: randomBytes(32).toString('base64url'),
+      });
     const record = (event: ReceivedMessage['event'], payload: unknown) => {
       const message = { at: performance.now(), event, payload: payload as Record<string, unknown> };
       fake.received.push(message);

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { WorkerSecretSchema } from '@chorus/protocol';
 
 /**
- * The id a worker process registers under, kept in the cache directory so that a restarted
- * process on the same machine is the same worker to the coordinator (its Worker row is reused,
- * not added). Processes sharing a cache directory (one per GPU) must not share an id, so each
- * holds one of the numbered ids `worker-ids/<n>.id` under a lock file `<n>.lock` naming its host
- * and pid; a lock whose process is gone (killed) is taken over.
+ * The id a worker process registers under and the session secret the coordinator issued to that
+ * id, kept together in the cache directory (README "Identity") so that a restarted process on the
+ * same machine is the same worker to the coordinator (its Worker row and leases are its own).
+ * Processes sharing a cache directory (one per GPU) must not share an id, so each holds one of the
+ * numbered files `worker-ids/<n>.id` (mode 0600: the id's line, then the secret's) under a lock file
+ * `<n>.lock` naming its host and pid; a lock whose process is gone (killed) is taken over. A file
+ * without a secret (lost, or written before secrets) is not reused: the worker registers a new id.
  */
 
 const DIR = 'worker-ids';
@@ -19,9 +22,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const held = new Set<string>();
 
 export interface WorkerIdentity {
-  workerId: string;
+  /** The id presented now (a new one after `renew`). */
+  readonly workerId: string;
+  /** The secret issued to `workerId`; null until the coordinator issued one. */
+  readonly secret: string | null;
   /** Where the id is kept; null when none was free (the id then lasts this process only). */
   file: string | null;
+  /** Keeps the secret the coordinator issued to `workerId` (written to `file`, mode 0600). */
+  adopt(workerId: string, secret: string): Promise<void>;
+  /** Drops the id and its secret for a new id (the coordinator refused them). */
+  renew(): void;
   /** Frees the id for the next process. */
   release(): Promise<void>;
 }
@@ -35,22 +45,51 @@ export async function claimWorkerId(cacheDir: string): Promise<WorkerIdentity> {
     if (held.has(lock) || !(await takeLock(lock, owner))) continue;
     held.add(lock);
     const file = join(dir, `${n}.id`);
-    const kept = (await readFile(file, 'utf8').catch(() => '')).trim();
-    let workerId = kept;
-    if (!UUID.test(kept)) {
-      workerId = randomUUID();
-      // Written whole, then renamed: a crash never leaves a half-written id behind.
-      const temporary = `${file}.${process.pid}.tmp`;
-      await writeFile(temporary, `${workerId}\n`);
-      await rename(temporary, file);
-    }
+    const [keptId = '', keptSecret = ''] = (await readFile(file, 'utf8').catch(() => '')).split('\n');
+    const kept =
+      UUID.test(keptId) && WorkerSecretSchema.safeParse(keptSecret).success
+        ? { workerId: keptId, secret: keptSecret }
+        : null;
     const release = async (): Promise<void> => {
       if (!held.delete(lock)) return;
       await unlink(lock).catch(() => undefined);
     };
-    return { workerId, file, release };
+    return identityIn(file, kept, release);
   }
-  return { workerId: randomUUID(), file: null, release: async () => undefined };
+  return identityIn(null, null, async () => undefined);
+}
+
+function identityIn(
+  file: string | null,
+  kept: { workerId: string; secret: string } | null,
+  release: () => Promise<void>,
+): WorkerIdentity {
+  let workerId = kept?.workerId ?? randomUUID();
+  let secret = kept?.secret ?? null;
+  return {
+    get workerId() {
+      return workerId;
+    },
+    get secret() {
+      return secret;
+    },
+    file,
+    async adopt(id, issued) {
+      if (id !== workerId) return; // issued to an id this worker has since given up
+      secret = issued;
+      if (file === null) return;
+      // Written whole (owner-only), then renamed: a crash never leaves a half-written identity.
+      const temporary = `${file}.${process.pid}.tmp`;
+      await writeFile(temporary, `${id}\n${issued}\n`, { mode: 0o600 });
+      await chmod(temporary, 0o600); // the mode of an existing temporary file is not changed by writeFile
+      await rename(temporary, file);
+    },
+    renew() {
+      workerId = randomUUID();
+      secret = null;
+    },
+    release,
+  };
 }
 
 /** Creates `lock` for `owner`, or takes it over from a process of this host that is gone. */

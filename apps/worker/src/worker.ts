@@ -62,7 +62,8 @@ export interface WorkerOptions {
 }
 
 export interface WorkerHandle {
-  workerId: string;
+  /** The id it registers under now (a new one when the coordinator refused the kept one). */
+  readonly workerId: string;
   backend: BackendName;
   device: string;
   /**
@@ -136,11 +137,20 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     logger: log,
     ...(options.reconnectMinMs !== undefined ? { reconnectMinMs: options.reconnectMinMs } : {}),
     ...(options.reconnectMaxMs !== undefined ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
+    // README "Identity": the id and the secret issued to it; a refused pair gives way to a new id.
+    onIdentityRefused: () => {
+      identity.renew();
+      log.warn(
+        { newWorkerId: identity.workerId },
+        'the coordinator refused this worker id: taking a new one',
+      );
+    },
     handshake: () => ({
       token: options.token,
       protocolVersion: PROTOCOL_VERSION,
       chorusVersion: CHORUS_VERSION,
-      workerId,
+      workerId: identity.workerId,
+      ...(identity.secret !== null && { secret: identity.secret }),
       name,
       host,
       backend: selection.backend,
@@ -206,6 +216,21 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     onRefused: (event: string, refusal: { message: string }, payload: unknown) =>
       log.warn({ payload, reason: refusal.message }, `ignoring a malformed ${event}`),
   };
+  handleEvent(
+    connection.socket,
+    CoordinatorToWorkerCatalog,
+    'worker:registered',
+    async ({ workerId: id, secret }) => {
+      try {
+        await identity.adopt(id, secret);
+        log.info({ workerId: id, file: identity.file }, 'registered: session secret kept');
+      } catch (error) {
+        // Kept in memory still: this process reconnects as this worker; a restart takes a new id.
+        log.error({ err: error, file: identity.file }, 'cannot write the worker identity file');
+      }
+    },
+    ignoring,
+  );
   handleEvent(
     connection.socket,
     CoordinatorToWorkerCatalog,
@@ -408,7 +433,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   finished.catch(() => undefined);
 
   return {
-    workerId,
+    get workerId() {
+      return identity.workerId;
+    },
     backend: selection.backend,
     device: selection.device,
     ...(ops.metricsUrl !== undefined && { metricsUrl: ops.metricsUrl }),

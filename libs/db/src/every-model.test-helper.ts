@@ -18,6 +18,7 @@ export async function exerciseEveryModel(prisma: PrismaClient): Promise<Prisma.M
       backend: 'wasm',
       device: 'cpu',
       slots: 2,
+      secretHash: 'cd'.repeat(32),
       lastSeenAt: at,
     },
   });
@@ -27,6 +28,7 @@ export async function exerciseEveryModel(prisma: PrismaClient): Promise<Prisma.M
     backend: 'wasm',
     device: 'cpu',
     slots: 2,
+    secretHash: 'cd'.repeat(32),
     status: 'online',
     lastSeenAt: at,
   });
@@ -70,6 +72,7 @@ export async function exerciseEveryModel(prisma: PrismaClient): Promise<Prisma.M
       attempt: 1,
       handoverAskedAt: at,
       handovers: 1,
+      checkpointFailures: 2,
       valAccuracy: 0.875,
     },
   });
@@ -85,6 +88,7 @@ export async function exerciseEveryModel(prisma: PrismaClient): Promise<Prisma.M
     attempt: 1,
     handoverAskedAt: at,
     handovers: 1,
+    checkpointFailures: 2,
     step: 0,
     planOffset: 0,
     valAccuracy: 0.875,

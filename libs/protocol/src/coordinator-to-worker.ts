@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LeaseRefSchema } from './sockets';
+import { LeaseRefSchema, WorkerRegisteredSchema } from './sockets';
 import { NO_PAYLOAD, type SocketCatalog, type SocketEvents } from './typed-socket';
 
 export const LeaseNoticeSchema = LeaseRefSchema.extend({ reason: z.string().max(4000) });
@@ -9,6 +9,8 @@ export type LeaseNotice = z.infer<typeof LeaseNoticeSchema>;
 export const CoordinatorToWorkerCatalog = {
   /** Work is queued: ask with `member:request` if a slot is free. */
   'work:available': { message: NO_PAYLOAD },
+  /** This connection registered a new worker id: keep `secret` beside it and present it on every reconnect. */
+  'worker:registered': { message: WorkerRegisteredSchema },
   /** Stop training this member (run cancelled, or the lease moved elsewhere). */
   'member:revoke': { message: LeaseNoticeSchema },
   /**

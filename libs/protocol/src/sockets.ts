@@ -38,6 +38,24 @@ const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const fraction = z.number().min(0).max(1);
 
 /** `io(url + '/workers', { auth })`: checked before the connection is accepted. */
+/** A worker's session secret: 32 random bytes as base64url (43 characters), issued by the coordinator. */
+export const WorkerSecretSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{43}$/, 'a worker secret is 43 base64url characters (32 bytes)');
+
+/**
+ * `data.reason` of a handshake refused because the worker id is registered with another secret (or
+ * the secret is missing): the worker cannot be that worker, so it registers anew under a new id.
+ */
+export const WORKER_IDENTITY_REFUSED = 'worker-identity';
+
+/**
+ * The session secret issued at a worker id's first registration, sent once right after that
+ * connection: the worker keeps it beside its id and presents it as `secret` on every reconnect.
+ */
+export const WorkerRegisteredSchema = z.object({ workerId: z.string().uuid(), secret: WorkerSecretSchema });
+export type WorkerRegistered = z.infer<typeof WorkerRegisteredSchema>;
+
 export const WorkerHandshakeSchema = z
   .object({
     token: z.string().min(1),
@@ -46,6 +64,11 @@ export const WorkerHandshakeSchema = z
     chorusVersion: z.string().min(1).max(64).optional(),
     /** Stable id of this worker process across reconnects (to reconcile its leases). */
     workerId: z.string().uuid(),
+    /**
+     * The secret issued at this id's first registration (`worker:registered`); absent on the first
+     * connection of a new id. A known id without its secret is refused (WORKER_IDENTITY_REFUSED).
+     */
+    secret: WorkerSecretSchema.optional(),
     name: z.string().min(1).max(120),
     host: z.string().min(1).max(255),
     backend: z.enum(BACKENDS),

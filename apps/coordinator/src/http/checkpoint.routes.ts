@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { Repositories } from '@chorus/db';
 import { checkpointMaxBytes, ChorusError } from '@chorus/protocol';
-import type { CheckpointStore } from '../checkpoint-store';
+import type { CheckpointStore, ReceivedCheckpoint } from '../checkpoint-store';
 import type { PlanService } from '../services/plan.service';
 import type { Scheduler } from '../services/scheduler.service';
 import { boundsOf, checkCheckpointNumbers, memberParamsOf } from '../services/worker-numbers';
@@ -68,24 +68,33 @@ export function registerCheckpointRoutes(
       // Fenced as the socket messages are: only the worker holding this attempt's lease writes.
       const member = await deps.scheduler.requireLease(workerId, lease);
       const data = await deps.plans.forRun(member.runId);
-      checkCheckpointNumbers(boundsOf(data, member.index), {
-        epoch,
-        step: headers['x-chorus-step'],
-        planOffset: headers['x-chorus-plan-offset'],
-      });
-      const expectedParams = memberParamsOf(data, member.index);
-      const maxBytes = checkpointMaxBytes(expectedParams ?? deps.maxMemberParams);
-      if (length > maxBytes) {
-        throw new ChorusError(
-          'too-large',
-          `a checkpoint of ${length} bytes is beyond this member's bound of ${maxBytes} (weights and optimizer slots of its ${expectedParams ?? deps.maxMemberParams} parameters, and headers)`,
-        );
-      }
+      let received: ReceivedCheckpoint;
       const started = performance.now();
-      const received = await deps.checkpoints.receive(memberId, body, {
-        maxBytes: Math.min(maxBytes, length),
-        ...(expectedParams !== undefined && { expectedParams }),
-      });
+      try {
+        checkCheckpointNumbers(boundsOf(data, member.index), {
+          epoch,
+          step: headers['x-chorus-step'],
+          planOffset: headers['x-chorus-plan-offset'],
+        });
+        const expectedParams = memberParamsOf(data, member.index);
+        const maxBytes = checkpointMaxBytes(expectedParams ?? deps.maxMemberParams);
+        if (length > maxBytes) {
+          throw new ChorusError(
+            'too-large',
+            `a checkpoint of ${length} bytes is beyond this member's bound of ${maxBytes} (weights and optimizer slots of its ${expectedParams ?? deps.maxMemberParams} parameters, and headers)`,
+          );
+        }
+        received = await deps.checkpoints.receive(memberId, body, {
+          maxBytes: Math.min(maxBytes, length),
+          ...(expectedParams !== undefined && { expectedParams }),
+        });
+      } catch (error) {
+        // Bad numbers or bytes: the member's failure that follows is the checkpoint's, not its own
+        // (README "Attempts").
+        if (error instanceof ChorusError && (error.code === 'invalid-input' || error.code === 'too-large'))
+          deps.scheduler.checkpointRefused(lease);
+        throw error;
+      }
       try {
         // The upload took a while: the lease may have moved on meanwhile.
         await deps.scheduler.requireLease(workerId, lease);

@@ -9,19 +9,45 @@ import type { KnownLease, LeaseTable } from './lease-table';
 import type { Notifiers } from '../notifications';
 import type { PlanService } from './plan.service';
 import type { RunService } from './run.service';
+import { issueWorkerSecret, workerSecretMatches } from '../worker-secrets';
 
-/** A member that failed on this many leases fails its run (leases ended by a handover do not count). */
+/**
+ * A member that failed on this many leases fails its run. Leases ended by a handover do not count,
+ * nor (up to MAX_CHECKPOINT_FAILURES) those that ended over a checkpoint: README "Attempts".
+ */
 export const MAX_ATTEMPTS = 3;
+/**
+ * Leases ended over a checkpoint (refused on arrival, or the one given did not load) that are not
+ * counted as failed attempts; beyond this they are, so a member that only ever ends so still ends.
+ */
+export const MAX_CHECKPOINT_FAILURES = 3;
 /** A failed member waits this long before it is handed out again, doubled per failure: 1 s, 2 s, … */
 export const DEFAULT_RETRY_BACKOFF_MS = 1_000;
 
 export type RegisteredWorker = Pick<
   WorkerHandshake,
-  'workerId' | 'name' | 'host' | 'backend' | 'device' | 'slots'
+  'workerId' | 'name' | 'host' | 'backend' | 'device' | 'slots' | 'secret'
 >;
 
+/** The handshake's worker id is registered with another secret (or none was given): not that worker. */
+export class WorkerIdentityError extends ChorusError {
+  constructor(workerId: string) {
+    super(
+      'forbidden',
+      `worker id ${workerId} is registered with another session secret: a worker presents the secret it ` +
+        'was issued at its first registration (kept beside its id in its cache directory); a worker ' +
+        'that lost it registers under a new id',
+    );
+  }
+}
+
 export interface Scheduler {
-  register(worker: RegisteredWorker): Promise<void>;
+  /**
+   * Registers a (re)connecting worker (README "Worker identity"): a new id is registered with a
+   * fresh session secret, returned once as `issuedSecret`; a known id must present its secret, else
+   * WorkerIdentityError and nothing changes.
+   */
+  register(worker: RegisteredWorker): Promise<{ issuedSecret: string | null }>;
   /**
    * A worker (re)connected saying which members it still trains: those it still holds keep their
    * lease (renewed); members leased to it that it no longer has go back to the queue; members it
@@ -59,11 +85,20 @@ export interface Scheduler {
    */
   drain(workerId: string): void;
   isDraining(workerId: string): boolean;
+  /** A checkpoint the holder sent under this lease was refused on arrival (its bytes or numbers). */
+  checkpointRefused(lease: LeaseRef): void;
   /**
-   * The worker gave up on a member: re-queued, or after MAX_ATTEMPTS failed attempts (handovers
-   * do not count) the run fails.
+   * The worker gave up on a member: re-queued, or after MAX_ATTEMPTS failed attempts the run
+   * fails. Not counted: handovers, and a lease that ended over a checkpoint (`checkpointRemoved`:
+   * the one it was given did not load and was removed; or one it sent was refused), up to
+   * MAX_CHECKPOINT_FAILURES per member.
    */
-  memberFailed(workerId: string, member: Member, error: string): Promise<{ requeued: boolean }>;
+  memberFailed(
+    workerId: string,
+    member: Member,
+    error: string,
+    options?: { checkpointRemoved?: boolean },
+  ): Promise<{ requeued: boolean }>;
   disconnected(workerId: string): Promise<void>;
   /** Returns expired leases to the queue; nudges workers when there were any. */
   sweep(): Promise<number>;
@@ -86,6 +121,8 @@ export function createScheduler(deps: {
 }): Scheduler {
   const { repos, notify, leaseMs, logger, leases, handover } = deps;
   const retryBackoffMs = deps.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;
+  /** Member → the attempt under which a checkpoint it sent was refused on arrival; in memory only. */
+  const refusedCheckpoints = new Map<string, number>();
   /** Failed members not handed out before this time (ms since the epoch); in memory only. */
   const retryAt = new Map<string, number>();
   /** Workers being drained; in memory: a draining worker itself never asks again either. */
@@ -154,16 +191,32 @@ export function createScheduler(deps: {
 
   return {
     async register(worker) {
-      draining.delete(worker.workerId);
-      await repos.workers.register({
+      const details = {
         id: worker.workerId,
         name: worker.name,
         host: worker.host,
         backend: worker.backend,
         device: worker.device,
         slots: worker.slots,
-      });
+      };
+      const stored = await repos.workers.secretHashOf(worker.workerId);
+      let issuedSecret: string | null = null;
+      if (stored === undefined) {
+        const { secret, hash } = issueWorkerSecret();
+        // Two connections racing for one new id: the first registers it, the other is refused.
+        if (!(await repos.workers.registerNew({ ...details, secretHash: hash })))
+          throw new WorkerIdentityError(worker.workerId);
+        issuedSecret = secret;
+      } else if (stored === null || !workerSecretMatches(stored, worker.secret)) {
+        // A row from before worker secrets has no owner to prove: its id is retired.
+        throw new WorkerIdentityError(worker.workerId);
+      } else {
+        await repos.workers.register(details);
+      }
+      // A process that proved its identity starts afresh: not draining.
+      draining.delete(worker.workerId);
       notify.dashboards.workersChanged();
+      return { issuedSecret };
     },
 
     async reconcile(workerId, activeMembers) {
@@ -329,16 +382,31 @@ export function createScheduler(deps: {
       else notify.workers.workAvailable();
     },
 
-    async memberFailed(workerId, member, error) {
+    checkpointRefused(lease) {
+      refusedCheckpoints.set(lease.memberId, lease.attempt);
+    },
+
+    async memberFailed(workerId, member, error, options = {}) {
       leases.forget(member.id);
       handover?.forget(member.id);
-      // Every lease is an attempt; those that ended by a handover were not failures.
-      const failures = member.attempt - member.handovers;
+      const refused = refusedCheckpoints.get(member.id) === member.attempt;
+      refusedCheckpoints.delete(member.id);
+      const overCheckpoint =
+        (options.checkpointRemoved === true || refused) &&
+        member.checkpointFailures < MAX_CHECKPOINT_FAILURES;
+      // Every lease is an attempt; those that ended by a handover or over a checkpoint were not
+      // failures of the member (this one included when it ended over a checkpoint).
+      const failures =
+        member.attempt - member.handovers - member.checkpointFailures - (overCheckpoint ? 1 : 0);
       if (failures < MAX_ATTEMPTS) {
-        await repos.members.release({ memberId: member.id, workerId });
+        const lease = { memberId: member.id, workerId };
+        if (overCheckpoint) await repos.members.releaseOverCheckpoint(lease, MAX_CHECKPOINT_FAILURES);
+        else await repos.members.release(lease);
         logger.warn(
-          { runId: member.runId, member: member.index, attempt: member.attempt, error },
-          'member failed: re-queued',
+          { runId: member.runId, member: member.index, attempt: member.attempt, error, overCheckpoint },
+          overCheckpoint
+            ? 'member failed over a checkpoint: re-queued, not counted'
+            : 'member failed: re-queued',
         );
         const delay = retryBackoffMs * 2 ** Math.max(failures - 1, 0);
         if (delay > 0) {

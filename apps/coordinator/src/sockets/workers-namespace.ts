@@ -9,6 +9,7 @@ import {
   BACKENDS,
   CHORUS_VERSION,
   PROTOCOL_VERSION,
+  WORKER_IDENTITY_REFUSED,
   WorkerHandshakeSchema,
   WorkerToCoordinatorCatalog,
   type CoordinatorToWorkerEvents,
@@ -23,7 +24,7 @@ import type { WorkerNotifier } from '../notifications';
 import type { GatherService } from '../services/gather.service';
 import type { LeaseTable } from '../services/lease-table';
 import type { PlanService } from '../services/plan.service';
-import type { Scheduler } from '../services/scheduler.service';
+import { WorkerIdentityError, type Scheduler } from '../services/scheduler.service';
 import type { TaskQueue } from '../services/task-queue';
 import {
   boundsOf,
@@ -53,9 +54,16 @@ export type WorkersNamespace = Namespace<
 
 const workerRoom = (workerId: string): string => `worker:${workerId}`;
 
-/** A refused connection: the client's `connect_error` has this message and `data.code`. */
-function refusal(code: ErrorCode, message: string): Error & { data: { code: ErrorCode } } {
-  return Object.assign(new Error(message), { data: { code } });
+/**
+ * A refused connection: the client's `connect_error` has this message and `data.code` (and
+ * `data.reason` WORKER_IDENTITY_REFUSED when the worker id's secret did not match).
+ */
+function refusal(
+  code: ErrorCode,
+  message: string,
+  reason?: string,
+): Error & { data: { code: ErrorCode; reason?: string } } {
+  return Object.assign(new Error(message), { data: { code, ...(reason !== undefined && { reason }) } });
 }
 
 /**
@@ -124,6 +132,8 @@ export function registerWorkersNamespace(
   },
 ): void {
   const { scheduler, logger } = deps;
+  /** The secret issued to a connection that registered a new worker id, until it is sent to it. */
+  const issuedSecrets = new WeakMap<object, string>();
 
   ns.use((socket, next) => {
     const auth = (socket.handshake.auth ?? {}) as Record<string, unknown>;
@@ -160,8 +170,18 @@ export function registerWorkersNamespace(
       activeMembers: handshake.activeMembers,
     };
     deps.queue.track(scheduler.register(handshake)).then(
-      () => next(),
+      ({ issuedSecret }) => {
+        if (issuedSecret !== null) issuedSecrets.set(socket, issuedSecret);
+        next();
+      },
       (error: unknown) => {
+        if (error instanceof WorkerIdentityError) {
+          logger.warn(
+            { workerId: handshake.workerId, address: socket.handshake.address },
+            'worker refused: its id is registered with another secret',
+          );
+          return next(refusal(error.code, error.message, WORKER_IDENTITY_REFUSED));
+        }
         logger.error({ err: error }, 'registering a worker failed');
         next(refusal('unavailable', 'the coordinator cannot register workers right now; retry shortly'));
       },
@@ -172,6 +192,11 @@ export function registerWorkersNamespace(
     const { workerId, name, slots } = socket.data;
     const log = logger.child({ workerId, worker: name });
     log.info('worker connected');
+    const secret = issuedSecrets.get(socket);
+    if (secret !== undefined) {
+      issuedSecrets.delete(socket);
+      emitEvent(socket, CoordinatorToWorkerCatalog, 'worker:registered', { workerId, secret });
+    }
     void socket.join(workerRoom(workerId));
     deps.queue
       .track(scheduler.reconcile(workerId, socket.data.activeMembers))
@@ -225,8 +250,14 @@ export function registerWorkersNamespace(
       const member = await scheduler.requireLease(workerId, message);
       // An epoch beyond the run would become the "latest" checkpoint and prune the real ones.
       const data = await deps.plans.forRun(member.runId);
-      checkCheckpointNumbers(boundsOf(data, member.index), message);
-      checkCheckpointBytes(data, member.index, message.weights);
+      try {
+        checkCheckpointNumbers(boundsOf(data, member.index), message);
+        checkCheckpointBytes(data, member.index, message.weights);
+      } catch (error) {
+        // The member's failure that follows is the checkpoint's, not the member's own (README "Attempts").
+        scheduler.checkpointRefused(message);
+        throw error;
+      }
       await deps.checkpoints.saveBytes({
         memberId: member.id,
         epoch: message.epoch,
@@ -248,11 +279,11 @@ export function registerWorkersNamespace(
 
     on('member:failed', async (message) => {
       const member = await scheduler.requireLease(workerId, message);
-      if (message.checkpointEpoch !== undefined) {
-        // The worker could not load the checkpoint it was given: the next attempt gets the older one.
-        await deps.checkpoints.remove(member.id, message.checkpointEpoch);
-      }
-      return scheduler.memberFailed(workerId, member, message.error);
+      // The worker could not load the checkpoint it was given: the next attempt gets the older one.
+      const checkpointRemoved =
+        message.checkpointEpoch !== undefined &&
+        (await deps.checkpoints.remove(member.id, message.checkpointEpoch));
+      return scheduler.memberFailed(workerId, member, message.error, { checkpointRemoved });
     });
 
     on('member:release', async (message) => {

@@ -138,16 +138,41 @@ export function handshake(overrides: Partial<WorkerHandshake> = {}): WorkerHands
   };
 }
 
-/** Connects a scripted worker; rejects with the coordinator's `connect_error`. */
+/** The secrets coordinators issued to the scripted workers' ids (as a worker keeps its own). */
+const issuedSecrets = new Map<string, string>();
+
+/** The secret issued to a scripted worker's id, once it connected. */
+export function secretOf(workerId: string): string | undefined {
+  return issuedSecrets.get(workerId);
+}
+
+/**
+ * Connects a scripted worker; rejects with the coordinator's `connect_error`. Like a real worker it
+ * presents the secret issued to its id (unless `auth` names one, or `presentSecret` is false), and
+ * a first connection resolves once the secret it was issued (`worker:registered`) arrived.
+ */
 export async function connectWorker(
   coordinator: RunningCoordinator,
   auth: Record<string, unknown> = handshake(),
+  options: { presentSecret?: boolean } = {},
 ): Promise<WorkerSocket> {
+  const workerId = typeof auth.workerId === 'string' ? auth.workerId : undefined;
+  const kept = workerId === undefined ? undefined : issuedSecrets.get(workerId);
+  const presented =
+    auth.secret === undefined && kept !== undefined && options.presentSecret !== false
+      ? { ...auth, secret: kept }
+      : auth;
   const socket: WorkerSocket = io(`${coordinator.url}${WORKERS_NAMESPACE}`, {
-    auth,
+    auth: presented,
     transports: ['websocket'],
     reconnection: false,
     forceNew: true,
+  });
+  const registered = new Promise<void>((resolve) => {
+    socket.once('worker:registered', ({ workerId: id, secret }) => {
+      issuedSecrets.set(id, secret);
+      resolve();
+    });
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
@@ -156,6 +181,8 @@ export async function connectWorker(
       reject(error);
     });
   });
+  // Without a secret, a connection is accepted only as a new id, and the coordinator issues it one.
+  if (presented.secret === undefined) await registered;
   return socket;
 }
 

@@ -312,6 +312,22 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
       return groups.map((g) => ({ status: g.status, count: g._count._all }));
     },
 
+    /**
+     * The holder gives the member back over a checkpoint (one it sent was refused, or the one it was
+     * given did not load): it returns to the queue and, up to `cap` times per member, the lease
+     * counts in `checkpointFailures` rather than as a failed attempt. True when it was released.
+     */
+    async releaseOverCheckpoint(lease: LeaseRef, cap: number): Promise<boolean> {
+      const count = await prisma.$executeRaw`
+        UPDATE "Member"
+           SET "status" = 'pending', "workerId" = NULL, "leaseExpiresAt" = NULL,
+               "checkpointFailures" = LEAST("checkpointFailures" + 1, ${cap}::int)
+         WHERE "id" = ${lease.memberId}
+           AND "workerId" = ${lease.workerId}
+           AND "status" IN ('leased', 'running')`;
+      return count === 1;
+    },
+
     async get(id: string): Promise<Member | null> {
       const row = await prisma.member.findUnique({ where: { id } });
       return row && memberOf(row);

@@ -13,19 +13,47 @@ export interface WorkerRegistration {
   slots: number;
 }
 
+/** A Worker row as the repository returns it: never with its secret's hash (see `secretHashOf`). */
+export type WorkerRecord = Omit<Worker, 'secretHash'>;
+const NO_SECRET = { secretHash: true } as const;
+
 export function createWorkerRepository(prisma: PrismaClient, options: RepositoryOptions = {}) {
   const clock = options.clock ?? systemClock;
 
   return {
-    /** Registers (or re-registers after a reconnect) a worker as online. Idempotent on its id. */
-    register(worker: WorkerRegistration): Promise<Worker> {
+    /**
+     * Re-registers a worker after a (re)connection as online, with its details. Idempotent on its id;
+     * a new id gets a row without a secret (the coordinator adds one with `registerNew`). The
+     * secret's hash is never changed here.
+     */
+    register(worker: WorkerRegistration): Promise<WorkerRecord> {
       const now = clock();
       const { id, ...details } = worker;
       return prisma.worker.upsert({
         where: { id },
         create: { ...worker, status: 'online', lastSeenAt: now, createdAt: now },
         update: { ...details, status: 'online', lastSeenAt: now },
+        omit: NO_SECRET,
       });
+    },
+
+    /**
+     * A worker's first registration, with the sha256 (hex) of the session secret issued to it.
+     * False when the id is taken already (another connection registered it first): nothing changes.
+     */
+    async registerNew(worker: WorkerRegistration & { secretHash: string }): Promise<boolean> {
+      const now = clock();
+      const { count } = await prisma.worker.createMany({
+        data: [{ ...worker, status: 'online', lastSeenAt: now, createdAt: now }],
+        skipDuplicates: true,
+      });
+      return count === 1;
+    },
+
+    /** The stored hash of the worker's secret: undefined for an unknown id, null for a row without one. */
+    async secretHashOf(id: string): Promise<string | null | undefined> {
+      const row = await prisma.worker.findUnique({ where: { id }, select: { secretHash: true } });
+      return row === null ? undefined : row.secretHash;
     },
 
     /** Heartbeat: the worker is alive. False when it is unknown. */
@@ -72,10 +100,11 @@ export function createWorkerRepository(prisma: PrismaClient, options: Repository
     },
 
     /** Marks online workers not seen since `before` offline; returns them. */
-    markSilentOffline(before: Date): Promise<Worker[]> {
+    markSilentOffline(before: Date): Promise<WorkerRecord[]> {
       return prisma.worker.updateManyAndReturn({
         where: { status: 'online', lastSeenAt: { lt: before } },
         data: { status: 'offline' },
+        omit: NO_SECRET,
       });
     },
 
@@ -101,14 +130,15 @@ export function createWorkerRepository(prisma: PrismaClient, options: Repository
       return groups.map((g) => ({ backend: g.backend, count: g._count._all }));
     },
 
-    get(id: string): Promise<Worker | null> {
-      return prisma.worker.findUnique({ where: { id } });
+    get(id: string): Promise<WorkerRecord | null> {
+      return prisma.worker.findUnique({ where: { id }, omit: NO_SECRET });
     },
 
-    list(query: { status?: WorkerStatus } = {}): Promise<Worker[]> {
+    list(query: { status?: WorkerStatus } = {}): Promise<WorkerRecord[]> {
       return prisma.worker.findMany({
         where: query.status !== undefined ? { status: query.status } : {},
         orderBy: [{ name: 'asc' }, { id: 'asc' }],
+        omit: NO_SECRET,
       });
     },
   };
