@@ -104,10 +104,13 @@ export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOp
       options.onEpoch?.(epoch + 1, cfg.epochs);
     }
 
-    const predictions = members.map((member) => ({
-      validation: predictProbabilities(member.model, validation.x, dataset.inputShape),
-      test: predictProbabilities(member.model, dataset.test.x, dataset.inputShape),
-    }));
+    const predictions = [];
+    for (const member of members) {
+      predictions.push({
+        validation: await predictProbabilities(member.model, validation.x, dataset.inputShape),
+        test: await predictProbabilities(member.model, dataset.test.x, dataset.inputShape),
+      });
+    }
     const evaluation = evaluateEnsemble({
       numClasses: dataset.numClasses,
       validation: { members: predictions.map((p) => p.validation), truth: validation.y },
