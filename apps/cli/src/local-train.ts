@@ -24,10 +24,14 @@ export interface MemberProgress {
 
 export interface LocalTrainOptions {
   backend: 'auto' | BackendName;
+  /** An explicit 'webgpu' may take a software adapter (CHORUS_WEBGPU_ALLOW_SOFTWARE). */
+  allowSoftwareGpu?: boolean;
   /** `counts`: the run's splits (after `trainLimit` and the validation hold-out), not the dataset's. */
   onStart?: (info: {
     backend: string;
     device: string;
+    /** Packages, and why faster backends were passed over (selectBackend). */
+    detail: string;
     dataset: Dataset;
     counts: { train: number; validation: number; test: number };
     totals: number[];
@@ -58,7 +62,7 @@ export async function deriveLocalRun(cfg: RunConfig): Promise<{ dataset: Dataset
  */
 export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOptions): Promise<LocalTrainResult> {
   const started = performance.now();
-  const backend = await selectBackend(options.backend);
+  const backend = await selectBackend(options.backend, { allowSoftwareGpu: options.allowSoftwareGpu === true });
   const { dataset, run } = await deriveLocalRun(cfg);
   const { train, validation, plan } = run;
 
@@ -69,6 +73,7 @@ export async function trainEnsembleLocally(cfg: RunConfig, options: LocalTrainOp
   options.onStart?.({
     backend: backend.backend,
     device: backend.device,
+    detail: backend.detail,
     dataset,
     counts: { train: train.count, validation: validation.count, test: dataset.test.count },
     totals: members.map((m) => m.plan.totalBatches),

@@ -1,4 +1,7 @@
 import { Option, type Command } from 'commander';
+import { BACKENDS } from '@chorus/protocol';
+import type { BackendName } from '@chorus/models';
+import { parseTrainEnv } from '../env';
 import {
   addRunConfigOptions,
   checkMemberParams,
@@ -16,10 +19,16 @@ export function registerTrainCommand(program: Command): void {
     .description('train a whole ensemble in this process (no server) and compare the voting strategies');
   addRunConfigOptions(command)
     .addOption(
-      new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+      new Option(
+        '--backend <name>',
+        'TensorFlow.js backend (webgpu takes a software adapter only with CHORUS_WEBGPU_ALLOW_SOFTWARE=1)',
+      )
+        .choices(['auto', ...BACKENDS])
+        .default('auto'),
     )
     .option('--json', 'print the result as one JSON object on the last stdout line')
-    .action(async (flags: RunConfigFlags & { json?: boolean; backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu' }) => {
+    .action(async (flags: RunConfigFlags & { json?: boolean; backend: 'auto' | BackendName }) => {
+      const { allowSoftwareGpu } = parseTrainEnv();
       const cfg = await runConfigFromFlags(flags);
       checkMemberParams(cfg, flags);
       const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -30,8 +39,9 @@ export function registerTrainCommand(program: Command): void {
       try {
         const outcome = await trainEnsembleLocally(cfg, {
           backend: flags.backend,
+          allowSoftwareGpu,
           signal: abort.signal,
-          onStart: ({ backend, device, dataset, counts, totals }) => {
+          onStart: ({ backend, device, detail, dataset, counts, totals }) => {
             log(
               `chorus train: ${cfg.members} × ${cfg.model} on ${dataset.name} ` +
                 `(${counts.train} train / ${counts.validation} validation / ${counts.test} test, ` +
@@ -39,6 +49,9 @@ export function registerTrainCommand(program: Command): void {
                 `${cfg.sharding} sharding, ${plural(cfg.epochs, 'epoch')}, batch ${cfg.batchSize}, seed ${cfg.seed}; ` +
                 `backend ${backend} on ${device}`,
             );
+            // Why faster backends were passed over (e.g. a software-only WebGPU adapter).
+            const skipped = detail.indexOf('; skipped ');
+            if (skipped >= 0) log(`  passed over: ${detail.slice(skipped + '; skipped '.length)}`);
             view.start(totals);
           },
           onProgress: (p) => view.update(p),
