@@ -15,6 +15,8 @@ export { buildSignCnn } from './models/sign-cnn';
 export { buildLenet5 } from './models/lenet5';
 export { buildSmallCnn } from './models/small-cnn';
 export { selectBackend } from './backends/select';
+export { listGpuAdapters } from './backends/webgpu';
+export type { GpuAdapterSummary } from './backends/webgpu';
 export type { BackendName, BackendSelection, SelectBackendOptions } from './backends/select';
 export { trainOnBatches } from './training/train';
 export type { BatchMetrics, TrainingData, TrainOptions, TrainResult } from './training/train';

@@ -43,6 +43,8 @@ export interface GpuAdapterSummary {
   /** Position among the adapters of that backend (what `--gpu` counts). */
   index: number;
   name: string;
+  /** Judged from the name alone (llvmpipe, lavapipe, SwiftShader): see isSoftwareAdapter. */
+  software: boolean;
 }
 
 export type DawnBackend = 'vulkan' | 'opengles';
@@ -134,7 +136,9 @@ export async function listGpuAdapters(): Promise<GpuAdapterSummary[]> {
   }
   const out: GpuAdapterSummary[] = [];
   for (const backend of DAWN_BACKENDS) {
-    (await adaptersOf(module, backend)).forEach((name, index) => out.push({ backend, index, name }));
+    (await adaptersOf(module, backend)).forEach((name, index) =>
+      out.push({ backend, index, name, software: isSoftwareAdapter({ device: name }) }),
+    );
   }
   return out;
 }
