@@ -136,8 +136,13 @@ export async function runWorkerMain(flags: WorkerFlags, options: WorkerMainOptio
   }
 }
 
-// `tsx apps/worker/src/main.ts`: a worker configured by the environment alone (containers).
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// `tsx apps/worker/src/main.ts`: a worker configured by the environment alone (containers). Not when
+// this module is bundled into another program (the GPU kit's CLI), whose URL is then this one's too.
+const runDirectly =
+  process.argv[1] !== undefined &&
+  import.meta.url.endsWith('/main.ts') &&
+  import.meta.url === pathToFileURL(process.argv[1]).href;
+if (runDirectly) {
   runWorkerMain({}).then(
     (code) => process.exit(code),
     (error: unknown) => {
