@@ -35,58 +35,86 @@ function run(
 
 interface Report {
   adapters: { backend: string; name: string; software: boolean }[];
-  results: ({ backend: string; error: string } | {
-    backend: string;
-    device: string;
-    matMulGflops?: Record<string, number>;
-    samplesPerSecond: Record<string, number>;
-    errors: string[];
-  })[];
+  results: (
+    | { backend: string; error: string }
+    | {
+        backend: string;
+        device: string;
+        matMulGflops?: Record<string, number>;
+        samplesPerSecond: Record<string, number>;
+        errors: string[];
+      }
+  )[];
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'chorus-gpu-kit-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('the GPU kit, dry-run here', () => {
-  it('is prepared under 64 MiB, trains with its bundled CLI and reports in JSON', { timeout: 600_000 }, async () => {
-    const kit = join(dir, 'kit');
-    const prepared = await run(process.execPath, ['--import', 'tsx', 'bench/gpu/prepare.ts', '--out', kit, '--no-debs', '--no-node']);
-    expect(prepared.code, prepared.output).toBe(0);
-    expect(prepared.output).toMatch(/MiB {2}.*kit\/ \(limit 64 MiB\)/);
+  it(
+    'is prepared under 64 MiB, trains with its bundled CLI and reports in JSON',
+    { timeout: 600_000 },
+    async () => {
+      const kit = join(dir, 'kit');
+      const prepared = await run(process.execPath, [
+        '--import',
+        'tsx',
+        'bench/gpu/prepare.ts',
+        '--out',
+        kit,
+        '--no-debs',
+        '--no-node',
+      ]);
+      expect(prepared.code, prepared.output).toBe(0);
+      expect(prepared.output).toMatch(/MiB {2}.*kit\/ \(limit 64 MiB\)/);
 
-    const env = { ...process.env, CHORUS_WEBGPU_ALLOW_SOFTWARE: '1', OUT: join(dir, 'out') };
-    const cli = join(kit, 'app/cli/src/chorus.mjs');
-    // The bundle starts without Prisma (its lazy imports are chunks of their own).
-    const version = await run(process.execPath, [cli, '--version'], env);
-    expect(version.output.trim()).toMatch(/^\d+\.\d+\.\d+$/);
-    const train = await run(
-      process.execPath,
-      [cli, 'train', '--dataset', 'synthetic', '--model', 'mlp', '--members', '2', '--epochs', '1', '--backend', 'webgpu'],
-      env,
-    );
-    const noAdapter = /backend 'webgpu' is not available/.test(train.output);
-    if (noAdapter && !requireAdapter) {
-      console.warn('test/gpu-kit.test.ts: no WebGPU adapter here; the kit is checked on wasm only');
-    } else {
-      expect(train.code, train.output).toBe(0);
-      expect(train.output).toMatch(/done in .* on webgpu \(GPU 0: /);
-    }
+      const env = { ...process.env, CHORUS_WEBGPU_ALLOW_SOFTWARE: '1', OUT: join(dir, 'out') };
+      const cli = join(kit, 'app/cli/src/chorus.mjs');
+      // The bundle starts without Prisma (its lazy imports are chunks of their own).
+      const version = await run(process.execPath, [cli, '--version'], env);
+      expect(version.output.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+      const train = await run(
+        process.execPath,
+        [
+          cli,
+          'train',
+          '--dataset',
+          'synthetic',
+          '--model',
+          'mlp',
+          '--members',
+          '2',
+          '--epochs',
+          '1',
+          '--backend',
+          'webgpu',
+        ],
+        env,
+      );
+      const noAdapter = /backend 'webgpu' is not available/.test(train.output);
+      if (noAdapter && !requireAdapter) {
+        console.warn('test/gpu-kit.test.ts: no WebGPU adapter here; the kit is checked on wasm only');
+      } else {
+        expect(train.code, train.output).toBe(0);
+        expect(train.output).toMatch(/done in .* on webgpu \(GPU 0: /);
+      }
 
-    const bench = await run('bash', [join(kit, 'run.sh'), '--quick', '--allow-software'], env);
-    expect(bench.code, bench.output).toBe(0);
-    const report = JSON.parse(await readFile(join(dir, 'out/gpu-bench.json'), 'utf8')) as Report;
-    const wasm = report.results.find((r) => r.backend === 'wasm');
-    const gpu = report.results.find((r) => r.backend === 'webgpu');
-    if (!wasm || 'error' in wasm) throw new Error(`wasm not measured: ${JSON.stringify(wasm)}`);
-    expect(wasm.errors).toEqual([]);
-    expect(wasm.samplesPerSecond['mlp']).toBeGreaterThan(0);
-    expect(wasm.samplesPerSecond['lenet5']).toBeGreaterThan(0);
-    if (noAdapter && !requireAdapter) return;
-    if (!gpu || 'error' in gpu) throw new Error(`webgpu not measured: ${JSON.stringify(gpu)}`);
-    expect(report.adapters.length).toBeGreaterThan(0);
-    expect(gpu.device).toMatch(/^GPU 0: /);
-    expect(gpu.errors).toEqual([]);
-    expect(Object.keys(gpu.matMulGflops ?? {})).toEqual(['128', '256']);
-    for (const model of ['mlp', 'lenet5']) expect(gpu.samplesPerSecond[model], model).toBeGreaterThan(0);
-  });
+      const bench = await run('bash', [join(kit, 'run.sh'), '--quick', '--allow-software'], env);
+      expect(bench.code, bench.output).toBe(0);
+      const report = JSON.parse(await readFile(join(dir, 'out/gpu-bench.json'), 'utf8')) as Report;
+      const wasm = report.results.find((r) => r.backend === 'wasm');
+      const gpu = report.results.find((r) => r.backend === 'webgpu');
+      if (!wasm || 'error' in wasm) throw new Error(`wasm not measured: ${JSON.stringify(wasm)}`);
+      expect(wasm.errors).toEqual([]);
+      expect(wasm.samplesPerSecond['mlp']).toBeGreaterThan(0);
+      expect(wasm.samplesPerSecond['lenet5']).toBeGreaterThan(0);
+      if (noAdapter && !requireAdapter) return;
+      if (!gpu || 'error' in gpu) throw new Error(`webgpu not measured: ${JSON.stringify(gpu)}`);
+      expect(report.adapters.length).toBeGreaterThan(0);
+      expect(gpu.device).toMatch(/^GPU 0: /);
+      expect(gpu.errors).toEqual([]);
+      expect(Object.keys(gpu.matMulGflops ?? {})).toEqual(['128', '256']);
+      for (const model of ['mlp', 'lenet5']) expect(gpu.samplesPerSecond[model], model).toBeGreaterThan(0);
+    },
+  );
 });

@@ -15,10 +15,14 @@ const requireAdapter = Boolean(process.env.CI);
 function chorusTrain(backend: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const args = ['train', '--dataset', 'digits', '--model', 'mlp', '--members', '2', '--epochs', '3'];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args, '--batch-size', '32', '--backend', backend, '--json'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CHORUS_WEBGPU_ALLOW_SOFTWARE: '1' },
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, ...args, '--batch-size', '32', '--backend', backend, '--json'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, CHORUS_WEBGPU_ALLOW_SOFTWARE: '1' },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -38,26 +42,30 @@ const resultOf = (stdout: string) => {
 };
 
 describe('chorus train --backend webgpu', () => {
-  it('completes, and its ensemble is within 2 points of the same run on wasm', { timeout: 300_000 }, async (ctx) => {
-    const gpu = await chorusTrain('webgpu');
-    if (gpu.code !== 0 && /backend 'webgpu' is not available/.test(gpu.stderr) && !requireAdapter) {
-      console.warn(`test/train-webgpu.test.ts skipped: ${gpu.stderr.trim().split('\n').pop()}`);
-      ctx.skip();
-    }
-    expect(gpu.code, gpu.stderr).toBe(0);
-    const cpu = await chorusTrain('wasm');
-    expect(cpu.code, cpu.stderr).toBe(0);
-    const a = resultOf(gpu.stdout);
-    const b = resultOf(cpu.stdout);
-    expect(a.backend).toBe('webgpu');
-    expect(a.device).toMatch(/^GPU 0: .+\((vulkan|opengles)/);
-    expect(gpu.stderr).toMatch(/backend webgpu on GPU 0: /);
-    expect(b.backend).toBe('wasm');
-    for (const strategy of ['soft', 'hard'] as const) {
-      const gap = Math.abs(a.result.ensemble[strategy].accuracy - b.result.ensemble[strategy].accuracy);
-      expect(gap, strategy).toBeLessThanOrEqual(0.02);
-    }
-    // Not a degenerate run: 10 digit classes, chance is 0.1.
-    expect(a.result.ensemble.soft.accuracy).toBeGreaterThan(0.5);
-  });
+  it(
+    'completes, and its ensemble is within 2 points of the same run on wasm',
+    { timeout: 300_000 },
+    async (ctx) => {
+      const gpu = await chorusTrain('webgpu');
+      if (gpu.code !== 0 && /backend 'webgpu' is not available/.test(gpu.stderr) && !requireAdapter) {
+        console.warn(`test/train-webgpu.test.ts skipped: ${gpu.stderr.trim().split('\n').pop()}`);
+        ctx.skip();
+      }
+      expect(gpu.code, gpu.stderr).toBe(0);
+      const cpu = await chorusTrain('wasm');
+      expect(cpu.code, cpu.stderr).toBe(0);
+      const a = resultOf(gpu.stdout);
+      const b = resultOf(cpu.stdout);
+      expect(a.backend).toBe('webgpu');
+      expect(a.device).toMatch(/^GPU 0: .+\((vulkan|opengles)/);
+      expect(gpu.stderr).toMatch(/backend webgpu on GPU 0: /);
+      expect(b.backend).toBe('wasm');
+      for (const strategy of ['soft', 'hard'] as const) {
+        const gap = Math.abs(a.result.ensemble[strategy].accuracy - b.result.ensemble[strategy].accuracy);
+        expect(gap, strategy).toBeLessThanOrEqual(0.02);
+      }
+      // Not a degenerate run: 10 digit classes, chance is 0.1.
+      expect(a.result.ensemble.soft.accuracy).toBeGreaterThan(0.5);
+    },
+  );
 });

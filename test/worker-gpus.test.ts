@@ -20,7 +20,17 @@ describe('chorus worker --gpus', () => {
     const cache = await cluster.tempDir('chorus-e2e-gpus-');
     const supervisor = new ChorusProcess(
       'worker --gpus',
-      ['worker', '--gpus', 'all', '--backend', 'webgpu', '--coordinator', cluster.coordinator.url, '--name', 'box'],
+      [
+        'worker',
+        '--gpus',
+        'all',
+        '--backend',
+        'webgpu',
+        '--coordinator',
+        cluster.coordinator.url,
+        '--name',
+        'box',
+      ],
       {
         CHORUS_WORKER_TOKEN: WORKER_TOKEN,
         CHORUS_CACHE_DIR: cache.path,
@@ -71,7 +81,10 @@ describe('chorus worker --gpus', () => {
       // A machine with a GPU starts working instead: stop it and move on.
       const started = await Promise.race([
         worker.exited.then(() => false),
-        worker.waitForLine('stdout', /tfjs backend ready|worker process started/, 120_000).then(() => true, () => false),
+        worker.waitForLine('stdout', /tfjs backend ready|worker process started/, 120_000).then(
+          () => true,
+          () => false,
+        ),
       ]);
       if (started) {
         worker.signal('SIGTERM');

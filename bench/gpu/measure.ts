@@ -76,7 +76,9 @@ async function epochSamplesPerSecond(name: ModelName, classes: number): Promise<
   const data = { x, y, inputShape: [28, 28, 1], numClasses: classes };
   const model = buildModel({ name, inputShape: [28, 28, 1], numClasses: classes, seed: 1 });
   const batches = (count: number) =>
-    Array.from({ length: count }, (_, s) => Int32Array.from({ length: BATCH }, (_, i) => (s * BATCH + i) % SAMPLES));
+    Array.from({ length: count }, (_, s) =>
+      Int32Array.from({ length: BATCH }, (_, i) => (s * BATCH + i) % SAMPLES),
+    );
   await trainOnBatches({ model, data, batches: batches(WARM_BATCHES), metricsEvery: 1_000_000 });
   const r = await trainOnBatches({ model, data, batches: batches(SAMPLES / BATCH), metricsEvery: 1_000_000 });
   model.dispose();
@@ -92,7 +94,9 @@ interface BackendFigures {
   errors: string[];
 }
 
-async function measure(backend: BackendName): Promise<BackendFigures | { backend: BackendName; error: string }> {
+async function measure(
+  backend: BackendName,
+): Promise<BackendFigures | { backend: BackendName; error: string }> {
   let selection: BackendSelection;
   try {
     selection = await selectBackend(backend, { allowSoftwareGpu: has('allow-software') });

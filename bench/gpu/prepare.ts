@@ -14,7 +14,18 @@
  * - run.sh: the device-side entry (bench/gpu/run.sh).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,7 +83,9 @@ function copyDependency(name: string, seen: Set<string>): void {
     recursive: true,
     filter: (src) => !/\.(map|d\.ts|md)$/.test(src) && !src.includes(`${name}/node_modules`),
   });
-  const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   for (const dep of Object.keys(pkg.dependencies ?? {})) copyDependency(dep, seen);
 }
 
@@ -98,7 +111,9 @@ async function main(): Promise<void> {
     target: 'node20',
     external: [...EXTERNAL_PACKAGES, ...LEFT_OUT],
     // Bundled CommonJS (commander, pino…) calls require(): give the ES module one.
-    banner: { js: "import { createRequire as __chorusRequire } from 'node:module'; const require = __chorusRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __chorusRequire } from 'node:module'; const require = __chorusRequire(import.meta.url);",
+    },
     logLevel: 'warning' as const,
   };
   // Code splitting keeps what the CLI imports lazily (the coordinator, the dashboard: Prisma, pg) in
@@ -110,13 +125,19 @@ async function main(): Promise<void> {
     outdir: join(KIT, 'app/cli/src'),
     outExtension: { '.js': '.mjs' },
   });
-  await build({ ...common, entryPoints: [join(ROOT, 'bench/gpu/measure.ts')], outfile: join(KIT, 'bench.mjs') });
+  await build({
+    ...common,
+    entryPoints: [join(ROOT, 'bench/gpu/measure.ts')],
+    outfile: join(KIT, 'bench.mjs'),
+  });
 
   for (const name of EXTERNAL_PACKAGES.filter((p) => p.startsWith('@tensorflow/'))) {
     copyPackage(name, (dir) => {
       const main = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { main: string }).main;
       // The wasm backend loads its .wasm files beside its main file (threads are not used in Node).
-      const wasm = readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.wasm') && !f.includes('threaded'));
+      const wasm = readdirSync(join(dir, 'dist')).filter(
+        (f) => f.endsWith('.wasm') && !f.includes('threaded'),
+      );
       return [main, ...wasm.map((f) => `dist/${f}`)];
     });
   }
@@ -148,7 +169,9 @@ async function main(): Promise<void> {
     rmSync(lists, { recursive: true, force: true });
   }
   if (!has('no-node')) {
-    execFileSync('sh', ['-c', `xz -T0 -6 -c "${process.execPath}" > "${join(KIT, 'node.xz')}"`], { stdio: 'inherit' });
+    execFileSync('sh', ['-c', `xz -T0 -6 -c "${process.execPath}" > "${join(KIT, 'node.xz')}"`], {
+      stdio: 'inherit',
+    });
   }
   copyFileSync(join(ROOT, 'bench/gpu/run.sh'), join(KIT, 'run.sh'));
   chmodSync(join(KIT, 'run.sh'), 0o755);
@@ -158,8 +181,10 @@ async function main(): Promise<void> {
     console.log(`${(sizeOf(join(KIT, entry)) / 2 ** 20).toFixed(1).padStart(6)} MiB  ${entry}`);
   }
   console.log(`${(total / 2 ** 20).toFixed(1).padStart(6)} MiB  ${relative(ROOT, KIT)}/ (limit 64 MiB)`);
-  if (total > LIMIT) throw new Error(`the kit is ${(total / 2 ** 20).toFixed(1)} MiB, over the 64 MiB a device run carries`);
-  if (!existsSync(join(KIT, 'node_modules/webgpu/dist/linux-x64/dawn.node'))) throw new Error('dawn.node missing');
+  if (total > LIMIT)
+    throw new Error(`the kit is ${(total / 2 ** 20).toFixed(1)} MiB, over the 64 MiB a device run carries`);
+  if (!existsSync(join(KIT, 'node_modules/webgpu/dist/linux-x64/dawn.node')))
+    throw new Error('dawn.node missing');
 }
 
 await main();

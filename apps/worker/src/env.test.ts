@@ -130,7 +130,9 @@ describe('resolveWorkerSettings', () => {
   });
 
   it('refuses --gpu with a backend that has no GPU', () => {
-    expect(() => resolveWorkerSettings({ gpu: '0', backend: 'wasm' }, env)).toThrow(/tensorflow or webgpu backend/);
+    expect(() => resolveWorkerSettings({ gpu: '0', backend: 'wasm' }, env)).toThrow(
+      /tensorflow or webgpu backend/,
+    );
     expect(resolveWorkerSettings({ gpu: '1', backend: 'tensorflow' }, env).gpu).toBe(1);
     expect(resolveWorkerSettings({ gpu: '2', backend: 'webgpu' }, env).gpu).toBe(2);
     expect(resolveWorkerSettings({ gpu: '0', backend: 'auto' }, env).gpu).toBe(0);
@@ -139,8 +141,12 @@ describe('resolveWorkerSettings', () => {
   it('takes --gpus with a GPU backend, never beside --gpu', () => {
     expect(resolveWorkerSettings({ gpus: 'all', backend: 'webgpu' }, env).gpus).toBe('all');
     expect(resolveWorkerSettings({ gpus: '0,2', backend: 'tensorflow' }, env).gpus).toBe('0,2');
-    expect(() => resolveWorkerSettings({ gpus: 'all', backend: 'cpu' }, env)).toThrow(/--gpus .*--backend cpu/);
-    expect(() => resolveWorkerSettings({ gpus: 'all', gpu: '1', backend: 'webgpu' }, env)).toThrow(/leave out --gpu/);
+    expect(() => resolveWorkerSettings({ gpus: 'all', backend: 'cpu' }, env)).toThrow(
+      /--gpus .*--backend cpu/,
+    );
+    expect(() => resolveWorkerSettings({ gpus: 'all', gpu: '1', backend: 'webgpu' }, env)).toThrow(
+      /leave out --gpu/,
+    );
     expect(resolveWorkerSettings({}, { ...env, allowSoftwareGpu: true }).allowSoftwareGpu).toBe(true);
   });
 
@@ -157,6 +163,10 @@ describe('resolveWorkerSettings', () => {
       CHORUS_WEBGPU_ALLOW_SOFTWARE: '0',
     });
     // The child's own settings are those of its environment, pinned to its GPU.
-    expect(resolveWorkerSettings({}, parseEnv(child))).toMatchObject({ backend: 'webgpu', gpu: 2, name: 'box-gpu2' });
+    expect(resolveWorkerSettings({}, parseEnv(child))).toMatchObject({
+      backend: 'webgpu',
+      gpu: 2,
+      name: 'box-gpu2',
+    });
   });
 });

@@ -104,7 +104,9 @@ export function childWorkerEnv(settings: WorkerSettings, gpu: number, name: stri
     CHORUS_WEBGPU_ALLOW_SOFTWARE: settings.allowSoftwareGpu ? '1' : '0',
     LOG_LEVEL: settings.logLevel,
     LOG_FORMAT: settings.logFormat,
-    ...(settings.reconnectMaxMs !== undefined ? { CHORUS_RECONNECT_MAX_MS: String(settings.reconnectMaxMs) } : {}),
+    ...(settings.reconnectMaxMs !== undefined
+      ? { CHORUS_RECONNECT_MAX_MS: String(settings.reconnectMaxMs) }
+      : {}),
   };
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const [key, value] of Object.entries(set)) {

@@ -28,7 +28,10 @@ function nvidiaGpus(): Promise<FoundGpu[]> {
  * (and auto), the adapters of Dawn's first backend that has any — hardware ones only, unless
  * `allowSoftware` (then Mesa's llvmpipe counts as GPU 0 on a machine without a GPU).
  */
-export async function findGpus(backend: WorkerBackendPreference, allowSoftware: boolean): Promise<FoundGpu[]> {
+export async function findGpus(
+  backend: WorkerBackendPreference,
+  allowSoftware: boolean,
+): Promise<FoundGpu[]> {
   if (backend === 'wasm' || backend === 'cpu') return [];
   if (backend === 'tensorflow') return nvidiaGpus();
   const adapters = (await listGpuAdapters()).filter((a) => allowSoftware || !a.software);

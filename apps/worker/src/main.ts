@@ -27,7 +27,11 @@ export interface WorkerMainOptions {
 }
 
 /** Prints one line per GPU found; with `--gpus`, starts and supervises one worker per GPU. */
-async function superviseGpus(settings: WorkerSettings, logger: Logger, options: WorkerMainOptions): Promise<number> {
+async function superviseGpus(
+  settings: WorkerSettings,
+  logger: Logger,
+  options: WorkerMainOptions,
+): Promise<number> {
   const found = await findGpus(settings.backend, settings.allowSoftwareGpu);
   for (const gpu of found) process.stderr.write(`${gpu.line}\n`);
   if (found.length === 0) {
@@ -42,7 +46,10 @@ async function superviseGpus(settings: WorkerSettings, logger: Logger, options: 
   }
   let gpus: number[];
   try {
-    gpus = parseGpuList(settings.gpus ?? 'all', found.map((g) => g.index));
+    gpus = parseGpuList(
+      settings.gpus ?? 'all',
+      found.map((g) => g.index),
+    );
   } catch (e) {
     throw new ChorusError('invalid-input', e instanceof Error ? e.message : String(e));
   }
@@ -95,7 +102,8 @@ export async function runWorkerMain(flags: WorkerFlags, options: WorkerMainOptio
   if (settings.gpus !== undefined) return superviseGpus(settings, logger, options);
   if (settings.gpu === undefined && (settings.backend === 'webgpu' || settings.backend === 'tensorflow')) {
     // What this machine offers, before the backend takes GPU 0 (children of --gpus are pinned: quiet).
-    for (const gpu of await findGpus(settings.backend, settings.allowSoftwareGpu)) process.stderr.write(`${gpu.line}\n`);
+    for (const gpu of await findGpus(settings.backend, settings.allowSoftwareGpu))
+      process.stderr.write(`${gpu.line}\n`);
   }
   let handle: WorkerHandle | undefined;
   let signals = 0;

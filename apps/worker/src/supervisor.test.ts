@@ -49,7 +49,9 @@ describe('superviseWorkers', () => {
     expect(crashing).toHaveLength(1 + 3);
     // Each restart waited at least its backoff: 40, 80, 160 ms (lower bounds, not timings).
     for (let i = 1; i < crashing.length; i++) {
-      expect((crashing[i] as number) - (crashing[i - 1] as number)).toBeGreaterThanOrEqual(40 * 2 ** (i - 1) - 1);
+      expect((crashing[i] as number) - (crashing[i - 1] as number)).toBeGreaterThanOrEqual(
+        40 * 2 ** (i - 1) - 1,
+      );
     }
   });
 
@@ -84,7 +86,9 @@ describe('superviseWorkers', () => {
     let out = '';
     const supervisor = superviseWorkers({
       gpus: [0],
-      commandFor: nodeChild('process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000);'),
+      commandFor: nodeChild(
+        'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000);',
+      ),
       logger,
       killAfterMs: 200,
       stdio: 'pipe',

@@ -82,7 +82,10 @@ export function superviseWorkers(o: SupervisorOptions): Supervisor {
     }
     const { command, args, env } = o.commandFor(slot.gpu);
     const started = Date.now();
-    const child = spawn(command, args, { env, stdio: ['ignore', o.stdio ?? 'inherit', o.stdio ?? 'inherit'] });
+    const child = spawn(command, args, {
+      env,
+      stdio: ['ignore', o.stdio ?? 'inherit', o.stdio ?? 'inherit'],
+    });
     slot.child = child;
     o.onSpawn?.(slot.gpu, child);
     o.logger.info({ gpu: slot.gpu, pid: child.pid, restarts: slot.restarts }, 'worker process started');

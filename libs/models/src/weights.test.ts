@@ -38,7 +38,9 @@ describe('predictProbabilities', () => {
 
   it('accepts a flat view of image data and rejects sizes that do not fit', async () => {
     const model = buildModel({ name: 'mlp', ...small, seed: 1 });
-    expect(await predictProbabilities(model, data.x, [64])).toEqual(await predictProbabilities(model, data.x, [8, 8, 1]));
+    expect(await predictProbabilities(model, data.x, [64])).toEqual(
+      await predictProbabilities(model, data.x, [8, 8, 1]),
+    );
     await expect(predictProbabilities(model, data.x.subarray(0, 100), [8, 8, 1])).rejects.toThrow(ModelError);
     await expect(predictProbabilities(model, data.x, [4, 4, 1])).rejects.toThrow(/model takes inputs/);
     model.dispose();

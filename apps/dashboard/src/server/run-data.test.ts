@@ -114,7 +114,16 @@ describe('run page data (real Postgres)', () => {
 
     const page = await loadRunPage(repos, run.id, 10);
     expect(page).not.toBeNull();
-    const { run: view, curves, rounds, diversity: panel, finalTable, workerNames, workerDevices, validation } = page!;
+    const {
+      run: view,
+      curves,
+      rounds,
+      diversity: panel,
+      finalTable,
+      workerNames,
+      workerDevices,
+      validation,
+    } = page!;
     // Validation accuracy after epoch 1 (round 0), beside the training curves.
     expect(validation).toEqual({
       members: [

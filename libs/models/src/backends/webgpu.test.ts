@@ -13,15 +13,23 @@ describe('WebGPU adapters', () => {
     };
     expect(isSoftwareAdapter(llvmpipe)).toBe(true);
     expect(isSoftwareAdapter({ device: 'SwiftShader Device (Subzero)' })).toBe(true);
-    expect(isSoftwareAdapter({ device: 'llvmpipe (LLVM 15.0.6, 256 bits)', description: 'lavapipe' })).toBe(true);
+    expect(isSoftwareAdapter({ device: 'llvmpipe (LLVM 15.0.6, 256 bits)', description: 'lavapipe' })).toBe(
+      true,
+    );
     expect(isSoftwareAdapter({ device: 'Some GPU', isFallbackAdapter: true })).toBe(true);
     expect(isSoftwareAdapter({ device: 'Some GPU', adapterType: 'cpu' })).toBe(true);
-    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H200' })).toBe(false);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H200' })).toBe(
+      false,
+    );
   });
 
   it('names the adapter with vendor, architecture, backend and whether it is software', () => {
     expect(
-      describeAdapter({ vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H200', description: '' }, 'vulkan', false),
+      describeAdapter(
+        { vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H200', description: '' },
+        'vulkan',
+        false,
+      ),
     ).toBe('NVIDIA H200 (vulkan; vendor nvidia; architecture hopper)');
     expect(describeAdapter({ device: 'llvmpipe', isFallbackAdapter: true }, 'opengles', true)).toBe(
       'llvmpipe (opengles; software; fallback)',

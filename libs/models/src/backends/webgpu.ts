@@ -162,7 +162,8 @@ async function requestAdapter(
 
 function installNavigator(module: WebgpuModule, gpu: Gpu, options: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(module.globals)) {
-    if (!(key in globalThis)) Object.defineProperty(globalThis, key, { value, configurable: true, writable: true });
+    if (!(key in globalThis))
+      Object.defineProperty(globalThis, key, { value, configurable: true, writable: true });
   }
   // tfjs asks navigator.gpu for an adapter: it gets a fresh one (an adapter makes one device) from
   // the instance created for the chosen adapter, with the options that found it.
@@ -172,7 +173,11 @@ function installNavigator(module: WebgpuModule, gpu: Gpu, options: Record<string
   };
   const holder = globalThis as { navigator?: object };
   if (holder.navigator === undefined) {
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: wrapped }, configurable: true, writable: true });
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { gpu: wrapped },
+      configurable: true,
+      writable: true,
+    });
   } else {
     Object.defineProperty(holder.navigator, 'gpu', { value: wrapped, configurable: true, writable: true });
   }

@@ -70,7 +70,9 @@ describe.skipIf(unavailable !== null && !requireAdapter)('trainOnBatches (webgpu
     // 5.3e-6 on a weight and 3.6e-6 on a loss after 6 steps. A wrong kernel or a lost update moves them by ≥ 1e-3.
     const TOLERANCE = 1e-4;
     for (let i = 0; i < gpu.losses.length; i++) {
-      expect(Math.abs((gpu.losses[i] as number) - (cpu.losses[i] as number)), `loss ${i}`).toBeLessThan(TOLERANCE);
+      expect(Math.abs((gpu.losses[i] as number) - (cpu.losses[i] as number)), `loss ${i}`).toBeLessThan(
+        TOLERANCE,
+      );
     }
     for (const [weight, values] of cpu.weights) {
       const other = gpu.weights.get(weight);

@@ -98,7 +98,9 @@ describe('MembersTable', () => {
 
   it('shows the device of the worker that trains a member', () => {
     const devices = { abcdef0123: 'GPU 1: NVIDIA H200 (vulkan; vendor nvidia; architecture hopper)' };
-    render(<MembersTable members={[member()]} runStatus="running" workerNames={names} workerDevices={devices} />);
+    render(
+      <MembersTable members={[member()]} runStatus="running" workerNames={names} workerDevices={devices} />,
+    );
     expect(screen.getByTestId('member-device-2').textContent).toBe(devices.abcdef0123);
     cleanup();
     render(<MembersTable members={[member()]} runStatus="running" workerNames={names} />);
