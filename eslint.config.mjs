@@ -25,6 +25,7 @@ export default tseslint.config(
       '.nx/**',
       '.chorus/**',
       'test-artifacts/**',
+      '.gpu-kit/**',
     ],
   },
   js.configs.recommended,

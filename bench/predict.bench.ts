@@ -61,7 +61,7 @@ async function writeExport(model: 'mlp' | 'lenet5', dir: string): Promise<void> 
   );
   const x = rawRows(200).map((v) => v / 255);
   const truth = Int32Array.from({ length: 200 }, (_, i) => i % 10);
-  const probs = models.map((m) => predictProbabilities(m, x, [28, 28, 1]));
+  const probs = await Promise.all(models.map((m) => predictProbabilities(m, x, [28, 28, 1])));
   const evaluation = evaluateEnsemble({
     numClasses: 10,
     validation: { members: probs, truth },
@@ -156,7 +156,9 @@ async function longestLoopDelay(work: () => Promise<unknown>): Promise<number> {
 }
 
 async function threadDelays(dir: string): Promise<void> {
-  const body = { rows: Array.from({ length: BATCH }, (_, r) => Array.from(rawRows(1), (v) => (v + r) % 256)) };
+  const body = {
+    rows: Array.from({ length: BATCH }, (_, r) => Array.from(rawRows(1), (v) => (v + r) % 256)),
+  };
   const pool = createPredictPool({ logger: pino({ level: 'silent' }) });
   const x = Float32Array.from(body.rows.flat());
   try {
@@ -196,9 +198,9 @@ async function main(): Promise<void> {
       const ensemble = await readEnsembleExport(dir);
       const whole = await rowsPerSecond(() => predictWithEnsemble(ensemble, x, BATCH));
       const scaled = x.map((v) => v / 255);
-      const membersOnly = await rowsPerSecond(() =>
-        ensemble.models.forEach((m) => predictProbabilities(m, scaled, [28, 28, 1])),
-      );
+      const membersOnly = await rowsPerSecond(async () => {
+        for (const m of ensemble.models) await predictProbabilities(m, scaled, [28, 28, 1]);
+      });
       console.log(
         `${MEMBERS} × ${model}: ${whole.toFixed(0)} rows/s (predictWithEnsemble, batches of ${BATCH}); ` +
           `members alone ${membersOnly.toFixed(0)} rows/s`,

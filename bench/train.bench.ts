@@ -7,6 +7,8 @@
  *   npm run bench:train [-- --seconds 3] [-- --models mlp,sign-cnn]
  *
  * Prints figures; asserts nothing. Samples per CPU-second are printed too (steadier on a busy machine).
+ * The webgpu row takes whatever adapter there is, a software one included (Mesa llvmpipe on a machine
+ * without a GPU: for the record, not a GPU figure); its device is printed under the table.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -33,7 +35,8 @@ interface Measure {
 
 /** Child mode: measure one backend, print one JSON line per model. */
 async function measureBackend(backend: BackendName): Promise<void> {
-  await selectBackend(backend);
+  const selection = await selectBackend(backend, { allowSoftwareGpu: true });
+  process.stdout.write(`${JSON.stringify({ backend, device: selection.device })}\n`);
   const count = 4096;
   const x = new Float32Array(count * 784);
   for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) % 1000) / 1000;
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
 
   const self = fileURLToPath(import.meta.url);
   const results: Measure[] = [];
+  const devices = new Map<string, string>();
   for (const backend of BACKENDS) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', backend, ...args], {
       encoding: 'utf8',
@@ -99,7 +103,11 @@ async function main(): Promise<void> {
       console.log(`${backend}: not measured (${why})`);
       continue;
     }
-    for (const line of lines) results.push(JSON.parse(line) as Measure);
+    for (const line of lines) {
+      const parsed = JSON.parse(line) as Measure | { backend: string; device: string };
+      if ('device' in parsed) devices.set(parsed.backend, parsed.device);
+      else results.push(parsed);
+    }
   }
 
   const torch: Record<string, number> = {};
@@ -126,6 +134,7 @@ async function main(): Promise<void> {
         `${ref ? Math.round(ref).toString().padStart(7) : '      -'}   ${ref ? (m.samplesPerSecond / ref).toFixed(2) + '×' : '-'}`,
     );
   }
+  for (const [backend, device] of devices) console.log(`${backend}: ${device}`);
 }
 
 await main();

@@ -31,6 +31,30 @@ export function childProcessEnv(extra: Record<string, string>): NodeJS.ProcessEn
   return { ...process.env, ...extra };
 }
 
+/** `1`/`true` or `0`/`false` (blank: unset). */
+const flag = z.preprocess(
+  (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+  z
+    .enum(['1', 'true', '0', 'false'], { message: 'must be 1, true, 0 or false' })
+    .transform((v) => v === '1' || v === 'true')
+    .optional(),
+);
+const TrainEnvSchema = z.object({ CHORUS_WEBGPU_ALLOW_SOFTWARE: flag });
+
+/**
+ * What `chorus train` reads: CHORUS_WEBGPU_ALLOW_SOFTWARE=1 lets `--backend webgpu` take a software
+ * adapter (Mesa llvmpipe; for CI). Read apart from parseEnv, like the worker's own environment.
+ */
+export function parseTrainEnv(source: Record<string, string | undefined> = process.env): {
+  allowSoftwareGpu: boolean;
+} {
+  const result = TrainEnvSchema.safeParse(source);
+  if (!result.success) {
+    throw new Error(`invalid environment: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return { allowSoftwareGpu: result.data.CHORUS_WEBGPU_ALLOW_SOFTWARE ?? false };
+}
+
 /**
  * The variables that decide colours (colorEnabled: FORCE_COLOR, then NO_COLOR, then a terminal).
  * Read apart from parseEnv, so that a bad CHORUS_* variable never stops a table from printing.

@@ -33,10 +33,14 @@ export interface MemberProgress {
 
 export interface LocalTrainOptions {
   backend: 'auto' | BackendName;
+  /** An explicit 'webgpu' may take a software adapter (CHORUS_WEBGPU_ALLOW_SOFTWARE). */
+  allowSoftwareGpu?: boolean;
   /** `counts`: the run's splits (after `trainLimit` and the validation hold-out), not the dataset's. */
   onStart?: (info: {
     backend: string;
     device: string;
+    /** Packages, and why faster backends were passed over (selectBackend). */
+    detail: string;
     dataset: Dataset;
     counts: { train: number; validation: number; test: number };
     totals: number[];
@@ -85,7 +89,9 @@ export async function trainEnsembleLocally(
   options: LocalTrainOptions,
 ): Promise<LocalTrainResult> {
   const started = performance.now();
-  const backend = await selectBackend(options.backend);
+  const backend = await selectBackend(options.backend, {
+    allowSoftwareGpu: options.allowSoftwareGpu === true,
+  });
   const { dataset, run } = await deriveLocalRun(cfg, options);
   const { train, validation, plan } = run;
 
@@ -96,6 +102,7 @@ export async function trainEnsembleLocally(
   options.onStart?.({
     backend: backend.backend,
     device: backend.device,
+    detail: backend.detail,
     dataset,
     counts: { train: train.count, validation: validation.count, test: dataset.test.count },
     totals: members.map((m) => m.plan.totalBatches),
@@ -131,10 +138,13 @@ export async function trainEnsembleLocally(
       options.onEpoch?.(epoch + 1, cfg.epochs);
     }
 
-    const predictions = members.map((member) => ({
-      validation: predictProbabilities(member.model, validation.x, dataset.inputShape),
-      test: predictProbabilities(member.model, dataset.test.x, dataset.inputShape),
-    }));
+    const predictions = [];
+    for (const member of members) {
+      predictions.push({
+        validation: await predictProbabilities(member.model, validation.x, dataset.inputShape),
+        test: await predictProbabilities(member.model, dataset.test.x, dataset.inputShape),
+      });
+    }
     const evaluation = evaluateEnsemble({
       numClasses: dataset.numClasses,
       validation: { members: predictions.map((p) => p.validation), truth: validation.y },

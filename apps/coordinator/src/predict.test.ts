@@ -86,7 +86,7 @@ describe('POST /api/runs/:id/predict', () => {
         }),
       ).toEqual({ ok: true });
       for (const split of SPLITS) {
-        const probabilities = predictProbabilities(model, x[split], dataset.inputShape);
+        const probabilities = await predictProbabilities(model, x[split], dataset.inputShape);
         const message = {
           ...lease,
           round: 0,
@@ -97,7 +97,7 @@ describe('POST /api/runs/:id/predict', () => {
         };
         expect(await worker.emitWithAck('predictions', message)).toEqual({ ok: true });
       }
-      memberProbs.push(predictProbabilities(model, Float32Array.from(rows.flat()), dataset.inputShape));
+      memberProbs.push(await predictProbabilities(model, Float32Array.from(rows.flat()), dataset.inputShape));
       disposeModel(model);
       expect(await worker.emitWithAck('member:done', { ...lease, samples: 256, seconds: 1 })).toEqual({
         ok: true,

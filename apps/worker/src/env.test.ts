@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChorusError } from '@chorus/protocol';
-import { parseEnv, resolveWorkerSettings } from './env';
+import { childWorkerEnv, parseEnv, resolveWorkerSettings } from './env';
 
 describe('parseEnv', () => {
   it('reads every variable, coercing numbers', () => {
@@ -20,9 +20,11 @@ describe('parseEnv', () => {
         CHORUS_METRICS_HOST: '0.0.0.0',
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',
+        CHORUS_WEBGPU_ALLOW_SOFTWARE: '1',
         UNRELATED: 'x',
       }),
     ).toEqual({
+      allowSoftwareGpu: true,
       coordinatorUrl: 'http://gpu-box:4000',
       token: 's3cret',
       backend: 'tensorflow',
@@ -98,6 +100,7 @@ describe('resolveWorkerSettings', () => {
       coordinatorUrl: 'http://env-host:4000',
       token: 'env-token',
       backend: 'wasm',
+      allowSoftwareGpu: false,
       slots: 3,
       cacheDir: '.chorus/cache',
       metricsHost: '127.0.0.1',
@@ -161,8 +164,43 @@ describe('resolveWorkerSettings', () => {
   });
 
   it('refuses --gpu with a backend that has no GPU', () => {
-    expect(() => resolveWorkerSettings({ gpu: '0', backend: 'wasm' }, env)).toThrow(/tensorflow backend/);
+    expect(() => resolveWorkerSettings({ gpu: '0', backend: 'wasm' }, env)).toThrow(
+      /tensorflow or webgpu backend/,
+    );
     expect(resolveWorkerSettings({ gpu: '1', backend: 'tensorflow' }, env).gpu).toBe(1);
+    expect(resolveWorkerSettings({ gpu: '2', backend: 'webgpu' }, env).gpu).toBe(2);
     expect(resolveWorkerSettings({ gpu: '0', backend: 'auto' }, env).gpu).toBe(0);
+  });
+
+  it('takes --gpus with a GPU backend, never beside --gpu', () => {
+    expect(resolveWorkerSettings({ gpus: 'all', backend: 'webgpu' }, env).gpus).toBe('all');
+    expect(resolveWorkerSettings({ gpus: '0,2', backend: 'tensorflow' }, env).gpus).toBe('0,2');
+    expect(() => resolveWorkerSettings({ gpus: 'all', backend: 'cpu' }, env)).toThrow(
+      /--gpus .*--backend cpu/,
+    );
+    expect(() => resolveWorkerSettings({ gpus: 'all', gpu: '1', backend: 'webgpu' }, env)).toThrow(
+      /leave out --gpu/,
+    );
+    expect(resolveWorkerSettings({}, { ...env, allowSoftwareGpu: true }).allowSoftwareGpu).toBe(true);
+  });
+
+  it('hands a --gpus child its GPU, name and settings through the environment', () => {
+    const settings = resolveWorkerSettings({ gpus: 'all', backend: 'webgpu', token: 'tok' }, env);
+    const child = childWorkerEnv(settings, 2, 'box-gpu2');
+    expect(child).toMatchObject({
+      CHORUS_COORDINATOR_URL: 'http://env-host:4000',
+      CHORUS_WORKER_TOKEN: 'tok',
+      CHORUS_BACKEND: 'webgpu',
+      CHORUS_GPU: '2',
+      CHORUS_WORKER_NAME: 'box-gpu2',
+      CHORUS_SLOTS: '3',
+      CHORUS_WEBGPU_ALLOW_SOFTWARE: '0',
+    });
+    // The child's own settings are those of its environment, pinned to its GPU.
+    expect(resolveWorkerSettings({}, parseEnv(child))).toMatchObject({
+      backend: 'webgpu',
+      gpu: 2,
+      name: 'box-gpu2',
+    });
   });
 });

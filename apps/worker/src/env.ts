@@ -39,8 +39,13 @@ const port = z.coerce
   .max(65_535, 'must be ≤ 65535');
 /** The interface those servers bind: an IP address or a host name. */
 const host = z.string().trim().min(1).max(255);
+/** `1`/`true` or `0`/`false`. */
+const flag = z
+  .enum(['1', 'true', '0', 'false'], { message: 'must be 1, true, 0 or false' })
+  .transform((v) => v === '1' || v === 'true');
 
 const EnvSchema = z.object({
+  CHORUS_WEBGPU_ALLOW_SOFTWARE: optional(flag),
   CHORUS_COORDINATOR_URL: optional(url),
   CHORUS_WORKER_TOKEN: optional(z.string().min(1)),
   CHORUS_BACKEND: optional(backend),
@@ -59,6 +64,8 @@ const EnvSchema = z.object({
 });
 
 export interface WorkerEnv {
+  /** `--backend webgpu` may take a software adapter (Mesa llvmpipe; for CI). */
+  allowSoftwareGpu?: boolean;
   coordinatorUrl?: string;
   token?: string;
   backend?: WorkerBackendPreference;
@@ -83,6 +90,7 @@ export function parseEnv(source: Record<string, string | undefined>): WorkerEnv 
   }
   const e = result.data;
   return dropUndefined({
+    allowSoftwareGpu: e.CHORUS_WEBGPU_ALLOW_SOFTWARE,
     coordinatorUrl: e.CHORUS_COORDINATOR_URL,
     token: e.CHORUS_WORKER_TOKEN,
     caFile: e.CHORUS_CA,
@@ -98,6 +106,35 @@ export function parseEnv(source: Record<string, string | undefined>): WorkerEnv 
     logLevel: e.LOG_LEVEL,
     logFormat: e.LOG_FORMAT,
   });
+}
+
+/**
+ * The environment of the worker process that `--gpus` starts for one GPU: this one's, with the
+ * settings passed as the variables parseEnv reads (the token stays out of argv) and the GPU and name
+ * of that worker.
+ */
+export function childWorkerEnv(settings: WorkerSettings, gpu: number, name: string): NodeJS.ProcessEnv {
+  const set: Record<string, string | undefined> = {
+    CHORUS_COORDINATOR_URL: settings.coordinatorUrl,
+    CHORUS_WORKER_TOKEN: settings.token,
+    CHORUS_BACKEND: settings.backend,
+    CHORUS_GPU: String(gpu),
+    CHORUS_SLOTS: String(settings.slots),
+    CHORUS_WORKER_NAME: name,
+    CHORUS_CACHE_DIR: settings.cacheDir,
+    CHORUS_WEBGPU_ALLOW_SOFTWARE: settings.allowSoftwareGpu ? '1' : '0',
+    LOG_LEVEL: settings.logLevel,
+    LOG_FORMAT: settings.logFormat,
+    ...(settings.reconnectMaxMs !== undefined
+      ? { CHORUS_RECONNECT_MAX_MS: String(settings.reconnectMaxMs) }
+      : {}),
+  };
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries(set)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
 }
 
 /** This process's environment. */
@@ -116,6 +153,8 @@ export interface WorkerFlags {
   token?: string;
   backend?: string;
   gpu?: string;
+  /** `all` or a list such as `0,2,3`: one supervised worker process per GPU (supervisor.ts). */
+  gpus?: string;
   slots?: string;
   name?: string;
   cacheDir?: string;
@@ -132,6 +171,9 @@ export interface WorkerSettings {
   token: string;
   backend: WorkerBackendPreference;
   gpu?: number;
+  /** Start one worker process per GPU: `all` or the list as given (parseGpuList checks it). */
+  gpus?: string;
+  allowSoftwareGpu: boolean;
   slots: number;
   name?: string;
   cacheDir: string;
@@ -155,6 +197,7 @@ const FlagsSchema = z.object({
   token: optional(z.string().min(1)),
   backend: optional(backend),
   gpu: optional(gpu),
+  gpus: optional(z.string().trim().min(1)),
   slots: optional(slots),
   name: optional(name),
   cacheDir: optional(z.string().min(1)),
@@ -195,11 +238,21 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
   }
   const preference = f.backend ?? env.backend ?? 'auto';
   const gpuIndex = f.gpu ?? env.gpu;
-  if (gpuIndex !== undefined && preference !== 'auto' && preference !== 'tensorflow') {
+  const onGpu = preference === 'auto' || preference === 'tensorflow' || preference === 'webgpu';
+  if (gpuIndex !== undefined && !onGpu) {
     throw new ChorusError(
       'invalid-input',
-      `--gpu (CHORUS_GPU) pins a GPU of the tensorflow backend; it makes no sense with --backend ${preference}`,
+      `--gpu (CHORUS_GPU) pins a GPU of the tensorflow or webgpu backend; it makes no sense with --backend ${preference}`,
     );
+  }
+  if (f.gpus !== undefined && !onGpu) {
+    throw new ChorusError(
+      'invalid-input',
+      `--gpus starts one worker per GPU of the tensorflow or webgpu backend; it makes no sense with --backend ${preference}`,
+    );
+  }
+  if (f.gpus !== undefined && gpuIndex !== undefined) {
+    throw new ChorusError('invalid-input', '--gpus starts one worker per GPU; leave out --gpu (CHORUS_GPU)');
   }
   const workerName = f.name ?? env.name;
   const metricsPort = f.metricsPort ?? env.metricsPort;
@@ -210,6 +263,8 @@ export function resolveWorkerSettings(flags: WorkerFlags, env: WorkerEnv): Worke
     token,
     backend: preference,
     ...(gpuIndex !== undefined ? { gpu: gpuIndex } : {}),
+    ...(f.gpus !== undefined ? { gpus: f.gpus } : {}),
+    allowSoftwareGpu: env.allowSoftwareGpu ?? false,
     slots: f.slots ?? env.slots ?? 1,
     ...(workerName !== undefined ? { name: workerName } : {}),
     cacheDir: f.cacheDir ?? env.cacheDir ?? DEFAULT_CACHE_DIR,

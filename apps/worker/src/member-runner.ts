@@ -373,7 +373,7 @@ async function predictSplit(
     signal.throwIfAborted();
     const n = Math.min(PREDICT_ROWS, rows - start);
     out.set(
-      predictProbabilities(model, x.subarray(start * features, (start + n) * features), inputShape),
+      await predictProbabilities(model, x.subarray(start * features, (start + n) * features), inputShape),
       start * numClasses,
     );
     await yieldToEventLoop();

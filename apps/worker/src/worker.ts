@@ -28,8 +28,10 @@ export interface WorkerOptions {
   coordinatorUrl: string;
   token: string;
   backend?: WorkerBackendPreference;
-  /** GPU index for the tensorflow backend; one worker process per GPU. */
+  /** GPU index for the tensorflow or webgpu backend; one worker process per GPU. */
   gpu?: number;
+  /** `backend: 'webgpu'` may take a software adapter (CHORUS_WEBGPU_ALLOW_SOFTWARE). */
+  allowSoftwareGpu?: boolean;
   /** Members trained side by side (default 1). */
   slots?: number;
   name?: string;
@@ -105,6 +107,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const coordinatorUrl = options.coordinatorUrl.replace(/\/+$/, '');
   const selection = await selectBackend(options.backend ?? 'auto', {
     ...(options.gpu !== undefined ? { gpu: options.gpu } : {}),
+    allowSoftwareGpu: options.allowSoftwareGpu === true,
   });
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
   const identity = await claimWorkerId(cacheDir);

@@ -19,6 +19,8 @@ export { buildLenet5 } from './models/lenet5';
 export { buildSmallCnn } from './models/small-cnn';
 export { selectBackend } from './backends/select';
 export { backendMemory, type BackendMemory } from './backends/memory';
+export { listGpuAdapters } from './backends/webgpu';
+export type { GpuAdapterSummary } from './backends/webgpu';
 export type { BackendName, BackendSelection, SelectBackendOptions } from './backends/select';
 export { trainOnBatches } from './training/train';
 export type { BatchMetrics, TrainingData, TrainOptions, TrainResult } from './training/train';

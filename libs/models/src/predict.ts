@@ -4,14 +4,15 @@ import { ModelError } from './errors';
 
 /**
  * Softmax probabilities of `model` (inference mode: no dropout, BatchNorm on moving statistics) for
- * the N samples in `x` (N × prod(inputShape)); returns N×C rows. Runs in batches of `batchSize`.
+ * the N samples in `x` (N × prod(inputShape)); returns N×C rows. Runs in batches of `batchSize`,
+ * each read with `await data()` (a GPU backend cannot be read synchronously in Node).
  */
-export function predictProbabilities(
+export async function predictProbabilities(
   model: tfl.LayersModel,
   x: Float32Array,
   inputShape: number[],
   batchSize = 256,
-): Float32Array {
+): Promise<Float32Array> {
   const featureSize = inputShape.reduce((a, b) => a * b, 1);
   if (!(featureSize > 0) || x.length % featureSize !== 0) {
     throw new ModelError('invalid-data', `x has ${x.length} values, not a multiple of [${inputShape}]`);
@@ -34,7 +35,7 @@ export function predictProbabilities(
       return model.apply(batch, { training: false }) as tf.Tensor;
     });
     try {
-      out.set(rows.dataSync() as Float32Array, start * classes);
+      out.set((await rows.data()) as Float32Array, start * classes);
     } finally {
       rows.dispose();
     }

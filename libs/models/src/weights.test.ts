@@ -16,10 +16,10 @@ beforeAll(async () => {
 });
 
 describe('predictProbabilities', () => {
-  it('returns N×C softmax rows in batches, in inference mode, leaving no tensors', () => {
+  it('returns N×C softmax rows in batches, in inference mode, leaving no tensors', async () => {
     const model = buildModel({ name: 'fashion-dnn', ...small, seed: 1, width: 26 });
     const before = tf.memory().numTensors;
-    const p = predictProbabilities(model, data.x, data.inputShape, 10);
+    const p = await predictProbabilities(model, data.x, data.inputShape, 10);
     expect(tf.memory().numTensors).toBe(before);
     expect(p.length).toBe(96 * 4);
     for (let i = 0; i < 96; i++) {
@@ -28,19 +28,21 @@ describe('predictProbabilities', () => {
       row.forEach((v) => expect(v).toBeGreaterThan(0));
     }
     // Dropout is off: batching and repetition do not change the result.
-    expect(predictProbabilities(model, data.x, data.inputShape, 96)).toEqual(p);
+    expect(await predictProbabilities(model, data.x, data.inputShape, 96)).toEqual(p);
     // Row i depends on sample i only.
-    expect(predictProbabilities(model, data.x.subarray(5 * 64, 7 * 64), [8, 8, 1])).toEqual(
+    expect(await predictProbabilities(model, data.x.subarray(5 * 64, 7 * 64), [8, 8, 1])).toEqual(
       p.subarray(5 * 4, 7 * 4),
     );
     model.dispose();
   });
 
-  it('accepts a flat view of image data and rejects sizes that do not fit', () => {
+  it('accepts a flat view of image data and rejects sizes that do not fit', async () => {
     const model = buildModel({ name: 'mlp', ...small, seed: 1 });
-    expect(predictProbabilities(model, data.x, [64])).toEqual(predictProbabilities(model, data.x, [8, 8, 1]));
-    expect(() => predictProbabilities(model, data.x.subarray(0, 100), [8, 8, 1])).toThrow(ModelError);
-    expect(() => predictProbabilities(model, data.x, [4, 4, 1])).toThrow(/model takes inputs/);
+    expect(await predictProbabilities(model, data.x, [64])).toEqual(
+      await predictProbabilities(model, data.x, [8, 8, 1]),
+    );
+    await expect(predictProbabilities(model, data.x.subarray(0, 100), [8, 8, 1])).rejects.toThrow(ModelError);
+    await expect(predictProbabilities(model, data.x, [4, 4, 1])).rejects.toThrow(/model takes inputs/);
     model.dispose();
   });
 });
@@ -55,12 +57,12 @@ describe('saveWeights / loadWeights', () => {
       await trainOnBatches({ model: a, data, batches: batchPlan(data.count, 16, 1) });
       const bytes = await saveWeights(a);
       const b = buildModel({ ...cfg, ...small, seed: 2 });
-      const pa = predictProbabilities(a, data.x, data.inputShape);
-      expect(predictProbabilities(b, data.x, data.inputShape)).not.toEqual(pa);
+      const pa = await predictProbabilities(a, data.x, data.inputShape);
+      expect(await predictProbabilities(b, data.x, data.inputShape)).not.toEqual(pa);
       const before = tf.memory().numTensors;
       await loadWeights(b, bytes);
       expect(tf.memory().numTensors).toBe(before);
-      expect(predictProbabilities(b, data.x, data.inputShape)).toEqual(pa);
+      expect(await predictProbabilities(b, data.x, data.inputShape)).toEqual(pa);
       a.dispose();
       b.dispose();
     }
@@ -85,7 +87,7 @@ describe('saveWeights / loadWeights', () => {
 
   it('refuses bytes from another model or garbage, changing nothing', async () => {
     const model = buildModel({ name: 'mlp', ...small, seed: 1 });
-    const reference = predictProbabilities(model, data.x, data.inputShape);
+    const reference = await predictProbabilities(model, data.x, data.inputShape);
     const other = buildModel({ name: 'mlp', ...small, seed: 1, width: 100 });
     const otherBytes = await saveWeights(other);
     const cnn = buildModel({ name: 'small-cnn', ...small, seed: 1 });
@@ -102,7 +104,7 @@ describe('saveWeights / loadWeights', () => {
       expect((error as ModelError).code).toBe('weights-mismatch');
       expect((error as Error).message).toMatch(pattern);
     }
-    expect(predictProbabilities(model, data.x, data.inputShape)).toEqual(reference);
+    expect(await predictProbabilities(model, data.x, data.inputShape)).toEqual(reference);
     for (const m of [model, other, cnn]) m.dispose();
   });
 });

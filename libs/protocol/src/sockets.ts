@@ -19,7 +19,7 @@ export const DASHBOARD_NAMESPACE = '/dashboard';
  * closes the connection. Workers check a message against it before sending.
  */
 export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024 * 1024;
-export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export const SPLITS = ['validation', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
 

@@ -1,12 +1,13 @@
-import { isFileDatasetKind, modelLabel } from '@chorus/protocol';
 import { Option, type Command } from 'commander';
+import { checkExportTarget, type BackendName } from '@chorus/models';
+import { BACKENDS, isFileDatasetKind, modelLabel } from '@chorus/protocol';
+import { parseTrainEnv } from '../env';
 import {
   addRunConfigOptions,
   checkMemberParams,
   runConfigFromFlags,
   type RunConfigFlags,
 } from '../run-config-options';
-import { checkExportTarget } from '@chorus/models';
 import { trainEnsembleLocally } from '../local-train';
 import { loadProgressLogger } from '../load-progress';
 import { createProgressView } from '../progress';
@@ -19,8 +20,11 @@ export function registerTrainCommand(program: Command): void {
     .description('train a whole ensemble in this process (no server) and compare the voting strategies');
   addRunConfigOptions(command)
     .addOption(
-      new Option('--backend <name>', 'TensorFlow.js backend')
-        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+      new Option(
+        '--backend <name>',
+        'TensorFlow.js backend (webgpu takes a software adapter only with CHORUS_WEBGPU_ALLOW_SOFTWARE=1)',
+      )
+        .choices(['auto', ...BACKENDS])
         .default('auto'),
     )
     .option('--json', 'print the result as one JSON object on the last stdout line')
@@ -33,9 +37,10 @@ export function registerTrainCommand(program: Command): void {
         flags: RunConfigFlags & {
           json?: boolean;
           save?: string;
-          backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+          backend: 'auto' | BackendName;
         },
       ) => {
+        const { allowSoftwareGpu } = parseTrainEnv();
         const cfg = await runConfigFromFlags(flags);
         checkMemberParams(cfg, flags);
         if (flags.save !== undefined) await checkExportTarget(flags.save);
@@ -47,11 +52,12 @@ export function registerTrainCommand(program: Command): void {
         try {
           const outcome = await trainEnsembleLocally(cfg, {
             backend: flags.backend,
+            allowSoftwareGpu,
             signal: abort.signal,
             ...(flags.save === undefined ? {} : { save: flags.save }),
             onLoadProgress: loadProgressLogger(log),
             checkDataset: (dataset) => checkMemberParams(cfg, flags, dataset),
-            onStart: ({ backend, device, dataset, counts, totals }) => {
+            onStart: ({ backend, device, detail, dataset, counts, totals }) => {
               log(
                 `chorus train: ${cfg.members} × ${modelLabel(cfg)} on ${dataset.name} ` +
                   `(${counts.train} train / ${counts.validation} validation / ${counts.test} test, ` +
@@ -61,6 +67,9 @@ export function registerTrainCommand(program: Command): void {
               );
               // What was read and what was chosen for it (a csv's label column, an image folder's size and channels).
               if (isFileDatasetKind(dataset.name)) log(`dataset: ${dataset.source}`);
+              // Why faster backends were passed over (e.g. a software-only WebGPU adapter).
+              const skipped = detail.indexOf('; skipped ');
+              if (skipped >= 0) log(`  passed over: ${detail.slice(skipped + '; skipped '.length)}`);
               view.start(totals);
             },
             onProgress: (p) => view.update(p),

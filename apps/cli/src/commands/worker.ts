@@ -21,7 +21,11 @@ export function registerWorkerCommand(program: Command): void {
         WORKER_BACKENDS,
       ),
     )
-    .option('--gpu <n>', 'GPU index for the tensorflow backend (env CHORUS_GPU)')
+    .option('--gpu <n>', 'GPU index for the tensorflow or webgpu backend (env CHORUS_GPU)')
+    .option(
+      '--gpus <list>',
+      'start and supervise one worker process per GPU: all, or indices such as 0,2,3 (named <name>-gpu<i>)',
+    )
     .option('--slots <n>', 'members trained side by side (env CHORUS_SLOTS; default 1)')
     .option('--name <name>', 'name shown on the dashboard (env CHORUS_WORKER_NAME; default the host name)')
     .option(
@@ -56,11 +60,14 @@ export function registerWorkerCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-A machine with several GPUs runs one worker process per GPU (libtensorflow uses one GPU per
-process), each pinned with --gpu:
-  npx chorus worker --coordinator http://host:4000 --backend tensorflow --gpu 0 &
-  npx chorus worker --coordinator http://host:4000 --backend tensorflow --gpu 1 &
-Without a GPU, run one worker per few CPU cores (the wasm backend uses one thread).
+A machine with several GPUs runs one worker process per GPU (tfjs drives one GPU per process);
+--gpus starts them, each pinned to its GPU, restarts one that crashes (with a backoff, at most 5
+times) and stops them all on Ctrl-C or SIGTERM:
+  npx chorus worker --coordinator http://host:4000 --backend webgpu --gpus all
+  npx chorus worker --coordinator http://host:4000 --backend tensorflow --gpus 0,2,3
+--backend webgpu uses a hardware adapter only; CHORUS_WEBGPU_ALLOW_SOFTWARE=1 lets it take a
+software one (Mesa llvmpipe, for tests). Without a GPU, run one worker per few CPU cores (the
+wasm backend uses one thread).
 
 Lost connections are retried with a backoff up to 30 s (env CHORUS_RECONNECT_MAX_MS, in ms).
 
@@ -76,7 +83,7 @@ another worker resumes it from its last checkpoint.`,
         const tokens = await readTokensFile(dataDir ?? env.dataDir ?? DEFAULT_DATA_DIR);
         if (tokens !== undefined) flags.token = tokens.workerToken;
       }
-      const code = await runWorkerMain(flags);
+      const code = await runWorkerMain(flags, { entry: [process.argv[1] ?? '', 'worker'] });
       // Exit now rather than wait for idle keep-alive sockets and timers of libraries to drain.
       process.exit(code);
     });

@@ -24,11 +24,12 @@ export async function writeTestEnsemble(): Promise<{
   const models = run.members.map((spec) =>
     buildModel({ ...spec, inputShape: dataset.inputShape, numClasses: dataset.numClasses }),
   );
-  const probs = (x: Float32Array) => models.map((m) => predictProbabilities(m, x, dataset.inputShape));
+  const probs = (x: Float32Array) =>
+    Promise.all(models.map((m) => predictProbabilities(m, x, dataset.inputShape)));
   const evaluation = evaluateEnsemble({
     numClasses: dataset.numClasses,
-    validation: { members: probs(run.validation.x), truth: run.validation.y },
-    test: { members: probs(dataset.test.x), truth: dataset.test.y },
+    validation: { members: await probs(run.validation.x), truth: run.validation.y },
+    test: { members: await probs(dataset.test.x), truth: dataset.test.y },
     seed: config.seed,
   });
   await writeEnsembleExport(dir, {

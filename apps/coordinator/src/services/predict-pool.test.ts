@@ -36,18 +36,22 @@ beforeAll(async () => {
   const models = run.members.map((spec) =>
     buildModel({ ...spec, inputShape: dataset.inputShape, numClasses: dataset.numClasses }),
   );
-  const probs = (x: Float32Array) => models.map((m) => predictProbabilities(m, x, dataset.inputShape));
+  const probs = (x: Float32Array) =>
+    Promise.all(models.map((m) => predictProbabilities(m, x, dataset.inputShape)));
   const evaluation = evaluateEnsemble({
     numClasses: dataset.numClasses,
-    validation: { members: probs(run.validation.x), truth: run.validation.y },
-    test: { members: probs(dataset.test.x), truth: dataset.test.y },
+    validation: { members: await probs(run.validation.x), truth: run.validation.y },
+    test: { members: await probs(dataset.test.x), truth: dataset.test.y },
     seed: config.seed,
   });
   await writeEnsembleExport(dir, {
     runId: 'predict-pool-test',
     config,
     dataset: manifestDatasetOf('synthetic', dataset.sha256),
-    result: runResultOf(evaluation, models.map(() => 0)),
+    result: runResultOf(
+      evaluation,
+      models.map(() => 0),
+    ),
     combiners: evaluation.combiners,
     models,
   });

@@ -105,8 +105,8 @@ describe('run page data (real Postgres)', () => {
       id: 'worker-uuid-1',
       name: 'local-0',
       host: 'h',
-      backend: 'wasm',
-      device: 'CPU',
+      backend: 'webgpu',
+      device: 'GPU 1: NVIDIA H200 (vulkan; vendor nvidia; architecture hopper)',
       slots: 1,
     });
     const claimed = await repos.members.claimNext({ workerId: worker.id, leaseMs: 60_000, runIds: [run.id] });
@@ -114,7 +114,16 @@ describe('run page data (real Postgres)', () => {
 
     const page = await loadRunPage(repos, run.id, 10);
     expect(page).not.toBeNull();
-    const { run: view, curves, rounds, diversity: panel, finalTable, workerNames, validation } = page!;
+    const {
+      run: view,
+      curves,
+      rounds,
+      diversity: panel,
+      finalTable,
+      workerNames,
+      workerDevices,
+      validation,
+    } = page!;
     // Validation accuracy after epoch 1 (round 0), beside the training curves.
     expect(validation).toEqual({
       members: [
@@ -126,6 +135,9 @@ describe('run page data (real Postgres)', () => {
     });
     // The member's worker by name (the Workers page's), for the members table.
     expect(workerNames).toEqual({ 'worker-uuid-1': 'local-0' });
+    expect(workerDevices).toEqual({
+      'worker-uuid-1': 'GPU 1: NVIDIA H200 (vulkan; vendor nvidia; architecture hopper)',
+    });
     expect(view).toMatchObject({
       id: run.id,
       name: 'page test',

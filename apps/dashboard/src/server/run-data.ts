@@ -42,6 +42,8 @@ export interface RunState {
   validation: ValidationCurves;
   /** The names of the workers that hold members now, by worker id (the Workers page's names). */
   workerNames: Record<string, string>;
+  /** What those workers train on, by worker id: the device string of their handshake ("GPU 0: …"). */
+  workerDevices: Record<string, string>;
 }
 
 export interface RunPageData extends RunState {
@@ -80,6 +82,7 @@ export async function loadRunState(repos: Repositories, id: string): Promise<Run
     finalTable: finalTableOf(detail),
     validation: validationCurves(rows, diversityRows),
     workerNames: Object.fromEntries(workers.flatMap((w) => (w ? [[w.id, w.name]] : []))),
+    workerDevices: Object.fromEntries(workers.flatMap((w) => (w ? [[w.id, w.device]] : []))),
   };
 }
 

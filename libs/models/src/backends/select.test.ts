@@ -36,9 +36,31 @@ describe('selectBackend', () => {
 
   it('auto picks the fastest present backend and says what it skipped', async () => {
     const s = await selectBackend('auto');
-    expect(['tensorflow', 'wasm']).toContain(s.backend);
-    if (s.backend === 'wasm')
+    expect(['tensorflow', 'webgpu', 'wasm']).toContain(s.backend);
+    if (s.backend === 'wasm') {
       expect(s.detail).toMatch(/skipped tensorflow: neither @tensorflow\/tfjs-node-gpu/);
+      // Build machines have no GPU: at most Mesa's llvmpipe, which auto never takes.
+      expect(s.detail).toMatch(/; webgpu: /);
+      expect(s.detail).not.toMatch(/; webgpu: .*llvmpipe(?!.* is a software adapter)/);
+    }
+  });
+
+  it('webgpu takes a software adapter only when allowed, and names the adapter', async () => {
+    const refused = await selectBackend('webgpu').catch((e: unknown) => e);
+    if (refused instanceof ModelError) {
+      expect(refused.code).toBe('backend-unavailable');
+      expect(refused.message).toMatch(/CHORUS_WEBGPU_ALLOW_SOFTWARE=1/);
+    }
+    const s = await selectBackend('webgpu', { allowSoftwareGpu: true }).catch((e: unknown) => e);
+    if (s instanceof ModelError) return; // no WebGPU adapter at all (see train-webgpu.test.ts)
+    expect(s).toMatchObject({ backend: 'webgpu' });
+    expect((s as { device: string }).device).toMatch(/^GPU 0: .+ \((vulkan|opengles)[;)]/);
+    expect((s as { detail: string }).detail).toMatch(/tfjs-backend-webgpu 4\.22\.0 on Dawn/);
+    expect(tf.getBackend()).toBe('webgpu');
+    // One adapter per process.
+    await expect(selectBackend('webgpu', { gpu: 3, allowSoftwareGpu: true })).rejects.toThrow(
+      /already drives WebGPU adapter 0; start another process for GPU 3/,
+    );
   });
 
   it('rejects unknown names', async () => {

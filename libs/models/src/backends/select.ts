@@ -2,6 +2,8 @@
  * Chooses and initialises the tfjs backend of this process (tfjs has one engine per process).
  * - tensorflow: `@tensorflow/tfjs-node-gpu`, else `@tensorflow/tfjs-node` (optional dependencies;
  *   their install script downloads libtensorflow, so they are often absent);
+ * - webgpu: `@tensorflow/tfjs-backend-webgpu` on Dawn (npm `webgpu`), optional dependencies; a hardware
+ *   adapter only, unless `allowSoftwareGpu` (see webgpu.ts);
  * - wasm: `@tensorflow/tfjs-backend-wasm` (SIMD, one thread in Node) plus Chorus' own kernels for the
  *   gradients it lacks (wasm-kernels/);
  * - cpu: `@tensorflow/tfjs-backend-cpu` (pure JS, always present, slow).
@@ -13,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { BACKENDS } from '@chorus/protocol';
 import { ModelError } from '../errors';
+import { loadWebgpu } from './webgpu';
 
 /** One of protocol's BACKENDS (a worker reports it in its handshake), listed fastest first. */
 export type BackendName = (typeof BACKENDS)[number];
@@ -26,8 +29,16 @@ export interface BackendSelection {
 }
 
 export interface SelectBackendOptions {
-  /** GPU index for the tensorflow backend (sets CUDA_VISIBLE_DEVICES before libtensorflow loads). */
+  /**
+   * GPU index: tensorflow sets CUDA_VISIBLE_DEVICES before libtensorflow loads; webgpu takes that
+   * adapter of Dawn's first backend that has adapters.
+   */
   gpu?: number;
+  /**
+   * An explicit 'webgpu' may take a software adapter (Mesa llvmpipe over OpenGL ES, for CI);
+   * 'auto' never does. Apps set it from CHORUS_WEBGPU_ALLOW_SOFTWARE=1.
+   */
+  allowSoftwareGpu?: boolean;
 }
 
 type Attempt = { ok: true; device: string; detail: string } | { ok: false; reason: string };
@@ -125,10 +136,15 @@ async function loadCpu(): Promise<Attempt> {
   return { ok: true, device: 'CPU (JavaScript)', detail: `@tensorflow/tfjs-backend-cpu ${tf.version_core}` };
 }
 
-function attempt(name: BackendName, options: SelectBackendOptions): Promise<Attempt> {
+function attempt(name: BackendName, options: SelectBackendOptions, auto: boolean): Promise<Attempt> {
   switch (name) {
     case 'tensorflow':
       return loadTensorflow(options.gpu);
+    case 'webgpu':
+      return loadWebgpu({
+        ...(options.gpu !== undefined ? { gpu: options.gpu } : {}),
+        allowSoftware: !auto && options.allowSoftwareGpu === true,
+      });
     case 'wasm':
       return loadWasm();
     case 'cpu':
@@ -137,7 +153,8 @@ function attempt(name: BackendName, options: SelectBackendOptions): Promise<Atte
 }
 
 /**
- * Initialises the requested backend (or, for 'auto', the fastest present: tensorflow > wasm > cpu)
+ * Initialises the requested backend (or, for 'auto', the fastest present: tensorflow > webgpu
+ * (hardware adapters only) > wasm > cpu)
  * and makes it tfjs' current backend. A requested backend that cannot load is a
  * 'backend-unavailable' error explaining why and what to install.
  */
@@ -154,7 +171,7 @@ export async function selectBackend(
   const order = preference === 'auto' ? BACKENDS : [preference];
   const skipped: string[] = [];
   for (const name of order) {
-    const result = await attempt(name, options);
+    const result = await attempt(name, options, preference === 'auto');
     if (result.ok) {
       const detail = skipped.length === 0 ? result.detail : `${result.detail}; skipped ${skipped.join('; ')}`;
       return { backend: name, device: result.device, detail };

@@ -34,11 +34,15 @@ beforeAll(async () => {
   const models = run.members.map((spec) =>
     buildModel({ ...spec, inputShape: dataset.inputShape, numClasses: dataset.numClasses }),
   );
-  memberTest = models.map((m) => predictProbabilities(m, dataset.test.x, dataset.inputShape));
+  memberTest = await Promise.all(
+    models.map((m) => predictProbabilities(m, dataset.test.x, dataset.inputShape)),
+  );
   const evaluation = evaluateEnsemble({
     numClasses: dataset.numClasses,
     validation: {
-      members: models.map((m) => predictProbabilities(m, run.validation.x, dataset.inputShape)),
+      members: await Promise.all(
+        models.map((m) => predictProbabilities(m, run.validation.x, dataset.inputShape)),
+      ),
       truth: run.validation.y,
     },
     test: { members: memberTest, truth: dataset.test.y },

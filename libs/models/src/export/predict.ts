@@ -49,9 +49,11 @@ export async function predictWithEnsemble(
   const members = options.members === undefined ? all : [...options.members];
   checkMembers(members, all.length);
   const input = applyPreprocess(preprocess, x, featureSize);
-  const memberProbs = members.map((m) =>
-    predictProbabilities(ensemble.models[m] as tfl.LayersModel, input, inputShape),
-  );
+  // One member at a time: each read of a GPU tensor is awaited (predictProbabilities).
+  const memberProbs: Float32Array[] = [];
+  for (const m of members) {
+    memberProbs.push(await predictProbabilities(ensemble.models[m] as tfl.LayersModel, input, inputShape));
+  }
   const weights = members.map((m) => manifest.members[m]?.weight as number);
   const subset = members.length !== all.length || members.some((m, i) => m !== i);
 

@@ -23,18 +23,18 @@ describe('batch metrics', () => {
     expect(scoreRows(Float32Array.of(1, 0), Int32Array.of(1), 2).loss).toBeCloseTo(-Math.log(1e-7), 4);
   });
 
-  it('host and device accumulators agree and reset on take()', () => {
+  it('host and device accumulators agree and reset on take()', async () => {
     const p = tf.tensor2d(probs, [2, 3]);
     const before = tf.memory().numTensors;
     for (const acc of [makeAccumulator(hostMemory()), makeAccumulator(null)]) {
       acc.add(p, labels);
       acc.add(p, labels);
       acc.addScores(1.5, 2, 4);
-      const t = acc.take();
+      const t = await acc.take();
       expect(t.samples).toBe(8);
       expect(t.correct).toBe(4);
       expect(t.loss).toBeCloseTo(2 * (0.356675 + 0.916291) + 1.5, 4);
-      expect(acc.take()).toEqual({ loss: 0, correct: 0, samples: 0 });
+      expect(await acc.take()).toEqual({ loss: 0, correct: 0, samples: 0 });
       acc.dispose();
     }
     expect(tf.memory().numTensors).toBe(before);

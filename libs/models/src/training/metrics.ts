@@ -20,8 +20,11 @@ export interface MetricsAccumulator {
   add(probs: tf.Tensor2D, labels: Int32Array): void;
   /** Adds one batch scored elsewhere: summed cross-entropy, correct count, batch size. */
   addScores(loss: number, correct: number, samples: number): void;
-  /** Sums since the last `take()` (loss is the summed per-sample cross-entropy), then resets. */
-  take(): MetricsTotals;
+  /**
+   * Sums since the last `take()` (loss is the summed per-sample cross-entropy), then resets. Async:
+   * on a GPU the sums are read with `data()` (`dataSync()` cannot read webgpu tensors in Node).
+   */
+  take(): Promise<MetricsTotals>;
   dispose(): void;
 }
 
@@ -69,10 +72,10 @@ class HostAccumulator implements MetricsAccumulator {
     this.totals.samples += samples;
   }
 
-  take(): MetricsTotals {
+  take(): Promise<MetricsTotals> {
     const t = this.totals;
     this.totals = { loss: 0, correct: 0, samples: 0 };
-    return t;
+    return Promise.resolve(t);
   }
 
   dispose(): void {}
@@ -113,15 +116,22 @@ class DeviceAccumulator implements MetricsAccumulator {
     this.samples += samples;
   }
 
-  take(): MetricsTotals {
-    const t = {
-      loss: this.loss === null ? 0 : (this.loss.dataSync()[0] as number),
-      correct: this.correct === null ? 0 : (this.correct.dataSync()[0] as number),
-      samples: this.samples,
-    };
-    this.dispose();
+  async take(): Promise<MetricsTotals> {
+    const { loss, correct, samples } = this;
+    // Reset first: add() may run again while the reads below wait for the device.
+    this.loss = null;
+    this.correct = null;
     this.samples = 0;
-    return t;
+    try {
+      return {
+        loss: loss === null ? 0 : ((await loss.data())[0] as number),
+        correct: correct === null ? 0 : ((await correct.data())[0] as number),
+        samples,
+      };
+    } finally {
+      loss?.dispose();
+      correct?.dispose();
+    }
   }
 
   dispose(): void {

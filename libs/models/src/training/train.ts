@@ -176,7 +176,7 @@ export async function trainOnBatches(o: TrainOptions): Promise<TrainResult> {
 
   const report = async (): Promise<void> => {
     const now = performance.now();
-    const t = window.take();
+    const t = await window.take();
     totalLoss += t.loss;
     totalCorrect += t.correct;
     totalSamples += t.samples;

@@ -6,16 +6,19 @@ import styles from './run.module.css';
 
 /**
  * One row per member, updated live: progress is step / totalBatches (a step is one mini-batch);
- * the status in words (lib/member-status.ts) and the worker by name, linked to its Workers row.
+ * the status in words (lib/member-status.ts) and the worker by name, linked to its Workers row, with
+ * the device it trains on (e.g. "GPU 1: NVIDIA H200 (vulkan; …)").
  */
 export function MembersTable({
   members,
   runStatus,
   workerNames,
+  workerDevices = {},
 }: {
   members: readonly RunMemberView[];
   runStatus: string;
   workerNames: Readonly<Record<string, string>>;
+  workerDevices?: Readonly<Record<string, string>>;
 }) {
   return (
     <div className={styles.tableScroll} tabIndex={0} role="region" aria-label="Members table">
@@ -61,7 +64,14 @@ export function MembersTable({
                     </small>
                   )}
                 </td>
-                <td data-testid={`member-worker-${m.index}`}>{worker ?? '—'}</td>
+                <td data-testid={`member-worker-${m.index}`}>
+                  {worker ?? '—'}
+                  {m.workerId !== null && workerDevices[m.workerId] !== undefined && (
+                    <small className={styles.device} data-testid={`member-device-${m.index}`}>
+                      {workerDevices[m.workerId]}
+                    </small>
+                  )}
+                </td>
                 <td className="num" data-testid={`member-epoch-${m.index}`}>
                   {/* Stored 0-based; shown as people count epochs (1 = the first). */}
                   {m.step > 0 ? m.epoch + 1 : '—'}

@@ -96,6 +96,17 @@ describe('MembersTable', () => {
     expect(screen.getByTestId('member-status-2').textContent).toBe('training on local-0');
   });
 
+  it('shows the device of the worker that trains a member', () => {
+    const devices = { abcdef0123: 'GPU 1: NVIDIA H200 (vulkan; vendor nvidia; architecture hopper)' };
+    render(
+      <MembersTable members={[member()]} runStatus="running" workerNames={names} workerDevices={devices} />,
+    );
+    expect(screen.getByTestId('member-device-2').textContent).toBe(devices.abcdef0123);
+    cleanup();
+    render(<MembersTable members={[member()]} runStatus="running" workerNames={names} />);
+    expect(screen.queryByTestId('member-device-2')).toBeNull();
+  });
+
   it('reads "cancelled" for an unfinished member of a cancelled run, not "pending"', () => {
     const members = [
       member({ index: 0, status: 'completed', workerId: null }),

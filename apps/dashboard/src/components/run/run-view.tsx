@@ -175,7 +175,12 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
 
       <section className={styles.section} aria-labelledby="members-heading">
         <h2 id="members-heading">Members</h2>
-        <MembersTable members={run.members} runStatus={run.status} workerNames={state.workerNames} />
+        <MembersTable
+          members={run.members}
+          runStatus={run.status}
+          workerNames={state.workerNames}
+          workerDevices={state.workerDevices}
+        />
       </section>
 
       <section className={styles.section} aria-labelledby="curves-heading">

@@ -14,8 +14,8 @@ export function WorkersEmpty({ coordinatorUrl }: { coordinatorUrl: string }) {
       <p>
         The worker token is <code>workerToken</code> in the coordinator&apos;s <code>tokens.json</code> (in
         its data directory, <code>.chorus</code> by default) or the <code>CHORUS_WORKER_TOKEN</code> it was
-        started with. On a machine with several GPUs, start one worker per GPU with{' '}
-        <code>--backend tensorflow --gpu &lt;n&gt;</code>.
+        started with. On a machine with GPUs, <code>--backend webgpu --gpus all</code> starts and supervises
+        one worker per GPU.
       </p>
     </section>
   );
