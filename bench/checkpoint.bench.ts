@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import {
+  CHORUS_VERSION,
   countMemberParams,
   crc32,
   createHttpClient,
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
       auth: {
         token: coordinator.workerToken,
         protocolVersion: PROTOCOL_VERSION,
+        chorusVersion: CHORUS_VERSION,
         workerId,
         name: 'checkpoint-bench',
         host: 'bench',

@@ -43,7 +43,7 @@ describe('chorus export', () => {
     const base = ['export', '--coordinator', cluster.coordinator.url, '--run', runId, '--out', out];
     const refused = await chorus([...base, '--token', 'not-the-admin-token-0123456789']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/admin token/i);
+    expect(refused.stderr).toMatch(/the admin \(CHORUS_ADMIN_TOKEN\) token/);
 
     const exported = await chorus([...base, '--token', ADMIN_TOKEN]);
     expect(exported.code, exported.stderr).toBe(0);

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { io } from 'socket.io-client';
-import { PROTOCOL_VERSION, WORKERS_NAMESPACE } from '@chorus/protocol';
+import { CHORUS_VERSION, PROTOCOL_VERSION, WORKERS_NAMESPACE } from '@chorus/protocol';
 import type { CoordinatorProcess } from './processes';
 
 export interface FloodReport {
@@ -25,6 +25,7 @@ export async function startFlood(
     auth: {
       token: coordinator.workerToken,
       protocolVersion: PROTOCOL_VERSION,
+      chorusVersion: CHORUS_VERSION,
       workerId: randomUUID(),
       name: 'hostile-neighbour',
       host: 'bench-loopback',

@@ -89,10 +89,11 @@ export async function trainEnsembleLocally(
   options: LocalTrainOptions,
 ): Promise<LocalTrainResult> {
   const started = performance.now();
+  // The dataset first: a bad file is refused before any backend starts.
+  const { dataset, run } = await deriveLocalRun(cfg, options);
   const backend = await selectBackend(options.backend, {
     allowSoftwareGpu: options.allowSoftwareGpu === true,
   });
-  const { dataset, run } = await deriveLocalRun(cfg, options);
   const { train, validation, plan } = run;
 
   const members = run.members.map((spec, m) => {

@@ -183,14 +183,14 @@ describe('--model-file', () => {
   it('refuses an input shape that does not fit the dataset', async () => {
     const path = await fileWith('cnn.json', SYNTHETIC_CNN);
     expect(await refusal({ modelFile: path, dataset: 'mnist' })).toBe(
-      "model file cnn.json: its input shape [8, 8, 1] does not fit the dataset's samples [28, 28, 1] (dataset mnist)",
+      "model file cnn.json: its input shape [8, 8, 1] does not fit the dataset's samples [28, 28, 1] (the mnist dataset)",
     );
   });
 
   it('refuses a class count that does not fit', async () => {
     const path = await fileWith('cnn.json', SYNTHETIC_CNN);
     expect(await refusal({ modelFile: path, dataset: 'digits' })).toBe(
-      "model file cnn.json: layer 4 'dense' (Dense) has 4 units, the output over the classes; the dataset has 10 classes (dataset digits)",
+      "model file cnn.json: layer 4 'dense' (Dense) has 4 units, the output over the classes; the dataset has 10 classes (the digits dataset)",
     );
   });
 

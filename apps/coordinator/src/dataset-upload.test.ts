@@ -66,7 +66,7 @@ describe('PUT /api/datasets/:sha256', () => {
     expect(await api.getDatasetStatus({ params: { sha256 } })).toEqual({
       sha256,
       stored: false,
-      upload: { headers: {}, bytes: null },
+      bytes: null,
     });
     expect(await api.putDataset({ params: { sha256 }, upload: { headers: {}, bytes: bundle } })).toEqual({
       sha256,
@@ -130,13 +130,14 @@ describe('PUT /api/datasets/:sha256', () => {
   it('refuses without the admin token, a wrong hash, and bytes that are no bundle: nothing stored', async () => {
     const bundle = encodeDatasetBundle(csvDataset(50, 3));
     const sha256 = bundleSha256(bundle);
+    // The worker token is one of ours, of the wrong kind: 403 (README "Tokens").
     const noToken = await refusal(
       httpClient(fixture.coordinator, WORKER_TOKEN).putDataset({
         params: { sha256 },
         upload: { headers: {}, bytes: bundle },
       }),
     );
-    expect(noToken.status).toBe(401);
+    expect(noToken.status).toBe(403);
     const api = httpClient(fixture.coordinator, ADMIN_TOKEN);
     const wrong = 'd'.repeat(64);
     const mismatch = await refusal(

@@ -55,14 +55,14 @@ describe('worker handshake', () => {
     await expect(connectWorker(fixture.coordinator, unversioned)).rejects.toThrow(
       `this worker does not say its Chorus version (it is older than ${CHORUS_VERSION}): run Chorus ${CHORUS_VERSION}`,
     );
-    const webgpu = (await connectWorker(fixture.coordinator, { ...handshake(), backend: 'webgpu' }).then(
+    const tpu = (await connectWorker(fixture.coordinator, { ...handshake(), backend: 'tpu' }).then(
       () => new Error('connected'),
       (e: unknown) => e,
     )) as Error & { data?: { code?: string } };
-    expect(webgpu.message).toBe(
-      'backend "webgpu" is not one this coordinator can train with (tensorflow, wasm, cpu): start the worker with --backend tensorflow|wasm|cpu',
+    expect(tpu.message).toBe(
+      'backend "tpu" is not one this coordinator can train with (tensorflow, webgpu, wasm, cpu): start the worker with --backend tensorflow|webgpu|wasm|cpu',
     );
-    expect(webgpu.data?.code).toBe('invalid-input');
+    expect(tpu.data?.code).toBe('invalid-input');
     await expect(
       connectWorker(fixture.coordinator, { ...handshake(), workerId: 'not-a-uuid' }),
     ).rejects.toThrow(/invalid worker handshake[\s\S]*workerId/);

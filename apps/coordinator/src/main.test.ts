@@ -178,7 +178,7 @@ describe('chorus coordinator (main)', () => {
       });
       await expect(admin.createRun({ body: { ...config, modelFile: modelFile(40, 4) } })).rejects.toMatchObject({
         status: 400,
-        reason: "model file wide.json: layer 1 'out' (Dense) has 4 units, the output over the classes; the dataset has 10 classes (dataset digits)",
+        reason: "model file wide.json: layer 1 'out' (Dense) has 4 units, the output over the classes; the dataset has 10 classes (the digits dataset)",
       });
     } finally {
       await coordinator.close();

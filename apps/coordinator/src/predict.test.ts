@@ -149,7 +149,7 @@ describe('POST /api/runs/:id/predict', () => {
         params: { id: runId },
         body: { rows },
       }),
-    ).rejects.toEqual(refusal(401, /admin token/));
+    ).rejects.toEqual(refusal(401, /needs a token: .* the admin \(CHORUS_ADMIN_TOKEN\) token/));
     await expect(admin().predictRun({ params: { id: 'no-such-run' }, body: { rows } })).rejects.toEqual(
       refusal(404, /run no-such-run does not exist/),
     );

@@ -7,7 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '@chorus/coordinator';
 import { createTestDatabase, type TestDatabase } from '@chorus/db/testing';
-import { createHttpClient, PROTOCOL_VERSION, WORKERS_NAMESPACE, type RunDetail } from '@chorus/protocol';
+import { CHORUS_VERSION, createHttpClient, PROTOCOL_VERSION, WORKERS_NAMESPACE, type RunDetail } from '@chorus/protocol';
 import { expectEventually } from './test-server';
 import { startWorker, type WorkerHandle } from './worker';
 
@@ -71,6 +71,7 @@ describe('a flooding client', () => {
       auth: {
         token: WORKER_TOKEN,
         protocolVersion: PROTOCOL_VERSION,
+        chorusVersion: CHORUS_VERSION,
         workerId: randomUUID(),
         name: 'flooder',
         host: 'test-host',

@@ -1,12 +1,16 @@
 import { createHash } from 'node:crypto';
 import { MAX_IMAGE_SIDE } from '@chorus/protocol';
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import type { default as SharpFn, Metadata, OutputInfo } from 'sharp';
 import { DEFAULT_TEST_FRACTION, TEST_STREAM } from './csv-dataset';
 import { DatasetError } from './errors';
 import { scanImageFolder, type ImageFile } from './image-folder';
 import { checkReadablePath, readMaybeGzip } from './io';
 import { createRng, permutation } from './rng';
 import type { Dataset, LoadOptions, Split } from './types';
+
+let sharpModule: Promise<typeof SharpFn> | undefined;
+/** sharp (native) loads on first use, so a bundle of the CLI without it (the GPU kit) still starts. */
+const loadSharp = (): Promise<typeof SharpFn> => (sharpModule ??= import('sharp').then((m) => m.default));
 
 /**
  * Images decoded at once: sharp decodes on libuv's thread pool (4 threads by default), so 8 keep
@@ -82,6 +86,7 @@ export async function loadImagesDataset(options: LoadOptions): Promise<Dataset> 
   const target = { height, width, channels, resize: options.imageSize !== undefined };
   const digests = new Array<string>(all.length);
   let done = 0;
+  const sharp = await loadSharp();
   const vipsThreads = sharp.concurrency();
   sharp.concurrency(1);
   try {
@@ -142,6 +147,7 @@ async function probeAll(files: ImageFile[], options: LoadOptions): Promise<Probe
     try {
       // With limits, sharp reads only a file that passed them (a link out of the roots does not).
       const real = options.limits ? await checkReadablePath(file.path, options.limits) : file.path;
+      const sharp = await loadSharp();
       meta = await sharp(real, { failOn: 'error' }).metadata();
     } catch (e) {
       if (e instanceof DatasetError) throw e;
@@ -185,6 +191,7 @@ async function decodeImage(
   path: string,
   target: { height: number; width: number; channels: number; resize: boolean },
 ): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   let image = sharp(bytes, { failOn: 'error' }).flatten({ background: '#000000' });
   if (target.resize) image = image.resize(target.width, target.height, { fit: 'fill' });
   image = target.channels === 1 ? image.grayscale() : image.toColourspace('srgb');

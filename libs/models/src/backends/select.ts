@@ -9,6 +9,7 @@
  * - cpu: `@tensorflow/tfjs-backend-cpu` (pure JS, always present, slow).
  * 'auto' takes the first that initialises, in that order.
  */
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -136,11 +137,30 @@ async function loadCpu(): Promise<Attempt> {
   return { ok: true, device: 'CPU (JavaScript)', detail: `@tensorflow/tfjs-backend-cpu ${tf.version_core}` };
 }
 
-function attempt(name: BackendName, options: SelectBackendOptions, auto: boolean): Promise<Attempt> {
+/**
+ * Whether this Linux machine shows a GPU's device node (NVIDIA's /dev/nvidia0…, or a DRM render
+ * node of AMD or Intel). Without one, 'auto' does not start Dawn: it would find only a software
+ * adapter, which 'auto' refuses anyway, after printing its own warnings. Other systems: assumed.
+ */
+function hasGpuDeviceNode(): boolean {
+  if (process.platform !== 'linux') return true;
+  const listed = (dir: string, match: RegExp): boolean => {
+    try {
+      return readdirSync(dir).some((name) => match.test(name));
+    } catch {
+      return false;
+    }
+  };
+  return listed('/dev', /^nvidia\d+$/) || listed('/dev/dri', /^renderD\d+$/);
+}
+
+async function attempt(name: BackendName, options: SelectBackendOptions, auto: boolean): Promise<Attempt> {
   switch (name) {
     case 'tensorflow':
       return loadTensorflow(options.gpu);
     case 'webgpu':
+      if (auto && !hasGpuDeviceNode())
+        return { ok: false, reason: 'no GPU device node (/dev/nvidia*, /dev/dri/renderD*), not probed' };
       return loadWebgpu({
         ...(options.gpu !== undefined ? { gpu: options.gpu } : {}),
         allowSoftware: !auto && options.allowSoftwareGpu === true,
