@@ -7,7 +7,13 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator, type RunningCoordinator } from '@chorus/coordinator';
 import { createTestDatabase, type TestDatabase } from '@chorus/db/testing';
-import { CHORUS_VERSION, createHttpClient, PROTOCOL_VERSION, WORKERS_NAMESPACE, type RunDetail } from '@chorus/protocol';
+import {
+  CHORUS_VERSION,
+  createHttpClient,
+  PROTOCOL_VERSION,
+  WORKERS_NAMESPACE,
+  type RunDetail,
+} from '@chorus/protocol';
 import { expectEventually } from './test-server';
 import { startWorker, type WorkerHandle } from './worker';
 
