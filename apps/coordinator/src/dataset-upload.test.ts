@@ -76,7 +76,7 @@ describe('PUT /api/datasets/:sha256', () => {
     expect(await api.getDatasetStatus({ params: { sha256 } })).toEqual({
       sha256,
       stored: true,
-      upload: { headers: {}, bytes: bundle.length },
+      bytes: bundle.length,
     });
     // A second upload of the same bytes is answered without storing anything again.
     expect(
@@ -95,7 +95,7 @@ describe('PUT /api/datasets/:sha256', () => {
     try {
       const a = await claimAssignment(worker);
       expect(a.runId).toBe(runId);
-      expect(a.dataset).toMatchObject({ name: 'csv', sha256, upload: { headers: {}, bytes: bundle.length } });
+      expect(a.dataset).toMatchObject({ name: 'csv', sha256, bytes: bundle.length });
       const download = await httpClient(fixture.coordinator, WORKER_TOKEN).getDataset({ params: { sha256 } });
       expect(bundleSha256(download.bytes)).toBe(sha256);
     } finally {

@@ -102,8 +102,9 @@ export function registerSystemRoutes(
       );
     }
     deps.scheduler.drain(worker.id);
-    deps.workers.drain(worker.id, 'an operator asked this worker to drain');
+    // Counted before the worker is told: it may release its members before a later count returns.
     const members = (await deps.repos.members.listByWorker(worker.id)).length;
+    deps.workers.drain(worker.id, 'an operator asked this worker to drain');
     return { id: worker.id, draining: true as const, members };
   });
 
