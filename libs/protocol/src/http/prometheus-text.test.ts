@@ -17,6 +17,9 @@ describe('parsePrometheusText', () => {
       '# TYPE odd counter',
       'odd_total{path="a\\"b,c"} 1e3 1700000000000',
       'no_family NaN',
+      // prom-client writes an event-loop mean of NaN as `Nan`; Go's ParseFloat reads any case.
+      'lag_seconds Nan',
+      'big_seconds -inf',
       '',
     ].join('\n');
     const families = parsePrometheusText(text);
@@ -43,6 +46,8 @@ describe('parsePrometheusText', () => {
     ]);
     expect(families.get('no_family')?.type).toBe('untyped');
     expect(families.get('no_family')?.samples[0]?.value).toBeNaN();
+    expect(families.get('lag_seconds')?.samples[0]?.value).toBeNaN();
+    expect(families.get('big_seconds')?.samples[0]?.value).toBe(-Infinity);
   });
 
   it('names the line that does not parse', () => {

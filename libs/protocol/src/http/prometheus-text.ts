@@ -85,10 +85,12 @@ function familyOf(sample: string, families: Map<string, MetricFamily>): string {
   return sample;
 }
 
+/** A sample's value: a float, or (as Go's ParseFloat reads them, any case) Inf, +Inf, -Inf, NaN; prom-client writes `Nan`. */
 function parseValue(text: string): number | undefined {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  const special = text.toLowerCase();
+  if (special === '+inf' || special === 'inf') return Infinity;
+  if (special === '-inf') return -Infinity;
+  if (special === 'nan') return NaN;
   const value = Number(text);
   return text !== '' && !Number.isNaN(value) ? value : undefined;
 }
