@@ -24,15 +24,16 @@ import { verifyCompletedRun } from './support/verify';
 const db = withTestDatabase();
 const cluster = withCluster(db, { workers: ['e2e-drain-a', 'e2e-drain-b'] });
 
-// Every member trains on all 1800 rows in mini-batches of 4: 450 steps an epoch, long enough to
-// drain a worker in the middle of an epoch.
+// Every member trains on all 1800 rows in mini-batches of 4: 450 steps an epoch. Six epochs, so that
+// the member the test picks (its step read from the database, up to one metrics flush late) is still
+// training when the drain arrives: with two, a loaded machine saw it finish first (members: 0).
 const config: RunConfigInput = {
   name: 'e2e drain',
   dataset: 'synthetic',
   model: 'mlp',
   members: 2,
   sharding: 'full',
-  epochs: 2,
+  epochs: 6,
   batchSize: 4,
   seed: 11,
 };
