@@ -1,11 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { predictWithEnsemble, readEnsembleExport, selectBackend, type LoadedEnsemble } from '@chorus/models';
+import {
+  predictWithEnsemble,
+  readEnsembleExport,
+  selectBackend,
+  writeTestEnsemble,
+  type LoadedEnsemble,
+} from '@chorus/models';
 import { PredictAnswerSchema, ServeHealthSchema } from '@chorus/protocol';
 import { createServeServer } from './serve-server';
 import { servedModelOf } from './served-model';
-import { writeTestEnsemble } from './test-ensemble';
 
 const TOKEN = 'serve-token-0123456789';
 let fixture: Awaited<ReturnType<typeof writeTestEnsemble>>;
@@ -20,7 +25,7 @@ const rowsOf = (x: Float32Array, from: number, count: number, features: number):
 
 beforeAll(async () => {
   await selectBackend('cpu');
-  fixture = await writeTestEnsemble();
+  fixture = await writeTestEnsemble({ runId: 'local-serve-test' });
   ensemble = await readEnsembleExport(fixture.dir);
   const model = servedModelOf(ensemble);
   open = await createServeServer({ model, maxRows: 8, maxBodyBytes: 64 * 1024 });

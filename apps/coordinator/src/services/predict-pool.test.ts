@@ -1,72 +1,34 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveRun, loadDataset, manifestDatasetOf } from '@chorus/data';
-import { evaluateEnsemble, runResultOf } from '@chorus/ensemble';
-import {
-  buildModel,
-  disposeModel,
-  predictEnsembleRows,
-  predictProbabilities,
-  readEnsembleExport,
-  selectBackend,
-  writeEnsembleExport,
-} from '@chorus/models';
-import { MAX_PREDICT_ROWS, parseRunConfig, PredictAnswerSchema } from '@chorus/protocol';
+import { predictEnsembleRows, readEnsembleExport, selectBackend, writeTestEnsemble } from '@chorus/models';
+import { MAX_PREDICT_ROWS, PredictAnswerSchema } from '@chorus/protocol';
 import { createPredictPool, type PredictPool } from './predict-pool';
 
 /**
  * The predict thread on a real export: five untrained small-cnn members on the synthetic set (8×8,
  * 4 classes) — untrained is enough, the thread must answer what predictEnsembleRows answers here.
  */
-let root: string;
+let fixture: Awaited<ReturnType<typeof writeTestEnsemble>>;
 let dir: string;
 let rows: number[][];
 let pool: PredictPool;
 
 beforeAll(async () => {
   await selectBackend('cpu');
-  root = await mkdtemp(join(tmpdir(), 'chorus-predict-pool-'));
-  dir = join(root, 'ensemble');
-  const config = parseRunConfig({ dataset: 'synthetic', model: 'small-cnn', members: 5, epochs: 1, seed: 5 });
-  const dataset = await loadDataset('synthetic');
-  const run = deriveRun(config, dataset);
-  const models = run.members.map((spec) =>
-    buildModel({ ...spec, inputShape: dataset.inputShape, numClasses: dataset.numClasses }),
-  );
-  const probs = (x: Float32Array) =>
-    Promise.all(models.map((m) => predictProbabilities(m, x, dataset.inputShape)));
-  const evaluation = evaluateEnsemble({
-    numClasses: dataset.numClasses,
-    validation: { members: await probs(run.validation.x), truth: run.validation.y },
-    test: { members: await probs(dataset.test.x), truth: dataset.test.y },
-    seed: config.seed,
-  });
-  await writeEnsembleExport(dir, {
-    runId: 'predict-pool-test',
-    config,
-    dataset: manifestDatasetOf('synthetic', dataset.sha256),
-    result: runResultOf(
-      evaluation,
-      models.map(() => 0),
-    ),
-    combiners: evaluation.combiners,
-    models,
-  });
-  models.forEach(disposeModel);
-  const f = 64;
+  fixture = await writeTestEnsemble({ model: 'small-cnn', members: 5, seed: 5 });
+  dir = fixture.dir;
+  const f = fixture.features;
   rows = Array.from({ length: MAX_PREDICT_ROWS }, (_, i) => {
-    const r = i % dataset.test.count;
-    return Array.from(dataset.test.x.subarray(r * f, (r + 1) * f));
+    const r = i % fixture.testCount;
+    return Array.from(fixture.testX.subarray(r * f, (r + 1) * f));
   });
   pool = createPredictPool({ logger: pino({ level: 'silent' }), maxQueue: 4 });
 }, 120_000);
 
 afterAll(async () => {
   await pool?.close();
-  await rm(root, { recursive: true, force: true });
+  await fixture?.remove();
 });
 
 describe('the coordinator predict thread', () => {
@@ -82,7 +44,11 @@ describe('the coordinator predict thread', () => {
     } finally {
       ensemble.dispose();
     }
-    const missing = await pool.send({ kind: 'predict', dir: join(root, 'nothing'), body: { rows: [] } });
+    const missing = await pool.send({
+      kind: 'predict',
+      dir: join(dirname(dir), 'nothing'),
+      body: { rows: [] },
+    });
     expect(missing.kind).toBe('missing');
     const bad = await pool.send({ kind: 'predict', dir, body: { rows: [[1, 2]] } });
     expect(bad).toMatchObject({ kind: 'failed', code: 'invalid-input' });

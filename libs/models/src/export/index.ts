@@ -4,3 +4,4 @@ export { checkExportTarget, writeEnsembleExport, type EnsembleExportInput } from
 export { readEnsembleExport, type LoadedEnsemble } from './read';
 export { predictWithEnsemble, type EnsemblePrediction, type PredictOptions } from './predict';
 export { modelsFromCheckpoints } from './from-checkpoints';
+export { writeTestEnsemble } from './test-export';

@@ -3,22 +3,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveRun, loadDataset, manifestDatasetOf } from '@chorus/data';
 import { evaluateEnsemble, runResultOf } from '@chorus/ensemble';
-import { buildModel, disposeModel, predictProbabilities, writeEnsembleExport } from '@chorus/models';
-import { parseRunConfig } from '@chorus/protocol';
+import { parseRunConfig, type ModelName } from '@chorus/protocol';
+import { buildModel } from '../models/registry';
+import { disposeModel } from '../dispose';
+import { predictProbabilities } from '../predict';
+import { writeEnsembleExport } from './write';
 
 /**
- * For tests: a real export of three untrained mlp members (their own seeds, so they disagree) on
- * the synthetic dataset (8×8, 4 classes, raw values already in [0, 1]), and its test rows.
+ * For tests: a real export of untrained members (their own seeds, so they disagree) on the
+ * synthetic dataset (8×8, 4 classes, raw values already in [0, 1]), and its test rows. Untrained is
+ * enough where a test compares two ways of answering from the same export.
  */
-export async function writeTestEnsemble(): Promise<{
+export async function writeTestEnsemble(
+  options: { model?: ModelName; members?: number; seed?: number; runId?: string } = {},
+): Promise<{
   dir: string;
   testX: Float32Array;
+  testCount: number;
   features: number;
   remove: () => Promise<void>;
 }> {
-  const root = await mkdtemp(join(tmpdir(), 'chorus-serve-'));
+  const root = await mkdtemp(join(tmpdir(), 'chorus-test-ensemble-'));
   const dir = join(root, 'ensemble');
-  const config = parseRunConfig({ dataset: 'synthetic', model: 'mlp', members: 3, epochs: 1, seed: 11 });
+  const config = parseRunConfig({
+    dataset: 'synthetic',
+    model: options.model ?? 'mlp',
+    members: options.members ?? 3,
+    epochs: 1,
+    seed: options.seed ?? 11,
+  });
   const dataset = await loadDataset('synthetic');
   const run = deriveRun(config, dataset);
   const models = run.members.map((spec) =>
@@ -33,10 +46,13 @@ export async function writeTestEnsemble(): Promise<{
     seed: config.seed,
   });
   await writeEnsembleExport(dir, {
-    runId: 'local-serve-test',
+    runId: options.runId ?? 'test-ensemble',
     config,
     dataset: manifestDatasetOf('synthetic', dataset.sha256),
-    result: runResultOf(evaluation, [0, 0, 0]),
+    result: runResultOf(
+      evaluation,
+      models.map(() => 0),
+    ),
     combiners: evaluation.combiners,
     models,
   });
@@ -44,7 +60,8 @@ export async function writeTestEnsemble(): Promise<{
   return {
     dir,
     testX: dataset.test.x,
-    features: 64,
+    testCount: dataset.test.count,
+    features: dataset.test.x.length / dataset.test.count,
     remove: () => rm(root, { recursive: true, force: true }),
   };
 }
