@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { io } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import {
   CHORUS_VERSION,
   countMemberParams,
@@ -27,8 +27,11 @@ import {
   DATASET_SHAPES,
   encodeCheckpointBytes,
   PROTOCOL_VERSION,
+  requestEvent,
   WORKERS_NAMESPACE,
-  type Assignment,
+  WorkerToCoordinatorCatalog,
+  type CoordinatorToWorkerEvents,
+  type WorkerToCoordinatorEvents,
 } from '@chorus/protocol';
 import { coordinatorApi, LogTap, startCoordinatorProcess } from './support/processes';
 
@@ -102,32 +105,41 @@ async function main(): Promise<void> {
       },
     });
     const workerId = randomUUID();
-    const socket = io(`${coordinator.url}${WORKERS_NAMESPACE}`, {
-      auth: {
-        token: coordinator.workerToken,
-        protocolVersion: PROTOCOL_VERSION,
-        chorusVersion: CHORUS_VERSION,
-        workerId,
-        name: 'checkpoint-bench',
-        host: 'bench',
-        backend: 'cpu',
-        device: 'none (no training)',
-        slots: 1,
-        activeMembers: [],
+    const socket: Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents> = io(
+      `${coordinator.url}${WORKERS_NAMESPACE}`,
+      {
+        auth: {
+          token: coordinator.workerToken,
+          protocolVersion: PROTOCOL_VERSION,
+          chorusVersion: CHORUS_VERSION,
+          workerId,
+          name: 'checkpoint-bench',
+          host: 'bench',
+          backend: 'cpu',
+          device: 'none (no training)',
+          slots: 1,
+          activeMembers: [],
+        },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
       },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-    });
-    const answer = (await socket.timeout(30_000).emitWithAck('member:request', {})) as {
-      ok: boolean;
-      assignment?: Assignment | null;
-    };
-    const a = answer.assignment;
+    );
+    const answer = await requestEvent(
+      socket,
+      WorkerToCoordinatorCatalog,
+      'member:request',
+      {},
+      { timeoutMs: 30_000 },
+    );
+    const a = answer.ok ? answer.assignment : null;
     if (!a) throw new Error(`no assignment: ${JSON.stringify(answer)}`);
     // Keep the lease while the bench runs.
     const beat = setInterval(
-      () => void socket.emitWithAck('heartbeat', { members: [{ memberId: a.memberId, attempt: a.attempt }] }),
+      () =>
+        void requestEvent(socket, WorkerToCoordinatorCatalog, 'heartbeat', {
+          members: [{ memberId: a.memberId, attempt: a.attempt }],
+        }),
       3_000,
     );
 
