@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { overridesFor, parseRunConfig, RunConfigError } from './run-config';
+import { DATASET_NAMES, isDatasetName, overridesFor, parseRunConfig, RunConfigError } from './run-config';
 
 describe('parseRunConfig', () => {
   it('fills the defaults of chorus train', () => {
@@ -54,7 +54,12 @@ describe('parseRunConfig', () => {
   it('names the key an unknown one most likely means, here and in the issues the coordinator answers', () => {
     let error: unknown;
     try {
-      parseRunConfig({ epoch: 3, batch_size: 32, colour: 'red', memberOverrides: [{ member: 0, drop_out: 0.2 }] });
+      parseRunConfig({
+        epoch: 3,
+        batch_size: 32,
+        colour: 'red',
+        memberOverrides: [{ member: 0, drop_out: 0.2 }],
+      });
     } catch (e) {
       error = e;
     }
@@ -79,5 +84,13 @@ describe('parseRunConfig', () => {
   it('rejects a validation fraction that leaves nothing to train on', () => {
     expect(() => parseRunConfig({ validationFraction: 0 })).toThrow(/validationFraction/);
     expect(() => parseRunConfig({ validationFraction: 0.9 })).toThrow(/validationFraction/);
+  });
+});
+
+describe('isDatasetName', () => {
+  it('is true for the built-in datasets only', () => {
+    for (const name of DATASET_NAMES) expect(isDatasetName(name)).toBe(true);
+    for (const name of ['csv', 'npy', 'images', 'MNIST', '', 'my-data'])
+      expect(isDatasetName(name)).toBe(false);
   });
 });
