@@ -35,6 +35,8 @@ import {
 } from '@chorus/protocol';
 import { coordinatorApi, LogTap, startCoordinatorProcess } from './support/processes';
 
+type WorkerSocket = Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents>;
+
 const args = process.argv.slice(2);
 const num = (name: string, fallback: number): number => {
   const i = args.indexOf(`--${name}`);
@@ -105,26 +107,23 @@ async function main(): Promise<void> {
       },
     });
     const workerId = randomUUID();
-    const socket: Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents> = io(
-      `${coordinator.url}${WORKERS_NAMESPACE}`,
-      {
-        auth: {
-          token: coordinator.workerToken,
-          protocolVersion: PROTOCOL_VERSION,
-          chorusVersion: CHORUS_VERSION,
-          workerId,
-          name: 'checkpoint-bench',
-          host: 'bench',
-          backend: 'cpu',
-          device: 'none (no training)',
-          slots: 1,
-          activeMembers: [],
-        },
-        transports: ['websocket'],
-        reconnection: false,
-        forceNew: true,
+    const socket: WorkerSocket = io(`${coordinator.url}${WORKERS_NAMESPACE}`, {
+      auth: {
+        token: coordinator.workerToken,
+        protocolVersion: PROTOCOL_VERSION,
+        chorusVersion: CHORUS_VERSION,
+        workerId,
+        name: 'checkpoint-bench',
+        host: 'bench',
+        backend: 'cpu',
+        device: 'none (no training)',
+        slots: 1,
+        activeMembers: [],
       },
-    );
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
     const answer = await requestEvent(
       socket,
       WorkerToCoordinatorCatalog,

@@ -54,12 +54,7 @@ describe('parseRunConfig', () => {
   it('names the key an unknown one most likely means, here and in the issues the coordinator answers', () => {
     let error: unknown;
     try {
-      parseRunConfig({
-        epoch: 3,
-        batch_size: 32,
-        colour: 'red',
-        memberOverrides: [{ member: 0, drop_out: 0.2 }],
-      });
+      parseRunConfig({ epoch: 3, batch_size: 32, colour: 'red', memberOverrides: [{ member: 0, drop_out: 0.2 }] });
     } catch (e) {
       error = e;
     }

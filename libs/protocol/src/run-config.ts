@@ -18,14 +18,7 @@ export const FILE_DATASET_KINDS = ['csv', 'npy', 'images'] as const;
 export const DATASET_KINDS = [...DATASET_NAMES, ...FILE_DATASET_KINDS] as const;
 /** How features are rescaled (statistics of the training split only): see DatasetOptionsSchema. */
 export const NORMALIZATIONS = ['standard', 'minmax', 'none'] as const;
-export const MODEL_NAMES = [
-  'mlp',
-  'fashion-dnn',
-  'fashion-small',
-  'sign-cnn',
-  'lenet5',
-  'small-cnn',
-] as const;
+export const MODEL_NAMES = ['mlp', 'fashion-dnn', 'fashion-small', 'sign-cnn', 'lenet5', 'small-cnn'] as const;
 export const SHARDING_STRATEGIES = ['round-robin', 'disjoint', 'bootstrap', 'full'] as const;
 export const OPTIMIZERS = ['adam', 'sgd'] as const;
 export const ACTIVATIONS = ['relu', 'sigmoid', 'tanh'] as const;
@@ -66,9 +59,7 @@ export const DatasetOptionsSchema = z
      * csv: the column holding the class, by header name or 0-based index (default: the last).
      * Its values may be strings or integers; classes are numbered in sorted order of the labels.
      */
-    labelColumn: z
-      .union([z.string().trim().min(1).max(256), z.number().int().min(0).max(1_000_000)])
-      .optional(),
+    labelColumn: z.union([z.string().trim().min(1).max(256), z.number().int().min(0).max(1_000_000)]).optional(),
     /** csv: a second file (same columns) holding the test split; else `testFraction` is held out. */
     testPath: z
       .string()
@@ -127,12 +118,7 @@ export const RunConfigSchema = z
     sharding: z.enum(SHARDING_STRATEGIES).default('round-robin'),
     epochs: positiveInt(1000).default(2),
     batchSize: positiveInt(8192).default(64),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 31 - 1)
-      .default(1),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
     trainLimit: z.number().int().min(1).optional().describe('use at most this many training samples'),
     validationFraction: z.number().gt(0).max(0.5).default(0.1),
     learningRate: z.number().positive().max(10).optional(),
@@ -195,49 +181,32 @@ function checkDatasetFields(
   },
   ctx: z.RefinementCtx,
 ): void {
-  const issue = (path: (string | number)[], message: string) =>
-    ctx.addIssue({ code: 'custom', path, message });
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   if (!isFileDatasetKind(cfg.dataset)) {
     if (cfg.datasetOptions !== undefined)
-      issue(
-        ['datasetOptions'],
-        `only for a dataset of your own files (${FILE_DATASET_KINDS.join(', ')}), not ${cfg.dataset}`,
-      );
+      issue(['datasetOptions'], `only for a dataset of your own files (${FILE_DATASET_KINDS.join(', ')}), not ${cfg.dataset}`);
     if (cfg.datasetBundle !== undefined)
-      issue(
-        ['datasetBundle'],
-        `only for a dataset of your own files (${FILE_DATASET_KINDS.join(', ')}), not ${cfg.dataset}`,
-      );
+      issue(['datasetBundle'], `only for a dataset of your own files (${FILE_DATASET_KINDS.join(', ')}), not ${cfg.dataset}`);
     return;
   }
   if (cfg.datasetBundle !== undefined && cfg.datasetPath !== undefined)
     issue(['datasetBundle'], 'give either datasetPath or datasetBundle, not both');
   if (cfg.datasetBundle === undefined && cfg.datasetPath === undefined)
-    issue(
-      ['datasetPath'],
-      `a ${cfg.dataset} dataset needs datasetPath (the file or directory) or datasetBundle (an uploaded bundle)`,
-    );
+    issue(['datasetPath'], `a ${cfg.dataset} dataset needs datasetPath (the file or directory) or datasetBundle (an uploaded bundle)`);
   const options = cfg.datasetOptions ?? {};
   if (cfg.dataset !== 'csv') {
     for (const key of ['labelColumn', 'testPath'] as const) {
-      if (options[key] !== undefined)
-        issue(['datasetOptions', key], `only for csv (a ${cfg.dataset} dataset brings its own labels)`);
+      if (options[key] !== undefined) issue(['datasetOptions', key], `only for csv (a ${cfg.dataset} dataset brings its own labels)`);
     }
   }
   if (cfg.dataset === 'npy' && options.testFraction !== undefined)
-    issue(
-      ['datasetOptions', 'testFraction'],
-      'only for csv and images (an npy dataset brings its own test split)',
-    );
+    issue(['datasetOptions', 'testFraction'], 'only for csv and images (an npy dataset brings its own test split)');
   if (cfg.dataset !== 'images') {
     for (const key of ['imageSize', 'channels'] as const) {
       if (options[key] !== undefined) issue(['datasetOptions', key], `only for images, not ${cfg.dataset}`);
     }
   } else if (options.normalize !== undefined && options.normalize !== 'none') {
-    issue(
-      ['datasetOptions', 'normalize'],
-      'images are scaled to [0, 1] (/255) and not normalised: leave normalize out',
-    );
+    issue(['datasetOptions', 'normalize'], 'images are scaled to [0, 1] (/255) and not normalised: leave normalize out');
   }
   if (options.testPath !== undefined && options.testFraction !== undefined)
     issue(['datasetOptions', 'testFraction'], 'give either testPath or testFraction, not both');
