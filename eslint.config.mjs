@@ -49,7 +49,7 @@ export default tseslint.config(
             { sourceTag: 'scope:data', onlyDependOnLibsWithTags: ['scope:protocol'] },
             { sourceTag: 'scope:terminal', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:models', onlyDependOnLibsWithTags: ['scope:data', 'scope:protocol', 'scope:ensemble'] },
-            { sourceTag: 'scope:db', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:ensemble'] },
+            { sourceTag: 'scope:db', onlyDependOnLibsWithTags: ['scope:protocol'] },
             {
               sourceTag: 'scope:dashboard',
               onlyDependOnLibsWithTags: ['scope:protocol', 'scope:ensemble', 'scope:db'],

@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { io } from 'socket.io-client';
+import { io, type Socket } from 'socket.io-client';
 import {
   CHORUS_VERSION,
   countMemberParams,
@@ -27,10 +27,15 @@ import {
   DATASET_SHAPES,
   encodeCheckpointBytes,
   PROTOCOL_VERSION,
+  requestEvent,
   WORKERS_NAMESPACE,
-  type Assignment,
+  WorkerToCoordinatorCatalog,
+  type CoordinatorToWorkerEvents,
+  type WorkerToCoordinatorEvents,
 } from '@chorus/protocol';
 import { coordinatorApi, LogTap, startCoordinatorProcess } from './support/processes';
+
+type WorkerSocket = Socket<CoordinatorToWorkerEvents, WorkerToCoordinatorEvents>;
 
 const args = process.argv.slice(2);
 const num = (name: string, fallback: number): number => {
@@ -102,7 +107,7 @@ async function main(): Promise<void> {
       },
     });
     const workerId = randomUUID();
-    const socket = io(`${coordinator.url}${WORKERS_NAMESPACE}`, {
+    const socket: WorkerSocket = io(`${coordinator.url}${WORKERS_NAMESPACE}`, {
       auth: {
         token: coordinator.workerToken,
         protocolVersion: PROTOCOL_VERSION,
@@ -119,15 +124,21 @@ async function main(): Promise<void> {
       reconnection: false,
       forceNew: true,
     });
-    const answer = (await socket.timeout(30_000).emitWithAck('member:request', {})) as {
-      ok: boolean;
-      assignment?: Assignment | null;
-    };
-    const a = answer.assignment;
+    const answer = await requestEvent(
+      socket,
+      WorkerToCoordinatorCatalog,
+      'member:request',
+      {},
+      { timeoutMs: 30_000 },
+    );
+    const a = answer.ok ? answer.assignment : null;
     if (!a) throw new Error(`no assignment: ${JSON.stringify(answer)}`);
     // Keep the lease while the bench runs.
     const beat = setInterval(
-      () => void socket.emitWithAck('heartbeat', { members: [{ memberId: a.memberId, attempt: a.attempt }] }),
+      () =>
+        void requestEvent(socket, WorkerToCoordinatorCatalog, 'heartbeat', {
+          members: [{ memberId: a.memberId, attempt: a.attempt }],
+        }),
       3_000,
     );
 

@@ -27,10 +27,14 @@ import {
   parseRunConfig,
   PROTOCOL_VERSION,
   CHORUS_VERSION,
+  requestEvent,
   WORKERS_NAMESPACE,
-  type Ack,
+  WorkerToCoordinatorCatalog,
+  type AckValueOf,
   type Assignment,
   type CoordinatorToWorkerEvents,
+  type EventsWithAck,
+  type MessageOf,
   type WorkerToCoordinatorEvents,
 } from '@chorus/protocol';
 import { launchBrowser } from '../test/support/browser';
@@ -56,10 +60,15 @@ const databaseUrl = process.env.DATABASE_URL;
 
 const ms = (v: number) => `${v.toFixed(0)} ms`;
 
-function call<T>(emit: (ack: (r: Ack<T>) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    emit((r) => (r.ok ? resolve(r as T) : reject(new Error(`${r.code}: ${r.message}`))));
-  });
+/** Sends an answered worker message through the protocol's catalog; a refusal throws. */
+async function call<K extends EventsWithAck<typeof WorkerToCoordinatorCatalog>>(
+  socket: WorkerSocket,
+  event: K,
+  payload: MessageOf<typeof WorkerToCoordinatorCatalog, K>,
+): Promise<AckValueOf<typeof WorkerToCoordinatorCatalog, K>> {
+  const answer = await requestEvent(socket, WorkerToCoordinatorCatalog, event, payload);
+  if (!answer.ok) throw new Error(`${event}: ${answer.code}: ${answer.message}`);
+  return answer;
 }
 
 async function main() {
@@ -124,9 +133,7 @@ async function main() {
         socket.once('connect', () => resolve());
         socket.once('connect_error', reject);
       });
-      const { assignment } = await call<{ assignment: Assignment | null }>((ack) =>
-        socket.emit('member:request', {}, ack),
-      );
+      const { assignment } = await call(socket, 'member:request', {});
       if (!assignment) throw new Error(`simulated worker ${i} got no member`);
       workers.push({ socket, assignment });
     }
@@ -194,13 +201,14 @@ async function main() {
         for (const split of ['validation', 'test'] as const) {
           const seed = 1 + round * 1000 + assignment.memberIndex * 7 + (split === 'test' ? 500 : 0);
           const probabilities = new Uint8Array(softmaxRows(rows[split], dataset.numClasses, seed).buffer);
-          await call((ack) =>
-            socket.emit(
-              'predictions',
-              { ...lease, round, split, rows: rows[split], numClasses: dataset.numClasses, probabilities },
-              ack,
-            ),
-          );
+          await call(socket, 'predictions', {
+            ...lease,
+            round,
+            split,
+            rows: rows[split],
+            numClasses: dataset.numClasses,
+            probabilities,
+          });
         }
       }
     });
@@ -230,13 +238,12 @@ async function main() {
     await page.close();
 
     for (const { socket, assignment } of workers) {
-      await call((ack) =>
-        socket.emit(
-          'member:done',
-          { memberId: assignment.memberId, attempt: assignment.attempt, samples: 0, seconds: SECONDS },
-          ack,
-        ),
-      );
+      await call(socket, 'member:done', {
+        memberId: assignment.memberId,
+        attempt: assignment.attempt,
+        samples: 0,
+        seconds: SECONDS,
+      });
     }
     const deadline = Date.now() + 120_000;
     for (;;) {

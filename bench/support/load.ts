@@ -15,8 +15,9 @@ import {
   parseRunConfig,
   PROTOCOL_VERSION,
   CHORUS_VERSION,
+  requestEvent,
   WORKERS_NAMESPACE,
-  type Assignment,
+  WorkerToCoordinatorCatalog,
   type CoordinatorToWorkerEvents,
   type RunConfigInput,
   type WorkerHandshake,
@@ -220,11 +221,16 @@ export async function runLoadTest(
   const claimStart = now();
   const assignments = await Promise.all(
     sockets.map(async (socket) => {
-      const answer = (await socket.timeout(30_000).emitWithAck('member:request', {})) as {
-        ok: boolean;
-        assignment?: Assignment | null;
-      };
-      return answer.ok ? (answer.assignment ?? null) : null;
+      const answer = await requestEvent(
+        socket,
+        WorkerToCoordinatorCatalog,
+        'member:request',
+        {},
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      return answer.ok ? answer.assignment : null;
     }),
   );
   const claimSeconds = (now() - claimStart) / 1000;

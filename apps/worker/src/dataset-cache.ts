@@ -14,13 +14,7 @@ import {
   type LoadOptions,
   type Split,
 } from '@chorus/data';
-import {
-  ChorusError,
-  DATASET_NAMES,
-  type Assignment,
-  type DatasetName,
-  type RunConfig,
-} from '@chorus/protocol';
+import { ChorusError, isDatasetName, type Assignment, type RunConfig } from '@chorus/protocol';
 import { downloadBytes } from './download';
 import type { TlsTrust } from './tls-trust';
 
@@ -132,9 +126,9 @@ export class DatasetCache {
 
   /** The bundle of a local copy of the dataset, when there is one and its hash matches. */
   private async buildLocally(ref: DatasetRef, load: LoadOptions): Promise<Uint8Array | null> {
-    if (!(DATASET_NAMES as readonly string[]).includes(ref.name)) return null;
+    if (!isDatasetName(ref.name)) return null;
     try {
-      const dataset = await loadDataset(ref.name as DatasetName, load);
+      const dataset = await loadDataset(ref.name, load);
       const bundle = encodeDatasetBundle(dataset);
       if (bundleSha256(bundle) === ref.sha256) return bundle;
       this.options.logger.debug(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { overridesFor, parseRunConfig, RunConfigError } from './run-config';
+import { DATASET_NAMES, isDatasetName, overridesFor, parseRunConfig, RunConfigError } from './run-config';
 
 describe('parseRunConfig', () => {
   it('fills the defaults of chorus train', () => {
@@ -79,5 +79,13 @@ describe('parseRunConfig', () => {
   it('rejects a validation fraction that leaves nothing to train on', () => {
     expect(() => parseRunConfig({ validationFraction: 0 })).toThrow(/validationFraction/);
     expect(() => parseRunConfig({ validationFraction: 0.9 })).toThrow(/validationFraction/);
+  });
+});
+
+describe('isDatasetName', () => {
+  it('is true for the built-in datasets only', () => {
+    for (const name of DATASET_NAMES) expect(isDatasetName(name)).toBe(true);
+    for (const name of ['csv', 'npy', 'images', 'MNIST', '', 'my-data'])
+      expect(isDatasetName(name)).toBe(false);
   });
 });

@@ -212,6 +212,11 @@ function checkDatasetFields(
     issue(['datasetOptions', 'testFraction'], 'give either testPath or testFraction, not both');
 }
 
+/** True for a built-in dataset (DATASET_NAMES), e.g. an assignment's dataset name that this version can read. */
+export function isDatasetName(name: string): name is DatasetName {
+  return (DATASET_NAMES as readonly string[]).includes(name);
+}
+
 /** True for a dataset kind read from the user's own files (FILE_DATASET_KINDS). */
 export function isFileDatasetKind(kind: string): kind is FileDatasetKind {
   return (FILE_DATASET_KINDS as readonly string[]).includes(kind);

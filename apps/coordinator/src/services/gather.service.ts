@@ -17,6 +17,7 @@ import type { TaskQueue } from './task-queue';
 import { evaluationRows } from './evaluation-rows';
 import { boundsOf, checkRound } from './worker-numbers';
 import { createPredictionCache } from './prediction-cache';
+import { latestPredictionPairs, type PredictionPair } from './prediction-pairs';
 
 /**
  * Gathers the members' predictions and turns them into ensemble evaluations (ARCHITECTURE.md, "One run, distributed", step 5):
@@ -28,8 +29,6 @@ export interface GatherService {
   /** The member finished: records its throughput; once every member has, the run's result. */
   memberDone(member: Member, workerId: string, message: MemberDone): Promise<void>;
 }
-
-type Pair = { memberIndex: number; round: number; validation: StoredPrediction; test: StoredPrediction };
 
 export function createGatherService(deps: {
   repos: Repositories;
@@ -44,7 +43,7 @@ export function createGatherService(deps: {
   const predictions = createPredictionCache(repos);
 
   /** Evaluates the members' predictions of `pairs`: its rows under each of `rounds`, and the scores. */
-  const evaluate = (data: RunData, rounds: number[], pairs: Pair[]) => {
+  const evaluate = (data: RunData, rounds: number[], pairs: PredictionPair[]) => {
     const stopTimer = deps.telemetry?.evaluationSeconds.startTimer();
     const validation = pairs.map((p) => p.validation.probabilities);
     const evaluation = evaluateEnsemble({
@@ -75,7 +74,7 @@ export function createGatherService(deps: {
   const evaluateAndStore = async (
     data: RunData,
     rounds: number[],
-    pairs: Pair[],
+    pairs: PredictionPair[],
   ): Promise<EnsembleEvaluation> => {
     const { evaluation, rows } = evaluate(data, rounds, pairs);
     await repos.evals.saveEvaluation(rows);
@@ -83,28 +82,13 @@ export function createGatherService(deps: {
   };
 
   /** Each member's latest round for which both splits are stored. */
-  const latestPairs = async (runId: string): Promise<Pair[]> => {
-    const [validation, test] = await Promise.all([
-      predictions.listLatest(runId, 'validation'),
-      predictions.listLatest(runId, 'test'),
-    ]);
-    const pairs: Pair[] = [];
-    for (const v of validation) {
-      const t = test.find((p) => p.memberId === v.memberId);
-      if (!t) continue;
-      const round = Math.min(v.round, t.round);
-      const val =
-        v.round === round
-          ? v
-          : await predictions.get(runId, { memberId: v.memberId, split: 'validation', round });
-      const tst =
-        t.round === round ? t : await predictions.get(runId, { memberId: v.memberId, split: 'test', round });
-      if (val && tst) pairs.push({ memberIndex: v.memberIndex, round, validation: val, test: tst });
-    }
-    return pairs.sort((a, b) => a.memberIndex - b.memberIndex);
-  };
+  const latestPairs = (runId: string): Promise<PredictionPair[]> =>
+    latestPredictionPairs({
+      listLatest: (split) => predictions.listLatest(runId, split),
+      get: (key) => predictions.get(runId, key),
+    });
 
-  const pairsKey = (pairs: Pair[]): string =>
+  const pairsKey = (pairs: PredictionPair[]): string =>
     pairs.map((p) => `${p.validation.memberId}:${p.round}`).join(',');
 
   // The last live view computed per run, with the pairs it was computed from and the run's save

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRepositories, type Repositories, type StoredPrediction } from '@chorus/db';
 import { withTestDatabase } from '@chorus/db/testing';
 import { createPredictionCache } from './prediction-cache';
+import { latestPredictionPairs } from './prediction-pairs';
 import { parseRunConfig } from '@chorus/protocol';
 
 const db = withTestDatabase();
@@ -115,5 +116,53 @@ describe('the prediction cache', () => {
       }
       expect(view(await cache.listLatest(run.id, 'test'))).toEqual([[0, 1, 0.25]]);
     }
+  });
+});
+
+describe('latestPredictionPairs', () => {
+  it("pairs each member's latest round stored for both splits, alike from the database and the cache", async () => {
+    const run = await newRun(4);
+    const [a, b, c, d] = run.members as [
+      (typeof run.members)[0],
+      (typeof run.members)[0],
+      (typeof run.members)[0],
+      (typeof run.members)[0],
+    ];
+    const cache = createPredictionCache(repos);
+    // d: both splits of round 1. b: validation at round 2, test at round 1 (round 1's validation kept).
+    // a: test at round 1 but validation at round 0 only, whose test is stored too. c: validation only.
+    await store(cache, run.id, d, 'validation', 1, 0.5);
+    await store(cache, run.id, d, 'test', 1, 0.5);
+    await store(cache, run.id, b, 'validation', 1, 0.25);
+    await store(cache, run.id, b, 'validation', 2, 0.75);
+    await store(cache, run.id, b, 'test', 1, 0.125);
+    await store(cache, run.id, a, 'validation', 0, 0.375);
+    await store(cache, run.id, a, 'test', 0, 0.625);
+    await store(cache, run.id, a, 'test', 1, 0.875);
+    await store(cache, run.id, c, 'validation', 0, 0.5);
+    const pairs = (list: Awaited<ReturnType<typeof latestPredictionPairs>>) =>
+      list.map((p) => [
+        p.memberIndex,
+        p.round,
+        p.validation.round,
+        p.test.round,
+        p.validation.probabilities[0],
+        p.test.probabilities[0],
+      ]);
+    const expected = [
+      [0, 0, 0, 0, 0.375, 0.625],
+      [1, 1, 1, 1, 0.25, 0.125],
+      [3, 1, 1, 1, 0.5, 0.5],
+    ];
+    const fromDatabase = await latestPredictionPairs({
+      listLatest: (split) => repos.predictions.listLatest(run.id, split),
+      get: (key) => repos.predictions.get(key),
+    });
+    expect(pairs(fromDatabase)).toEqual(expected);
+    const fromCache = await latestPredictionPairs({
+      listLatest: (split) => cache.listLatest(run.id, split),
+      get: (key) => cache.get(run.id, key),
+    });
+    expect(pairs(fromCache)).toEqual(expected);
   });
 });

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Checkpoint, Repositories, StoredPrediction } from '@chorus/db';
+import type { Checkpoint, Repositories } from '@chorus/db';
 import { manifestDatasetFor } from '@chorus/data';
 import { evaluateEnsemble } from '@chorus/ensemble';
 import { ChorusError, type RunExportSource } from '@chorus/protocol';
 import type { PlanService } from './plan.service';
+import { latestPredictionPairs, type PredictionPair } from './prediction-pairs';
 
 /**
  * What `chorus export` needs besides the members' weights (README "Take the ensemble away"): the
@@ -95,33 +96,16 @@ async function finalCheckpoint(
 }
 
 /** Each member's latest round stored for both splits (the final result was computed from these). */
-async function lastRoundPairs(
-  repos: Repositories,
-  runId: string,
-  count: number,
-): Promise<{ validation: StoredPrediction; test: StoredPrediction }[]> {
-  const [validation, test] = await Promise.all([
-    repos.predictions.listLatest(runId, 'validation'),
-    repos.predictions.listLatest(runId, 'test'),
-  ]);
-  const pairs = [];
-  for (const v of validation) {
-    const t = test.find((p) => p.memberId === v.memberId);
-    if (!t) continue;
-    const round = Math.min(v.round, t.round);
-    const val =
-      v.round === round
-        ? v
-        : await repos.predictions.get({ memberId: v.memberId, split: 'validation', round });
-    const tst =
-      t.round === round ? t : await repos.predictions.get({ memberId: v.memberId, split: 'test', round });
-    if (val && tst) pairs.push({ validation: val, test: tst });
-  }
+async function lastRoundPairs(repos: Repositories, runId: string, count: number): Promise<PredictionPair[]> {
+  const pairs = await latestPredictionPairs({
+    listLatest: (split) => repos.predictions.listLatest(runId, split),
+    get: (key) => repos.predictions.get(key),
+  });
   if (pairs.length !== count) {
     throw new ChorusError(
       'internal',
       `run ${runId}: ${pairs.length} of ${count} members have predictions for both splits`,
     );
   }
-  return pairs.sort((a, b) => a.validation.memberIndex - b.validation.memberIndex);
+  return pairs;
 }

@@ -155,7 +155,7 @@ describe('subscribeCoordinatorEvents', () => {
     expect(states).not.toContain('forged:live');
   });
 
-  it("fetches the dashboard server's ticket, or none", async () => {
+  it("fetches the dashboard server's ticket, or none, and names the field of a malformed answer", async () => {
     const answers = [
       { status: 200, body: { ticket: 'v1.1.abc', expiresAt: 1 } },
       { status: 200, body: { ticket: null } },
@@ -174,6 +174,8 @@ describe('subscribeCoordinatorEvents', () => {
     expect(await fetchSocketTicket(url)).toEqual({ ticket: 'v1.1.abc' });
     expect(await fetchSocketTicket(url)).toEqual({});
     expect(await fetchSocketTicket(url)).toEqual({});
-    expect(await fetchSocketTicket(url)).toEqual({});
+    await expect(fetchSocketTicket(url)).rejects.toThrow(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/api\/socket-ticket: the answer does not match its schema: ticket: /,
+    );
   });
 });

@@ -1,8 +1,10 @@
 import { io, type Socket } from 'socket.io-client';
 import {
+  ChorusError,
   CoordinatorToDashboardCatalog,
   DASHBOARD_NAMESPACE,
   DashboardToCoordinatorCatalog,
+  describeIssues,
   handleEvent,
   requestEvent,
   DashboardTicketAnswerSchema,
@@ -106,12 +108,19 @@ export const SOCKET_TICKET_PATH = '/api/socket-ticket';
 
 /**
  * A fresh ticket from the dashboard server, as the socket's `auth`; `{}` when it has none to give
- * (no viewer token: the coordinator is open to reads) or cannot be reached (the coordinator then
- * refuses the socket, and the page says it is offline).
+ * (no viewer token: the coordinator is open to reads) or answers an error (the coordinator then
+ * refuses the socket, and the page says it is offline). An answer that does not match
+ * DashboardTicketAnswerSchema throws a ChorusError naming the route and the fields.
  */
 export async function fetchSocketTicket(url: string = SOCKET_TICKET_PATH): Promise<DashboardAuth> {
   const response = await fetch(url, { cache: 'no-store' });
   if (!response.ok) return {};
   const answer = DashboardTicketAnswerSchema.safeParse(await response.json());
-  return answer.success && answer.data.ticket !== null ? { ticket: answer.data.ticket } : {};
+  if (!answer.success) {
+    throw new ChorusError(
+      'internal',
+      `GET ${url}: the answer does not match its schema: ${describeIssues(answer.error, '(answer)')}`,
+    );
+  }
+  return answer.data.ticket !== null ? { ticket: answer.data.ticket } : {};
 }

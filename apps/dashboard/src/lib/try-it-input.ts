@@ -1,13 +1,12 @@
-import { DATASET_NAMES, DATASET_SHAPES, type DatasetName } from '@chorus/protocol';
+import { DATASET_SHAPES, isDatasetName } from '@chorus/protocol';
 
 /** How the "try it" panel takes an input for a run's dataset: a drawing (28×28×1) or a pasted row. */
 export type TryItInput =
   | { kind: 'image'; side: number; fit: 'digit' | 'frame'; features: number }
   | { kind: 'row'; features: number | null };
 
-export function inputKindOf(datasetName: string): TryItInput {
-  if (!(DATASET_NAMES as readonly string[]).includes(datasetName)) return { kind: 'row', features: null };
-  const name = datasetName as DatasetName;
+export function inputKindOf(name: string): TryItInput {
+  if (!isDatasetName(name)) return { kind: 'row', features: null };
   const shape = DATASET_SHAPES[name].inputShape;
   const features = shape.reduce((a, b) => a * b, 1);
   const [h, w, c] = shape;

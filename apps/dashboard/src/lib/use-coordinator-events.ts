@@ -31,8 +31,15 @@ export function useCoordinatorEvents(
           ...latest.current,
           onState: setState,
         }),
-        // A ticket from this dashboard's server: the viewer token never reaches the browser.
-        { auth: () => fetchSocketTicket() },
+        // A ticket from this dashboard's server: the viewer token never reaches the browser. One
+        // that cannot be had is said in the console; the socket then goes without (and is refused).
+        {
+          auth: () =>
+            fetchSocketTicket().catch((error: unknown) => {
+              console.warn(`no socket ticket: ${error instanceof Error ? error.message : String(error)}`);
+              return {};
+            }),
+        },
       ),
     [coordinatorUrl, runId],
   );

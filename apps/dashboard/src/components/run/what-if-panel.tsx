@@ -2,6 +2,7 @@
 
 import { useId, useState } from 'react';
 import { isLearnedCombiner, LEARNED_COMBINERS, VOTING_STRATEGIES } from '@chorus/ensemble';
+import { describeIssues } from '@chorus/protocol';
 import { formatEpoch, formatGain, formatNumber, formatPercent } from '../../lib/format';
 import { parseWhatIfInput, whatIfSearch, WhatIfResultSchema, type WhatIfResult } from '../../lib/run-what-if';
 import styles from './run.module.css';
@@ -57,7 +58,7 @@ export function WhatIfPanel({ runId, memberCount }: { runId: string; memberCount
           ? { kind: 'done', result: result.data }
           : {
               kind: 'error',
-              message: 'The coordinator answered in an unexpected shape; is it the same Chorus version?',
+              message: `The what-if answer does not match its schema (${describeIssues(result.error, '(answer)')}); is the coordinator the same Chorus version?`,
             },
       );
     } catch (e) {
