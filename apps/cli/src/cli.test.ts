@@ -70,6 +70,32 @@ function firstStdoutLine(
   });
 }
 
+/** Starts the real CLI, resolves with its stdout lines up to the first that matches `last`, and stops it. */
+function stdoutLinesUntil(
+  args: string[],
+  last: RegExp,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no line matching ${last} within 60 s; stdout: ${stdout}`));
+    }, 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const lines = stdout.split('\n');
+      const end = lines.slice(0, -1).findIndex((line) => last.test(line));
+      if (end < 0) return;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      resolve(lines.slice(0, end + 1));
+    });
+    child.on('error', reject);
+  });
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'chorus-cli-'));
@@ -351,6 +377,19 @@ describe('chorus CLI', () => {
       FORCE_COLOR: '1',
     });
     expect(colored).toContain('\u001b[32mINFO');
+    // The default backend: each faster one passed over gets a line of its own, with why.
+    const auto = args.filter((a, i) => a !== '--backend' && args[i - 1] !== '--backend');
+    const lines = await stdoutLinesUntil(
+      [...auto, '--log-format', 'pretty'],
+      /passed over tensorflow: |tfjs backend ready .*backend=tensorflow /,
+    );
+    // Where tfjs-node is installed, nothing was passed over.
+    if (!/tfjs backend ready/.test(lines.at(-1) ?? '')) {
+      expect(lines.at(-1)).toMatch(
+        /^\d\d:\d\d:\d\d INFO {2}passed over tensorflow: neither @tensorflow\/tfjs-node-gpu nor @tensorflow\/tfjs-node (is installed|loads .*)$/,
+      );
+      expect(lines.at(-2)).toMatch(/ INFO {2}tfjs backend ready .*backend=wasm /);
+    }
   });
 
   it('tokens prints the tokens of a local coordinator; worker finds its token by --data-dir', async () => {
