@@ -70,6 +70,32 @@ function firstStdoutLine(
   });
 }
 
+/** Starts the real CLI, resolves with its stdout lines up to the first that matches `last`, and stops it. */
+function stdoutLinesUntil(
+  args: string[],
+  last: RegExp,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no line matching ${last} within 60 s; stdout: ${stdout}`));
+    }, 60_000);
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const lines = stdout.split('\n');
+      const end = lines.slice(0, -1).findIndex((line) => last.test(line));
+      if (end < 0) return;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      resolve(lines.slice(0, end + 1));
+    });
+    child.on('error', reject);
+  });
+}
+
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'chorus-cli-'));
@@ -188,6 +214,53 @@ describe('chorus CLI', () => {
     expect(a.stderr).toContain(', 1 epoch, batch 64,');
   });
 
+  it('train on a pipe: every line within 100 columns, no escape codes; on a terminal, coloured', async () => {
+    const { FORCE_COLOR: _force, NO_COLOR: _no, ...env } = process.env;
+    // The default backend: where tensorflow (and a GPU) are absent, it says why it passed them over.
+    const args = [
+      'train',
+      '--dataset',
+      'synthetic',
+      '--members',
+      '2',
+      '--epochs',
+      '1',
+      '--train-limit',
+      '300',
+    ];
+    const piped = await chorus(args, 120_000, env);
+    expect(piped.code, piped.stderr).toBe(0);
+    for (const text of [piped.stdout, piped.stderr]) {
+      expect(text).not.toContain('\u001b[');
+      const lines = text.trimEnd().split('\n');
+      expect(Math.max(...lines.map((l) => l.length)), text).toBeLessThanOrEqual(100);
+    }
+    const stderr = piped.stderr.split('\n');
+    expect(stderr[0]).toMatch(
+      /^chorus train: 2 × mlp on synthetic \(270 train \/ 30 validation \/ 500 test, /,
+    );
+    expect(stderr[1]).toMatch(/^ {2}round-robin sharding, 1 epoch, batch 64, seed 1; backend \w+ on /);
+    if (!/; backend tensorflow on /.test(stderr[1] ?? '')) {
+      expect(stderr.find((l) => l.startsWith('  passed over tensorflow: '))).toBeDefined();
+    }
+    // The four tables, a rule under each header and none between rows.
+    expect(piped.stdout.match(/^┌/gm)).toHaveLength(4);
+    expect(piped.stdout.match(/^├/gm)).toHaveLength(4);
+    expect(piped.stdout).toMatch(/^│ soft +│ \d\.\d{4} +│/m);
+
+    if (!hasScript) return;
+    const child = spawn(onTerminal(args)[0], onTerminal(args).slice(1), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, COLUMNS: '100' },
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    expect(await new Promise((resolve) => child.once('exit', resolve)), output).toBe(0);
+    // Coloured headers, and each member's bar redrawn in place.
+    expect(output).toContain('\u001b[36mstrategy (test)\u001b[39m');
+    expect(stripVTControlCharacters(output)).toMatch(/member 0 \|.*\| 100% \|/);
+  });
+
   it('bad input fails with a message a user can act on, and no stack trace', async () => {
     const bad = await chorus(['train', '--dataset', 'synthetic', '--members', '0', '--epochs', 'two']);
     expect(bad.code).toBe(1);
@@ -245,10 +318,26 @@ describe('chorus CLI', () => {
   });
 
   it('train on a CSV of your own: class names in the result; a bad row or a convnet refused', async () => {
-    const rows = Array.from({ length: 120 }, (_, i) => `${(i % 3) + Math.sin(i)},${(i % 3) * 2 + Math.cos(i)},${['ant', 'bee', 'cow'][i % 3]}`);
+    const rows = Array.from(
+      { length: 120 },
+      (_, i) => `${(i % 3) + Math.sin(i)},${(i % 3) * 2 + Math.cos(i)},${['ant', 'bee', 'cow'][i % 3]}`,
+    );
     const file = join(dir, 'animals.csv');
     await writeFile(file, `a,b,kind\n${rows.join('\n')}\n`);
-    const ok = await chorus(['train', '--dataset', 'csv', '--dataset-path', file, '--members', '2', '--epochs', '1', '--batch-size', '16', '--json']);
+    const ok = await chorus([
+      'train',
+      '--dataset',
+      'csv',
+      '--dataset-path',
+      file,
+      '--members',
+      '2',
+      '--epochs',
+      '1',
+      '--batch-size',
+      '16',
+      '--json',
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     const result = RunResultSchema.parse(JSON.parse(ok.stdout.trim().split('\n').pop() ?? ''));
     expect(result.classes?.names).toEqual(['ant', 'bee', 'cow']);
@@ -261,7 +350,9 @@ describe('chorus CLI', () => {
     expect(bad.stderr).toBe(`chorus: ${ragged}:3: expected 3 columns (as on the first line), found 2\n`);
     const convnet = await chorus(['train', '--dataset', 'csv', '--dataset-path', file, '--model', 'lenet5']);
     expect(convnet.code).toBe(1);
-    expect(convnet.stderr).toContain('lenet5 is a convolutional network and needs images [height, width, channels]');
+    expect(convnet.stderr).toContain(
+      'lenet5 is a convolutional network and needs images [height, width, channels]',
+    );
   });
 
   it('worker logs are JSON on a pipe, and human lines with --log-format pretty', async () => {
@@ -286,6 +377,19 @@ describe('chorus CLI', () => {
       FORCE_COLOR: '1',
     });
     expect(colored).toContain('\u001b[32mINFO');
+    // The default backend: each faster one passed over gets a line of its own, with why.
+    const auto = args.filter((a, i) => a !== '--backend' && args[i - 1] !== '--backend');
+    const lines = await stdoutLinesUntil(
+      [...auto, '--log-format', 'pretty'],
+      /passed over tensorflow: |tfjs backend ready .*backend=tensorflow /,
+    );
+    // Where tfjs-node is installed, nothing was passed over.
+    if (!/tfjs backend ready/.test(lines.at(-1) ?? '')) {
+      expect(lines.at(-1)).toMatch(
+        /^\d\d:\d\d:\d\d INFO {2}passed over tensorflow: neither @tensorflow\/tfjs-node-gpu nor @tensorflow\/tfjs-node (is installed|loads .*)$/,
+      );
+      expect(lines.at(-2)).toMatch(/ INFO {2}tfjs backend ready .*backend=wasm /);
+    }
   });
 
   it('tokens prints the tokens of a local coordinator; worker finds its token by --data-dir', async () => {

@@ -41,6 +41,8 @@ export interface LocalTrainOptions {
     device: string;
     /** Packages, and why faster backends were passed over (selectBackend). */
     detail: string;
+    /** The faster backends passed over, each with why (selectBackend). */
+    skipped: ReadonlyArray<{ backend: string; reason: string }>;
     dataset: Dataset;
     counts: { train: number; validation: number; test: number };
     totals: number[];
@@ -104,6 +106,7 @@ export async function trainEnsembleLocally(
     backend: backend.backend,
     device: backend.device,
     detail: backend.detail,
+    skipped: backend.skipped,
     dataset,
     counts: { train: train.count, validation: validation.count, test: dataset.test.count },
     totals: members.map((m) => m.plan.totalBatches),

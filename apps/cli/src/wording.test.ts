@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, percent, plural } from './wording';
+import { ago, percent, plural, wrapWords } from './wording';
 
 describe('plural', () => {
   it('uses the singular for one only', () => {
@@ -27,5 +27,25 @@ describe('ago and percent', () => {
     expect(before(-3)).toBe('0s ago');
     expect(percent(0.8036)).toBe('80.4%');
     expect(percent(1)).toBe('100.0%');
+  });
+});
+
+describe('wrapWords', () => {
+  it('breaks between words within the width, indenting the lines after the first', () => {
+    const text = 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed. Install one.';
+    const lines = wrapWords(text, 40, '  passed over ', '    ');
+    expect(lines).toEqual([
+      '  passed over neither',
+      '    @tensorflow/tfjs-node-gpu nor',
+      '    @tensorflow/tfjs-node is installed.',
+      '    Install one.',
+    ]);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(40);
+    expect(lines.join(' ').replace(/\s+/g, ' ').trim()).toBe(`passed over ${text}`);
+  });
+
+  it('keeps a word longer than the width whole, on its own line; nothing for no words', () => {
+    expect(wrapWords(`a ${'x'.repeat(12)} b`, 8)).toEqual(['a', 'x'.repeat(12), 'b']);
+    expect(wrapWords('  ', 8, '> ')).toEqual([]);
   });
 });

@@ -16,3 +16,25 @@ export function ago(moment: Date, now: Date): string {
 export function percent(accuracy: number): string {
   return `${(100 * accuracy).toFixed(1)}%`;
 }
+
+/**
+ * `text` in lines of at most `width` columns, broken between words (a longer word keeps its own
+ * line), the first line starting with `first` and the others with `rest`: a long note on a terminal
+ * or in a log file reads as a paragraph, not as one line of several screens.
+ */
+export function wrapWords(text: string, width: number, first = '', rest = first): string[] {
+  const lines: string[] = [];
+  let line = first;
+  let empty = true;
+  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+    if (!empty && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = rest;
+      empty = true;
+    }
+    line += empty ? word : ` ${word}`;
+    empty = false;
+  }
+  if (!empty) lines.push(line);
+  return lines;
+}

@@ -125,6 +125,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     },
     'tfjs backend ready',
   );
+  // Why not a faster backend, readable on a terminal too (pretty lines cut long fields such as
+  // `detail`, not the message): its first sentence; the whole reason is in `detail`.
+  for (const { backend, reason } of selection.skipped) {
+    log.info({ passedOver: backend }, `passed over ${backend}: ${reason.split(/\.\s/)[0]}`);
+  }
 
   const active = new Map<string, ActiveMember>();
   const telemetry = createWorkerTelemetry({

@@ -15,7 +15,7 @@ import {
 import { parseEnv } from '../env';
 import { createProgressView } from '../progress';
 import { memberProgressOf, watchRun } from '../run-watch';
-import { percent } from '../wording';
+import { percent, plural } from '../wording';
 
 interface LogsFlags extends CoordinatorFlags {
   follow?: boolean;
@@ -55,7 +55,7 @@ export function roundLine(round: number, rows: readonly EnsembleEvalView[]): str
     return row ? [`${name} ${percent(row.accuracy)}`] : [];
   });
   const members = test[0]?.memberCount ?? 0;
-  return `${round < 0 ? 'live view' : `evaluation after epoch ${round + 1}`} (${members} members) test: ${scores.join(' ')}`;
+  return `${round < 0 ? 'live view' : `evaluation after epoch ${round + 1}`} (${plural(members, 'member')}) test: ${scores.join(' ')}`;
 }
 
 function pointLine(p: MetricPointView, totals: Map<number, number | null>): string {

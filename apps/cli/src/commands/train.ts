@@ -12,7 +12,8 @@ import { trainEnsembleLocally } from '../local-train';
 import { loadProgressLogger } from '../load-progress';
 import { createProgressView } from '../progress';
 import { formatRunReport } from '../report';
-import { plural } from '../wording';
+import { MAX_TABLE_WIDTH } from '../table';
+import { plural, wrapWords } from '../wording';
 
 export function registerTrainCommand(program: Command): void {
   const command = program
@@ -57,19 +58,24 @@ export function registerTrainCommand(program: Command): void {
             ...(flags.save === undefined ? {} : { save: flags.save }),
             onLoadProgress: loadProgressLogger(log),
             checkDataset: (dataset) => checkMemberParams(cfg, flags, dataset),
-            onStart: ({ backend, device, detail, dataset, counts, totals }) => {
+            onStart: ({ backend, device, skipped, dataset, counts, totals }) => {
+              // Short lines (within MAX_TABLE_WIDTH, as the tables): what trains on what, then how.
               log(
                 `chorus train: ${cfg.members} × ${modelLabel(cfg)} on ${dataset.name} ` +
                   `(${counts.train} train / ${counts.validation} validation / ${counts.test} test, ` +
-                  `sha256 ${dataset.sha256.slice(0, 12)}…), ` +
-                  `${cfg.sharding} sharding, ${plural(cfg.epochs, 'epoch')}, batch ${cfg.batchSize}, seed ${cfg.seed}; ` +
+                  `sha256 ${dataset.sha256.slice(0, 12)}…)`,
+              );
+              log(
+                `  ${cfg.sharding} sharding, ${plural(cfg.epochs, 'epoch')}, batch ${cfg.batchSize}, seed ${cfg.seed}; ` +
                   `backend ${backend} on ${device}`,
               );
               // What was read and what was chosen for it (a csv's label column, an image folder's size and channels).
               if (isFileDatasetKind(dataset.name)) log(`dataset: ${dataset.source}`);
-              // Why faster backends were passed over (e.g. a software-only WebGPU adapter).
-              const skipped = detail.indexOf('; skipped ');
-              if (skipped >= 0) log(`  passed over: ${detail.slice(skipped + '; skipped '.length)}`);
+              // Why faster backends were passed over (e.g. a software-only WebGPU adapter), wrapped.
+              for (const { backend: name, reason } of skipped) {
+                for (const line of wrapWords(reason, MAX_TABLE_WIDTH, `  passed over ${name}: `, '    '))
+                  log(line);
+              }
               view.start(totals);
             },
             onProgress: (p) => view.update(p),

@@ -42,7 +42,7 @@ export function AdminTokenField() {
         autoComplete="off"
         value={token}
         onChange={(e) => setToken(e.target.value)}
-        placeholder="from .chorus/tokens.json or CHORUS_ADMIN_TOKEN"
+        placeholder="adminToken of tokens.json (npx chorus tokens)"
         aria-describedby={`${id}-help`}
       />
       <small id={`${id}-help`}>

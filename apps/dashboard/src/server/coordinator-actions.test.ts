@@ -10,12 +10,14 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRepositories } from '@chorus/db/client';
 import { withTestDatabase } from '@chorus/db/testing';
+import { adminTokenRefused, ENTER_ADMIN_TOKEN } from '../lib/admin-token-words';
 import { cancelRun, drainWorker, launchRun, predictRun } from './coordinator-actions';
 
 // Next's guard that keeps server modules out of browser bundles; there is no bundle here.
 vi.mock('server-only', () => ({}));
 
 const ADMIN = 'admin-token-for-dashboard-actions-42';
+const WORKER = 'worker-token-for-dashboard-actions';
 const db = withTestDatabase();
 let coordinator: ChildProcess | undefined;
 let dataDir: string;
@@ -27,7 +29,7 @@ beforeAll(async () => {
     env: {
       ...process.env,
       DATABASE_URL: db.connectionString,
-      CHORUS_WORKER_TOKEN: 'worker-token-for-dashboard-actions',
+      CHORUS_WORKER_TOKEN: WORKER,
       CHORUS_ADMIN_TOKEN: ADMIN,
       LOG_FORMAT: 'json',
     },
@@ -101,6 +103,24 @@ describe("the dashboard's launch action", () => {
     const wrong = await launchRun(`${secret}-wrong`, { dataset: 'synthetic', members: 2 });
     expect(wrong).toMatchObject({ ok: false, status: 401 });
     expect(JSON.stringify(wrong)).not.toContain(secret);
+  });
+
+  it("says a refused token in the page's words, not the HTTP header a client would send", async () => {
+    const unknown = await cancelRun('not-any-of-its-tokens-0123456789', 'some-run');
+    expect(unknown).toEqual({ ok: false, status: 401, message: adminTokenRefused(401) });
+    // The worker token is one of the coordinator's, of the wrong kind: 403.
+    const worker = await launchRun(WORKER, { dataset: 'synthetic', members: 2 });
+    expect(worker).toEqual({ ok: false, status: 403, message: adminTokenRefused(403) });
+    for (const refusal of [unknown, worker]) {
+      if (refusal.ok) throw new Error('accepted');
+      expect(refusal.message).not.toMatch(/Authorization|Bearer/);
+      expect(refusal.message).toContain('npx chorus tokens');
+    }
+    expect(await launchRun('', { dataset: 'synthetic', members: 2 })).toEqual({
+      ok: false,
+      status: 401,
+      message: ENTER_ADMIN_TOKEN,
+    });
   });
 });
 

@@ -3,27 +3,31 @@
 import {
   ChorusError,
   formatIssues,
+  HttpError,
   parseRunConfig,
   PredictRequestSchema,
   RunConfigError,
   type PredictAnswer,
 } from '@chorus/protocol';
+import { adminTokenRefused, ENTER_ADMIN_TOKEN } from '../lib/admin-token-words';
 import { coordinatorApi, coordinatorFailure } from './coordinator';
 
 /**
  * Control actions, forwarded to the coordinator's HTTP API with the admin token the user typed.
  * The dashboard server never stores the token; it travels with each request (as the user's
- * `Authorization: Bearer` to the coordinator), so read views never hold a secret.
+ * `Authorization: Bearer` to the coordinator), so read views never hold a secret. The
+ * coordinator's refusal of the token (401, 403) is said in the page's words (lib/admin-token-words.ts).
  */
 export type ActionResult<T = object> = ({ ok: true } & T) | { ok: false; status: number; message: string };
 
-const NO_TOKEN = 'Enter the admin token first (chorus coordinator printed where it is stored).';
-
 async function forward<T>(token: string, call: (token: string) => Promise<T>): Promise<ActionResult<T>> {
-  if (typeof token !== 'string' || token.trim() === '') return { ok: false, status: 401, message: NO_TOKEN };
+  if (typeof token !== 'string' || token.trim() === '')
+    return { ok: false, status: 401, message: ENTER_ADMIN_TOKEN };
   try {
     return { ok: true, ...(await call(token.trim())) };
   } catch (error) {
+    if (error instanceof HttpError && (error.status === 401 || error.status === 403))
+      return { ok: false, status: error.status, message: adminTokenRefused(error.status) };
     return { ok: false, ...coordinatorFailure(error) };
   }
 }

@@ -17,7 +17,7 @@ describe('selectBackend', () => {
 
   it('cpu', async () => {
     const s = await selectBackend('cpu');
-    expect(s).toMatchObject({ backend: 'cpu', device: 'CPU (JavaScript)' });
+    expect(s).toMatchObject({ backend: 'cpu', device: 'CPU (JavaScript)', skipped: [] });
     expect(tf.getBackend()).toBe('cpu');
   });
 
@@ -39,6 +39,11 @@ describe('selectBackend', () => {
     expect(['tensorflow', 'webgpu', 'wasm']).toContain(s.backend);
     if (s.backend === 'wasm') {
       expect(s.detail).toMatch(/skipped tensorflow: neither @tensorflow\/tfjs-node-gpu/);
+      expect(s.skipped.map((k) => k.backend)).toEqual(['tensorflow', 'webgpu']);
+      // Neither package installed: said so, without the two import errors and their paths.
+      expect(s.skipped[0]?.reason).toMatch(
+        /^neither @tensorflow\/tfjs-node-gpu nor @tensorflow\/tfjs-node is installed\. Install one: /,
+      );
       // Build machines have no GPU: at most Mesa's llvmpipe, which auto never takes.
       expect(s.detail).toMatch(/; webgpu: /);
       expect(s.detail).not.toMatch(/; webgpu: .*llvmpipe(?!.* is a software adapter)/);

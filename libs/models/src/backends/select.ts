@@ -27,6 +27,8 @@ export interface BackendSelection {
   device: string;
   /** Packages and versions, and why faster backends were passed over. */
   detail: string;
+  /** The faster backends passed over, fastest first, each with why (also in `detail`). */
+  skipped: Array<{ backend: BackendName; reason: string }>;
 }
 
 export interface SelectBackendOptions {
@@ -62,6 +64,7 @@ async function loadTensorflow(gpu: number | undefined): Promise<Attempt> {
       process.env['CUDA_VISIBLE_DEVICES'] = String(gpu);
     }
     const failures: string[] = [];
+    let absent = 0;
     for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
       try {
         await import(/* @vite-ignore */ pkg);
@@ -69,16 +72,22 @@ async function loadTensorflow(gpu: number | undefined): Promise<Attempt> {
         break;
       } catch (e) {
         failures.push(`${pkg}: ${message(e)}`);
+        if ((e as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND') absent++;
       }
     }
     if (tensorflowLoaded === null) {
+      const install =
+        'Install one: `npm install @tensorflow/tfjs-node-gpu` (CUDA 11.2 + cuDNN 8.1) or ' +
+        '`npm install @tensorflow/tfjs-node` (CPU); their install script downloads libtensorflow ' +
+        'from storage.googleapis.com, so it needs internet access.';
       return {
         ok: false,
+        // Neither installed (the usual case) needs no import errors with their paths; a package
+        // that is there and fails to load does.
         reason:
-          `neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node loads (${failures.join('; ')}). ` +
-          'Install one: `npm install @tensorflow/tfjs-node-gpu` (CUDA 11.2 + cuDNN 8.1) or ' +
-          '`npm install @tensorflow/tfjs-node` (CPU); their install script downloads libtensorflow ' +
-          'from storage.googleapis.com, so it needs internet access.',
+          absent === failures.length
+            ? `neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed. ${install}`
+            : `neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node loads (${failures.join('; ')}). ${install}`,
       };
     }
   } else if (gpu !== undefined && tensorflowLoaded.gpu !== gpu) {
@@ -189,19 +198,20 @@ export async function selectBackend(
     );
   }
   const order = preference === 'auto' ? BACKENDS : [preference];
-  const skipped: string[] = [];
+  const skipped: BackendSelection['skipped'] = [];
+  const said = () => skipped.map(({ backend, reason }) => `${backend}: ${reason}`).join('; ');
   for (const name of order) {
     const result = await attempt(name, options, preference === 'auto');
     if (result.ok) {
-      const detail = skipped.length === 0 ? result.detail : `${result.detail}; skipped ${skipped.join('; ')}`;
-      return { backend: name, device: result.device, detail };
+      const detail = skipped.length === 0 ? result.detail : `${result.detail}; skipped ${said()}`;
+      return { backend: name, device: result.device, detail, skipped };
     }
-    skipped.push(`${name}: ${result.reason}`);
+    skipped.push({ backend: name, reason: result.reason });
   }
   throw new ModelError(
     'backend-unavailable',
     preference === 'auto'
-      ? `no tfjs backend could start: ${skipped.join('; ')}`
-      : `backend '${preference}' is not available: ${skipped.join('; ')}`,
+      ? `no tfjs backend could start: ${said()}`
+      : `backend '${preference}' is not available: ${said()}`,
   );
 }

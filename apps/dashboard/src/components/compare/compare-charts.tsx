@@ -65,7 +65,8 @@ export function CompareCharts({ runs }: { runs: readonly CompareChartRun[] }) {
         <h2 id="compare-strategy-title">Ensemble test accuracy per strategy, after each epoch</h2>
         {strategies.length === 0 ? (
           <p className="muted">
-            No run has a complete evaluation round yet (one follows every epoch of every member).
+            No run has been evaluated yet: an evaluation follows each epoch, once every member has finished
+            it.
           </p>
         ) : (
           <Chart

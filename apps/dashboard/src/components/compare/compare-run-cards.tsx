@@ -23,8 +23,8 @@ export function CompareRunCards({ runs }: { runs: readonly CompareRun[] }) {
           <Link href={`/runs/${encodeURIComponent(r.id)}`}>{r.name}</Link>{' '}
           <span className={`badge status-${r.status}`}>{r.status}</span>
           <small className="muted">
-            {r.datasetName} · {r.model} · {String(r.config.members ?? '?')} members ·{' '}
-            {String(r.config.sharding ?? '?')}
+            {r.datasetName} · {r.model} · {String(r.config.members ?? '?')} member
+            {r.config.members === 1 ? '' : 's'} · {String(r.config.sharding ?? '?')}
           </small>
           <small className="muted">
             Final numbers: {r.table ? FINAL_SOURCE_LABELS[r.table.source] : 'no evaluation yet'}

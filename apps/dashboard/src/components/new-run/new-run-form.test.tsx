@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { adminTokenRefused } from '../../lib/admin-token-words';
 import { AdminTokenProvider } from '../admin-token';
 import { NewRunForm, type LaunchResult } from './new-run-form';
 
@@ -80,11 +81,15 @@ describe('NewRunForm', () => {
   });
 
   it('shows the coordinator’s refusal in an alert', async () => {
-    const { launched } = renderForm({ ok: false, status: 401, message: 'invalid admin token' });
+    // The server action's words for a refused token (lib/admin-token-words.ts), shown as they are.
+    const { launched } = renderForm({ ok: false, status: 401, message: adminTokenRefused(401) });
     fireEvent.change(screen.getByLabelText(/^Admin token/), { target: { value: 'wrong-token-0123456789' } });
     fireEvent.submit(screen.getByTestId('new-run-form'));
     const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toBe('The coordinator refused the admin token. Invalid admin token (HTTP 401)');
+    expect(alert.textContent).toBe(
+      'The coordinator does not know this admin token. Check the Admin token field: it is adminToken in ' +
+        'the coordinator’s tokens.json (`npx chorus tokens` on its machine prints it), or CHORUS_ADMIN_TOKEN. (HTTP 401)',
+    );
     expect(launched).toEqual([]);
   });
 
@@ -177,7 +182,9 @@ describe('NewRunForm datasets', () => {
         'or launch from the machine that has the file with chorus run --dataset csv --dataset-path …, which uploads it.',
     );
     fireEvent.change(screen.getByLabelText('Dataset path'), { target: { value: '/data/iris.csv' } });
-    fireEvent.change(screen.getByLabelText('Dataset options (JSON)'), { target: { value: '{"labelColumn": 0}' } });
+    fireEvent.change(screen.getByLabelText('Dataset options (JSON)'), {
+      target: { value: '{"labelColumn": 0}' },
+    });
     expect(screen.getByTestId('config-preview').textContent).toContain('"labelColumn": 0');
     expect(screen.getByText(/Counted by the coordinator once it has read the files/)).toBeTruthy();
   });
@@ -191,7 +198,9 @@ describe('NewRunForm datasets', () => {
     fireEvent.change(screen.getByLabelText('Dataset') as HTMLSelectElement, { target: { value: 'images' } });
     expect(screen.getByTestId('dataset-own-files').textContent).toContain('Your own images data');
     fireEvent.change(screen.getByLabelText('Dataset path'), { target: { value: '/data/pets' } });
-    fireEvent.change(screen.getByLabelText('Dataset options (JSON)'), { target: { value: '{"imageSize": [32, 32], "channels": 1}' } });
+    fireEvent.change(screen.getByLabelText('Dataset options (JSON)'), {
+      target: { value: '{"imageSize": [32, 32], "channels": 1}' },
+    });
     const preview = screen.getByTestId('config-preview').textContent ?? '';
     expect(preview).toContain('"dataset": "images"');
     expect(preview).toContain('"channels": 1');

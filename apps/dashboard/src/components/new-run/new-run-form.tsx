@@ -11,6 +11,7 @@ import {
   type FormState,
 } from '../../lib/config-form';
 import { DEFAULT_MAX_MEMBER_PARAMS, isFileDatasetKind, type DatasetListing } from '@chorus/protocol';
+import { ENTER_ADMIN_TOKEN } from '../../lib/admin-token-words';
 import { memberList, memberSizeRows } from '../../lib/member-sizes';
 import { ConfigField, fieldId } from './config-field';
 import styles from './new-run.module.css';
@@ -40,7 +41,7 @@ const GROUPED = new Set(GROUPS.flatMap((g) => g.fields));
 const UNGROUPED = FIELD_SPECS.filter((s) => !GROUPED.has(s.name)).map((s) => s.name);
 
 function statusHint(status: number): string {
-  if (status === 401 || status === 403) return 'The coordinator refused the admin token. ';
+  // A refused token (401, 403) is already said in the page's words (lib/admin-token-words.ts).
   if (status === 503) return '';
   if (status === 400) return 'The coordinator refused the config. ';
   return '';
@@ -96,9 +97,7 @@ export function NewRunForm({
       return;
     }
     if (token.trim() === '') {
-      setFailure(
-        'Enter the admin token first: it is adminToken in the coordinator’s tokens.json (or CHORUS_ADMIN_TOKEN).',
-      );
+      setFailure(ENTER_ADMIN_TOKEN);
       requestAnimationFrame(() => alertRef.current?.focus());
       return;
     }
@@ -273,9 +272,9 @@ function datasetHints(
       notice: (
         <p className="notice" role="status" data-testid="dataset-own-files">
           <strong>Your own {chosen} data:</strong> the browser cannot upload files. Give a{' '}
-          <em>Dataset path</em> the coordinator can read (under its dataset roots), or launch from the
-          machine that has the file with <code>chorus run --dataset {chosen} --dataset-path …</code>, which
-          uploads it.
+          <em>Dataset path</em> the coordinator can read (under its dataset roots), or launch from the machine
+          that has the file with <code>chorus run --dataset {chosen} --dataset-path …</code>, which uploads
+          it.
         </p>
       ),
     };

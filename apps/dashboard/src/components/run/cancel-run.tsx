@@ -2,6 +2,7 @@
 
 import { useState } from 'react';
 import { AdminTokenField, useAdminToken } from '../admin-token';
+import { ENTER_ADMIN_TOKEN } from '../../lib/admin-token-words';
 import { cancelRun } from '../../server/coordinator-actions';
 import styles from './run.module.css';
 
@@ -15,7 +16,7 @@ export function CancelRun({ runId, onCancelled }: { runId: string; onCancelled: 
     if (busy) return;
     setError(null);
     if (!token.trim()) {
-      setError('Enter the admin token first (the coordinator stores it in <data dir>/tokens.json).');
+      setError(ENTER_ADMIN_TOKEN);
       return;
     }
     if (!window.confirm('Cancel this run? Its workers stop training its members; this cannot be undone.'))

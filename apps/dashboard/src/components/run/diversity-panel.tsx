@@ -118,9 +118,9 @@ export function AccuracyDiversity({
         />
       )}
       <p className={styles.explain}>
-        Each dot is a member in one round (x: its mean disagreement with the others); each ◆ is the ensemble:
-        members that disagree more are often weaker alone, yet it is their different mistakes that lift the
-        ensemble above its best member — the paradox of diversity.
+        Each dot is a member after one epoch (x: its mean disagreement with the others); each ◆ is the
+        ensemble: members that disagree more are often weaker alone, yet it is their different mistakes that
+        lift the ensemble above its best member — the paradox of diversity.
         {memberCount === 2 &&
           ' With two members the stored pairwise measures cannot tell which member is the better one, so only the ensemble is shown.'}
       </p>

@@ -190,8 +190,9 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
             {active ? (
               <>
                 Waiting for the first worker — start one with{' '}
-                <code>npx chorus worker --coordinator {coordinatorUrl} --token &lt;worker token&gt;</code>{' '}
-                (the token is in the coordinator’s <code>tokens.json</code>).
+                <code>npx chorus worker --coordinator {coordinatorUrl} --token &lt;worker token&gt;</code> (
+                <code>npx chorus tokens</code> on the coordinator’s machine prints the token; there,{' '}
+                <code>--data-dir</code> instead of <code>--token</code> finds it).
               </>
             ) : (
               'This run recorded no training metrics.'

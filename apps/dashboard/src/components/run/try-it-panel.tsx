@@ -2,6 +2,7 @@
 
 import { useEffect, useId, useRef, useState } from 'react';
 import type { PredictAnswer } from '@chorus/protocol';
+import { ENTER_ADMIN_TOKEN } from '../../lib/admin-token-words';
 import { parseCsvRow } from '../../lib/csv-row';
 import { drawingToRow } from '../../lib/drawing';
 import { formatPercent } from '../../lib/format';
@@ -86,7 +87,7 @@ export function TryItPanel({ runId, datasetName }: { runId: string; datasetName:
     if (!token.trim())
       return setState({
         kind: 'error',
-        message: 'Enter the admin token first (the coordinator stores it in <data dir>/tokens.json).',
+        message: ENTER_ADMIN_TOKEN,
       });
     let row: number[];
     if (mode === 'draw') {

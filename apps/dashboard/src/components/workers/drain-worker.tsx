@@ -2,6 +2,7 @@
 
 import { useState } from 'react';
 import { useAdminToken } from '../admin-token';
+import { ADMIN_TOKEN_SOURCE } from '../../lib/admin-token-words';
 import { drainWorker } from '../../server/coordinator-actions';
 
 /**
@@ -17,7 +18,7 @@ export function DrainWorker({ workerId, name }: { workerId: string; name: string
     if (busy) return;
     setNote(null);
     if (!token.trim()) {
-      setNote({ error: true, text: 'Enter the admin token above first.' });
+      setNote({ error: true, text: `Enter the admin token above first: ${ADMIN_TOKEN_SOURCE}.` });
       return;
     }
     if (!window.confirm(`Drain ${name}? It hands its members to other workers, then exits.`)) return;
