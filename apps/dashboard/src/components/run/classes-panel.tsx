@@ -121,7 +121,7 @@ function ConfusionMatrix({ views }: { views: ClassViews }) {
         role="region"
         aria-label={`Confusion matrix of ${strategy}`}
       >
-        <table data-testid="confusion-matrix" data-strategy={strategy}>
+        <table data-testid="confusion-matrix" data-strategy={strategy} className={styles.confusion}>
           <caption className="muted" style={{ captionSide: 'bottom', textAlign: 'left', paddingTop: 6 }}>
             Test rows of each true class (rows) by the class {strategy} gives them (columns); the diagonal is
             what it gets right. Shade: the cell’s share of its row.
