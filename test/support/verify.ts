@@ -86,12 +86,7 @@ export async function verifyCompletedRun(prisma: PrismaClient, run: RunView): Pr
       evaluation,
       members.map((m) => m.samplesPerSecond ?? NaN),
     ),
-    classes: perClassResult(
-      testPreds.map((p) => p.probabilities),
-      test.y,
-      dataset.numClasses,
-      dataset.classNames,
-    ),
+    classes: perClassResult(evaluation, test.y, dataset.numClasses, dataset.classNames),
   };
   expectClose(result, expected, 1e-9);
 
@@ -122,6 +117,18 @@ export async function verifyCompletedRun(prisma: PrismaClient, run: RunView): Pr
     expect(count).toBe(rows.length);
     const right = rows.filter((i) => meanLabels[i] === c).length;
     expect(result.classes?.softVoteAccuracy[c]).toBeCloseTo(rows.length > 0 ? right / rows.length : 0, 12);
+    // The soft vote's confusion row of class c counts where its rows went; each member's accuracy on them.
+    const went = new Array<number>(dataset.numClasses).fill(0);
+    for (const i of rows) went[meanLabels[i] as number] = (went[meanLabels[i] as number] as number) + 1;
+    expect(result.classes?.confusion?.soft?.[c]).toEqual(went);
+    testPreds.forEach((p, m) => {
+      const labels = argmaxOf(p.probabilities, dataset.numClasses);
+      const own = rows.filter((i) => labels[i] === c).length;
+      expect(result.classes?.memberAccuracy?.[m]?.[c]).toBeCloseTo(
+        rows.length > 0 ? own / rows.length : 0,
+        12,
+      );
+    });
   });
   // argmaxLabels is libs/ensemble's own; the oracle above must agree with it on the members.
   expect(argmaxLabels(testPreds[0]?.probabilities ?? new Float32Array(), dataset.numClasses)).toEqual(

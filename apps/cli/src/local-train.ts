@@ -160,12 +160,7 @@ export async function trainEnsembleLocally(
         evaluation,
         members.map((m) => (m.seconds > 0 ? m.samples / m.seconds : 0)),
       ),
-      classes: perClassResult(
-        predictions.map((p) => p.test),
-        dataset.test.y,
-        dataset.numClasses,
-        dataset.classNames,
-      ),
+      classes: perClassResult(evaluation, dataset.test.y, dataset.numClasses, dataset.classNames),
     };
     const saved =
       options.save === undefined

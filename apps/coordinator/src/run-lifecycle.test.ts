@@ -217,7 +217,6 @@ describe('a run trained by a scripted worker', () => {
       expect(v.map((p) => p.memberIndex)).toEqual([0, 1, 2]);
       const members = v.map((p) => p.probabilities);
       return {
-        testMembers: t.map((p) => p.probabilities),
         evaluation: evaluateEnsemble({
           numClasses: dataset.numClasses,
           validation: { members, truth: validation.y },
@@ -256,14 +255,14 @@ describe('a run trained by a scripted worker', () => {
         expect(row.pairwise).toEqual(json(pairwise));
       }
     }
-    const { evaluation, testMembers } = await evaluationOf(lastRound);
+    const { evaluation } = await evaluationOf(lastRound);
     const expectedResult = json({
       ...runResultOf(
         evaluation,
         assignments.map((a) => (1000 + a.memberIndex) / 2),
       ),
-      // The soft vote per class, named by the dataset's classes.
-      classes: perClassResult(testMembers, test.y, dataset.numClasses, dataset.classNames),
+      // Per class (each strategy's and member's accuracy, the confusion matrices), named by the dataset's classes.
+      classes: perClassResult(evaluation, test.y, dataset.numClasses, dataset.classNames),
     });
     expect((await fixture.repos.runs.get(runId))?.result).toEqual(expectedResult);
 

@@ -55,6 +55,8 @@ export interface EnsembleEvaluation<S extends StrategyName = StrategyName> {
   validation: Record<S, StrategyScores>;
   /** Diversity on the test split: of the members' argmax labels, plus the ambiguity of their probabilities. */
   diversity: EnsembleDiversity;
+  /** The class each member and each strategy gives every test row (what `perClassResult` counts). */
+  testLabels: { members: Int32Array[]; strategies: Record<S, Int32Array> };
 }
 
 /**
@@ -109,27 +111,31 @@ export function evaluateEnsemble<S extends StrategyName = StrategyName>(
     rows: number,
     memberLabels: Int32Array[],
     memberAccuracies: number[],
-  ): Record<S, StrategyScores> => {
+  ): { scores: Record<S, StrategyScores>; labels: Record<S, Int32Array> } => {
     const best = Math.max(...memberAccuracies);
     const mean = memberAccuracies.reduce((a, b) => a + b, 0) / memberAccuracies.length;
     const record = {} as Record<S, StrategyScores>;
+    const labelsOf = {} as Record<S, Int32Array>;
     for (const strategy of strategies) {
       const { scores, labels }: CombinedVote = isLearnedCombiner(strategy)
         ? learnedVote(applyValidated(combiners[strategy], split.members), numClasses)
         : combineValidated(strategy, split.members, rows, numClasses, weightArray, memberLabels);
       const s = scoreValidated(scores, split.truth, numClasses, bins, labels);
       record[strategy] = { ...s, gainOverBest: s.accuracy - best, gainOverMean: s.accuracy - mean };
+      labelsOf[strategy] = labels;
     }
-    return record;
+    return { scores: record, labels: labelsOf };
   };
 
+  const testScores = scoreSplit(test, testRows, testLabels, testAccuracies);
   return {
     members,
     weights,
     combiners: combiners as Pick<CombinerParamsOf, S & LearnedCombiner>,
-    strategies: scoreSplit(test, testRows, testLabels, testAccuracies),
-    validation: scoreSplit(validation, valRows, valLabels, valAccuracies),
+    strategies: testScores.scores,
+    validation: scoreSplit(validation, valRows, valLabels, valAccuracies).scores,
     diversity: splitDiversity(test.members, test.truth, numClasses, testLabels),
+    testLabels: { members: testLabels, strategies: testScores.labels },
   };
 }
 

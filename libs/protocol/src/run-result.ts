@@ -47,14 +47,65 @@ function shapeOf<K extends string, T extends z.ZodType>(names: readonly K[], sch
   return Object.fromEntries(names.map((name) => [name, schema])) as Record<K, T>;
 }
 
-/** The classes of a run's dataset and how the soft vote does on each (test split). */
-export const ClassResultSchema = z.object({
-  names: z.array(z.string()),
-  /** Test rows of each class. */
-  testCount: z.array(z.number().int().min(0)),
-  /** The share of each class's test rows the soft vote labels right (0 for a class without rows). */
-  softVoteAccuracy: z.array(finite),
-});
+/**
+ * The most classes for which a result keeps the per-class accuracy of every strategy and member and
+ * the confusion matrices (C² counts per strategy); a dataset with more keeps the soft vote's only.
+ */
+export const CLASS_DETAIL_MAX_CLASSES = 100;
+
+const perClass = z.array(finite);
+
+/**
+ * The classes of a run's dataset and how the ensemble does on each (test split). Accuracies are the
+ * share of a class's test rows labelled right (0 for a class without rows). The detail fields are
+ * absent in older results and for datasets of more than CLASS_DETAIL_MAX_CLASSES classes.
+ */
+export const ClassResultSchema = z
+  .object({
+    names: z.array(z.string()),
+    /** Test rows of each class. */
+    testCount: z.array(z.number().int().min(0)),
+    /** The soft vote's accuracy on each class. */
+    softVoteAccuracy: perClass,
+    /** Each strategy's accuracy on each class, by strategy name (every strategy of the result's `ensemble`). */
+    strategyAccuracy: z.partialRecord(z.enum(STRATEGY_NAMES), perClass).optional(),
+    /** Each member's accuracy on each class, in member-index order. */
+    memberAccuracy: z.array(perClass).optional(),
+    /**
+     * Each strategy's confusion matrix: `confusion[strategy][t][p]` test rows of class t that the
+     * strategy labels p (each row sums to `testCount[t]`; the diagonal is what it gets right).
+     */
+    confusion: z.partialRecord(z.enum(STRATEGY_NAMES), z.array(z.array(z.number().int().min(0)))).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const n = c.names.length;
+    const check = (ok: boolean, path: (string | number)[], what: string) => {
+      if (!ok)
+        ctx.addIssue({ code: 'custom', path, message: `${what}: expected ${n} entries, one per class` });
+    };
+    check(c.testCount.length === n, ['testCount'], 'testCount');
+    check(c.softVoteAccuracy.length === n, ['softVoteAccuracy'], 'softVoteAccuracy');
+    for (const [s, a] of Object.entries(c.strategyAccuracy ?? {})) {
+      check(a.length === n, ['strategyAccuracy', s], `strategyAccuracy.${s}`);
+    }
+    (c.memberAccuracy ?? []).forEach((a, m) =>
+      check(a.length === n, ['memberAccuracy', m], `memberAccuracy[${m}]`),
+    );
+    for (const [s, matrix] of Object.entries(c.confusion ?? {})) {
+      check(matrix.length === n, ['confusion', s], `confusion.${s}`);
+      matrix.forEach((row, t) => {
+        check(row.length === n, ['confusion', s, t], `confusion.${s}[${t}]`);
+        const sum = row.reduce((a, b) => a + b, 0);
+        if (sum !== c.testCount[t]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['confusion', s, t],
+            message: `confusion.${s}[${t}] sums to ${sum}, but class ${t} has ${c.testCount[t]} test rows`,
+          });
+        }
+      });
+    }
+  });
 export type ClassResult = z.infer<typeof ClassResultSchema>;
 
 /**
@@ -70,7 +121,7 @@ export const RunResultSchema = z.object({
     ...shapeOf(LEARNED_COMBINERS, StrategyResultSchema.optional()),
   }),
   diversity: DiversitySummarySchema,
-  /** The dataset's class names and the soft vote's accuracy on each (absent in older results). */
+  /** The dataset's class names and the ensemble's figures on each class (absent in older results). */
   classes: ClassResultSchema.optional(),
 });
 

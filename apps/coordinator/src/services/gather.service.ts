@@ -181,12 +181,7 @@ export function createGatherService(deps: {
         evaluation,
         run.members.map((m) => m.samplesPerSecond ?? 0),
       ),
-      classes: perClassResult(
-        pairs.map((p) => p.test.probabilities),
-        data.testTruth,
-        data.numClasses,
-        data.classNames,
-      ),
+      classes: perClassResult(evaluation, data.testTruth, data.numClasses, data.classNames),
     });
     await deps.runs.finish(runId, 'completed', { result });
     lastLive.delete(runId);

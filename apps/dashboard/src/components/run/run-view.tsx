@@ -7,7 +7,9 @@ import { formatDate, formatDuration } from '../../lib/format';
 import { appendMetrics, applyMetricsToMembers } from '../../lib/run-curves';
 import { useCoordinatorEvents } from '../../lib/use-coordinator-events';
 import type { RunPageData, RunState } from '../../server/run-data';
+import { classViewsOf } from '../../lib/run-classes';
 import { CancelRun } from './cancel-run';
+import { ClassesPanel } from './classes-panel';
 import { memberCurvesOption } from './chart-options';
 import { AccuracyDiversity, DiversityPanel } from './diversity-panel';
 import { FinalTable } from './final-table';
@@ -104,6 +106,7 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
   const memberCount = run.members.length;
   const lossOption = useMemo(() => memberCurvesOption(curves, 'loss'), [curves]);
   const accuracyOption = useMemo(() => memberCurvesOption(curves, 'accuracy'), [curves]);
+  const classViews = useMemo(() => classViewsOf(run.result), [run.result]);
 
   return (
     <>
@@ -243,6 +246,7 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
         )}
       </section>
 
+      <ClassesPanel views={classViews} active={active} />
       <DiversityPanel diversity={state.diversity} />
       <WhatIfPanel runId={runId} memberCount={memberCount} />
       {run.status === 'completed' && <TryItPanel runId={runId} datasetName={run.datasetName} />}
