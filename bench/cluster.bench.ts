@@ -20,9 +20,13 @@
  *     `taskset` (`--skip-ceiling` leaves both out).
  *  2. A load test: K simulated workers (socket.io clients, no training) against one coordinator,
  *     each with one member of a K-member run, sending metrics, predictions and heartbeats at fixed
- *     rates for a fixed time: acknowledged messages/s, acknowledgement latency, drops, error acks.
+ *     rates for a fixed time: acknowledged messages/s, acknowledgement latency, drops, error acks,
+ *     and the coordinator's CPU seconds per acknowledged message (the figure that wall-clock
+ *     latencies on a shared machine hide: it counts the evaluations, database writes and socket
+ *     work the messages cause, over connect → evaluations done).
  *  3. The hostile neighbour: the load test with 32 honest clients beside one flooding `plan:next` at
- *     500 messages/s: honest p95 latency, leases lost, the coordinator's RSS before and after.
+ *     500 messages/s: honest p95 latency (and per kind), leases lost, the coordinator's CPU per
+ *     acknowledged honest message (the flood's included), its RSS before and after.
  *
  *   npm run bench:cluster [-- --repeats 3] [-- --workers 1,2] [-- --clients 8,32,64] [-- --seconds 10]
  *     [-- --dataset mnist --model fashion-dnn --members 4 --sharding round-robin --epochs 1 --batch-size 64
