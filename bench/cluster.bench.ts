@@ -20,9 +20,13 @@
  *     `taskset` (`--skip-ceiling` leaves both out).
  *  2. A load test: K simulated workers (socket.io clients, no training) against one coordinator,
  *     each with one member of a K-member run, sending metrics, predictions and heartbeats at fixed
- *     rates for a fixed time: acknowledged messages/s, acknowledgement latency, drops, error acks.
+ *     rates for a fixed time: acknowledged messages/s, acknowledgement latency, drops, error acks,
+ *     and the coordinator's CPU seconds per acknowledged message (the figure that wall-clock
+ *     latencies on a shared machine hide: it counts the evaluations, database writes and socket
+ *     work the messages cause, over connect → evaluations done).
  *  3. The hostile neighbour: the load test with 32 honest clients beside one flooding `plan:next` at
- *     500 messages/s: honest p95 latency, leases lost, the coordinator's RSS before and after.
+ *     500 messages/s: honest p95 latency (and per kind), leases lost, the coordinator's CPU per
+ *     acknowledged honest message (the flood's included), its RSS before and after.
  *
  *   npm run bench:cluster [-- --repeats 3] [-- --workers 1,2] [-- --clients 8,32,64] [-- --seconds 10]
  *     [-- --dataset mnist --model fashion-dnn --members 4 --sharding round-robin --epochs 1 --batch-size 64
@@ -441,6 +445,12 @@ async function trainingComparison(
   for (const p of problems.slice(0, 10)) log(`  ${p}`);
 }
 
+/** The coordinator's CPU seconds over a load test, and per acknowledged message (its main cost figure). */
+function cpuPerAck(r: LoadReport): string {
+  const acked = Object.values(r.byKind).reduce((s, k) => s + k.acked, 0);
+  return `${fmt(r.coordinatorCpuSeconds, 2)} s, ${fmt((1000 * r.coordinatorCpuSeconds) / acked, 2)} ms per acked message`;
+}
+
 function loadRow(r: LoadReport): string {
   const kinds = Object.values(r.byKind);
   const sent = kinds.reduce((s, k) => s + k.sent, 0);
@@ -480,7 +490,9 @@ async function loadTest(coordinator: CoordinatorProcess, watcher: RunWatcher, lo
   const logMark = logs.lines.length;
   const reports: LoadReport[] = [];
   for (const clients of clientCounts) {
+    const from = process.hrtime.bigint();
     const report = await runLoadTest(coordinator, watcher, { clients, ...load });
+    recordProfileWindow(`load K=${clients}`, from, process.hrtime.bigint());
     reports.push(report);
     log(`${loadRow(report)}   ${loadLine()}`);
     if (report.roundsSeen < report.roundsExpected && clients !== clientCounts[clientCounts.length - 1]) {
@@ -497,6 +509,7 @@ async function loadTest(coordinator: CoordinatorProcess, watcher: RunWatcher, lo
     const codes = [...r.errorCodes].map(([c, n]) => `${n} × ${c}`).join(', ');
     log(
       `  K = ${r.clients}: ${parts.join('; ')}${codes ? `; errors: ${codes}` : ''}; ` +
+        `coordinator CPU ${cpuPerAck(r)}; ` +
         `${r.claimed} member:request answered in ${fmt(r.claimSeconds)} s; ` +
         `${r.refusals.length} refused connection(s), ${r.disconnects} disconnect(s), ${r.revokes} revoke(s)`,
     );
@@ -549,9 +562,11 @@ async function hostileTest(coordinator: CoordinatorProcess, watcher: RunWatcher)
       `at ${rate}/s for a member it does not hold`,
   );
   const rssBefore = rssOf(coordinator.pid);
+  const from = process.hrtime.bigint();
   const flood = await startFlood(coordinator, rate);
   const report = await runLoadTest(coordinator, watcher, { ...load, clients });
   const flooded = await flood.stop();
+  recordProfileWindow(`hostile K=${clients}`, from, process.hrtime.bigint());
   // The coordinator's memory once the flood is over (a few seconds to settle, a GC's worth).
   await new Promise((r) => setTimeout(r, 5_000));
   const rssAfter = rssOf(coordinator.pid);
@@ -562,6 +577,10 @@ async function hostileTest(coordinator: CoordinatorProcess, watcher: RunWatcher)
     report.revokes + heartbeatRevokes + report.disconnects + (report.clients - report.claimed);
   const codes = [...flooded.codes].map(([c, n]) => `${n} × ${c}`).join(', ');
   log(`  honest: ${loadRow(report)}`);
+  const parts = (Object.entries(report.byKind) as [string, LoadReport['byKind']['metrics']][]).map(
+    ([kind, s]) => `${kind} p95 ${fmt(latencySummary([s]).p95, 1)} ms`,
+  );
+  log(`  honest: ${parts.join(', ')}; coordinator CPU ${cpuPerAck(report)} (the flood's included)`);
   log(
     `  flood: ${flooded.sent} sent in ${fmt(flooded.seconds, 1)} s (${fmt(flooded.sent / flooded.seconds, 0)}/s): ${codes}`,
   );
@@ -581,9 +600,10 @@ const coordinatorNodeArgs = args.includes('--coordinator-cpu-prof')
   : [];
 
 /**
- * With --coordinator-cpu-prof, each warm run's span (monotonic clock, µs: the clock of the
- * profile's sample timestamps on Linux) goes to <dir>/warm-windows.json, so the profile's samples
- * can be cut to the warm runs (bench/support/cpuprofile-summary.mjs --windows).
+ * With --coordinator-cpu-prof, each warm run's span, each load test's and the hostile test's
+ * (monotonic clock, µs: the clock of the profile's sample timestamps on Linux) go to
+ * <dir>/warm-windows.json with a label, so the profile's samples can be cut to them
+ * (bench/support/cpuprofile-summary.mjs --windows, --label to keep only some).
  */
 function recordProfileWindow(label: string, from: bigint, to: bigint): void {
   if (!args.includes('--coordinator-cpu-prof')) return;

@@ -1,15 +1,23 @@
 #!/usr/bin/env node
-/* global process, console */
+/* global process, console, URL */
 /**
  * Summarises a V8 .cpuprofile (node --cpu-prof) by self and total time, per function and per area
  * (node_modules package or source folder; PGlite's wasm under "pglite (wasm)").
  *
- *   node bench/support/cpuprofile-summary.mjs PROFILE.cpuprofile [--windows warm-windows.json] [--top 40]
+ *   node bench/support/cpuprofile-summary.mjs PROFILE.cpuprofile [--windows warm-windows.json [--label L]] [--top 40]
  *
- * --windows: only samples inside the spans listed there ({ fromUs, toUs } on the monotonic clock,
- * which the profile's timestamps use on Linux), e.g. the cluster bench's warm runs.
+ * --windows: only samples inside the spans listed there ({ label, fromUs, toUs } on the monotonic
+ * clock, which the profile's timestamps use on Linux), e.g. the cluster bench's warm runs and load
+ * tests; --label: only the spans whose label starts with L (e.g. `hostile`).
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// This checkout's root (any worktree): Chorus' own files are apps/ and libs/ under it.
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const escaped = root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const ownArea = new RegExp(`^(?:file://)?${escaped}((?:apps|libs)/[^/]+/src/(?:[^/]+/)?)`);
+const ownFile = new RegExp(`^(?:file://)?${escaped}(?:apps|libs)/`);
 
 const args = process.argv.slice(2);
 const opt = (name) => {
@@ -19,7 +27,11 @@ const opt = (name) => {
 const file = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
 const top = Number(opt('top') ?? 40);
 const profile = JSON.parse(readFileSync(file, 'utf8'));
-const windows = opt('windows') ? JSON.parse(readFileSync(opt('windows'), 'utf8')) : undefined;
+const windows = opt('windows')
+  ? JSON.parse(readFileSync(opt('windows'), 'utf8')).filter(
+      (w) => opt('label') === undefined || String(w.label).startsWith(opt('label')),
+    )
+  : undefined;
 
 const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map();
@@ -53,7 +65,7 @@ const areaOf = (cf) => {
     return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
   }
   if (url.startsWith('node:')) return 'node internals';
-  const m = url.match(/\/work\/main\/((?:apps|libs)\/[^/]+\/src\/(?:[^/]+\/)?)/);
+  const m = url.match(ownArea);
   if (m) return m[1].replace(/\/$/, '');
   return url.replace(/^file:\/\//, '');
 };
@@ -63,8 +75,7 @@ const label = (cf) =>
 // Self by area and by function; total by area and function (each counted once per stack).
 // Each sample charged to the innermost frame of Chorus' own code (apps/, libs/) on its stack:
 // which of the coordinator's functions caused the time, wasm and libraries included.
-const isOwn = (cf) =>
-  /\/work\/main\/(apps|libs)\//.test(cf.url ?? '') && !(cf.url ?? '').includes('node_modules');
+const isOwn = (cf) => ownFile.test(cf.url ?? '') && !(cf.url ?? '').includes('node_modules');
 const byOwn = new Map();
 const selfArea = new Map();
 const selfFn = new Map();

@@ -77,6 +77,8 @@ export interface LoadReport {
   /** Window end → every expected round reported complete (NaN if they did not all come). */
   evaluationDrainSeconds: number;
   coordinatorCpuPercent: number;
+  /** The coordinator process's CPU seconds over the same span (connect → evaluations done). */
+  coordinatorCpuSeconds: number;
 }
 
 const now = (): number => performance.now();
@@ -338,6 +340,7 @@ export async function runLoadTest(
     roundsSeen: expectedRounds.filter((round) => watcher.state(runId).completeRounds.has(round)).length,
     evaluationDrainSeconds,
     coordinatorCpuPercent: cpuPercent,
+    coordinatorCpuSeconds: cpu1 - cpu0,
   };
 }
 

@@ -52,6 +52,47 @@ function referenceLoss(members: number[][][], truth: number[], fit: { w: number[
   }, 0);
 }
 
+/** The largest component of the objective's gradient at (w, b), from the formula (flat arrays, C classes). */
+function referenceGradientMax(
+  members: readonly Float32Array[],
+  truth: Int32Array,
+  C: number,
+  fit: { w: number[]; b: number[] },
+  lambda: number,
+): number {
+  const N = truth.length;
+  const logp = members.map((probs) => Array.from(probs, (p) => Math.log(Math.max(p, 1e-12))));
+  const gw = fit.w.map((x) => lambda * x);
+  const gb = fit.b.map((x) => lambda * x);
+  for (let n = 0; n < N; n++) {
+    const z = fit.b.map((bc, c) => bc + fit.w.reduce((s, wm, m) => s + wm * logp[m]![n * C + c]!, 0));
+    const max = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - max));
+    const total = e.reduce((s, v) => s + v, 0);
+    e.forEach((v, c) => {
+      const residual = v / total - (c === truth[n] ? 1 : 0);
+      gb[c]! += residual / N;
+      fit.w.forEach((_, m) => (gw[m]! += (residual * logp[m]![n * C + c]!) / N));
+    });
+  }
+  return Math.max(...gw.map(Math.abs), ...gb.map(Math.abs));
+}
+
+/** `count` members of random rows (a fixed LCG from `seed`), each row summing to 1. */
+function randomMembers(count: number, rows: number, C: number, seed: number): Float32Array[] {
+  let state = seed >>> 0;
+  const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  return Array.from({ length: count }, () => {
+    const out = new Float32Array(rows * C);
+    for (let r = 0; r < rows; r++) {
+      let sum = 0;
+      for (let c = 0; c < C; c++) sum += out[r * C + c] = Math.exp(3 * next());
+      for (let c = 0; c < C; c++) out[r * C + c] = out[r * C + c]! / sum;
+    }
+    return out;
+  });
+}
+
 /** Three members, three classes, twelve rows: fixed numbers, each row summing to 1 in float32. */
 const TRUTH = [0, 1, 2, 0, 1, 2, 0, 0, 1, 2, 2, 1];
 // prettier-ignore
@@ -163,6 +204,23 @@ describe('stacking', () => {
     const chosen = params.cv.lambdas.indexOf(params.lambda);
     const whole = referenceLoss(asStored, TRUTH, { w: params.weights, b: params.biases }) / TRUTH.length;
     expect(Math.abs(params.cv.nll[chosen]! - whole)).toBeLessThan(1e-3);
+  });
+
+  it('converges to the gradient tolerance where the objective is flat to within rounding', () => {
+    // Uninformative members: near the optimum the full Newton step changes the objective by a
+    // few ulps either way while the gradient is still above 1e-9; the fit must take that step
+    // rather than backtrack to steps too short to move θ.
+    for (const { M, seed, lambda } of [
+      { M: 12, seed: 2, lambda: 0.01 },
+      { M: 32, seed: 3, lambda: 0.001 },
+    ]) {
+      const members = randomMembers(M, 200, 4, seed);
+      let s = seed;
+      const truth = Int32Array.from({ length: 200 }, () => (s = (s * 7 + 3) % 101) % 4);
+      const params = fitCombiner('stacking', members, truth, 4, { seed: 0, stacking: { lambdas: [lambda] } });
+      const fit = { w: params.weights, b: params.biases };
+      expect(referenceGradientMax(members, truth, 4, fit, lambda)).toBeLessThan(1e-9);
+    }
   });
 
   it('deals the rows into folds that differ in size by at most one, by seed', () => {
