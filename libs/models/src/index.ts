@@ -10,7 +10,7 @@ export type { ModelDescription } from './models/registry';
 export type { LayerSpec, ModelSpec } from './models/spec';
 export { importModelFile, SUPPORTED_LAYER_CLASSES } from './models/keras-import';
 export type { ImportedModelFile } from './models/keras-import';
-export { readFileWeights, startFromFileWeights } from './models/file-weights';
+export { fileWeightsMismatch, readFileWeights, startFromFileWeights } from './models/file-weights';
 export type { FileWeights } from './models/file-weights';
 export type { Json } from './models/keras-graph';
 export { buildMlp } from './models/mlp';

@@ -173,7 +173,9 @@ export async function startFromFileWeights(
       `the initial weights of ${file.fileName} should have sha256 ${expected.sha256}, these ${bytes.length} bytes have ${got}`,
     );
   }
-  inspectWeights(bytes);
+  const inputShape = model.inputs[0]?.shape.slice(1) as number[] | undefined;
+  const misfit = fileWeightsMismatch(file, bytes, inputShape);
+  if (misfit !== null) throw refuse(misfit);
   try {
     await loadWeights(model, bytes);
   } catch (error) {
@@ -181,4 +183,22 @@ export async function startFromFileWeights(
       `the initial weights of ${file.fileName} (${expected.sha256.slice(0, 12)}…) do not fit the model: ${(error as Error).message}`,
     );
   }
+}
+
+/**
+ * Why the weights container `bytes` is not exactly the weights of `file`'s layers on samples of
+ * `inputShape` (weightsMismatch, libs/protocol), or null.
+ */
+export function fileWeightsMismatch(
+  file: ModelFile,
+  bytes: Uint8Array,
+  inputShape?: readonly number[],
+): string | null {
+  const sha = file.weights?.sha256.slice(0, 12) ?? 'unnamed';
+  return weightsMismatch(
+    file,
+    inspectWeights(bytes),
+    `the initial weights ${sha}… of ${file.fileName}`,
+    inputShape,
+  );
 }
