@@ -213,7 +213,7 @@ describe('--model-file with a weights manifest', () => {
     expect(local.code).not.toBe(0);
     expect(local.stderr).toMatch(
       new RegExp(
-        `the weights of ${join(wide, 'model.json').replace(/[.]/g, '\\.')}: weight "${first.name}" has shape \\[4, \\d+\\]; layer \\d+ '[^']+' \\(Dense\\) needs \\[4, \\d+\\]`,
+        `the weights of ${join(wide, 'model.json').replace(/[.]/g, '\\.')}: weight "${first.name}" has shape \\[4, \\d+\\]; layer 0 'hidden1' \\(Dense\\) needs \\[4, \\d+\\]`,
       ),
     );
   });
