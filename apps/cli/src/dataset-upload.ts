@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   bundleSha256,
   encodeDatasetBundle,
@@ -5,7 +6,7 @@ import {
   type Dataset,
   type LoadProgress,
 } from '@chorus/data';
-import { isFileDatasetKind, type HttpClient, type RunConfig } from '@chorus/protocol';
+import { ChorusError, isFileDatasetKind, type HttpClient, type RunConfig } from '@chorus/protocol';
 
 export interface UploadOutcome {
   /** The config to launch: `datasetBundle` instead of the local `datasetPath`. */
@@ -55,4 +56,37 @@ export async function uploadOwnDataset(
   }
   const { datasetPath: _local, ...rest } = cfg;
   return { config: { ...rest, datasetBundle: sha256 }, dataset, sha256, bytes: bundle.length, uploaded };
+}
+
+/**
+ * Brings a `--model-file`'s initial weights to the coordinator (README "Your own model"): uploaded
+ * once under the sha256 the run config names (`modelFile.weights`), unless it has them already.
+ * Returns whether anything was sent.
+ */
+export async function uploadModelWeights(
+  client: HttpClient,
+  token: string,
+  cfg: RunConfig,
+  weights: Uint8Array,
+  log?: (line: string) => void,
+): Promise<boolean> {
+  const named = cfg.modelFile?.weights;
+  if (named === undefined) return false;
+  const sha256 = createHash('sha256').update(weights).digest('hex');
+  if (sha256 !== named.sha256) {
+    throw new ChorusError(
+      'internal',
+      `the weights read have sha256 ${sha256}, the run config names ${named.sha256}`,
+    );
+  }
+  const status = await client.getWeightsStatus({ params: { sha256 } }, { token });
+  if (status.stored) {
+    log?.(`model weights ${sha256.slice(0, 12)}… are on the coordinator already: nothing to upload`);
+    return false;
+  }
+  log?.(
+    `uploading the weights of ${cfg.modelFile?.fileName} as ${sha256.slice(0, 12)}… (${weights.length.toLocaleString('en-US')} bytes)`,
+  );
+  await client.putWeights({ params: { sha256 }, upload: { headers: {}, bytes: weights } }, { token });
+  return true;
 }

@@ -13,11 +13,12 @@ import {
   disposeModel,
   predictProbabilities,
   selectBackend,
+  startFromFileWeights,
   trainOnBatches,
   writeEnsembleExport,
   type BackendName,
 } from '@chorus/models';
-import type { EnsembleManifest, RunConfig, RunResult } from '@chorus/protocol';
+import { ChorusError, type EnsembleManifest, type RunConfig, type RunResult } from '@chorus/protocol';
 
 export interface MemberProgress {
   member: number;
@@ -56,6 +57,8 @@ export interface LocalTrainOptions {
   signal?: AbortSignal;
   /** Export the trained ensemble into this directory (README "Take the ensemble away"). */
   save?: string;
+  /** The initial weights `cfg.modelFile.weights` names (a `--model-file` model.json's). */
+  initialWeights?: Uint8Array | null;
 }
 
 export interface LocalTrainResult {
@@ -98,10 +101,28 @@ export async function trainEnsembleLocally(
   });
   const { train, validation, plan } = run;
 
+  const file = cfg.modelFile;
+  const initialWeights = options.initialWeights ?? null;
+  if (file?.weights !== undefined && initialWeights === null) {
+    throw new ChorusError(
+      'invalid-input',
+      `model file ${file.fileName} starts from weights (sha256 ${file.weights.sha256.slice(0, 12)}…) that are not here: ` +
+        'give the model.json with --model-file, its weight shards beside it',
+    );
+  }
   const members = run.members.map((spec, m) => {
     const model = buildModel({ ...spec, inputShape: dataset.inputShape, numClasses: dataset.numClasses });
     return { index: m, model, plan: plan.member(m), samples: 0, seconds: 0 };
   });
+  if (file?.weights !== undefined && initialWeights !== null) {
+    // A model.json with weights: every member starts from them; its seed still orders dropout.
+    try {
+      for (const member of members) await startFromFileWeights(member.model, file, initialWeights);
+    } catch (error) {
+      for (const member of members) disposeModel(member.model);
+      throw error;
+    }
+  }
   options.onStart?.({
     backend: backend.backend,
     device: backend.device,

@@ -16,7 +16,7 @@ import {
   type RunConfig,
 } from '@chorus/protocol';
 import { parseJsonText } from './json-text';
-import { readModelFile } from './model-file';
+import { readModelFileWithWeights } from './model-file';
 
 /** The flags of a run config, shared by `chorus train` and `chorus run`. Defaults come from the schema. */
 export function addRunConfigOptions(command: Command): Command {
@@ -123,6 +123,18 @@ export async function runConfigFromFlags(
   flags: RunConfigFlags,
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<RunConfig> {
+  return (await runConfigAndWeightsFromFlags(flags, log)).config;
+}
+
+/**
+ * runConfigFromFlags, and the initial weights of a `--model-file` model.json with a weights
+ * manifest (the container `config.modelFile.weights` names; null without one).
+ */
+export async function runConfigAndWeightsFromFlags(
+  flags: RunConfigFlags,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<{ config: RunConfig; weights: Uint8Array | null }> {
+  let weights: Uint8Array | null = null;
   let base: Record<string, unknown> = {};
   if (flags.config) {
     let text: string;
@@ -154,7 +166,11 @@ export async function runConfigFromFlags(
   for (const key of ['dataset', 'datasetPath', 'model', 'sharding', 'optimizer'] as const) {
     if (flags[key] !== undefined) merged[key] = flags[key];
   }
-  if (flags.modelFile !== undefined) merged['modelFile'] = await readModelFile(flags.modelFile, log);
+  if (flags.modelFile !== undefined) {
+    const read = await readModelFileWithWeights(flags.modelFile, log);
+    merged['modelFile'] = read.modelFile;
+    weights = read.weights;
+  }
   const options = datasetOptionsFromFlags(flags, base.datasetOptions);
   if (options !== undefined) merged.datasetOptions = options;
   for (const key of NUMERIC) {
@@ -166,7 +182,7 @@ export async function runConfigFromFlags(
     }
     merged[key] = value;
   }
-  return parseRunConfig(merged);
+  return { config: parseRunConfig(merged), weights };
 }
 
 /** `--label-column`, `--test-path`, `--test-fraction`, `--normalize`, `--image-size`, `--channels` over `--config`'s datasetOptions. */

@@ -3,6 +3,7 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUNDLE_PREFIX_BYTES, bundleSha256, inspectBundleStart, isDatasetError } from '@chorus/data';
+import { inspectWeights } from '@chorus/models';
 import { ChorusError } from '@chorus/protocol';
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -29,7 +30,11 @@ export interface DatasetStore {
    * stream cut off) the temporary file is removed and nothing is stored. `created`: false when the
    * bundle was there already.
    */
-  putStream(sha256: string, source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<StoredBundle & { created: boolean }>;
+  putStream(
+    sha256: string,
+    source: AsyncIterable<Uint8Array>,
+    maxBytes: number,
+  ): Promise<StoredBundle & { created: boolean }>;
   /** The bundle's bytes, checked against its hash; undefined when it is not stored. */
   read(sha256: string): Promise<Uint8Array | undefined>;
   /** A stream of the stored bundle (throws not-found). */
@@ -37,12 +42,58 @@ export interface DatasetStore {
 }
 
 export function createDatasetStore(dataDir: string): DatasetStore {
-  const dir = join(dataDir, 'datasets');
+  const store = createContentStore(join(dataDir, 'datasets'), 'bundle', 'dataset bundle', checkBundleFile);
+  return {
+    ...store,
+    async put(bundle) {
+      const sha256 = bundleSha256(bundle);
+      const existing = await store.size(sha256);
+      if (existing === bundle.byteLength) return { sha256, bytes: existing };
+      await mkdir(store.dir, { recursive: true });
+      // Write then rename: a reader never sees half a bundle.
+      const tmp = `${store.pathOf(sha256)}.${process.pid}.${Date.now()}.tmp`;
+      await writeFile(tmp, bundle);
+      await rename(tmp, store.pathOf(sha256));
+      return { sha256, bytes: bundle.byteLength };
+    },
+  };
+}
+
+/**
+ * Initial weights of model files (README "Your own model"), content-addressed, under
+ * `<dataDir>/weights/<sha256>.weights`: a Chorus weights container (libs/models weights.ts) that
+ * `chorus run` uploads and workers download, as dataset bundles are.
+ */
+export type WeightsStore = Omit<DatasetStore, 'put'>;
+
+export function createWeightsStore(dataDir: string): WeightsStore {
+  return createContentStore(join(dataDir, 'weights'), 'weights', 'weights', async (path) => {
+    try {
+      inspectWeights(new Uint8Array(await readFile(path)));
+    } catch (error) {
+      throw new ChorusError(
+        'invalid-input',
+        `the upload is not a Chorus weights container: ${(error as Error).message}`,
+      );
+    }
+  });
+}
+
+/**
+ * Files named by the sha256 of their bytes under `dir` (`<sha256>.<suffix>`). An upload is written
+ * to a temporary file while hashed and renamed only when its hash and `check` pass.
+ */
+function createContentStore(
+  dir: string,
+  suffix: string,
+  what: string,
+  check: (path: string, bytes: number) => Promise<void>,
+): WeightsStore & { pathOf(sha256: string): string } {
   const pathOf = (sha256: string): string => {
     // The hash becomes a file name: only ever a 64-digit hex string.
     if (!SHA256.test(sha256))
       throw new ChorusError('invalid-input', `"${sha256}" is not a sha256 hex digest`);
-    return join(dir, `${sha256}.bundle`);
+    return join(dir, `${sha256}.${suffix}`);
   };
   const size = async (sha256: string): Promise<number | undefined> => {
     try {
@@ -55,17 +106,7 @@ export function createDatasetStore(dataDir: string): DatasetStore {
 
   return {
     dir,
-    async put(bundle) {
-      const sha256 = bundleSha256(bundle);
-      const existing = await size(sha256);
-      if (existing === bundle.byteLength) return { sha256, bytes: existing };
-      await mkdir(dir, { recursive: true });
-      // Write then rename: a reader never sees half a bundle.
-      const tmp = `${pathOf(sha256)}.${process.pid}.${Date.now()}.tmp`;
-      await writeFile(tmp, bundle);
-      await rename(tmp, pathOf(sha256));
-      return { sha256, bytes: bundle.byteLength };
-    },
+    pathOf,
     size,
     async putStream(sha256, source, maxBytes) {
       const final = pathOf(sha256);
@@ -93,9 +134,12 @@ export function createDatasetStore(dataDir: string): DatasetStore {
         }
         const got = hash.digest('hex');
         if (got !== sha256) {
-          throw new ChorusError('invalid-input', `the uploaded ${bytes} bytes have sha256 ${got}, not ${sha256} (cut off or changed in transit?)`);
+          throw new ChorusError(
+            'invalid-input',
+            `the uploaded ${bytes} bytes have sha256 ${got}, not ${sha256} (cut off or changed in transit?)`,
+          );
         }
-        await checkBundleFile(tmp, bytes);
+        await check(tmp, bytes);
         await rename(tmp, final);
         stored = true;
         return { sha256, bytes, created: true };
@@ -114,18 +158,17 @@ export function createDatasetStore(dataDir: string): DatasetStore {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw error;
       }
-      if (bundleSha256(bytes) !== sha256) {
+      if (createHash('sha256').update(bytes).digest('hex') !== sha256) {
         throw new ChorusError(
           'unavailable',
-          `dataset bundle ${pathOf(sha256)} is corrupt (its sha256 differs): delete it`,
+          `${what} ${pathOf(sha256)} is corrupt (its sha256 differs): delete it`,
         );
       }
       return bytes;
     },
     async open(sha256) {
       const bytes = await size(sha256);
-      if (bytes === undefined)
-        throw new ChorusError('not-found', `no dataset bundle ${sha256} on this coordinator`);
+      if (bytes === undefined) throw new ChorusError('not-found', `no ${what} ${sha256} on this coordinator`);
       return { stream: createReadStream(pathOf(sha256)), bytes };
     },
   };
@@ -143,13 +186,17 @@ async function checkBundleFile(path: string, bytes: number): Promise<void> {
     let start = await readStart(BUNDLE_PREFIX_BYTES);
     let seen = inspectBundleStart(start, 'the upload');
     if ('needs' in seen) {
-      if (seen.needs > bytes) throw new ChorusError('invalid-input', 'the upload is not a dataset bundle: its header is cut off');
+      if (seen.needs > bytes)
+        throw new ChorusError('invalid-input', 'the upload is not a dataset bundle: its header is cut off');
       start = await readStart(seen.needs);
       seen = inspectBundleStart(start, 'the upload');
     }
     if ('needs' in seen) throw new ChorusError('invalid-input', 'the upload is not a dataset bundle');
     if (seen.totalBytes !== bytes) {
-      throw new ChorusError('invalid-input', `the upload is not a whole dataset bundle: its header says ${seen.totalBytes} bytes, it has ${bytes}`);
+      throw new ChorusError(
+        'invalid-input',
+        `the upload is not a whole dataset bundle: its header says ${seen.totalBytes} bytes, it has ${bytes}`,
+      );
     }
   } catch (error) {
     if (isDatasetError(error)) throw new ChorusError('invalid-input', error.message);

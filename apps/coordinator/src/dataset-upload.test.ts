@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundleSha256, encodeDatasetBundle, type Dataset } from '@chorus/data';
-import { HttpError } from '@chorus/protocol';
+import { encodeWeights } from '@chorus/models';
+import { HttpError, type ModelFile } from '@chorus/protocol';
 import {
   ADMIN_TOKEN,
   claimAssignment,
@@ -238,6 +240,99 @@ describe('PUT /api/datasets/:sha256', () => {
     );
     const api = httpClient(fixture.coordinator, ADMIN_TOKEN);
     expect((await api.getDatasetStatus({ params: { sha256 } })).stored).toBe(false);
+  });
+});
+
+describe("PUT /api/weights/:sha256 (a model file's initial weights)", () => {
+  /** A model file of Dense(3 → 2) over the 3 features, and a weights container for it. */
+  const file: ModelFile = {
+    fileName: 'model.json',
+    name: 'tiny',
+    inputShape: [3],
+    layers: [{ kind: 'dense', name: 'out', units: 2, activation: 'softmax', init: 'glorotUniform' }],
+  };
+  const container = (units: number) =>
+    encodeWeights([
+      {
+        name: 'out/kernel',
+        shape: [3, units],
+        dtype: 'float32',
+        values: new Float32Array(3 * units).fill(0.5),
+      },
+      { name: 'out/bias', shape: [units], dtype: 'float32', values: new Float32Array(units) },
+    ]);
+  const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+  it('stores weights once, serves them to workers, and a run must name stored weights that fit', async () => {
+    const api = httpClient(fixture.coordinator, ADMIN_TOKEN);
+    const bundle = encodeDatasetBundle(csvDataset(100, 3));
+    const datasetBundle = bundleSha256(bundle);
+    await api.putDataset({ params: { sha256: datasetBundle }, upload: { headers: {}, bytes: bundle } });
+    const weights = container(2);
+    const sha256 = sha(weights);
+    const named = { ...file, weights: { sha256, bytes: weights.length, tensors: 2 } };
+
+    const absent = await refusal(
+      api.createRun({ body: { dataset: 'csv', datasetBundle, modelFile: named } }),
+    );
+    expect(absent.status).toBe(400);
+    expect(absent.reason).toBe(
+      `modelFile.weights: no weights ${sha256} on this coordinator: upload them first (PUT /api/weights/${sha256}, as \`chorus run\` does)`,
+    );
+    expect(await api.getWeightsStatus({ params: { sha256 } })).toEqual({
+      sha256,
+      stored: false,
+      bytes: null,
+    });
+    expect(await api.putWeights({ params: { sha256 }, upload: { headers: {}, bytes: weights } })).toEqual({
+      sha256,
+      stored: true,
+      bytes: weights.length,
+    });
+    const served = await httpClient(fixture.coordinator, WORKER_TOKEN).getWeights({ params: { sha256 } });
+    expect(sha(served.bytes)).toBe(sha256);
+    const runId = await launchRun(fixture.coordinator, {
+      dataset: 'csv',
+      datasetBundle,
+      modelFile: named,
+      members: 1,
+    });
+    await api.cancelRun({ params: { id: runId } });
+
+    // Stored weights of another shape (3 units where the model has 2) are refused at launch.
+    const wide = container(3);
+    await api.putWeights({ params: { sha256: sha(wide) }, upload: { headers: {}, bytes: wide } });
+    const misfit = await refusal(
+      api.createRun({
+        body: {
+          dataset: 'csv',
+          datasetBundle,
+          modelFile: { ...file, weights: { sha256: sha(wide), bytes: wide.length, tensors: 2 } },
+        },
+      }),
+    );
+    expect(misfit.reason).toBe(
+      `modelFile.weights: the initial weights ${sha(wide).slice(0, 12)}… of model.json: weight "out/kernel" has shape [3, 3]; layer 0 'out' (Dense) needs [3, 2]`,
+    );
+  });
+
+  it('refuses bytes that are no weights container, and a wrong hash: nothing stored', async () => {
+    const api = httpClient(fixture.coordinator, ADMIN_TOKEN);
+    const junk = new TextEncoder().encode('not weights at all');
+    const notWeights = await refusal(
+      api.putWeights({ params: { sha256: sha(junk) }, upload: { headers: {}, bytes: junk } }),
+    );
+    expect(notWeights.status).toBe(400);
+    expect(notWeights.reason).toMatch(
+      /^the upload is not a Chorus weights container: these bytes are not Chorus weights/,
+    );
+    const weights = container(2);
+    const wrong = await refusal(
+      api.putWeights({ params: { sha256: 'a'.repeat(64) }, upload: { headers: {}, bytes: weights } }),
+    );
+    expect(wrong.status).toBe(400);
+    expect(filesIn(join(fixture.dataDir, 'weights')).filter((f) => !f.endsWith('.weights'))).toEqual([]);
+    expect((await api.getWeightsStatus({ params: { sha256: sha(junk) } })).stored).toBe(false);
   });
 });
 

@@ -17,7 +17,7 @@ import {
   WORKERS_NAMESPACE,
 } from '@chorus/protocol';
 import { createCheckpointStore } from './checkpoint-store';
-import { createDatasetStore } from './dataset-store';
+import { createDatasetStore, createWeightsStore } from './dataset-store';
 import type { AccessPolicy } from './http/auth';
 import { sendHttpError } from './errors';
 import { registerCheckpointRoutes } from './http/checkpoint.routes';
@@ -129,6 +129,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
 
   const queue = createTaskQueue();
   const store = createDatasetStore(deps.dataDir);
+  const weights = createWeightsStore(deps.dataDir);
   const checkpoints = createCheckpointStore(deps.dataDir, repos);
   // Uploads a previous process was receiving when it stopped.
   await checkpoints.removeParts();
@@ -138,6 +139,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   const runs = createRunService({
     repos,
     store,
+    weights,
     plans,
     notify,
     logger,
@@ -233,6 +235,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   await registerDatasetRoutes(app, {
     ...policy,
     store,
+    weights,
     uploadMaxBytes: deps.uploadMaxBytes ?? DEFAULT_UPLOAD_MAX_BYTES,
   });
 

@@ -19,6 +19,10 @@ let requests: Array<{ url: string; authorization: string | undefined }> = [];
 let server: Server;
 let baseUrl: string;
 let cacheDir: string;
+/** A model file's initial weights, as the coordinator serves them (`GET /api/weights/:sha256`). */
+const weights = new TextEncoder().encode('initial weights, as bytes');
+const weightsSha = bundleSha256(weights);
+let servedWeights: Uint8Array;
 
 beforeAll(async () => {
   bundle = encodeDatasetBundle(await loadDataset('synthetic', { seed: 7 }));
@@ -29,6 +33,8 @@ beforeAll(async () => {
       res.writeHead(401).end('bad token');
     } else if (req.url === `/api/datasets/${sha}`) {
       res.writeHead(200, { 'content-length': served.length }).end(served);
+    } else if (req.url === `/api/weights/${weightsSha}`) {
+      res.writeHead(200, { 'content-length': servedWeights.length }).end(servedWeights);
     } else {
       res.writeHead(404).end('no such dataset');
     }
@@ -44,6 +50,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 beforeEach(async () => {
   cacheDir = await mkdtemp(join(tmpdir(), 'chorus-worker-cache-'));
   served = bundle;
+  servedWeights = weights;
   requests = [];
 });
 
@@ -127,6 +134,31 @@ describe('DatasetCache', () => {
     const got = await cache({ localLoad: true }).obtain(ref(), { seed: 8 });
     expect(got.source).toBe('download');
     expect(requests).toHaveLength(1);
+  });
+});
+
+describe('DatasetCache.obtainWeights', () => {
+  it('downloads weights once with the worker token, keeps them under their hash, replaces a corrupt copy', async () => {
+    const c = cache();
+    expect(Buffer.compare(await c.obtainWeights(weightsSha), weights)).toBe(0);
+    expect(requests).toEqual([{ url: `/api/weights/${weightsSha}`, authorization: `Bearer ${TOKEN}` }]);
+    const file = join(cacheDir, 'weights', `${weightsSha}.weights`);
+    expect(Buffer.compare(await readFile(file), weights)).toBe(0);
+    await c.obtainWeights(weightsSha);
+    expect(requests).toHaveLength(1); // from the cache
+    await writeFile(file, 'changed on disk');
+    expect(Buffer.compare(await c.obtainWeights(weightsSha), weights)).toBe(0);
+    expect(requests).toHaveLength(2);
+  });
+
+  it('refuses weights whose hash differs, keeping nothing', async () => {
+    servedWeights = weights.subarray(1);
+    await expect(cache().obtainWeights(weightsSha)).rejects.toThrow(
+      new RegExp(
+        `the downloaded model weights \\(${weights.length - 1} bytes\\) have sha256 [0-9a-f]{64}, expected ${weightsSha}`,
+      ),
+    );
+    expect(await filesIn(join(cacheDir, 'weights'))).toEqual([]);
   });
 });
 

@@ -14,7 +14,14 @@ import {
   type LoadOptions,
   type Split,
 } from '@chorus/data';
-import { ChorusError, isDatasetName, type Assignment, type RunConfig } from '@chorus/protocol';
+import {
+  ChorusError,
+  HTTP_ROUTES,
+  isDatasetName,
+  routePath,
+  type Assignment,
+  type RunConfig,
+} from '@chorus/protocol';
 import { downloadBytes } from './download';
 import type { TlsTrust } from './tls-trust';
 
@@ -124,6 +131,56 @@ export class DatasetCache {
     return { bundle, source: 'download' };
   }
 
+  /**
+   * A model file's initial weights (`ModelFile.weights`), content-addressed as bundles are:
+   * `<cacheDir>/weights/<sha256>.weights`, hashed on every use, else downloaded from the
+   * coordinator (`GET /api/weights/:sha256`) and checked against the hash before they are kept.
+   */
+  obtainWeights(sha256: string): Promise<Uint8Array> {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) {
+      return Promise.reject(new ChorusError('invalid-input', `weights hash "${sha256}" is not a sha256`));
+    }
+    const key = `weights:${sha256}`;
+    let job = this.pending.get(key);
+    if (!job) {
+      job = this.obtainWeightsUncached(sha256)
+        .then((bundle) => ({ bundle, source: 'download' as const }))
+        .finally(() => this.pending.delete(key));
+      this.pending.set(key, job);
+    }
+    return job.then((j) => j.bundle);
+  }
+
+  private async obtainWeightsUncached(sha256: string): Promise<Uint8Array> {
+    const { logger } = this.options;
+    const file = join(this.options.cacheDir, 'weights', `${sha256}.weights`);
+    const cached = await readFile(file).catch(() => null);
+    if (cached !== null) {
+      if (bundleSha256(cached) === sha256) return cached;
+      logger.warn({ file }, 'cached model weights do not match their hash; replacing them');
+      await rm(file, { force: true });
+    }
+    const url = new URL(
+      routePath(HTTP_ROUTES.getWeights.path, { sha256 }).slice(1),
+      `${this.options.coordinatorUrl}/`,
+    );
+    logger.info({ weights: sha256, url: url.toString() }, 'downloading model weights');
+    const bytes = await downloadBytes(url.toString(), {
+      token: this.options.token,
+      ...(this.options.tls && { init: this.options.tls.fetchInit }),
+    });
+    const got = bundleSha256(bytes);
+    if (got !== sha256) {
+      throw new ChorusError(
+        'internal',
+        `the downloaded model weights (${bytes.length} bytes) have sha256 ${got}, expected ${sha256}`,
+      );
+    }
+    await writeAtomically(file, bytes);
+    logger.info({ weights: sha256, bytes: bytes.length, file }, 'model weights downloaded and cached');
+    return bytes;
+  }
+
   /** The bundle of a local copy of the dataset, when there is one and its hash matches. */
   private async buildLocally(ref: DatasetRef, load: LoadOptions): Promise<Uint8Array | null> {
     if (!isDatasetName(ref.name)) return null;
@@ -177,6 +234,11 @@ export class RunDataProvider {
   private latest: { key: string; data: Promise<RunData> } | null = null;
 
   constructor(private readonly cache: DatasetCache) {}
+
+  /** A model file's initial weights, from the cache or the coordinator (DatasetCache.obtainWeights). */
+  weights(sha256: string): Promise<Uint8Array> {
+    return this.cache.obtainWeights(sha256);
+  }
 
   get(assignment: Pick<Assignment, 'dataset' | 'config'>): Promise<RunData> {
     const { dataset: ref, config } = assignment;

@@ -6,6 +6,7 @@ import {
   loadCheckpoint,
   predictProbabilities,
   saveCheckpoint,
+  startFromFileWeights,
   trainOnBatches,
 } from '@chorus/models';
 import { CHECKPOINT_SOCKET_MAX_BYTES, ChorusError, type Assignment, type SplitName } from '@chorus/protocol';
@@ -129,6 +130,13 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
     model = built;
 
     const start = await resumePoint(ctx, built, log, signal);
+    const fileWeights = a.model.modelFile?.weights;
+    if (!start.resumed && fileWeights !== undefined && a.model.modelFile !== undefined) {
+      // A model file with weights: every member starts from them (a resumed one from its checkpoint).
+      const bytes = await abortable(ctx.data.weights(fileWeights.sha256), signal);
+      await startFromFileWeights(built, a.model.modelFile, bytes);
+      log.info({ weights: fileWeights.sha256 }, "member starts from the model file's weights");
+    }
     const { epochs } = a.config;
     if (a.totalBatches % epochs !== 0) {
       throw new ChorusError(
@@ -298,11 +306,11 @@ async function resumePoint(
   model: Model,
   log: Logger,
   signal: AbortSignal,
-): Promise<{ planOffset: number; step: number }> {
+): Promise<{ planOffset: number; step: number; resumed: boolean }> {
   const { checkpoint, planOffset } = ctx.assignment;
   if (checkpoint === null) {
     if (planOffset !== 0) log.warn({ planOffset }, 'no checkpoint to resume from: starting the member over');
-    return { planOffset: 0, step: 0 };
+    return { planOffset: 0, step: 0, resumed: false };
   }
   const url = new URL(checkpoint.url, `${ctx.coordinatorUrl}/`).toString();
   if (checkpoint.planOffset > ctx.assignment.totalBatches) {
@@ -334,7 +342,7 @@ async function resumePoint(
     // The bytes are what training continues from (their step positions the dropout masks).
     log.warn({ announced: checkpoint.step, saved: loaded.step }, 'checkpoint step differs from its bytes');
   }
-  return { planOffset: checkpoint.planOffset, step: loaded.step };
+  return { planOffset: checkpoint.planOffset, step: loaded.step, resumed: true };
 }
 
 /**

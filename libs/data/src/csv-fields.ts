@@ -1,4 +1,4 @@
-/** Parsing one field of a CSV of one's own (csv-table.ts reads the rows). */
+/** Parsing one field of a CSV of one's own (csv-table.ts reads the rows with csv-parse). */
 
 const INTEGER = /^[+-]?\d+$/;
 
@@ -47,12 +47,7 @@ export function parseDecimal(text: string, start: number, end: number): number {
   return negative ? -value : value;
 }
 
-export function unquote(field: string): string {
-  const t = field.trim();
-  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
-}
-
-/** A field as a number: NaN for anything but a finite decimal number (empty, "NaN", "abc"). */
+/** A field as a number: NaN for anything but a finite decimal number (empty, blank, "NaN", "abc"). */
 export function numberOf(field: string): number {
-  return field === '' ? NaN : Number(field);
+  return field.trim() === '' ? NaN : Number(field);
 }

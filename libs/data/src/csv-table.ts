@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { StringDecoder } from 'node:string_decoder';
+import { pipeline } from 'node:stream/promises';
+import { CsvError, parse, type InfoRecord } from 'csv-parse';
 import { DatasetError } from './errors';
 import type { ReadLimits } from './io';
 import { openByteStream } from './stream-read';
 import type { LoadProgress } from './types';
-import { labelKey, numberOf, parseDecimal, unquote } from './csv-fields';
+import { labelKey, numberOf, parseDecimal } from './csv-fields';
 
 /** The most classes a dataset may have (a label column of ids, not classes, is refused). */
 export const MAX_CLASSES = 10_000;
@@ -40,37 +41,60 @@ export interface CsvTable {
   sha256: string;
 }
 
+/** The longest record csv-parse assembles: a quoted field that is never closed stops here, not at the end of memory. */
+export const MAX_CSV_RECORD_BYTES = 64 * 1024 * 1024;
+
 /**
- * Streams a CSV file (comma-separated, optionally gzipped, first line a header when one of its
- * feature fields is not a number or when the label column is named) into a CsvTable: arrays that
- * grow by doubling, never an object per row, so memory stays about twice the float32 data. Fields
- * may be wrapped in double quotes but may not contain commas. Every malformed row is a `corrupt`
- * DatasetError naming the file, the line and the column.
+ * Streams a CSV file (RFC 4180: comma-separated, fields optionally quoted, optionally gzipped; first
+ * line a header when one of its feature fields is not a number or when the label column is named)
+ * into a CsvTable. The text is tokenised by csv-parse, one record at a time; its fields go straight
+ * into arrays that grow by doubling (no object is kept per row), so memory stays about twice the
+ * float32 data. Every malformed row is a `corrupt` DatasetError naming the file, the line and the
+ * column.
  */
 export async function readCsvTable(path: string, options: CsvTableOptions = {}): Promise<CsvTable> {
   const stream = await openByteStream(path, options.limits);
   const hash = createHash('sha256');
-  const decoder = new StringDecoder('utf8');
   const reader = new RowReader(path, options);
-  let pending = '';
   let lastReport = 0;
-  for await (const chunk of stream.chunks) {
-    hash.update(chunk);
-    const text = pending + decoder.write(chunk);
-    let start = 0;
-    for (let nl = text.indexOf('\n', start); nl !== -1; nl = text.indexOf('\n', start)) {
-      reader.line(text.slice(start, nl));
-      start = nl + 1;
-    }
-    pending = text.slice(start);
-    if (options.onProgress && reader.rows.count - lastReport >= 50_000) {
-      lastReport = reader.rows.count;
-      options.onProgress({ path, bytesRead: stream.bytesRead(), totalBytes: stream.totalBytes, rows: lastReport });
-    }
+  const parser = parse({
+    bom: true,
+    trim: true,
+    skip_empty_lines: true,
+    // Ragged rows are reported by RowReader, with the column count the first row set.
+    relax_column_count: true,
+    max_record_size: MAX_CSV_RECORD_BYTES,
+    on_record: (fields: string[], info: InfoRecord) => {
+      reader.record(fields, info.lines, info.empty_lines);
+      if (options.onProgress && reader.rows.count - lastReport >= 50_000) {
+        lastReport = reader.rows.count;
+        options.onProgress({
+          path,
+          bytesRead: stream.bytesRead(),
+          totalBytes: stream.totalBytes,
+          rows: lastReport,
+        });
+      }
+      return null; // nothing is passed downstream: the row is in the arrays
+    },
+  });
+  parser.resume();
+  try {
+    await pipeline(async function* () {
+      for await (const chunk of stream.chunks) {
+        hash.update(chunk);
+        yield chunk;
+      }
+    }, parser);
+  } catch (e) {
+    throw e instanceof CsvError ? reader.syntaxError(e) : e;
   }
-  pending += decoder.end();
-  if (pending !== '') reader.line(pending);
-  options.onProgress?.({ path, bytesRead: stream.totalBytes, totalBytes: stream.totalBytes, rows: reader.rows.count });
+  options.onProgress?.({
+    path,
+    bytesRead: stream.totalBytes,
+    totalBytes: stream.totalBytes,
+    rows: reader.rows.count,
+  });
   return reader.finish(hash.digest('hex'));
 }
 
@@ -98,7 +122,10 @@ class GrowingRows {
 }
 
 class RowReader {
-  private lineNumber = 0;
+  /** The current record and the line it ends on; the blank lines csv-parse had skipped by then. */
+  private fields: string[] = [];
+  private lastEnd = 0;
+  private lastEmpty = 0;
   private columns = -1;
   private labelIndex = -1;
   private header: string[] | undefined;
@@ -111,30 +138,61 @@ class RowReader {
     private readonly options: CsvTableOptions,
   ) {}
 
-  line(raw: string): void {
-    this.lineNumber++;
-    let text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (this.lineNumber === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.trim() === '') return;
-    if (this.columns === -1) {
-      if (this.first(text.split(',').map(unquote))) return; // a header
-    }
-    this.row(text);
+  /** One record from csv-parse: its unquoted, trimmed fields and the line it ends on. */
+  record(fields: string[], endLine: number, emptyLines: number): void {
+    this.fields = fields;
+    this.lastEnd = endLine;
+    this.lastEmpty = emptyLines;
+    if (fields.length === 1 && fields[0] === '') return; // a line of blanks
+    if (this.columns === -1 && this.first(fields)) return; // a header
+    this.row(fields);
   }
 
-  /** Sets up the columns from the first line; true when it is a header. */
+  /** A syntax error csv-parse found (quotes), as a DatasetError naming the line and column. */
+  syntaxError(e: CsvError): DatasetError {
+    const column = typeof e['column'] === 'number' ? this.columnName(e['column']) : 'a field';
+    const empty = typeof e['empty_lines'] === 'number' ? e['empty_lines'] : this.lastEmpty;
+    // The record in error starts after the last one read and the blank lines since.
+    const line = this.lastEnd + 1 + Math.max(0, empty - this.lastEmpty);
+    const corrupt = (message: string) => this.corrupt(message, line);
+    switch (e.code) {
+      case 'INVALID_OPENING_QUOTE':
+        return corrupt(
+          `${column}: a quote inside an unquoted field: quote the whole field and double its quotes ("a ""b"" c")`,
+        );
+      case 'CSV_INVALID_CLOSING_QUOTE':
+      case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+        return corrupt(
+          `${column}: text after the closing quote of a quoted field: a quote inside one is written twice ("a ""b"" c")`,
+        );
+      case 'CSV_QUOTE_NOT_CLOSED':
+        return corrupt('a quoted field starting on this row is never closed (the file ends inside it)');
+      case 'CSV_MAX_RECORD_SIZE':
+        return corrupt(
+          `a row longer than ${MAX_CSV_RECORD_BYTES / 1024 / 1024} MiB: is a quoted field on it never closed?`,
+        );
+      default:
+        return corrupt(`not a valid CSV row (${e.message})`);
+    }
+  }
+
+  /** Sets up the columns from the first row; true when it is a header. */
   private first(fields: string[]): boolean {
     const { labelColumn, columns } = this.options;
     this.columns = fields.length;
     if (columns !== undefined && fields.length !== columns) {
       throw this.corrupt(`has ${fields.length} columns, the training file ${columns}`);
     }
-    if (this.columns < 2) throw this.corrupt(`has ${this.columns} column: needs at least one feature and the label`);
+    if (this.columns < 2)
+      throw this.corrupt(`has ${this.columns} column: needs at least one feature and the label`);
     let isHeader: boolean;
     if (typeof labelColumn === 'string') {
       const at = fields.indexOf(labelColumn);
       if (at === -1) {
-        const shown = fields.slice(0, 20).map((f) => `"${f}"`).join(', ');
+        const shown = fields
+          .slice(0, 20)
+          .map((f) => `"${f}"`)
+          .join(', ');
         throw this.corrupt(
           `the label column "${labelColumn}" does not exist: the header is ${shown}${fields.length > 20 ? ', …' : ''}`,
         );
@@ -156,47 +214,27 @@ class RowReader {
     return isHeader;
   }
 
-  /** Field boundaries of the current line: field c is text[starts[c], ends[c]). */
-  private starts = new Int32Array(0);
-  private ends = new Int32Array(0);
-
-  /** One data row, scanned in place (no array of field strings: this is the hot loop). */
-  private row(text: string): void {
+  /** One data row: the label's class and the features, written in place (the hot loop). */
+  private row(fields: string[]): void {
     const columns = this.columns;
-    if (this.starts.length !== columns) {
-      this.starts = new Int32Array(columns);
-      this.ends = new Int32Array(columns);
-    }
-    const { starts, ends } = this;
-    let found = 0;
-    let start = 0;
-    for (let i = 0; i <= text.length; i++) {
-      if (i < text.length && text.charCodeAt(i) !== 44 /* , */) continue;
-      if (found < columns) {
-        starts[found] = start;
-        ends[found] = i;
-      }
-      found++;
-      start = i + 1;
-    }
-    if (found !== columns) {
-      throw this.corrupt(`expected ${columns} columns (as on the first line), found ${found}`);
+    if (fields.length !== columns) {
+      throw this.corrupt(`expected ${columns} columns (as on the first line), found ${fields.length}`);
     }
     const label = this.labelIndex;
-    const labelField = unquote(text.slice(starts[label], ends[label]));
+    const labelField = fields[label] as string;
     if (labelField === '') throw this.corrupt(`${this.columnName(label)} (the label) is empty`);
     const offset = this.rows.add(this.classOf(labelKey(labelField)));
     const x = this.rows.x;
     let j = offset;
     for (let c = 0; c < columns; c++) {
       if (c === label) continue;
-      let v = parseDecimal(text, starts[c] as number, ends[c] as number);
+      const field = fields[c] as string;
+      let v = parseDecimal(field, 0, field.length);
       if (Number.isNaN(v)) {
-        const field = unquote(text.slice(starts[c], ends[c]));
         v = numberOf(field);
         if (!Number.isFinite(v)) {
           throw this.corrupt(
-            field === ''
+            field.trim() === ''
               ? `${this.columnName(c)} is empty`
               : `${this.columnName(c)} is not a number: "${field.length > 40 ? `${field.slice(0, 40)}…` : field}"`,
           );
@@ -234,11 +272,9 @@ class RowReader {
     return name !== undefined ? `column ${c} ("${name}")` : `column ${c}`;
   }
 
-  private corrupt(message: string): DatasetError {
-    return new DatasetError('corrupt', `${this.path}:${this.lineNumber}: ${message}`, {
-      path: this.path,
-      line: this.lineNumber,
-    });
+  /** A bad row: by default the current record's first line (it may hold quoted line breaks). */
+  private corrupt(message: string, line = this.lastEnd - lineBreaks(this.fields)): DatasetError {
+    return new DatasetError('corrupt', `${this.path}:${line}: ${message}`, { path: this.path, line });
   }
 
   finish(sha256: string): CsvTable {
@@ -261,4 +297,13 @@ class RowReader {
       sha256,
     };
   }
+}
+
+/** Line breaks inside a record's (quoted) fields: how many lines before its last it starts. */
+function lineBreaks(fields: string[]): number {
+  let n = 0;
+  for (const field of fields) {
+    for (let i = field.indexOf('\n'); i !== -1; i = field.indexOf('\n', i + 1)) n++;
+  }
+  return n;
 }

@@ -10,6 +10,8 @@ export type { ModelDescription } from './models/registry';
 export type { LayerSpec, ModelSpec } from './models/spec';
 export { importModelFile, SUPPORTED_LAYER_CLASSES } from './models/keras-import';
 export type { ImportedModelFile } from './models/keras-import';
+export { fileWeightsMismatch, readFileWeights, startFromFileWeights } from './models/file-weights';
+export type { FileWeights } from './models/file-weights';
 export type { Json } from './models/keras-graph';
 export { buildMlp } from './models/mlp';
 export { buildFashionDnn } from './models/fashion-dnn';
@@ -25,7 +27,8 @@ export type { BackendName, BackendSelection, SelectBackendOptions } from './back
 export { trainOnBatches } from './training/train';
 export type { BatchMetrics, TrainingData, TrainOptions, TrainResult } from './training/train';
 export { predictProbabilities } from './predict';
-export { loadWeights, saveWeights } from './weights';
+export { encodeWeights, inspectWeights, loadWeights, saveWeights } from './weights';
+export type { WeightEntry, WeightTensor } from './weights';
 export { disposeModel } from './dispose';
 export {
   CHECKPOINT_VERSION,

@@ -13,7 +13,7 @@ import { ModelError } from './errors';
 const MAGIC = 0x54574843; // "CHWT" read as little-endian u32
 const VERSION = 1;
 
-interface WeightEntry {
+export interface WeightEntry {
   name: string;
   shape: number[];
   dtype: 'float32' | 'int32';
@@ -39,9 +39,26 @@ const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 /** All weights of the model (trainable and not, e.g. BatchNorm moving statistics) as bytes. */
 export async function saveWeights(model: tfl.LayersModel): Promise<Uint8Array> {
   const list = entries(model);
-  const header = new TextEncoder().encode(JSON.stringify({ weights: list.map((l) => l.entry) }));
+  const tensors: WeightTensor[] = [];
+  for (const { entry, variable } of list) {
+    const values = await variable.read().data();
+    tensors.push({ ...entry, values: values as Float32Array | Int32Array });
+  }
+  return encodeWeights(tensors);
+}
+
+/** A weight and its values (row-major), as encodeWeights takes them. */
+export interface WeightTensor extends WeightEntry {
+  values: ArrayLike<number>;
+}
+
+/** The bytes of `saveWeights` from weights given as arrays (the initial weights of a model file). */
+export function encodeWeights(tensors: readonly WeightTensor[]): Uint8Array {
+  const header = new TextEncoder().encode(
+    JSON.stringify({ weights: tensors.map(({ name, shape, dtype }) => ({ name, shape, dtype })) }),
+  );
   const dataStart = Math.ceil((12 + header.length) / 4) * 4;
-  const total = dataStart + list.reduce((n, l) => n + 4 * size(l.entry.shape), 0);
+  const total = dataStart + tensors.reduce((n, t) => n + 4 * size(t.shape), 0);
   const bytes = new Uint8Array(total);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, MAGIC, true);
@@ -49,15 +66,22 @@ export async function saveWeights(model: tfl.LayersModel): Promise<Uint8Array> {
   view.setUint32(8, header.length, true);
   bytes.set(header, 12);
   let offset = dataStart;
-  for (const { entry, variable } of list) {
-    const values = await variable.read().data();
-    const n = size(entry.shape);
-    const target = entry.dtype === 'float32' ? new Float32Array(n) : new Int32Array(n);
-    target.set(values as Float32Array | Int32Array);
+  for (const t of tensors) {
+    const n = size(t.shape);
+    if (t.values.length !== n) {
+      throw mismatch(`weight ${t.name}: ${t.values.length} values for shape [${t.shape}] (${n})`);
+    }
+    const target = t.dtype === 'float32' ? new Float32Array(n) : new Int32Array(n);
+    target.set(t.values);
     writeLittleEndian(bytes, offset, target);
     offset += 4 * n;
   }
   return bytes;
+}
+
+/** The weights `bytes` (from saveWeights or encodeWeights) list, checked for a well-formed container. */
+export function inspectWeights(bytes: Uint8Array): WeightEntry[] {
+  return parse(bytes).weights;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;

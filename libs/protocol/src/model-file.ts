@@ -70,6 +70,25 @@ export const ModelFileLayerSchema = z.discriminatedUnion('kind', [
 ]);
 export type ModelFileLayer = z.infer<typeof ModelFileLayerSchema>;
 
+/**
+ * The initial weights of a model file (a TF.js `model.json` with a weights manifest): every member
+ * starts from them instead of seeded initial values. They travel apart from the run config, as a
+ * Chorus weights container (libs/models weights.ts) stored content-addressed on the coordinator
+ * (`PUT /api/weights/:sha256`, as `chorus run` uploads it) and fetched by each worker; the config
+ * records what identifies them, so every worker builds the same model or refuses.
+ */
+export const ModelFileWeightsSchema = z
+  .object({
+    /** sha256 of the weights container's bytes. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 hex digest'),
+    /** Its size in bytes. */
+    bytes: z.number().int().min(1),
+    /** The number of weight tensors (kernels, biases, BatchNormalization statistics). */
+    tensors: z.number().int().min(1).max(4096),
+  })
+  .strict();
+export type ModelFileWeights = z.infer<typeof ModelFileWeightsSchema>;
+
 export const ModelFileSchema = z
   .object({
     /** The file's base name, shown where a built-in model's name would be. */
@@ -79,6 +98,8 @@ export const ModelFileSchema = z
     /** One sample's shape the file declares (no batch axis); null: it declares none. */
     inputShape: z.array(size).min(1).max(8).nullable(),
     layers: z.array(ModelFileLayerSchema).min(1).max(256),
+    /** Weights every member starts from (a model.json's manifest); absent: seeded initial weights. */
+    weights: ModelFileWeightsSchema.optional(),
   })
   .strict()
   .superRefine((file, ctx) => {
@@ -179,6 +200,14 @@ export interface ModelFileRow {
   params: number;
 }
 
+/** One weight tensor of a model file's layers, named as tfjs names it (`dense_1/kernel`). */
+export interface ModelFileWeightShape {
+  name: string;
+  shape: number[];
+  /** The layer's index in the file's chain. */
+  layer: number;
+}
+
 export interface ModelFileSummary {
   inputShape: number[];
   /** The dataset's samples are flattened to the file's flat input (same number of values). */
@@ -187,6 +216,8 @@ export interface ModelFileSummary {
   params: number;
   trainableParams: number;
   numClasses: number;
+  /** Every weight tensor in the order tfjs creates them (a model's `weights`). */
+  weights: ModelFileWeightShape[];
 }
 
 const product = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
@@ -229,6 +260,9 @@ export function summarizeModelFile(
     rows.push({ index: -1, name: '(input)', className: 'Flatten', outputShape: [...shape], params: 0 });
   let params = 0;
   let trainableParams = 0;
+  const weights: ModelFileWeightShape[] = [];
+  const weight = (i: number, name: string, shape: number[]) =>
+    weights.push({ name: `${file.layers[i]?.name}/${name}`, shape, layer: i });
   file.layers.forEach((layer, i) => {
     const at = `${where}: ${describeLayer(file, i)}`;
     const sees = `gets ${fmtShape(shape)}`;
@@ -244,6 +278,8 @@ export function summarizeModelFile(
           );
         }
         p = (shape[0] as number) * layer.units + layer.units;
+        weight(i, 'kernel', [shape[0] as number, layer.units]);
+        weight(i, 'bias', [layer.units]);
         shape = [layer.units];
         break;
       case 'conv2d':
@@ -262,7 +298,11 @@ export function summarizeModelFile(
             `${at} ${sees}: too small for its ${window}×${window} window with ${layer.padding} padding`,
           );
         }
-        if (layer.kind === 'conv2d') p = window * window * c * layer.filters + layer.filters;
+        if (layer.kind === 'conv2d') {
+          p = window * window * c * layer.filters + layer.filters;
+          weight(i, 'kernel', [window, window, c, layer.filters]);
+          weight(i, 'bias', [layer.filters]);
+        }
         shape = [out(h), out(w), layer.kind === 'conv2d' ? layer.filters : c];
         break;
       }
@@ -270,6 +310,7 @@ export function summarizeModelFile(
         const c = shape[shape.length - 1] as number;
         p = 4 * c;
         trainableParams -= 2 * c; // moving mean and variance
+        for (const name of ['gamma', 'beta', 'moving_mean', 'moving_variance']) weight(i, name, [c]);
         break;
       }
       case 'reshape': {
@@ -306,10 +347,87 @@ export function summarizeModelFile(
         `the dataset has ${numClasses} classes`,
     );
   }
-  return { inputShape: [...input], flattensInput, rows, params, trainableParams, numClasses: classes };
+  return {
+    inputShape: [...input],
+    flattensInput,
+    rows,
+    params,
+    trainableParams,
+    numClasses: classes,
+    weights,
+  };
 }
 
 /** Whether the file has Dropout layers (a member's `dropout` override replaces their rates). */
 export function hasDropout(file: ModelFile): boolean {
   return file.layers.some((l) => l.kind === 'dropout');
+}
+
+/** A weight as a weights container lists it (libs/models weights.ts). */
+export interface InitialWeightEntry {
+  name: string;
+  shape: number[];
+  dtype: string;
+}
+
+const shapeOf = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+/**
+ * Why `entries` (initial weights, in any order) are not exactly the weights of `file`'s layers on
+ * samples of `dataShape` (default: the file's input shape; without either only the names are
+ * compared), naming the weight and its layer; null when they are. `where` names the weights in the
+ * message (a file, a sha256).
+ */
+export function weightsMismatch(
+  file: ModelFile,
+  entries: readonly InitialWeightEntry[],
+  where: string,
+  dataShape?: readonly number[],
+): string | null {
+  let expected: { name: string; shape: number[] | null; layer: number }[];
+  if (dataShape === undefined && file.inputShape === null) {
+    // No input shape to size the first layer by: the names are checked, the shapes later.
+    expected = file.layers.flatMap((layer, i) => {
+      const names =
+        layer.kind === 'dense' || layer.kind === 'conv2d'
+          ? ['kernel', 'bias']
+          : layer.kind === 'batchNorm'
+            ? ['gamma', 'beta', 'moving_mean', 'moving_variance']
+            : [];
+      return names.map((n) => ({ name: `${layer.name}/${n}`, shape: null, layer: i }));
+    });
+  } else {
+    try {
+      expected = summarizeModelFile(file, dataShape).weights;
+    } catch (error) {
+      if (error instanceof ModelFileFitError) return error.message;
+      throw error;
+    }
+  }
+  const given = new Map(entries.map((e) => [e.name, e]));
+  for (const w of expected) {
+    const e = given.get(w.name);
+    const layer = describeLayer(file, w.layer);
+    if (e === undefined) {
+      const names = entries.slice(0, 12).map((x) => `"${x.name}"`);
+      return `${where} have no weight "${w.name}" (of ${layer}); they have ${names.join(', ')}${entries.length > 12 ? ', …' : ''}`;
+    }
+    if (e.dtype !== 'float32') return `${where}: weight "${w.name}" is ${e.dtype}; ${layer} needs float32`;
+    if (w.shape !== null && shapeOf(e.shape) !== shapeOf(w.shape)) {
+      return `${where}: weight "${w.name}" has shape ${shapeOf(e.shape)}; ${layer} needs ${shapeOf(w.shape)}`;
+    }
+    given.delete(w.name);
+  }
+  const extra = [...given.keys()];
+  if (extra.length > 0) {
+    return (
+      `${where}: weight${extra.length > 1 ? 's' : ''} ${extra
+        .slice(0, 6)
+        .map((n) => `"${n}"`)
+        .join(', ')}` +
+      `${extra.length > 6 ? ', …' : ''} belong${extra.length > 1 ? '' : 's'} to no layer of ${file.fileName} ` +
+      `(its layers' weights are ${expected.map((w) => `"${w.name}"`).join(', ')})`
+    );
+  }
+  return null;
 }

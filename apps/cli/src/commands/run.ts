@@ -13,13 +13,13 @@ import {
   type CoordinatorFlags,
 } from '../coordinator-options';
 import { isFileDatasetKind } from '@chorus/protocol';
-import { uploadOwnDataset } from '../dataset-upload';
+import { uploadModelWeights, uploadOwnDataset } from '../dataset-upload';
 import { parseEnv } from '../env';
 import { loadProgressLogger } from '../load-progress';
 import {
   addRunConfigOptions,
   checkMemberParams,
-  runConfigFromFlags,
+  runConfigAndWeightsFromFlags,
   type RunConfigFlags,
 } from '../run-config-options';
 
@@ -49,7 +49,7 @@ export function registerRunCommand(program: Command): void {
     )
     .action(async (flags: RunFlags) => {
       const env = parseEnv();
-      const cfg = await runConfigFromFlags(flags);
+      const { config: cfg, weights } = await runConfigAndWeightsFromFlags(flags);
       checkMemberParams(cfg, flags);
       const log = (line: string) => process.stderr.write(`${line}\n`);
       const token = await findAdminToken(flags, env);
@@ -62,6 +62,16 @@ export function registerRunCommand(program: Command): void {
             log: (line) => log(`chorus run: ${line}`),
           })
         : null;
+      // A model.json's weights: uploaded once, named in the config by their sha256.
+      if (weights !== null) {
+        await uploadModelWeights(
+          client,
+          requireAdminToken(token, 'uploading model weights'),
+          cfg,
+          weights,
+          (line) => log(`chorus run: ${line}`),
+        );
+      }
       const runId = await launchRun(client, token, own?.config ?? cfg);
       log(
         `chorus run: launched ${runId} on ${client.baseUrl} (${cfg.members} × ${modelLabel(cfg)} on ${cfg.dataset})`,

@@ -5,7 +5,7 @@ import { parseTrainEnv } from '../env';
 import {
   addRunConfigOptions,
   checkMemberParams,
-  runConfigFromFlags,
+  runConfigAndWeightsFromFlags,
   type RunConfigFlags,
 } from '../run-config-options';
 import { trainEnsembleLocally } from '../local-train';
@@ -42,7 +42,7 @@ export function registerTrainCommand(program: Command): void {
         },
       ) => {
         const { allowSoftwareGpu } = parseTrainEnv();
-        const cfg = await runConfigFromFlags(flags);
+        const { config: cfg, weights } = await runConfigAndWeightsFromFlags(flags);
         checkMemberParams(cfg, flags);
         if (flags.save !== undefined) await checkExportTarget(flags.save);
         const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -54,6 +54,7 @@ export function registerTrainCommand(program: Command): void {
           const outcome = await trainEnsembleLocally(cfg, {
             backend: flags.backend,
             allowSoftwareGpu,
+            initialWeights: weights,
             signal: abort.signal,
             ...(flags.save === undefined ? {} : { save: flags.save }),
             onLoadProgress: loadProgressLogger(log),

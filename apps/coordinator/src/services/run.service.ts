@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { datasetKeyOf, encodeDatasetBundle, type Dataset, type ReadLimits } from '@chorus/data';
+import { fileWeightsMismatch } from '@chorus/models';
 import { TERMINAL_RUN_STATUSES, type Repositories, type Run, type RunStatus } from '@chorus/db';
 import {
   ChorusError,
@@ -13,7 +14,7 @@ import {
   type RunResult,
 } from '@chorus/protocol';
 import { loadDatasetOf, uploadedDataset } from '../dataset-paths';
-import type { DatasetStore } from '../dataset-store';
+import type { DatasetStore, WeightsStore } from '../dataset-store';
 import type { Notifiers } from '../notifications';
 import { deriveRunData, type PlanService } from './plan.service';
 
@@ -39,6 +40,8 @@ export interface RunService {
 export function createRunService(deps: {
   repos: Repositories;
   store: DatasetStore;
+  /** Model files' initial weights (`modelFile.weights`), uploaded before a run names them. */
+  weights: WeightsStore;
   plans: PlanService;
   notify: Notifiers;
   logger: Logger;
@@ -82,6 +85,22 @@ export function createRunService(deps: {
     }
   };
 
+  /** A model file's initial weights must be stored and be exactly the model's weights on this data. */
+  const checkWeights = async (config: RunConfig, inputShape: readonly number[]): Promise<void> => {
+    const file = config.modelFile;
+    if (file?.weights === undefined) return;
+    const { sha256 } = file.weights;
+    const bytes = await deps.weights.read(sha256);
+    if (bytes === undefined) {
+      throw new ChorusError(
+        'invalid-input',
+        `modelFile.weights: no weights ${sha256} on this coordinator: upload them first (PUT /api/weights/${sha256}, as \`chorus run\` does)`,
+      );
+    }
+    const misfit = fileWeightsMismatch(file, bytes, inputShape);
+    if (misfit !== null) throw new ChorusError('invalid-input', `modelFile.weights: ${misfit}`);
+  };
+
   const finish: RunService['finish'] = async (id, status, details = {}) => {
     const run = await repos.runs.setStatus(id, status, details);
     if (!run) return null;
@@ -112,6 +131,7 @@ export function createRunService(deps: {
       if (known !== undefined) checkShape(config, known);
       const { dataset, sha256 } = await datasetOf(config);
       if (known === undefined) checkShape(config, dataset);
+      await checkWeights(config, dataset.inputShape);
       // Derive the split and the shard plan now: a config that cannot work fails here, not on a worker.
       const derived = deriveRunData(config, dataset);
       const run = await repos.runs.create({

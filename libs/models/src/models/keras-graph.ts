@@ -40,10 +40,10 @@ export function describeRaw(l: RawLayer): string {
 /**
  * The topology inside `value`: Keras `model.to_json()` and TF.js `model.toJSON()` (an object, or
  * the JSON string tfjs returns by default) are the topology; a TF.js `model.json` holds it under
- * `modelTopology` (the tfjs converter's under `modelTopology.model_config`). Its weights are not
- * loaded: members start from their own seeded weights (a note says so).
+ * `modelTopology` (the tfjs converter's under `modelTopology.model_config`); its weights manifest is
+ * read apart (file-weights.ts).
  */
-function unwrap(file: string, value: Json, notes: string[]): JsonObject {
+function unwrap(file: string, value: Json): JsonObject {
   let v = value;
   if (typeof v === 'string') {
     try {
@@ -54,12 +54,6 @@ function unwrap(file: string, value: Json, notes: string[]): JsonObject {
   }
   if (!isObject(v)) throw fileError(file, 'must hold a JSON object (a Keras or TF.js model topology)');
   if ('modelTopology' in v) {
-    const manifest = v['weightsManifest'];
-    if (Array.isArray(manifest) && manifest.length > 0) {
-      notes.push(
-        `${file}: its weightsManifest is ignored — every member starts from its own seeded initial weights`,
-      );
-    }
     v = v['modelTopology'] ?? null;
     if (!isObject(v)) throw fileError(file, 'modelTopology must be a JSON object');
   }
@@ -169,7 +163,7 @@ function chainOf(file: string, layers: RawLayer[], entries: Json[], config: Json
 /** The model's layers in order (InputLayer entries included) from a parsed file. */
 export function readChain(file: string, value: Json): RawChain {
   const notes: string[] = [];
-  const topology = unwrap(file, value, notes);
+  const topology = unwrap(file, value);
   const className = topology['class_name'];
   const config = topology['config'];
   if (className !== 'Sequential' && className !== 'Functional' && className !== 'Model') {

@@ -255,6 +255,35 @@ export const HTTP_ROUTES = {
     status: 201,
     response: DatasetStatusSchema,
   }),
+  /** A model file's initial weights (libs/models weights.ts container), as workers fetch them. */
+  getWeights: route({
+    method: 'GET',
+    path: '/api/weights/:sha256',
+    auth: 'worker',
+    params: DatasetParamsSchema,
+    download: DatasetHeadersSchema,
+  }),
+  /** Whether a model file's initial weights are stored (`chorus run` asks before uploading them). */
+  getWeightsStatus: route({
+    method: 'GET',
+    path: '/api/weights/:sha256/status',
+    auth: 'admin',
+    params: DatasetParamsSchema,
+    response: DatasetStatusSchema,
+  }),
+  /**
+   * Uploads a model file's initial weights under their sha256 (`ModelFile.weights`), as putDataset
+   * does a bundle: streamed, hash-checked, at most CHORUS_UPLOAD_MAX_BYTES, a weights container or 400.
+   */
+  putWeights: route({
+    method: 'PUT',
+    path: '/api/weights/:sha256',
+    auth: 'admin',
+    params: DatasetParamsSchema,
+    upload: z.object({}),
+    status: 201,
+    response: DatasetStatusSchema,
+  }),
   getCheckpoint: route({
     method: 'GET',
     path: '/api/checkpoints/:memberId/:epoch',
