@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { isDatasetError } from '@chorus/data';
 import { isModelError } from '@chorus/models';
-import { ChorusError, RunConfigError } from '@chorus/protocol';
+import { CHORUS_VERSION, ChorusError, RunConfigError } from '@chorus/protocol';
 import { registerCoordinatorCommand } from './commands/coordinator';
 import { registerCancelCommand } from './commands/cancel';
 import { registerDashboardCommand } from './commands/dashboard';
@@ -20,10 +19,8 @@ import { registerTrainCommand } from './commands/train';
 import { registerWorkerCommand } from './commands/worker';
 import { registerWorkersCommand } from './commands/workers';
 
-/** The version of the `chorus` package (the repository root's package.json). */
-const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+/** The version of the `chorus` package (libs/protocol's CHORUS_VERSION, tested equal to the root package.json's). */
+const version = CHORUS_VERSION;
 
 const program = new Command()
   .name('chorus')

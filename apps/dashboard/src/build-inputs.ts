@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { z } from 'zod';
 
 /**
  * What a Next build of an app depends on: its own sources and config, and the sources of every
@@ -77,7 +78,7 @@ function names(text: string, name: string): boolean {
 
 /** The npm workspaces of the root package.json (`dir/*` or `dir` entries): package name → folder. */
 function workspacePackages(root: string): Map<string, string> {
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces?: string[] };
+  const manifest = readManifest(join(root, 'package.json'));
   const found = new Map<string, string>();
   for (const pattern of manifest.workspaces ?? []) {
     const dirs = pattern.endsWith('/*') ? listDirs(join(root, pattern.slice(0, -2))) : [join(root, pattern)];
@@ -100,7 +101,22 @@ function listDirs(path: string): string[] {
 function readName(dir: string): string | undefined {
   const file = join(dir, 'package.json');
   if (!existsSync(file)) return undefined;
-  return (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name;
+  return readManifest(file).name;
+}
+
+/** The fields of a package.json read here; one that holds them in another shape is an error naming the file and the field. */
+const ManifestSchema = z.looseObject({
+  name: z.string().optional(),
+  workspaces: z.array(z.string()).optional(),
+});
+
+function readManifest(file: string): z.output<typeof ManifestSchema> {
+  const parsed = ManifestSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ');
+    throw new Error(`${file} is not a package.json this build understands: ${fields}`);
+  }
+  return parsed.data;
 }
 
 /** Where a package's imports are read from: its src (else the folder) and its top-level config files. */

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { hashBuildInputs } from './build-inputs';
 
 /**
@@ -15,6 +16,8 @@ import { hashBuildInputs } from './build-inputs';
 export const DASHBOARD_DIR = fileURLToPath(new URL('..', import.meta.url));
 const REPO_ROOT = resolve(DASHBOARD_DIR, '../..');
 const BUILD_STAMP = 'chorus-build.json';
+/** What the stamp holds: the hash of the build's inputs (build-inputs.ts) and when it was built. */
+const BuildStampSchema = z.object({ hash: z.string(), builtAt: z.string() });
 
 export interface DashboardOptions {
   /** Postgres the coordinator uses (the dashboard reads it directly). */
@@ -79,7 +82,8 @@ export async function ensureDashboardBuild(
   const hash = dashboardSourceHash();
   const upToDate = () => {
     if (!existsSync(join(DASHBOARD_DIR, distDir, 'BUILD_ID')) || !existsSync(stampPath)) return false;
-    return (JSON.parse(readFileSync(stampPath, 'utf8')) as { hash?: string }).hash === hash;
+    // A stamp this launcher did not write (or an older one) is not up to date: build again.
+    return BuildStampSchema.safeParse(JSON.parse(readFileSync(stampPath, 'utf8'))).data?.hash === hash;
   };
   if (upToDate()) return null;
   // Two starts at once (npm start and chorus dashboard, or two test files) must not build into one folder together.
@@ -122,7 +126,8 @@ async function build(
       `building the dashboard failed (next build exited with ${code}):\n${output.join('').slice(-4000)}`,
     );
   }
-  writeFileSync(stampPath, JSON.stringify({ hash, builtAt: new Date().toISOString() }) + '\n');
+  const stamp: z.input<typeof BuildStampSchema> = { hash, builtAt: new Date().toISOString() };
+  writeFileSync(stampPath, JSON.stringify(stamp) + '\n');
   const seconds = (performance.now() - started) / 1000;
   options.log?.(`dashboard built in ${seconds.toFixed(1)} s`);
   return { seconds };

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { Server } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChorusError, MetricsMessageSchema, PROTOCOL_VERSION } from '@chorus/protocol';
+import { ChorusError, MetricsMessageSchema, PROTOCOL_VERSION, WORKERS_NAMESPACE } from '@chorus/protocol';
 import { Connection } from './connection';
 import { expectEventually, startTestServer, type TestServer } from './test-server';
 
@@ -153,6 +156,25 @@ describe('Connection', () => {
     // No retrying forever: a little later, still the one attempt.
     await new Promise((r) => setTimeout(r, 800));
     expect(server.attempts()).toBe(1);
+  });
+
+  it('gives up, naming the field, when a refusal does not match ConnectRefusalSchema', async () => {
+    // A coordinator of another version: its refusal's data is not one this worker can read.
+    const http = createServer();
+    const io = new Server(http);
+    io.of(WORKERS_NAMESPACE).use((_socket, next) =>
+      next(Object.assign(new Error('go away'), { data: { code: 'teapot' } })),
+    );
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => new Promise((resolve) => io.close(() => resolve(undefined))));
+    const connection = connect({ url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` });
+    const error = await connection.open().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChorusError);
+    expect((error as ChorusError).code).toBe('invalid-input');
+    expect((error as ChorusError).message).toMatch(
+      /refused this worker: go away \(the connection refusal's data does not match its schema: code: Invalid option/,
+    );
+    expect(connection.socket.active).toBe(false);
   });
 
   it('waits for a coordinator that is not up yet', async () => {

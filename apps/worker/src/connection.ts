@@ -5,7 +5,9 @@ import {
   ChorusError,
   MAX_SOCKET_MESSAGE_BYTES,
   requestEvent,
+  readConnectRefusal,
   WORKER_IDENTITY_REFUSED,
+  type ConnectRefusal,
   WORKERS_NAMESPACE,
   WorkerToCoordinatorCatalog,
   type Ack,
@@ -222,10 +224,18 @@ export class Connection {
       return;
     }
     // The coordinator answered and refused the handshake.
-    const code = refusalCode(error);
-    const reason = `the coordinator at ${this.options.url} refused this worker: ${error.message}`;
-    const data = error.data as { reason?: unknown } | undefined;
-    if (data?.reason === WORKER_IDENTITY_REFUSED && this.options.onIdentityRefused) {
+    let refusal: ConnectRefusal | null;
+    let message = error.message;
+    try {
+      refusal = readConnectRefusal(error.data);
+    } catch (malformed) {
+      // A refusal this worker cannot read: another Chorus version (invalid-input, fatal).
+      refusal = { code: 'invalid-input' };
+      message = `${message} (${(malformed as Error).message})`;
+    }
+    const code = refusal?.code ?? guessRefusalCode(error.message);
+    const reason = `the coordinator at ${this.options.url} refused this worker: ${message}`;
+    if (refusal?.reason === WORKER_IDENTITY_REFUSED && this.options.onIdentityRefused) {
       this.logger.warn({ code }, `${reason}; registering under a new worker id`);
       this.options.onIdentityRefused();
       this.scheduleRetry('registering under a new worker id', { code });
@@ -293,13 +303,14 @@ function mebibytes(bytes: number): string {
   return bytes < 2 ** 20 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
-/** The code of a handshake refusal: `error.data.code` when the coordinator sets it, else guessed. */
-function refusalCode(error: Error & { data?: unknown }): string {
-  const data = error.data as { code?: unknown } | undefined;
-  if (typeof data?.code === 'string') return data.code;
-  if (/unauthori[sz]ed|token/i.test(error.message)) return 'unauthorized';
-  if (/forbidden/i.test(error.message)) return 'forbidden';
-  if (/protocol|invalid|handshake/i.test(error.message)) return 'invalid-input';
+/**
+ * The code of a handshake refusal without `data` (socket.io's own, or a coordinator before
+ * ConnectRefusalSchema), guessed from its message.
+ */
+function guessRefusalCode(message: string): string {
+  if (/unauthori[sz]ed|token/i.test(message)) return 'unauthorized';
+  if (/forbidden/i.test(message)) return 'forbidden';
+  if (/protocol|invalid|handshake/i.test(message)) return 'invalid-input';
   return 'unavailable';
 }
 

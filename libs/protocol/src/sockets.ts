@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ChorusError, ERROR_CODES, type ErrorCode } from './errors';
 import { MemberModelSpecSchema } from './member-model';
 import { RunConfigSchema } from './run-config';
 
@@ -48,6 +49,45 @@ export const WorkerSecretSchema = z
  * the secret is missing): the worker cannot be that worker, so it registers anew under a new id.
  */
 export const WORKER_IDENTITY_REFUSED = 'worker-identity';
+
+/**
+ * The `data` of a socket connection the coordinator refuses (both namespaces' middleware): the
+ * client's `connect_error` carries the message and this. socket.io's own failures (a transport
+ * error, an unknown namespace) carry none.
+ */
+export const ConnectRefusalSchema = z.object({
+  code: z.enum(ERROR_CODES),
+  reason: z.literal(WORKER_IDENTITY_REFUSED).optional(),
+});
+export type ConnectRefusal = z.infer<typeof ConnectRefusalSchema>;
+
+/** A refused connection as a socket.io middleware passes it to `next`. */
+export function connectRefusal(
+  code: ErrorCode,
+  message: string,
+  reason?: ConnectRefusal['reason'],
+): Error & { data: ConnectRefusal } {
+  const data: ConnectRefusal = { code, ...(reason !== undefined && { reason }) };
+  return Object.assign(new Error(message), { data });
+}
+
+/**
+ * A `connect_error`'s `data` read back: null when there is none (socket.io's own failure), else
+ * the refusal, or a ChorusError('invalid-input') naming the fields when it does not match the schema
+ * (a coordinator of another Chorus version).
+ */
+export function readConnectRefusal(data: unknown): ConnectRefusal | null {
+  if (data === undefined || data === null) return null;
+  const parsed = ConnectRefusalSchema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const fields = parsed.error.issues
+    .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(data)'}: ${i.message}`)
+    .join('; ');
+  throw new ChorusError(
+    'invalid-input',
+    `the connection refusal's data does not match its schema: ${fields}`,
+  );
+}
 
 /**
  * The session secret issued at a worker id's first registration, sent once right after that

@@ -3,16 +3,12 @@ import type { Socket } from 'socket.io';
 import {
   ChorusError,
   checkDashboardTicket,
+  connectRefusal,
   DASHBOARD_NAMESPACE,
   DashboardAuthSchema,
   SOCKET_NAMESPACES,
-  type ErrorCode,
 } from '@chorus/protocol';
 import { checkAccess, type AccessPolicy } from '../http/auth';
-
-type Refusal = Error & { data: { code: ErrorCode } };
-const refusal = (code: ErrorCode, message: string): Refusal =>
-  Object.assign(new Error(message), { data: { code } });
 
 /**
  * The `/dashboard` namespace's middleware: its access level (libs/protocol SOCKET_NAMESPACES) as
@@ -23,13 +19,13 @@ const refusal = (code: ErrorCode, message: string): Refusal =>
 export function dashboardAccess(deps: { policy: AccessPolicy; now: () => number; logger: Logger }) {
   const level = SOCKET_NAMESPACES[DASHBOARD_NAMESPACE];
   return (socket: Socket, next: (error?: Error) => void): void => {
-    const refuse = (error: Refusal): void => {
+    const refuse = (error: Error): void => {
       deps.logger.warn({ address: socket.handshake.address, reason: error.message }, 'dashboard refused');
       next(error);
     };
     const auth = DashboardAuthSchema.safeParse(socket.handshake.auth ?? {});
     if (!auth.success)
-      return refuse(refusal('invalid-input', 'auth must be { token } or { ticket } (strings)'));
+      return refuse(connectRefusal('invalid-input', 'auth must be { token } or { ticket } (strings)'));
     const { ticket, token } = auth.data;
     if (ticket !== undefined && deps.policy.requireAuth) {
       checkDashboardTicket(deps.policy.viewerToken, ticket, deps.now()).then(
@@ -37,12 +33,12 @@ export function dashboardAccess(deps: { policy: AccessPolicy; now: () => number;
           problem === null
             ? next()
             : refuse(
-                refusal(
+                connectRefusal(
                   'unauthorized',
                   `dashboard ticket ${problem}: ask the dashboard server for a fresh one (tickets last a minute and are signed with the viewer token)`,
                 ),
               ),
-        (error: unknown) => refuse(refusal('internal', `cannot check the ticket: ${String(error)}`)),
+        (error: unknown) => refuse(connectRefusal('internal', `cannot check the ticket: ${String(error)}`)),
       );
       return;
     }
@@ -52,7 +48,7 @@ export function dashboardAccess(deps: { policy: AccessPolicy; now: () => number;
     } catch (error) {
       if (!(error instanceof ChorusError)) throw error;
       refuse(
-        refusal(
+        connectRefusal(
           error.code,
           error.code === 'unauthorized'
             ? `the ${DASHBOARD_NAMESPACE} namespace needs auth.token (the viewer or admin token) or auth.ticket (from the dashboard server)`

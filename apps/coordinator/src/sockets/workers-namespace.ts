@@ -10,10 +10,10 @@ import {
   CHORUS_VERSION,
   PROTOCOL_VERSION,
   WORKER_IDENTITY_REFUSED,
+  connectRefusal,
   WorkerHandshakeSchema,
   WorkerToCoordinatorCatalog,
   type CoordinatorToWorkerEvents,
-  type ErrorCode,
   type ParsedMessageOf,
   type HandlerResultOf,
   type WorkerToCoordinatorEvents,
@@ -53,18 +53,6 @@ export type WorkersNamespace = Namespace<
 >;
 
 const workerRoom = (workerId: string): string => `worker:${workerId}`;
-
-/**
- * A refused connection: the client's `connect_error` has this message and `data.code` (and
- * `data.reason` WORKER_IDENTITY_REFUSED when the worker id's secret did not match).
- */
-function refusal(
-  code: ErrorCode,
-  message: string,
-  reason?: string,
-): Error & { data: { code: ErrorCode; reason?: string } } {
-  return Object.assign(new Error(message), { data: { code, ...(reason !== undefined && { reason }) } });
-}
 
 /**
  * Why a handshake's Chorus version or backend cannot work with this coordinator, said so the
@@ -140,7 +128,7 @@ export function registerWorkersNamespace(
     if (!tokenMatches(deps.workerToken, auth.token)) {
       logger.warn({ address: socket.handshake.address }, 'worker refused: bad token');
       return next(
-        refusal(
+        connectRefusal(
           'unauthorized',
           "invalid worker token: pass the coordinator's worker token as auth.token (CHORUS_WORKER_TOKEN, or workerToken in the coordinator's tokens.json)",
         ),
@@ -148,7 +136,7 @@ export function registerWorkersNamespace(
     }
     if (auth.protocolVersion !== PROTOCOL_VERSION) {
       return next(
-        refusal(
+        connectRefusal(
           'invalid-input',
           `protocol version ${String(auth.protocolVersion)} is not supported: this coordinator speaks version ${PROTOCOL_VERSION}; run a matching worker`,
         ),
@@ -157,11 +145,13 @@ export function registerWorkersNamespace(
     const refused = versionRefusal(auth);
     if (refused !== undefined) {
       logger.warn({ address: socket.handshake.address, reason: refused }, 'worker refused');
-      return next(refusal('invalid-input', refused));
+      return next(connectRefusal('invalid-input', refused));
     }
     const parsed = WorkerHandshakeSchema.safeParse(auth);
     if (!parsed.success)
-      return next(refusal('invalid-input', `invalid worker handshake:\n${formatIssues(parsed.error)}`));
+      return next(
+        connectRefusal('invalid-input', `invalid worker handshake:\n${formatIssues(parsed.error)}`),
+      );
     const handshake = parsed.data;
     socket.data = {
       workerId: handshake.workerId,
@@ -180,10 +170,12 @@ export function registerWorkersNamespace(
             { workerId: handshake.workerId, address: socket.handshake.address },
             'worker refused: its id is registered with another secret',
           );
-          return next(refusal(error.code, error.message, WORKER_IDENTITY_REFUSED));
+          return next(connectRefusal(error.code, error.message, WORKER_IDENTITY_REFUSED));
         }
         logger.error({ err: error }, 'registering a worker failed');
-        next(refusal('unavailable', 'the coordinator cannot register workers right now; retry shortly'));
+        next(
+          connectRefusal('unavailable', 'the coordinator cannot register workers right now; retry shortly'),
+        );
       },
     );
   });

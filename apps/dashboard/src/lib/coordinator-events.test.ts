@@ -170,12 +170,12 @@ describe('subscribeCoordinatorEvents', () => {
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise((resolve) => http.close(resolve)));
-    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/api/socket-ticket`;
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
     expect(await fetchSocketTicket(url)).toEqual({ ticket: 'v1.1.abc' });
     expect(await fetchSocketTicket(url)).toEqual({});
     expect(await fetchSocketTicket(url)).toEqual({});
     await expect(fetchSocketTicket(url)).rejects.toThrow(
-      /^GET http:\/\/127\.0\.0\.1:\d+\/api\/socket-ticket: the answer does not match its schema: ticket: /,
+      /^GET \/api\/socket-ticket: the answer does not match its schema: ticket: /,
     );
   });
 });

@@ -1,13 +1,12 @@
 import { io, type Socket } from 'socket.io-client';
 import {
-  ChorusError,
   CoordinatorToDashboardCatalog,
+  DashboardHttpError,
   DASHBOARD_NAMESPACE,
   DashboardToCoordinatorCatalog,
-  describeIssues,
+  fetchDashboardRoute,
   handleEvent,
   requestEvent,
-  DashboardTicketAnswerSchema,
   type CoordinatorToDashboardEvents,
   type DashboardAuth,
   type DashboardToCoordinatorEvents,
@@ -103,24 +102,19 @@ export function subscribeCoordinatorEvents(
   };
 }
 
-/** Where the dashboard server hands out socket tickets (app/api/socket-ticket/route.ts). */
-export const SOCKET_TICKET_PATH = '/api/socket-ticket';
-
 /**
- * A fresh ticket from the dashboard server, as the socket's `auth`; `{}` when it has none to give
- * (no viewer token: the coordinator is open to reads) or answers an error (the coordinator then
- * refuses the socket, and the page says it is offline). An answer that does not match
- * DashboardTicketAnswerSchema throws a ChorusError naming the route and the fields.
+ * A fresh ticket from the dashboard server (DASHBOARD_ROUTES.socketTicket,
+ * app/api/socket-ticket/route.ts), as the socket's `auth`; `{}` when it has none to give (no viewer
+ * token: the coordinator is open to reads) or answers an error (the coordinator then refuses the
+ * socket, and the page says it is offline). An answer that does not match DashboardTicketAnswerSchema
+ * throws a ChorusError naming the route and the fields. `baseUrl` for a caller outside the page.
  */
-export async function fetchSocketTicket(url: string = SOCKET_TICKET_PATH): Promise<DashboardAuth> {
-  const response = await fetch(url, { cache: 'no-store' });
-  if (!response.ok) return {};
-  const answer = DashboardTicketAnswerSchema.safeParse(await response.json());
-  if (!answer.success) {
-    throw new ChorusError(
-      'internal',
-      `GET ${url}: the answer does not match its schema: ${describeIssues(answer.error, '(answer)')}`,
-    );
+export async function fetchSocketTicket(baseUrl?: string): Promise<DashboardAuth> {
+  try {
+    const answer = await fetchDashboardRoute('socketTicket', {}, baseUrl === undefined ? {} : { baseUrl });
+    return answer.ticket !== null ? { ticket: answer.ticket } : {};
+  } catch (error) {
+    if (error instanceof DashboardHttpError) return {};
+    throw error;
   }
-  return answer.data.ticket !== null ? { ticket: answer.data.ticket } : {};
 }

@@ -1,16 +1,12 @@
-import type { MemberMetrics } from '@chorus/protocol';
+import type { MemberCurve, MemberMetrics } from '@chorus/protocol';
 import { downsample, type XY } from './run-downsample';
 
 /**
  * Members' training curves (x = step, one mini-batch per step): loaded from the MetricPoint rows
  * (downsampled), then extended live from the coordinator's `metrics` notifications (MemberMetrics,
- * libs/protocol coordinator-to-dashboard.ts).
+ * libs/protocol coordinator-to-dashboard.ts). MemberCurve is libs/protocol's MemberCurveSchema.
  */
-export interface MemberCurve {
-  index: number;
-  loss: XY[];
-  accuracy: XY[];
-}
+export type { MemberCurve };
 
 /** Points per member and metric sent to the browser: 16 members × 2 charts stay smooth. */
 export const MAX_POINTS_PER_MEMBER = 500;

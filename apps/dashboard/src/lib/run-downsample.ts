@@ -1,3 +1,5 @@
+import type { XY } from '@chorus/protocol';
+
 /**
  * Largest-Triangle-Three-Buckets downsampling (Steinarsson 2013): keeps the first and last points
  * and, from each of `threshold − 2` equal buckets in between, the point that forms the largest
@@ -5,7 +7,8 @@
  * curve survives with a few hundred points. The same rule as ECharts' `sampling: 'lttb'`, applied
  * on the server so that long runs do not ship every step to the browser.
  */
-export type XY = readonly [x: number, y: number];
+/** A chart point [x, y]: libs/protocol's XYSchema (the run page's answers carry curves of them). */
+export type { XY };
 
 /** Indices (ascending) of the points LTTB keeps; all of them when there are at most `threshold`. */
 export function lttbIndices(points: readonly XY[], threshold: number): number[] {

@@ -1,14 +1,22 @@
 import { VOTING_STRATEGIES } from '@chorus/ensemble';
-import type { RunResult } from '@chorus/protocol';
+import {
+  FINAL_METRICS,
+  type FinalMetric,
+  type FinalTable,
+  type FinalTableRow,
+  type FinalTableSource,
+  type RunResult,
+} from '@chorus/protocol';
 import { memberAccuraciesFromPairwise, type PairwiseMatrices } from './run-diversity';
 
 /**
  * The final comparison table of a run (test split): one row per voting strategy and one per
  * member, from the run's stored result once it completed, else its latest complete round, else
  * the live view (each member's latest round). Pure, so the Compare page can build the same table.
+ * Its shape is libs/protocol's FinalTableSchema (the run page's answers carry it).
  */
-export const FINAL_METRICS = ['accuracy', 'nll', 'brier', 'ece', 'gainOverBest', 'gainOverMean'] as const;
-export type FinalMetric = (typeof FINAL_METRICS)[number];
+export { FINAL_METRICS };
+export type { FinalMetric, FinalTable, FinalTableRow, FinalTableSource };
 
 /** NLL, Brier and ECE are losses; accuracy and the gains are better when higher. */
 export const LOWER_IS_BETTER: Readonly<Record<FinalMetric, boolean>> = {
@@ -28,23 +36,6 @@ export const FINAL_METRIC_LABELS: Readonly<Record<FinalMetric, string>> = {
   gainOverBest: 'Gain over best member',
   gainOverMean: 'Gain over mean member',
 };
-
-export type FinalTableSource = 'result' | 'round' | 'live';
-
-export interface FinalTableRow {
-  kind: 'strategy' | 'member';
-  /** The strategy name, or the member index as a string. */
-  key: string;
-  label: string;
-  values: Partial<Record<FinalMetric, number>>;
-}
-
-export interface FinalTable {
-  source: FinalTableSource;
-  /** The complete round shown (source 'round'), else null. */
-  round: number | null;
-  rows: FinalTableRow[];
-}
 
 /** Scores of one strategy, as stored (EnsembleEval columns, RunResult's `ensemble`). */
 export type StrategyScoresLike = Partial<Record<FinalMetric, number>>;

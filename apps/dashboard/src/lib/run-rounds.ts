@@ -4,23 +4,15 @@ import {
   type DiversitySummary,
   type PairwiseMatrices,
 } from './run-diversity';
+import type { RoundSummary } from '@chorus/protocol';
 
 /**
  * One complete evaluation round on the test split, condensed for the charts: each strategy's
  * accuracy, the best and mean member (accuracy − the stored gains), the diversity summary, and
  * per member its accuracy and mean pairwise disagreement (for the accuracy–diversity scatter).
+ * Its shape is libs/protocol's RoundSummarySchema (the run page's answers carry it).
  */
-export interface RoundSummary {
-  round: number;
-  /** Strategy → test accuracy. */
-  strategies: Record<string, number>;
-  bestMember: number | null;
-  meanMember: number | null;
-  diversity: DiversitySummary | null;
-  /** By member index; null where the stored matrices cannot tell (fewer than three members). */
-  memberAccuracy: Array<number | null>;
-  memberDisagreement: Array<number | null>;
-}
+export type { RoundSummary };
 
 export interface EnsembleRow {
   round: number;

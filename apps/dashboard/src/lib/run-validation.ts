@@ -1,3 +1,4 @@
+import type { ValidationCurves } from '@chorus/protocol';
 import { epochOfRound } from './format';
 import type { XY } from './run-downsample';
 import type { DiversityRow, EnsembleRow } from './run-rounds';
@@ -8,10 +9,7 @@ import type { DiversityRow, EnsembleRow } from './run-rounds';
  * validation DiversityEval's `memberAccuracies`, in `memberIndices` order) and the ensemble's
  * (the validation EnsembleEval of one strategy). x = the 1-based epoch (lib/format.ts).
  */
-export interface ValidationCurves {
-  members: Array<{ index: number; points: XY[] }>;
-  ensemble: XY[];
-}
+export type { ValidationCurves };
 
 export function validationCurves(
   ensemble: readonly EnsembleRow[],

@@ -46,7 +46,10 @@ export function parseWhatIfSearchParams(params: URLSearchParams, memberCount: nu
   return parseWhatIfInput(wire.data, memberCount);
 }
 
-export const whatIfSearch = (input: WhatIfInput): string =>
-  new URLSearchParams({ members: input.members.join(','), strategy: input.strategy }).toString();
+/** The input as the wire's query (WhatIfQuerySchema's input): `{ members: '0,2', strategy: 'soft' }`. */
+export const whatIfQuery = (input: WhatIfInput): { members: string; strategy: WhatIfInput['strategy'] } => ({
+  members: input.members.join(','),
+  strategy: input.strategy,
+});
 
 export { WhatIfResultSchema, type WhatIfResult };

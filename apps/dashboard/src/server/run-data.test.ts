@@ -1,9 +1,18 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createRepositories, LIVE_ROUND, type EnsembleEvalInput } from '@chorus/db/client';
 import { withTestDatabase } from '@chorus/db/testing';
 import { diversity } from '@chorus/ensemble';
-import { loadRunPage, loadRunState } from './run-data';
-import { parseRunConfig } from '@chorus/protocol';
+import { jsonAnswer } from '../app/api/runs/[id]/params';
+import { loadRunPage, loadRunState, type RunState } from './run-data';
+import {
+  DashboardHttpError,
+  fetchDashboardRoute,
+  parseRunConfig,
+  type DashboardAnswer,
+  type DashboardRouteName,
+} from '@chorus/protocol';
 
 const db = withTestDatabase();
 
@@ -145,7 +154,8 @@ describe('run page data (real Postgres)', () => {
       model: 'mlp',
       members: expect.any(Array),
     });
-    expect(typeof view.createdAt).toBe('string');
+    // Dates as Dates: the server render and the decoded answers (below) give the page the same values.
+    expect(view.createdAt).toBeInstanceOf(Date);
     expect(view.members.map((m) => [m.index, m.totalBatches])).toEqual([
       [0, 10],
       [1, 10],
@@ -169,5 +179,61 @@ describe('run page data (real Postgres)', () => {
       ['1', undefined],
       ['2', undefined],
     ]);
+
+    // As the route handlers answer it (app/api/runs/[id] and /state, over real HTTP) and the run
+    // page decodes it: the same values, dates included.
+    const state = await loadRunState(repos, run.id);
+    const [pageAnswer, stateAnswer] = await serveAnswers(
+      [
+        ['getRunPage', page!],
+        ['getRunState', state!],
+      ],
+      async (baseUrl) => [
+        await fetchDashboardRoute('getRunPage', { params: { id: run.id } }, { baseUrl }),
+        await fetchDashboardRoute('getRunState', { params: { id: run.id } }, { baseUrl }),
+      ],
+    );
+    expect(pageAnswer).toEqual(page);
+    expect(stateAnswer).toEqual(state);
+
+    // A state the server could not stand behind is answered 500 naming the route and the field
+    // (never sent half right); the page shows that message as its refresh error.
+    const broken = {
+      ...state!,
+      run: {
+        ...state!.run,
+        members: state!.run.members.map((m, i) => (i === 1 ? { ...m, status: 'lost' } : m)),
+      },
+    } as unknown as RunState;
+    const refusal = await serveAnswers([['getRunState', broken]], (baseUrl) =>
+      fetchDashboardRoute('getRunState', { params: { id: run.id } }, { baseUrl }).catch((e: unknown) => e),
+    );
+    expect(refusal).toBeInstanceOf(DashboardHttpError);
+    expect(refusal).toMatchObject({ status: 500, code: 'internal' });
+    expect((refusal as Error).message).toMatch(
+      /^GET \/api\/runs\/[\w-]+\/state: GET \/api\/runs\/:id\/state: the answer does not match its schema: run\.members\.1\.status: /,
+    );
   });
 });
+
+/** Serves each answer in turn through the route handlers' `jsonAnswer`, for the duration of `use`. */
+async function serveAnswers<N extends DashboardRouteName, T>(
+  answers: Array<[N, DashboardAnswer<N>]>,
+  use: (baseUrl: string) => Promise<T>,
+): Promise<T> {
+  const queue = [...answers];
+  const server = createServer((_request, response) => {
+    const next = queue.shift();
+    if (!next) return void response.writeHead(500).end();
+    const answer = jsonAnswer(next[0], next[1]);
+    void answer.text().then((body) => {
+      response.writeHead(answer.status, Object.fromEntries(answer.headers)).end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    return await use(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

@@ -1,54 +1,20 @@
 import { runDetailOf, type Repositories } from '@chorus/db/client';
-import { curvesFromPoints, MAX_POINTS_PER_MEMBER, type MemberCurve } from '../lib/run-curves';
-import type { DiversitySummary, PairwiseMatrices } from '../lib/run-diversity';
-import { finalTableOf, type FinalTable } from '../lib/run-final-table';
-import { roundSummaries, type RoundSummary } from '../lib/run-rounds';
-import { validationCurves, type ValidationCurves } from '../lib/run-validation';
+import type { DiversityPanelData, MemberView, RunDetail, RunPageData, RunState } from '@chorus/protocol';
+import { curvesFromPoints, MAX_POINTS_PER_MEMBER } from '../lib/run-curves';
+import { finalTableOf } from '../lib/run-final-table';
+import { roundSummaries } from '../lib/run-rounds';
+import { validationCurves } from '../lib/run-validation';
 
 /**
  * Everything the run page shows, read from the database (the source of truth: the page renders
- * it on the server and the browser refetches it through app/api/runs/[id] after a reconnect or an
- * evaluation). Plain JSON: dates are ISO strings, so the same object serves both paths.
+ * it on the server and the browser refetches it through app/api/runs/[id] and its /state after a
+ * reconnect or an evaluation). The shapes are libs/protocol's RunPageSchema and RunStateSchema:
+ * the route handlers encode them with those schemas (dates as ISO strings) and the browser decodes
+ * them (dates again), so both paths give the page the same values.
  */
-export type Jsonified<T> = T extends Date
-  ? string
-  : T extends readonly (infer U)[]
-    ? Jsonified<U>[]
-    : T extends object
-      ? { [K in keyof T]: Jsonified<T[K]> }
-      : T;
-
-const toJson = <T>(value: T): Jsonified<T> => JSON.parse(JSON.stringify(value)) as Jsonified<T>;
-
-type RunDetail = ReturnType<typeof runDetailOf>;
-export type RunView = Jsonified<RunDetail>;
-export type RunMemberView = RunView['members'][number];
-
-/** The diversity heatmaps' round: the latest complete one, else the live view. */
-export interface DiversityPanelData {
-  source: 'round' | 'live';
-  round: number | null;
-  memberCount: number;
-  pairwise: PairwiseMatrices | null;
-  summary: DiversitySummary | null;
-}
-
-export interface RunState {
-  run: RunView;
-  rounds: RoundSummary[];
-  diversity: DiversityPanelData | null;
-  finalTable: FinalTable | null;
-  /** Members' and the soft vote's validation accuracy after each epoch (complete rounds). */
-  validation: ValidationCurves;
-  /** The names of the workers that hold members now, by worker id (the Workers page's names). */
-  workerNames: Record<string, string>;
-  /** What those workers train on, by worker id: the device string of their handshake ("GPU 0: …"). */
-  workerDevices: Record<string, string>;
-}
-
-export interface RunPageData extends RunState {
-  curves: MemberCurve[];
-}
+export type { DiversityPanelData, RunPageData, RunState };
+export type RunView = RunDetail;
+export type RunMemberView = MemberView;
 
 /** The run's status, members, evaluations and tables (not its curves); null if there is no such run. */
 export async function loadRunState(repos: Repositories, id: string): Promise<RunState | null> {
@@ -67,7 +33,7 @@ export async function loadRunState(repos: Repositories, id: string): Promise<Run
   const view = detail.latestRound ?? detail.live;
   const test = view?.diversity.test ?? null;
   return {
-    run: toJson(detail) as RunView,
+    run: detail,
     rounds: roundSummaries(ensemble, diversity),
     diversity:
       view && test

@@ -58,8 +58,27 @@ interface WireInput {
 }
 
 /** `path: message` of each issue, e.g. `members.0.status: Invalid option`. */
-const issueList = (error: z.ZodError): string =>
+export const issueList = (error: z.ZodError): string =>
   error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(answer)'}: ${i.message}`).join('; ');
+
+/**
+ * A route's JSON answer decoded with its schema; one that does not match is a
+ * ChorusError('internal') naming the route (`METHOD /path`) and each failed field. Shared by
+ * `createHttpClient` and the dashboard server's routes (dashboard-routes.ts).
+ */
+export function decodeAnswer<S extends z.ZodType>(route: string, schema: S, json: unknown): z.output<S> {
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new ChorusError(
+      'internal',
+      `${route}: the answer does not match its schema: ${issueList(parsed.error)}`,
+      {
+        cause: parsed.error,
+      },
+    );
+  }
+  return parsed.data;
+}
 
 /**
  * The typed HTTP client of the coordinator, derived from HTTP_ROUTES: each call fills in the path,
@@ -133,17 +152,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     } catch {
       throw new ChorusError('internal', `${named}: the answer is not JSON: ${text.slice(0, 200)}`);
     }
-    const parsed = (spec.response ?? z.unknown()).safeParse(json);
-    if (!parsed.success) {
-      throw new ChorusError(
-        'internal',
-        `${named}: the answer does not match its schema: ${issueList(parsed.error)}`,
-        {
-          cause: parsed.error,
-        },
-      );
-    }
-    return parsed.data;
+    return decodeAnswer(named, spec.response ?? z.unknown(), json);
   };
   const client = Object.fromEntries(
     (Object.keys(HTTP_ROUTES) as RouteName[]).map((name) => [

@@ -1,7 +1,7 @@
 'use client';
 
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { RunNotification } from '@chorus/protocol';
+import { fetchDashboardRoute, type DashboardAnswer, type RunNotification } from '@chorus/protocol';
 import { Chart } from '../chart';
 import { formatDate, formatDuration } from '../../lib/format';
 import { appendMetrics, applyMetricsToMembers } from '../../lib/run-curves';
@@ -27,7 +27,9 @@ import styles from './run.module.css';
  * coordinator's notifications — metrics are appended in place (one point per member and flush);
  * member and evaluation notifications refetch the run's state (app/api/runs/[id]/state,
  * coalesced); a status change and every (re)join refetch everything with the stored curves
- * (app/api/runs/[id]), since notifications may have been missed meanwhile.
+ * (app/api/runs/[id]), since notifications may have been missed meanwhile. Both answers are
+ * decoded with their libs/protocol schemas (DASHBOARD_ROUTES): one that does not match is shown as
+ * a refresh error naming the route and the field, and the page keeps what it had.
  */
 export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coordinatorUrl: string }) {
   const runId = initial.run.id;
@@ -36,19 +38,21 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
   const [refreshError, setRefreshError] = useState<string | null>(null);
   const { run } = state;
 
-  const fetchJson = useCallback(async <T,>(path: string): Promise<T | null> => {
-    try {
-      const response = await fetch(path, { cache: 'no-store' });
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      setRefreshError(null);
-      return (await response.json()) as T;
-    } catch (e) {
-      setRefreshError(
-        `Could not refresh from the database (${(e as Error).message}); the page shows what it had. Reload to retry.`,
-      );
-      return null;
-    }
-  }, []);
+  const fetchAnswer = useCallback(
+    async <N extends 'getRunState' | 'getRunPage'>(name: N): Promise<DashboardAnswer<N> | null> => {
+      try {
+        const answer = await fetchDashboardRoute(name, { params: { id: runId } });
+        setRefreshError(null);
+        return answer;
+      } catch (e) {
+        setRefreshError(
+          `Could not refresh from the database (${(e as Error).message}); the page shows what it had. Reload to retry.`,
+        );
+        return null;
+      }
+    },
+    [runId],
+  );
 
   // One refetch at a time; notifications arriving meanwhile ask for one more afterwards.
   const pending = useRef({ running: false, again: false });
@@ -61,21 +65,21 @@ export function RunView({ initial, coordinatorUrl }: { initial: RunPageData; coo
     try {
       do {
         pending.current.again = false;
-        const next = await fetchJson<RunState>(`/api/runs/${encodeURIComponent(runId)}/state`);
+        const next = await fetchAnswer('getRunState');
         if (next) setState(next);
       } while (pending.current.again);
     } finally {
       pending.current.running = false;
     }
-  }, [fetchJson, runId]);
+  }, [fetchAnswer]);
 
   const resync = useCallback(async () => {
-    const next = await fetchJson<RunPageData>(`/api/runs/${encodeURIComponent(runId)}`);
+    const next = await fetchAnswer('getRunPage');
     if (!next) return;
     const { curves: fresh, ...rest } = next;
     setState(rest);
     setCurves(fresh);
-  }, [fetchJson, runId]);
+  }, [fetchAnswer]);
 
   const onRun = useCallback(
     (n: RunNotification) => {
@@ -264,7 +268,7 @@ function Fact({ label, value, mono }: { label: string; value: string; mono?: boo
 }
 
 /** A run's duration; while it runs, counted up every second (server and browser clocks differ: no hydration warning). */
-function Duration({ start, end }: { start: string | null; end: string | null }) {
+function Duration({ start, end }: { start: Date | null; end: Date | null }) {
   const [, setTick] = useState(0);
   const running = start !== null && end === null;
   useEffect(() => {

@@ -2,9 +2,9 @@
 
 import { useId, useState } from 'react';
 import { isLearnedCombiner, LEARNED_COMBINERS, VOTING_STRATEGIES } from '@chorus/ensemble';
-import { describeIssues } from '@chorus/protocol';
+import { ChorusError, DashboardHttpError, fetchDashboardRoute } from '@chorus/protocol';
 import { formatEpoch, formatGain, formatNumber, formatPercent } from '../../lib/format';
-import { parseWhatIfInput, whatIfSearch, WhatIfResultSchema, type WhatIfResult } from '../../lib/run-what-if';
+import { parseWhatIfInput, whatIfQuery, type WhatIfResult } from '../../lib/run-what-if';
 import styles from './run.module.css';
 
 type State =
@@ -38,34 +38,20 @@ export function WhatIfPanel({ runId, memberCount }: { runId: string; memberCount
     if (!input.ok) return setState({ kind: 'error', message: input.message });
     setState({ kind: 'busy' });
     try {
-      const response = await fetch(
-        `/api/runs/${encodeURIComponent(runId)}/what-if?${whatIfSearch(input.value)}`,
-        {
-          cache: 'no-store',
-        },
-      );
-      const body = (await response.json().catch(() => ({}))) as { message?: unknown };
-      if (!response.ok) {
-        const message =
-          typeof body.message === 'string'
-            ? body.message
-            : `The dashboard server answered ${response.status}.`;
-        return setState({ kind: 'error', message });
-      }
-      const result = WhatIfResultSchema.safeParse(body);
-      setState(
-        result.success
-          ? { kind: 'done', result: result.data }
-          : {
-              kind: 'error',
-              message: `The what-if answer does not match its schema (${describeIssues(result.error, '(answer)')}); is the coordinator the same Chorus version?`,
-            },
-      );
-    } catch (e) {
-      setState({
-        kind: 'error',
-        message: `The dashboard server cannot be reached (${(e as Error).message}).`,
+      const result = await fetchDashboardRoute('getWhatIf', {
+        params: { id: runId },
+        query: whatIfQuery(input.value),
       });
+      setState({ kind: 'done', result });
+    } catch (e) {
+      // A refusal carries the dashboard server's message; a malformed answer names the route and field.
+      const message =
+        e instanceof DashboardHttpError
+          ? e.reason
+          : e instanceof ChorusError
+            ? `${e.message}; is the coordinator the same Chorus version?`
+            : `The dashboard server cannot be reached (${(e as Error).message}).`;
+      setState({ kind: 'error', message });
     }
   };
 

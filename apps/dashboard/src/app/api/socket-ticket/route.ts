@@ -1,4 +1,4 @@
-import { signDashboardTicket } from '@chorus/protocol';
+import { encodeDashboardAnswer, signDashboardTicket } from '@chorus/protocol';
 import { dashboardServer } from '../../../server/repositories';
 
 export const dynamic = 'force-dynamic';
@@ -14,5 +14,7 @@ export async function GET() {
   const { viewerToken } = dashboardServer().env;
   const body =
     viewerToken === undefined ? { ticket: null } : await signDashboardTicket(viewerToken, Date.now());
-  return Response.json(body, { headers: { 'cache-control': 'no-store' } });
+  return Response.json(encodeDashboardAnswer('socketTicket', body), {
+    headers: { 'cache-control': 'no-store' },
+  });
 }

@@ -1,7 +1,7 @@
-import { parseWhatIfSearchParams, WhatIfResultSchema } from '../../../../../lib/run-what-if';
+import { parseWhatIfSearchParams, whatIfQuery } from '../../../../../lib/run-what-if';
 import { coordinatorApi, coordinatorFailure } from '../../../../../server/coordinator';
 import { repositories } from '../../../../../server/repositories';
-import { jsonError, runIdOf } from '../params';
+import { jsonAnswer, jsonError, runIdOf } from '../params';
 
 export const dynamic = 'force-dynamic';
 
@@ -19,11 +19,11 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
 
   try {
     const result = await coordinatorApi().getWhatIf(
-      { params: { id }, query: { members: input.value.members.join(','), strategy: input.value.strategy } },
+      { params: { id }, query: whatIfQuery(input.value) },
       { signal: AbortSignal.timeout(30_000) },
     );
-    // Encoded with the same schema the browser decodes it with.
-    return Response.json(WhatIfResultSchema.encode(result), { headers: { 'cache-control': 'no-store' } });
+    // Encoded with the schema the browser decodes it with (DASHBOARD_ROUTES.getWhatIf).
+    return jsonAnswer('getWhatIf', result);
   } catch (error) {
     const failure = coordinatorFailure(error, '; the what-if needs it (it holds the test labels)');
     return jsonError(failure.status, failure.message);
