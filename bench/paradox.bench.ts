@@ -18,7 +18,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as echarts from 'echarts';
-import { parseRunConfig, SHARDING_STRATEGIES, type RunResult, type ShardingStrategy } from '@chorus/protocol';
+import {
+  parseRunConfig,
+  SHARDING_STRATEGIES,
+  type RunResult,
+  type ShardingStrategyName,
+} from '@chorus/protocol';
 // bench/ belongs to the root project (tag type:app), which may use every project; apps/cli exports
 // no library entry, so its local trainer (the code behind `chorus train`) is imported by path.
 // eslint-disable-next-line @nx/enforce-module-boundaries
@@ -40,7 +45,7 @@ function positiveInts(name: string, text: string): number[] {
   return values;
 }
 
-function shardings(text: string): ShardingStrategy[] {
+function shardings(text: string): ShardingStrategyName[] {
   const names = text.split(',').map((s) => s.trim());
   for (const name of names) {
     if (!(SHARDING_STRATEGIES as readonly string[]).includes(name)) {
@@ -49,7 +54,7 @@ function shardings(text: string): ShardingStrategy[] {
       );
     }
   }
-  return names as ShardingStrategy[];
+  return names as ShardingStrategyName[];
 }
 
 const epochs = positiveInts('epochs', arg('epochs', '5'))[0] as number;
@@ -63,7 +68,7 @@ const markdownPath = arg('markdown', '');
 const backend = arg('backend', 'auto') as Parameters<typeof trainEnsembleLocally>[1]['backend'];
 
 interface Row {
-  sharding: ShardingStrategy;
+  sharding: ShardingStrategyName;
   members: number;
   /** Training samples in the run (after the validation hold-out). */
   train: number;
@@ -80,7 +85,7 @@ interface Row {
 
 const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 
-async function runOne(sharding: ShardingStrategy, members: number): Promise<Row> {
+async function runOne(sharding: ShardingStrategyName, members: number): Promise<Row> {
   const cfg = parseRunConfig({
     dataset: 'mnist',
     model: 'mlp',
@@ -117,7 +122,7 @@ const pct = (v: number | undefined): string => (v === undefined ? '-' : (100 * v
 const pp = (v: number): string => `${v >= 0 ? '+' : ''}${(100 * v).toFixed(2)}`;
 
 /** Each member's share of the training set per epoch under a strategy (bootstrap: distinct rows ≈ 63 %). */
-function shareLabel(sharding: ShardingStrategy, members: number): string {
+function shareLabel(sharding: ShardingStrategyName, members: number): string {
   if (sharding === 'full') return 'all';
   if (sharding === 'bootstrap') return 'resample';
   return `1/${members}`;
