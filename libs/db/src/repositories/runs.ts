@@ -76,13 +76,12 @@ export function createRunRepository(prisma: PrismaClient, options: RepositoryOpt
      * still queued or running). A checkpoint's file is the caller's to delete.
      */
     async deleteEnded(id: string): Promise<string[] | null> {
-      return prisma.$transaction(async (tx) => {
-        const members = await tx.member.findMany({ where: { runId: id }, select: { id: true } });
-        const { count } = await tx.run.deleteMany({
-          where: { id, status: { in: [...TERMINAL_RUN_STATUSES] } },
-        });
-        return count === 1 ? members.map((m) => m.id) : null;
+      // A run's members are created with it and never added later: read before the delete.
+      const members = await prisma.member.findMany({ where: { runId: id }, select: { id: true } });
+      const { count } = await prisma.run.deleteMany({
+        where: { id, status: { in: [...TERMINAL_RUN_STATUSES] } },
       });
+      return count === 1 ? members.map((m) => m.id) : null;
     },
 
     async get(id: string): Promise<RunWithMembers | null> {
