@@ -9,8 +9,8 @@ import { ChorusProcess, CLI_ENTRY } from './support/processes';
 
 /**
  * The CLI against a coordinator from afar (`--coordinator`): `chorus run --wait` with live
- * progress, `chorus runs`, `workers`, `logs [--follow]` and `cancel`, on a real coordinator and two
- * real worker processes; output captured on pipes.
+ * progress, `chorus runs`, `workers`, `logs [--follow]`, `cancel` and `delete`, on a real
+ * coordinator and two real worker processes; output captured on pipes.
  */
 
 const db = withTestDatabase();
@@ -173,6 +173,13 @@ describe('the CLI against a remote coordinator', () => {
     await waitForRunEnd(() => url, id, 60_000);
     const unknown = await chorus(['cancel', 'no-such-run', '--coordinator', url, '--token', ADMIN_TOKEN]);
     expect(unknown.stderr).toContain('chorus: no run no-such-run on the coordinator at');
+    // The cancelled run can be deleted, once.
+    const deleted = await chorus(['delete', id, '--coordinator', url, '--token', ADMIN_TOKEN]);
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout.trim()).toBe(`run ${id} deleted`);
+    const again = await chorus(['delete', id, '--coordinator', url, '--token', ADMIN_TOKEN]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`chorus: no run ${id} on the coordinator at`);
   });
 
   it.skipIf(!hasScript)('run --wait on a terminal: bars with the live loss and accuracy', async () => {

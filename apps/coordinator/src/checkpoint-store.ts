@@ -15,7 +15,9 @@ import { CheckpointBytesError, ChorusError, createCheckpointVerifier } from '@ch
  * becomes a checkpoint only whole and verified (rename, then the row); a cut or refused upload
  * leaves nothing behind. The newest CHECKPOINTS_KEPT per member are kept; a member's files that no
  * row names are deleted whenever its checkpoints change. Changes to one member's checkpoints are
- * serialized, so a sweep never deletes a file whose row is being written.
+ * serialized, so a sweep never deletes a file whose row is being written. A deleted run's members'
+ * directories are deleted with it (`removeMembers`), and at start those of members that no longer
+ * exist (a run deleted in the database itself, or while the coordinator was down: `removeOrphans`).
  */
 
 /** Checkpoints kept per member: the latest is what a resumed member loads; one more in reserve. */
@@ -58,6 +60,14 @@ export interface CheckpointStore {
   bytesOf(checkpoint: { file: string | null; weights: Uint8Array | null }): Promise<Uint8Array>;
   /** Deletes `.part` files a previous process left (run at start, before any upload). */
   removeParts(): Promise<number>;
+  /** Deletes the checkpoint directories of these members (their run was deleted); how many existed. */
+  removeMembers(memberIds: readonly string[]): Promise<number>;
+  /**
+   * Deletes the checkpoint directories of members that no longer exist, and anything else under
+   * the checkpoints directory that is not a member's directory (run at start, before any upload).
+   * Returns how many entries were deleted.
+   */
+  removeOrphans(): Promise<number>;
 }
 
 export function createCheckpointStore(dataDir: string, repos: Repositories): CheckpointStore {
@@ -221,7 +231,46 @@ export function createCheckpointStore(dataDir: string, repos: Repositories): Che
       }
       return removed;
     },
+    async removeMembers(memberIds) {
+      let removed = 0;
+      for (const memberId of memberIds) {
+        const folder = memberDir(memberId);
+        await locked(memberId, async () => {
+          if (await exists(folder)) removed++;
+          await rm(folder, { recursive: true, force: true });
+        });
+      }
+      return removed;
+    },
+    async removeOrphans() {
+      let entries: string[];
+      try {
+        entries = await readdir(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+        throw error;
+      }
+      const ids = entries.filter((e) => /^[A-Za-z0-9_-]{1,64}$/.test(e));
+      const alive = new Set(await repos.members.existingIds(ids));
+      let removed = 0;
+      for (const entry of entries) {
+        if (alive.has(entry)) continue;
+        await rm(join(dir, entry), { recursive: true, force: true });
+        removed++;
+      }
+      return removed;
+    },
   };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
 }
 
 function refusalOf(error: unknown): Error {

@@ -131,8 +131,12 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
   const store = createDatasetStore(deps.dataDir);
   const weights = createWeightsStore(deps.dataDir);
   const checkpoints = createCheckpointStore(deps.dataDir, repos);
-  // Uploads a previous process was receiving when it stopped.
+  // Uploads a previous process was receiving when it stopped, and the checkpoints of members whose
+  // run was deleted in the database itself or while the coordinator was down.
   await checkpoints.removeParts();
+  const orphans = await checkpoints.removeOrphans();
+  if (orphans > 0)
+    logger.info({ removed: orphans }, 'removed the checkpoints of members that no longer exist');
   const maxMemberParams = deps.maxMemberParams ?? DEFAULT_MAX_MEMBER_PARAMS;
   const { datasetLimits } = deps;
   const plans = createPlanService({ repos, store, logger, datasetLimits });
@@ -145,6 +149,8 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
     logger,
     datasetLimits,
     maxMemberParams,
+    checkpoints,
+    dataDir: deps.dataDir,
   });
   const scheduler = createScheduler({
     repos,

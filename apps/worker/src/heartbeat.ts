@@ -7,6 +7,8 @@ import type { Connection } from './connection';
  * `intervalMs` (and right after every reconnection). The coordinator answers with the leases it
  * no longer honours, which the worker then stops training. Beats are never queued: one that finds
  * the coordinator unreachable is skipped, the next one carries the current leases anyway.
+ * `renew()` beats at once and waits for the answer: a member calls it right before a step that
+ * holds the thread for long (member-runner.ts), so its lease starts that step freshly renewed.
  */
 export interface HeartbeatOptions {
   connection: Connection;
@@ -19,7 +21,8 @@ export interface HeartbeatOptions {
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private intervalMs: number;
-  private inFlight = false;
+  /** The beat awaiting its answer, if any. */
+  private inFlight: Promise<void> | undefined;
   private stopped = false;
   private readonly onConnect = () => void this.beat();
 
@@ -55,9 +58,29 @@ export class Heartbeat {
 
   /** Sends one heartbeat now (skipped when one is in flight or the socket is down). */
   async beat(): Promise<void> {
+    if (this.inFlight === undefined) await this.send();
+  }
+
+  /**
+   * Renews the leases now: a heartbeat, or the one in flight, and its answer (never throws; a beat
+   * the coordinator does not answer is only logged, as any other).
+   */
+  renew(): Promise<void> {
+    return this.inFlight ?? this.send();
+  }
+
+  private send(): Promise<void> {
+    const { connection } = this.options;
+    if (this.stopped || !connection.connected) return Promise.resolve();
+    const sent = this.exchange().finally(() => {
+      if (this.inFlight === sent) this.inFlight = undefined;
+    });
+    this.inFlight = sent;
+    return sent;
+  }
+
+  private async exchange(): Promise<void> {
     const { connection, logger } = this.options;
-    if (this.stopped || this.inFlight || !connection.connected) return;
-    this.inFlight = true;
     try {
       const members = this.options.leases();
       const answer = await connection.request(
@@ -73,8 +96,6 @@ export class Heartbeat {
       }
     } catch (error) {
       logger.debug({ err: String(error) }, 'heartbeat not acknowledged');
-    } finally {
-      this.inFlight = false;
     }
   }
 }

@@ -1,10 +1,12 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
-  buildModel,
+  buildModelYielding,
   disposeModel,
   loadCheckpoint,
   predictProbabilities,
+  prepareTraining,
   saveCheckpoint,
   startFromFileWeights,
   trainOnBatches,
@@ -36,6 +38,14 @@ import type { TlsTrust } from './tls-trust';
  * `signal` aborts the member (lease revoked, worker shutting down): training stops after the step in
  * progress and nothing more is sent for it. A refusal meaning the lease is gone does the same, also
  * of the handover's checkpoint or release. Any other error is reported with `member:failed`.
+ *
+ * Heartbeats run on this thread, between the member's steps. Work proportional to the model's size
+ * is done in pieces with turns of the event loop in between (the model built layer by layer, a
+ * checkpoint read and encoded variable by variable and a few MB at a time: @chorus/models), and
+ * `renewLease` is awaited right before the steps that remain long (loading a checkpoint, the first
+ * training step, which allocates the optimizer's state, and taking a checkpoint), so a large member
+ * keeps its lease under a short CHORUS_LEASE_MS. The longest block of the event loop while the
+ * member trained is logged with its last line (`eventLoopMaxMs`).
  */
 
 export interface MemberContext {
@@ -62,6 +72,8 @@ export interface MemberContext {
   planChunkSize?: number;
   /** Metric points kept while the coordinator is away (default MAX_BUFFERED_POINTS). */
   maxBufferedMetrics?: number;
+  /** Renews this worker's leases now and waits for the answer (heartbeat.ts `renew`). */
+  renewLease?: () => Promise<void>;
   /** Told of every window of steps trained (the worker's Prometheus metrics). */
   onTrained?: (window: { steps: number; samples: number; seconds: number }) => void;
 }
@@ -76,7 +88,7 @@ const METRICS_EVERY = 10;
 /** Rows per predictProbabilities call; the event loop (heartbeats) gets a turn in between. */
 const PREDICT_ROWS = 1024;
 
-type Model = ReturnType<typeof buildModel>;
+type Model = Awaited<ReturnType<typeof buildModelYielding>>;
 
 export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
   const a = ctx.assignment;
@@ -89,6 +101,13 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
   });
   const lost = new AbortController();
   const signal = AbortSignal.any([ctx.signal, lost.signal]);
+  const renewLease = async (): Promise<void> => {
+    await ctx.renewLease?.();
+  };
+  const blocks = monitorEventLoopDelay({ resolution: 20 });
+  blocks.enable();
+  /** The longest the event loop (heartbeats) was blocked since the member started, in ms. */
+  const eventLoopMaxMs = (): number => Math.round(blocks.max / 1e6);
 
   /** `work`, noting a refusal that says the lease is gone (training stops, nothing more is sent). */
   const fenced = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -126,10 +145,11 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
   try {
     const data = await abortable(ctx.data.get(a), signal);
     const { inputShape, numClasses } = data.dataset;
-    const built = buildModel({ ...a.model, inputShape, numClasses });
+    const built = await buildModelYielding({ ...a.model, inputShape, numClasses });
     model = built;
+    signal.throwIfAborted();
 
-    const start = await resumePoint(ctx, built, log, signal);
+    const start = await resumePoint(ctx, built, log, signal, renewLease);
     const fileWeights = a.model.modelFile?.weights;
     if (!start.resumed && fileWeights !== undefined && a.model.modelFile !== undefined) {
       // A model file with weights: every member starts from them (a resumed one from its checkpoint).
@@ -161,6 +181,7 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
     let checkpointed = start.planOffset;
     /** A checkpoint at the plan offset reached, taken in `epoch`. */
     const sendCheckpoint = async (epoch: number, optimizer: boolean): Promise<void> => {
+      await renewLease();
       const checkpoint = await saveCheckpoint(built, { optimizer });
       // An exact-length copy on its own ArrayBuffer: what goes on the wire is exactly the container.
       const weights = new Uint8Array(checkpoint);
@@ -190,6 +211,9 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
     let samples = 0;
     let seconds = 0;
     const trainData = { x: data.train.x, y: data.train.y, inputShape, numClasses };
+    // The optimizer's state (Adam: twice the weights), allocated in pieces rather than by the first step.
+    await prepareTraining(built);
+    await renewLease();
     for (let epoch = Math.floor(start.planOffset / perEpoch); epoch < epochs; epoch++) {
       const epochEnd = (epoch + 1) * perEpoch;
       let reported = { step, samples: 0 };
@@ -227,7 +251,7 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
         if (planOffset > checkpointed) await sendCheckpoint(epoch, true);
         const reason = ctx.releaseReason?.() ?? 'handover';
         await send('member:release', { ...lease, planOffset, reason });
-        log.info({ epoch, step, planOffset, reason }, 'member handed over');
+        log.info({ epoch, step, planOffset, reason, eventLoopMaxMs: eventLoopMaxMs() }, 'member handed over');
         return 'handed-over';
       }
 
@@ -255,15 +279,21 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
       );
     }
     await send('member:done', { ...lease, samples, seconds });
-    log.info({ samples, seconds: Math.round(seconds * 10) / 10 }, 'member done');
+    log.info(
+      { samples, seconds: Math.round(seconds * 10) / 10, eventLoopMaxMs: eventLoopMaxMs() },
+      'member done',
+    );
     return 'done';
   } catch (error) {
     if (signal.aborted) {
-      log.info({ reason: reasonOf(signal.reason) }, 'stopped training the member');
+      log.info(
+        { reason: reasonOf(signal.reason), eventLoopMaxMs: eventLoopMaxMs() },
+        'stopped training the member',
+      );
       return 'stopped';
     }
     const message = error instanceof Error ? error.message : String(error);
-    log.error({ err: error }, 'member failed');
+    log.error({ err: error, eventLoopMaxMs: eventLoopMaxMs() }, 'member failed');
     try {
       await ctx.connection.request(
         'member:failed',
@@ -279,6 +309,7 @@ export async function runMember(ctx: MemberContext): Promise<MemberOutcome> {
     }
     return 'failed';
   } finally {
+    blocks.disable();
     metrics.stop();
     if (model) disposeModel(model);
   }
@@ -306,6 +337,7 @@ async function resumePoint(
   model: Model,
   log: Logger,
   signal: AbortSignal,
+  renewLease: () => Promise<void>,
 ): Promise<{ planOffset: number; step: number; resumed: boolean }> {
   const { checkpoint, planOffset } = ctx.assignment;
   if (checkpoint === null) {
@@ -327,6 +359,7 @@ async function resumePoint(
   });
   const seconds = Math.round(performance.now() - started) / 1000;
   log.info({ epoch: checkpoint.epoch, bytes: bytes.byteLength, seconds }, 'checkpoint downloaded');
+  await renewLease();
   const loaded = await loadCheckpoint(model, bytes, { fallbackStep: checkpoint.step }).catch(
     (error: unknown) => {
       throw new CheckpointLoadError(checkpoint.epoch, error);

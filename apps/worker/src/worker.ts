@@ -324,6 +324,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         signal: controller.signal,
         handover: handover.signal,
         releaseReason: () => (draining.signal.aborted ? 'drain' : 'handover'),
+        renewLease: () => heartbeat.renew(),
         onTrained: (window) => telemetry.trained(assignment.memberId, window),
         ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
         ...(options.planChunkSize !== undefined ? { planChunkSize: options.planChunkSize } : {}),

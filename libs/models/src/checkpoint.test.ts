@@ -2,11 +2,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countMemberParams, verifyCheckpointBytes, type ModelFile } from '@chorus/protocol';
 import { selectBackend } from './backends/select';
-import { crc32, decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import {
+  crc32,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  encodeCheckpointYielding,
+  loadCheckpoint,
+  saveCheckpoint,
+} from './checkpoint';
 import type { CheckpointParts } from './checkpoint';
 import { disposeModel } from './dispose';
 import { ModelError } from './errors';
-import { buildModel } from './models/registry';
+import { buildModel, buildModelYielding } from './models/registry';
 import { batchPlan, syntheticData, weightValues } from './test-helpers';
 import { trainOnBatches } from './training/train';
 import { saveWeights } from './weights';
@@ -78,6 +85,29 @@ describe('checkpoint container', () => {
     expect(weights).toEqual(parts.weights);
     expect(header.sections[0].crc32).toBe(crc32(weights));
     expect(bytes.length).toBe(dataStart + 52);
+  });
+
+  it('encodes the same bytes in pieces, the event loop running in between', async () => {
+    // Slots larger than a piece (8 MiB), so checksums and copies take several pieces each.
+    const big: CheckpointParts = {
+      weights: Uint8Array.from({ length: 9 << 20 }, (_, i) => (i * 31) & 0xff),
+      training: {
+        step: 3,
+        optimizer: {
+          name: 'Adam',
+          iterations: 3,
+          scalars: {},
+          slots: [
+            { variable: 'd/kernel', slot: 'm', values: Float32Array.from({ length: 5 << 20 }, (_, i) => i) },
+          ],
+        },
+      },
+    };
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const bytes = await encodeCheckpointYielding(big).finally(() => clearInterval(ticker));
+    expect(Buffer.from(bytes).equals(Buffer.from(encodeCheckpoint(big)))).toBe(true);
+    expect(turns).toBeGreaterThan(0);
   });
 
   it('CRC-32 is the zlib one', () => {
@@ -191,7 +221,8 @@ describe.each(['cpu', 'wasm'] as const)('resuming from a checkpoint on %s', (bac
       const build = () => buildModel({ ...config, ...small, seed: 5 });
       const before = tf.memory().numTensors;
 
-      const straight = build();
+      // Built layer by layer with turns of the event loop (what a worker does): the same model.
+      const straight = await buildModelYielding({ ...config, ...small, seed: 5 });
       await trainOnBatches({ model: straight, data, batches: batches });
       const expected = weightValues(straight);
       disposeModel(straight);

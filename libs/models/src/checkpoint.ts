@@ -16,6 +16,7 @@ import {
   CHECKPOINT_VERSION,
   CheckpointBytesError,
   crc32,
+  crc32Continue,
   splitCheckpointBytes,
   type CheckpointSection as Section,
 } from '@chorus/protocol';
@@ -23,6 +24,7 @@ import { ModelError } from './errors';
 import { prepareTrainingState, saveTrainingState } from './training/trainer-state';
 import type { OptimizerState, TrainingState } from './training/trainer-state';
 import { loadWeights, saveWeights } from './weights';
+import { yieldToEventLoop } from './yield';
 
 export type { OptimizerState, TrainingState } from './training/trainer-state';
 /** CRC-32 (IEEE, as zlib): the one libs/protocol's tfjs-free checkpoint verifier uses. */
@@ -73,8 +75,8 @@ function float32Values(bytes: Uint8Array): Float32Array {
 
 const align = (n: number, to: number): number => Math.ceil(n / to) * to;
 
-/** The container of `parts` (a weights-only checkpoint when `parts.training` is null). */
-export function encodeCheckpoint(parts: CheckpointParts): Uint8Array {
+/** The payloads of `parts` and their sections, laid out (CRC-32s still 0), and their total size. */
+function layoutOf(parts: CheckpointParts): { payloads: Uint8Array[]; sections: Section[]; size: number } {
   const training = parts.training ?? { step: 0, optimizer: null };
   const payloads: Uint8Array[] = [parts.weights];
   const sections: Section[] = [{ name: 'weights', offset: 0, length: 0, crc32: 0 }];
@@ -85,9 +87,19 @@ export function encodeCheckpoint(parts: CheckpointParts): Uint8Array {
   let offset = 0;
   payloads.forEach((p, i) => {
     offset = align(offset, 8);
-    Object.assign(sections[i] as Section, { offset, length: p.length, crc32: crc32(p) });
+    Object.assign(sections[i] as Section, { offset, length: p.length });
     offset += p.length;
   });
+  return { payloads, sections, size: offset };
+}
+
+/** The container's bytes with the header written and the sections' room left (zeros), and its data start. */
+function containerOf(
+  parts: CheckpointParts,
+  sections: Section[],
+  size: number,
+): { bytes: Uint8Array; dataStart: number } {
+  const training = parts.training ?? { step: 0, optimizer: null };
   const optimizer = training.optimizer;
   const header: Header = {
     step: training.step,
@@ -99,13 +111,50 @@ export function encodeCheckpoint(parts: CheckpointParts): Uint8Array {
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const dataStart = align(12 + json.length, 8);
-  const bytes = new Uint8Array(dataStart + offset);
+  const bytes = new Uint8Array(dataStart + size);
   bytes.set(new TextEncoder().encode(MAGIC), 0);
   const view = new DataView(bytes.buffer);
   view.setUint32(4, CHECKPOINT_VERSION, true);
   view.setUint32(8, json.length, true);
   bytes.set(json, 12);
+  return { bytes, dataStart };
+}
+
+/** The container of `parts` (a weights-only checkpoint when `parts.training` is null). */
+export function encodeCheckpoint(parts: CheckpointParts): Uint8Array {
+  const { payloads, sections, size } = layoutOf(parts);
+  payloads.forEach((p, i) => ((sections[i] as Section).crc32 = crc32(p)));
+  const { bytes, dataStart } = containerOf(parts, sections, size);
   payloads.forEach((p, i) => bytes.set(p, dataStart + (sections[i] as Section).offset));
+  return bytes;
+}
+
+/** Bytes per piece of `encodeCheckpointYielding`'s checksums and copies (a few ms each). */
+const PIECE_BYTES = 8 << 20;
+
+/**
+ * `encodeCheckpoint`, the same bytes, with the checksums and copies done PIECE_BYTES at a time and
+ * a turn of the event loop after each piece: a 25 M-parameter member's 305 MB container never
+ * holds the thread for more than a few milliseconds at once.
+ */
+export async function encodeCheckpointYielding(parts: CheckpointParts): Promise<Uint8Array> {
+  const { payloads, sections, size } = layoutOf(parts);
+  for (const [i, p] of payloads.entries()) {
+    let crc = 0;
+    for (let at = 0; at < p.length; at += PIECE_BYTES) {
+      crc = crc32Continue(crc, p.subarray(at, at + PIECE_BYTES));
+      await yieldToEventLoop();
+    }
+    (sections[i] as Section).crc32 = crc;
+  }
+  const { bytes, dataStart } = containerOf(parts, sections, size);
+  for (const [i, p] of payloads.entries()) {
+    const start = dataStart + (sections[i] as Section).offset;
+    for (let at = 0; at < p.length; at += PIECE_BYTES) {
+      bytes.set(p.subarray(at, at + PIECE_BYTES), start + at);
+      await yieldToEventLoop();
+    }
+  }
   return bytes;
 }
 
@@ -157,7 +206,8 @@ export function decodeCheckpoint(bytes: Uint8Array): DecodedCheckpoint {
     if (!(error instanceof CheckpointBytesError)) throw error;
     throw new ModelError('weights-mismatch', `corrupt checkpoint: ${error.message}`, { cause: error });
   }
-  if (parts.format === 'weights-only') return { format: 'weights-only', weights: parts.weights, training: null };
+  if (parts.format === 'weights-only')
+    return { format: 'weights-only', weights: parts.weights, training: null };
   const header = checkHeader(parts.header);
   const optimizer =
     header.optimizer === null
@@ -174,7 +224,8 @@ export function decodeCheckpoint(bytes: Uint8Array): DecodedCheckpoint {
 }
 
 /**
- * The model's checkpoint: its weights, step count and optimizer state in one container. With
+ * The model's checkpoint: its weights, step count and optimizer state in one container, read and
+ * encoded in pieces with turns of the event loop in between (yield.ts). With
  * `optimizer: false` the optimizer state is left out (a member's final checkpoint: nothing trains
  * from it again, and Adam's moments would triple its size).
  */
@@ -182,8 +233,9 @@ export async function saveCheckpoint(
   model: tfl.LayersModel,
   options: { optimizer?: boolean } = {},
 ): Promise<Uint8Array> {
-  const [weights, training] = await Promise.all([saveWeights(model), saveTrainingState(model)]);
-  return encodeCheckpoint({
+  const weights = await saveWeights(model);
+  const training = await saveTrainingState(model);
+  return encodeCheckpointYielding({
     weights,
     training: options.optimizer === false ? { step: training.step, optimizer: null } : training,
   });

@@ -5,7 +5,7 @@
 export type { ModelConfig } from './config';
 export { ModelError, isModelError } from './errors';
 export type { ModelErrorCode } from './errors';
-export { buildModel, describeModels, modelSpec } from './models/registry';
+export { buildModel, buildModelYielding, describeModels, modelSpec } from './models/registry';
 export type { ModelDescription } from './models/registry';
 export type { LayerSpec, ModelSpec } from './models/spec';
 export { importModelFile, SUPPORTED_LAYER_CLASSES } from './models/keras-import';
@@ -25,6 +25,7 @@ export { listGpuAdapters } from './backends/webgpu';
 export type { GpuAdapterSummary } from './backends/webgpu';
 export type { BackendName, BackendSelection, SelectBackendOptions } from './backends/select';
 export { trainOnBatches } from './training/train';
+export { prepareTraining } from './training/trainer-state';
 export type { BatchMetrics, TrainingData, TrainOptions, TrainResult } from './training/train';
 export { predictProbabilities } from './predict';
 export { encodeWeights, inspectWeights, loadWeights, saveWeights } from './weights';
@@ -34,6 +35,7 @@ export {
   CHECKPOINT_VERSION,
   decodeCheckpoint,
   encodeCheckpoint,
+  encodeCheckpointYielding,
   loadCheckpoint,
   saveCheckpoint,
 } from './checkpoint';

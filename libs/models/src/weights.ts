@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelError } from './errors';
+import { yieldToEventLoop } from './yield';
 
 const MAGIC = 0x54574843; // "CHWT" read as little-endian u32
 const VERSION = 1;
@@ -36,13 +37,17 @@ function entries(model: tfl.LayersModel): { entry: WeightEntry; variable: tfl.La
 
 const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** All weights of the model (trainable and not, e.g. BatchNorm moving statistics) as bytes. */
+/**
+ * All weights of the model (trainable and not, e.g. BatchNorm moving statistics) as bytes, read
+ * variable by variable with a turn of the event loop after each.
+ */
 export async function saveWeights(model: tfl.LayersModel): Promise<Uint8Array> {
   const list = entries(model);
   const tensors: WeightTensor[] = [];
   for (const { entry, variable } of list) {
     const values = await variable.read().data();
     tensors.push({ ...entry, values: values as Float32Array | Int32Array });
+    await yieldToEventLoop();
   }
   return encodeWeights(tensors);
 }
@@ -201,5 +206,6 @@ export async function loadWeights(model: tfl.LayersModel, bytes: Uint8Array): Pr
     } finally {
       t.dispose();
     }
+    await yieldToEventLoop();
   }
 }

@@ -59,4 +59,6 @@ export function registerRunRoutes(
     const run = await deps.runs.cancel(params.id);
     return { id: run.id, status: run.status };
   });
+
+  registerRoute(app, 'deleteRun', deps, async ({ params }) => deps.runs.remove(params.id));
 }

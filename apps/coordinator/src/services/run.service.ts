@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { datasetKeyOf, encodeDatasetBundle, type Dataset, type ReadLimits } from '@chorus/data';
 import { fileWeightsMismatch } from '@chorus/models';
@@ -14,6 +16,7 @@ import {
   type RunResult,
 } from '@chorus/protocol';
 import { loadDatasetOf, uploadedDataset } from '../dataset-paths';
+import type { CheckpointStore } from '../checkpoint-store';
 import type { DatasetStore, WeightsStore } from '../dataset-store';
 import type { Notifiers } from '../notifications';
 import { deriveRunData, type PlanService } from './plan.service';
@@ -26,6 +29,12 @@ export interface RunService {
   create(input: unknown): Promise<{ id: string }>;
   /** Cancels a run: its members are revoked from their workers. */
   cancel(id: string): Promise<Run>;
+  /**
+   * Deletes an ended run: its rows (members, checkpoints, metrics, predictions, evaluations), its
+   * members' checkpoint files and its export under the data dir. A run still queued or running is
+   * refused (`conflict`: cancel it first), an unknown one is `not-found`.
+   */
+  remove(id: string): Promise<{ id: string; deleted: true; checkpointDirs: number }>;
   /**
    * Ends a run (completed, failed, cancelled), revokes members still held and notifies. Returns
    * null when the run had already ended with another status.
@@ -49,6 +58,10 @@ export function createRunService(deps: {
   datasetLimits: ReadLimits;
   /** The most parameters one member may have (libs/protocol model-size.ts counts them). */
   maxMemberParams: number;
+  /** Where the members' checkpoint files are (checkpoint-store.ts). */
+  checkpoints: Pick<CheckpointStore, 'removeMembers'>;
+  /** The coordinator's data dir (a run's export lives under `exports/<run id>`). */
+  dataDir: string;
 }): RunService {
   const { repos, notify, logger } = deps;
 
@@ -175,6 +188,21 @@ export function createRunService(deps: {
         );
       }
       return cancelled;
+    },
+
+    async remove(id) {
+      const memberIds = await repos.runs.deleteEnded(id);
+      if (memberIds === null) {
+        const run = await repos.runs.get(id);
+        if (!run) throw new ChorusError('not-found', `run ${id} does not exist`);
+        throw new ChorusError('conflict', `run ${id} is ${run.status}: cancel it before deleting it`);
+      }
+      deps.plans.forget(id);
+      const checkpointDirs = await deps.checkpoints.removeMembers(memberIds);
+      await rm(join(deps.dataDir, 'exports', id), { recursive: true, force: true });
+      logger.info({ runId: id, members: memberIds.length, checkpointDirs }, 'run deleted');
+      notify.dashboards.runsChanged();
+      return { id, deleted: true, checkpointDirs };
     },
 
     finish,

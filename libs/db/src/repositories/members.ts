@@ -333,6 +333,13 @@ export function createMemberRepository(prisma: PrismaClient, options: Repository
       return row && memberOf(row);
     },
 
+    /** Which of `ids` are members that exist (a checkpoint directory's owner, say). */
+    async existingIds(ids: readonly string[]): Promise<string[]> {
+      if (ids.length === 0) return [];
+      const rows = await prisma.member.findMany({ where: { id: { in: [...ids] } }, select: { id: true } });
+      return rows.map((r) => r.id);
+    },
+
     async listByRun(runId: string): Promise<Member[]> {
       const rows = await prisma.member.findMany({ where: { runId }, orderBy: { index: 'asc' } });
       return rows.map(memberOf);

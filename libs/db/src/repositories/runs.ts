@@ -69,6 +69,21 @@ export function createRunRepository(prisma: PrismaClient, options: RepositoryOpt
       }
     },
 
+    /**
+     * Deletes an ended run (completed, failed or cancelled) with everything stored under it (its
+     * members, their checkpoint rows, metrics, predictions and evaluations: ON DELETE CASCADE).
+     * Returns the ids of the members it had, or null when no ended run has that id (none, or one
+     * still queued or running). A checkpoint's file is the caller's to delete.
+     */
+    async deleteEnded(id: string): Promise<string[] | null> {
+      // A run's members are created with it and never added later: read before the delete.
+      const members = await prisma.member.findMany({ where: { runId: id }, select: { id: true } });
+      const { count } = await prisma.run.deleteMany({
+        where: { id, status: { in: [...TERMINAL_RUN_STATUSES] } },
+      });
+      return count === 1 ? members.map((m) => m.id) : null;
+    },
+
     async get(id: string): Promise<RunWithMembers | null> {
       const row = await prisma.run.findUnique({ where: { id }, include: withMembers });
       return row && runWithMembersOf(row);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Initializer, LayerSpec, ModelSpec } from './spec';
 import { inferShapes } from './spec';
+import { yieldToEventLoop } from '../yield';
 
 /** Keras' default Adam/SGD settings (epsilon 1e-7), given explicitly so no backend is needed here. */
 export function makeOptimizer(name: 'adam' | 'sgd', learningRate: number): tf.Optimizer {
@@ -89,6 +90,25 @@ export function realizeModel(spec: ModelSpec): tfl.Sequential {
   inferShapes(spec); // throws a ModelError if the input does not fit
   const model = tfl.sequential({ name: spec.name });
   spec.layers.forEach((layer, i) => model.add(makeLayer(layer, i === 0 ? spec.inputShape : undefined)));
+  return compiled(model, spec);
+}
+
+/**
+ * `realizeModel`, the same model (same initial weights), with a turn of the event loop after each
+ * layer: a layer's weights are initialised when it is added, which for a 2,900-unit dense layer
+ * takes a few hundred milliseconds, so a worker's heartbeats run between layers.
+ */
+export async function realizeModelYielding(spec: ModelSpec): Promise<tfl.Sequential> {
+  inferShapes(spec);
+  const model = tfl.sequential({ name: spec.name });
+  for (const [i, layer] of spec.layers.entries()) {
+    model.add(makeLayer(layer, i === 0 ? spec.inputShape : undefined));
+    await yieldToEventLoop();
+  }
+  return compiled(model, spec);
+}
+
+function compiled(model: tfl.Sequential, spec: ModelSpec): tfl.Sequential {
   model.compile({
     optimizer: makeOptimizer(spec.optimizer, spec.learningRate),
     loss: 'categoricalCrossentropy',

@@ -7,7 +7,7 @@ import { fashionSmallSpec } from './fashion-small';
 import { modelFileSpec } from './from-file';
 import { lenet5Spec } from './lenet5';
 import { mlpSpec } from './mlp';
-import { realizeModel } from './realize';
+import { realizeModel, realizeModelYielding } from './realize';
 import { signCnnSpec } from './sign-cnn';
 import { smallCnnSpec } from './small-cnn';
 import type { ModelSpec } from './spec';
@@ -88,6 +88,11 @@ export function modelSpec(cfg: ModelConfig): ModelSpec {
  */
 export function buildModel(cfg: ModelConfig): tfl.LayersModel {
   return realizeModel(modelSpec(cfg));
+}
+
+/** `buildModel`, the same model, yielding to the event loop between layers (a worker's heartbeats). */
+export function buildModelYielding(cfg: ModelConfig): Promise<tfl.LayersModel> {
+  return realizeModelYielding(modelSpec(cfg));
 }
 
 export interface ModelDescription {

@@ -12,6 +12,7 @@ import type { HostMemory } from './host-memory';
 import { checkState } from './updater-state';
 import type { Updater, UpdaterState } from './updater-state';
 import { WasmAdam } from './wasm-adam';
+import { yieldToEventLoop } from '../yield';
 
 export type { Updater, UpdaterState } from './updater-state';
 
@@ -57,25 +58,42 @@ export class HostAdam implements Updater {
     private readonly memory: HostMemory,
   ) {}
 
-  exportState(): Promise<UpdaterState> {
+  async prepare(vars: tf.Variable[]): Promise<void> {
+    for (const variable of vars) {
+      if (!this.m.has(variable)) {
+        this.m.set(variable, new Float32Array(variable.size));
+        this.v.set(variable, new Float32Array(variable.size));
+      }
+      await yieldToEventLoop();
+    }
+  }
+
+  /** Copies the moments variable by variable, the event loop getting a turn after each. */
+  async exportState(): Promise<UpdaterState> {
     const slots: UpdaterState['slots'] = [];
+    const iterations = this.t;
     for (const [variable, m] of this.m) {
       slots.push({ variable, slot: 'm', values: m.slice() });
       slots.push({ variable, slot: 'v', values: (this.v.get(variable) as Float32Array).slice() });
+      await yieldToEventLoop();
     }
-    return Promise.resolve({ optimizer: 'Adam', iterations: this.t, scalars: {}, slots });
+    return { optimizer: 'Adam', iterations, scalars: {}, slots };
   }
 
-  importState(state: UpdaterState): Promise<void> {
+  async importState(state: UpdaterState): Promise<void> {
     const slots = checkState(state, 'Adam', ['m', 'v']);
+    const m = new Map<tf.Variable, Float32Array>();
+    const v = new Map<tf.Variable, Float32Array>();
+    for (const [variable, s] of slots) {
+      m.set(variable, (s.get('m') ?? new Float32Array(variable.size)).slice());
+      v.set(variable, (s.get('v') ?? new Float32Array(variable.size)).slice());
+      await yieldToEventLoop();
+    }
     this.m.clear();
     this.v.clear();
-    for (const [variable, s] of slots) {
-      this.m.set(variable, (s.get('m') ?? new Float32Array(variable.size)).slice());
-      this.v.set(variable, (s.get('v') ?? new Float32Array(variable.size)).slice());
-    }
+    for (const [variable, values] of m) this.m.set(variable, values);
+    for (const [variable, values] of v) this.v.set(variable, values);
     this.t = state.iterations;
-    return Promise.resolve();
   }
 
   apply(vars: tf.Variable[], grads: tf.Tensor[]): void {

@@ -22,6 +22,7 @@ import type { HostMemory } from './host-memory';
 import { makeAccumulator } from './metrics';
 import { stateOf } from './trainer-state';
 import type { TrainerState } from './trainer-state';
+import { yieldToEventLoop } from '../yield';
 
 export type { TrainingData } from './batch';
 
@@ -144,8 +145,6 @@ function trainStep(
 }
 
 const YIELD_EVERY_MS = 20;
-
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Trains `model` on the given mini-batches (one optimizer step each). Metrics go to `onBatch`

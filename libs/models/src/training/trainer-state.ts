@@ -72,6 +72,17 @@ export function stateOf(model: tfl.LayersModel): TrainerState {
   return state;
 }
 
+/**
+ * Sets up what the model's first training step would (its plan, its optimizer's state: Adam's
+ * moments are twice the weights), the optimizer's state variable by variable with turns of the
+ * event loop in between, so the first step of a large model holds the thread no longer than the
+ * others. Optional: the first step does it otherwise. Call it after a checkpoint is loaded.
+ */
+export async function prepareTraining(model: tfl.LayersModel): Promise<void> {
+  const state = stateOf(model);
+  await state.updater.prepare?.(state.dense?.vars ?? state.generic.vars);
+}
+
 /** The model's variables by layer-scoped name, and back. */
 function variableNames(model: tfl.LayersModel): {
   byVariable: Map<tf.Variable, string>;

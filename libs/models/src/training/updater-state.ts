@@ -21,6 +21,11 @@ export interface Updater {
   exportState(): Promise<UpdaterState>;
   /** Continues from `state` (from `exportState` of the same optimizer); call before `apply`. */
   importState(state: UpdaterState): Promise<void>;
+  /**
+   * Allocates the state of `vars` (zeros) that the first `apply` would, variable by variable with
+   * a turn of the event loop after each; optional (optimizers without per-variable state).
+   */
+  prepare?(vars: tf.Variable[]): Promise<void>;
 }
 
 function stateMismatch(message: string): ModelError {

@@ -17,6 +17,7 @@ import { F32, I32, section, str, uleb, V128, vec } from '../wasm-encoder';
 import type { AdamSettings } from './optimizer';
 import { checkState } from './updater-state';
 import type { Updater, UpdaterState } from './updater-state';
+import { yieldToEventLoop } from '../yield';
 
 /** The parts of the Emscripten module of tfjs-backend-wasm this file uses. */
 interface WasmModule {
@@ -171,17 +172,28 @@ export class WasmAdam implements Updater {
     return moments;
   }
 
-  exportState(): Promise<UpdaterState> {
-    const heap = this.module.HEAPF32;
-    const slots: UpdaterState['slots'] = [];
-    for (const [variable, { m, v }] of this.moments) {
-      slots.push({ variable, slot: 'm', values: heap.slice(m / 4, m / 4 + variable.size) });
-      slots.push({ variable, slot: 'v', values: heap.slice(v / 4, v / 4 + variable.size) });
+  async prepare(vars: tf.Variable[]): Promise<void> {
+    for (const variable of vars) {
+      this.momentsOf(variable);
+      await yieldToEventLoop();
     }
-    return Promise.resolve({ optimizer: 'Adam', iterations: this.t, scalars: {}, slots });
   }
 
-  importState(state: UpdaterState): Promise<void> {
+  /** Copies the moments variable by variable, the event loop getting a turn after each. */
+  async exportState(): Promise<UpdaterState> {
+    const slots: UpdaterState['slots'] = [];
+    const iterations = this.t;
+    for (const [variable, { m, v }] of this.moments) {
+      // Read the heap after each turn: another member's step may have grown (replaced) it.
+      const heap = this.module.HEAPF32;
+      slots.push({ variable, slot: 'm', values: heap.slice(m / 4, m / 4 + variable.size) });
+      slots.push({ variable, slot: 'v', values: heap.slice(v / 4, v / 4 + variable.size) });
+      await yieldToEventLoop();
+    }
+    return { optimizer: 'Adam', iterations, scalars: {}, slots };
+  }
+
+  async importState(state: UpdaterState): Promise<void> {
     const slots = checkState(state, 'Adam', ['m', 'v']);
     for (const [variable, s] of slots) {
       const { m, v } = this.momentsOf(variable);
@@ -189,9 +201,9 @@ export class WasmAdam implements Updater {
       const heap = this.module.HEAPF32;
       heap.set(s.get('m') ?? new Float32Array(variable.size), m / 4);
       heap.set(s.get('v') ?? new Float32Array(variable.size), v / 4);
+      await yieldToEventLoop();
     }
     this.t = state.iterations;
-    return Promise.resolve();
   }
 
   apply(vars: tf.Variable[], grads: tf.Tensor[]): void {

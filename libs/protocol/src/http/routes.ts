@@ -96,7 +96,7 @@ export const ErrorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 type AnyObject = z.ZodType<Record<string, unknown>, Record<string, unknown>>;
 
 /** One route. `response` is the JSON answer; `download` marks a binary answer and its headers. */
@@ -202,6 +202,17 @@ export const HTTP_ROUTES = {
     auth: 'admin',
     params: RunParamsSchema,
     response: z.object({ id: z.string(), status: z.enum(RUN_STATUSES) }),
+  }),
+  /**
+   * Deletes an ended run with everything stored for it, its checkpoint files and export included;
+   * 409 `conflict` for a run still queued or running (cancel it first).
+   */
+  deleteRun: route({
+    method: 'DELETE',
+    path: '/api/runs/:id',
+    auth: 'admin',
+    params: RunParamsSchema,
+    response: z.object({ id: z.string(), deleted: z.literal(true), checkpointDirs: z.number().int() }),
   }),
   getRunExport: route({
     method: 'GET',
