@@ -5,10 +5,15 @@
  * (node_modules package or source folder; PGlite's wasm under "pglite (wasm)").
  *
  *   node bench/support/cpuprofile-summary.mjs PROFILE.cpuprofile [--windows warm-windows.json [--label L]] [--top 40]
+ *     [--blocks AREA]
  *
  * --windows: only samples inside the spans listed there ({ label, fromUs, toUs } on the monotonic
  * clock, which the profile's timestamps use on Linux), e.g. the cluster bench's warm runs and load
  * tests; --label: only the spans whose label starts with L (e.g. `hostile`).
+ * --blocks: also the thread's blocking stretches: runs of consecutive samples with AREA (an area as
+ * printed, e.g. `libs/ensemble/src`) on the stack — synchronous code of that area, which nothing
+ * else on the thread can interrupt — and, always, runs of samples without an `(idle)` one (the
+ * event loop not polling): how many, their median, p95, longest and total.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -39,14 +44,19 @@ for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n
 
 // Self time per node from the samples (optionally within the windows).
 const selfUs = new Map();
+const sampled = []; // [node id, µs] of each sample kept, in order (null between windows)
 let t = profile.startTime;
 let total = 0;
 for (let i = 0; i < profile.samples.length; i++) {
   t += profile.timeDeltas[i];
   const dt = profile.timeDeltas[i + 1] ?? 0; // a sample stands for the time until the next one
-  if (windows && !windows.some((w) => t >= w.fromUs && t <= w.toUs)) continue;
+  if (windows && !windows.some((w) => t >= w.fromUs && t <= w.toUs)) {
+    if (sampled.at(-1) !== null) sampled.push(null);
+    continue;
+  }
   const id = profile.samples[i];
   selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
+  sampled.push([id, dt]);
   total += dt;
 }
 
@@ -129,3 +139,38 @@ print('total time by area (inclusive)', totalArea, 30);
 print('self time by function', selfFn, top);
 print('time charged to the innermost Chorus function on the stack', byOwn, top);
 print('total time by function (inclusive)', totalFn, top);
+
+// --blocks: stretches of consecutive samples for which `inside(id)` holds.
+const stretches = (inside) => {
+  const found = [];
+  let run = 0;
+  for (const sample of [...sampled, null]) {
+    if (sample !== null && inside(sample[0])) run += sample[1];
+    else if (run > 0) {
+      found.push(run);
+      run = 0;
+    }
+  }
+  return found.sort((a, b) => a - b);
+};
+const printStretches = (title, found) => {
+  const at = (q) => found[Math.min(found.length - 1, Math.floor(q * found.length))] ?? 0;
+  const sum = found.reduce((a, b) => a + b, 0);
+  console.log(
+    `\n${title}: ${found.length}, median ${ms(at(0.5)).trim()} ms, p95 ${ms(at(0.95)).trim()} ms, ` +
+      `longest ${ms(found.at(-1) ?? 0).trim()} ms, total ${ms(sum).trim()} ms`,
+  );
+};
+const blocks = opt('blocks');
+if (blocks !== undefined) {
+  const has = (id) => {
+    for (let n = id; n !== undefined; n = parent.get(n))
+      if (areaOf(nodes.get(n).callFrame) === blocks) return true;
+    return false;
+  };
+  printStretches(`stretches with ${blocks} on the stack`, stretches(has));
+  printStretches(
+    'stretches without an (idle) sample',
+    stretches((id) => nodes.get(id).callFrame.functionName !== '(idle)'),
+  );
+}

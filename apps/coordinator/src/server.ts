@@ -260,6 +260,7 @@ export async function createServer(deps: ServerDeps): Promise<ChorusServer> {
       await queue.idle();
       await metrics.close();
       await queue.idle();
+      await gather.close();
       await predictor.close();
     },
   };

@@ -98,7 +98,7 @@ export function createCoordinatorTelemetry(registry: Registry): CoordinatorTelem
     }),
     evaluationSeconds: new Histogram({
       name: 'chorus_evaluation_seconds',
-      help: 'Time to evaluate the ensemble (every strategy and diversity measure) for one round.',
+      help: 'Time to evaluate the ensemble (every strategy and diversity measure) for one round, in the evaluation thread.',
       buckets: LATENCY_BUCKETS,
       registers,
     }),

@@ -1,10 +1,8 @@
 import type { Logger } from 'pino';
 import { LIVE_ROUND, type Member, type Repositories, type StoredPrediction } from '@chorus/db';
 import {
-  evaluateEnsemble,
   perClassResult,
   runResultOf,
-  splitDiversity,
   validateProbabilities,
   type EnsembleEvaluation,
 } from '@chorus/ensemble';
@@ -14,7 +12,7 @@ import type { Notifiers } from '../notifications';
 import type { PlanService, RunData } from './plan.service';
 import type { RunService } from './run.service';
 import type { TaskQueue } from './task-queue';
-import { evaluationRows } from './evaluation-rows';
+import { createEvaluationPool } from './evaluation-pool';
 import { boundsOf, checkRound } from './worker-numbers';
 import { createPredictionCache } from './prediction-cache';
 import { latestPredictionPairs, type PredictionPair } from './prediction-pairs';
@@ -28,6 +26,8 @@ export interface GatherService {
   savePredictions(member: Member, message: PredictionsMessage): Promise<void>;
   /** The member finished: records its throughput; once every member has, the run's result. */
   memberDone(member: Member, workerId: string, message: MemberDone): Promise<void>;
+  /** Stops the evaluation thread (the coordinator's close, once its task queue is idle). */
+  close(): Promise<void>;
 }
 
 export function createGatherService(deps: {
@@ -42,41 +42,29 @@ export function createGatherService(deps: {
   const { repos, notify, logger } = deps;
   const predictions = createPredictionCache(repos);
 
-  /** Evaluates the members' predictions of `pairs`: its rows under each of `rounds`, and the scores. */
-  const evaluate = (data: RunData, rounds: number[], pairs: PredictionPair[]) => {
-    const stopTimer = deps.telemetry?.evaluationSeconds.startTimer();
-    const validation = pairs.map((p) => p.validation.probabilities);
-    const evaluation = evaluateEnsemble({
-      numClasses: data.numClasses,
-      validation: { members: validation, truth: data.validationTruth },
-      test: { members: pairs.map((p) => p.test.probabilities), truth: data.testTruth },
-      seed: data.config.seed,
-    });
-    const validationDiversity = splitDiversity(validation, data.validationTruth, data.numClasses);
-    const rows = rounds.map((round) =>
-      evaluationRows({
-        runId: data.runId,
-        round,
-        memberCount: pairs.length,
-        memberIndices: pairs.map((p) => p.memberIndex),
-        evaluation,
-        validationDiversity,
-      }),
-    );
-    stopTimer?.();
-    return {
-      evaluation,
-      rows: { ensemble: rows.flatMap((r) => r.ensemble), diversity: rows.flatMap((r) => r.diversity) },
-    };
-  };
+  const evaluator = createEvaluationPool({ logger });
 
-  /** Evaluates `pairs` and stores the rows under each of `rounds` (one statement). */
+  /**
+   * Evaluates `pairs` and stores the rows under each of `rounds` (one statement). The evaluation
+   * itself runs in the evaluation thread (evaluation-pool.ts), so this event loop stays free.
+   */
   const evaluateAndStore = async (
     data: RunData,
     rounds: number[],
     pairs: PredictionPair[],
   ): Promise<EnsembleEvaluation> => {
-    const { evaluation, rows } = evaluate(data, rounds, pairs);
+    const { evaluation, rows, seconds } = await evaluator.evaluate({
+      runId: data.runId,
+      numClasses: data.numClasses,
+      seed: data.config.seed,
+      validationTruth: data.validationTruth,
+      testTruth: data.testTruth,
+      rounds,
+      memberIndices: pairs.map((p) => p.memberIndex),
+      validation: pairs.map((p) => p.validation.probabilities),
+      test: pairs.map((p) => p.test.probabilities),
+    });
+    deps.telemetry?.evaluationSeconds.observe(seconds);
     await repos.evals.saveEvaluation(rows);
     return evaluation;
   };
@@ -158,6 +146,12 @@ export function createGatherService(deps: {
     const run = await repos.runs.get(runId);
     if (!run || run.status !== 'running') return;
     if (run.members.some((m) => m.status !== 'completed')) return;
+    // A round's evaluation queued after this task (its predictions came while an earlier one ran)
+    // goes first: the run is completed after its last evaluation, never with one still to come.
+    if (waitingRounds(runId)) {
+      schedule(runId, 'final evaluation', () => finalize(runId));
+      return;
+    }
     const data = await deps.plans.forRun(runId);
     const version = predictions.version(runId);
     const pairs = await latestPairs(runId);
@@ -198,6 +192,7 @@ export function createGatherService(deps: {
   // again: it reads the stored predictions when it starts, so it covers every pair that arrived
   // before then. Without this, K members sending at once queue K full recomputations (load test).
   const waiting = new Set<string>();
+  const waitingRounds = (runId: string): boolean => [...waiting].some((key) => key.startsWith(`${runId}:`));
   const scheduleRound = (runId: string, round: number): void => {
     const key = `${runId}:${round}`;
     if (waiting.has(key)) return;
@@ -286,5 +281,7 @@ export function createGatherService(deps: {
       }
       schedule(member.runId, 'final evaluation', () => finalize(member.runId));
     },
+
+    close: () => evaluator.close(),
   };
 }

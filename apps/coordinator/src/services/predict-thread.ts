@@ -5,7 +5,7 @@ import { ChorusError, parsePredictRows } from '@chorus/protocol';
 import type { PredictThreadReply, PredictThreadRequest } from './predict-thread-messages';
 
 /**
- * The coordinator's predict thread (started by predict-pool.ts through predict-thread.mjs): every
+ * The coordinator's predict thread (started by predict-pool.ts through thread-entry.mjs): every
  * piece of TensorFlow.js work of `POST /api/runs/:id/predict` — loading libs/models, rebuilding a
  * run's members from their checkpoints and writing its export, predicting — runs here, so the
  * coordinator's event loop (heartbeats, leases, the dashboard) never waits on a model.
@@ -58,7 +58,11 @@ async function handle(request: PredictThreadRequest): Promise<PredictThreadReply
     const { source, dir } = request;
     await rm(dir, { recursive: true, force: true });
     const { inputShape, numClasses } = source.dataset;
-    const members = await lib.modelsFromCheckpoints(source.config, { inputShape, numClasses }, request.checkpoints);
+    const members = await lib.modelsFromCheckpoints(
+      source.config,
+      { inputShape, numClasses },
+      request.checkpoints,
+    );
     try {
       await lib.writeEnsembleExport(dir, {
         runId: source.runId,
