@@ -27,16 +27,26 @@ export async function registerDatasetRoutes(
   registerRoute(app, 'putWeights', deps, async ({ params, request, reply }) =>
     put(deps.weights, deps.uploadMaxBytes, params.sha256, request, reply),
   );
-  registerRoute(app, 'getWeights', deps, async ({ params, reply }) => {
-    const { sha256 } = params;
-    const { stream, bytes } = await deps.weights.open(sha256);
-    return reply
-      .header('content-type', 'application/octet-stream')
-      .header('content-length', bytes)
-      .header('etag', `"${sha256}"`)
-      .header('cache-control', 'public, max-age=31536000, immutable')
-      .send(stream);
-  });
+  registerRoute(app, 'getWeights', deps, async ({ params, reply }) =>
+    sendContentAddressed(reply, params.sha256, await deps.weights.open(params.sha256)),
+  );
+}
+
+/**
+ * Streams a stored file named by its sha256 (a dataset bundle, a model file's weights): its ETag is
+ * the hash and, as the bytes of a hash never change, caches may keep it for good.
+ */
+export function sendContentAddressed(
+  reply: FastifyReply,
+  sha256: string,
+  file: { stream: NodeJS.ReadableStream; bytes: number },
+): FastifyReply {
+  return reply
+    .header('content-type', 'application/octet-stream')
+    .header('content-length', file.bytes)
+    .header('etag', `"${sha256}"`)
+    .header('cache-control', 'public, max-age=31536000, immutable')
+    .send(file.stream);
 }
 
 async function status(store: WeightsStore, sha256: string) {

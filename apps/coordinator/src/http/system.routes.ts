@@ -6,6 +6,7 @@ import { ChorusError, PROTOCOL_VERSION } from '@chorus/protocol';
 import type { DatasetStore } from '../dataset-store';
 import type { WorkerNotifier } from '../notifications';
 import type { Scheduler } from '../services/scheduler.service';
+import { sendContentAddressed } from './dataset.routes';
 import { registerRoute, type RouteTokens } from './route';
 
 /** How long /api/health waits for the database's `SELECT 1` before it answers 503. */
@@ -112,14 +113,7 @@ export function registerSystemRoutes(
   registerRoute(app, 'listDatasets', deps, async () => ({ datasets: await listDatasets() }));
 
   /** The dataset bundle workers cache, content-addressed (ETag = its sha256). */
-  registerRoute(app, 'getDataset', deps, async ({ params, reply }) => {
-    const { sha256 } = params;
-    const { stream, bytes } = await deps.store.open(sha256);
-    return reply
-      .header('content-type', 'application/octet-stream')
-      .header('content-length', bytes)
-      .header('etag', `"${sha256}"`)
-      .header('cache-control', 'public, max-age=31536000, immutable')
-      .send(stream);
-  });
+  registerRoute(app, 'getDataset', deps, async ({ params, reply }) =>
+    sendContentAddressed(reply, params.sha256, await deps.store.open(params.sha256)),
+  );
 }

@@ -192,15 +192,18 @@ function checkToken(token: string): void {
   }
 }
 
+/** The JSON value of an answer's text; undefined when it is not JSON (a proxy's HTML page, say). */
+export function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** An error answer as an HttpError (its code and message when it is a Chorus error body). */
 async function refusal(response: Response, requested: string): Promise<HttpError> {
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const json = jsonOrUndefined(await response.text());
   const body = ErrorBodySchema.safeParse(json);
   if (body.success) {
     return new HttpError(body.data.code, requested, response.status, body.data.message, body.data.issues);

@@ -4,7 +4,7 @@ import { ChorusError, ERROR_CODES, httpStatusFor, type ErrorCode } from '../erro
 import { StrategyResultSchema } from '../run-result';
 import { PairwiseMatricesSchema, StoredDiversitySummarySchema } from '../stored';
 import { WhatIfQuerySchema, WhatIfResultSchema } from '../what-if';
-import { decodeAnswer, issueList } from './client';
+import { decodeAnswer, issueList, jsonOrUndefined } from './client';
 import { routePath, RunParamsSchema } from './routes';
 import { RunDetailSchema } from './views';
 
@@ -219,12 +219,7 @@ export async function fetchDashboardRoute<N extends DashboardRouteName>(
   };
   const response = await fetch(url, init);
   const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
+  const json = jsonOrUndefined(text);
   if (!response.ok) {
     const body = DashboardErrorBodySchema.safeParse(json);
     const code: ErrorCode = ERROR_CODES.find((c) => httpStatusFor(c) === response.status) ?? 'internal';
