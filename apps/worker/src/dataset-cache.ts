@@ -65,15 +65,97 @@ export class DatasetCache {
    * one job, which is not cancellable: an abandoned download still completes into the cache.
    */
   obtain(ref: DatasetRef, load: LoadOptions = {}): Promise<{ bundle: Uint8Array; source: BundleSource }> {
-    if (!/^[0-9a-f]{64}$/.test(ref.sha256)) {
-      return Promise.reject(new ChorusError('invalid-input', `dataset hash "${ref.sha256}" is not a sha256`));
+    return this.shared(ref.sha256, ref.sha256, `dataset hash "${ref.sha256}"`, () =>
+      this.obtainUncached(ref, load),
+    );
+  }
+
+  /**
+   * A model file's initial weights (`ModelFile.weights`), content-addressed as bundles are:
+   * `<cacheDir>/weights/<sha256>.weights`, hashed on every use, else downloaded from the
+   * coordinator (`GET /api/weights/:sha256`) and checked against the hash before they are kept.
+   */
+  async obtainWeights(sha256: string): Promise<Uint8Array> {
+    const file = join(this.options.cacheDir, 'weights', `${sha256}.weights`);
+    const job = this.shared(`weights:${sha256}`, sha256, `weights hash "${sha256}"`, async () => {
+      const cached = await this.readVerified(
+        file,
+        sha256,
+        { weights: sha256 },
+        'cached model weights do not match their hash; replacing them',
+      );
+      if (cached !== null) return { bundle: cached, source: 'cache' as const };
+      const url = new URL(
+        routePath(HTTP_ROUTES.getWeights.path, { sha256 }).slice(1),
+        `${this.options.coordinatorUrl}/`,
+      ).toString();
+      this.options.logger.info({ weights: sha256, url }, 'downloading model weights');
+      const bytes = await this.downloadVerified(url, sha256, file, 'the downloaded model weights', 'have');
+      this.options.logger.info(
+        { weights: sha256, bytes: bytes.length, file },
+        'model weights downloaded and cached',
+      );
+      return { bundle: bytes, source: 'download' as const };
+    });
+    return (await job).bundle;
+  }
+
+  /** One job per key at a time: concurrent slots asking for the same file share its download. */
+  private shared(
+    key: string,
+    sha256: string,
+    what: string,
+    make: () => Promise<{ bundle: Uint8Array; source: BundleSource }>,
+  ): Promise<{ bundle: Uint8Array; source: BundleSource }> {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) {
+      return Promise.reject(new ChorusError('invalid-input', `${what} is not a sha256`));
     }
-    let job = this.pending.get(ref.sha256);
+    let job = this.pending.get(key);
     if (!job) {
-      job = this.obtainUncached(ref, load).finally(() => this.pending.delete(ref.sha256));
-      this.pending.set(ref.sha256, job);
+      job = make().finally(() => this.pending.delete(key));
+      this.pending.set(key, job);
     }
     return job;
+  }
+
+  /** The cached file when its bytes still hash to `sha256`; a changed copy is removed (null). */
+  private async readVerified(
+    file: string,
+    sha256: string,
+    fields: Record<string, string>,
+    warning: string,
+  ): Promise<Uint8Array | null> {
+    const cached = await readFile(file).catch(() => null);
+    if (cached === null) return null;
+    if (bundleSha256(cached) === sha256) return cached;
+    this.options.logger.warn({ file, ...fields }, warning);
+    await rm(file, { force: true });
+    return null;
+  }
+
+  /** Downloads `url` with the worker token, refuses bytes whose sha256 differs, then keeps them in `file`. */
+  private async downloadVerified(
+    url: string,
+    sha256: string,
+    file: string,
+    what: string,
+    verb: 'has' | 'have',
+    onProgress?: (received: number, total: number | null) => void,
+  ): Promise<Uint8Array> {
+    const bytes = await downloadBytes(url, {
+      token: this.options.token,
+      ...(this.options.tls && { init: this.options.tls.fetchInit }),
+      ...(onProgress && { onProgress }),
+    });
+    const got = bundleSha256(bytes);
+    if (got !== sha256) {
+      throw new ChorusError(
+        'internal',
+        `${what} (${bytes.length} bytes) ${verb} sha256 ${got}, expected ${sha256}`,
+      );
+    }
+    await writeAtomically(file, bytes);
+    return bytes;
   }
 
   private async obtainUncached(
@@ -82,12 +164,13 @@ export class DatasetCache {
   ): Promise<{ bundle: Uint8Array; source: BundleSource }> {
     const { logger } = this.options;
     const file = this.pathOf(ref.sha256);
-    const cached = await readFile(file).catch(() => null);
-    if (cached !== null) {
-      if (bundleSha256(cached) === ref.sha256) return { bundle: cached, source: 'cache' };
-      logger.warn({ file, dataset: ref.name }, 'cached dataset bundle does not match its hash; replacing it');
-      await rm(file, { force: true });
-    }
+    const cached = await this.readVerified(
+      file,
+      ref.sha256,
+      { dataset: ref.name },
+      'cached dataset bundle does not match its hash; replacing it',
+    );
+    if (cached !== null) return { bundle: cached, source: 'cache' };
 
     if (this.options.localLoad !== false) {
       const local = await this.buildLocally(ref, load);
@@ -100,10 +183,13 @@ export class DatasetCache {
     const url = new URL(ref.url, `${this.options.coordinatorUrl}/`).toString();
     logger.info({ dataset: ref.name, bytes: ref.bytes, url }, 'downloading dataset');
     let lastLogged = 0;
-    const bundle = await downloadBytes(url, {
-      token: this.options.token,
-      ...(this.options.tls && { init: this.options.tls.fetchInit }),
-      onProgress: (received, total) => {
+    const bundle = await this.downloadVerified(
+      url,
+      ref.sha256,
+      file,
+      `the downloaded ${ref.name} bundle`,
+      'has',
+      (received, total) => {
         const now = Date.now();
         if (now - lastLogged < 1_000) return;
         lastLogged = now;
@@ -118,67 +204,9 @@ export class DatasetCache {
           'downloading dataset',
         );
       },
-    });
-    const got = bundleSha256(bundle);
-    if (got !== ref.sha256) {
-      throw new ChorusError(
-        'internal',
-        `the downloaded ${ref.name} bundle (${bundle.length} bytes) has sha256 ${got}, expected ${ref.sha256}`,
-      );
-    }
-    await writeAtomically(file, bundle);
+    );
     logger.info({ dataset: ref.name, bytes: bundle.length, file }, 'dataset downloaded and cached');
     return { bundle, source: 'download' };
-  }
-
-  /**
-   * A model file's initial weights (`ModelFile.weights`), content-addressed as bundles are:
-   * `<cacheDir>/weights/<sha256>.weights`, hashed on every use, else downloaded from the
-   * coordinator (`GET /api/weights/:sha256`) and checked against the hash before they are kept.
-   */
-  obtainWeights(sha256: string): Promise<Uint8Array> {
-    if (!/^[0-9a-f]{64}$/.test(sha256)) {
-      return Promise.reject(new ChorusError('invalid-input', `weights hash "${sha256}" is not a sha256`));
-    }
-    const key = `weights:${sha256}`;
-    let job = this.pending.get(key);
-    if (!job) {
-      job = this.obtainWeightsUncached(sha256)
-        .then((bundle) => ({ bundle, source: 'download' as const }))
-        .finally(() => this.pending.delete(key));
-      this.pending.set(key, job);
-    }
-    return job.then((j) => j.bundle);
-  }
-
-  private async obtainWeightsUncached(sha256: string): Promise<Uint8Array> {
-    const { logger } = this.options;
-    const file = join(this.options.cacheDir, 'weights', `${sha256}.weights`);
-    const cached = await readFile(file).catch(() => null);
-    if (cached !== null) {
-      if (bundleSha256(cached) === sha256) return cached;
-      logger.warn({ file }, 'cached model weights do not match their hash; replacing them');
-      await rm(file, { force: true });
-    }
-    const url = new URL(
-      routePath(HTTP_ROUTES.getWeights.path, { sha256 }).slice(1),
-      `${this.options.coordinatorUrl}/`,
-    );
-    logger.info({ weights: sha256, url: url.toString() }, 'downloading model weights');
-    const bytes = await downloadBytes(url.toString(), {
-      token: this.options.token,
-      ...(this.options.tls && { init: this.options.tls.fetchInit }),
-    });
-    const got = bundleSha256(bytes);
-    if (got !== sha256) {
-      throw new ChorusError(
-        'internal',
-        `the downloaded model weights (${bytes.length} bytes) have sha256 ${got}, expected ${sha256}`,
-      );
-    }
-    await writeAtomically(file, bytes);
-    logger.info({ weights: sha256, bytes: bytes.length, file }, 'model weights downloaded and cached');
-    return bytes;
   }
 
   /** The bundle of a local copy of the dataset, when there is one and its hash matches. */
