@@ -35,6 +35,16 @@ def sign_cnn() -> nn.Module:
     )
 
 
+def lenet5() -> nn.Module:
+    # libs/models' lenet5: Conv 6 5x5 'same' tanh -> AvgPool 2 -> Conv 16 5x5 'valid' tanh -> AvgPool 2
+    # -> Flatten (5*5*16 = 400) -> Dense 120 tanh -> Dense 84 tanh -> Dense 10.
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2, 2),
+        nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2, 2),
+        nn.Flatten(), nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10),
+    )
+
+
 def main() -> None:
     name = sys.argv[1]
     samples = int(sys.argv[2]) if len(sys.argv) > 2 else 8192
@@ -44,6 +54,8 @@ def main() -> None:
         model, classes = mlp(activation), 10
     elif name == "sign-cnn":
         model, classes = sign_cnn(), 24
+    elif name == "lenet5":
+        model, classes = lenet5(), 10
     else:
         raise SystemExit(f"unknown model {name}")
     x = torch.rand(samples, 1, 28, 28)

@@ -1,10 +1,10 @@
 /**
- * Training throughput (samples/s, batch 64, Adam, random 28×28 inputs) of `mlp` and `sign-cnn` on
+ * Training throughput (samples/s, batch 64, Adam, random 28×28 inputs) of `mlp`, `sign-cnn` and `lenet5` on
  * every TensorFlow.js backend present, beside PyTorch on one CPU thread for the same models, batch
  * size and optimizer (bench/torch_train.py) when `python3 -c "import torch"` works — as a ratio
  * measured in the same run. Each backend is measured in its own process (tfjs has one engine).
  *
- *   npm run bench:train [-- --seconds 3] [-- --models mlp,sign-cnn]
+ *   npm run bench:train [-- --seconds 3] [-- --models mlp,sign-cnn,lenet5] [-- --backends wasm]
  *
  * Prints figures; asserts nothing. Samples per CPU-second are printed too (steadier on a busy machine).
  * The webgpu row takes whatever adapter there is, a software one included (Mesa llvmpipe on a machine
@@ -23,8 +23,8 @@ const arg = (name: string, fallback: string): string => {
   return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
 const seconds = Number(arg('seconds', '3'));
-const models = arg('models', 'mlp,sign-cnn').split(',') as ('mlp' | 'sign-cnn')[];
-const CLASSES = { mlp: 10, 'sign-cnn': 24 } as const;
+const models = arg('models', 'mlp,sign-cnn,lenet5').split(',') as ('mlp' | 'sign-cnn' | 'lenet5')[];
+const CLASSES = { mlp: 10, 'sign-cnn': 24, lenet5: 10 } as const;
 
 interface Measure {
   model: string;
@@ -92,7 +92,8 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const results: Measure[] = [];
   const devices = new Map<string, string>();
-  for (const backend of BACKENDS) {
+  const backends = arg('backends', BACKENDS.join(',')).split(',') as BackendName[];
+  for (const backend of backends) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', backend, ...args], {
       encoding: 'utf8',
       timeout: 30 * 60_000,
