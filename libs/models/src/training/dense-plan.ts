@@ -102,8 +102,8 @@ function forwardStage(h: tf.Tensor2D, s: DenseStage): tf.Tensor2D {
   return tf.fused.matMul({ a: h, b, bias: s.bias, activation: s.activation }) as tf.Tensor2D;
 }
 
-/** dL/dz from dL/da for a = act(z), written with the layer's output a. */
-function activationGrad(da: tf.Tensor2D, a: tf.Tensor2D, activation: DenseActivation): tf.Tensor2D {
+/** dL/dz from dL/da for a = act(z), written with the layer's output a (tfjs' own gradient formulas). */
+export function activationGrad<T extends tf.Tensor>(da: T, a: T, activation: DenseActivation): T {
   switch (activation) {
     case 'relu':
       return tf.mul(da, tf.step(a));

@@ -3,7 +3,8 @@
  * which and in what order; this loop never shuffles), trains one step per batch, and reports
  * throttled metrics. Where the time goes on cpu/wasm at batch 64, and what this loop does about it:
  * - kernel dispatch and XNNPACK's re-packing of weights dominate small models → dense members take
- *   a hand-written forward/backward (dense-host.ts on cpu/wasm, dense-plan.ts elsewhere);
+ *   a hand-written forward/backward (dense-host.ts on cpu/wasm, dense-plan.ts elsewhere), and plain
+ *   convnets a tape-free one on cpu/wasm (conv-plan.ts: no input gradient for the batch itself);
  * - tfjs' Adam is ~12 kernels per variable → one fused pass per variable (optimizer.ts, wasm-adam.ts);
  * - no `dataSync` of the loss per step where a read stalls the device (metrics.ts);
  * - batch rows are copied into reused buffers (batch.ts), not gathered by kernels.
@@ -12,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelError } from '../errors';
 import { autodiffGradients } from './autodiff';
+import { convGradients } from './conv-plan';
 import { BatchGatherer, checkTrainingData } from './batch';
 import type { TrainingData } from './batch';
 import { denseGradientsHost } from './dense-host';
@@ -49,8 +51,8 @@ export interface TrainOptions {
   /** Abort between steps; the call then rejects with `signal.reason`. */
   signal?: AbortSignal;
   /**
-   * 'auto' (default): the dense fast path where the model allows it. 'autodiff': always
-   * `tf.variableGrads` (for comparisons and benchmarks).
+   * 'auto' (default): the dense or convnet fast path where the model allows it. 'autodiff':
+   * always `tf.variableGrads` (for comparisons and benchmarks).
    */
   engine?: 'auto' | 'autodiff';
 }
@@ -93,14 +95,15 @@ function trainStep(
   model: tfl.LayersModel,
   state: TrainerState,
   memory: HostMemory | null,
-  useDense: boolean,
+  /** Whether the fast paths may be taken (engine 'auto'). */
+  fast: boolean,
   x: tf.Tensor,
   /** One-hot labels (not needed by the host-memory dense path). */
   y: tf.Tensor2D | null,
   labels: Int32Array,
 ): StepOutcome {
   const step = state.step;
-  const dense = useDense ? state.dense : null;
+  const dense = fast ? state.dense : null;
   let grads: tf.Tensor[];
   let vars: tf.Variable[];
   let outcome: StepOutcome;
@@ -126,6 +129,11 @@ function trainStep(
       for (const m of masks) m?.dispose();
     }
     vars = dense.vars;
+  } else if (fast && state.conv !== null && memory !== null) {
+    const r = convGradients(state.conv, x as tf.Tensor4D, y as tf.Tensor2D, step);
+    grads = r.grads;
+    vars = state.conv.vars;
+    outcome = { probs: r.probs };
   } else {
     const plan = state.generic;
     const r = withStepSeeds(model.layers, plan.dropoutSeeds, step, () =>
@@ -157,7 +165,8 @@ export async function trainOnBatches(o: TrainOptions): Promise<TrainResult> {
   const featureSize = checkTrainingData(data);
   const inputShape = checkModelFits(model, data, featureSize);
   const state = stateOf(model);
-  const useDense = (o.engine ?? 'auto') === 'auto' && state.dense !== null;
+  const fast = (o.engine ?? 'auto') === 'auto';
+  const useDense = fast && state.dense !== null;
   const gatherer = new BatchGatherer(data, featureSize);
   const memory = hostMemory();
   const window = makeAccumulator(memory);
@@ -201,7 +210,7 @@ export async function trainOnBatches(o: TrainOptions): Promise<TrainResult> {
       const y = useDense && memory !== null ? null : tf.tensor2d(batch.y, [batch.size, classes]);
       let outcome: StepOutcome;
       try {
-        outcome = trainStep(model, state, memory, useDense, x, y, batch.labels);
+        outcome = trainStep(model, state, memory, fast, x, y, batch.labels);
       } finally {
         x.dispose();
         y?.dispose();

@@ -9,6 +9,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelError } from '../errors';
 import { planGeneric } from './autodiff';
 import type { GenericPlan } from './autodiff';
+import { planConv } from './conv-plan';
+import type { ConvPlan } from './conv-plan';
 import { MaskBuffers } from './dense-host';
 import { planDense } from './dense-plan';
 import type { DensePlan } from './dense-plan';
@@ -20,6 +22,8 @@ import type { Updater, UpdaterState } from './optimizer';
 export interface TrainerState {
   step: number;
   dense: DensePlan | null;
+  /** The tape-free convnet plan (conv-plan.ts), where the model has that shape. */
+  conv: ConvPlan | null;
   generic: GenericPlan;
   updater: Updater;
   updaterBackend: string;
@@ -56,6 +60,7 @@ export function stateOf(model: tfl.LayersModel): TrainerState {
     state = {
       step: 0,
       dense,
+      conv: dense === null ? planConv(model) : null,
       generic: planGeneric(model),
       updater: makeUpdater(model.optimizer, hostMemory()),
       updaterBackend: backend,
