@@ -1,7 +1,8 @@
 """PyTorch reference for bench/train.bench.ts: the same models, batch size and optimizer on one CPU thread.
 
 Prints one JSON line: {"model": ..., "samplesPerSecond": ..., "torch": version}.
-Usage: python3 bench/torch_train.py MODEL [SAMPLES] [BATCH]
+Usage: python3 bench/torch_train.py MODEL [SAMPLES] [BATCH] [ACTIVATION] [SECONDS]
+Passes over the SAMPLES repeat until SECONDS (default 3) have gone by, after one warm-up pass.
 """
 import json
 import sys
@@ -50,6 +51,7 @@ def main() -> None:
     samples = int(sys.argv[2]) if len(sys.argv) > 2 else 8192
     batch = int(sys.argv[3]) if len(sys.argv) > 3 else 64
     activation = sys.argv[4] if len(sys.argv) > 4 else "relu"
+    min_seconds = float(sys.argv[5]) if len(sys.argv) > 5 else 3.0
     if name == "mlp":
         model, classes = mlp(activation), 10
     elif name == "sign-cnn":
@@ -73,9 +75,12 @@ def main() -> None:
 
     epoch()  # warm-up
     start = time.perf_counter()
-    epoch()
+    passes = 0
+    while passes == 0 or time.perf_counter() - start < min_seconds:
+        epoch()
+        passes += 1
     seconds = time.perf_counter() - start
-    print(json.dumps({"model": name, "samplesPerSecond": samples / seconds, "torch": torch.__version__}))
+    print(json.dumps({"model": name, "samplesPerSecond": passes * samples / seconds, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -46,7 +46,9 @@ async function measureBackend(backend: BackendName): Promise<void> {
     const model = buildModel({ name, inputShape: [28, 28, 1], numClasses, seed: 1 });
     const data = { x, y, inputShape: [28, 28, 1], numClasses };
     const batches = (steps: number) =>
-      Array.from({ length: steps }, (_, s) => Int32Array.from({ length: BATCH }, (_, i) => (s * BATCH + i) % count));
+      Array.from({ length: steps }, (_, s) =>
+        Int32Array.from({ length: BATCH }, (_, i) => (s * BATCH + i) % count),
+      );
     // Warm-up (kernel compilation, first allocations), then size the timed run to ~`seconds`
     // (a single step where one takes longer: the cpu backend needs minutes per convnet batch).
     // Warm up for about a second (JIT, kernel compilation, allocations): a few hundred steps of a
@@ -117,14 +119,20 @@ async function main(): Promise<void> {
   if (py && existsSync(script)) {
     for (const name of models) {
       const samples = name === 'mlp' ? '65536' : '2048';
-      const out = execFileSync(py, [script, name, samples, String(BATCH)], { encoding: 'utf8' });
-      torch[name] = (JSON.parse(out.trim().split('\n').pop() as string) as { samplesPerSecond: number }).samplesPerSecond;
+      const out = execFileSync(py, [script, name, samples, String(BATCH), 'relu', String(seconds)], {
+        encoding: 'utf8',
+      });
+      torch[name] = (
+        JSON.parse(out.trim().split('\n').pop() as string) as { samplesPerSecond: number }
+      ).samplesPerSecond;
     }
   } else {
     console.log('PyTorch: not measured (python3 -c "import torch" fails; apt-get install python3-torch)');
   }
 
-  console.log(`\ntraining throughput, batch ${BATCH}, Adam (samples/s of wall time; per CPU-second in brackets)`);
+  console.log(
+    `\ntraining throughput, batch ${BATCH}, Adam (samples/s of wall time; per CPU-second in brackets)`,
+  );
   console.log('model     backend     samples/s            PyTorch 1 thread   ratio');
   for (const m of results) {
     const ref = torch[m.model];
