@@ -192,6 +192,8 @@ const cases = [
     label: 'fashion-dnn, Adam, dropout 0.3',
     config: { name: 'fashion-dnn' as const, width: 51, learningRate: 0.003 },
   },
+  // Tape-free convnet path (conv-plan.ts): dropout 0.5 masks derived from the step.
+  { label: 'small-cnn, Adam, dropout 0.5', config: { name: 'small-cnn' as const, width: 8 } },
   // tf.variableGrads path: BatchNorm moving statistics (weights) and a dropout layer.
   { label: 'sign-cnn, Adam, BatchNorm + dropout', config: { name: 'sign-cnn' as const, width: 102 } },
   {
