@@ -207,30 +207,57 @@ function filterGradByConv(
 }
 
 /**
- * Transposes a [n, c] matrix to [c, n] with the wasm Transpose kernel. Its rank-2 path is slow on
- * tall matrices (48 ms for [50176,75]); the same permutation posed as [a, n/a, c] → [c, a, n/a]
- * runs ~6× faster.
+ * Fills pt (K rows of N = B·OH·OW) with the im2col of x, transposed: row k = (kh,kw,ci) holds
+ * xp[b, oh·s+kh, ow·s+kw, ci] for every n = (b,oh,ow) — x shifted, so each (row, b, oh) is one run
+ * of OW values copied from x with its out-of-range ends zeroed (no per-element branches). With
+ * stride 1 and Ci = 1 a run is contiguous in x and moves as one `copyWithin` on `heap` (a
+ * Float32Array over the whole wasm heap): ~4× faster than an element loop.
  */
-function transpose2D(backend: BackendWasm, m: TensorInfo, n: number, c: number): TensorInfo {
-  let a = 1;
-  for (const d of [8, 4, 16, 2, 7, 3, 5]) {
-    if (n % d === 0) {
-      a = d;
-      break;
+function im2colT(
+  xs: Float32Array,
+  pv: Float32Array,
+  info: backend_util.Conv2DInfo,
+  heap: Float32Array | null,
+): void {
+  const xOff = xs.byteOffset >> 2;
+  const pOff = pv.byteOffset >> 2;
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci } = info;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
+  const { outHeight: OH, outWidth: OW } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const N = B * OH * OW;
+  for (let kh = 0; kh < KH; kh++)
+    for (let kw = 0; kw < KW; kw++) {
+      // Columns ow ∈ [lo, hi) read inside x: 0 ≤ ow·sw + kw − pl < W.
+      const lo = Math.min(OW, Math.max(0, Math.ceil((pl - kw) / sw)));
+      const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 + pl - kw) / sw) + 1));
+      for (let ci = 0; ci < Ci; ci++) {
+        let d = ((kh * KW + kw) * Ci + ci) * N;
+        for (let b = 0; b < B; b++)
+          for (let oh = 0; oh < OH; oh++, d += OW) {
+            const r = oh * sh + kh - pt;
+            if (r < 0 || r >= H) {
+              pv.fill(0, d, d + OW);
+              continue;
+            }
+            for (let ow = 0; ow < lo; ow++) pv[d + ow] = 0;
+            const step = sw * Ci;
+            let si = ((b * H + r) * W + (lo * sw + kw - pl)) * Ci + ci;
+            if (heap !== null && step === 1) heap.copyWithin(pOff + d + lo, xOff + si, xOff + si + hi - lo);
+            else for (let ow = lo; ow < hi; ow++, si += step) pv[d + ow] = xs[si] as number;
+            for (let ow = hi; ow < OW; ow++) pv[d + ow] = 0;
+          }
+      }
     }
-  }
-  const m3 = alias(backend, m, [a, n / a, c]);
-  const t = runWasmKernel(backend, 'Transpose', { x: m3 }, { perm: [2, 0, 1] } as unknown as NamedAttrMap);
-  release(backend, m3);
-  return { dataId: t.dataId, shape: [c, n], dtype: t.dtype };
 }
 
 /**
  * dW as one matrix product, for inputs with few channels (a network's first layer):
- *   dWᵀ[co, (kh,kw,ci)] = Σ_n dyᵀ[co, n] · P[n, (kh,kw,ci)],   n = (b,oh,ow),
- * with P the im2col of x (B·OH·OW rows of KH·KW·Ci, built here — small when Ci is) as the packed
- * operand of the wasm BatchMatMul (XNNPACK fully-connected) and dyᵀ its streamed operand. For
- * Ci = 1 this is ~3× faster than the convolution form, whose packed "filter" would be all of dy.
+ *   dW[(kh,kw,ci), co] = Σ_n Pᵀ[(kh,kw,ci), n] · dy[n, co],   n = (b,oh,ow),
+ * with Pᵀ the transposed im2col of x (KH·KW·Ci rows of B·OH·OW, built row by row by im2colT)
+ * and dy as it is, [N, Co], the packed operand of the wasm BatchMatMul (XNNPACK fully-connected).
+ * The result is already HWIO: no transposes at all.
  */
 function filterGradByGemm(
   backend: BackendWasm,
@@ -238,54 +265,16 @@ function filterGradByGemm(
   dy: TensorInfo,
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
-  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
-  const {
-    filterHeight: KH,
-    filterWidth: KW,
-    strideHeight: sh,
-    strideWidth: sw,
-    outHeight: OH,
-    outWidth: OW,
-  } = info;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
+  const { batchSize: B, inChannels: Ci, outChannels: Co } = info;
+  const { filterHeight: KH, filterWidth: KW, outHeight: OH, outWidth: OW } = info;
   const K = KH * KW * Ci;
   const N = B * OH * OW;
-  const p = backend.makeOutput([1, N, K], 'float32');
-  {
-    const xs = f32(backend, x);
-    const pv = f32(backend, p);
-    let i = 0;
-    for (let b = 0; b < B; b++)
-      for (let oh = 0; oh < OH; oh++)
-        for (let ow = 0; ow < OW; ow++)
-          for (let kh = 0; kh < KH; kh++) {
-            const r = oh * sh + kh - pt;
-            for (let kw = 0; kw < KW; kw++) {
-              const c = ow * sw + kw - pl;
-              if (r < 0 || r >= H || c < 0 || c >= W) {
-                for (let ci = 0; ci < Ci; ci++) pv[i++] = 0;
-              } else {
-                const base = ((b * H + r) * W + c) * Ci;
-                for (let ci = 0; ci < Ci; ci++) pv[i++] = xs[base + ci] as number;
-              }
-            }
-          }
-  }
-  const dyT = transpose2D(backend, dy, N, Co);
-  const dyT3 = alias(backend, dyT, [1, Co, N]);
-  const prod = runWasmKernel(
-    backend,
-    'BatchMatMul',
-    { a: dyT3, b: p },
-    { transposeA: false, transposeB: false },
-  );
-  release(backend, p, dyT, dyT3);
-  // [Co, K] → [K, Co] = HWIO (small).
-  const prod2 = alias(backend, prod, [Co, K]);
-  const dw = runWasmKernel(backend, 'Transpose', { x: prod2 }, { perm: [1, 0] } as unknown as NamedAttrMap);
-  release(backend, prod, prod2);
-  return { dataId: dw.dataId, shape: [KH, KW, Ci, Co], dtype: 'float32' };
+  const p = backend.makeOutput([1, K, N], 'float32');
+  im2colT(f32(backend, x), f32(backend, p), info, new Float32Array(backend.wasm.HEAPU8.buffer));
+  const dy3 = alias(backend, dy, [1, N, Co]);
+  const prod = runWasmKernel(backend, 'BatchMatMul', { a: p, b: dy3 }, { transposeA: false, transposeB: false });
+  release(backend, p, dy3);
+  return { dataId: prod.dataId, shape: [KH, KW, Ci, Co], dtype: 'float32' };
 }
 
 export function conv2DBackpropFilterWasm(args: Args<Conv2DBackpropFilterAttrs>): TensorInfo {
@@ -295,14 +284,15 @@ export function conv2DBackpropFilterWasm(args: Args<Conv2DBackpropFilterAttrs>):
   const attrs = args.attrs as Conv2DBackpropFilterAttrs;
   if (attrs.dataFormat === 'NCHW') throw new Error('Chorus wasm Conv2DBackpropFilter supports NHWC only');
   const info = convInfoOf(x.shape, attrs.filterShape, attrs);
-  // Pᵀ costs KH·KW·Ci·N JS writes and packs dy; the convolution form packs dy too but also
-  // transposes x and dy. Few input channels favour the product.
+  // Pᵀ costs KH·KW·Ci·N JS writes (block copies for Ci = 1) and packs dy; the convolution form
+  // packs dy too but also transposes x and dy. Few input channels favour the product (lenet5's
+  // conv2, Ci = 6: 1.5 ms as a convolution, 3.1 ms as the product).
   return info.inChannels <= GEMM_MAX_IN_CHANNELS
     ? filterGradByGemm(backend, x, dy, info)
     : filterGradByConv(backend, x, dy, info);
 }
 
-/** Up to this many input channels, Conv2DBackpropFilter uses the im2col product (measured on sign-cnn/lenet5). */
+/** Up to this many input channels, Conv2DBackpropFilter uses the im2col product (measured on sign-cnn/lenet5: Ci = 6 is faster as a convolution). */
 export const GEMM_MAX_IN_CHANNELS = 4;
 
 export function conv2DGradKernelConfigs(stockInput: KernelConfig | undefined): KernelConfig[] {
