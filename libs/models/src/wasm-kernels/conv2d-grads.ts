@@ -272,7 +272,12 @@ function filterGradByGemm(
   const p = backend.makeOutput([1, K, N], 'float32');
   im2colT(f32(backend, x), f32(backend, p), info, new Float32Array(backend.wasm.HEAPU8.buffer));
   const dy3 = alias(backend, dy, [1, N, Co]);
-  const prod = runWasmKernel(backend, 'BatchMatMul', { a: p, b: dy3 }, { transposeA: false, transposeB: false });
+  const prod = runWasmKernel(
+    backend,
+    'BatchMatMul',
+    { a: p, b: dy3 },
+    { transposeA: false, transposeB: false },
+  );
   release(backend, p, dy3);
   return { dataId: prod.dataId, shape: [KH, KW, Ci, Co], dtype: 'float32' };
 }

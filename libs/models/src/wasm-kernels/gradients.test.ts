@@ -1,5 +1,5 @@
 /**
- * Chorus' Mean and FusedBatchNorm gradient functions against tfjs' own, on the cpu backend (the
+ * Chorus' Mean, FusedBatchNorm and Tanh gradient functions against tfjs' own, on the cpu backend (the
  * registry is global, so these serve every backend), and on wasm against cpu.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -52,10 +52,20 @@ function meanGrads(): tf.Tensor[] {
   ];
 }
 
+function tanhGrads(): tf.Tensor[] {
+  const f = (a: tf.Tensor) => tf.tanh(a);
+  return [
+    tf.grad(f)(tf.mul(t([4, 7, 7, 6], 20), 3), t([4, 7, 7, 6], 21)),
+    tf.grad(f)(tf.mul(t([3, 5], 22), 3), t([3, 5], 23)), // size mod 4 ≠ 0
+    tf.grad((a: tf.Tensor) => tf.sum(tf.tanh(a)))(t([9], 24)),
+  ];
+}
+
 const cases: [string, () => tf.Tensor[]][] = [
   ['BatchNorm in training (moments + batchNorm)', bnTrainingGrads],
   ['batchNorm w.r.t. all five inputs', bnAllInputGrads],
   ['mean over various axes', meanGrads],
+  ['tanh', tanhGrads],
 ];
 
 function expectClose(got: Float32Array[], ref: Float32Array[], tol = 1e-4): void {
@@ -96,6 +106,21 @@ describe('Chorus gradient functions', () => {
     setSimdKernelsEnabled(false);
     try {
       expectClose(await valuesOn('wasm', bnTrainingGrads), await valuesOn('cpu', bnTrainingGrads));
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
+  });
+
+  it('on wasm, the Tanh gradient runs as one kernel, SIMD or not', async () => {
+    await tf.setBackend('wasm');
+    const profile = await tf.profile(() => {
+      tf.dispose(tanhGrads());
+    });
+    expect(profile.kernelNames).toContain('ChorusTanhGrad');
+    expect(profile.kernelNames).not.toContain('Square');
+    setSimdKernelsEnabled(false);
+    try {
+      expectClose(await valuesOn('wasm', tanhGrads), await valuesOn('cpu', tanhGrads));
     } finally {
       setSimdKernelsEnabled(true);
     }

@@ -10,7 +10,7 @@
  * as a hand-assembled wasm SIMD kernel on the heap (simd.ts), 4 channels at a time, branch-free
  * (sign-cnn's first pooling gradient: ~70 ms stock, ~17 ms as a JS loop, a few ms in SIMD).
  */
-import { backend_util, MaxPoolGrad } from '@tensorflow/tfjs-core';
+import { AvgPoolGrad, backend_util, MaxPoolGrad } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { f32 } from './backend-ops';
 import { simdKernels } from './simd';
@@ -216,6 +216,91 @@ function maxPoolGrad(stock: KernelConfig | undefined) {
   };
 }
 
+/**
+ * AvgPoolGrad for disjoint 2×2 windows with stride 2 that lie inside x (valid padding, and same
+ * padding where it adds none, i.e. even H and W): each window's dy/4 goes to its four positions,
+ * the row and column an odd H or W leaves uncovered get 0. One SIMD pass per image (simd.ts), or
+ * a JS loop without wasm SIMD. Everything else goes to the stock kernel. (The cpu backend divides
+ * by the full window size whatever the padding, so the window must lie inside x to agree.)
+ */
+function avgPoolGrad(stock: KernelConfig | undefined) {
+  return (args: KernelArgs): TensorInfo => {
+    const backend = args.backend as BackendWasm;
+    const dy = args.inputs['dy'] as TensorInfo;
+    const x = args.inputs['input'] as TensorInfo;
+    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as {
+      filterSize: [number, number] | number;
+      strides: [number, number] | number;
+      pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    };
+    const info =
+      x.dtype === 'float32' && dy.dtype === 'float32' && x.shape.length === 4
+        ? backend_util.computePool2DInfo(
+            x.shape as [number, number, number, number],
+            filterSize,
+            strides,
+            1,
+            pad,
+            dimRoundingMode,
+          )
+        : null;
+    if (
+      info === null ||
+      info.filterHeight !== 2 ||
+      info.filterWidth !== 2 ||
+      info.strideHeight !== 2 ||
+      info.strideWidth !== 2 ||
+      info.dilationHeight !== 1 ||
+      info.dilationWidth !== 1 ||
+      info.padInfo.top !== 0 ||
+      info.padInfo.left !== 0 ||
+      2 * info.outHeight > info.inHeight ||
+      2 * info.outWidth > info.inWidth
+    ) {
+      if (stock === undefined) throw new Error('AvgPoolGrad: no stock kernel to fall back to');
+      return stock.kernelFunc(args) as TensorInfo;
+    }
+    const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
+    const dx = backend.makeOutput([...x.shape], 'float32');
+    const dxs = f32(backend, dx);
+    if (2 * OH !== H || 2 * OW !== W) dxs.fill(0);
+    const simd = simdKernels(backend);
+    if (simd !== null) {
+      const addr = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)?.memoryOffset as number;
+      const rowBytes = 4 * W * C;
+      for (let b = 0; b < B; b++)
+        simd.avgPoolGrad2x2(
+          addr(dy) + 4 * b * OH * OW * C,
+          addr(dx) + 4 * b * H * W * C,
+          OH,
+          OW,
+          4 * C,
+          4 * (C & ~3),
+          rowBytes,
+          2 * rowBytes - 8 * OW * C,
+        );
+      return dx;
+    }
+    const dys = f32(backend, dy);
+    for (let b = 0; b < B; b++)
+      for (let oh = 0; oh < OH; oh++)
+        for (let ow = 0; ow < OW; ow++) {
+          const q = ((b * OH + oh) * OW + ow) * C;
+          const p00 = ((b * H + 2 * oh) * W + 2 * ow) * C;
+          const p10 = p00 + W * C;
+          for (let ch = 0; ch < C; ch++) {
+            const v = (dys[q + ch] as number) * 0.25;
+            dxs[p00 + ch] = v;
+            dxs[p00 + C + ch] = v;
+            dxs[p10 + ch] = v;
+            dxs[p10 + C + ch] = v;
+          }
+        }
+    return dx;
+  };
+}
+
 export function poolingGradKernelConfigs(
   stockOf: (name: string) => KernelConfig | undefined,
 ): KernelConfig[] {
@@ -224,6 +309,11 @@ export function poolingGradKernelConfigs(
       kernelName: MaxPoolGrad,
       backendName: 'wasm',
       kernelFunc: maxPoolGrad(stockOf(MaxPoolGrad)) as KernelFunc,
+    },
+    {
+      kernelName: AvgPoolGrad,
+      backendName: 'wasm',
+      kernelFunc: avgPoolGrad(stockOf(AvgPoolGrad)) as KernelFunc,
     },
   ];
 }

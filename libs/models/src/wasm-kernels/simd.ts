@@ -43,6 +43,11 @@ const f32x4splat = op.simd(0x13);
 const f32x4add = op.simd(0xe4);
 const f32x4sub = op.simd(0xe5);
 const f32x4mul = op.simd(0xe6);
+const f32x4div = op.simd(0xe7);
+const f32x4min = op.simd(0xe8); // NaN in either lane gives NaN (unlike pmin)
+const f32x4max = op.simd(0xe9);
+const f32x4abs = op.simd(0xe0);
+const f32x4lt = op.simd(0x43);
 const f32const = (x: number): number[] => [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
 
 function moduleBytes(
@@ -309,10 +314,202 @@ export type MaxPoolGradRow2x2 = (
   rowBytes: number,
 ) => void;
 
+// --- AvgPoolGrad, disjoint 2×2 windows -------------------------------------------------------
+
+/**
+ * avgPoolGrad2x2(dy, dx, rows, windows, cBytes, c4Bytes, rowBytes, skipBytes): for `rows` rows of
+ * `windows` consecutive 2×2 windows, writes each window's dy/4 (dy at `dy`, cBytes per window) to
+ * its four dx positions (the window's top-left at `dx`, the next window 2·cBytes further, the row
+ * below rowBytes further); after each row of windows dx moves on by skipBytes more (past the row
+ * below and any column no window covers). Channels [0, c4Bytes/4) 4 at a time, the rest one by one.
+ */
+function avgPoolGrad2x2Bytes(): Uint8Array {
+  // params: 0 dy, 1 dx, 2 rows, 3 windows, 4 cBytes, 5 c4Bytes, 6 rowBytes, 7 skipBytes
+  // i32 locals: 8 r, 9 w, 10 ch, 11 o; v128 local: 12 v; f32 local: 13 v
+  const [DY, DX, ROWS, WIN, CB, C4B, ROWB, SKIP, R, W, CH, O] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+  const lanes = (limit: number[], simd: boolean): number[][] => {
+    const [V, step] = simd ? [12, 16] : [13, 4];
+    const [load, store, mul, quarter] = simd
+      ? [v128load, v128store, f32x4mul, [...f32const(0.25), ...f32x4splat]]
+      : [f32load, f32store, f32mul, f32const(0.25)];
+    const put = (addr: number[]) => [...addr, ...op.get(V), ...store];
+    return [
+      op.block,
+      op.loop,
+      [...op.get(CH), ...limit, ...op.geS, ...op.brIf(1)],
+      [...op.get(DY), ...op.get(CH), ...op.add, ...load, ...quarter, ...mul, ...op.set(V)],
+      [...op.get(DX), ...op.get(CH), ...op.add, ...op.set(O)],
+      put(op.get(O)),
+      put([...op.get(O), ...op.get(CB), ...op.add]),
+      put([...op.get(O), ...op.get(ROWB), ...op.add]),
+      put([...op.get(O), ...op.get(ROWB), ...op.add, ...op.get(CB), ...op.add]),
+      [...op.get(CH), ...op.i32(step), ...op.add, ...op.set(CH)],
+      op.br(0),
+      op.end,
+      op.end,
+    ];
+  };
+  const body: number[][] = [
+    op.i32(0),
+    op.set(R),
+    op.block,
+    op.loop,
+    [...op.get(R), ...op.get(ROWS), ...op.geS, ...op.brIf(1)],
+    op.i32(0),
+    op.set(W),
+    op.block,
+    op.loop,
+    [...op.get(W), ...op.get(WIN), ...op.geS, ...op.brIf(1)],
+    op.i32(0),
+    op.set(CH),
+    ...lanes(op.get(C4B), true),
+    ...lanes(op.get(CB), false),
+    [...op.get(DY), ...op.get(CB), ...op.add, ...op.set(DY)],
+    [...op.get(DX), ...op.get(CB), ...op.add, ...op.get(CB), ...op.add, ...op.set(DX)],
+    [...op.get(W), ...op.i32(1), ...op.add, ...op.set(W)],
+    op.br(0),
+    op.end,
+    op.end,
+    [...op.get(DX), ...op.get(SKIP), ...op.add, ...op.set(DX)],
+    [...op.get(R), ...op.i32(1), ...op.add, ...op.set(R)],
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+  return moduleBytes(
+    8,
+    [
+      [4, I32],
+      [1, V128],
+      [1, F32],
+    ],
+    body,
+    'k',
+  );
+}
+
+export type AvgPoolGrad2x2 = (
+  dy: number,
+  dx: number,
+  rows: number,
+  windows: number,
+  cBytes: number,
+  c4Bytes: number,
+  rowBytes: number,
+  skipBytes: number,
+) => void;
+
+// --- Tanh and its gradient, 4 elements at a time ---------------------------------------------
+
+/**
+ * The rational approximation of tanh that Eigen (and XNNPACK's older kernels) use: x clamped to
+ * ±7.90531110763549805 (where float tanh is ±1 to within its rounding), then
+ * x·P(x²)/Q(x²) with P of degree 6 and Q of degree 3, and x itself where |x| < 0.0004. Max
+ * abs error against Math.tanh over [−20, 20]: 3.9e-7 (activations.test.ts). NaN stays NaN.
+ */
+export const TANH_CLAMP = 7.90531110763549805;
+export const TANH_TINY = 0.0004;
+/** Numerator coefficients α₁, α₃, …, α₁₃ (odd powers). */
+export const TANH_P = [
+  4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5.12229709037114e-8, -8.60467152213735e-11,
+  2.00018790482477e-13, -2.76076847742355e-16,
+];
+/** Denominator coefficients β₀, β₂, β₄, β₆ (even powers). */
+export const TANH_Q = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e-4, 1.19825839466702e-6];
+
+/** tanhVec(x, y, bytes): y = tanh(x) over `bytes` bytes (a multiple of 16). */
+function tanhBytes(): Uint8Array {
+  // params: 0 x, 1 y, 2 bytes; i32 local 3 i; v128 locals 4 a (input), 5 v (clamped), 6 v² , 7 p
+  const [X, Y, N, I, A, V, V2, P] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const splat = (c: number) => [...f32const(c), ...f32x4splat];
+  /** Horner: c[last]; then ·v² + c[i] down to c[0]. */
+  const horner = (c: number[]) => {
+    const out = splat(c[c.length - 1] as number);
+    for (let i = c.length - 2; i >= 0; i--)
+      out.push(...op.get(V2), ...f32x4mul, ...splat(c[i] as number), ...f32x4add);
+    return out;
+  };
+  const body: number[][] = [
+    op.i32(0),
+    op.set(I),
+    op.block,
+    op.loop,
+    [...op.get(I), ...op.get(N), ...op.geS, ...op.brIf(1)],
+    [...op.get(X), ...op.get(I), ...op.add, ...v128load, ...op.tee(A)],
+    [...splat(TANH_CLAMP), ...f32x4min, ...splat(-TANH_CLAMP), ...f32x4max, ...op.tee(V)],
+    [...op.get(V), ...f32x4mul, ...op.set(V2)],
+    [...horner(TANH_P), ...op.get(V), ...f32x4mul, ...op.set(P)],
+    // y = |a| < tiny ? a : p / q
+    [...op.get(Y), ...op.get(I), ...op.add],
+    [...op.get(A), ...op.get(P), ...horner(TANH_Q), ...f32x4div],
+    [...op.get(A), ...f32x4abs, ...splat(TANH_TINY), ...f32x4lt, ...v128bitselect, ...v128store],
+    [...op.get(I), ...op.i32(16), ...op.add, ...op.set(I)],
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+  return moduleBytes(
+    3,
+    [
+      [1, I32],
+      [4, V128],
+    ],
+    body,
+    'k',
+  );
+}
+
+export type TanhVec = (x: number, y: number, bytes: number) => void;
+
+/** tanhGradVec(y, dy, dx, bytes): dx = dy·(1 − y²) over `bytes` bytes (a multiple of 16). */
+function tanhGradBytes(): Uint8Array {
+  // params: 0 y, 1 dy, 2 dx, 3 bytes; i32 local 4 i; v128 local 5 y
+  const [Yp, DY, DX, N, I, YV] = [0, 1, 2, 3, 4, 5];
+  const body: number[][] = [
+    op.i32(0),
+    op.set(I),
+    op.block,
+    op.loop,
+    [...op.get(I), ...op.get(N), ...op.geS, ...op.brIf(1)],
+    [...op.get(DX), ...op.get(I), ...op.add],
+    [...op.get(DY), ...op.get(I), ...op.add, ...v128load],
+    [...f32const(1), ...f32x4splat],
+    [
+      ...op.get(Yp),
+      ...op.get(I),
+      ...op.add,
+      ...v128load,
+      ...op.tee(YV),
+      ...op.get(YV),
+      ...f32x4mul,
+      ...f32x4sub,
+    ],
+    [...f32x4mul, ...v128store],
+    [...op.get(I), ...op.i32(16), ...op.add, ...op.set(I)],
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+  return moduleBytes(
+    4,
+    [
+      [1, I32],
+      [1, V128],
+    ],
+    body,
+    'k',
+  );
+}
+
+export type TanhGradVec = (y: number, dy: number, dx: number, bytes: number) => void;
+
 export interface SimdKernels {
   maxPoolGradRow2x2: MaxPoolGradRow2x2;
   batchNormGradRows: BatchNormGradRows;
   scaleShiftRows: ScaleShiftRows;
+  avgPoolGrad2x2: AvgPoolGrad2x2;
+  tanh: TanhVec;
+  tanhGrad: TanhGradVec;
 }
 
 /** The slice of the WebAssembly JS API used here (the project's TS lib has no DOM/wasm typings). */
@@ -345,6 +542,9 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
         maxPoolGradRow2x2: load(maxPoolGradRow2x2Bytes()) as MaxPoolGradRow2x2,
         batchNormGradRows: load(batchNormGradBytes()) as BatchNormGradRows,
         scaleShiftRows: load(scaleShiftBytes()) as ScaleShiftRows,
+        avgPoolGrad2x2: load(avgPoolGrad2x2Bytes()) as AvgPoolGrad2x2,
+        tanh: load(tanhBytes()) as TanhVec,
+        tanhGrad: load(tanhGradBytes()) as TanhGradVec,
       };
     } catch {
       k = null;
