@@ -6,7 +6,8 @@
  * - conv2d-grads.ts   Conv2DBackpropFilter (missing in stock) and Conv2DBackpropInput (slow in
  *                     stock), both as the backend's own XNNPACK Conv2D / BatchMatMul over
  *                     re-arranged tensors (few input channels: Pᵀ·dy, Pᵀ the transposed im2col
- *                     built by block copies).
+ *                     built by block copies; one input channel and ≤ 8 output channels: a SIMD
+ *                     kernel in simd.ts).
  * - pooling-grads.ts  MaxPoolGrad (a hand-assembled wasm SIMD kernel for 2×2/2 windows; the stock
  *                     one is slow and breaks ties differently from cpu) and AvgPoolGrad (SIMD for
  *                     2×2/2 windows inside x: dy/4 to each position; stock otherwise).

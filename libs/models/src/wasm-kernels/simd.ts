@@ -34,6 +34,7 @@ const f32sub = [0x93];
 const f32mul = [0x94];
 const v128load = op.simd(0x00, 2, 0); // align 2^2 (a hint; unaligned is allowed), offset 0
 const v128store = op.simd(0x0b, 2, 0);
+const v128load32splat = op.simd(0x09, 2, 0);
 const f32x4gt = op.simd(0x44);
 const v128and = op.simd(0x4e);
 const v128andnot = op.simd(0x4f);
@@ -503,6 +504,96 @@ function tanhGradBytes(): Uint8Array {
 
 export type TanhGradVec = (y: number, dy: number, dx: number, bytes: number) => void;
 
+// --- Conv2DBackpropFilter for one input channel and up to 8 output channels --------------------
+
+/**
+ * filterGrad5x8(xp, dy, out, B, OH, OW, xRowSkip, xImgSkip, dyPix, o0, …, o4): for five filter
+ * taps at byte offsets o0…o4 from a pixel of the zero-padded input xp (one channel), accumulates
+ *   out[t, 0..8) = Σ_{b,oh,ow} xp[pixel(b,oh,ow) + o_t] · dy[b,oh,ow, 0..8)
+ * with the 8 lanes of dy read from each dy pixel (dyPix bytes apart; lanes past the real channel
+ * count read the next pixel's and are discarded by the caller). xp's pixel moves 4 bytes per ow,
+ * xRowSkip more per row, xImgSkip more per image. Ten accumulators, one pass over dy.
+ */
+function filterGrad5x8Bytes(): Uint8Array {
+  // params: 0 xp, 1 dy, 2 out, 3 B, 4 OH, 5 OW, 6 xRowSkip, 7 xImgSkip, 8 dyPix, 9..13 o0..o4
+  // i32 locals: 14 b, 15 oh, 16 ow; v128 locals: 17 d0, 18 d1, 19 s, 20..29 acc[t][j] (t·2 + j)
+  const [XP, DY, OUT, B, OH, OW, RSKIP, ISKIP, DPIX] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const O = [9, 10, 11, 12, 13];
+  const [LB, LOH, LOW, D0, D1, S, ACC] = [14, 15, 16, 17, 18, 19, 20];
+  const count = (local: number, limit: number, inner: number[][]): number[][] => [
+    op.i32(0),
+    op.set(local),
+    op.block,
+    op.loop,
+    [...op.get(local), ...op.get(limit), ...op.geS, ...op.brIf(1)],
+    ...inner,
+    [...op.get(local), ...op.i32(1), ...op.add, ...op.set(local)],
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+  const pixel: number[][] = [
+    [...op.get(DY), ...v128load, ...op.set(D0)],
+    [...op.get(DY), ...op.i32(16), ...op.add, ...v128load, ...op.set(D1)],
+    ...O.flatMap((o, t) => [
+      [...op.get(XP), ...op.get(o), ...op.add, ...v128load32splat, ...op.set(S)],
+      [...op.get(ACC + 2 * t), ...op.get(S), ...op.get(D0), ...f32x4mul, ...f32x4add, ...op.set(ACC + 2 * t)],
+      [
+        ...op.get(ACC + 2 * t + 1),
+        ...op.get(S),
+        ...op.get(D1),
+        ...f32x4mul,
+        ...f32x4add,
+        ...op.set(ACC + 2 * t + 1),
+      ],
+    ]),
+    [...op.get(XP), ...op.i32(4), ...op.add, ...op.set(XP)],
+    [...op.get(DY), ...op.get(DPIX), ...op.add, ...op.set(DY)],
+  ];
+  const body: number[][] = [
+    ...count(LB, B, [
+      ...count(LOH, OH, [
+        ...count(LOW, OW, pixel),
+        [...op.get(XP), ...op.get(RSKIP), ...op.add, ...op.set(XP)],
+      ]),
+      [...op.get(XP), ...op.get(ISKIP), ...op.add, ...op.set(XP)],
+    ]),
+    ...Array.from({ length: 10 }, (_, i) => [
+      ...op.get(OUT),
+      ...op.i32(16 * i),
+      ...op.add,
+      ...op.get(ACC + i),
+      ...v128store,
+    ]),
+  ];
+  return moduleBytes(
+    14,
+    [
+      [3, I32],
+      [13, V128],
+    ],
+    body,
+    'k',
+  );
+}
+
+export type FilterGrad5x8 = (
+  xp: number,
+  dy: number,
+  out: number,
+  B: number,
+  OH: number,
+  OW: number,
+  xRowSkip: number,
+  xImgSkip: number,
+  dyPix: number,
+  o0: number,
+  o1: number,
+  o2: number,
+  o3: number,
+  o4: number,
+) => void;
+
 export interface SimdKernels {
   maxPoolGradRow2x2: MaxPoolGradRow2x2;
   batchNormGradRows: BatchNormGradRows;
@@ -510,6 +601,7 @@ export interface SimdKernels {
   avgPoolGrad2x2: AvgPoolGrad2x2;
   tanh: TanhVec;
   tanhGrad: TanhGradVec;
+  filterGrad5x8: FilterGrad5x8;
 }
 
 /** The slice of the WebAssembly JS API used here (the project's TS lib has no DOM/wasm typings). */
@@ -545,6 +637,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
         avgPoolGrad2x2: load(avgPoolGrad2x2Bytes()) as AvgPoolGrad2x2,
         tanh: load(tanhBytes()) as TanhVec,
         tanhGrad: load(tanhGradBytes()) as TanhGradVec,
+        filterGrad5x8: load(filterGrad5x8Bytes()) as FilterGrad5x8,
       };
     } catch {
       k = null;
