@@ -201,6 +201,13 @@ const kernelCases: KernelCase[] = [
     stock: 'kernel',
   },
   {
+    name: 'AvgPool',
+    shape: 'lenet5 pool1: x [64,28,28,6] 2×2/2 valid',
+    make: () => [rand([64, 28, 28, 6])],
+    run: ([x]) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'),
+    stock: 'kernel',
+  },
+  {
     name: 'AvgPoolGrad',
     shape: 'lenet5 pool1: dy [64,14,14,6], x [64,28,28,6] 2×2/2 valid',
     make: () => [rand([64, 28, 28, 6]), rand([64, 14, 14, 6])],

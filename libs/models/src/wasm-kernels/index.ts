@@ -9,8 +9,8 @@
  *                     built by block copies; one input channel and ≤ 8 output channels: a SIMD
  *                     kernel in simd.ts).
  * - pooling-grads.ts  MaxPoolGrad (a hand-assembled wasm SIMD kernel for 2×2/2 windows; the stock
- *                     one is slow and breaks ties differently from cpu) and AvgPoolGrad (SIMD for
- *                     2×2/2 windows inside x: dy/4 to each position; stock otherwise).
+ *                     one is slow and breaks ties differently from cpu), AvgPool and AvgPoolGrad
+ *                     (SIMD for 2×2/2 windows inside x; stock otherwise).
  * - activations.ts    Tanh (SIMD, Eigen's clamped rational approximation, ≤ 4e-7 from Math.tanh)
  *                     and ChorusTanhGrad, dx = dy·(1 − y²) in one SIMD pass.
  * - batch-norm.ts     FusedBatchNorm forward (one SIMD pass) and ChorusBatchNormGrad, the fused
@@ -41,6 +41,7 @@ const STOCK_NAMES = [
   'Conv2DBackpropInput',
   'Conv2DBackpropFilter',
   'MaxPoolGrad',
+  'AvgPool',
   'AvgPoolGrad',
   'Tanh',
   'FusedBatchNorm',

@@ -1,5 +1,5 @@
 /**
- * Chorus' replacements of stock wasm kernels (MaxPoolGrad, AvgPoolGrad, Tanh, Sum, Mean, Tile,
+ * Chorus' replacements of stock wasm kernels (MaxPoolGrad, AvgPool, AvgPoolGrad, Tanh, Sum, Mean, Tile,
  * BatchMatMul, Identity, Cast, FusedBatchNorm) against the cpu backend, and their bookkeeping (no leaked tensors or
  * wasm buffers; aliases that share a buffer keep it alive).
  */
@@ -95,6 +95,27 @@ describe('Chorus wasm kernels', () => {
       expectNoLeak(() =>
         tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'same'))(t([2, 7, 7, 3], 5)),
       );
+    });
+  });
+
+  describe('AvgPool', () => {
+    const cases: [number[], number, number, 'same' | 'valid'][] = [
+      [[2, 8, 8, 6], 2, 2, 'valid'],
+      [[2, 8, 8, 8], 2, 2, 'same'],
+      [[2, 7, 9, 3], 2, 2, 'valid'],
+      [[2, 7, 7, 5], 2, 2, 'same'], // stock
+      [[1, 9, 9, 2], 3, 3, 'valid'], // stock
+    ];
+    it.each(cases)('matches cpu on %j pool %i stride %i %s', async (shape, k, s, pad) => {
+      await expectSame(() => tf.avgPool(t(shape, 5) as tf.Tensor4D, k, s, pad), 1e-6);
+    });
+    it('matches cpu without SIMD (stock)', async () => {
+      setSimdKernelsEnabled(false);
+      try {
+        await expectSame(() => tf.avgPool(t([2, 8, 8, 6], 6) as tf.Tensor4D, 2, 2, 'valid'));
+      } finally {
+        setSimdKernelsEnabled(true);
+      }
     });
   });
 

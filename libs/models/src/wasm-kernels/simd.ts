@@ -315,35 +315,50 @@ export type MaxPoolGradRow2x2 = (
   rowBytes: number,
 ) => void;
 
-// --- AvgPoolGrad, disjoint 2×2 windows -------------------------------------------------------
+// --- AvgPool and AvgPoolGrad, disjoint 2×2 windows --------------------------------------------
 
 /**
- * avgPoolGrad2x2(dy, dx, rows, windows, cBytes, c4Bytes, rowBytes, skipBytes): for `rows` rows of
- * `windows` consecutive 2×2 windows, writes each window's dy/4 (dy at `dy`, cBytes per window) to
- * its four dx positions (the window's top-left at `dx`, the next window 2·cBytes further, the row
- * below rowBytes further); after each row of windows dx moves on by skipBytes more (past the row
- * below and any column no window covers). Channels [0, c4Bytes/4) 4 at a time, the rest one by one.
+ * forward = false — avgPoolGrad2x2(dy, dx, rows, windows, cBytes, c4Bytes, rowBytes, skipBytes):
+ * for `rows` rows of `windows` consecutive 2×2 windows, writes each window's dy/4 (dy at `dy`,
+ * cBytes per window) to its four dx positions (the window's top-left at `dx`, the next window
+ * 2·cBytes further, the row below rowBytes further); after each row of windows dx moves on by
+ * skipBytes more (past the row below and any column no window covers).
+ * forward = true — avgPool2x2(y, x, …, same geometry): y = (x₀₀ + x₀₁ + x₁₀ + x₁₁)/4 (float32
+ * sums in the cpu backend's order; cpu sums in float64, so the two differ by an ulp at most).
+ * Channels [0, c4Bytes/4) 4 at a time, the rest one by one.
  */
-function avgPoolGrad2x2Bytes(): Uint8Array {
-  // params: 0 dy, 1 dx, 2 rows, 3 windows, 4 cBytes, 5 c4Bytes, 6 rowBytes, 7 skipBytes
+function avgPool2x2Bytes(forward: boolean): Uint8Array {
+  // params: 0 dy (or y), 1 dx (or x), 2 rows, 3 windows, 4 cBytes, 5 c4Bytes, 6 rowBytes, 7 skipBytes
   // i32 locals: 8 r, 9 w, 10 ch, 11 o; v128 local: 12 v; f32 local: 13 v
   const [DY, DX, ROWS, WIN, CB, C4B, ROWB, SKIP, R, W, CH, O] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const lanes = (limit: number[], simd: boolean): number[][] => {
     const [V, step] = simd ? [12, 16] : [13, 4];
-    const [load, store, mul, quarter] = simd
-      ? [v128load, v128store, f32x4mul, [...f32const(0.25), ...f32x4splat]]
-      : [f32load, f32store, f32mul, f32const(0.25)];
-    const put = (addr: number[]) => [...addr, ...op.get(V), ...store];
+    const [load, store, add, mul, quarter] = simd
+      ? [v128load, v128store, f32x4add, f32x4mul, [...f32const(0.25), ...f32x4splat]]
+      : [f32load, f32store, f32add, f32mul, f32const(0.25)];
+    const corners = [
+      op.get(O),
+      [...op.get(O), ...op.get(CB), ...op.add],
+      [...op.get(O), ...op.get(ROWB), ...op.add],
+      [...op.get(O), ...op.get(ROWB), ...op.add, ...op.get(CB), ...op.add],
+    ];
+    const work: number[][] = forward
+      ? [
+          [...op.get(DY), ...op.get(CH), ...op.add],
+          [...(corners[0] as number[]), ...load, ...(corners[1] as number[]), ...load, ...add],
+          [...(corners[2] as number[]), ...load, ...add, ...(corners[3] as number[]), ...load, ...add],
+          [...quarter, ...mul, ...store],
+        ]
+      : [
+          [...op.get(DY), ...op.get(CH), ...op.add, ...load, ...quarter, ...mul, ...op.set(V)],
+          ...corners.map((c) => [...c, ...op.get(V), ...store]),
+        ];
     return [
       op.block,
       op.loop,
       [...op.get(CH), ...limit, ...op.geS, ...op.brIf(1)],
-      [...op.get(DY), ...op.get(CH), ...op.add, ...load, ...quarter, ...mul, ...op.set(V)],
       [...op.get(DX), ...op.get(CH), ...op.add, ...op.set(O)],
-      put(op.get(O)),
-      put([...op.get(O), ...op.get(CB), ...op.add]),
-      put([...op.get(O), ...op.get(ROWB), ...op.add]),
-      put([...op.get(O), ...op.get(ROWB), ...op.add, ...op.get(CB), ...op.add]),
+      ...work,
       [...op.get(CH), ...op.i32(step), ...op.add, ...op.set(CH)],
       op.br(0),
       op.end,
@@ -599,6 +614,8 @@ export interface SimdKernels {
   batchNormGradRows: BatchNormGradRows;
   scaleShiftRows: ScaleShiftRows;
   avgPoolGrad2x2: AvgPoolGrad2x2;
+  /** The same signature: (y, x, rows, windows, cBytes, c4Bytes, rowBytes, skipBytes). */
+  avgPool2x2: AvgPoolGrad2x2;
   tanh: TanhVec;
   tanhGrad: TanhGradVec;
   filterGrad5x8: FilterGrad5x8;
@@ -634,7 +651,8 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
         maxPoolGradRow2x2: load(maxPoolGradRow2x2Bytes()) as MaxPoolGradRow2x2,
         batchNormGradRows: load(batchNormGradBytes()) as BatchNormGradRows,
         scaleShiftRows: load(scaleShiftBytes()) as ScaleShiftRows,
-        avgPoolGrad2x2: load(avgPoolGrad2x2Bytes()) as AvgPoolGrad2x2,
+        avgPoolGrad2x2: load(avgPool2x2Bytes(false)) as AvgPoolGrad2x2,
+        avgPool2x2: load(avgPool2x2Bytes(true)) as AvgPoolGrad2x2,
         tanh: load(tanhBytes()) as TanhVec,
         tanhGrad: load(tanhGradBytes()) as TanhGradVec,
         filterGrad5x8: load(filterGrad5x8Bytes()) as FilterGrad5x8,
