@@ -7,7 +7,8 @@
  *                     stock), both as the backend's own XNNPACK Conv2D / BatchMatMul over
  *                     re-arranged tensors (few input channels: Pᵀ·dy, Pᵀ the transposed im2col
  *                     built by block copies; one input channel and ≤ 8 output channels: a SIMD
- *                     kernel in simd.ts).
+ *                     kernel in simd.ts; the input gradient of a valid stride-1 convolution:
+ *                     a product into columns, then a SIMD col2im).
  * - pooling-grads.ts  MaxPoolGrad (a hand-assembled wasm SIMD kernel for 2×2/2 windows; the stock
  *                     one is slow and breaks ties differently from cpu), AvgPool and AvgPoolGrad
  *                     (SIMD for 2×2/2 windows inside x; stock otherwise).

@@ -19,6 +19,8 @@ const op = {
   tee: (i: number) => [0x22, ...uleb(i)],
   i32: (n: number) => [0x41, ...sleb(n)],
   add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
   geS: [0x4e],
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
@@ -609,6 +611,99 @@ export type FilterGrad5x8 = (
   o4: number,
 ) => void;
 
+// --- col2im for a stride-1 convolution's input gradient -----------------------------------------
+
+/**
+ * col2im(dcol, dx, B, OH, OW, KH, segBytes, seg4Bytes, rowBytes, pixBytes, imgSkip): adds the
+ * columns dcol [B,OH,OW,KH,KW·Ci] into dx [B,H,W,Ci] (zeroed by the caller) for a stride-1,
+ * unpadded convolution: for each (b,oh,ow,kh) the KW·Ci values (segBytes) go to the contiguous
+ * run dx[b, oh+kh, ow .. ow+KW, 0..Ci). dcol is read straight through; dx's (b,oh,ow) pixel moves
+ * pixBytes per ow, rowBytes − OW·pixBytes more per row, imgSkip more per image.
+ */
+function col2imBytes(): Uint8Array {
+  // params: 0 dcol, 1 dx, 2 B, 3 OH, 4 OW, 5 KH, 6 segBytes, 7 seg4Bytes, 8 rowBytes, 9 pixBytes,
+  // 10 imgSkip; i32 locals: 11 b, 12 oh, 13 ow, 14 kh, 15 t (dx run), 16 c
+  const [S, D, B, OH, OW, KH, SEG, SEG4, ROWB, PIXB, ISKIP] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const [LB, LOH, LOW, LKH, T, C] = [11, 12, 13, 14, 15, 16];
+  const count = (local: number, limit: number, inner: number[][]): number[][] => [
+    op.i32(0),
+    op.set(local),
+    op.block,
+    op.loop,
+    [...op.get(local), ...op.get(limit), ...op.geS, ...op.brIf(1)],
+    ...inner,
+    [...op.get(local), ...op.i32(1), ...op.add, ...op.set(local)],
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+  const addRun = (limit: number, simd: boolean): number[][] => {
+    const [load, store, add, step] = simd
+      ? [v128load, v128store, f32x4add, 16]
+      : [f32load, f32store, f32add, 4];
+    return [
+      op.block,
+      op.loop,
+      [...op.get(C), ...op.get(limit), ...op.geS, ...op.brIf(1)],
+      [...op.get(T), ...op.get(C), ...op.add],
+      [...op.get(T), ...op.get(C), ...op.add, ...load],
+      [...op.get(S), ...op.get(C), ...op.add, ...load],
+      [...add, ...store],
+      [...op.get(C), ...op.i32(step as number), ...op.add, ...op.set(C)],
+      op.br(0),
+      op.end,
+      op.end,
+    ];
+  };
+  const perKh: number[][] = [
+    op.i32(0),
+    op.set(C),
+    ...addRun(SEG4, true),
+    ...addRun(SEG, false),
+    [...op.get(S), ...op.get(SEG), ...op.add, ...op.set(S)],
+    [...op.get(T), ...op.get(ROWB), ...op.add, ...op.set(T)],
+  ];
+  const perPixel: number[][] = [
+    [...op.get(D), ...op.set(T)],
+    ...count(LKH, KH, perKh),
+    [...op.get(D), ...op.get(PIXB), ...op.add, ...op.set(D)],
+  ];
+  const body: number[][] = [
+    ...count(LB, B, [
+      ...count(LOH, OH, [
+        ...count(LOW, OW, perPixel),
+        // next row: rowBytes − OW·pixBytes further
+        [
+          ...op.get(D),
+          ...op.get(ROWB),
+          ...op.add,
+          ...op.get(OW),
+          ...op.get(PIXB),
+          ...op.mul,
+          ...op.sub,
+          ...op.set(D),
+        ],
+      ]),
+      [...op.get(D), ...op.get(ISKIP), ...op.add, ...op.set(D)],
+    ]),
+  ];
+  return moduleBytes(11, [[6, I32]], body, 'k');
+}
+
+export type Col2Im = (
+  dcol: number,
+  dx: number,
+  B: number,
+  OH: number,
+  OW: number,
+  KH: number,
+  segBytes: number,
+  seg4Bytes: number,
+  rowBytes: number,
+  pixBytes: number,
+  imgSkip: number,
+) => void;
+
 export interface SimdKernels {
   maxPoolGradRow2x2: MaxPoolGradRow2x2;
   batchNormGradRows: BatchNormGradRows;
@@ -619,6 +714,7 @@ export interface SimdKernels {
   tanh: TanhVec;
   tanhGrad: TanhGradVec;
   filterGrad5x8: FilterGrad5x8;
+  col2im: Col2Im;
 }
 
 /** The slice of the WebAssembly JS API used here (the project's TS lib has no DOM/wasm typings). */
@@ -656,6 +752,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
         tanh: load(tanhBytes()) as TanhVec,
         tanhGrad: load(tanhGradBytes()) as TanhGradVec,
         filterGrad5x8: load(filterGrad5x8Bytes()) as FilterGrad5x8,
+        col2im: load(col2imBytes()) as Col2Im,
       };
     } catch {
       k = null;
