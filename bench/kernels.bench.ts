@@ -1,8 +1,8 @@
 /**
  * Chorus' wasm kernels: per-kernel times (stock tfjs-backend-wasm vs Chorus, where a stock kernel
- * exists) on the seed convnets' shapes at batch 64, then training throughput (samples/s, batch 64,
- * Adam, random 28×28 inputs) of sign-cnn, small-cnn and lenet5 on wasm with Chorus' kernels, and of
- * sign-cnn and small-cnn on the cpu backend for a few batches.
+ * exists) on the seed convnets' shapes (sign-cnn, small-cnn, lenet5) at batch 64, then training
+ * throughput (samples/s, batch 64, Adam, random 28×28 inputs) of sign-cnn, small-cnn and lenet5 on
+ * wasm with Chorus' kernels, and of sign-cnn and small-cnn on the cpu backend for a few batches.
  *
  * Run: npx tsx bench/kernels.bench.ts [--steps N] [--cpu-batches N]   (defaults 20 and 1; 0 skips cpu)
  * Prints medians (and minima) of wall-clock times; nothing is asserted. The machine is shared:
@@ -254,6 +254,13 @@ const kernelCases: KernelCase[] = [
     shape: 'dy·(1−y²) of [64,28,28,6]',
     make: () => [tf.mul(rand([64, 28, 28, 6]), 4), rand([64, 28, 28, 6])],
     run: ([x, dy]) => tf.grad((a: tf.Tensor) => tf.tanh(a))(x!, dy),
+    stock: 'gradient',
+  },
+  {
+    name: 'Relu gradient',
+    shape: 'dy·step(x) of [64,28,28,75] (sign-cnn conv1)',
+    make: () => [rand([64, 28, 28, 75]), rand([64, 28, 28, 75])],
+    run: ([x, dy]) => tf.grad((a: tf.Tensor) => tf.relu(a))(x!, dy),
     stock: 'gradient',
   },
   {

@@ -16,7 +16,7 @@ import type {
   NamedAttrMap,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { alias, f32, release, runWasmKernel } from './backend-ops';
+import { alias, f32, heapBytes, release, runWasmKernel } from './backend-ops';
 import type { BackendWasm } from './backend-ops';
 import { simdKernels } from './simd';
 import type { SimdKernels } from './simd';
@@ -348,7 +348,7 @@ function filterGradByGemm(
   const K = KH * KW * Ci;
   const N = B * OH * OW;
   const p = backend.makeOutput([1, K, N], 'float32');
-  im2colT(f32(backend, x), f32(backend, p), info, new Float32Array(backend.wasm.HEAPU8.buffer));
+  im2colT(f32(backend, x), f32(backend, p), info, new Float32Array(heapBytes(backend).buffer));
   const dy3 = alias(backend, dy, [1, N, Co]);
   const prod = runWasmKernel(
     backend,
@@ -387,7 +387,7 @@ function filterGradBySimd(
   const out = backend.makeOutput([blocks * 40], 'float32');
   const addr = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)?.memoryOffset as number;
   {
-    const heap = new Float32Array(backend.wasm.HEAPU8.buffer);
+    const heap = new Float32Array(heapBytes(backend).buffer);
     const x0 = addr(x) >> 2;
     const p0 = addr(xp) >> 2;
     heap.fill(0, p0, p0 + B * HP * WP);
@@ -452,7 +452,7 @@ export function conv2DBackpropFilterWasm(args: Args<Conv2DBackpropFilterAttrs>):
     dy.dtype === 'float32' &&
     // The kernel reads 8 channels from every dy pixel: up to 28 bytes past dy's end must be heap.
     (backend.dataIdMap.get(dy.dataId)?.memoryOffset as number) + 4 * util.sizeFromShape(dy.shape) + 32 <=
-      backend.wasm.HEAPU8.byteLength
+      heapBytes(backend).byteLength
   )
     return filterGradBySimd(backend, x, dy, info, simd);
   return info.inChannels <= GEMM_MAX_IN_CHANNELS

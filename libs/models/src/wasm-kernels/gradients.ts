@@ -14,6 +14,8 @@
  *   (ChorusBatchNormGrad, batch-norm.ts) computes dx, S₀ and S₁ together.
  * - Tanh: tfjs computes dy·(1 − y²) as Square, Sub and Multiply (three full-size passes); on wasm
  *   one SIMD pass (ChorusTanhGrad, activations.ts) does it; elsewhere tfjs' own function runs.
+ * - Relu: tfjs computes dy·step(x) as Step, Cast and Multiply; on wasm one SIMD pass
+ *   (ChorusReluGrad) with the same values; elsewhere tfjs' own function runs.
  */
 import {
   add,
@@ -37,7 +39,7 @@ import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 // tfjs-layers' Node bundle registers its own copies of all gradients when it loads; loading it
 // first means those registrations happen before ours and never over them.
 import '@tensorflow/tfjs-layers';
-import { TANH_GRAD } from './activations';
+import { RELU_GRAD, TANH_GRAD } from './activations';
 import { BATCH_NORM_GRAD } from './batch-norm';
 
 const ENGINE = {
@@ -126,15 +128,38 @@ function tanhGradConfig(original: GradConfig | undefined): GradConfig {
   };
 }
 
+function reluGradConfig(original: GradConfig | undefined): GradConfig {
+  return {
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dyIn: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const dy = dyIn as Tensor;
+      const x = saved[0] as Tensor;
+      if (
+        getBackend() === 'wasm' &&
+        getKernel(RELU_GRAD, 'wasm') !== undefined &&
+        dy.dtype === 'float32' &&
+        x.dtype === 'float32' &&
+        util.arraysEqual(dy.shape, x.shape)
+      ) {
+        return { x: () => ENGINE.runKernel(RELU_GRAD, { x, dy }, {}) as Tensor };
+      }
+      if (original === undefined) throw new Error('no Relu gradient to fall back to');
+      return original.gradFunc(dyIn, saved, attrs);
+    },
+  };
+}
+
 const originals = new Map<string, GradConfig | undefined>();
 let installed = false;
 
 export function registerChorusGradients(): void {
   if (installed) return;
-  for (const name of ['Mean', 'FusedBatchNorm', 'Tanh']) originals.set(name, getGradient(name));
+  for (const name of ['Mean', 'FusedBatchNorm', 'Tanh', 'Relu']) originals.set(name, getGradient(name));
   registerGradient(meanGradConfig);
   registerGradient(fusedBatchNormGradConfig(originals.get('FusedBatchNorm')));
   registerGradient(tanhGradConfig(originals.get('Tanh')));
+  registerGradient(reluGradConfig(originals.get('Relu')));
   installed = true;
 }
 

@@ -12,16 +12,17 @@
  * - pooling-grads.ts  MaxPoolGrad (a hand-assembled wasm SIMD kernel for 2×2/2 windows; the stock
  *                     one is slow and breaks ties differently from cpu), AvgPool and AvgPoolGrad
  *                     (SIMD for 2×2/2 windows inside x; stock otherwise).
- * - activations.ts    Tanh (SIMD, Eigen's clamped rational approximation, ≤ 4e-7 from Math.tanh)
- *                     and ChorusTanhGrad, dx = dy·(1 − y²) in one SIMD pass.
+ * - activations.ts    Tanh (SIMD, Eigen's clamped rational approximation, ≤ 4e-7 from Math.tanh),
+ *                     ChorusTanhGrad (dx = dy·(1 − y²)) and ChorusReluGrad (dx = dy·step(x)),
+ *                     each one SIMD pass.
  * - batch-norm.ts     FusedBatchNorm forward (one SIMD pass) and ChorusBatchNormGrad, the fused
  *                     pass behind BatchNorm's gradient.
  * - basic-kernels.ts  Sum/Mean over leading axes (XNNPACK average pooling), Tile (block copies),
  *                     BatchMatMul with transposes (explicit transpose + XNNPACK), Identity and
  *                     same-dtype Cast (shared buffers instead of copies).
- * - gradients.ts      tfjs' Mean, FusedBatchNorm and Tanh gradient functions, replaced by
+ * - gradients.ts      tfjs' Mean, FusedBatchNorm, Tanh and Relu gradient functions, replaced by
  *                     equivalent ones with far fewer full-size tensors (global: they serve every
- *                     backend; Tanh's uses ChorusTanhGrad on wasm and tfjs' own elsewhere).
+ *                     backend; Tanh's and Relu's use the fused kernels on wasm, tfjs' own elsewhere).
  * - simd.ts           the hand-assembled SIMD kernels, running on the wasm heap in place.
  *
  * `registerChorusWasmKernels()` may be called before or after `tf.setBackend('wasm')`; repeated

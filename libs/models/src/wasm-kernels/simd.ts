@@ -51,6 +51,7 @@ const f32x4min = op.simd(0xe8); // NaN in either lane gives NaN (unlike pmin)
 const f32x4max = op.simd(0xe9);
 const f32x4abs = op.simd(0xe0);
 const f32x4lt = op.simd(0x43);
+const f32x4ne = op.simd(0x42);
 const f32const = (x: number): number[] => [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
 
 function moduleBytes(
@@ -521,6 +522,45 @@ function tanhGradBytes(): Uint8Array {
 
 export type TanhGradVec = (y: number, dy: number, dx: number, bytes: number) => void;
 
+/**
+ * reluGradVec(x, dy, dx, bytes): dx = dy·step(x) over `bytes` bytes (a multiple of 16), with tfjs'
+ * step: 1 where x > 0, NaN where x is NaN, else 0 — so dy·0 keeps NaN/∞ dy as NaN, as tfjs does.
+ */
+function reluGradBytes(): Uint8Array {
+  // params: 0 x, 1 dy, 2 dx, 3 bytes; i32 local 4 i; v128 local 5 x
+  const [Xp, DY, DX, N, I, XV] = [0, 1, 2, 3, 4, 5];
+  const body: number[][] = [
+    op.i32(0),
+    op.set(I),
+    op.block,
+    op.loop,
+    [...op.get(I), ...op.get(N), ...op.geS, ...op.brIf(1)],
+    [...op.get(Xp), ...op.get(I), ...op.add, ...v128load, ...op.set(XV)],
+    [...op.get(DX), ...op.get(I), ...op.add],
+    [...op.get(DY), ...op.get(I), ...op.add, ...v128load],
+    // step = x is NaN ? x : (x > 0) & 1.0
+    [...op.get(XV)],
+    [...op.get(XV), ...f32const(0), ...f32x4splat, ...f32x4gt, ...f32const(1), ...f32x4splat, ...v128and],
+    [...op.get(XV), ...op.get(XV), ...f32x4ne, ...v128bitselect],
+    [...f32x4mul, ...v128store],
+    [...op.get(I), ...op.i32(16), ...op.add, ...op.set(I)],
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+  return moduleBytes(
+    4,
+    [
+      [1, I32],
+      [1, V128],
+    ],
+    body,
+    'k',
+  );
+}
+
+export type ReluGradVec = (x: number, dy: number, dx: number, bytes: number) => void;
+
 // --- Conv2DBackpropFilter for one input channel and up to 8 output channels --------------------
 
 /**
@@ -715,6 +755,7 @@ export interface SimdKernels {
   tanhGrad: TanhGradVec;
   filterGrad5x8: FilterGrad5x8;
   col2im: Col2Im;
+  reluGrad: ReluGradVec;
 }
 
 /** The slice of the WebAssembly JS API used here (the project's TS lib has no DOM/wasm typings). */
@@ -753,6 +794,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | null {
         tanhGrad: load(tanhGradBytes()) as TanhGradVec,
         filterGrad5x8: load(filterGrad5x8Bytes()) as FilterGrad5x8,
         col2im: load(col2imBytes()) as Col2Im,
+        reluGrad: load(reluGradBytes()) as ReluGradVec,
       };
     } catch {
       k = null;
