@@ -1,7 +1,9 @@
 /**
  * Conv2D's two gradients for the wasm backend, each re-expressed as the wasm backend's own
- * Conv2D (XNNPACK) or BatchMatMul over re-arranged tensors — except the filter gradient of a
- * one-channel input with ≤ 8 output channels (LeNet-5's first layer), a hand-assembled SIMD kernel.
+ * Conv2D (XNNPACK) or BatchMatMul over re-arranged tensors, with hand-assembled SIMD passes
+ * (simd.ts) where those are slow: the whole filter gradient of a one-channel input with ≤ 8 output
+ * channels (LeNet-5's first layer), and the col2im after the product of a valid stride-1 layer's
+ * input gradient.
  *
  * Notation (NHWC, filter HWIO): x [B,H,W,Ci], filter [KH,KW,Ci,Co], dy [B,OH,OW,Co], stride s,
  * padding pt/pl, and xp = x zero-padded by pt/pl:
