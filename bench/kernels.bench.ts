@@ -1,8 +1,8 @@
 /**
  * Chorus' wasm kernels: per-kernel times (stock tfjs-backend-wasm vs Chorus, where a stock kernel
- * exists) on the seed convnets' shapes at batch 64, then training throughput (samples/s, batch 64,
- * Adam, random 28×28 inputs) of sign-cnn, small-cnn and lenet5 on wasm with Chorus' kernels, and of
- * sign-cnn and small-cnn on the cpu backend for a few batches.
+ * exists) on the seed convnets' shapes (sign-cnn, small-cnn, lenet5) at batch 64, then training
+ * throughput (samples/s, batch 64, Adam, random 28×28 inputs) of sign-cnn, small-cnn and lenet5 on
+ * wasm with Chorus' kernels, and of sign-cnn and small-cnn on the cpu backend for a few batches.
  *
  * Run: npx tsx bench/kernels.bench.ts [--steps N] [--cpu-batches N]   (defaults 20 and 1; 0 skips cpu)
  * Prints medians (and minima) of wall-clock times; nothing is asserted. The machine is shared:
@@ -143,6 +143,125 @@ const kernelCases: KernelCase[] = [
           conv({ filterShape: [3, 3, 32, 64], pad: 'valid' }),
         ) as tf.Tensor,
     stock: 'none',
+  },
+  {
+    name: 'Conv2DBackpropFilter',
+    shape: 'lenet5 conv1: x [64,28,28,1], dy [64,28,28,6], 5×5 same',
+    make: () => [rand([64, 28, 28, 1]), rand([64, 28, 28, 6])],
+    run: ([x, dy]) =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x: x!, dy: dy! },
+          conv({ filterShape: [5, 5, 1, 6] }),
+        ) as tf.Tensor,
+    stock: 'none',
+  },
+  {
+    name: 'Conv2DBackpropFilter',
+    shape: 'lenet5 conv2: x [64,14,14,6], dy [64,10,10,16], 5×5 valid',
+    make: () => [rand([64, 14, 14, 6]), rand([64, 10, 10, 16])],
+    run: ([x, dy]) =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x: x!, dy: dy! },
+          conv({ filterShape: [5, 5, 6, 16], pad: 'valid' }),
+        ) as tf.Tensor,
+    stock: 'none',
+  },
+  {
+    name: 'Conv2DBackpropInput',
+    shape: 'lenet5 conv1: dy [64,28,28,6], W [5,5,1,6] same',
+    make: () => [rand([64, 28, 28, 6]), rand([5, 5, 1, 6])],
+    run: ([dy, w]) =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy: dy!, filter: w! },
+          conv({ inputShape: [64, 28, 28, 1] }),
+        ) as tf.Tensor,
+    stock: 'kernel',
+  },
+  {
+    name: 'Conv2DBackpropInput',
+    shape: 'lenet5 conv2: dy [64,10,10,16], W [5,5,6,16] valid',
+    make: () => [rand([64, 10, 10, 16]), rand([5, 5, 6, 16])],
+    run: ([dy, w]) =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropInput',
+          { dy: dy!, filter: w! },
+          conv({ inputShape: [64, 14, 14, 6], pad: 'valid' }),
+        ) as tf.Tensor,
+    stock: 'kernel',
+  },
+  {
+    name: 'AvgPool',
+    shape: 'lenet5 pool1: x [64,28,28,6] 2×2/2 valid',
+    make: () => [rand([64, 28, 28, 6])],
+    run: ([x]) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'),
+    stock: 'kernel',
+  },
+  {
+    name: 'AvgPoolGrad',
+    shape: 'lenet5 pool1: dy [64,14,14,6], x [64,28,28,6] 2×2/2 valid',
+    make: () => [rand([64, 28, 28, 6]), rand([64, 14, 14, 6])],
+    run: ([x, dy]) =>
+      tf
+        .engine()
+        .runKernel(
+          'AvgPoolGrad',
+          { dy: dy!, input: x! },
+          { filterSize: 2, strides: 2, pad: 'valid' },
+        ) as tf.Tensor,
+    stock: 'kernel',
+  },
+  {
+    name: 'AvgPoolGrad',
+    shape: 'lenet5 pool2: dy [64,5,5,16], x [64,10,10,16] 2×2/2 valid',
+    make: () => [rand([64, 10, 10, 16]), rand([64, 5, 5, 16])],
+    run: ([x, dy]) =>
+      tf
+        .engine()
+        .runKernel(
+          'AvgPoolGrad',
+          { dy: dy!, input: x! },
+          { filterSize: 2, strides: 2, pad: 'valid' },
+        ) as tf.Tensor,
+    stock: 'kernel',
+  },
+  {
+    name: 'Tanh',
+    shape: 'lenet5 conv1 act: [64,28,28,6]',
+    make: () => [tf.mul(rand([64, 28, 28, 6]), 4)],
+    run: ([x]) => tf.tanh(x!),
+    stock: 'kernel',
+  },
+  {
+    name: 'Tanh',
+    shape: 'lenet5 conv2 act: [64,10,10,16]',
+    make: () => [tf.mul(rand([64, 10, 10, 16]), 4)],
+    run: ([x]) => tf.tanh(x!),
+    stock: 'kernel',
+  },
+  {
+    name: 'Tanh gradient',
+    shape: 'dy·(1−y²) of [64,28,28,6]',
+    make: () => [tf.mul(rand([64, 28, 28, 6]), 4), rand([64, 28, 28, 6])],
+    run: ([x, dy]) => tf.grad((a: tf.Tensor) => tf.tanh(a))(x!, dy),
+    stock: 'gradient',
+  },
+  {
+    name: 'Relu gradient',
+    shape: 'dy·step(x) of [64,28,28,75] (sign-cnn conv1)',
+    make: () => [rand([64, 28, 28, 75]), rand([64, 28, 28, 75])],
+    run: ([x, dy]) => tf.grad((a: tf.Tensor) => tf.relu(a))(x!, dy),
+    stock: 'gradient',
   },
   {
     name: 'Conv2D (forward, for scale)',

@@ -45,3 +45,8 @@ export function alias(backend: BackendWasm, x: TensorInfo, shape: number[]): Ten
 export function f32(backend: BackendWasm, x: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(x) as Float32Array;
 }
+
+/** The whole wasm heap as bytes (for block copies between tensors, and bounds). Re-take it after any allocation. */
+export function heapBytes(backend: BackendWasm): Uint8Array {
+  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8;
+}

@@ -1,12 +1,14 @@
 /**
  * Chorus' Conv2DBackpropInput / Conv2DBackpropFilter on wasm against the cpu backend's kernels,
  * through tf.grads of conv2d, over the strides, paddings, kernel sizes, batch sizes and channel
- * counts the seed models use (both filter-gradient forms: im2col product for Ci ≤ 4, convolution
- * above).
+ * counts the seed models use (all filter-gradient forms: the SIMD kernel for Ci = 1, Co ≤ 8 and
+ * stride 1, im2col product for Ci ≤ 4, convolution above; both input-gradient forms: columns +
+ * col2im for valid stride-1 convolutions with Ci ≤ 32, a convolution otherwise).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerChorusWasmKernels, stockWasmKernel } from './index';
+import { setSimdKernelsEnabled } from './simd';
 import { liveCounts, maxRelError, randomValues, valuesOn } from './test-utils';
 import { useWasmBackend } from './wasm-setup';
 
@@ -117,9 +119,20 @@ describe('Chorus wasm conv2d gradients', () => {
     await expectMatchesCpu(c, 7);
   });
 
+  it('match cpu without SIMD (the im2col product and the convolution forms)', async () => {
+    setSimdKernelsEnabled(false);
+    try {
+      await expectMatchesCpu(modelCases[3]![1], 11);
+      await expectMatchesCpu(cases[2 * 3]!, 12);
+      await expectMatchesCpu(modelCases[4]![1], 13); // lenet5 conv2: the convolution form
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
+  });
+
   it('leave no tensors or wasm buffers behind', async () => {
     await tf.setBackend('wasm');
-    for (const c of [cases[1]!, cases[2]!, cases[cases.length - 7]!, modelCases[0]![1]]) {
+    for (const c of [cases[0]!, cases[1]!, cases[2]!, cases[cases.length - 7]!, modelCases[0]![1]]) {
       const g = convGrads(c, 3);
       tf.tidy(g); // warm up (first calls create XNNPACK operators)
       const before = liveCounts();

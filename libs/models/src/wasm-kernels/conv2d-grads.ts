@@ -1,12 +1,15 @@
 /**
  * Conv2D's two gradients for the wasm backend, each re-expressed as the wasm backend's own
- * Conv2D (XNNPACK) over re-arranged tensors.
+ * Conv2D (XNNPACK) or BatchMatMul over re-arranged tensors, with hand-assembled SIMD passes
+ * (simd.ts) where those are slow: the whole filter gradient of a one-channel input with ≤ 8 output
+ * channels (LeNet-5's first layer), and the col2im after the product of a valid stride-1 layer's
+ * input gradient.
  *
  * Notation (NHWC, filter HWIO): x [B,H,W,Ci], filter [KH,KW,Ci,Co], dy [B,OH,OW,Co], stride s,
  * padding pt/pl, and xp = x zero-padded by pt/pl:
  *   y[b,oh,ow,co] = Σ_{kh,kw,ci} xp[b, oh·s+kh, ow·s+kw, ci] · w[kh,kw,ci,co]
  */
-import { backend_util, Conv2DBackpropFilter, Conv2DBackpropInput } from '@tensorflow/tfjs-core';
+import { backend_util, Conv2DBackpropFilter, Conv2DBackpropInput, util } from '@tensorflow/tfjs-core';
 import type {
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropInputAttrs,
@@ -15,8 +18,10 @@ import type {
   NamedAttrMap,
   TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { alias, f32, release, runWasmKernel } from './backend-ops';
+import { alias, f32, heapBytes, release, runWasmKernel } from './backend-ops';
 import type { BackendWasm } from './backend-ops';
+import { simdKernels } from './simd';
+import type { SimdKernels } from './simd';
 
 type Args<A> = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: unknown } & {
   attrs?: A;
@@ -38,6 +43,67 @@ function convInfoOf(
     'channelsLast',
   );
 }
+
+/**
+ * dx for a stride-1 convolution without padding ("valid"), as columns then col2im:
+ *   dcol[n, (kh,kw,ci)] = Σ_co dy[n, co] · w[kh,kw,ci,co]     (n = (b,oh,ow); one BatchMatMul)
+ *   dx[b, oh+kh, ow+kw, ci] += dcol[n, (kh,kw,ci)]            (a SIMD pass, simd.ts col2im)
+ * Its products cover only the B·OH·OW output pixels, where the convolution form below covers all
+ * B·H·W input pixels of a zero-padded dy (LeNet-5's conv2: 6,400 against 12,544).
+ */
+function inputGradByCol2im(
+  backend: BackendWasm,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  simd: SimdKernels,
+): TensorInfo {
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
+  const { filterHeight: KH, filterWidth: KW, outHeight: OH, outWidth: OW } = info;
+  const L = KH * KW * Ci;
+  const N = B * OH * OW;
+  // wᵀ: [Co, (kh,kw,ci)] (small).
+  const wt = backend.makeOutput([1, Co, L], 'float32');
+  {
+    const src = f32(backend, filter);
+    const dst = f32(backend, wt);
+    for (let k = 0; k < L; k++) for (let co = 0; co < Co; co++) dst[co * L + k] = src[k * Co + co] as number;
+  }
+  const dy3 = alias(backend, dy, [1, N, Co]);
+  const dcol = runWasmKernel(
+    backend,
+    'BatchMatMul',
+    { a: dy3, b: wt },
+    { transposeA: false, transposeB: false },
+  );
+  release(backend, wt, dy3);
+  const dx = backend.makeOutput([B, H, W, Ci], 'float32');
+  f32(backend, dx).fill(0);
+  const addr = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)?.memoryOffset as number;
+  const seg = KW * Ci;
+  simd.col2im(
+    addr(dcol),
+    addr(dx),
+    B,
+    OH,
+    OW,
+    KH,
+    4 * seg,
+    4 * (seg & ~3),
+    4 * W * Ci,
+    4 * Ci,
+    4 * (H - OH) * W * Ci,
+  );
+  release(backend, dcol);
+  return dx;
+}
+
+/**
+ * Up to this many input channels, a valid stride-1 Conv2DBackpropInput uses columns + col2im
+ * (faster on both layers measured: lenet5 conv2, Ci = 6, and small-cnn conv2, Ci = 32; the
+ * columns grow with Ci, so larger layers keep the convolution form until measured).
+ */
+export const COL2IM_MAX_IN_CHANNELS = 32;
 
 /**
  * dx = conv2d(dy↑s, flip(w)ᵀ): the input gradient is a stride-1 convolution of dy (with s−1 zeros
@@ -70,6 +136,20 @@ export function conv2DBackpropInputWasm(
   } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
+  const simd = simdKernels(backend);
+  if (
+    simd !== null &&
+    sh === 1 &&
+    sw === 1 &&
+    pt === 0 &&
+    pl === 0 &&
+    OH + KH - 1 === H &&
+    OW + KW - 1 === W &&
+    Ci <= COL2IM_MAX_IN_CHANNELS &&
+    dy.dtype === 'float32' &&
+    filter.dtype === 'float32'
+  )
+    return inputGradByCol2im(backend, dy, filter, info, simd);
 
   // Flipped, channel-swapped filter (small: a JS loop over the heap).
   const wf = backend.makeOutput([KH, KW, Co, Ci], 'float32');
@@ -207,30 +287,57 @@ function filterGradByConv(
 }
 
 /**
- * Transposes a [n, c] matrix to [c, n] with the wasm Transpose kernel. Its rank-2 path is slow on
- * tall matrices (48 ms for [50176,75]); the same permutation posed as [a, n/a, c] → [c, a, n/a]
- * runs ~6× faster.
+ * Fills pt (K rows of N = B·OH·OW) with the im2col of x, transposed: row k = (kh,kw,ci) holds
+ * xp[b, oh·s+kh, ow·s+kw, ci] for every n = (b,oh,ow) — x shifted, so each (row, b, oh) is one run
+ * of OW values copied from x with its out-of-range ends zeroed (no per-element branches). With
+ * stride 1 and Ci = 1 a run is contiguous in x and moves as one `copyWithin` on `heap` (a
+ * Float32Array over the whole wasm heap): ~4× faster than an element loop.
  */
-function transpose2D(backend: BackendWasm, m: TensorInfo, n: number, c: number): TensorInfo {
-  let a = 1;
-  for (const d of [8, 4, 16, 2, 7, 3, 5]) {
-    if (n % d === 0) {
-      a = d;
-      break;
+function im2colT(
+  xs: Float32Array,
+  pv: Float32Array,
+  info: backend_util.Conv2DInfo,
+  heap: Float32Array | null,
+): void {
+  const xOff = xs.byteOffset >> 2;
+  const pOff = pv.byteOffset >> 2;
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci } = info;
+  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
+  const { outHeight: OH, outWidth: OW } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const N = B * OH * OW;
+  for (let kh = 0; kh < KH; kh++)
+    for (let kw = 0; kw < KW; kw++) {
+      // Columns ow ∈ [lo, hi) read inside x: 0 ≤ ow·sw + kw − pl < W.
+      const lo = Math.min(OW, Math.max(0, Math.ceil((pl - kw) / sw)));
+      const hi = Math.max(lo, Math.min(OW, Math.floor((W - 1 + pl - kw) / sw) + 1));
+      for (let ci = 0; ci < Ci; ci++) {
+        let d = ((kh * KW + kw) * Ci + ci) * N;
+        for (let b = 0; b < B; b++)
+          for (let oh = 0; oh < OH; oh++, d += OW) {
+            const r = oh * sh + kh - pt;
+            if (r < 0 || r >= H) {
+              pv.fill(0, d, d + OW);
+              continue;
+            }
+            for (let ow = 0; ow < lo; ow++) pv[d + ow] = 0;
+            const step = sw * Ci;
+            let si = ((b * H + r) * W + (lo * sw + kw - pl)) * Ci + ci;
+            if (heap !== null && step === 1) heap.copyWithin(pOff + d + lo, xOff + si, xOff + si + hi - lo);
+            else for (let ow = lo; ow < hi; ow++, si += step) pv[d + ow] = xs[si] as number;
+            for (let ow = hi; ow < OW; ow++) pv[d + ow] = 0;
+          }
+      }
     }
-  }
-  const m3 = alias(backend, m, [a, n / a, c]);
-  const t = runWasmKernel(backend, 'Transpose', { x: m3 }, { perm: [2, 0, 1] } as unknown as NamedAttrMap);
-  release(backend, m3);
-  return { dataId: t.dataId, shape: [c, n], dtype: t.dtype };
 }
 
 /**
  * dW as one matrix product, for inputs with few channels (a network's first layer):
- *   dWᵀ[co, (kh,kw,ci)] = Σ_n dyᵀ[co, n] · P[n, (kh,kw,ci)],   n = (b,oh,ow),
- * with P the im2col of x (B·OH·OW rows of KH·KW·Ci, built here — small when Ci is) as the packed
- * operand of the wasm BatchMatMul (XNNPACK fully-connected) and dyᵀ its streamed operand. For
- * Ci = 1 this is ~3× faster than the convolution form, whose packed "filter" would be all of dy.
+ *   dW[(kh,kw,ci), co] = Σ_n Pᵀ[(kh,kw,ci), n] · dy[n, co],   n = (b,oh,ow),
+ * with Pᵀ the transposed im2col of x (KH·KW·Ci rows of B·OH·OW, built row by row by im2colT)
+ * and dy as it is, [N, Co], the packed operand of the wasm BatchMatMul (XNNPACK fully-connected).
+ * The result is already HWIO: no transposes at all.
  */
 function filterGradByGemm(
   backend: BackendWasm,
@@ -238,54 +345,89 @@ function filterGradByGemm(
   dy: TensorInfo,
   info: backend_util.Conv2DInfo,
 ): TensorInfo {
-  const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
-  const {
-    filterHeight: KH,
-    filterWidth: KW,
-    strideHeight: sh,
-    strideWidth: sw,
-    outHeight: OH,
-    outWidth: OW,
-  } = info;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
+  const { batchSize: B, inChannels: Ci, outChannels: Co } = info;
+  const { filterHeight: KH, filterWidth: KW, outHeight: OH, outWidth: OW } = info;
   const K = KH * KW * Ci;
   const N = B * OH * OW;
-  const p = backend.makeOutput([1, N, K], 'float32');
-  {
-    const xs = f32(backend, x);
-    const pv = f32(backend, p);
-    let i = 0;
-    for (let b = 0; b < B; b++)
-      for (let oh = 0; oh < OH; oh++)
-        for (let ow = 0; ow < OW; ow++)
-          for (let kh = 0; kh < KH; kh++) {
-            const r = oh * sh + kh - pt;
-            for (let kw = 0; kw < KW; kw++) {
-              const c = ow * sw + kw - pl;
-              if (r < 0 || r >= H || c < 0 || c >= W) {
-                for (let ci = 0; ci < Ci; ci++) pv[i++] = 0;
-              } else {
-                const base = ((b * H + r) * W + c) * Ci;
-                for (let ci = 0; ci < Ci; ci++) pv[i++] = xs[base + ci] as number;
-              }
-            }
-          }
-  }
-  const dyT = transpose2D(backend, dy, N, Co);
-  const dyT3 = alias(backend, dyT, [1, Co, N]);
+  const p = backend.makeOutput([1, K, N], 'float32');
+  im2colT(f32(backend, x), f32(backend, p), info, new Float32Array(heapBytes(backend).buffer));
+  const dy3 = alias(backend, dy, [1, N, Co]);
   const prod = runWasmKernel(
     backend,
     'BatchMatMul',
-    { a: dyT3, b: p },
+    { a: p, b: dy3 },
     { transposeA: false, transposeB: false },
   );
-  release(backend, p, dyT, dyT3);
-  // [Co, K] → [K, Co] = HWIO (small).
-  const prod2 = alias(backend, prod, [Co, K]);
-  const dw = runWasmKernel(backend, 'Transpose', { x: prod2 }, { perm: [1, 0] } as unknown as NamedAttrMap);
-  release(backend, prod, prod2);
-  return { dataId: dw.dataId, shape: [KH, KW, Ci, Co], dtype: 'float32' };
+  release(backend, p, dy3);
+  return { dataId: prod.dataId, shape: [KH, KW, Ci, Co], dtype: 'float32' };
+}
+
+/**
+ * dW for one input channel, stride 1 and at most 8 output channels (LeNet-5's first layer), as a
+ * hand-assembled SIMD kernel (simd.ts, filterGrad5x8) with no im2col at all:
+ *   dW[kh,kw,0,co] = Σ_{b,oh,ow} xp[b, oh+kh, ow+kw] · dy[b,oh,ow,co],
+ * xp being x zero-padded to [B, OH+KH−1, OW+KW−1] (small: one channel). Five taps per pass over dy,
+ * each a fixed offset from the current xp pixel, times the 8 lanes of the dy pixel, into ten
+ * vector accumulators.
+ */
+function filterGradBySimd(
+  backend: BackendWasm,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  simd: SimdKernels,
+): TensorInfo {
+  const { batchSize: B, inHeight: H, inWidth: W, outChannels: Co } = info;
+  const { filterHeight: KH, filterWidth: KW, outHeight: OH, outWidth: OW } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const HP = OH + KH - 1;
+  const WP = OW + KW - 1;
+  const xp = backend.makeOutput([B, HP, WP], 'float32');
+  const K = KH * KW;
+  const blocks = Math.ceil(K / 5);
+  const out = backend.makeOutput([blocks * 40], 'float32');
+  const addr = (t: TensorInfo) => backend.dataIdMap.get(t.dataId)?.memoryOffset as number;
+  {
+    const heap = new Float32Array(heapBytes(backend).buffer);
+    const x0 = addr(x) >> 2;
+    const p0 = addr(xp) >> 2;
+    heap.fill(0, p0, p0 + B * HP * WP);
+    // Columns j of xp with 0 ≤ j − pl < W.
+    const j0 = Math.max(0, pl);
+    const j1 = Math.min(WP, W + pl);
+    if (j1 > j0)
+      for (let b = 0; b < B; b++)
+        for (let i = Math.max(0, pt); i < Math.min(HP, H + pt); i++) {
+          const src = x0 + (b * H + i - pt) * W + (j0 - pl);
+          heap.copyWithin(p0 + (b * HP + i) * WP + j0, src, src + j1 - j0);
+        }
+  }
+  const offs = Array.from({ length: blocks * 5 }, (_, k) =>
+    k < K ? 4 * (Math.floor(k / KW) * WP + (k % KW)) : 0,
+  );
+  for (let blk = 0; blk < blocks; blk++) {
+    const o = offs.slice(blk * 5, blk * 5 + 5) as [number, number, number, number, number];
+    simd.filterGrad5x8(
+      addr(xp),
+      addr(dy),
+      addr(out) + blk * 160,
+      B,
+      OH,
+      OW,
+      4 * (WP - OW),
+      4 * (HP - OH) * WP,
+      4 * Co,
+      ...o,
+    );
+  }
+  release(backend, xp);
+  const dw = backend.makeOutput([KH, KW, 1, Co], 'float32');
+  const os = f32(backend, out);
+  const ws = f32(backend, dw);
+  for (let k = 0; k < K; k++) for (let co = 0; co < Co; co++) ws[k * Co + co] = os[k * 8 + co] as number;
+  release(backend, out);
+  return dw;
 }
 
 export function conv2DBackpropFilterWasm(args: Args<Conv2DBackpropFilterAttrs>): TensorInfo {
@@ -295,14 +437,32 @@ export function conv2DBackpropFilterWasm(args: Args<Conv2DBackpropFilterAttrs>):
   const attrs = args.attrs as Conv2DBackpropFilterAttrs;
   if (attrs.dataFormat === 'NCHW') throw new Error('Chorus wasm Conv2DBackpropFilter supports NHWC only');
   const info = convInfoOf(x.shape, attrs.filterShape, attrs);
-  // Pᵀ costs KH·KW·Ci·N JS writes and packs dy; the convolution form packs dy too but also
-  // transposes x and dy. Few input channels favour the product.
+  // One input channel, stride 1, ≤ 8 output channels: the SIMD kernel (lenet5 conv1: 1.5 ms against
+  // 3.1 ms for the product below). Pᵀ costs KH·KW·Ci·N JS writes (block copies for Ci = 1) and packs dy; the convolution form
+  // packs dy too but also transposes x and dy. Few input channels favour the product (lenet5's
+  // conv2, Ci = 6: 1.5 ms as a convolution, 3.1 ms as the product).
+  const simd = simdKernels(backend);
+  if (
+    simd !== null &&
+    info.inChannels === 1 &&
+    info.outChannels <= 8 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    x.dtype === 'float32' &&
+    dy.dtype === 'float32' &&
+    // The kernel reads 8 channels from every dy pixel: up to 28 bytes past dy's end must be heap.
+    (backend.dataIdMap.get(dy.dataId)?.memoryOffset as number) + 4 * util.sizeFromShape(dy.shape) + 32 <=
+      heapBytes(backend).byteLength
+  )
+    return filterGradBySimd(backend, x, dy, info, simd);
   return info.inChannels <= GEMM_MAX_IN_CHANNELS
     ? filterGradByGemm(backend, x, dy, info)
     : filterGradByConv(backend, x, dy, info);
 }
 
-/** Up to this many input channels, Conv2DBackpropFilter uses the im2col product (measured on sign-cnn/lenet5). */
+/** Up to this many input channels, Conv2DBackpropFilter uses the im2col product (measured on sign-cnn/lenet5: Ci = 6 is faster as a convolution). */
 export const GEMM_MAX_IN_CHANNELS = 4;
 
 export function conv2DGradKernelConfigs(stockInput: KernelConfig | undefined): KernelConfig[] {

@@ -1,5 +1,5 @@
 /**
- * Chorus' Mean and FusedBatchNorm gradient functions against tfjs' own, on the cpu backend (the
+ * Chorus' Mean, FusedBatchNorm, Tanh and Relu gradient functions against tfjs' own, on the cpu backend (the
  * registry is global, so these serve every backend), and on wasm against cpu.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -52,10 +52,29 @@ function meanGrads(): tf.Tensor[] {
   ];
 }
 
+function tanhGrads(): tf.Tensor[] {
+  const f = (a: tf.Tensor) => tf.tanh(a);
+  return [
+    tf.grad(f)(tf.mul(t([4, 7, 7, 6], 20), 3), t([4, 7, 7, 6], 21)),
+    tf.grad(f)(tf.mul(t([3, 5], 22), 3), t([3, 5], 23)), // size mod 4 ≠ 0
+    tf.grad((a: tf.Tensor) => tf.sum(tf.tanh(a)))(t([9], 24)),
+  ];
+}
+
+function reluGrads(): tf.Tensor[] {
+  const f = (a: tf.Tensor) => tf.relu(a);
+  return [
+    tf.grad(f)(t([4, 7, 7, 6], 25), t([4, 7, 7, 6], 26)),
+    tf.grad(f)(t([3, 5], 27), t([3, 5], 28)), // size mod 4 ≠ 0
+  ];
+}
+
 const cases: [string, () => tf.Tensor[]][] = [
   ['BatchNorm in training (moments + batchNorm)', bnTrainingGrads],
   ['batchNorm w.r.t. all five inputs', bnAllInputGrads],
   ['mean over various axes', meanGrads],
+  ['tanh', tanhGrads],
+  ['relu', reluGrads],
 ];
 
 function expectClose(got: Float32Array[], ref: Float32Array[], tol = 1e-4): void {
@@ -99,5 +118,49 @@ describe('Chorus gradient functions', () => {
     } finally {
       setSimdKernelsEnabled(true);
     }
+  });
+
+  it('on wasm, the Tanh gradient runs as one kernel, SIMD or not', async () => {
+    await tf.setBackend('wasm');
+    const profile = await tf.profile(() => {
+      tf.dispose(tanhGrads());
+    });
+    expect(profile.kernelNames).toContain('ChorusTanhGrad');
+    expect(profile.kernelNames).not.toContain('Square');
+    setSimdKernelsEnabled(false);
+    try {
+      expectClose(await valuesOn('wasm', tanhGrads), await valuesOn('cpu', tanhGrads));
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
+  });
+
+  it('on wasm, the Relu gradient runs as one kernel, SIMD or not', async () => {
+    await tf.setBackend('wasm');
+    const profile = await tf.profile(() => {
+      tf.dispose(reluGrads());
+    });
+    expect(profile.kernelNames).toContain('ChorusReluGrad');
+    expect(profile.kernelNames).not.toContain('Step');
+    setSimdKernelsEnabled(false);
+    try {
+      expectClose(await valuesOn('wasm', reluGrads), await valuesOn('cpu', reluGrads));
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
+  });
+
+  it('the Relu gradient keeps tfjs’ NaN cases on wasm, SIMD lanes and tail alike', async () => {
+    // NaN x gives NaN; NaN or ∞ dy times step 0 gives NaN, as Step·dy does (9 values: 8 in SIMD, 1 in JS).
+    const special = () =>
+      tf.grad((a: tf.Tensor) => tf.relu(a))(
+        tf.tensor1d([NaN, -1, 2, 0, -0, 3, -2, Infinity, NaN]),
+        tf.tensor1d([1, 1, 1, 1, 1, NaN, Infinity, 2, 1]),
+      );
+    const [ref] = await valuesOn('cpu', special);
+    const [got] = await valuesOn('wasm', special);
+    expect(Array.from(got as Float32Array)).toEqual(Array.from(ref as Float32Array));
+    expect(Number.isNaN((got as Float32Array)[0])).toBe(true);
+    expect(Number.isNaN((got as Float32Array)[8])).toBe(true);
   });
 });

@@ -12,6 +12,10 @@
  *     dx = dy·a,  dmean = −a·S₀,  dvar = −½·scale·(var+ε)^−3/2·S₁,  dscale = S₁/√(var+ε),  doffset = S₀
  *   — three full-size products/differences and two reductions; on wasm one SIMD pass
  *   (ChorusBatchNormGrad, batch-norm.ts) computes dx, S₀ and S₁ together.
+ * - Tanh: tfjs computes dy·(1 − y²) as Square, Sub and Multiply (three full-size passes); on wasm
+ *   one SIMD pass (ChorusTanhGrad, activations.ts) does it; elsewhere tfjs' own function runs.
+ * - Relu: tfjs computes dy·step(x) as Step, Cast and Multiply; on wasm one SIMD pass
+ *   (ChorusReluGrad) with the same values; elsewhere tfjs' own function runs.
  */
 import {
   add,
@@ -35,6 +39,7 @@ import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 // tfjs-layers' Node bundle registers its own copies of all gradients when it loads; loading it
 // first means those registrations happen before ours and never over them.
 import '@tensorflow/tfjs-layers';
+import { RELU_GRAD, TANH_GRAD } from './activations';
 import { BATCH_NORM_GRAD } from './batch-norm';
 
 const ENGINE = {
@@ -101,14 +106,60 @@ function fusedBatchNormGradConfig(original: GradConfig | undefined): GradConfig 
   };
 }
 
+function tanhGradConfig(original: GradConfig | undefined): GradConfig {
+  return {
+    kernelName: 'Tanh',
+    outputsToSave: [true],
+    gradFunc: (dyIn: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const dy = dyIn as Tensor;
+      const y = saved[0] as Tensor;
+      if (
+        getBackend() === 'wasm' &&
+        getKernel(TANH_GRAD, 'wasm') !== undefined &&
+        dy.dtype === 'float32' &&
+        y.dtype === 'float32' &&
+        util.arraysEqual(dy.shape, y.shape)
+      ) {
+        return { x: () => ENGINE.runKernel(TANH_GRAD, { y, dy }, {}) as Tensor };
+      }
+      if (original === undefined) throw new Error('no Tanh gradient to fall back to');
+      return original.gradFunc(dyIn, saved, attrs);
+    },
+  };
+}
+
+function reluGradConfig(original: GradConfig | undefined): GradConfig {
+  return {
+    kernelName: 'Relu',
+    inputsToSave: ['x'],
+    gradFunc: (dyIn: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const dy = dyIn as Tensor;
+      const x = saved[0] as Tensor;
+      if (
+        getBackend() === 'wasm' &&
+        getKernel(RELU_GRAD, 'wasm') !== undefined &&
+        dy.dtype === 'float32' &&
+        x.dtype === 'float32' &&
+        util.arraysEqual(dy.shape, x.shape)
+      ) {
+        return { x: () => ENGINE.runKernel(RELU_GRAD, { x, dy }, {}) as Tensor };
+      }
+      if (original === undefined) throw new Error('no Relu gradient to fall back to');
+      return original.gradFunc(dyIn, saved, attrs);
+    },
+  };
+}
+
 const originals = new Map<string, GradConfig | undefined>();
 let installed = false;
 
 export function registerChorusGradients(): void {
   if (installed) return;
-  for (const name of ['Mean', 'FusedBatchNorm']) originals.set(name, getGradient(name));
+  for (const name of ['Mean', 'FusedBatchNorm', 'Tanh', 'Relu']) originals.set(name, getGradient(name));
   registerGradient(meanGradConfig);
   registerGradient(fusedBatchNormGradConfig(originals.get('FusedBatchNorm')));
+  registerGradient(tanhGradConfig(originals.get('Tanh')));
+  registerGradient(reluGradConfig(originals.get('Relu')));
   installed = true;
 }
 

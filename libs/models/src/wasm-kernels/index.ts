@@ -5,16 +5,24 @@
  *
  * - conv2d-grads.ts   Conv2DBackpropFilter (missing in stock) and Conv2DBackpropInput (slow in
  *                     stock), both as the backend's own XNNPACK Conv2D / BatchMatMul over
- *                     re-arranged tensors.
+ *                     re-arranged tensors (few input channels: Pᵀ·dy, Pᵀ the transposed im2col
+ *                     built by block copies; one input channel and ≤ 8 output channels: a SIMD
+ *                     kernel in simd.ts; the input gradient of a valid stride-1 convolution:
+ *                     a product into columns, then a SIMD col2im).
  * - pooling-grads.ts  MaxPoolGrad (a hand-assembled wasm SIMD kernel for 2×2/2 windows; the stock
- *                     one is slow and breaks ties differently from cpu).
+ *                     one is slow and breaks ties differently from cpu), AvgPool and AvgPoolGrad
+ *                     (SIMD for 2×2/2 windows inside x; stock otherwise).
+ * - activations.ts    Tanh (SIMD, Eigen's clamped rational approximation, ≤ 4e-7 from Math.tanh),
+ *                     ChorusTanhGrad (dx = dy·(1 − y²)) and ChorusReluGrad (dx = dy·step(x)),
+ *                     each one SIMD pass.
  * - batch-norm.ts     FusedBatchNorm forward (one SIMD pass) and ChorusBatchNormGrad, the fused
  *                     pass behind BatchNorm's gradient.
  * - basic-kernels.ts  Sum/Mean over leading axes (XNNPACK average pooling), Tile (block copies),
  *                     BatchMatMul with transposes (explicit transpose + XNNPACK), Identity and
  *                     same-dtype Cast (shared buffers instead of copies).
- * - gradients.ts      tfjs' Mean and FusedBatchNorm gradient functions, replaced by equivalent
- *                     ones with far fewer full-size tensors (global: they serve every backend).
+ * - gradients.ts      tfjs' Mean, FusedBatchNorm, Tanh and Relu gradient functions, replaced by
+ *                     equivalent ones with far fewer full-size tensors (global: they serve every
+ *                     backend; Tanh's and Relu's use the fused kernels on wasm, tfjs' own elsewhere).
  * - simd.ts           the hand-assembled SIMD kernels, running on the wasm heap in place.
  *
  * `registerChorusWasmKernels()` may be called before or after `tf.setBackend('wasm')`; repeated
@@ -24,6 +32,7 @@ import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-co
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 // Importing the package registers the stock wasm kernels now, so ours replace them (never the reverse).
 import '@tensorflow/tfjs-backend-wasm';
+import { activationKernelConfigs } from './activations';
 import { basicKernelConfigs } from './basic-kernels';
 import { batchNormKernelConfigs } from './batch-norm';
 import { conv2DGradKernelConfigs } from './conv2d-grads';
@@ -34,6 +43,9 @@ const STOCK_NAMES = [
   'Conv2DBackpropInput',
   'Conv2DBackpropFilter',
   'MaxPoolGrad',
+  'AvgPool',
+  'AvgPoolGrad',
+  'Tanh',
   'FusedBatchNorm',
   'Identity',
   'Cast',
@@ -54,6 +66,7 @@ const configs: KernelConfig[] = [
   ...conv2DGradKernelConfigs(stockOf('Conv2DBackpropInput')),
   ...poolingGradKernelConfigs(stockOf),
   ...batchNormKernelConfigs(stockOf),
+  ...activationKernelConfigs(stockOf),
   ...basicKernelConfigs(stockOf),
 ].map((config) => {
   const setupFunc = stockOf(config.kernelName)?.setupFunc;

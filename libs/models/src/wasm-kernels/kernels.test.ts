@@ -1,11 +1,12 @@
 /**
- * Chorus' replacements of stock wasm kernels (MaxPoolGrad, Sum, Mean, Tile, BatchMatMul, Identity,
- * Cast, FusedBatchNorm) against the cpu backend, and their bookkeeping (no leaked tensors or
+ * Chorus' replacements of stock wasm kernels (MaxPoolGrad, AvgPool, AvgPoolGrad, Tanh, Sum, Mean, Tile,
+ * BatchMatMul, Identity, Cast, FusedBatchNorm) against the cpu backend, and their bookkeeping (no leaked tensors or
  * wasm buffers; aliases that share a buffer keep it alive).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chorusWasmKernelNames, registerChorusWasmKernels, stockWasmKernel } from './index';
+import { setSimdKernelsEnabled } from './simd';
 import { liveCounts, maxRelError, randomValues, valuesOn } from './test-utils';
 import { useWasmBackend } from './wasm-setup';
 
@@ -94,6 +95,102 @@ describe('Chorus wasm kernels', () => {
       expectNoLeak(() =>
         tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, 'same'))(t([2, 7, 7, 3], 5)),
       );
+    });
+  });
+
+  describe('AvgPool', () => {
+    const cases: [number[], number, number, 'same' | 'valid'][] = [
+      [[2, 8, 8, 6], 2, 2, 'valid'],
+      [[2, 8, 8, 8], 2, 2, 'same'],
+      [[2, 7, 9, 3], 2, 2, 'valid'],
+      [[2, 7, 7, 5], 2, 2, 'same'], // stock
+      [[1, 9, 9, 2], 3, 3, 'valid'], // stock
+    ];
+    it.each(cases)('matches cpu on %j pool %i stride %i %s', async (shape, k, s, pad) => {
+      await expectSame(() => tf.avgPool(t(shape, 5) as tf.Tensor4D, k, s, pad), 1e-6);
+    });
+    it('matches cpu without SIMD (stock)', async () => {
+      setSimdKernelsEnabled(false);
+      try {
+        await expectSame(() => tf.avgPool(t([2, 8, 8, 6], 6) as tf.Tensor4D, 2, 2, 'valid'));
+      } finally {
+        setSimdKernelsEnabled(true);
+      }
+    });
+  });
+
+  describe('AvgPoolGrad', () => {
+    const cases: [number[], number, number, 'same' | 'valid'][] = [
+      [[2, 8, 8, 6], 2, 2, 'valid'], // lenet5: 4 SIMD lanes + 2 one by one
+      [[2, 8, 8, 8], 2, 2, 'same'], // same without padding (even sides)
+      [[2, 7, 9, 3], 2, 2, 'valid'], // an uncovered last row/column, channels one by one
+      [[2, 7, 7, 5], 2, 2, 'same'], // padded border windows: stock
+      [[1, 9, 9, 2], 3, 3, 'valid'], // 3×3: stock
+      [[1, 9, 9, 4], 2, 1, 'valid'], // overlapping: stock
+    ];
+    const grads = (shape: number[], k: number, s: number, pad: 'same' | 'valid') => () => {
+      const x = t(shape, 1);
+      const y = tf.avgPool(x as tf.Tensor4D, k, s, pad);
+      return tf.grad((a: tf.Tensor) => tf.avgPool(a as tf.Tensor4D, k, s, pad))(x, t(y.shape, 2));
+    };
+    it.each(cases)('matches cpu on %j pool %i stride %i %s', async (shape, k, s, pad) => {
+      await expectSame(grads(shape, k, s, pad));
+    });
+    it('matches cpu without SIMD', async () => {
+      setSimdKernelsEnabled(false);
+      try {
+        await expectSame(grads([2, 8, 8, 6], 2, 2, 'valid'));
+        await expectSame(grads([2, 7, 9, 3], 2, 2, 'valid'));
+      } finally {
+        setSimdKernelsEnabled(true);
+      }
+    });
+    it('leaks nothing', async () => {
+      await tf.setBackend('wasm');
+      expectNoLeak(grads([2, 8, 8, 6], 2, 2, 'valid'));
+    });
+  });
+
+  describe('Tanh', () => {
+    it('matches cpu, sizes with and without a remainder mod 4', async () => {
+      for (const shape of [[4, 28, 28, 6], [3, 5, 7], [3], [1]]) {
+        await expectSame(() => tf.tanh(tf.mul(t(shape, 3), 6)));
+      }
+    });
+    it('is within 1e-6 of Math.tanh over a dense sweep of [−20, 20], ±∞ and NaN included', async () => {
+      await tf.setBackend('wasm');
+      const n = 4_000_001;
+      const xs = new Float32Array(n);
+      for (let i = 0; i < n; i++) xs[i] = -20 + i * 1e-5;
+      const ys = tf.tidy(() => tf.tanh(tf.tensor1d(xs)).dataSync());
+      let worst = 0;
+      for (let i = 0; i < n; i++)
+        worst = Math.max(worst, Math.abs((ys[i] as number) - Math.tanh(xs[i] as number)));
+      expect(worst).toBeLessThanOrEqual(1e-6);
+      const special = tf.tidy(() =>
+        Array.from(tf.tanh(tf.tensor1d([Infinity, -Infinity, NaN, 0, -0, 1e-30, 3e-4])).dataSync()),
+      );
+      expect(
+        special
+          .slice(0, 2)
+          .map((v) => Math.abs(v) - 1)
+          .every((d) => Math.abs(d) < 1e-6),
+      ).toBe(true);
+      expect(special[2]).toBeNaN();
+      expect(special.slice(3, 6)).toEqual([0, -0, Math.fround(1e-30)]);
+      expect(special[6]).toBe(Math.fround(3e-4));
+    });
+    it('falls back to stock without SIMD', async () => {
+      setSimdKernelsEnabled(false);
+      try {
+        await expectSame(() => tf.tanh(tf.mul(t([3, 5, 7], 4), 3)));
+      } finally {
+        setSimdKernelsEnabled(true);
+      }
+    });
+    it('leaks nothing', async () => {
+      await tf.setBackend('wasm');
+      expectNoLeak(() => tf.tanh(t([5, 7], 5)));
     });
   });
 
