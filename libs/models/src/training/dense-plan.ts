@@ -102,18 +102,20 @@ function forwardStage(h: tf.Tensor2D, s: DenseStage): tf.Tensor2D {
   return tf.fused.matMul({ a: h, b, bias: s.bias, activation: s.activation }) as tf.Tensor2D;
 }
 
-/** dL/dz from dL/da for a = act(z), written with the layer's output a (tfjs' own gradient formulas). */
+const GRADIENT_OF = { relu: 'Relu', sigmoid: 'Sigmoid', tanh: 'Tanh' } as const;
+
+/**
+ * dL/dz from dL/da for a = act(z), through the activation's registered gradient (on wasm, Chorus'
+ * one-pass kernels: wasm-kernels/gradients.ts). Each is written with the output a: tanh and sigmoid
+ * save their output, and ReLU's step(z) equals step(a).
+ */
 export function activationGrad<T extends tf.Tensor>(da: T, a: T, activation: DenseActivation): T {
-  switch (activation) {
-    case 'relu':
-      return tf.mul(da, tf.step(a));
-    case 'sigmoid':
-      return tf.mul(da, tf.mul(a, tf.sub(1, a)));
-    case 'tanh':
-      return tf.mul(da, tf.sub(1, tf.square(a)));
-    case 'linear':
-      return da;
-  }
+  if (activation === 'linear') return da;
+  const name = GRADIENT_OF[activation];
+  const gradient = tf.getGradient(name);
+  if (gradient === undefined)
+    throw new Error(`no gradient registered for ${name} (import @tensorflow/tfjs-layers)`);
+  return (gradient.gradFunc(da, [a], {}) as { x: () => T }).x();
 }
 
 export interface DenseStepResult {
