@@ -17,6 +17,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import { f32, release, runWasmKernel } from './backend-ops';
 import type { BackendWasm } from './backend-ops';
 import { simdKernels } from './simd';
+import type { SimdKernels, TanhGradVec } from './simd';
 
 type KernelArgs = Parameters<KernelFunc>[0];
 
@@ -50,62 +51,66 @@ function tanh(stock: KernelConfig | undefined) {
   };
 }
 
-function tanhGrad(args: KernelArgs): TensorInfo {
+/**
+ * dx = dy · d(s) elementwise, s being the tensor the gradient is written with (y for tanh, x for
+ * ReLU): one SIMD pass over the first multiple of 4 elements, `tail` for the rest, and `fallback`
+ * (stock kernels) without wasm SIMD.
+ */
+function derivativePass(
+  args: KernelArgs,
+  savedName: 'x' | 'y',
+  pass: (simd: SimdKernels) => TanhGradVec,
+  tail: (s: number) => number,
+  fallback: (backend: BackendWasm, s: TensorInfo, dy: TensorInfo) => TensorInfo,
+): TensorInfo {
   const backend = args.backend as BackendWasm;
-  const y = args.inputs['y'] as TensorInfo;
+  const s = args.inputs[savedName] as TensorInfo;
   const dy = args.inputs['dy'] as TensorInfo;
   const simd = simdKernels(backend);
-  if (simd === null) {
-    const y2 = runWasmKernel(backend, 'Square', { x: y });
-    const one = backend.makeOutput([], 'float32');
-    f32(backend, one)[0] = 1;
-    const d = runWasmKernel(backend, 'Sub', { a: one, b: y2 });
-    const dx = runWasmKernel(backend, 'Multiply', { a: dy, b: d });
-    release(backend, y2, one, d);
-    return dx;
-  }
-  const dx = backend.makeOutput([...y.shape], 'float32');
-  const n = util.sizeFromShape(y.shape);
+  if (simd === null) return fallback(backend, s, dy);
+  const dx = backend.makeOutput([...s.shape], 'float32');
+  const n = util.sizeFromShape(s.shape);
   const n4 = n & ~3;
-  simd.tanhGrad(addr(backend, y), addr(backend, dy), addr(backend, dx), 4 * n4);
+  pass(simd)(addr(backend, s), addr(backend, dy), addr(backend, dx), 4 * n4);
   if (n4 < n) {
-    const ys = f32(backend, y);
+    const ss = f32(backend, s);
     const ds = f32(backend, dy);
     const dxs = f32(backend, dx);
-    for (let i = n4; i < n; i++) {
-      const v = ys[i] as number;
-      dxs[i] = (ds[i] as number) * (1 - v * v);
-    }
+    for (let i = n4; i < n; i++) dxs[i] = (ds[i] as number) * tail(ss[i] as number);
   }
   return dx;
 }
 
-function reluGrad(args: KernelArgs): TensorInfo {
-  const backend = args.backend as BackendWasm;
-  const x = args.inputs['x'] as TensorInfo;
-  const dy = args.inputs['dy'] as TensorInfo;
-  const simd = simdKernels(backend);
-  if (simd === null) {
-    const step = runWasmKernel(backend, 'Step', { x }, { alpha: 0 });
-    const dx = runWasmKernel(backend, 'Multiply', { a: dy, b: step });
-    release(backend, step);
-    return dx;
-  }
-  const dx = backend.makeOutput([...x.shape], 'float32');
-  const n = util.sizeFromShape(x.shape);
-  const n4 = n & ~3;
-  simd.reluGrad(addr(backend, x), addr(backend, dy), addr(backend, dx), 4 * n4);
-  if (n4 < n) {
-    const xs = f32(backend, x);
-    const ds = f32(backend, dy);
-    const dxs = f32(backend, dx);
-    for (let i = n4; i < n; i++) {
-      const v = xs[i] as number;
-      dxs[i] = (ds[i] as number) * (v > 0 ? 1 : Number.isNaN(v) ? NaN : 0);
-    }
-  }
-  return dx;
-}
+const tanhGrad = (args: KernelArgs): TensorInfo =>
+  derivativePass(
+    args,
+    'y',
+    (simd) => simd.tanhGrad,
+    (y) => 1 - y * y,
+    (backend, y, dy) => {
+      const y2 = runWasmKernel(backend, 'Square', { x: y });
+      const one = backend.makeOutput([], 'float32');
+      f32(backend, one)[0] = 1;
+      const d = runWasmKernel(backend, 'Sub', { a: one, b: y2 });
+      const dx = runWasmKernel(backend, 'Multiply', { a: dy, b: d });
+      release(backend, y2, one, d);
+      return dx;
+    },
+  );
+
+const reluGrad = (args: KernelArgs): TensorInfo =>
+  derivativePass(
+    args,
+    'x',
+    (simd) => simd.reluGrad,
+    (x) => (x > 0 ? 1 : Number.isNaN(x) ? NaN : 0),
+    (backend, x, dy) => {
+      const step = runWasmKernel(backend, 'Step', { x }, { alpha: 0 });
+      const dx = runWasmKernel(backend, 'Multiply', { a: dy, b: step });
+      release(backend, step);
+      return dx;
+    },
+  );
 
 export function activationKernelConfigs(stockOf: (name: string) => KernelConfig | undefined): KernelConfig[] {
   return [

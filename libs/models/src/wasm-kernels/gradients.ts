@@ -106,45 +106,32 @@ function fusedBatchNormGradConfig(original: GradConfig | undefined): GradConfig 
   };
 }
 
-function tanhGradConfig(original: GradConfig | undefined): GradConfig {
+/**
+ * An activation's gradient as Chorus' one-pass kernel `fused` on wasm (inputs: the saved tensor
+ * under `savedName`, and dy), tfjs' own gradient function elsewhere.
+ */
+function activationGradConfig(
+  kernelName: 'Tanh' | 'Relu',
+  fused: string,
+  savedName: 'x' | 'y',
+  original: GradConfig | undefined,
+): GradConfig {
   return {
-    kernelName: 'Tanh',
-    outputsToSave: [true],
+    kernelName,
+    ...(savedName === 'y' ? { outputsToSave: [true] } : { inputsToSave: ['x'] }),
     gradFunc: (dyIn: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
       const dy = dyIn as Tensor;
-      const y = saved[0] as Tensor;
+      const s = saved[0] as Tensor;
       if (
         getBackend() === 'wasm' &&
-        getKernel(TANH_GRAD, 'wasm') !== undefined &&
+        getKernel(fused, 'wasm') !== undefined &&
         dy.dtype === 'float32' &&
-        y.dtype === 'float32' &&
-        util.arraysEqual(dy.shape, y.shape)
+        s.dtype === 'float32' &&
+        util.arraysEqual(dy.shape, s.shape)
       ) {
-        return { x: () => ENGINE.runKernel(TANH_GRAD, { y, dy }, {}) as Tensor };
+        return { x: () => ENGINE.runKernel(fused, { [savedName]: s, dy }, {}) as Tensor };
       }
-      if (original === undefined) throw new Error('no Tanh gradient to fall back to');
-      return original.gradFunc(dyIn, saved, attrs);
-    },
-  };
-}
-
-function reluGradConfig(original: GradConfig | undefined): GradConfig {
-  return {
-    kernelName: 'Relu',
-    inputsToSave: ['x'],
-    gradFunc: (dyIn: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
-      const dy = dyIn as Tensor;
-      const x = saved[0] as Tensor;
-      if (
-        getBackend() === 'wasm' &&
-        getKernel(RELU_GRAD, 'wasm') !== undefined &&
-        dy.dtype === 'float32' &&
-        x.dtype === 'float32' &&
-        util.arraysEqual(dy.shape, x.shape)
-      ) {
-        return { x: () => ENGINE.runKernel(RELU_GRAD, { x, dy }, {}) as Tensor };
-      }
-      if (original === undefined) throw new Error('no Relu gradient to fall back to');
+      if (original === undefined) throw new Error(`no ${kernelName} gradient to fall back to`);
       return original.gradFunc(dyIn, saved, attrs);
     },
   };
@@ -158,8 +145,8 @@ export function registerChorusGradients(): void {
   for (const name of ['Mean', 'FusedBatchNorm', 'Tanh', 'Relu']) originals.set(name, getGradient(name));
   registerGradient(meanGradConfig);
   registerGradient(fusedBatchNormGradConfig(originals.get('FusedBatchNorm')));
-  registerGradient(tanhGradConfig(originals.get('Tanh')));
-  registerGradient(reluGradConfig(originals.get('Relu')));
+  registerGradient(activationGradConfig('Tanh', TANH_GRAD, 'y', originals.get('Tanh')));
+  registerGradient(activationGradConfig('Relu', RELU_GRAD, 'x', originals.get('Relu')));
   installed = true;
 }
 

@@ -436,10 +436,41 @@ export const TANH_P = [
 /** Denominator coefficients β₀, β₂, β₄, β₆ (even powers). */
 export const TANH_Q = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e-4, 1.19825839466702e-6];
 
+/**
+ * A module whose one function loops `i` over [0, bytes) in steps of 16 (one v128) and runs `step`
+ * (a flat list of instructions) each time. Its params are the `params` addresses then `bytes`; its locals are i (i32) and
+ * `vectors` v128 scratch registers, numbered after the params.
+ */
+function byteLoopModule(params: number, vectors: number, step: number[][]): Uint8Array {
+  const N = params;
+  const I = params + 1;
+  const body: number[][] = [
+    op.i32(0),
+    op.set(I),
+    op.block,
+    op.loop,
+    [...op.get(I), ...op.get(N), ...op.geS, ...op.brIf(1)],
+    ...step,
+    [...op.get(I), ...op.i32(16), ...op.add, ...op.set(I)],
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+  return moduleBytes(
+    params + 1,
+    [
+      [1, I32],
+      [vectors, V128],
+    ],
+    body,
+    'k',
+  );
+}
+
 /** tanhVec(x, y, bytes): y = tanh(x) over `bytes` bytes (a multiple of 16). */
 function tanhBytes(): Uint8Array {
   // params: 0 x, 1 y, 2 bytes; i32 local 3 i; v128 locals 4 a (input), 5 v (clamped), 6 v² , 7 p
-  const [X, Y, N, I, A, V, V2, P] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [X, Y, I, A, V, V2, P] = [0, 1, 3, 4, 5, 6, 7];
   const splat = (c: number) => [...f32const(c), ...f32x4splat];
   /** Horner: c[last]; then ·v² + c[i] down to c[0]. */
   const horner = (c: number[]) => {
@@ -448,12 +479,7 @@ function tanhBytes(): Uint8Array {
       out.push(...op.get(V2), ...f32x4mul, ...splat(c[i] as number), ...f32x4add);
     return out;
   };
-  const body: number[][] = [
-    op.i32(0),
-    op.set(I),
-    op.block,
-    op.loop,
-    [...op.get(I), ...op.get(N), ...op.geS, ...op.brIf(1)],
+  return byteLoopModule(2, 4, [
     [...op.get(X), ...op.get(I), ...op.add, ...v128load, ...op.tee(A)],
     [...splat(TANH_CLAMP), ...f32x4min, ...splat(-TANH_CLAMP), ...f32x4max, ...op.tee(V)],
     [...op.get(V), ...f32x4mul, ...op.set(V2)],
@@ -462,20 +488,7 @@ function tanhBytes(): Uint8Array {
     [...op.get(Y), ...op.get(I), ...op.add],
     [...op.get(A), ...op.get(P), ...horner(TANH_Q), ...f32x4div],
     [...op.get(A), ...f32x4abs, ...splat(TANH_TINY), ...f32x4lt, ...v128bitselect, ...v128store],
-    [...op.get(I), ...op.i32(16), ...op.add, ...op.set(I)],
-    op.br(0),
-    op.end,
-    op.end,
-  ];
-  return moduleBytes(
-    3,
-    [
-      [1, I32],
-      [4, V128],
-    ],
-    body,
-    'k',
-  );
+  ]);
 }
 
 export type TanhVec = (x: number, y: number, bytes: number) => void;
@@ -483,13 +496,8 @@ export type TanhVec = (x: number, y: number, bytes: number) => void;
 /** tanhGradVec(y, dy, dx, bytes): dx = dy·(1 − y²) over `bytes` bytes (a multiple of 16). */
 function tanhGradBytes(): Uint8Array {
   // params: 0 y, 1 dy, 2 dx, 3 bytes; i32 local 4 i; v128 local 5 y
-  const [Yp, DY, DX, N, I, YV] = [0, 1, 2, 3, 4, 5];
-  const body: number[][] = [
-    op.i32(0),
-    op.set(I),
-    op.block,
-    op.loop,
-    [...op.get(I), ...op.get(N), ...op.geS, ...op.brIf(1)],
+  const [Yp, DY, DX, I, YV] = [0, 1, 2, 4, 5];
+  return byteLoopModule(3, 1, [
     [...op.get(DX), ...op.get(I), ...op.add],
     [...op.get(DY), ...op.get(I), ...op.add, ...v128load],
     [...f32const(1), ...f32x4splat],
@@ -504,20 +512,7 @@ function tanhGradBytes(): Uint8Array {
       ...f32x4sub,
     ],
     [...f32x4mul, ...v128store],
-    [...op.get(I), ...op.i32(16), ...op.add, ...op.set(I)],
-    op.br(0),
-    op.end,
-    op.end,
-  ];
-  return moduleBytes(
-    4,
-    [
-      [1, I32],
-      [1, V128],
-    ],
-    body,
-    'k',
-  );
+  ]);
 }
 
 export type TanhGradVec = (y: number, dy: number, dx: number, bytes: number) => void;
@@ -528,13 +523,8 @@ export type TanhGradVec = (y: number, dy: number, dx: number, bytes: number) => 
  */
 function reluGradBytes(): Uint8Array {
   // params: 0 x, 1 dy, 2 dx, 3 bytes; i32 local 4 i; v128 local 5 x
-  const [Xp, DY, DX, N, I, XV] = [0, 1, 2, 3, 4, 5];
-  const body: number[][] = [
-    op.i32(0),
-    op.set(I),
-    op.block,
-    op.loop,
-    [...op.get(I), ...op.get(N), ...op.geS, ...op.brIf(1)],
+  const [Xp, DY, DX, I, XV] = [0, 1, 2, 4, 5];
+  return byteLoopModule(3, 1, [
     [...op.get(Xp), ...op.get(I), ...op.add, ...v128load, ...op.set(XV)],
     [...op.get(DX), ...op.get(I), ...op.add],
     [...op.get(DY), ...op.get(I), ...op.add, ...v128load],
@@ -543,20 +533,7 @@ function reluGradBytes(): Uint8Array {
     [...op.get(XV), ...f32const(0), ...f32x4splat, ...f32x4gt, ...f32const(1), ...f32x4splat, ...v128and],
     [...op.get(XV), ...op.get(XV), ...f32x4ne, ...v128bitselect],
     [...f32x4mul, ...v128store],
-    [...op.get(I), ...op.i32(16), ...op.add, ...op.set(I)],
-    op.br(0),
-    op.end,
-    op.end,
-  ];
-  return moduleBytes(
-    4,
-    [
-      [1, I32],
-      [1, V128],
-    ],
-    body,
-    'k',
-  );
+  ]);
 }
 
 export type ReluGradVec = (x: number, dy: number, dx: number, bytes: number) => void;
