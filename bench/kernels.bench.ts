@@ -54,6 +54,9 @@ function timeIt(f: () => tf.Tensor | tf.Tensor[], reps: number): { median: numbe
 }
 
 const rand = (shape: number[]) => tf.randomUniform(shape, -1, 1);
+/** One call of the kernel registered under `name` for the active backend. */
+const kernel = (name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor =>
+  tf.engine().runKernel(name, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 
 interface KernelCase {
   name: string;
@@ -79,13 +82,7 @@ const kernelCases: KernelCase[] = [
     shape: 'sign-cnn conv2: dy [64,14,14,50], W [3,3,75,50]',
     make: () => [rand([64, 14, 14, 50]), rand([3, 3, 75, 50])],
     run: ([dy, w]) =>
-      tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropInput',
-          { dy: dy!, filter: w! },
-          conv({ inputShape: [64, 14, 14, 75] }),
-        ) as tf.Tensor,
+      kernel('Conv2DBackpropInput', { dy: dy!, filter: w! }, conv({ inputShape: [64, 14, 14, 75] })),
     stock: 'kernel',
   },
   {
@@ -93,13 +90,11 @@ const kernelCases: KernelCase[] = [
     shape: 'small-cnn conv2: dy [64,11,11,64], W [3,3,32,64] valid',
     make: () => [rand([64, 11, 11, 64]), rand([3, 3, 32, 64])],
     run: ([dy, w]) =>
-      tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropInput',
-          { dy: dy!, filter: w! },
-          conv({ inputShape: [64, 13, 13, 32], pad: 'valid' }),
-        ) as tf.Tensor,
+      kernel(
+        'Conv2DBackpropInput',
+        { dy: dy!, filter: w! },
+        conv({ inputShape: [64, 13, 13, 32], pad: 'valid' }),
+      ),
     stock: 'kernel',
   },
   {
@@ -107,13 +102,7 @@ const kernelCases: KernelCase[] = [
     shape: 'sign-cnn conv1: x [64,28,28,1], dy [64,28,28,75]',
     make: () => [rand([64, 28, 28, 1]), rand([64, 28, 28, 75])],
     run: ([x, dy]) =>
-      tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropFilter',
-          { x: x!, dy: dy! },
-          conv({ filterShape: [3, 3, 1, 75] }),
-        ) as tf.Tensor,
+      kernel('Conv2DBackpropFilter', { x: x!, dy: dy! }, conv({ filterShape: [3, 3, 1, 75] })),
     stock: 'none',
   },
   {
@@ -121,13 +110,7 @@ const kernelCases: KernelCase[] = [
     shape: 'sign-cnn conv2: x [64,14,14,75], dy [64,14,14,50]',
     make: () => [rand([64, 14, 14, 75]), rand([64, 14, 14, 50])],
     run: ([x, dy]) =>
-      tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropFilter',
-          { x: x!, dy: dy! },
-          conv({ filterShape: [3, 3, 75, 50] }),
-        ) as tf.Tensor,
+      kernel('Conv2DBackpropFilter', { x: x!, dy: dy! }, conv({ filterShape: [3, 3, 75, 50] })),
     stock: 'none',
   },
   {
@@ -135,27 +118,14 @@ const kernelCases: KernelCase[] = [
     shape: 'small-cnn conv2: x [64,13,13,32], dy [64,11,11,64] valid',
     make: () => [rand([64, 13, 13, 32]), rand([64, 11, 11, 64])],
     run: ([x, dy]) =>
-      tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropFilter',
-          { x: x!, dy: dy! },
-          conv({ filterShape: [3, 3, 32, 64], pad: 'valid' }),
-        ) as tf.Tensor,
+      kernel('Conv2DBackpropFilter', { x: x!, dy: dy! }, conv({ filterShape: [3, 3, 32, 64], pad: 'valid' })),
     stock: 'none',
   },
   {
     name: 'Conv2DBackpropFilter',
     shape: 'lenet5 conv1: x [64,28,28,1], dy [64,28,28,6], 5×5 same',
     make: () => [rand([64, 28, 28, 1]), rand([64, 28, 28, 6])],
-    run: ([x, dy]) =>
-      tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropFilter',
-          { x: x!, dy: dy! },
-          conv({ filterShape: [5, 5, 1, 6] }),
-        ) as tf.Tensor,
+    run: ([x, dy]) => kernel('Conv2DBackpropFilter', { x: x!, dy: dy! }, conv({ filterShape: [5, 5, 1, 6] })),
     stock: 'none',
   },
   {
@@ -163,13 +133,7 @@ const kernelCases: KernelCase[] = [
     shape: 'lenet5 conv2: x [64,14,14,6], dy [64,10,10,16], 5×5 valid',
     make: () => [rand([64, 14, 14, 6]), rand([64, 10, 10, 16])],
     run: ([x, dy]) =>
-      tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropFilter',
-          { x: x!, dy: dy! },
-          conv({ filterShape: [5, 5, 6, 16], pad: 'valid' }),
-        ) as tf.Tensor,
+      kernel('Conv2DBackpropFilter', { x: x!, dy: dy! }, conv({ filterShape: [5, 5, 6, 16], pad: 'valid' })),
     stock: 'none',
   },
   {
@@ -177,13 +141,7 @@ const kernelCases: KernelCase[] = [
     shape: 'lenet5 conv1: dy [64,28,28,6], W [5,5,1,6] same',
     make: () => [rand([64, 28, 28, 6]), rand([5, 5, 1, 6])],
     run: ([dy, w]) =>
-      tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropInput',
-          { dy: dy!, filter: w! },
-          conv({ inputShape: [64, 28, 28, 1] }),
-        ) as tf.Tensor,
+      kernel('Conv2DBackpropInput', { dy: dy!, filter: w! }, conv({ inputShape: [64, 28, 28, 1] })),
     stock: 'kernel',
   },
   {
@@ -191,13 +149,11 @@ const kernelCases: KernelCase[] = [
     shape: 'lenet5 conv2: dy [64,10,10,16], W [5,5,6,16] valid',
     make: () => [rand([64, 10, 10, 16]), rand([5, 5, 6, 16])],
     run: ([dy, w]) =>
-      tf
-        .engine()
-        .runKernel(
-          'Conv2DBackpropInput',
-          { dy: dy!, filter: w! },
-          conv({ inputShape: [64, 14, 14, 6], pad: 'valid' }),
-        ) as tf.Tensor,
+      kernel(
+        'Conv2DBackpropInput',
+        { dy: dy!, filter: w! },
+        conv({ inputShape: [64, 14, 14, 6], pad: 'valid' }),
+      ),
     stock: 'kernel',
   },
   {
@@ -212,13 +168,7 @@ const kernelCases: KernelCase[] = [
     shape: 'lenet5 pool1: dy [64,14,14,6], x [64,28,28,6] 2×2/2 valid',
     make: () => [rand([64, 28, 28, 6]), rand([64, 14, 14, 6])],
     run: ([x, dy]) =>
-      tf
-        .engine()
-        .runKernel(
-          'AvgPoolGrad',
-          { dy: dy!, input: x! },
-          { filterSize: 2, strides: 2, pad: 'valid' },
-        ) as tf.Tensor,
+      kernel('AvgPoolGrad', { dy: dy!, input: x! }, { filterSize: 2, strides: 2, pad: 'valid' }),
     stock: 'kernel',
   },
   {
@@ -226,13 +176,7 @@ const kernelCases: KernelCase[] = [
     shape: 'lenet5 pool2: dy [64,5,5,16], x [64,10,10,16] 2×2/2 valid',
     make: () => [rand([64, 10, 10, 16]), rand([64, 5, 5, 16])],
     run: ([x, dy]) =>
-      tf
-        .engine()
-        .runKernel(
-          'AvgPoolGrad',
-          { dy: dy!, input: x! },
-          { filterSize: 2, strides: 2, pad: 'valid' },
-        ) as tf.Tensor,
+      kernel('AvgPoolGrad', { dy: dy!, input: x! }, { filterSize: 2, strides: 2, pad: 'valid' }),
     stock: 'kernel',
   },
   {
@@ -278,13 +222,7 @@ const kernelCases: KernelCase[] = [
       return [x, tf.maxPool(x as tf.Tensor4D, 2, 2, 'same'), rand([64, 14, 14, 75])];
     },
     run: ([x, y, dy]) =>
-      tf
-        .engine()
-        .runKernel(
-          'MaxPoolGrad',
-          { dy: dy!, input: x!, output: y! },
-          { filterSize: 2, strides: 2, pad: 'same' },
-        ) as tf.Tensor,
+      kernel('MaxPoolGrad', { dy: dy!, input: x!, output: y! }, { filterSize: 2, strides: 2, pad: 'same' }),
     stock: 'kernel',
   },
   {

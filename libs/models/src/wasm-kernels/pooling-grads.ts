@@ -160,29 +160,28 @@ function windowGrad(
   }
 }
 
+/** The pooling geometry of a pooling kernel's attributes over the NHWC tensor x. */
+function poolInfoOf(args: KernelArgs, x: TensorInfo): backend_util.Conv2DInfo {
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as {
+    filterSize: [number, number] | number;
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  const shape = x.shape as [number, number, number, number];
+  return backend_util.computePool2DInfo(shape, filterSize, strides, 1, pad, dimRoundingMode);
+}
+
 function maxPoolGrad(stock: KernelConfig | undefined) {
   return (args: KernelArgs): TensorInfo => {
     const backend = args.backend as BackendWasm;
     const dy = args.inputs['dy'] as TensorInfo;
     const x = args.inputs['input'] as TensorInfo;
-    const { filterSize, strides, pad, dimRoundingMode } = args.attrs as {
-      filterSize: [number, number] | number;
-      strides: [number, number] | number;
-      pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-      dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    };
     if (x.dtype !== 'float32' || dy.dtype !== 'float32' || x.shape.length !== 4) {
       if (stock === undefined) throw new Error('MaxPoolGrad: float32 NHWC only');
       return stock.kernelFunc(args) as TensorInfo;
     }
-    const info = backend_util.computePool2DInfo(
-      x.shape as [number, number, number, number],
-      filterSize,
-      strides,
-      1,
-      pad,
-      dimRoundingMode,
-    );
+    const info = poolInfoOf(args, x);
     const g: PoolGeometry = {
       B: info.batchSize,
       H: info.inHeight,
@@ -225,21 +224,8 @@ function maxPoolGrad(stock: KernelConfig | undefined) {
  * inside x agree with it.)
  */
 function avgPool2x2Info(args: KernelArgs, x: TensorInfo, other: TensorInfo): backend_util.Conv2DInfo | null {
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as {
-    filterSize: [number, number] | number;
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
   if (x.dtype !== 'float32' || other.dtype !== 'float32' || x.shape.length !== 4) return null;
-  const info = backend_util.computePool2DInfo(
-    x.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = poolInfoOf(args, x);
   const ok =
     info.filterHeight === 2 &&
     info.filterWidth === 2 &&
