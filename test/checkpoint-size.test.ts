@@ -56,6 +56,22 @@ function withoutSpeeds(result: RunView['result']): unknown {
   return { ...parsed, members: parsed.members.map(({ samplesPerSecond: _s, ...m }) => m) };
 }
 
+/** The run's member once it has stored its first checkpoint while still training, and its worker's name. */
+function checkpointedMember(runId: string): Promise<{ id: string; worker: string }> {
+  return expectEventually(
+    async () => {
+      const member = await db.prisma.member.findFirst({
+        where: { runId, status: 'running', workerId: { not: null }, checkpoints: { some: {} } },
+        include: { worker: { select: { name: true } } },
+      });
+      if (!member?.worker) throw new Error('the member has no checkpoint yet');
+      return { id: member.id, worker: member.worker.name };
+    },
+    240_000,
+    { intervalMs: 50, what: 'the member has its first checkpoint and is still training' },
+  );
+}
+
 /** The member's final checkpoint: its epoch, file and the sha256 of its bytes. */
 async function finalCheckpoint(
   runId: string,
@@ -88,18 +104,7 @@ describe('a 25 M-parameter member', () => {
       seed: 3,
     });
 
-    const victim = await expectEventually(
-      async () => {
-        const member = await db.prisma.member.findFirst({
-          where: { runId, status: 'running', workerId: { not: null }, checkpoints: { some: {} } },
-          include: { worker: { select: { name: true } } },
-        });
-        if (!member?.worker) throw new Error('the member has no checkpoint yet');
-        return { id: member.id, worker: member.worker.name };
-      },
-      240_000,
-      { intervalMs: 50, what: 'the member has its first checkpoint and is still training' },
-    );
+    const victim = await checkpointedMember(runId);
     const victimProcess = cluster.workers.get(victim.worker);
     if (!victimProcess) throw new Error(`no worker process named ${victim.worker}`);
     expect(await victimProcess.kill()).toEqual({ code: null, signal: 'SIGKILL' });
@@ -165,18 +170,7 @@ describe('a 25 M-parameter member', () => {
     }
     const runId = await launchRun(cluster.coordinator.url, handoverConfig);
     // Drained once its first checkpoint is stored: ten mini-batches are left to hand over.
-    const victim = await expectEventually(
-      async () => {
-        const member = await db.prisma.member.findFirst({
-          where: { runId, status: 'running', workerId: { not: null }, checkpoints: { some: {} } },
-          include: { worker: { select: { name: true } } },
-        });
-        if (!member?.worker) throw new Error('the member has no checkpoint yet');
-        return { id: member.id, worker: member.worker.name };
-      },
-      240_000,
-      { intervalMs: 50, what: 'the member has its first checkpoint and is still training' },
-    );
+    const victim = await checkpointedMember(runId);
     const from = cluster.workers.get(victim.worker);
     if (!from) throw new Error(`no worker process named ${victim.worker}`);
     from.signal('SIGTERM');

@@ -214,13 +214,8 @@ export function createCheckpointStore(dataDir: string, repos: Repositories): Che
     },
     async removeParts() {
       let removed = 0;
-      let members: string[];
-      try {
-        members = await readdir(dir);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-        throw error;
-      }
+      const members = await entriesOf(dir);
+      if (members === null) return 0;
       for (const member of members) {
         for (const entry of await readdir(join(dir, member)).catch(() => [] as string[])) {
           if (entry.endsWith(PART)) {
@@ -243,13 +238,8 @@ export function createCheckpointStore(dataDir: string, repos: Repositories): Che
       return removed;
     },
     async removeOrphans() {
-      let entries: string[];
-      try {
-        entries = await readdir(dir);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-        throw error;
-      }
+      const entries = await entriesOf(dir);
+      if (entries === null) return 0;
       const ids = entries.filter((e) => /^[A-Za-z0-9_-]{1,64}$/.test(e));
       const alive = new Set(await repos.members.existingIds(ids));
       let removed = 0;
@@ -261,6 +251,16 @@ export function createCheckpointStore(dataDir: string, repos: Repositories): Che
       return removed;
     },
   };
+}
+
+/** The names in a directory, or null when it does not exist (yet). */
+async function entriesOf(dir: string): Promise<string[] | null> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -2,14 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import {
-  checkpointMaxBytes,
-  countMemberParams,
-  DATASET_SHAPES,
-  type Assignment,
-  type RunConfigInput,
-} from '@chorus/protocol';
+import { describe, expect, it } from 'vitest';
+import { checkpointMaxBytes, countMemberParams, DATASET_SHAPES, type Assignment } from '@chorus/protocol';
 import {
   cancelRun,
   checkpointFor,
@@ -21,6 +15,8 @@ import {
   launchRun,
   leaseOf,
   WORKER_TOKEN,
+  oneMemberRun,
+  socketsClosedAfterAll,
   withCoordinator,
   type WorkerSocket,
 } from './testing/harness';
@@ -29,18 +25,9 @@ const fixture = withCoordinator();
 const api = () => httpClient(fixture.coordinator, WORKER_TOKEN);
 
 /** One mlp member, 3 epochs of 480 training rows in batches of 64: 8 mini-batches an epoch. */
-const config: RunConfigInput = {
-  dataset: 'synthetic',
-  members: 1,
-  epochs: 3,
-  batchSize: 64,
-  trainLimit: 600,
-  validationFraction: 0.2,
-  seed: 5,
-};
+const config = oneMemberRun(3);
 
-const sockets: WorkerSocket[] = [];
-afterAll(() => sockets.forEach((s) => s.close()));
+const sockets = socketsClosedAfterAll();
 
 async function leasedMember(): Promise<{
   runId: string;

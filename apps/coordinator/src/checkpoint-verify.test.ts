@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { encodeCheckpointBytes, type RunConfigInput } from '@chorus/protocol';
+import { describe, expect, it } from 'vitest';
+import { encodeCheckpointBytes } from '@chorus/protocol';
 import {
   cancelRun,
   checkpointFor,
@@ -8,6 +8,8 @@ import {
   connectWorker,
   launchRun,
   leaseOf,
+  oneMemberRun,
+  socketsClosedAfterAll,
   withCoordinator,
   type WorkerSocket,
 } from './testing/harness';
@@ -20,18 +22,9 @@ const fixture = withCoordinator({ retryBackoffMs: BACKOFF_MS });
 const reclaim = (worker: WorkerSocket) => expectEventually(() => claimAssignment(worker), 5_000);
 
 /** One member, 2 epochs of 480 training rows in batches of 64: 16 mini-batches in all. */
-const config: RunConfigInput = {
-  dataset: 'synthetic',
-  members: 1,
-  epochs: 2,
-  batchSize: 64,
-  trainLimit: 600,
-  validationFraction: 0.2,
-  seed: 5,
-};
+const config = oneMemberRun(2);
 
-const sockets: WorkerSocket[] = [];
-afterAll(() => sockets.forEach((s) => s.close()));
+const sockets = socketsClosedAfterAll();
 
 describe('checkpoints are verified on arrival', () => {
   it('refuses garbage, a flipped byte or another parameter count with invalid-input, storing nothing', async () => {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { Assignment, RunConfigInput } from '@chorus/protocol';
+import { describe, expect, it } from 'vitest';
+import type { Assignment } from '@chorus/protocol';
 import {
   ADMIN_TOKEN,
   cancelRun,
@@ -12,8 +12,9 @@ import {
   httpClient,
   launchRun,
   WORKER_TOKEN,
+  oneMemberRun,
+  socketsClosedAfterAll,
   withCoordinator,
-  type WorkerSocket,
 } from './testing/harness';
 
 /**
@@ -26,18 +27,9 @@ const fixture = withCoordinator();
 const admin = () => httpClient(fixture.coordinator, ADMIN_TOKEN);
 
 /** One mlp member, 2 epochs of 8 mini-batches. */
-const config: RunConfigInput = {
-  dataset: 'synthetic',
-  members: 1,
-  epochs: 2,
-  batchSize: 64,
-  trainLimit: 600,
-  validationFraction: 0.2,
-  seed: 5,
-};
+const config = oneMemberRun(2);
 
-const sockets: WorkerSocket[] = [];
-afterAll(() => sockets.forEach((s) => s.close()));
+const sockets = socketsClosedAfterAll();
 
 const checkpointDir = (memberId: string): string => join(fixture.dataDir, 'checkpoints', memberId);
 

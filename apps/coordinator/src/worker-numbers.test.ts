@@ -1,6 +1,5 @@
 import { pino } from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { RunConfigInput } from '@chorus/protocol';
+import { describe, expect, it } from 'vitest';
 import { createDatasetStore } from './dataset-store';
 import { createMetricsBuffer } from './metrics-buffer';
 import type { Notifiers } from './notifications';
@@ -14,28 +13,20 @@ import {
   expectEventually,
   launchRun,
   leaseOf,
+  oneMemberRun,
+  socketsClosedAfterAll,
   withCoordinator,
-  type WorkerSocket,
 } from './testing/harness';
 
 const fixture = withCoordinator();
 
 /** One member, 2 epochs of 480 training rows in batches of 64: 8 mini-batches an epoch, 16 in all. */
-const config: RunConfigInput = {
-  dataset: 'synthetic',
-  members: 1,
-  epochs: 2,
-  batchSize: 64,
-  trainLimit: 600,
-  validationFraction: 0.2,
-  seed: 5,
-};
+const config = oneMemberRun(2);
 const TOTAL_BATCHES = 16;
 
 const good = (step: number) => ({ step, epoch: 0, loss: 1.2, accuracy: 0.5, samplesPerSecond: 100 });
 
-const sockets: WorkerSocket[] = [];
-afterAll(() => sockets.forEach((s) => s.close()));
+const sockets = socketsClosedAfterAll();
 
 /** A scripted worker holding the single member of a fresh run. */
 async function holder() {

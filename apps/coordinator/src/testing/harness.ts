@@ -214,6 +214,29 @@ export function bytesOf(
 }
 
 /** Launches a run with the admin token (the client checks it is created: 201); its id. */
+/**
+ * A synthetic run of one mlp member: 600 rows, 20 % held out for validation, so 480 training rows
+ * in batches of 64, 8 mini-batches an epoch.
+ */
+export function oneMemberRun(epochs: number): RunConfigInput {
+  return {
+    dataset: 'synthetic',
+    members: 1,
+    epochs,
+    batchSize: 64,
+    trainLimit: 600,
+    validationFraction: 0.2,
+    seed: 5,
+  };
+}
+
+/** An array for a test file's worker sockets, every one closed after the file's tests. */
+export function socketsClosedAfterAll(): WorkerSocket[] {
+  const sockets: WorkerSocket[] = [];
+  afterAll(() => sockets.forEach((s) => s.close()));
+  return sockets;
+}
+
 export async function launchRun(coordinator: RunningCoordinator, config: RunConfigInput): Promise<string> {
   return (await httpClient(coordinator, ADMIN_TOKEN).createRun({ body: config })).id;
 }

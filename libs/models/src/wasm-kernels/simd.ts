@@ -83,6 +83,30 @@ function moduleBytes(
   ]);
 }
 
+/**
+ * `for (local = 0; local < limit; local += step) inner` (no reset of `local` when `fromZero` is
+ * false: the loop continues from where it is). `limit` is the instructions that push the bound.
+ */
+function forLoop(
+  local: number,
+  limit: number[],
+  step: number,
+  inner: number[][],
+  fromZero = true,
+): number[][] {
+  return [
+    ...(fromZero ? [op.i32(0), op.set(local)] : []),
+    op.block,
+    op.loop,
+    [...op.get(local), ...limit, ...op.geS, ...op.brIf(1)],
+    ...inner,
+    [...op.get(local), ...op.i32(step), ...op.add, ...op.set(local)],
+    op.br(0),
+    op.end,
+    op.end,
+  ];
+}
+
 // --- MaxPoolGrad, one row of disjoint 2×2 windows -------------------------------------------------
 
 /**
@@ -356,45 +380,25 @@ function avgPool2x2Bytes(forward: boolean): Uint8Array {
           [...op.get(DY), ...op.get(CH), ...op.add, ...load, ...quarter, ...mul, ...op.set(V)],
           ...corners.map((c) => [...c, ...op.get(V), ...store]),
         ];
-    return [
-      op.block,
-      op.loop,
-      [...op.get(CH), ...limit, ...op.geS, ...op.brIf(1)],
-      [...op.get(DX), ...op.get(CH), ...op.add, ...op.set(O)],
-      ...work,
-      [...op.get(CH), ...op.i32(step), ...op.add, ...op.set(CH)],
-      op.br(0),
-      op.end,
-      op.end,
-    ];
+    return forLoop(
+      CH,
+      limit,
+      step,
+      [[...op.get(DX), ...op.get(CH), ...op.add, ...op.set(O)], ...work],
+      false,
+    );
   };
-  const body: number[][] = [
-    op.i32(0),
-    op.set(R),
-    op.block,
-    op.loop,
-    [...op.get(R), ...op.get(ROWS), ...op.geS, ...op.brIf(1)],
-    op.i32(0),
-    op.set(W),
-    op.block,
-    op.loop,
-    [...op.get(W), ...op.get(WIN), ...op.geS, ...op.brIf(1)],
-    op.i32(0),
-    op.set(CH),
-    ...lanes(op.get(C4B), true),
-    ...lanes(op.get(CB), false),
-    [...op.get(DY), ...op.get(CB), ...op.add, ...op.set(DY)],
-    [...op.get(DX), ...op.get(CB), ...op.add, ...op.get(CB), ...op.add, ...op.set(DX)],
-    [...op.get(W), ...op.i32(1), ...op.add, ...op.set(W)],
-    op.br(0),
-    op.end,
-    op.end,
+  const body: number[][] = forLoop(R, op.get(ROWS), 1, [
+    ...forLoop(W, op.get(WIN), 1, [
+      op.i32(0),
+      op.set(CH),
+      ...lanes(op.get(C4B), true),
+      ...lanes(op.get(CB), false),
+      [...op.get(DY), ...op.get(CB), ...op.add, ...op.set(DY)],
+      [...op.get(DX), ...op.get(CB), ...op.add, ...op.get(CB), ...op.add, ...op.set(DX)],
+    ]),
     [...op.get(DX), ...op.get(SKIP), ...op.add, ...op.set(DX)],
-    [...op.get(R), ...op.i32(1), ...op.add, ...op.set(R)],
-    op.br(0),
-    op.end,
-    op.end,
-  ];
+  ]);
   return moduleBytes(
     8,
     [
@@ -444,18 +448,7 @@ export const TANH_Q = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e
 function byteLoopModule(params: number, vectors: number, step: number[][]): Uint8Array {
   const N = params;
   const I = params + 1;
-  const body: number[][] = [
-    op.i32(0),
-    op.set(I),
-    op.block,
-    op.loop,
-    [...op.get(I), ...op.get(N), ...op.geS, ...op.brIf(1)],
-    ...step,
-    [...op.get(I), ...op.i32(16), ...op.add, ...op.set(I)],
-    op.br(0),
-    op.end,
-    op.end,
-  ];
+  const body = forLoop(I, op.get(N), 16, step);
   return moduleBytes(
     params + 1,
     [
@@ -554,18 +547,8 @@ function filterGrad5x8Bytes(): Uint8Array {
   const [XP, DY, OUT, B, OH, OW, RSKIP, ISKIP, DPIX] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
   const O = [9, 10, 11, 12, 13];
   const [LB, LOH, LOW, D0, D1, S, ACC] = [14, 15, 16, 17, 18, 19, 20];
-  const count = (local: number, limit: number, inner: number[][]): number[][] => [
-    op.i32(0),
-    op.set(local),
-    op.block,
-    op.loop,
-    [...op.get(local), ...op.get(limit), ...op.geS, ...op.brIf(1)],
-    ...inner,
-    [...op.get(local), ...op.i32(1), ...op.add, ...op.set(local)],
-    op.br(0),
-    op.end,
-    op.end,
-  ];
+  const count = (local: number, limit: number, inner: number[][]): number[][] =>
+    forLoop(local, op.get(limit), 1, inner);
   const pixel: number[][] = [
     [...op.get(DY), ...v128load, ...op.set(D0)],
     [...op.get(DY), ...op.i32(16), ...op.add, ...v128load, ...op.set(D1)],
@@ -642,35 +625,19 @@ function col2imBytes(): Uint8Array {
   // 10 imgSkip; i32 locals: 11 b, 12 oh, 13 ow, 14 kh, 15 t (dx run), 16 c
   const [S, D, B, OH, OW, KH, SEG, SEG4, ROWB, PIXB, ISKIP] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const [LB, LOH, LOW, LKH, T, C] = [11, 12, 13, 14, 15, 16];
-  const count = (local: number, limit: number, inner: number[][]): number[][] => [
-    op.i32(0),
-    op.set(local),
-    op.block,
-    op.loop,
-    [...op.get(local), ...op.get(limit), ...op.geS, ...op.brIf(1)],
-    ...inner,
-    [...op.get(local), ...op.i32(1), ...op.add, ...op.set(local)],
-    op.br(0),
-    op.end,
-    op.end,
-  ];
+  const count = (local: number, limit: number, inner: number[][]): number[][] =>
+    forLoop(local, op.get(limit), 1, inner);
   const addRun = (limit: number, simd: boolean): number[][] => {
     const [load, store, add, step] = simd
       ? [v128load, v128store, f32x4add, 16]
       : [f32load, f32store, f32add, 4];
-    return [
-      op.block,
-      op.loop,
-      [...op.get(C), ...op.get(limit), ...op.geS, ...op.brIf(1)],
+    const run: number[][] = [
       [...op.get(T), ...op.get(C), ...op.add],
       [...op.get(T), ...op.get(C), ...op.add, ...load],
       [...op.get(S), ...op.get(C), ...op.add, ...load],
       [...add, ...store],
-      [...op.get(C), ...op.i32(step as number), ...op.add, ...op.set(C)],
-      op.br(0),
-      op.end,
-      op.end,
     ];
+    return forLoop(C, op.get(limit), step as number, run, false);
   };
   const perKh: number[][] = [
     op.i32(0),
